@@ -1,0 +1,119 @@
+# award — GNU make + pkg-config. Everything is built under $(BUILD).
+#   make            build/award-fcgi and build/award-retry
+#   make test       unit tests (Criterion) and integration tests (nginx)
+#   make asan       the whole suite again under ASan + UBSan (build/asan)
+#   make run        a demo database, the responder and a private nginx
+#   make bench      the benchmarks of tests/bench
+#   make deps       install the Debian packages (root) or print the line
+
+BUILD	?= build
+SANITIZE ?=
+
+PKGS	 = sqlite3 libcjson
+CC	?= cc
+WARN	 = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wwrite-strings -Werror
+HARDEN	 = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+CFLAGS	?= -O2 -g
+ifeq ($(SANITIZE),1)
+CFLAGS	 = -O1 -g -fno-omit-frame-pointer
+HARDEN	 = -fPIE
+SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined
+endif
+PC_CFLAGS := $(shell pkg-config --cflags $(PKGS) fcgi 2>/dev/null)
+ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+	     $(WARN) $(HARDEN) $(CFLAGS) $(SANFLAGS) $(PC_CFLAGS) -Icommon
+LDFLAGS_ALL = -pie -Wl,-z,relro,-z,now $(SANFLAGS) $(LDFLAGS)
+LIBS_CORE = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+LIBS_FCGI = $(shell pkg-config --libs fcgi 2>/dev/null || echo -lfcgi)
+LIBS_TEST = $(shell pkg-config --libs criterion 2>/dev/null)
+
+LIB_SRC	 = $(wildcard common/*.c)
+LIB_OBJ	 = $(LIB_SRC:common/%.c=$(BUILD)/common/%.o) $(BUILD)/common/schema.o
+FCGI_OBJ = $(patsubst fcgi/%.c,$(BUILD)/fcgi/%.o,$(wildcard fcgi/*.c))
+CRON_OBJ = $(patsubst cron/%.c,$(BUILD)/cron/%.o,$(wildcard cron/*.c))
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+UNIT_HELP = $(patsubst tests/unit/%.c,$(BUILD)/tests/%.o,\
+	    $(filter-out tests/unit/test_%.c,$(wildcard tests/unit/*.c)))
+
+DEBIAN_PKGS = gcc make pkg-config libfcgi-dev libsqlite3-dev libcjson-dev \
+	      libcriterion-dev nginx curl openssl sqlite3
+
+.PHONY: all test unit integration asan run bench deps clean
+.SUFFIXES:
+
+all: $(BUILD)/award-fcgi $(BUILD)/award-retry
+
+$(BUILD)/libaward.a: $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+# schema.sql is built into the binaries: no file is read at run time.
+$(BUILD)/common/schema.c: schema.sql
+	@mkdir -p $(@D)
+	{ echo 'extern const char award_schema_sql[];'; \
+	  echo 'const char award_schema_sql[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; \
+	  echo ';'; } > $@
+
+$(BUILD)/common/%.o: $(BUILD)/common/%.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/%.o: %.c $(wildcard common/*.h fcgi/*.h cron/*.h tests/unit/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%.o: tests/unit/%.c $(wildcard common/*.h tests/unit/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags criterion) -c -o $@ $<
+
+$(BUILD)/award-fcgi: $(FCGI_OBJ) $(BUILD)/libaward.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_FCGI) $(LIBS_CORE)
+
+# The retry binary never links libfcgi.
+$(BUILD)/award-retry: $(CRON_OBJ) $(BUILD)/libaward.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_CORE)
+
+$(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(UNIT_HELP) $(BUILD)/libaward.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_TEST) $(LIBS_CORE)
+
+test: deps
+	$(MAKE) --no-print-directory unit integration
+
+unit: $(UNIT_BIN) all
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; \
+	  AWARD_BIN_DIR=$(BUILD) $$t --jobs=2; done
+
+integration: all
+	AWARD_BIN_DIR=$(BUILD) bash tests/integration/run.sh
+
+asan: deps
+	$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 unit integration
+
+# deps first, then a fresh make: pkg-config answers only once it is there.
+run: deps
+	$(MAKE) --no-print-directory all
+	AWARD_BIN_DIR=$(BUILD) bash scripts/run.sh
+
+bench: deps
+	$(MAKE) --no-print-directory all
+	AWARD_BIN_DIR=$(BUILD) bash tests/bench/run.sh
+
+deps:
+	@missing=""; for p in $(DEBIAN_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
+	    grep -q 'install ok installed' || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+	  echo "installing:$$missing"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends $$missing >/dev/null || exit 1; \
+	else \
+	  echo "missing Debian packages; as root run:"; \
+	  echo "  apt-get install -y$$missing"; exit 1; \
+	fi
+
+clean:
+	rm -rf build

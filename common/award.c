@@ -1,0 +1,452 @@
+/*
+ * SPEC.md §4, rules 1-6, in one BEGIN IMMEDIATE transaction. The ledger's
+ * deterministic primary keys make each row at most once; the read of rule 1
+ * exists only for legacy rows with random ids and runs under the same write
+ * lock, so it cannot race. Not here: queueing (retryq.c), refunds (refund.c).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "atime.h"
+#include "award.h"
+#include "db.h"
+#include "log.h"
+#include "retryq.h"
+
+enum aw_stmt {
+	AW_PAYMENT_UPSERT,
+	AW_PAYMENT_OUTCOME,
+	AW_REFUNDED,
+	AW_HAS_SELF,
+	AW_CONTEST,
+	AW_PLAN,
+	AW_LEDGER_INSERT,
+	AW_REFERRAL,
+	AW_REF_QUALIFY,
+	AW_REF_INSERT,
+	AW__MAX
+};
+
+static const char *const aw_sql[AW__MAX] = {
+	/* AW_PAYMENT_UPSERT: the first sighting fixes the order details. */
+	"INSERT INTO main.payments(payment_id, order_id, telegram_id, plan_id,"
+	" amount_minor, currency, order_created_at, created_at, updated_at)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)"
+	" ON CONFLICT(payment_id) DO UPDATE SET"
+	" amount_minor = coalesce(amount_minor, excluded.amount_minor),"
+	" currency = coalesce(currency, excluded.currency),"
+	" updated_at = excluded.updated_at",
+	/* AW_PAYMENT_OUTCOME */
+	"UPDATE main.payments SET outcome = ?2, updated_at = ?3"
+	" WHERE payment_id = ?1",
+	/* AW_REFUNDED: any payment of this order refunded in full. */
+	"SELECT 1 FROM main.payments WHERE (order_id = ?1 OR payment_id = ?2)"
+	" AND amount_minor > 0 AND refunded_minor >= amount_minor LIMIT 1",
+	/* AW_HAS_SELF: rule 1, also for legacy rows with random ids. */
+	"SELECT 1 FROM ticket_ledger WHERE order_id = ?1"
+	" AND reason = 'SELF_PURCHASE' LIMIT 1",
+	/* AW_CONTEST: rule 2, instants compared, latest start wins. */
+	"SELECT id, attribution_window_days FROM contests"
+	" WHERE is_active = 1 AND award_ms(starts_at) <= ?1"
+	" AND award_ms(ends_at) >= ?1"
+	" ORDER BY award_ms(starts_at) DESC, id DESC LIMIT 1",
+	/* AW_PLAN: rule 3 */
+	"SELECT tickets FROM plan_tickets WHERE plan_id = ?1",
+	/* AW_LEDGER_INSERT: rules 4-5; the primary key answers "duplicate". */
+	"INSERT INTO ticket_ledger(id, contest_id, referrer_id, referred_id,"
+	" order_id, delta, reason, created_at)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	/* AW_REFERRAL */
+	"SELECT referrer_id, bound_at FROM user_referrals"
+	" WHERE referred_id = ?1",
+	/* AW_REF_QUALIFY: a row already qualified keeps its qualified_at. */
+	"UPDATE ref_events SET status = 'qualified', qualified_at ="
+	" CASE WHEN status = 'qualified' AND qualified_at IS NOT NULL"
+	" THEN qualified_at ELSE ?4 END"
+	" WHERE contest_id = ?1 AND referrer_id = ?2 AND referred_id = ?3",
+	/* AW_REF_INSERT */
+	"INSERT INTO ref_events(id, contest_id, referrer_id, referred_id,"
+	" bound_at, status, qualified_at)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, 'qualified', ?6)"
+	" ON CONFLICT(id) DO NOTHING",
+};
+
+struct award_stmts {
+	sqlite3_stmt *s[AW__MAX];
+};
+
+static const char *const result_names[AWARD__MAX] = {
+	"awarded", "duplicate", "not_eligible", "failed", "queued",
+	"unavailable",
+};
+
+const char *
+award_result_name(enum award_result r)
+{
+	return r < AWARD__MAX ? result_names[r] : "unknown";
+}
+
+int
+award_prepare(struct award_ctx *ctx, char *err, size_t errsz)
+{
+	if ((ctx->aw = calloc(1, sizeof(*ctx->aw))) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return -1;
+	}
+	if (db_prepare_all(ctx->db, aw_sql, ctx->aw->s, AW__MAX, err,
+	    errsz) == -1) {
+		free(ctx->aw);
+		ctx->aw = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void
+award_unprepare(struct award_ctx *ctx)
+{
+	if (ctx->aw == NULL)
+		return;
+	db_finalize_all(ctx->aw->s, AW__MAX);
+	free(ctx->aw);
+	ctx->aw = NULL;
+}
+
+static void
+bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s != NULL && *s != '\0')
+		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+int
+award_record_payment(struct award_ctx *ctx, const struct award_req *req)
+{
+	sqlite3_stmt	*st = ctx->aw->s[AW_PAYMENT_UPSERT];
+	char		 ot[ATIME_BUFSZ], now[ATIME_BUFSZ];
+
+	if (req->payment_id[0] == '\0')
+		return 0;
+	atime_format(req->order_ms, ot);
+	atime_format(award_ctx_now(ctx), now);
+	sqlite3_bind_text(st, 1, req->payment_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, req->order_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, req->telegram_id);
+	sqlite3_bind_text(st, 4, req->plan_id, -1, SQLITE_STATIC);
+	if (req->amount_minor >= 0)
+		sqlite3_bind_int64(st, 5, req->amount_minor);
+	bind_text_or_null(st, 6, req->currency);
+	sqlite3_bind_text(st, 7, ot, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, now, -1, SQLITE_STATIC);
+	return db_step_done(st) == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * Run a one-row query: 1 and the row left on st (caller resets), 0 for no
+ * row (reset done), -1 on error (reset done).
+ */
+static int
+query_row(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		return 1;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static void
+done_row(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+/* Insert one ledger row; 0, 1 for "already there", -1 on error. */
+static int
+ledger_insert(struct award_ctx *ctx, const char *reason, const char *contest,
+    int64_t owner, const struct award_req *req, int64_t delta,
+    const char *now)
+{
+	sqlite3_stmt	*st = ctx->aw->s[AW_LEDGER_INSERT];
+	char		 id[AWARD_ID_MAX + 32];
+	int		 rc;
+
+	snprintf(id, sizeof(id), "%s:%s", reason, req->order_id);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, contest, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, owner);
+	sqlite3_bind_int64(st, 4, req->telegram_id);
+	sqlite3_bind_text(st, 5, req->order_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, delta);
+	sqlite3_bind_text(st, 7, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, now, -1, SQLITE_STATIC);
+	rc = db_step_done(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+		return 1;
+	return -1;
+}
+
+/*
+ * Rule 5: find a qualifying referrer of the buyer. Returns 1 with *referrer
+ * and bound_at (copied) set, 0 when none qualifies, -1 on error.
+ */
+static int
+find_referrer(struct award_ctx *ctx, const struct award_req *req,
+    int64_t window_days, int64_t *referrer, char *bound, size_t boundsz)
+{
+	sqlite3_stmt	*st = ctx->aw->s[AW_REFERRAL];
+	const char	*b;
+	int64_t		 bound_ms;
+	int		 rc;
+
+	sqlite3_bind_int64(st, 1, req->telegram_id);
+	if ((rc = query_row(st)) != 1)
+		return rc;
+	*referrer = sqlite3_column_int64(st, 0);
+	b = (const char *)sqlite3_column_text(st, 1);
+	if (b == NULL || strlen(b) >= boundsz) {
+		done_row(st);
+		return 0;
+	}
+	snprintf(bound, boundsz, "%s", b);
+	done_row(st);
+
+	if (*referrer == req->telegram_id)
+		return 0;
+	if (atime_parse(bound, &bound_ms) == -1) {
+		log_msg(LOG_WARN, "referral bound_at unreadable; not "
+		    "qualified", LF_STR("order_id", req->order_id),
+		    LF_INT("tg_id", req->telegram_id),
+		    LF_STR("bound_at", bound), LF_END);
+		return 0;
+	}
+	if (bound_ms > req->order_ms)
+		return 0;
+	if (window_days > 0 && req->order_ms - bound_ms >
+	    window_days * 86400000LL)
+		return 0;
+	return 1;
+}
+
+/* Rule 5, ref_events: qualify the row, or create it qualified. */
+static int
+qualify_event(struct award_ctx *ctx, const char *contest, int64_t referrer,
+    const struct award_req *req, const char *bound)
+{
+	sqlite3_stmt	*st;
+	char		 ot[ATIME_BUFSZ], id[AWARD_ID_MAX * 2 + 64];
+
+	atime_format(req->order_ms, ot);
+	st = ctx->aw->s[AW_REF_QUALIFY];
+	sqlite3_bind_text(st, 1, contest, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, referrer);
+	sqlite3_bind_int64(st, 3, req->telegram_id);
+	sqlite3_bind_text(st, 4, ot, -1, SQLITE_STATIC);
+	if (db_step_done(st) != SQLITE_DONE)
+		return -1;
+	if (sqlite3_changes(ctx->db) > 0)
+		return 0;
+
+	snprintf(id, sizeof(id), "%s:%lld:%lld", contest, (long long)referrer,
+	    (long long)req->telegram_id);
+	st = ctx->aw->s[AW_REF_INSERT];
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, contest, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, referrer);
+	sqlite3_bind_int64(st, 4, req->telegram_id);
+	sqlite3_bind_text(st, 5, bound, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, ot, -1, SQLITE_STATIC);
+	return db_step_done(st) == SQLITE_DONE ? 0 : -1;
+}
+
+static int
+set_outcome(struct award_ctx *ctx, const struct award_req *req,
+    const char *outcome, const char *now)
+{
+	sqlite3_stmt *st = ctx->aw->s[AW_PAYMENT_OUTCOME];
+
+	if (req->payment_id[0] == '\0')
+		return 0;
+	sqlite3_bind_text(st, 1, req->payment_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, outcome, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
+	return db_step_done(st) == SQLITE_DONE ? 0 : -1;
+}
+
+/* The body of the transaction; returns the result, FAILED with error. */
+static enum award_result
+apply_txn(struct award_ctx *ctx, const struct award_req *req,
+    struct award_out *out, const char *now)
+{
+	sqlite3_stmt	*st;
+	const char	*cid;
+	char		 bound[64];
+	int64_t		 window, referrer = 0;
+	int		 rc;
+
+	if (award_record_payment(ctx, req) == -1)
+		return AWARD_FAILED;
+
+	/* A payment refunded in full is never awarded (SPEC §4 Refunds). */
+	st = ctx->aw->s[AW_REFUNDED];
+	sqlite3_bind_text(st, 1, req->order_id, -1, SQLITE_STATIC);
+	bind_text_or_null(st, 2, req->payment_id);
+	if ((rc = query_row(st)) == -1)
+		return AWARD_FAILED;
+	if (rc == 1) {
+		done_row(st);
+		out->reason = "refunded";
+		return AWARD_NOT_ELIGIBLE;
+	}
+
+	/* Rule 1. */
+	st = ctx->aw->s[AW_HAS_SELF];
+	sqlite3_bind_text(st, 1, req->order_id, -1, SQLITE_STATIC);
+	if ((rc = query_row(st)) == -1)
+		return AWARD_FAILED;
+	if (rc == 1) {
+		done_row(st);
+		return AWARD_DUPLICATE;
+	}
+
+	/* Rule 2. */
+	st = ctx->aw->s[AW_CONTEST];
+	sqlite3_bind_int64(st, 1, req->order_ms);
+	if ((rc = query_row(st)) == -1)
+		return AWARD_FAILED;
+	if (rc == 0) {
+		out->reason = "no_contest";
+		return AWARD_NOT_ELIGIBLE;
+	}
+	cid = (const char *)sqlite3_column_text(st, 0);
+	window = sqlite3_column_int64(st, 1);
+	if (cid == NULL || strlen(cid) >= sizeof(out->contest_id)) {
+		done_row(st);
+		snprintf(out->error, sizeof(out->error), "contest id too "
+		    "long");
+		return AWARD_FAILED;
+	}
+	snprintf(out->contest_id, sizeof(out->contest_id), "%s", cid);
+	done_row(st);
+
+	/* Rule 3. */
+	st = ctx->aw->s[AW_PLAN];
+	sqlite3_bind_text(st, 1, req->plan_id, -1, SQLITE_STATIC);
+	if ((rc = query_row(st)) == -1)
+		return AWARD_FAILED;
+	if (rc == 0) {
+		snprintf(out->error, sizeof(out->error), "no plan_tickets row "
+		    "for plan %s", req->plan_id);
+		return AWARD_FAILED;
+	}
+	out->tickets = sqlite3_column_int64(st, 0);
+	done_row(st);
+	if (out->tickets <= 0) {
+		out->tickets = 0;
+		out->reason = "no_tickets";
+		return AWARD_NOT_ELIGIBLE;
+	}
+
+	/* Rule 4. */
+	if ((rc = ledger_insert(ctx, "SELF_PURCHASE", out->contest_id,
+	    req->telegram_id, req, out->tickets, now)) == -1)
+		return AWARD_FAILED;
+	if (rc == 1) {
+		out->tickets = 0;
+		return AWARD_DUPLICATE;
+	}
+
+	/* Rule 5. */
+	if ((rc = find_referrer(ctx, req, window, &referrer, bound,
+	    sizeof(bound))) == -1)
+		return AWARD_FAILED;
+	if (rc == 1) {
+		if ((rc = ledger_insert(ctx, "INVITEE_PAYMENT",
+		    out->contest_id, referrer, req, out->tickets, now)) == -1)
+			return AWARD_FAILED;
+		if (rc == 0) {
+			out->referrer_id = referrer;
+			out->referrer_tickets = out->tickets;
+		}
+		if (qualify_event(ctx, out->contest_id, referrer, req,
+		    bound) == -1)
+			return AWARD_FAILED;
+	}
+	return AWARD_AWARDED;
+}
+
+enum award_result
+award_apply(struct award_ctx *ctx, const struct award_req *req,
+    struct award_out *out)
+{
+	char			 now[ATIME_BUFSZ];
+	enum award_result	 r;
+	int			 rc;
+
+	memset(out, 0, sizeof(*out));
+	atime_format(award_ctx_now(ctx), now);
+	if ((rc = db_begin_immediate(ctx->db)) != SQLITE_OK) {
+		snprintf(out->error, sizeof(out->error), "begin: %s",
+		    sqlite3_errstr(rc));
+		return out->result = AWARD_FAILED;
+	}
+	r = apply_txn(ctx, req, out, now);
+	if (r != AWARD_FAILED && set_outcome(ctx, req, award_result_name(r),
+	    now) == -1)
+		r = AWARD_FAILED;
+	if (r == AWARD_FAILED) {
+		if (out->error[0] == '\0')
+			snprintf(out->error, sizeof(out->error), "%s",
+			    sqlite3_errmsg(ctx->db));
+		db_rollback(ctx->db);
+		out->tickets = out->referrer_tickets = out->referrer_id = 0;
+		return out->result = AWARD_FAILED;
+	}
+	if ((rc = db_commit(ctx->db)) != SQLITE_OK) {
+		snprintf(out->error, sizeof(out->error), "commit: %s",
+		    sqlite3_errmsg(ctx->db));
+		db_rollback(ctx->db);
+		out->tickets = out->referrer_tickets = out->referrer_id = 0;
+		return out->result = AWARD_FAILED;
+	}
+	return out->result = r;
+}
+
+enum award_result
+award_submit(struct award_ctx *ctx, const struct award_req *req,
+    const char *request_id, struct award_out *out)
+{
+	enum award_result r;
+
+	r = award_apply(ctx, req, out);
+	if (r == AWARD_FAILED) {
+		if (retryq_record_award(ctx, req, out->error) == 0)
+			r = AWARD_QUEUED;
+		else
+			r = AWARD_UNAVAILABLE;
+		out->result = r;
+	}
+	log_msg(r == AWARD_UNAVAILABLE ? LOG_ERROR :
+	    r == AWARD_QUEUED ? LOG_WARN : LOG_INFO, "award",
+	    LF_STR("request_id", request_id),
+	    LF_STR("order_id", req->order_id),
+	    LF_INT("tg_id", req->telegram_id),
+	    LF_STR("plan_id", req->plan_id),
+	    LF_STR("payment_id", req->payment_id),
+	    LF_STR("outcome", award_result_name(r)),
+	    LF_STR("reason", out->reason),
+	    LF_STR("contest_id", out->contest_id),
+	    LF_INT("tickets", out->tickets),
+	    LF_INT("referrer_id", out->referrer_id),
+	    LF_INT("referrer_tickets", out->referrer_tickets),
+	    LF_STR("error", out->error[0] ? out->error : NULL), LF_END);
+	return r;
+}

@@ -1,0 +1,83 @@
+/*
+ * The award engine (SPEC.md §4): one function for all three entry points
+ * (webhook, the bot's /v1/awards, the retry run). It owns the ledger rules
+ * and the payments record; queueing a failure is retryq.h's job, and
+ * award_submit() joins the two the way the HTTP entry points need.
+ */
+#ifndef AWARD_AWARD_H
+#define AWARD_AWARD_H
+
+#include <stdint.h>
+
+#include "ctx.h"
+
+#define AWARD_ID_MAX	128	/* order_id, plan_id, payment_id: SPEC §5 */
+#define AWARD_ERR_MAX	256
+
+/* A validated award request (see validate.h). */
+struct award_req {
+	char	order_id[AWARD_ID_MAX + 1];
+	int64_t	telegram_id;
+	char	plan_id[AWARD_ID_MAX + 1];
+	int64_t	order_ms;			/* the order time */
+	char	payment_id[AWARD_ID_MAX + 1];	/* "" = not known */
+	int64_t	amount_minor;			/* -1 = not known */
+	char	currency[8];			/* "" = not known */
+};
+
+enum award_result {
+	AWARD_AWARDED,
+	AWARD_DUPLICATE,
+	AWARD_NOT_ELIGIBLE,
+	AWARD_FAILED,		/* award_apply only: not saved anywhere yet */
+	AWARD_QUEUED,		/* award_submit: the failure is in the queue */
+	AWARD_UNAVAILABLE,	/* award_submit: nothing could be saved */
+	AWARD__MAX
+};
+
+struct award_out {
+	enum award_result result;
+	int64_t		 tickets;		/* AWARDED: the buyer's */
+	int64_t		 referrer_tickets;	/* AWARDED: 0 if none */
+	int64_t		 referrer_id;		/* AWARDED: 0 if none */
+	char		 contest_id[AWARD_ID_MAX * 2 + 1];
+	const char	*reason;	/* NOT_ELIGIBLE: static text */
+	char		 error[AWARD_ERR_MAX];	/* FAILED and after */
+};
+
+/* "awarded", "duplicate", ... as used in responses and the queue. */
+const char *award_result_name(enum award_result r);
+
+/*
+ * Apply SPEC §4 rules 1-6 to req in one BEGIN IMMEDIATE transaction and
+ * record the payment (when req->payment_id is set). Fills *out; returns
+ * out->result: AWARDED, DUPLICATE, NOT_ELIGIBLE (reason "no_contest",
+ * "no_tickets" or "refunded"), or FAILED with out->error, in which case
+ * nothing was written.
+ */
+enum award_result award_apply(struct award_ctx *ctx,
+	    const struct award_req *req, struct award_out *out);
+
+/*
+ * award_apply(), and on FAILED record the failure in failed_awards
+ * (retryq_record_award) in a transaction touching only the service
+ * database. Returns AWARDED, DUPLICATE, NOT_ELIGIBLE, QUEUED, or
+ * UNAVAILABLE when even the failure could not be saved. Logs the outcome
+ * with request_id (may be NULL).
+ */
+enum award_result award_submit(struct award_ctx *ctx,
+	    const struct award_req *req, const char *request_id,
+	    struct award_out *out);
+
+/*
+ * Upsert the payments row of req (no-op without payment_id) inside the
+ * caller's transaction. Returns 0 or -1.
+ */
+int	award_record_payment(struct award_ctx *ctx,
+	    const struct award_req *req);
+
+/* Prepare/finalize this module's statements (called by ctx.c). */
+int	award_prepare(struct award_ctx *ctx, char *err, size_t errsz);
+void	award_unprepare(struct award_ctx *ctx);
+
+#endif

@@ -1,0 +1,64 @@
+/*
+ * Configuration (SPEC.md §7): environment variables, then the flags both
+ * binaries share (--db, --bot-db), validated once at start. A bad value is a
+ * one-line error naming the setting; there is no silent default.
+ */
+#ifndef AWARD_CONFIG_H
+#define AWARD_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cidr.h"
+#include "log.h"
+
+#define CONFIG_PATH_MAX		4096
+#define CONFIG_TOKEN_MAX	512
+#define CONFIG_ERR_MAX		512
+
+struct award_config {
+	char		 db_path[CONFIG_PATH_MAX];
+	char		 bot_db_path[CONFIG_PATH_MAX];	/* "" = same file */
+	char		 listen[CONFIG_PATH_MAX];
+	int		 workers;
+	size_t		 max_body;
+	int		 busy_timeout_ms;
+	int		 synchronous_full;	/* 1 FULL, 0 NORMAL */
+	int		 retry_max_attempts;
+	struct cidr_list webhook_allow;
+	char		 admin_token[CONFIG_TOKEN_MAX];	/* "" = endpoint off */
+	char		 service_token[CONFIG_TOKEN_MAX];
+	enum log_level	 log_level;
+	int64_t		 now_ms;	/* 0 = the real clock; tests only */
+};
+
+/*
+ * Fill *c from the defaults and the environment. Returns 0, or -1 with a
+ * one-line message in err (naming the variable) when a value is bad or a
+ * token file cannot be read.
+ */
+int	config_load(struct award_config *c, char *err, size_t errsz);
+
+/*
+ * Apply the shared flag at argv[*i] ("--db PATH", "--db=PATH", "--bot-db").
+ * Returns 1 when consumed (advancing *i past its value), 0 when the flag is
+ * not a shared one, -1 with err set when its value is missing or too long.
+ */
+int	config_flag(struct award_config *c, int argc, char *argv[], int *i,
+	    char *err, size_t errsz);
+
+/*
+ * Read the value of "--name VALUE" or "--name=VALUE" at argv[*i] into *val.
+ * Returns 1 when argv[*i] is that flag, 0 when not, -1 when VALUE is missing.
+ */
+int	config_flag_value(const char *name, int argc, char *argv[], int *i,
+	    const char **val);
+
+/* Parse a decimal integer in [lo, hi]; 0 or -1. */
+int	config_parse_int(const char *s, long long lo, long long hi,
+	    long long *out);
+
+/* The bot database path in effect: bot_db_path, or db_path when empty. */
+const char *config_bot_db(const struct award_config *c);
+
+#endif

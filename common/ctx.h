@@ -1,0 +1,44 @@
+/*
+ * The context every library call takes: one database connection, its
+ * prepared statements (one set per module, prepared once per connection),
+ * and the configuration. No process-global state: a test can hold several.
+ */
+#ifndef AWARD_CTX_H
+#define AWARD_CTX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "config.h"
+
+struct award_stmts;
+struct refund_stmts;
+struct retryq_stmts;
+struct stats_stmts;
+
+struct award_ctx {
+	sqlite3				*db;
+	const struct award_config	*cfg;
+	struct award_stmts		*aw;
+	struct refund_stmts		*rf;
+	struct retryq_stmts		*rq;
+	struct stats_stmts		*st;
+};
+
+/*
+ * Open the databases of cfg (db_open) and prepare every module's
+ * statements. cfg must outlive the context. Returns NULL with a one-line
+ * message in err. Free with award_ctx_close().
+ */
+struct award_ctx *award_ctx_open(const struct award_config *cfg, char *err,
+	    size_t errsz);
+
+/* Finalize and close; NULL is a no-op. */
+void	award_ctx_close(struct award_ctx *ctx);
+
+/* The current instant: cfg->now_ms when set (tests), else the clock. */
+int64_t	award_ctx_now(const struct award_ctx *ctx);
+
+#endif

@@ -1,0 +1,301 @@
+/*
+ * Connection set-up shared by award-fcgi and award-retry. The bot part of
+ * schema.sql is applied on a short connection of its own (the bot database
+ * may be another file), then the service database is opened, its part
+ * applied, and the bot database attached as "bot" once for the life of the
+ * connection. Queries name tables without a schema: bot tables are never
+ * created in a separate service file, so each name resolves to one table.
+ */
+#include <sys/stat.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "atime.h"
+#include "db.h"
+
+extern const char award_schema_sql[];	/* schema.sql, built in */
+
+#define SERVICE_MARK "-- @service"
+
+/* award_ms(text) -> INTEGER ms, or NULL when text is not a time we read. */
+static void
+fn_award_ms(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const unsigned char	*s;
+	int64_t			 ms;
+
+	(void)argc;
+	s = sqlite3_value_text(argv[0]);
+	if (s == NULL || atime_parse((const char *)s, &ms) == -1)
+		sqlite3_result_null(ctx);
+	else
+		sqlite3_result_int64(ctx, ms);
+}
+
+/* award_iso(ms) -> "YYYY-MM-DDTHH:MM:SS.mmmZ" (NULL for NULL). */
+static void
+fn_award_iso(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	char buf[ATIME_BUFSZ];
+
+	(void)argc;
+	if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	atime_format(sqlite3_value_int64(argv[0]), buf);
+	sqlite3_result_text(ctx, buf, -1, SQLITE_TRANSIENT);
+}
+
+static int
+exec(sqlite3 *db, const char *sql, char *err, size_t errsz)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
+		return 0;
+	snprintf(err, errsz, "%s", msg != NULL ? msg : sqlite3_errmsg(db));
+	sqlite3_free(msg);
+	return -1;
+}
+
+/* Apply text (a part of schema.sql) in one write transaction. */
+static int
+apply(sqlite3 *db, const char *text, int service, char *err, size_t errsz)
+{
+	sqlite3_stmt	*st = NULL;
+	char		 buf[64];
+	int		 have = 0;
+
+	if (exec(db, "BEGIN IMMEDIATE", err, errsz) == -1)
+		return -1;
+	if (exec(db, text, err, errsz) == -1)
+		goto fail;
+	if (service) {
+		if (sqlite3_prepare_v2(db, "SELECT value FROM main.award_meta "
+		    "WHERE key = 'schema_version'", -1, &st, NULL) != SQLITE_OK)
+			goto dberr;
+		if (sqlite3_step(st) == SQLITE_ROW)
+			have = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+		st = NULL;
+		if (have > DB_SCHEMA_VERSION) {
+			snprintf(err, errsz, "schema version %d is newer than "
+			    "this binary's %d", have, DB_SCHEMA_VERSION);
+			goto fail;
+		}
+		snprintf(buf, sizeof(buf), "%d", DB_SCHEMA_VERSION);
+		if (sqlite3_prepare_v2(db, "INSERT INTO main.award_meta"
+		    "(key, value) VALUES ('schema_version', ?) ON CONFLICT(key)"
+		    " DO UPDATE SET value = excluded.value", -1, &st, NULL) !=
+		    SQLITE_OK)
+			goto dberr;
+		sqlite3_bind_text(st, 1, buf, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto dberr;
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	if (exec(db, "COMMIT", err, errsz) == -1)
+		goto fail;
+	return 0;
+dberr:
+	snprintf(err, errsz, "%s", sqlite3_errmsg(db));
+fail:
+	sqlite3_finalize(st);
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+static sqlite3 *
+open_file(const char *path, const struct award_config *c, char *err,
+    size_t errsz)
+{
+	sqlite3	*db = NULL;
+	char	 sql[128];
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errsz, "open %s: %s", path,
+		    db != NULL ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_busy_timeout(db, c->busy_timeout_ms);
+	snprintf(sql, sizeof(sql), "PRAGMA journal_mode=WAL; "
+	    "PRAGMA synchronous=%s; PRAGMA foreign_keys=OFF",
+	    c->synchronous_full ? "FULL" : "NORMAL");
+	if (exec(db, sql, err, errsz) == -1) {
+		char tmp[CONFIG_ERR_MAX];
+
+		snprintf(tmp, sizeof(tmp), "%s", err);
+		snprintf(err, errsz, "%s: %s", path, tmp);
+		sqlite3_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+static int
+same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	if (strcmp(a, b) == 0)
+		return 1;
+	if (stat(a, &sa) == -1 || stat(b, &sb) == -1)
+		return 0;
+	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+sqlite3 *
+db_open(const struct award_config *c, char *err, size_t errsz)
+{
+	sqlite3		*db = NULL, *bot = NULL;
+	sqlite3_stmt	*st = NULL;
+	const char	*botpath = config_bot_db(c), *mark;
+	char		*botpart = NULL, tmp[CONFIG_ERR_MAX];
+	size_t		 botlen;
+	int		 same;
+
+	mark = strstr(award_schema_sql, SERVICE_MARK);
+	if (mark == NULL) {
+		snprintf(err, errsz, "built-in schema has no service part");
+		return NULL;
+	}
+	botlen = (size_t)(mark - award_schema_sql);
+	if ((botpart = malloc(botlen + 1)) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return NULL;
+	}
+	memcpy(botpart, award_schema_sql, botlen);
+	botpart[botlen] = '\0';
+
+	/* The bot part on the bot file first: it may be another file. */
+	if ((bot = open_file(botpath, c, err, errsz)) == NULL)
+		goto fail;
+	if (apply(bot, botpart, 0, tmp, sizeof(tmp)) == -1) {
+		snprintf(err, errsz, "bot database %s: %s", botpath, tmp);
+		goto fail;
+	}
+	if ((db = open_file(c->db_path, c, err, errsz)) == NULL)
+		goto fail;
+	same = same_file(c->db_path, botpath);
+	sqlite3_close(bot);
+	bot = NULL;
+
+	if (apply(db, mark, 1, tmp, sizeof(tmp)) == -1) {
+		snprintf(err, errsz, "service database %s: %s", c->db_path,
+		    tmp);
+		goto fail;
+	}
+	if (!same) {
+		if (sqlite3_prepare_v2(db, "ATTACH DATABASE ? AS bot", -1,
+		    &st, NULL) != SQLITE_OK)
+			goto dberr;
+		sqlite3_bind_text(st, 1, botpath, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto dberr;
+		sqlite3_finalize(st);
+		st = NULL;
+		snprintf(tmp, sizeof(tmp), "PRAGMA bot.synchronous=%s",
+		    c->synchronous_full ? "FULL" : "NORMAL");
+		if (exec(db, tmp, err, errsz) == -1)
+			goto fail;
+	}
+	if (sqlite3_create_function(db, "award_ms", 1, SQLITE_UTF8 |
+	    SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL, fn_award_ms,
+	    NULL, NULL) != SQLITE_OK ||
+	    sqlite3_create_function(db, "award_iso", 1, SQLITE_UTF8 |
+	    SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL, fn_award_iso,
+	    NULL, NULL) != SQLITE_OK)
+		goto dberr;
+	free(botpart);
+	return db;
+dberr:
+	snprintf(err, errsz, "%s: %s", c->db_path, sqlite3_errmsg(db));
+fail:
+	sqlite3_finalize(st);
+	sqlite3_close(bot);
+	sqlite3_close(db);
+	free(botpart);
+	return NULL;
+}
+
+void
+db_close(sqlite3 *db)
+{
+	sqlite3_close(db);
+}
+
+int
+db_same_file(sqlite3 *db)
+{
+	return sqlite3_db_filename(db, "bot") == NULL;
+}
+
+int
+db_prepare_all(sqlite3 *db, const char *const *sql, sqlite3_stmt **st,
+    size_t n, char *err, size_t errsz)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (sqlite3_prepare_v3(db, sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &st[i], NULL) == SQLITE_OK)
+			continue;
+		snprintf(err, errsz, "prepare statement %zu: %s", i,
+		    sqlite3_errmsg(db));
+		db_finalize_all(st, n);
+		return -1;
+	}
+	return 0;
+}
+
+void
+db_finalize_all(sqlite3_stmt **st, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_finalize(st[i]);
+		st[i] = NULL;
+	}
+}
+
+int
+db_step_done(sqlite3_stmt *st)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		continue;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc;
+}
+
+int
+db_begin_immediate(sqlite3 *db)
+{
+	return sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+}
+
+int
+db_begin(sqlite3 *db)
+{
+	return sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+}
+
+int
+db_commit(sqlite3 *db)
+{
+	return sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+}
+
+void
+db_rollback(sqlite3 *db)
+{
+	if (!sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}

@@ -1,0 +1,218 @@
+/*
+ * SPEC.md §4 "Refunds", in one BEGIN IMMEDIATE transaction: the refund id's
+ * primary key counts each refund once; reversing rows have deterministic ids
+ * (REFUND:<row id>), so a full refund reverses each award row at most once
+ * however often or concurrently it arrives.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "atime.h"
+#include "db.h"
+#include "log.h"
+#include "refund.h"
+#include "retryq.h"
+
+enum rf_stmt {
+	RF_PAYMENT,
+	RF_INSERT,
+	RF_ADD,
+	RF_REVERSE,
+	RF_AWARD_ROWS,
+	RF__MAX
+};
+
+static const char *const rf_sql[RF__MAX] = {
+	/* RF_PAYMENT */
+	"SELECT order_id, amount_minor, refunded_minor FROM main.payments"
+	" WHERE payment_id = ?1",
+	/* RF_INSERT: no change means this refund was counted before. */
+	"INSERT INTO main.refunds(refund_id, payment_id, amount_minor,"
+	" created_at) VALUES (?1, ?2, ?3, ?4)"
+	" ON CONFLICT(refund_id) DO NOTHING",
+	/* RF_ADD */
+	"UPDATE main.payments SET refunded_minor = refunded_minor + ?2,"
+	" updated_at = ?3 WHERE payment_id = ?1",
+	/* RF_REVERSE: one REFUND row per award row, same owner and contest. */
+	"INSERT INTO ticket_ledger(id, contest_id, referrer_id, referred_id,"
+	" order_id, delta, reason, created_at)"
+	" SELECT 'REFUND:' || id, contest_id, referrer_id, referred_id,"
+	" order_id, -delta, 'REFUND', ?2 FROM ticket_ledger"
+	" WHERE order_id = ?1"
+	" AND reason IN ('SELF_PURCHASE', 'INVITEE_PAYMENT')"
+	" ON CONFLICT(id) DO NOTHING",
+	/* RF_AWARD_ROWS */
+	"SELECT count(*) FROM ticket_ledger WHERE order_id = ?1"
+	" AND reason IN ('SELF_PURCHASE', 'INVITEE_PAYMENT')",
+};
+
+struct refund_stmts {
+	sqlite3_stmt *s[RF__MAX];
+};
+
+static const char *const result_names[REFUND__MAX] = {
+	"reversed", "partial", "duplicate", "unknown_payment", "failed",
+	"queued", "unavailable",
+};
+
+const char *
+refund_result_name(enum refund_result r)
+{
+	return r < REFUND__MAX ? result_names[r] : "unknown";
+}
+
+int
+refund_prepare(struct award_ctx *ctx, char *err, size_t errsz)
+{
+	if ((ctx->rf = calloc(1, sizeof(*ctx->rf))) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return -1;
+	}
+	if (db_prepare_all(ctx->db, rf_sql, ctx->rf->s, RF__MAX, err,
+	    errsz) == -1) {
+		free(ctx->rf);
+		ctx->rf = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void
+refund_unprepare(struct award_ctx *ctx)
+{
+	if (ctx->rf == NULL)
+		return;
+	db_finalize_all(ctx->rf->s, RF__MAX);
+	free(ctx->rf);
+	ctx->rf = NULL;
+}
+
+static enum refund_result
+apply_txn(struct award_ctx *ctx, const struct refund_req *req,
+    struct refund_out *out, const char *now)
+{
+	sqlite3_stmt	*st;
+	const char	*oid;
+	int64_t		 amount, refunded, rows;
+	int		 rc, amount_known;
+
+	st = ctx->rf->s[RF_PAYMENT];
+	sqlite3_bind_text(st, 1, req->payment_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		return rc == SQLITE_DONE ? REFUND_UNKNOWN_PAYMENT :
+		    REFUND_FAILED;
+	}
+	oid = (const char *)sqlite3_column_text(st, 0);
+	snprintf(out->order_id, sizeof(out->order_id), "%s",
+	    oid != NULL ? oid : "");
+	amount_known = sqlite3_column_type(st, 1) != SQLITE_NULL;
+	amount = sqlite3_column_int64(st, 1);
+	refunded = sqlite3_column_int64(st, 2);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+
+	st = ctx->rf->s[RF_INSERT];
+	sqlite3_bind_text(st, 1, req->refund_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, req->payment_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, req->amount_minor);
+	sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
+	if (db_step_done(st) != SQLITE_DONE)
+		return REFUND_FAILED;
+	if (sqlite3_changes(ctx->db) == 0)
+		return REFUND_DUPLICATE;
+
+	st = ctx->rf->s[RF_ADD];
+	sqlite3_bind_text(st, 1, req->payment_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, req->amount_minor);
+	sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
+	if (db_step_done(st) != SQLITE_DONE)
+		return REFUND_FAILED;
+	refunded += req->amount_minor;
+
+	st = ctx->rf->s[RF_AWARD_ROWS];
+	sqlite3_bind_text(st, 1, out->order_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		return REFUND_FAILED;
+	}
+	rows = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rows == 0)
+		return REFUND_UNKNOWN_PAYMENT;	/* counted; no tickets */
+
+	if (!amount_known || amount <= 0 || refunded < amount)
+		return REFUND_PARTIAL;
+
+	st = ctx->rf->s[RF_REVERSE];
+	sqlite3_bind_text(st, 1, out->order_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
+	if (db_step_done(st) != SQLITE_DONE)
+		return REFUND_FAILED;
+	out->reversed_rows = sqlite3_changes(ctx->db);
+	return REFUND_REVERSED;
+}
+
+enum refund_result
+refund_apply(struct award_ctx *ctx, const struct refund_req *req,
+    struct refund_out *out)
+{
+	char			 now[ATIME_BUFSZ];
+	enum refund_result	 r;
+	int			 rc;
+
+	memset(out, 0, sizeof(*out));
+	atime_format(award_ctx_now(ctx), now);
+	if ((rc = db_begin_immediate(ctx->db)) != SQLITE_OK) {
+		snprintf(out->error, sizeof(out->error), "begin: %s",
+		    sqlite3_errstr(rc));
+		return out->result = REFUND_FAILED;
+	}
+	r = apply_txn(ctx, req, out, now);
+	if (r == REFUND_FAILED || r == REFUND_DUPLICATE ||
+	    (r == REFUND_UNKNOWN_PAYMENT && out->order_id[0] == '\0')) {
+		if (r == REFUND_FAILED)
+			snprintf(out->error, sizeof(out->error), "%s",
+			    sqlite3_errmsg(ctx->db));
+		db_rollback(ctx->db);
+		return out->result = r;
+	}
+	if (db_commit(ctx->db) != SQLITE_OK) {
+		snprintf(out->error, sizeof(out->error), "commit: %s",
+		    sqlite3_errmsg(ctx->db));
+		db_rollback(ctx->db);
+		out->reversed_rows = 0;
+		return out->result = REFUND_FAILED;
+	}
+	return out->result = r;
+}
+
+enum refund_result
+refund_submit(struct award_ctx *ctx, const struct refund_req *req,
+    const char *request_id, struct refund_out *out)
+{
+	enum refund_result r;
+
+	r = refund_apply(ctx, req, out);
+	if (r == REFUND_FAILED) {
+		r = retryq_record_refund(ctx, req, out->error) == 0 ?
+		    REFUND_QUEUED : REFUND_UNAVAILABLE;
+		out->result = r;
+	}
+	log_msg(r == REFUND_UNAVAILABLE ? LOG_ERROR :
+	    r == REFUND_QUEUED ? LOG_WARN : LOG_INFO, "refund",
+	    LF_STR("request_id", request_id),
+	    LF_STR("refund_id", req->refund_id),
+	    LF_STR("payment_id", req->payment_id),
+	    LF_STR("order_id", out->order_id[0] ? out->order_id : NULL),
+	    LF_INT("amount_minor", req->amount_minor),
+	    LF_STR("outcome", refund_result_name(r)),
+	    LF_INT("reversed_rows", out->reversed_rows),
+	    LF_STR("error", out->error[0] ? out->error : NULL), LF_END);
+	return r;
+}

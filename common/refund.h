@@ -1,0 +1,59 @@
+/*
+ * Refunds (SPEC.md §4 "Refunds"): each refund counted once into its
+ * payment's refunded amount; a payment refunded in full gets one reversing
+ * REFUND row per award row of its order.
+ */
+#ifndef AWARD_REFUND_H
+#define AWARD_REFUND_H
+
+#include <stdint.h>
+
+#include "award.h"
+
+struct refund_req {
+	char	refund_id[AWARD_ID_MAX + 1];
+	char	payment_id[AWARD_ID_MAX + 1];
+	int64_t	amount_minor;
+	char	currency[8];
+};
+
+enum refund_result {
+	REFUND_REVERSED,
+	REFUND_PARTIAL,
+	REFUND_DUPLICATE,
+	REFUND_UNKNOWN_PAYMENT,
+	REFUND_FAILED,		/* refund_apply only: nothing written */
+	REFUND_QUEUED,		/* refund_submit: the failure is queued */
+	REFUND_UNAVAILABLE,	/* refund_submit: nothing could be saved */
+	REFUND__MAX
+};
+
+struct refund_out {
+	enum refund_result result;
+	int64_t		 reversed_rows;		/* REVERSED: rows added now */
+	char		 order_id[AWARD_ID_MAX + 1];
+	char		 error[AWARD_ERR_MAX];
+};
+
+/* "reversed", "partial", "duplicate", "unknown_payment", ... */
+const char *refund_result_name(enum refund_result r);
+
+/*
+ * Apply req in one BEGIN IMMEDIATE transaction. Returns REVERSED (the
+ * payment is now refunded in full; its award rows are reversed), PARTIAL,
+ * DUPLICATE (this refund id was counted before), UNKNOWN_PAYMENT (payment
+ * never seen: nothing written; or its order has no award rows: the amount
+ * is still counted so the order is never awarded later), or FAILED.
+ */
+enum refund_result refund_apply(struct award_ctx *ctx,
+	    const struct refund_req *req, struct refund_out *out);
+
+/* refund_apply(), queueing a failure (kind 'refund'); logs the outcome. */
+enum refund_result refund_submit(struct award_ctx *ctx,
+	    const struct refund_req *req, const char *request_id,
+	    struct refund_out *out);
+
+int	refund_prepare(struct award_ctx *ctx, char *err, size_t errsz);
+void	refund_unprepare(struct award_ctx *ctx);
+
+#endif

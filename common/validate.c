@@ -1,0 +1,342 @@
+/*
+ * Validators for the two JSON inputs: YooKassa notifications and the bot's
+ * /v1/awards body. kcgi's validator table is the model: one function per
+ * field kind, all bounds checked before a value is copied.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "atime.h"
+#include "money.h"
+#include "validate.h"
+
+int
+valid_id(const char *s)
+{
+	size_t n = 0;
+
+	if (s == NULL)
+		return 0;
+	for (; s[n] != '\0'; n++) {
+		char c = s[n];
+
+		if (n >= AWARD_ID_MAX)
+			return 0;
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		    c == ':' || c == '-'))
+			return 0;
+	}
+	return n > 0;
+}
+
+int
+valid_telegram_id(const cJSON *v, int64_t *out)
+{
+	int64_t val = 0;
+
+	if (cJSON_IsNumber(v)) {
+		double d = v->valuedouble;
+
+		if (!(d >= 1.0 && d <= (double)VALIDATE_TGID_MAX) ||
+		    d != floor(d))
+			return -1;
+		*out = (int64_t)d;
+		return 0;
+	}
+	if (!cJSON_IsString(v) || v->valuestring == NULL)
+		return -1;
+	for (const char *p = v->valuestring; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9' || p - v->valuestring >= 16)
+			return -1;
+		val = val * 10 + (*p - '0');
+	}
+	if (val < 1 || val > VALIDATE_TGID_MAX)
+		return -1;
+	*out = val;
+	return 0;
+}
+
+/* Bracket depth of a JSON text, ignoring brackets inside strings. */
+static int
+depth_ok(const char *s, size_t len)
+{
+	int	depth = 0, in_str = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = 0;
+		} else if (c == '"')
+			in_str = 1;
+		else if (c == '{' || c == '[') {
+			if (++depth > VALIDATE_DEPTH_MAX)
+				return 0;
+		} else if (c == '}' || c == ']')
+			depth--;
+	}
+	return 1;
+}
+
+cJSON *
+validate_parse(const char *body, size_t len)
+{
+	if (body == NULL || len == 0 || !depth_ok(body, len))
+		return NULL;
+	return cJSON_ParseWithLength(body, len);
+}
+
+static const char *
+str_field(const cJSON *obj, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Copy a validated id; the caller has checked valid_id(). */
+static void
+copy_id(char dst[AWARD_ID_MAX + 1], const char *src)
+{
+	size_t n = strlen(src);
+
+	memcpy(dst, src, n + 1);
+}
+
+/*
+ * An amount: {"value":"199.00","currency":"RUB"} (YooKassa) or a bare
+ * decimal string. Absent is fine (amount -1); present and malformed is not.
+ */
+static int
+parse_amount(const cJSON *v, int64_t *minor, char currency[8])
+{
+	const char *val, *cur;
+
+	*minor = -1;
+	currency[0] = '\0';
+	if (v == NULL || cJSON_IsNull(v))
+		return 0;
+	if (cJSON_IsString(v))
+		return money_parse(v->valuestring, minor);
+	if (!cJSON_IsObject(v))
+		return -1;
+	if ((val = str_field(v, "value")) == NULL ||
+	    money_parse(val, minor) == -1)
+		return -1;
+	if ((cur = str_field(v, "currency")) != NULL) {
+		size_t n = strlen(cur);
+
+		if (n < 1 || n > 7)
+			return -1;
+		for (size_t i = 0; i < n; i++)
+			if (cur[i] < 'A' || cur[i] > 'Z')
+				return -1;
+		memcpy(currency, cur, n + 1);
+	} else if (cJSON_GetObjectItemCaseSensitive(v, "currency") != NULL)
+		return -1;
+	return 0;
+}
+
+/*
+ * The fields shared by both inputs. src holds order_id, telegram_id,
+ * plan_id. Returns 0 or -1 with err set.
+ */
+static int
+award_fields(const cJSON *src, struct award_req *r, char *err, size_t errsz)
+{
+	const char	*order, *plan;
+
+	if ((order = str_field(src, "order_id")) == NULL ||
+	    !valid_id(order)) {
+		snprintf(err, errsz, "order_id: missing or not 1-128 of "
+		    "[A-Za-z0-9._:-]");
+		return -1;
+	}
+	if (valid_telegram_id(cJSON_GetObjectItemCaseSensitive(src,
+	    "telegram_id"), &r->telegram_id) == -1) {
+		snprintf(err, errsz, "telegram_id: missing or not an integer "
+		    "from 1 to 2^53-1");
+		return -1;
+	}
+	if ((plan = str_field(src, "plan_id")) == NULL || !valid_id(plan)) {
+		snprintf(err, errsz, "plan_id: missing or not 1-128 of "
+		    "[A-Za-z0-9._:-]");
+		return -1;
+	}
+	copy_id(r->order_id, order);
+	copy_id(r->plan_id, plan);
+	return 0;
+}
+
+/* Time field: absent -> 0 (and *present 0); present must parse. */
+static int
+time_field(const cJSON *obj, const char *name, int *present, int64_t *ms)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+	*present = v != NULL && !cJSON_IsNull(v);
+	if (!*present)
+		return 0;
+	if (!cJSON_IsString(v) || strlen(v->valuestring) >= 64)
+		return -1;
+	return atime_parse(v->valuestring, ms);
+}
+
+static enum webhook_kind
+webhook_payment(const cJSON *obj, struct award_req *r, char *err,
+    size_t errsz)
+{
+	const cJSON	*meta;
+	const char	*pid;
+	int		 have_meta_t, have_obj_t;
+	int64_t		 meta_t = 0, obj_t = 0;
+
+	meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+	if (!cJSON_IsObject(meta)) {
+		snprintf(err, errsz, "object.metadata: missing");
+		return WEBHOOK_BAD;
+	}
+	if (award_fields(meta, r, err, errsz) == -1)
+		return WEBHOOK_BAD;
+	if (time_field(meta, "created_at", &have_meta_t, &meta_t) == -1) {
+		snprintf(err, errsz, "metadata.created_at: not an ISO-8601 "
+		    "time");
+		return WEBHOOK_BAD;
+	}
+	if (time_field(obj, "created_at", &have_obj_t, &obj_t) == -1 &&
+	    !have_meta_t) {
+		snprintf(err, errsz, "object.created_at: not an ISO-8601 "
+		    "time");
+		return WEBHOOK_BAD;
+	}
+	if (!have_meta_t && !have_obj_t) {
+		snprintf(err, errsz, "created_at: missing");
+		return WEBHOOK_BAD;
+	}
+	r->order_ms = have_meta_t ? meta_t : obj_t;
+
+	pid = str_field(obj, "id");
+	if (cJSON_GetObjectItemCaseSensitive(obj, "id") != NULL &&
+	    (pid == NULL || !valid_id(pid))) {
+		snprintf(err, errsz, "object.id: not a payment id");
+		return WEBHOOK_BAD;
+	}
+	if (pid != NULL)
+		copy_id(r->payment_id, pid);
+	if (parse_amount(cJSON_GetObjectItemCaseSensitive(obj, "amount"),
+	    &r->amount_minor, r->currency) == -1) {
+		snprintf(err, errsz, "object.amount: not a decimal amount");
+		return WEBHOOK_BAD;
+	}
+	return WEBHOOK_PAYMENT;
+}
+
+static enum webhook_kind
+webhook_refund(const cJSON *obj, struct refund_req *r, char *err,
+    size_t errsz)
+{
+	const char *rid, *pid;
+
+	if ((rid = str_field(obj, "id")) == NULL || !valid_id(rid)) {
+		snprintf(err, errsz, "object.id: missing or not a refund id");
+		return WEBHOOK_BAD;
+	}
+	if ((pid = str_field(obj, "payment_id")) == NULL || !valid_id(pid)) {
+		snprintf(err, errsz, "object.payment_id: missing or not a "
+		    "payment id");
+		return WEBHOOK_BAD;
+	}
+	if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(obj,
+	    "amount")) || parse_amount(cJSON_GetObjectItemCaseSensitive(obj,
+	    "amount"), &r->amount_minor, r->currency) == -1 ||
+	    r->amount_minor <= 0) {
+		snprintf(err, errsz, "object.amount: missing or not a "
+		    "positive decimal amount");
+		return WEBHOOK_BAD;
+	}
+	copy_id(r->refund_id, rid);
+	copy_id(r->payment_id, pid);
+	return WEBHOOK_REFUND;
+}
+
+enum webhook_kind
+validate_webhook(const char *body, size_t len, struct award_req *award,
+    struct refund_req *refund, char *err, size_t errsz)
+{
+	cJSON			*root;
+	const cJSON		*ev, *obj;
+	enum webhook_kind	 k;
+
+	memset(award, 0, sizeof(*award));
+	memset(refund, 0, sizeof(*refund));
+	award->amount_minor = -1;
+	if ((root = validate_parse(body, len)) == NULL) {
+		snprintf(err, errsz, "body is not valid JSON");
+		return WEBHOOK_BAD;
+	}
+	ev = cJSON_GetObjectItemCaseSensitive(root, "event");
+	obj = cJSON_GetObjectItemCaseSensitive(root, "object");
+	if (!cJSON_IsObject(root) || !cJSON_IsString(ev) ||
+	    !cJSON_IsObject(obj)) {
+		snprintf(err, errsz, "event (string) and object (object) "
+		    "are required");
+		k = WEBHOOK_BAD;
+	} else if (strcmp(ev->valuestring, "payment.succeeded") == 0)
+		k = webhook_payment(obj, award, err, errsz);
+	else if (strcmp(ev->valuestring, "refund.succeeded") == 0)
+		k = webhook_refund(obj, refund, err, errsz);
+	else
+		k = WEBHOOK_IGNORED;
+	cJSON_Delete(root);
+	return k;
+}
+
+int
+validate_award_body(const char *body, size_t len, struct award_req *r,
+    char *err, size_t errsz)
+{
+	cJSON		*root;
+	const char	*pid;
+	int		 present, rc = -1;
+
+	memset(r, 0, sizeof(*r));
+	r->amount_minor = -1;
+	if ((root = validate_parse(body, len)) == NULL ||
+	    !cJSON_IsObject(root)) {
+		snprintf(err, errsz, "body is not a JSON object");
+		goto out;
+	}
+	if (award_fields(root, r, err, errsz) == -1)
+		goto out;
+	if (time_field(root, "created_at", &present, &r->order_ms) == -1 ||
+	    !present) {
+		snprintf(err, errsz, "created_at: missing or not an ISO-8601 "
+		    "time");
+		goto out;
+	}
+	if (cJSON_GetObjectItemCaseSensitive(root, "payment_id") != NULL &&
+	    !cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(root,
+	    "payment_id"))) {
+		if ((pid = str_field(root, "payment_id")) == NULL ||
+		    !valid_id(pid)) {
+			snprintf(err, errsz, "payment_id: not 1-128 of "
+			    "[A-Za-z0-9._:-]");
+			goto out;
+		}
+		copy_id(r->payment_id, pid);
+	}
+	if (parse_amount(cJSON_GetObjectItemCaseSensitive(root, "amount"),
+	    &r->amount_minor, r->currency) == -1) {
+		snprintf(err, errsz, "amount: not a decimal amount");
+		goto out;
+	}
+	rc = 0;
+out:
+	cJSON_Delete(root);
+	return rc;
+}

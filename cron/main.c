@@ -1,0 +1,90 @@
+/*
+ * award-retry: one run over the durable retry queue (SPEC.md §6), started
+ * by system cron every five minutes. Thin on purpose: configuration, the
+ * run lock, then retryq_run(). Never links libfcgi. Quiet on success
+ * (nothing on stdout); JSON log lines go to stderr.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "atime.h"
+#include "config.h"
+#include "ctx.h"
+#include "log.h"
+#include "retryq.h"
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: award-retry [--db PATH] [--bot-db PATH] "
+	    "[--limit N] [--force] [--now TIME]\n");
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct award_config	 cfg;
+	struct award_ctx	*ctx;
+	struct retry_run	 run;
+	char			 err[CONFIG_ERR_MAX];
+	const char		*val;
+	long long		 limit = RETRYQ_LIMIT_DEFAULT;
+	int			 force = 0, lockfd, rc, r;
+
+	if (config_load(&cfg, err, sizeof(err)) == -1) {
+		fprintf(stderr, "award-retry: %s\n", err);
+		return 1;
+	}
+	for (int i = 1; i < argc; i++) {
+		if ((r = config_flag(&cfg, argc, argv, &i, err,
+		    sizeof(err))) != 0) {
+			if (r == -1) {
+				fprintf(stderr, "award-retry: %s\n", err);
+				return 1;
+			}
+		} else if (strcmp(argv[i], "--force") == 0) {
+			force = 1;
+		} else if ((r = config_flag_value("--limit", argc, argv, &i,
+		    &val)) != 0) {
+			if (r == -1 || config_parse_int(val, 1, 1000000,
+			    &limit) == -1) {
+				fprintf(stderr, "award-retry: --limit: needs "
+				    "an integer from 1 to 1000000\n");
+				return 1;
+			}
+		} else if ((r = config_flag_value("--now", argc, argv, &i,
+		    &val)) != 0) {
+			/* For tests: run as if the time were TIME. */
+			if (r == -1 || atime_parse(val, &cfg.now_ms) == -1) {
+				fprintf(stderr, "award-retry: --now: needs an "
+				    "ISO-8601 time\n");
+				return 1;
+			}
+		} else {
+			usage();
+			return 1;
+		}
+	}
+	log_set_level(cfg.log_level);
+
+	if ((lockfd = retryq_lock(cfg.db_path, err, sizeof(err))) == -2) {
+		log_msg(LOG_INFO, "another retry run is in progress; exiting",
+		    LF_END);
+		return 0;
+	}
+	if (lockfd == -1) {
+		fprintf(stderr, "award-retry: %s\n", err);
+		return 1;
+	}
+	if ((ctx = award_ctx_open(&cfg, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "award-retry: %s\n", err);
+		close(lockfd);
+		return 1;
+	}
+	rc = retryq_run(ctx, force, (int)limit, &run) == 0 ? 0 : 1;
+	award_ctx_close(ctx);
+	close(lockfd);
+	return rc;
+}

@@ -1,0 +1,290 @@
+/*
+ * FastCGI request/response plumbing over libfcgi's FCGX_* streams
+ * (FastCGI 1.0 §6.2: a responder writes CGI-style headers, then the body).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+#include "http.h"
+
+static const char *
+param(FCGX_Request *fr, const char *name)
+{
+	return FCGX_GetParam(name, fr->envp);
+}
+
+void
+http_request_init(struct request *r, FCGX_Request *fr)
+{
+	const char *p;
+
+	memset(r, 0, sizeof(*r));
+	r->fr = fr;
+	r->method = (p = param(fr, "REQUEST_METHOD")) != NULL ? p : "";
+	if ((p = param(fr, "DOCUMENT_URI")) == NULL &&
+	    (p = param(fr, "SCRIPT_NAME")) == NULL)
+		p = "";
+	r->path = p;
+	r->query = (p = param(fr, "QUERY_STRING")) != NULL ? p : "";
+	r->remote_addr = param(fr, "REMOTE_ADDR");
+	r->request_id = param(fr, "REQUEST_ID");
+	r->authorization = param(fr, "HTTP_AUTHORIZATION");
+	r->content_length = param(fr, "CONTENT_LENGTH");
+}
+
+static const char *
+reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	default: return "Unknown";
+	}
+}
+
+void
+http_json(struct response *res, int status, cJSON *tree)
+{
+	char *s = tree != NULL ? cJSON_PrintUnformatted(tree) : NULL;
+
+	cJSON_Delete(tree);
+	free(res->body);
+	if (s == NULL) {
+		res->status = 500;
+		res->ctype = CTYPE_JSON;
+		res->body = strdup("{\"error\":\"out of memory\"}");
+		res->len = res->body != NULL ? strlen(res->body) : 0;
+		return;
+	}
+	res->status = status;
+	res->ctype = CTYPE_JSON;
+	res->body = s;
+	res->len = strlen(s);
+}
+
+void
+http_error(struct response *res, int status, const char *msg)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o != NULL)
+		cJSON_AddStringToObject(o, "error", msg);
+	http_json(res, status, o);
+	if (res->status != 500 || status == 500)
+		res->status = status;
+}
+
+void
+http_send(struct request *req, struct response *res)
+{
+	FCGX_Stream *out = req->fr->out;
+
+	FCGX_FPrintF(out, "Status: %d %s\r\n", res->status,
+	    reason(res->status));
+	FCGX_FPrintF(out, "Content-Type: %s\r\n",
+	    res->ctype != NULL ? res->ctype : CTYPE_JSON);
+	FCGX_FPrintF(out, "Cache-Control: no-store\r\n");
+	FCGX_FPrintF(out, "X-Content-Type-Options: nosniff\r\n");
+	if (res->allow != NULL)
+		FCGX_FPrintF(out, "Allow: %s\r\n", res->allow);
+	if (res->status == 401 && res->auth_bearer)
+		FCGX_FPrintF(out, "WWW-Authenticate: Bearer "
+		    "realm=\"award\"\r\n");
+	if (res->status == 401 && res->auth_basic)
+		FCGX_FPrintF(out, "WWW-Authenticate: Basic realm=\"award\", "
+		    "charset=\"UTF-8\"\r\n");
+	FCGX_FPrintF(out, "Content-Length: %zu\r\n\r\n", res->len);
+	if (res->len > 0 && strcmp(req->method, "HEAD") != 0)
+		FCGX_PutStr(res->body, (int)res->len, out);
+	free(res->body);
+	res->body = NULL;
+}
+
+int
+http_read_body(struct request *req, size_t max, char **body, size_t *len)
+{
+	long long	 cl = 0;
+	char		*buf;
+	size_t		 got = 0;
+
+	*body = NULL;
+	*len = 0;
+	if (req->content_length != NULL && *req->content_length != '\0' &&
+	    config_parse_int(req->content_length, 0, (long long)1 << 40,
+	    &cl) == -1)
+		return -1;
+	if ((unsigned long long)cl > max)
+		return 1;
+	if ((buf = malloc((size_t)cl + 1)) == NULL)
+		return -1;
+	while (got < (size_t)cl) {
+		int n = FCGX_GetStr(buf + got, (int)((size_t)cl - got),
+		    req->fr->in);
+
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got != (size_t)cl) {
+		free(buf);
+		return -1;
+	}
+	buf[got] = '\0';
+	*body = buf;
+	*len = got;
+	return 0;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+http_query(const char *query, const char *name, char *buf, size_t bufsz)
+{
+	size_t		 nlen = strlen(name);
+	const char	*p = query;
+
+	while (p != NULL && *p != '\0') {
+		const char *end = strchr(p, '&');
+
+		if (end == NULL)
+			end = p + strlen(p);
+		if (strncmp(p, name, nlen) == 0 &&
+		    (p[nlen] == '=' || p + nlen == end)) {
+			size_t n = 0;
+
+			for (p += nlen + (p[nlen] == '='); p < end; p++) {
+				char c = *p;
+
+				if (c == '+')
+					c = ' ';
+				else if (c == '%') {
+					int hi, lo;
+
+					if (end - p < 3 ||
+					    (hi = hexval(p[1])) < 0 ||
+					    (lo = hexval(p[2])) < 0)
+						return -1;
+					c = (char)(hi * 16 + lo);
+					p += 2;
+				}
+				if (n + 1 >= bufsz || c == '\0')
+					return -1;
+				buf[n++] = c;
+			}
+			buf[n] = '\0';
+			return 1;
+		}
+		p = *end == '&' ? end + 1 : NULL;
+	}
+	return 0;
+}
+
+/* Constant-time comparison of a given secret with the configured one. */
+static int
+ct_equal(const char *given, size_t glen, const char *want)
+{
+	size_t		 wlen = strlen(want);
+	unsigned char	 d = glen != wlen;
+
+	for (size_t i = 0; i < wlen; i++)
+		d |= (unsigned char)(i < glen ? given[i] : 0) ^
+		    (unsigned char)want[i];
+	return d == 0;
+}
+
+static int
+b64val(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/* Decode base64 s into out (outsz); returns length or -1. */
+static long
+b64decode(const char *s, char *out, size_t outsz)
+{
+	size_t		n = 0;
+	unsigned	acc = 0;
+	int		bits = 0, v;
+
+	for (; *s != '\0' && *s != '='; s++) {
+		if ((v = b64val(*s)) < 0)
+			return -1;
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (n + 1 >= outsz)
+				return -1;
+			out[n++] = (char)((acc >> bits) & 0xff);
+		}
+	}
+	while (*s == '=')
+		s++;
+	if (*s != '\0')
+		return -1;
+	out[n] = '\0';
+	return (long)n;
+}
+
+enum auth_result
+http_auth(const struct request *req, const char *token, int allow_basic)
+{
+	const char	*h = req->authorization;
+	char		 dec[2 * CONFIG_TOKEN_MAX];
+	const char	*pw;
+	long		 n;
+
+	if (token[0] == '\0')
+		return AUTH_OFF;
+	if (h == NULL)
+		return AUTH_MISSING;
+	if (strncasecmp(h, "Bearer ", 7) == 0) {
+		h += 7;
+		while (*h == ' ')
+			h++;
+		return ct_equal(h, strlen(h), token) ? AUTH_OK : AUTH_MISSING;
+	}
+	if (allow_basic && strncasecmp(h, "Basic ", 6) == 0) {
+		h += 6;
+		while (*h == ' ')
+			h++;
+		if ((n = b64decode(h, dec, sizeof(dec))) < 0 ||
+		    (pw = memchr(dec, ':', (size_t)n)) == NULL)
+			return AUTH_MISSING;
+		pw++;
+		return ct_equal(pw, (size_t)(dec + n - pw), token) ?
+		    AUTH_OK : AUTH_MISSING;
+	}
+	return AUTH_MISSING;
+}

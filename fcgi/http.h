@@ -1,0 +1,82 @@
+/*
+ * The responder's view of one FastCGI request (RFC 3875 meta-variables as
+ * nginx passes them) and of its response. Handlers fill a struct response;
+ * http_send() writes it. Nothing here knows the routes.
+ */
+#ifndef AWARD_HTTP_H
+#define AWARD_HTTP_H
+
+#include <stddef.h>
+
+#include <fcgiapp.h>
+#include <cjson/cJSON.h>
+
+#include "ctx.h"
+
+struct request {
+	FCGX_Request	*fr;
+	const char	*method;
+	const char	*path;		/* DOCUMENT_URI, no query */
+	const char	*query;		/* QUERY_STRING, may be "" */
+	const char	*remote_addr;
+	const char	*request_id;	/* nginx $request_id, may be NULL */
+	const char	*authorization;
+	const char	*content_length;
+};
+
+struct response {
+	int		 status;
+	const char	*ctype;
+	char		*body;		/* malloc'd, freed by http_send() */
+	size_t		 len;
+	const char	*allow;		/* 405: the Allow header */
+	int		 auth_bearer;	/* 401: offer Bearer */
+	int		 auth_basic;	/* 401: offer Basic too */
+};
+
+#define CTYPE_JSON	"application/json; charset=utf-8"
+#define CTYPE_METRICS	"text/plain; version=0.0.4"
+#define CTYPE_HTML	"text/html; charset=utf-8"
+
+/* Fill *r from the request's parameters. */
+void	http_request_init(struct request *r, FCGX_Request *fr);
+
+/* JSON body from a tree (deleted here) with status; 500 if printing fails. */
+void	http_json(struct response *res, int status, cJSON *tree);
+
+/* {"error": msg} with status. */
+void	http_error(struct response *res, int status, const char *msg);
+
+/* Write status line, headers and body; frees res->body. */
+void	http_send(struct request *req, struct response *res);
+
+/*
+ * Read the body when CONTENT_LENGTH is at most max (checked before any
+ * read). Returns 0 with *body (malloc'd, NUL-terminated) and *len; 1 when
+ * too large (nothing read); -1 when short, malformed, or out of memory.
+ */
+int	http_read_body(struct request *req, size_t max, char **body,
+	    size_t *len);
+
+/*
+ * Copy the percent-decoded value of query parameter name into buf
+ * (bufsz). Returns 1 found, 0 absent, -1 malformed or too long.
+ */
+int	http_query(const char *query, const char *name, char *buf,
+	    size_t bufsz);
+
+enum auth_result {
+	AUTH_OK,
+	AUTH_MISSING,		/* 401 */
+	AUTH_OFF		/* 403: token not configured */
+};
+
+/*
+ * Check the Authorization header against token ("" = not configured).
+ * Bearer always; Basic (token as password) only when allow_basic.
+ * Compares in constant time.
+ */
+enum auth_result http_auth(const struct request *req, const char *token,
+	    int allow_basic);
+
+#endif

@@ -1,0 +1,353 @@
+/*
+ * award-fcgi: the supervisor. Opens the listening socket (AWARD_LISTEN /
+ * --listen, or an already-listening socket on fd 0 as spawn-fcgi and
+ * systemd hand over), checks that the databases open, pre-forks
+ * AWARD_WORKERS workers and restarts any that dies, logging why. SIGTERM or
+ * SIGINT: stop accepting, let in-flight requests finish, exit 0.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "atime.h"
+#include "config.h"
+#include "ctx.h"
+#include "log.h"
+#include "worker.h"
+
+#define STOP_GRACE_MS	30000	/* then SIGKILL what is left */
+#define RESTART_MIN_MS	1000	/* a slot restarts at most once a second */
+
+static volatile sig_atomic_t got_term, got_chld;
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGCHLD)
+		got_chld = 1;
+	else
+		got_term = 1;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: award-fcgi [--listen unix:PATH|HOST:PORT] "
+	    "[--workers N] [--db PATH] [--bot-db PATH]\n");
+}
+
+/* 1 when fd 0 is a listening socket handed to us. */
+static int
+inherited_socket(void)
+{
+	int		v = 0;
+	socklen_t	len = sizeof(v);
+
+	return getsockopt(0, SOL_SOCKET, SO_ACCEPTCONN, &v, &len) == 0 && v;
+}
+
+static int
+listen_unix(const char *path, char *err, size_t errsz)
+{
+	struct sockaddr_un	sun;
+	struct stat		st;
+	mode_t			old;
+	int			fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errsz, "AWARD_LISTEN: socket path too long");
+		return -1;
+	}
+	strcpy(sun.sun_path, path);
+	/* Remove a stale socket, never another kind of file. */
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			snprintf(err, errsz, "AWARD_LISTEN: %s exists and is "
+			    "not a socket", path);
+			return -1;
+		}
+		unlink(path);
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		snprintf(err, errsz, "socket: %s", strerror(errno));
+		return -1;
+	}
+	/* Owner and group (nginx's) may connect; nobody else. */
+	old = umask(0117);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		umask(old);
+		snprintf(err, errsz, "bind %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	umask(old);
+	if (chmod(path, 0660) == -1 || listen(fd, 128) == -1) {
+		snprintf(err, errsz, "listen %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+listen_tcp(const char *spec, char *err, size_t errsz)
+{
+	struct addrinfo	 hints, *res = NULL;
+	char		 host[256];
+	const char	*colon = strrchr(spec, ':');
+	size_t		 hlen;
+	int		 fd, one = 1, rc;
+
+	if (colon == NULL || colon == spec || colon[1] == '\0' ||
+	    (hlen = (size_t)(colon - spec)) >= sizeof(host)) {
+		snprintf(err, errsz, "AWARD_LISTEN: not unix:PATH or "
+		    "HOST:PORT: \"%.100s\"", spec);
+		return -1;
+	}
+	memcpy(host, spec, hlen);
+	host[hlen] = '\0';
+	if (host[0] == '[' && hlen > 2 && host[hlen - 1] == ']') {
+		memmove(host, host + 1, hlen - 2);
+		host[hlen - 2] = '\0';
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if ((rc = getaddrinfo(host, colon + 1, &hints, &res)) != 0) {
+		snprintf(err, errsz, "AWARD_LISTEN: %s: %s", spec,
+		    gai_strerror(rc));
+		return -1;
+	}
+	fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC,
+	    res->ai_protocol);
+	if (fd == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
+	    listen(fd, 128) == -1) {
+		snprintf(err, errsz, "listen %s: %s", spec, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		freeaddrinfo(res);
+		return -1;
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+struct slot {
+	pid_t	pid;
+	int64_t	started_ms;
+};
+
+static pid_t
+spawn(const struct award_config *cfg, int fd, sigset_t *oldmask)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = SIG_DFL;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGCHLD, &sa, NULL);
+		sigprocmask(SIG_SETMASK, oldmask, NULL);
+		_exit(worker_run(cfg, fd));
+	}
+	if (pid == -1)
+		log_msg(LOG_ERROR, "fork failed", LF_STR("error",
+		    strerror(errno)), LF_END);
+	return pid;
+}
+
+static void
+reap(struct slot *slots, int n, int quiet)
+{
+	pid_t	pid;
+	int	status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		for (int i = 0; i < n; i++) {
+			if (slots[i].pid != pid)
+				continue;
+			slots[i].pid = 0;
+			if (quiet && WIFEXITED(status) &&
+			    WEXITSTATUS(status) == 0)
+				break;
+			log_msg(quiet ? LOG_INFO : LOG_WARN, "worker exited",
+			    LF_INT("pid", pid),
+			    LF_INT("exit", WIFEXITED(status) ?
+			    WEXITSTATUS(status) : -1),
+			    LF_INT("signal", WIFSIGNALED(status) ?
+			    WTERMSIG(status) : 0), LF_END);
+			break;
+		}
+}
+
+static int
+alive(const struct slot *slots, int n)
+{
+	int c = 0;
+
+	for (int i = 0; i < n; i++)
+		c += slots[i].pid > 0;
+	return c;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct award_config	 cfg;
+	struct award_ctx	*probe;
+	struct sigaction	 sa;
+	struct slot		*slots;
+	sigset_t		 mask, oldmask;
+	char			 err[CONFIG_ERR_MAX];
+	const char		*val, *unix_path = NULL;
+	long long		 n;
+	int			 fd, r, explicit_listen;
+	int64_t			 deadline;
+
+	if (config_load(&cfg, err, sizeof(err)) == -1) {
+		fprintf(stderr, "award-fcgi: %s\n", err);
+		return 1;
+	}
+	explicit_listen = getenv("AWARD_LISTEN") != NULL;
+	for (int i = 1; i < argc; i++) {
+		if ((r = config_flag(&cfg, argc, argv, &i, err,
+		    sizeof(err))) != 0) {
+			if (r == -1) {
+				fprintf(stderr, "award-fcgi: %s\n", err);
+				return 1;
+			}
+		} else if ((r = config_flag_value("--listen", argc, argv, &i,
+		    &val)) != 0) {
+			if (r == -1 || *val == '\0' ||
+			    strlen(val) >= sizeof(cfg.listen)) {
+				fprintf(stderr, "award-fcgi: --listen: needs "
+				    "unix:PATH or HOST:PORT\n");
+				return 1;
+			}
+			strcpy(cfg.listen, val);
+			explicit_listen = 1;
+		} else if ((r = config_flag_value("--workers", argc, argv, &i,
+		    &val)) != 0) {
+			if (r == -1 || config_parse_int(val, 1, 256, &n)) {
+				fprintf(stderr, "award-fcgi: --workers: needs "
+				    "an integer from 1 to 256\n");
+				return 1;
+			}
+			cfg.workers = (int)n;
+		} else {
+			usage();
+			return 1;
+		}
+	}
+	log_set_level(cfg.log_level);
+
+	/* Configuration and database errors surface here, at start. */
+	if ((probe = award_ctx_open(&cfg, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "award-fcgi: %s\n", err);
+		return 1;
+	}
+	award_ctx_close(probe);
+
+	if (!explicit_listen && inherited_socket())
+		fd = 0;
+	else if (strncmp(cfg.listen, "unix:", 5) == 0) {
+		unix_path = cfg.listen + 5;
+		fd = listen_unix(unix_path, err, sizeof(err));
+	} else
+		fd = listen_tcp(cfg.listen, err, sizeof(err));
+	if (fd == -1) {
+		fprintf(stderr, "award-fcgi: %s\n", err);
+		return 1;
+	}
+	if ((slots = calloc((size_t)cfg.workers, sizeof(*slots))) == NULL) {
+		fprintf(stderr, "award-fcgi: out of memory\n");
+		return 1;
+	}
+
+	/* Signals arrive only inside sigsuspend(): no race with the loop. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, &oldmask);
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_signal;
+	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+
+	log_msg(LOG_INFO, "award-fcgi started", LF_STR("listen", fd == 0 ?
+	    "fd 0" : cfg.listen), LF_INT("workers", cfg.workers),
+	    LF_STR("db", cfg.db_path), LF_STR("bot_db", config_bot_db(&cfg)),
+	    LF_END);
+
+	while (!got_term) {
+		struct timespec	ts = { 1, 0 };
+		int64_t		now = atime_now_ms();
+
+		for (int i = 0; i < cfg.workers; i++)
+			if (slots[i].pid == 0 &&
+			    now - slots[i].started_ms >= RESTART_MIN_MS) {
+				slots[i].pid = spawn(&cfg, fd, &oldmask);
+				if (slots[i].pid < 0)
+					slots[i].pid = 0;
+				slots[i].started_ms = now;
+			}
+		/* Wake for a signal, or each second to refill slots. */
+		sigset_t wait = oldmask;
+
+		sigdelset(&wait, SIGCHLD);
+		sigdelset(&wait, SIGTERM);
+		sigdelset(&wait, SIGINT);
+		sigprocmask(SIG_SETMASK, &wait, NULL);
+		nanosleep(&ts, NULL);
+		sigprocmask(SIG_BLOCK, &mask, NULL);
+		if (got_chld) {
+			got_chld = 0;
+			reap(slots, cfg.workers, 0);
+		}
+	}
+
+	/* Stop: no new accepts here; workers finish what they hold. */
+	log_msg(LOG_INFO, "stopping", LF_INT("workers",
+	    alive(slots, cfg.workers)), LF_END);
+	close(fd);
+	deadline = atime_now_ms() + STOP_GRACE_MS;
+	sigprocmask(SIG_SETMASK, &oldmask, NULL);
+	while (alive(slots, cfg.workers) > 0) {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		int kill_all = atime_now_ms() >= deadline;
+
+		/* Repeated: covers a signal that landed before accept(). */
+		for (int i = 0; i < cfg.workers; i++)
+			if (slots[i].pid > 0)
+				kill(slots[i].pid, kill_all ? SIGKILL :
+				    SIGTERM);
+		nanosleep(&ts, NULL);
+		reap(slots, cfg.workers, 1);
+	}
+	if (unix_path != NULL)
+		unlink(unix_path);
+	free(slots);
+	log_msg(LOG_INFO, "stopped", LF_END);
+	return 0;
+}

@@ -1,0 +1,474 @@
+/*
+ * Routes of SPEC.md §5. Order of checks for every request: path (404),
+ * method (405 with Allow), then the route's guard (source address for the
+ * webhook, a token for the rest), then the body (413 before reading, 400),
+ * then the work. A 200 for a write is sent only after award_submit() /
+ * refund_submit() report the outcome committed.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "award.h"
+#include "cidr.h"
+#include "config.h"
+#include "log.h"
+#include "refund.h"
+#include "retryq.h"
+#include "routes.h"
+#include "stats.h"
+#include "validate.h"
+
+enum guard {
+	GUARD_NONE,
+	GUARD_WEBHOOK,		/* source address in AWARD_WEBHOOK_ALLOW */
+	GUARD_SERVICE,		/* service token, Bearer */
+	GUARD_ADMIN,		/* admin token, Bearer */
+	GUARD_ADMIN_READ	/* admin token, Bearer or Basic */
+};
+
+/* Path parameters: at most one, copied out of the path. */
+struct params {
+	char	arg[AWARD_ID_MAX + 1];
+};
+
+typedef void (*handler_fn)(struct award_ctx *, struct request *,
+    const struct params *, struct response *);
+
+struct route {
+	const char	*prefix;	/* path before the parameter */
+	const char	*suffix;	/* after it; NULL: no parameter */
+	const char	*method;
+	enum guard	 guard;
+	handler_fn	 fn;
+};
+
+static void h_webhook(struct award_ctx *, struct request *,
+    const struct params *, struct response *);
+static void h_awards(struct award_ctx *, struct request *,
+    const struct params *, struct response *);
+static void h_user_tickets(struct award_ctx *, struct request *,
+    const struct params *, struct response *);
+static void h_retry_stats(struct award_ctx *, struct request *,
+    const struct params *, struct response *);
+static void h_requeue(struct award_ctx *, struct request *,
+    const struct params *, struct response *);
+static void h_leaderboard(struct award_ctx *, struct request *,
+    const struct params *, struct response *);
+static void h_metrics(struct award_ctx *, struct request *,
+    const struct params *, struct response *);
+static void h_dashboard(struct award_ctx *, struct request *,
+    const struct params *, struct response *);
+static void h_health(struct award_ctx *, struct request *,
+    const struct params *, struct response *);
+
+static const struct route routes[] = {
+	{ "/v1/payments/webhook", NULL, "POST", GUARD_WEBHOOK, h_webhook },
+	{ "/v1/awards", NULL, "POST", GUARD_SERVICE, h_awards },
+	{ "/v1/users/", "/tickets", "GET", GUARD_SERVICE, h_user_tickets },
+	{ "/v1/admin/award-retry-stats", NULL, "GET", GUARD_ADMIN_READ,
+	    h_retry_stats },
+	{ "/v1/admin/failed-awards/", "/retry", "POST", GUARD_ADMIN,
+	    h_requeue },
+	{ "/v1/admin/contests/", "/leaderboard", "GET", GUARD_ADMIN_READ,
+	    h_leaderboard },
+	{ "/v1/admin/metrics", NULL, "GET", GUARD_ADMIN_READ, h_metrics },
+	{ "/v1/admin/dashboard", NULL, "GET", GUARD_ADMIN_READ,
+	    h_dashboard },
+	{ "/healthz", NULL, "GET", GUARD_NONE, h_health },
+};
+
+/* 1 when path matches r, with the parameter copied into p. */
+static int
+match(const struct route *r, const char *path, struct params *p)
+{
+	size_t plen = strlen(r->prefix), slen, alen, n = strlen(path);
+
+	if (r->suffix == NULL)
+		return strcmp(path, r->prefix) == 0;
+	slen = strlen(r->suffix);
+	if (n <= plen + slen || strncmp(path, r->prefix, plen) != 0 ||
+	    strcmp(path + n - slen, r->suffix) != 0)
+		return 0;
+	alen = n - plen - slen;
+	if (memchr(path + plen, '/', alen) != NULL)
+		return 0;
+	if (alen > AWARD_ID_MAX)
+		alen = 0;	/* too long: "" fails every validator */
+	memcpy(p->arg, path + plen, alen);
+	p->arg[alen] = '\0';
+	return 1;
+}
+
+static int
+guard(struct award_ctx *ctx, struct request *req, enum guard g,
+    struct response *res)
+{
+	const struct award_config	*c = ctx->cfg;
+	const char			*token;
+	enum auth_result		 a;
+
+	switch (g) {
+	case GUARD_NONE:
+		return 0;
+	case GUARD_WEBHOOK:
+		if (cidr_match(&c->webhook_allow, req->remote_addr))
+			return 0;
+		log_msg(LOG_WARN, "webhook from a source not allowed",
+		    LF_STR("request_id", req->request_id),
+		    LF_STR("remote_addr", req->remote_addr), LF_END);
+		http_error(res, 403, "source address not allowed");
+		return -1;
+	case GUARD_SERVICE:
+		token = c->service_token;
+		break;
+	default:
+		token = c->admin_token;
+		break;
+	}
+	a = http_auth(req, token, g == GUARD_ADMIN_READ);
+	if (a == AUTH_OK)
+		return 0;
+	if (a == AUTH_OFF) {
+		http_error(res, 403, "endpoint disabled: no token configured");
+		return -1;
+	}
+	http_error(res, 401, "missing or wrong token");
+	res->auth_bearer = 1;
+	res->auth_basic = g == GUARD_ADMIN_READ;
+	return -1;
+}
+
+void
+routes_dispatch(struct award_ctx *ctx, struct request *req,
+    struct response *res)
+{
+	const struct route	*found = NULL;
+	struct params		 p;
+
+	memset(&p, 0, sizeof(p));
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if (match(&routes[i], req->path, &p)) {
+			found = &routes[i];
+			break;
+		}
+	if (found == NULL) {
+		http_error(res, 404, "not found");
+		return;
+	}
+	if (strcmp(req->method, found->method) != 0) {
+		res->allow = found->method;
+		http_error(res, 405, "method not allowed");
+		return;
+	}
+	if (guard(ctx, req, found->guard, res) == -1)
+		return;
+	found->fn(ctx, req, &p, res);
+}
+
+/* Read a body within AWARD_MAX_BODY; 0, or -1 with the response set. */
+static int
+body(struct award_ctx *ctx, struct request *req, char **buf, size_t *len,
+    struct response *res)
+{
+	switch (http_read_body(req, ctx->cfg->max_body, buf, len)) {
+	case 0:
+		return 0;
+	case 1:
+		http_error(res, 413, "request body too large");
+		return -1;
+	default:
+		http_error(res, 400, "request body unreadable");
+		return -1;
+	}
+}
+
+static void
+bad_request(struct request *req, struct response *res, const char *why)
+{
+	log_msg(LOG_WARN, "bad request", LF_STR("request_id",
+	    req->request_id), LF_STR("path", req->path),
+	    LF_STR("error", why), LF_END);
+	http_error(res, 400, why);
+}
+
+/* The award part of a response body, shared by webhook and /v1/awards. */
+static void
+award_response(struct response *res, const struct award_out *out,
+    int with_status)
+{
+	cJSON *o;
+
+	if (out->result == AWARD_UNAVAILABLE) {
+		http_error(res, 503, "database unavailable; nothing was "
+		    "recorded, deliver again");
+		return;
+	}
+	o = cJSON_CreateObject();
+	if (with_status)
+		cJSON_AddStringToObject(o, "status", "processed");
+	cJSON_AddStringToObject(o, "award", award_result_name(out->result));
+	if (out->result == AWARD_AWARDED) {
+		cJSON_AddNumberToObject(o, "tickets", (double)out->tickets);
+		cJSON_AddNumberToObject(o, "referrer_tickets",
+		    (double)out->referrer_tickets);
+	} else if (out->result == AWARD_NOT_ELIGIBLE)
+		cJSON_AddStringToObject(o, "reason", out->reason);
+	http_json(res, 200, o);
+}
+
+static void
+h_webhook(struct award_ctx *ctx, struct request *req,
+    const struct params *p, struct response *res)
+{
+	struct award_req	 ar;
+	struct refund_req	 rr;
+	struct award_out	 ao;
+	struct refund_out	 ro;
+	char			*buf = NULL, err[160];
+	size_t			 len;
+	cJSON			*o;
+
+	(void)p;
+	if (body(ctx, req, &buf, &len, res) == -1)
+		return;
+	switch (validate_webhook(buf, len, &ar, &rr, err, sizeof(err))) {
+	case WEBHOOK_BAD:
+		bad_request(req, res, err);
+		break;
+	case WEBHOOK_IGNORED:
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "status", "ignored");
+		http_json(res, 200, o);
+		break;
+	case WEBHOOK_PAYMENT:
+		award_submit(ctx, &ar, req->request_id, &ao);
+		award_response(res, &ao, 1);
+		break;
+	case WEBHOOK_REFUND:
+		if (refund_submit(ctx, &rr, req->request_id, &ro) ==
+		    REFUND_UNAVAILABLE) {
+			http_error(res, 503, "database unavailable; nothing "
+			    "was recorded, deliver again");
+			break;
+		}
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "status", "processed");
+		cJSON_AddStringToObject(o, "refund",
+		    refund_result_name(ro.result));
+		http_json(res, 200, o);
+		break;
+	default:
+		http_error(res, 500, "internal error");
+		break;
+	}
+	free(buf);
+}
+
+static void
+h_awards(struct award_ctx *ctx, struct request *req, const struct params *p,
+    struct response *res)
+{
+	struct award_req	 ar;
+	struct award_out	 ao;
+	char			*buf = NULL, err[160];
+	size_t			 len;
+
+	(void)p;
+	if (body(ctx, req, &buf, &len, res) == -1)
+		return;
+	if (validate_award_body(buf, len, &ar, err, sizeof(err)) == -1)
+		bad_request(req, res, err);
+	else {
+		award_submit(ctx, &ar, req->request_id, &ao);
+		award_response(res, &ao, 1);
+	}
+	free(buf);
+}
+
+/* ?limit=: absent -> def; 1..max (larger is capped); -1 when malformed. */
+static int
+limit_param(struct request *req, int def, int max)
+{
+	char		buf[24];
+	long long	v;
+	int		rc = http_query(req->query, "limit", buf, sizeof(buf));
+
+	if (rc == 0)
+		return def;
+	if (rc == -1 || config_parse_int(buf, 1, 1LL << 31, &v) == -1)
+		return -1;
+	return v > max ? max : (int)v;
+}
+
+static void
+h_user_tickets(struct award_ctx *ctx, struct request *req,
+    const struct params *p, struct response *res)
+{
+	char		 cid[AWARD_ID_MAX + 2];
+	cJSON		*tg, *out = NULL;
+	int64_t		 id;
+	int		 rc;
+
+	tg = cJSON_CreateString(p->arg);
+	rc = valid_telegram_id(tg, &id);
+	cJSON_Delete(tg);
+	if (rc == -1) {
+		bad_request(req, res, "telegram_id: not an integer from 1 to "
+		    "2^53-1");
+		return;
+	}
+	rc = http_query(req->query, "contest_id", cid, sizeof(cid));
+	if (rc == -1 || (rc == 1 && !valid_id(cid))) {
+		bad_request(req, res, "contest_id: not 1-128 of "
+		    "[A-Za-z0-9._:-]");
+		return;
+	}
+	switch (stats_user_tickets(ctx, id, rc == 1 ? cid : NULL, &out)) {
+	case 0:
+		http_json(res, 200, out);
+		break;
+	case 1:
+		http_error(res, 404, rc == 1 ? "unknown contest" :
+		    "no contest is running now");
+		break;
+	default:
+		http_error(res, 503, "database unavailable");
+		break;
+	}
+}
+
+static void
+h_retry_stats(struct award_ctx *ctx, struct request *req,
+    const struct params *p, struct response *res)
+{
+	cJSON	*o;
+	int	 limit = limit_param(req, STATS_LIMIT_DEFAULT, 1000);
+
+	(void)p;
+	if (limit == -1) {
+		bad_request(req, res, "limit: not a positive integer");
+		return;
+	}
+	if ((o = stats_retry(ctx, limit)) == NULL)
+		http_error(res, 503, "database unavailable");
+	else
+		http_json(res, 200, o);
+}
+
+static void
+h_requeue(struct award_ctx *ctx, struct request *req, const struct params *p,
+    struct response *res)
+{
+	long long	 id;
+	cJSON		*o;
+
+	if (config_parse_int(p->arg, 1, INT64_MAX, &id) == -1 ||
+	    p->arg[0] == '-') {
+		http_error(res, 404, "no such failed award");
+		return;
+	}
+	switch (retryq_requeue(ctx, id)) {
+	case RETRYQ_REQUEUED:
+		log_msg(LOG_INFO, "failed award requeued by admin",
+		    LF_STR("request_id", req->request_id), LF_INT("id", id),
+		    LF_END);
+		o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "id", (double)id);
+		cJSON_AddStringToObject(o, "status", "pending");
+		http_json(res, 200, o);
+		break;
+	case RETRYQ_NOT_FOUND:
+		http_error(res, 404, "no such failed award");
+		break;
+	case RETRYQ_IS_DONE:
+		http_error(res, 409, "this failed award is done");
+		break;
+	default:
+		http_error(res, 503, "database unavailable");
+		break;
+	}
+}
+
+static void
+h_leaderboard(struct award_ctx *ctx, struct request *req,
+    const struct params *p, struct response *res)
+{
+	cJSON	*o = NULL;
+	int	 limit = limit_param(req, LEADERBOARD_DEFAULT,
+		    LEADERBOARD_MAX);
+
+	if (!valid_id(p->arg)) {
+		http_error(res, 404, "unknown contest");
+		return;
+	}
+	if (limit == -1) {
+		bad_request(req, res, "limit: not a positive integer");
+		return;
+	}
+	switch (stats_leaderboard(ctx, p->arg, limit, &o)) {
+	case 0:
+		http_json(res, 200, o);
+		break;
+	case 1:
+		http_error(res, 404, "unknown contest");
+		break;
+	default:
+		http_error(res, 503, "database unavailable");
+		break;
+	}
+}
+
+static void
+h_metrics(struct award_ctx *ctx, struct request *req, const struct params *p,
+    struct response *res)
+{
+	char *s;
+
+	(void)req;
+	(void)p;
+	if ((s = stats_metrics(ctx)) == NULL) {
+		http_error(res, 503, "database unavailable");
+		return;
+	}
+	res->status = 200;
+	res->ctype = CTYPE_METRICS;
+	res->body = s;
+	res->len = strlen(s);
+}
+
+static void
+h_dashboard(struct award_ctx *ctx, struct request *req,
+    const struct params *p, struct response *res)
+{
+	char *s;
+
+	(void)req;
+	(void)p;
+	if ((s = stats_dashboard(ctx)) == NULL) {
+		http_error(res, 503, "database unavailable");
+		return;
+	}
+	res->status = 200;
+	res->ctype = CTYPE_HTML;
+	res->body = s;
+	res->len = strlen(s);
+}
+
+static void
+h_health(struct award_ctx *ctx, struct request *req, const struct params *p,
+    struct response *res)
+{
+	cJSON *o;
+
+	(void)req;
+	(void)p;
+	if (stats_health(ctx) == -1) {
+		http_error(res, 503, "database unavailable");
+		return;
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "status", "ok");
+	http_json(res, 200, o);
+}

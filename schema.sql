@@ -1,0 +1,123 @@
+-- award schema (SPEC.md §3). Applied by both binaries at open, idempotently.
+-- The part before the "@service" marker is run on the bot database, the part
+-- after it on the service database; when both are one file, both run there.
+-- Bot tables may already exist with data: only what is missing is created,
+-- and no unique index is added that legacy rows could violate.
+
+CREATE TABLE IF NOT EXISTS contests(
+	id TEXT PRIMARY KEY,
+	starts_at TEXT NOT NULL,
+	ends_at TEXT NOT NULL,
+	attribution_window_days INTEGER NOT NULL DEFAULT 30,
+	is_active INTEGER NOT NULL DEFAULT 0);
+
+CREATE TABLE IF NOT EXISTS user_referrals(
+	referred_id INTEGER PRIMARY KEY,
+	referrer_id INTEGER NOT NULL,
+	bound_at TEXT NOT NULL);
+
+CREATE TABLE IF NOT EXISTS ref_events(
+	id TEXT PRIMARY KEY,
+	contest_id TEXT NOT NULL,
+	referrer_id INTEGER NOT NULL,
+	referred_id INTEGER NOT NULL,
+	bound_at TEXT NOT NULL,
+	status TEXT NOT NULL,
+	qualified_at TEXT);
+
+CREATE TABLE IF NOT EXISTS ticket_ledger(
+	id TEXT PRIMARY KEY,
+	contest_id TEXT NOT NULL,
+	referrer_id INTEGER NOT NULL,
+	referred_id INTEGER NOT NULL,
+	order_id TEXT NOT NULL,
+	delta INTEGER NOT NULL,
+	reason TEXT NOT NULL,
+	created_at TEXT NOT NULL);
+
+CREATE TABLE IF NOT EXISTS plan_tickets(
+	plan_id TEXT PRIMARY KEY,
+	tickets INTEGER NOT NULL CHECK (tickets >= 0));
+
+-- Rule 1 (legacy rows have random ids) and refunds find an order's rows.
+CREATE INDEX IF NOT EXISTS ticket_ledger_order
+	ON ticket_ledger(order_id, reason);
+-- Per-user sums and the leaderboard.
+CREATE INDEX IF NOT EXISTS ticket_ledger_owner
+	ON ticket_ledger(contest_id, referrer_id);
+CREATE INDEX IF NOT EXISTS ref_events_pair
+	ON ref_events(contest_id, referrer_id, referred_id);
+
+-- @service
+
+CREATE TABLE IF NOT EXISTS award_meta(
+	key TEXT PRIMARY KEY,
+	value TEXT NOT NULL);
+
+-- One row per payment seen. Money in minor units (kopecks).
+CREATE TABLE IF NOT EXISTS payments(
+	payment_id TEXT PRIMARY KEY,
+	order_id TEXT NOT NULL,
+	telegram_id INTEGER NOT NULL,
+	plan_id TEXT NOT NULL,
+	amount_minor INTEGER,
+	currency TEXT,
+	order_created_at TEXT NOT NULL,
+	refunded_minor INTEGER NOT NULL DEFAULT 0,
+	outcome TEXT,
+	created_at TEXT NOT NULL,
+	updated_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS payments_order ON payments(order_id);
+
+-- Each refund once, by its YooKassa id.
+CREATE TABLE IF NOT EXISTS refunds(
+	refund_id TEXT PRIMARY KEY,
+	payment_id TEXT NOT NULL,
+	amount_minor INTEGER NOT NULL,
+	created_at TEXT NOT NULL);
+
+-- The durable retry queue (SPEC.md §6). Rows are never deleted.
+CREATE TABLE IF NOT EXISTS failed_awards(
+	id INTEGER PRIMARY KEY,
+	kind TEXT NOT NULL CHECK (kind IN ('award', 'refund')),
+	status TEXT NOT NULL DEFAULT 'pending'
+		CHECK (status IN ('pending', 'done', 'dead')),
+	attempts INTEGER NOT NULL DEFAULT 1,
+	last_error TEXT,
+	outcome TEXT,
+	order_id TEXT,
+	telegram_id INTEGER,
+	plan_id TEXT,
+	order_created_at TEXT,
+	payment_id TEXT,
+	amount_minor INTEGER,
+	currency TEXT,
+	refund_id TEXT,
+	created_at TEXT NOT NULL,
+	updated_at TEXT NOT NULL,
+	last_attempt_at TEXT NOT NULL,
+	next_attempt_at TEXT NOT NULL,
+	next_attempt_ms INTEGER NOT NULL);
+-- An order (or a refund) is queued at most once.
+CREATE UNIQUE INDEX IF NOT EXISTS failed_awards_order
+	ON failed_awards(order_id) WHERE kind = 'award';
+CREATE UNIQUE INDEX IF NOT EXISTS failed_awards_refund
+	ON failed_awards(refund_id) WHERE kind = 'refund';
+-- The retry run's due query costs the number of due rows, not the table.
+CREATE INDEX IF NOT EXISTS failed_awards_due
+	ON failed_awards(next_attempt_ms, id) WHERE status = 'pending';
+CREATE INDEX IF NOT EXISTS failed_awards_status
+	ON failed_awards(status, id);
+
+CREATE TABLE IF NOT EXISTS retry_runs(
+	id INTEGER PRIMARY KEY,
+	started_at TEXT NOT NULL,
+	duration_ms INTEGER NOT NULL,
+	picked INTEGER NOT NULL,
+	awarded INTEGER NOT NULL,
+	duplicate INTEGER NOT NULL,
+	not_eligible INTEGER NOT NULL,
+	refunds INTEGER NOT NULL,
+	failed INTEGER NOT NULL,
+	dead INTEGER NOT NULL,
+	forced INTEGER NOT NULL);
