@@ -37,25 +37,32 @@ set_path(char *dst, const char *src)
 	return 0;
 }
 
-/* Read a token file: the whole file less trailing newlines and spaces. */
+/*
+ * Read a token file: the whole file less trailing newlines and spaces.
+ * -1 when unreadable or when the token is longer than outsz - 1.
+ */
 static int
 read_token_file(const char *path, char *out, size_t outsz)
 {
+	char	 buf[CONFIG_TOKEN_MAX + 64];
 	FILE	*f;
 	size_t	 n;
 	int	 extra;
 
 	if ((f = fopen(path, "r")) == NULL)
 		return -1;
-	n = fread(out, 1, outsz - 1, f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
 	extra = fgetc(f) != EOF;
 	fclose(f);
 	if (extra)
 		return -1;
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' ||
+	    buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+		n--;
+	if (n >= outsz)
+		return -1;
+	memcpy(out, buf, n);
 	out[n] = '\0';
-	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r' ||
-	    out[n - 1] == ' ' || out[n - 1] == '\t'))
-		out[--n] = '\0';
 	return 0;
 }
 

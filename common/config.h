@@ -41,8 +41,9 @@ int	config_load(struct award_config *c, char *err, size_t errsz);
 
 /*
  * Apply the shared flag at argv[*i] ("--db PATH", "--db=PATH", "--bot-db").
- * Returns 1 when consumed (advancing *i past its value), 0 when the flag is
- * not a shared one, -1 with err set when its value is missing or too long.
+ * Returns 1 when consumed (leaving *i on its value, for a loop's i++), 0
+ * when the flag is not a shared one, -1 with err set when its value is
+ * missing or too long.
  */
 int	config_flag(struct award_config *c, int argc, char *argv[], int *i,
 	    char *err, size_t errsz);

@@ -5,7 +5,7 @@
 int
 money_parse(const char *s, int64_t *minor)
 {
-	int64_t		units = 0, frac = 0;
+	int64_t		units = 0, frac = 0, v;
 	const char	*p = s;
 	int		n;
 
@@ -20,15 +20,21 @@ money_parse(const char *s, int64_t *minor)
 		return -1;
 	if (*p == '.') {
 		p++;
-		for (n = 0; *p >= '0' && *p <= '9'; p++, n++)
+		for (n = 0; *p >= '0' && *p <= '9'; p++, n++) {
+			if (n == 2)
+				return -1;	/* finer than a kopeck */
 			frac = frac * 10 + (*p - '0');
-		if (n < 1 || n > 2)
+		}
+		if (n < 1)
 			return -1;
 		if (n == 1)
 			frac *= 10;
 	}
 	if (*p != '\0')
 		return -1;
-	*minor = units * 100 + frac;
-	return *minor > MONEY_MAX_MINOR ? -1 : 0;
+	v = units * 100 + frac;
+	if (v > MONEY_MAX_MINOR)
+		return -1;
+	*minor = v;
+	return 0;
 }

@@ -86,9 +86,21 @@ depth_ok(const char *s, size_t len)
 cJSON *
 validate_parse(const char *body, size_t len)
 {
+	const char	*end = NULL;
+	cJSON		*tree;
+
 	if (body == NULL || len == 0 || !depth_ok(body, len))
 		return NULL;
-	return cJSON_ParseWithLength(body, len);
+	if ((tree = cJSON_ParseWithLengthOpts(body, len, &end, 0)) == NULL)
+		return NULL;
+	/* One JSON value and nothing after it but white space. */
+	for (; end != NULL && end < body + len; end++)
+		if (*end != ' ' && *end != '\t' && *end != '\r' &&
+		    *end != '\n') {
+			cJSON_Delete(tree);
+			return NULL;
+		}
+	return tree;
 }
 
 static const char *

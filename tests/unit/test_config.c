@@ -1,0 +1,825 @@
+/*
+ * Unit tests for common/config.c (SPEC.md §7): defaults, every variable,
+ * every bad value as a one-line error naming the variable, token files,
+ * and the shared --db/--bot-db flags. Criterion runs each test in its own
+ * process, so environment changes stay inside one test; the suite's init
+ * clears every AWARD_* variable the runner may have inherited.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "config.h"
+
+extern char **environ;
+
+#define SECRET	"s3cr3t-T0ken_value"
+
+static void
+clear_award_env(void)
+{
+	char	name[256];
+	int	again = 1;
+
+	/* unsetenv changes environ: rescan from the start after each one. */
+	while (again) {
+		again = 0;
+		for (char **e = environ; *e != NULL; e++) {
+			const char *eq = strchr(*e, '=');
+			size_t n;
+
+			if (strncmp(*e, "AWARD_", 6) != 0 || eq == NULL)
+				continue;
+			n = (size_t)(eq - *e);
+			cr_assert_lt(n, sizeof(name));
+			memcpy(name, *e, n);
+			name[n] = '\0';
+			cr_assert_eq(unsetenv(name), 0);
+			again = 1;
+			break;
+		}
+	}
+}
+
+TestSuite(config, .init = clear_award_env);
+
+static void
+env(const char *name, const char *value)
+{
+	cr_assert_eq(setenv(name, value, 1), 0);
+}
+
+/* Write content to a new temporary file; path receives its name. */
+static void
+tmp_file(const char *content, char path[64])
+{
+	int	fd;
+	size_t	n = strlen(content);
+
+	snprintf(path, 64, "/tmp/award-test-token-XXXXXX");
+	fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, content, n), (ssize_t)n);
+	cr_assert_eq(close(fd), 0);
+}
+
+static void
+load_ok(struct award_config *c)
+{
+	char err[CONFIG_ERR_MAX] = "";
+
+	cr_assert_eq(config_load(c, err, sizeof(err)), 0, "error: %s", err);
+}
+
+/*
+ * config_load must fail with a one-line message naming var; the message is
+ * copied to err_out when it is not NULL.
+ */
+static void
+load_bad(const char *var, char err_out[CONFIG_ERR_MAX])
+{
+	struct award_config	c;
+	char			err[CONFIG_ERR_MAX] = "";
+
+	cr_assert_eq(config_load(&c, err, sizeof(err)), -1,
+	    "a bad %s was accepted", var);
+	cr_assert_neq(err[0], '\0', "no error message");
+	cr_assert_not_null(strstr(err, var), "\"%s\" does not name %s", err,
+	    var);
+	cr_assert_null(strchr(err, '\n'), "error is not one line: %s", err);
+	if (err_out != NULL)
+		memcpy(err_out, err, CONFIG_ERR_MAX);
+}
+
+/* ---- defaults ---- */
+
+Test(config, init_clears_award_variables)
+{
+	/* Whatever the runner had, nothing AWARD_ is left. */
+	for (char **e = environ; *e != NULL; e++)
+		cr_assert_neq(strncmp(*e, "AWARD_", 6), 0, "left: %s", *e);
+}
+
+Test(config, defaults)
+{
+	struct award_config	c;
+	long			cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	load_ok(&c);
+	cr_assert_str_eq(c.db_path, "var/award.db");
+	cr_assert_str_eq(c.bot_db_path, "");
+	cr_assert_str_eq(config_bot_db(&c), "var/award.db");
+	cr_assert_str_eq(c.listen, "unix:var/award-fcgi.sock");
+	cr_assert_eq(c.max_body, 65536);
+	cr_assert_eq(c.busy_timeout_ms, 5000);
+	cr_assert_eq(c.synchronous_full, 1);
+	cr_assert_eq(c.retry_max_attempts, 8);
+	cr_assert_eq(c.log_level, LOG_INFO);
+	cr_assert_str_eq(c.admin_token, "");
+	cr_assert_str_eq(c.service_token, "");
+	cr_assert_eq(c.now_ms, 0);
+	if (cpus >= 1 && cpus < 256)
+		cr_assert_eq(c.workers, (int)cpus);
+	else
+		cr_assert_geq(c.workers, 1);
+}
+
+Test(config, default_webhook_allow_is_yookassa)
+{
+	struct award_config c;
+
+	load_ok(&c);
+	cr_assert_eq(c.webhook_allow.len, 7);
+	cr_assert_eq(cidr_match(&c.webhook_allow, "185.71.76.5"), 1);
+	cr_assert_eq(cidr_match(&c.webhook_allow, "77.75.156.35"), 1);
+	cr_assert_eq(cidr_match(&c.webhook_allow, "2a02:5180::1"), 1);
+	cr_assert_eq(cidr_match(&c.webhook_allow, "127.0.0.1"), 0);
+}
+
+/* ---- each variable ---- */
+
+Test(config, db_from_env)
+{
+	struct award_config c;
+
+	env("AWARD_DB", "/srv/award/service.db");
+	load_ok(&c);
+	cr_assert_str_eq(c.db_path, "/srv/award/service.db");
+	cr_assert_str_eq(config_bot_db(&c), "/srv/award/service.db");
+}
+
+Test(config, bot_db_from_env)
+{
+	struct award_config c;
+
+	env("AWARD_DB", "/srv/award/service.db");
+	env("AWARD_BOT_DB", "/srv/bot/bot.db");
+	load_ok(&c);
+	cr_assert_str_eq(c.db_path, "/srv/award/service.db");
+	cr_assert_str_eq(c.bot_db_path, "/srv/bot/bot.db");
+	cr_assert_str_eq(config_bot_db(&c), "/srv/bot/bot.db");
+}
+
+Test(config, bot_db_empty_means_same_file)
+{
+	struct award_config c;
+
+	env("AWARD_DB", "one.db");
+	env("AWARD_BOT_DB", "");
+	load_ok(&c);
+	cr_assert_str_eq(config_bot_db(&c), "one.db");
+}
+
+Test(config, listen_tcp_from_env)
+{
+	struct award_config c;
+
+	env("AWARD_LISTEN", "127.0.0.1:9000");
+	load_ok(&c);
+	cr_assert_str_eq(c.listen, "127.0.0.1:9000");
+}
+
+Test(config, listen_unix_from_env)
+{
+	struct award_config c;
+
+	env("AWARD_LISTEN", "unix:/run/award/fcgi.sock");
+	load_ok(&c);
+	cr_assert_str_eq(c.listen, "unix:/run/award/fcgi.sock");
+}
+
+Test(config, workers_from_env)
+{
+	struct award_config c;
+
+	env("AWARD_WORKERS", "3");
+	load_ok(&c);
+	cr_assert_eq(c.workers, 3);
+}
+
+Test(config, workers_bounds)
+{
+	struct award_config c;
+
+	env("AWARD_WORKERS", "1");
+	load_ok(&c);
+	cr_assert_eq(c.workers, 1);
+	env("AWARD_WORKERS", "256");
+	load_ok(&c);
+	cr_assert_eq(c.workers, 256);
+}
+
+Test(config, max_body_from_env)
+{
+	struct award_config c;
+
+	env("AWARD_MAX_BODY", "1048576");
+	load_ok(&c);
+	cr_assert_eq(c.max_body, 1048576);
+}
+
+Test(config, busy_timeout_from_env)
+{
+	struct award_config c;
+
+	env("AWARD_BUSY_TIMEOUT_MS", "250");
+	load_ok(&c);
+	cr_assert_eq(c.busy_timeout_ms, 250);
+	env("AWARD_BUSY_TIMEOUT_MS", "0");
+	load_ok(&c);
+	cr_assert_eq(c.busy_timeout_ms, 0);
+}
+
+Test(config, synchronous_normal_from_env)
+{
+	struct award_config c;
+
+	env("AWARD_SYNCHRONOUS", "NORMAL");
+	load_ok(&c);
+	cr_assert_eq(c.synchronous_full, 0);
+}
+
+Test(config, synchronous_full_from_env)
+{
+	struct award_config c;
+
+	env("AWARD_SYNCHRONOUS", "FULL");
+	load_ok(&c);
+	cr_assert_eq(c.synchronous_full, 1);
+}
+
+Test(config, retry_max_attempts_from_env)
+{
+	struct award_config c;
+
+	env("AWARD_RETRY_MAX_ATTEMPTS", "3");
+	load_ok(&c);
+	cr_assert_eq(c.retry_max_attempts, 3);
+	env("AWARD_RETRY_MAX_ATTEMPTS", "1");
+	load_ok(&c);
+	cr_assert_eq(c.retry_max_attempts, 1);
+}
+
+Test(config, log_level_from_env)
+{
+	struct award_config c;
+
+	env("AWARD_LOG_LEVEL", "debug");
+	load_ok(&c);
+	cr_assert_eq(c.log_level, LOG_DEBUG);
+	env("AWARD_LOG_LEVEL", "warn");
+	load_ok(&c);
+	cr_assert_eq(c.log_level, LOG_WARN);
+	env("AWARD_LOG_LEVEL", "error");
+	load_ok(&c);
+	cr_assert_eq(c.log_level, LOG_ERROR);
+	env("AWARD_LOG_LEVEL", "info");
+	load_ok(&c);
+	cr_assert_eq(c.log_level, LOG_INFO);
+}
+
+Test(config, webhook_allow_from_env)
+{
+	struct award_config c;
+
+	env("AWARD_WEBHOOK_ALLOW", "10.0.0.0/8 , ::1");
+	load_ok(&c);
+	cr_assert_eq(c.webhook_allow.len, 2);
+	cr_assert_eq(cidr_match(&c.webhook_allow, "10.20.30.40"), 1);
+	cr_assert_eq(cidr_match(&c.webhook_allow, "::1"), 1);
+	cr_assert_eq(cidr_match(&c.webhook_allow, "185.71.76.5"), 0);
+}
+
+Test(config, admin_token_from_env)
+{
+	struct award_config c;
+
+	env("AWARD_ADMIN_TOKEN", SECRET);
+	load_ok(&c);
+	cr_assert_str_eq(c.admin_token, SECRET);
+	cr_assert_str_eq(c.service_token, "");
+}
+
+Test(config, service_token_from_env)
+{
+	struct award_config c;
+
+	env("AWARD_SERVICE_TOKEN", "svc-token");
+	load_ok(&c);
+	cr_assert_str_eq(c.service_token, "svc-token");
+	cr_assert_str_eq(c.admin_token, "");
+}
+
+Test(config, empty_token_means_off)
+{
+	struct award_config c;
+
+	env("AWARD_ADMIN_TOKEN", "");
+	env("AWARD_SERVICE_TOKEN_FILE", "");
+	load_ok(&c);
+	cr_assert_str_eq(c.admin_token, "");
+	cr_assert_str_eq(c.service_token, "");
+}
+
+/* ---- token files ---- */
+
+Test(config, token_file_trailing_newline_and_spaces_stripped)
+{
+	struct award_config	c;
+	char			path[64], err[CONFIG_ERR_MAX] = "";
+	int			rc;
+
+	tmp_file(SECRET "  \t \n", path);
+	env("AWARD_ADMIN_TOKEN_FILE", path);
+	rc = config_load(&c, err, sizeof(err));
+	unlink(path);
+	cr_assert_eq(rc, 0, "error: %s", err);
+	cr_assert_str_eq(c.admin_token, SECRET);
+}
+
+Test(config, token_file_crlf_stripped)
+{
+	struct award_config	c;
+	char			path[64], err[CONFIG_ERR_MAX] = "";
+	int			rc;
+
+	tmp_file("svc\r\n", path);
+	env("AWARD_SERVICE_TOKEN_FILE", path);
+	rc = config_load(&c, err, sizeof(err));
+	unlink(path);
+	cr_assert_eq(rc, 0, "error: %s", err);
+	cr_assert_str_eq(c.service_token, "svc");
+}
+
+Test(config, token_file_without_newline)
+{
+	struct award_config	c;
+	char			path[64], err[CONFIG_ERR_MAX] = "";
+	int			rc;
+
+	tmp_file(SECRET, path);
+	env("AWARD_SERVICE_TOKEN_FILE", path);
+	rc = config_load(&c, err, sizeof(err));
+	unlink(path);
+	cr_assert_eq(rc, 0, "error: %s", err);
+	cr_assert_str_eq(c.service_token, SECRET);
+}
+
+Test(config, token_file_preferred_over_variable)
+{
+	struct award_config	c;
+	char			path[64], err[CONFIG_ERR_MAX] = "";
+	int			rc;
+
+	tmp_file("from-file\n", path);
+	env("AWARD_ADMIN_TOKEN_FILE", path);
+	env("AWARD_ADMIN_TOKEN", "from-env");
+	rc = config_load(&c, err, sizeof(err));
+	unlink(path);
+	cr_assert_eq(rc, 0, "error: %s", err);
+	cr_assert_str_eq(c.admin_token, "from-file");
+}
+
+Test(config, bad_token_file_missing)
+{
+	env("AWARD_ADMIN_TOKEN_FILE", "/nonexistent/award/admin.token");
+	env("AWARD_ADMIN_TOKEN", SECRET);
+	load_bad("AWARD_ADMIN_TOKEN_FILE", NULL);
+}
+
+Test(config, bad_token_file_is_directory)
+{
+	env("AWARD_SERVICE_TOKEN_FILE", "/tmp");
+	load_bad("AWARD_SERVICE_TOKEN_FILE", NULL);
+}
+
+Test(config, bad_token_file_empty)
+{
+	char path[64];
+
+	tmp_file("\n", path);
+	env("AWARD_ADMIN_TOKEN_FILE", path);
+	load_bad("AWARD_ADMIN_TOKEN", NULL);
+	unlink(path);
+}
+
+Test(config, bad_token_file_too_long)
+{
+	char	path[64], big[CONFIG_TOKEN_MAX + 64], err[CONFIG_ERR_MAX];
+
+	memset(big, 'k', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	tmp_file(big, path);
+	env("AWARD_ADMIN_TOKEN_FILE", path);
+	load_bad("AWARD_ADMIN_TOKEN_FILE", err);
+	unlink(path);
+	cr_assert_null(strstr(err, "kkkkkkkk"), "token in error: %s", err);
+}
+
+Test(config, bad_token_file_two_lines_no_leak)
+{
+	char path[64], err[CONFIG_ERR_MAX];
+
+	tmp_file(SECRET "\nsecond-line\n", path);
+	env("AWARD_ADMIN_TOKEN_FILE", path);
+	load_bad("AWARD_ADMIN_TOKEN", err);
+	unlink(path);
+	cr_assert_null(strstr(err, SECRET), "token in error: %s", err);
+	cr_assert_null(strstr(err, "second-line"), "token in error: %s", err);
+}
+
+Test(config, bad_token_with_space_no_leak)
+{
+	char err[CONFIG_ERR_MAX];
+
+	env("AWARD_SERVICE_TOKEN", SECRET " tail");
+	load_bad("AWARD_SERVICE_TOKEN", err);
+	cr_assert_null(strstr(err, SECRET), "token in error: %s", err);
+	cr_assert_null(strstr(err, "tail"), "token in error: %s", err);
+}
+
+Test(config, bad_token_too_long_no_leak)
+{
+	char big[CONFIG_TOKEN_MAX + 64], err[CONFIG_ERR_MAX];
+
+	memset(big, 'q', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	env("AWARD_ADMIN_TOKEN", big);
+	load_bad("AWARD_ADMIN_TOKEN", err);
+	cr_assert_null(strstr(err, "qqqqqqqq"), "token in error: %s", err);
+}
+
+Test(config, bad_other_variable_error_has_no_token)
+{
+	char path[64], err[CONFIG_ERR_MAX];
+
+	tmp_file(SECRET "\n", path);
+	env("AWARD_SERVICE_TOKEN_FILE", path);
+	env("AWARD_ADMIN_TOKEN", SECRET "-admin");
+	env("AWARD_LOG_LEVEL", "loud");
+	load_bad("AWARD_LOG_LEVEL", err);
+	unlink(path);
+	cr_assert_null(strstr(err, SECRET), "token in error: %s", err);
+}
+
+/* ---- bad values: -1 and a message naming the variable ---- */
+
+Test(config, bad_workers_zero)
+{
+	env("AWARD_WORKERS", "0");
+	load_bad("AWARD_WORKERS", NULL);
+}
+
+Test(config, bad_workers_too_many)
+{
+	env("AWARD_WORKERS", "257");
+	load_bad("AWARD_WORKERS", NULL);
+}
+
+Test(config, bad_workers_empty)
+{
+	env("AWARD_WORKERS", "");
+	load_bad("AWARD_WORKERS", NULL);
+}
+
+Test(config, bad_max_body_not_a_number)
+{
+	env("AWARD_MAX_BODY", "abc");
+	load_bad("AWARD_MAX_BODY", NULL);
+}
+
+Test(config, bad_max_body_zero)
+{
+	env("AWARD_MAX_BODY", "0");
+	load_bad("AWARD_MAX_BODY", NULL);
+}
+
+Test(config, bad_max_body_with_unit)
+{
+	env("AWARD_MAX_BODY", "64k");
+	load_bad("AWARD_MAX_BODY", NULL);
+}
+
+Test(config, bad_busy_timeout_trailing_letter)
+{
+	env("AWARD_BUSY_TIMEOUT_MS", "1x");
+	load_bad("AWARD_BUSY_TIMEOUT_MS", NULL);
+}
+
+Test(config, bad_busy_timeout_negative)
+{
+	env("AWARD_BUSY_TIMEOUT_MS", "-5");
+	load_bad("AWARD_BUSY_TIMEOUT_MS", NULL);
+}
+
+Test(config, bad_busy_timeout_leading_space)
+{
+	env("AWARD_BUSY_TIMEOUT_MS", " 100");
+	load_bad("AWARD_BUSY_TIMEOUT_MS", NULL);
+}
+
+Test(config, bad_busy_timeout_overflow)
+{
+	env("AWARD_BUSY_TIMEOUT_MS", "99999999999999999999999");
+	load_bad("AWARD_BUSY_TIMEOUT_MS", NULL);
+}
+
+Test(config, bad_synchronous_off)
+{
+	env("AWARD_SYNCHRONOUS", "OFF");
+	load_bad("AWARD_SYNCHRONOUS", NULL);
+}
+
+Test(config, bad_synchronous_empty)
+{
+	env("AWARD_SYNCHRONOUS", "");
+	load_bad("AWARD_SYNCHRONOUS", NULL);
+}
+
+Test(config, bad_log_level_loud)
+{
+	env("AWARD_LOG_LEVEL", "loud");
+	load_bad("AWARD_LOG_LEVEL", NULL);
+}
+
+Test(config, bad_webhook_allow_garbage)
+{
+	env("AWARD_WEBHOOK_ALLOW", "bad");
+	load_bad("AWARD_WEBHOOK_ALLOW", NULL);
+}
+
+Test(config, bad_webhook_allow_prefix)
+{
+	env("AWARD_WEBHOOK_ALLOW", "185.71.76.0/27, 1.2.3.4/33");
+	load_bad("AWARD_WEBHOOK_ALLOW", NULL);
+}
+
+Test(config, bad_webhook_allow_empty)
+{
+	env("AWARD_WEBHOOK_ALLOW", "");
+	load_bad("AWARD_WEBHOOK_ALLOW", NULL);
+}
+
+Test(config, bad_retry_max_attempts_negative)
+{
+	env("AWARD_RETRY_MAX_ATTEMPTS", "-1");
+	load_bad("AWARD_RETRY_MAX_ATTEMPTS", NULL);
+}
+
+Test(config, bad_retry_max_attempts_zero)
+{
+	env("AWARD_RETRY_MAX_ATTEMPTS", "0");
+	load_bad("AWARD_RETRY_MAX_ATTEMPTS", NULL);
+}
+
+Test(config, bad_db_empty)
+{
+	env("AWARD_DB", "");
+	load_bad("AWARD_DB", NULL);
+}
+
+Test(config, bad_db_too_long)
+{
+	char big[CONFIG_PATH_MAX + 16];
+
+	memset(big, 'd', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	env("AWARD_DB", big);
+	load_bad("AWARD_DB", NULL);
+}
+
+Test(config, bad_listen_empty)
+{
+	env("AWARD_LISTEN", "");
+	load_bad("AWARD_LISTEN", NULL);
+}
+
+/* ---- shared flags ---- */
+
+Test(config, flag_db_separate_value)
+{
+	struct award_config	c;
+	char			a0[] = "award-retry", a1[] = "--db",
+				a2[] = "/tmp/x.db";
+	char			*argv[] = { a0, a1, a2, NULL };
+	char			err[CONFIG_ERR_MAX] = "";
+	int			i = 1;
+
+	load_ok(&c);
+	cr_assert_eq(config_flag(&c, 3, argv, &i, err, sizeof(err)), 1,
+	    "%s", err);
+	cr_assert_str_eq(c.db_path, "/tmp/x.db");
+	/* *i is left on the value, so the caller's i++ steps past it. */
+	cr_assert_eq(i, 2);
+	cr_assert_str_eq(config_bot_db(&c), "/tmp/x.db");
+}
+
+Test(config, flag_db_equals_value)
+{
+	struct award_config	c;
+	char			a0[] = "award-retry", a1[] = "--db=/tmp/y.db";
+	char			*argv[] = { a0, a1, NULL };
+	char			err[CONFIG_ERR_MAX] = "";
+	int			i = 1;
+
+	load_ok(&c);
+	cr_assert_eq(config_flag(&c, 2, argv, &i, err, sizeof(err)), 1,
+	    "%s", err);
+	cr_assert_str_eq(c.db_path, "/tmp/y.db");
+	cr_assert_eq(i, 1);
+}
+
+Test(config, flag_bot_db_separate_value)
+{
+	struct award_config	c;
+	char			a0[] = "award-fcgi", a1[] = "--bot-db",
+				a2[] = "/tmp/bot.db";
+	char			*argv[] = { a0, a1, a2, NULL };
+	char			err[CONFIG_ERR_MAX] = "";
+	int			i = 1;
+
+	load_ok(&c);
+	cr_assert_eq(config_flag(&c, 3, argv, &i, err, sizeof(err)), 1,
+	    "%s", err);
+	cr_assert_str_eq(c.bot_db_path, "/tmp/bot.db");
+	cr_assert_str_eq(config_bot_db(&c), "/tmp/bot.db");
+	cr_assert_str_eq(c.db_path, "var/award.db");
+	cr_assert_eq(i, 2);
+}
+
+Test(config, flag_bot_db_equals_value)
+{
+	struct award_config	c;
+	char			a0[] = "award-fcgi", a1[] = "--bot-db=b.db";
+	char			*argv[] = { a0, a1, NULL };
+	char			err[CONFIG_ERR_MAX] = "";
+	int			i = 1;
+
+	load_ok(&c);
+	cr_assert_eq(config_flag(&c, 2, argv, &i, err, sizeof(err)), 1,
+	    "%s", err);
+	cr_assert_str_eq(config_bot_db(&c), "b.db");
+	cr_assert_eq(i, 1);
+}
+
+Test(config, flag_overrides_env)
+{
+	struct award_config	c;
+	char			a0[] = "award-retry", a1[] = "--db=flag.db";
+	char			*argv[] = { a0, a1, NULL };
+	char			err[CONFIG_ERR_MAX] = "";
+	int			i = 1;
+
+	env("AWARD_DB", "env.db");
+	load_ok(&c);
+	cr_assert_str_eq(c.db_path, "env.db");
+	cr_assert_eq(config_flag(&c, 2, argv, &i, err, sizeof(err)), 1);
+	cr_assert_str_eq(c.db_path, "flag.db");
+}
+
+Test(config, flag_whole_command_line)
+{
+	struct award_config	c;
+	char			a0[] = "award-retry", a1[] = "--force",
+				a2[] = "--db", a3[] = "s.db",
+				a4[] = "--bot-db=b.db", a5[] = "--limit",
+				a6[] = "5";
+	char			*argv[] = { a0, a1, a2, a3, a4, a5, a6, NULL };
+	char			err[CONFIG_ERR_MAX] = "";
+	int			argc = 7, consumed = 0, others = 0;
+
+	load_ok(&c);
+	for (int i = 1; i < argc; i++) {
+		int r = config_flag(&c, argc, argv, &i, err, sizeof(err));
+
+		cr_assert_neq(r, -1, "%s", err);
+		if (r == 1)
+			consumed++;
+		else
+			others++;
+	}
+	cr_assert_eq(consumed, 2);
+	cr_assert_eq(others, 3);	/* --force, --limit, 5 */
+	cr_assert_str_eq(c.db_path, "s.db");
+	cr_assert_str_eq(config_bot_db(&c), "b.db");
+}
+
+Test(config, flag_not_shared_left_alone)
+{
+	struct award_config	c;
+	char			a0[] = "award-fcgi", a1[] = "--listen",
+				a2[] = "x", a3[] = "--dbx", a4[] = "--db-path";
+	char			*argv[] = { a0, a1, a2, a3, a4, NULL };
+	char			err[CONFIG_ERR_MAX] = "";
+	int			i;
+
+	load_ok(&c);
+	i = 1;
+	cr_assert_eq(config_flag(&c, 5, argv, &i, err, sizeof(err)), 0);
+	cr_assert_eq(i, 1);
+	i = 3;
+	cr_assert_eq(config_flag(&c, 5, argv, &i, err, sizeof(err)), 0);
+	cr_assert_eq(i, 3);
+	i = 4;
+	cr_assert_eq(config_flag(&c, 5, argv, &i, err, sizeof(err)), 0);
+	cr_assert_eq(i, 4);
+	cr_assert_str_eq(c.db_path, "var/award.db");
+	cr_assert_str_eq(c.bot_db_path, "");
+}
+
+Test(config, bad_flag_db_missing_value)
+{
+	struct award_config	c;
+	char			a0[] = "award-retry", a1[] = "--db";
+	char			*argv[] = { a0, a1, NULL };
+	char			err[CONFIG_ERR_MAX] = "";
+	int			i = 1;
+
+	load_ok(&c);
+	cr_assert_eq(config_flag(&c, 2, argv, &i, err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "--db"), "%s", err);
+	cr_assert_str_eq(c.db_path, "var/award.db");
+}
+
+Test(config, bad_flag_db_empty_value)
+{
+	struct award_config	c;
+	char			a0[] = "award-retry", a1[] = "--db=";
+	char			*argv[] = { a0, a1, NULL };
+	char			err[CONFIG_ERR_MAX] = "";
+	int			i = 1;
+
+	load_ok(&c);
+	cr_assert_eq(config_flag(&c, 2, argv, &i, err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "--db"), "%s", err);
+}
+
+Test(config, bad_flag_bot_db_missing_value)
+{
+	struct award_config	c;
+	char			a0[] = "award-retry", a1[] = "--bot-db";
+	char			*argv[] = { a0, a1, NULL };
+	char			err[CONFIG_ERR_MAX] = "";
+	int			i = 1;
+
+	load_ok(&c);
+	cr_assert_eq(config_flag(&c, 2, argv, &i, err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "--bot-db"), "%s", err);
+}
+
+Test(config, flag_value_generic)
+{
+	char		 a0[] = "p", a1[] = "--limit", a2[] = "50",
+			 a3[] = "--limit=7", a4[] = "--limit";
+	char		*argv[] = { a0, a1, a2, a3, a4, NULL };
+	const char	*val = NULL;
+	int		 i;
+
+	i = 1;
+	cr_assert_eq(config_flag_value("--limit", 5, argv, &i, &val), 1);
+	cr_assert_str_eq(val, "50");
+	cr_assert_eq(i, 2);
+	i = 3;
+	cr_assert_eq(config_flag_value("--limit", 5, argv, &i, &val), 1);
+	cr_assert_str_eq(val, "7");
+	cr_assert_eq(i, 3);
+	i = 4;
+	cr_assert_eq(config_flag_value("--limit", 5, argv, &i, &val), -1);
+	i = 2;
+	cr_assert_eq(config_flag_value("--limit", 5, argv, &i, &val), 0);
+}
+
+/* ---- config_parse_int ---- */
+
+Test(config, parse_int_in_range)
+{
+	long long v = 0;
+
+	cr_assert_eq(config_parse_int("42", 0, 100, &v), 0);
+	cr_assert_eq(v, 42);
+	cr_assert_eq(config_parse_int("-3", -5, 5, &v), 0);
+	cr_assert_eq(v, -3);
+	cr_assert_eq(config_parse_int("100", 0, 100, &v), 0);
+	cr_assert_eq(v, 100);
+}
+
+Test(config, bad_parse_int)
+{
+	long long v = 11;
+
+	cr_assert_eq(config_parse_int("101", 0, 100, &v), -1);
+	cr_assert_eq(config_parse_int("", 0, 100, &v), -1);
+	cr_assert_eq(config_parse_int(NULL, 0, 100, &v), -1);
+	cr_assert_eq(config_parse_int(" 1", 0, 100, &v), -1);
+	cr_assert_eq(config_parse_int("1 ", 0, 100, &v), -1);
+	cr_assert_eq(config_parse_int("+1", 0, 100, &v), -1);
+	cr_assert_eq(config_parse_int("1.0", 0, 100, &v), -1);
+	cr_assert_eq(config_parse_int("0x10", 0, 100, &v), -1);
+	cr_assert_eq(config_parse_int("-", 0, 100, &v), -1);
+	cr_assert_eq(config_parse_int("99999999999999999999", 0,
+	    9223372036854775807LL, &v), -1);
+	cr_assert_eq(v, 11, "*out written on failure");
+}
