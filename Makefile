@@ -78,6 +78,10 @@ $(BUILD)/award-retry: $(CRON_OBJ) $(BUILD)/libaward.a
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(UNIT_HELP) $(BUILD)/libaward.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_TEST) $(LIBS_CORE)
 
+$(BUILD)/bench/bench_award: tests/bench/bench_award.c $(BUILD)/libaward.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_CORE)
+
 test: deps
 	$(MAKE) --no-print-directory unit integration
 
@@ -97,7 +101,7 @@ run: deps
 	AWARD_BIN_DIR=$(BUILD) bash scripts/run.sh
 
 bench: deps
-	$(MAKE) --no-print-directory all
+	$(MAKE) --no-print-directory all $(BUILD)/bench/bench_award
 	AWARD_BIN_DIR=$(BUILD) bash tests/bench/run.sh
 
 deps:

@@ -81,8 +81,6 @@ http_error(struct response *res, int status, const char *msg)
 	if (o != NULL)
 		cJSON_AddStringToObject(o, "error", msg);
 	http_json(res, status, o);
-	if (res->status != 500 || status == 500)
-		res->status = status;
 }
 
 void

@@ -1,0 +1,217 @@
+/*
+ * bench_award: the award transaction against the cost floor of SQLite
+ * itself, measured in the same run on the same disk with the same pragmas.
+ *
+ *   floor     one BEGIN IMMEDIATE / INSERT one row / COMMIT (a durable write)
+ *   awarded   award_apply() of a new order: payment row, contest, plan,
+ *             referral, two ledger rows, ref_events (SPEC §4)
+ *   duplicate award_apply() of an order already awarded
+ *   retry     an award-retry run over an empty queue with many done rows
+ *
+ * Prints one line per figure and the ratios README.md quotes. Memory: the
+ * process's peak RSS (VmHWM) after the first and after the last batch; a
+ * ratio near 1 means no growth per award.
+ *
+ * usage: bench_award [N]   (default 2000 awards per figure)
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "atime.h"
+#include "award.h"
+#include "config.h"
+#include "ctx.h"
+#include "retryq.h"
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static long
+vm_kb(const char *field)
+{
+	FILE	*f = fopen("/proc/self/status", "r");
+	char	 line[256];
+	long	 v = -1;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, field, strlen(field)) == 0)
+			v = strtol(line + strlen(field) + 1, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+static void
+die(const char *what, const char *why)
+{
+	fprintf(stderr, "bench_award: %s: %s\n", what, why);
+	exit(1);
+}
+
+static void
+exec_sql(sqlite3 *db, const char *sql)
+{
+	char *err = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+		die(sql, err != NULL ? err : "?");
+}
+
+/* The floor: n durable one-row write transactions. */
+static double
+floor_run(const char *path, int full, int n)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*st;
+	double		 t0;
+
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		die("open", path);
+	exec_sql(db, "PRAGMA journal_mode=WAL");
+	exec_sql(db, full ? "PRAGMA synchronous=FULL" :
+	    "PRAGMA synchronous=NORMAL");
+	exec_sql(db, "CREATE TABLE IF NOT EXISTS floor(id TEXT PRIMARY KEY,"
+	    " v INTEGER NOT NULL)");
+	if (sqlite3_prepare_v2(db, "INSERT INTO floor VALUES (?1, ?2)", -1,
+	    &st, NULL) != SQLITE_OK)
+		die("prepare", sqlite3_errmsg(db));
+	t0 = now_s();
+	for (int i = 0; i < n; i++) {
+		char id[32];
+
+		snprintf(id, sizeof(id), "f%d", i);
+		exec_sql(db, "BEGIN IMMEDIATE");
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int(st, 2, i);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			die("insert", sqlite3_errmsg(db));
+		sqlite3_reset(st);
+		exec_sql(db, "COMMIT");
+	}
+	t0 = now_s() - t0;
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return t0;
+}
+
+static void
+seed(const char *path)
+{
+	sqlite3 *db;
+
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		die("open", path);
+	exec_sql(db, "INSERT INTO contests VALUES ('bench', "
+	    "'2026-01-01T00:00:00Z', '2027-01-01T00:00:00Z', 0, 1);"
+	    "INSERT INTO plan_tickets VALUES ('plan_1m', 1);");
+	/* Every buyer has a referrer: the full path of rule 5. */
+	exec_sql(db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1"
+	    " FROM n WHERE i < 200000) INSERT INTO user_referrals"
+	    " SELECT 1000000 + i, 1, '2026-01-01 00:00:00' FROM n");
+	sqlite3_close(db);
+}
+
+/* n awards of orders prefix0..n-1; returns seconds. */
+static double
+award_run(struct award_ctx *ctx, const char *prefix, int n,
+    enum award_result want)
+{
+	struct award_req	req;
+	struct award_out	out;
+	double			t0 = now_s();
+
+	for (int i = 0; i < n; i++) {
+		memset(&req, 0, sizeof(req));
+		snprintf(req.order_id, sizeof(req.order_id), "%s%d", prefix, i);
+		snprintf(req.payment_id, sizeof(req.payment_id), "p-%s%d",
+		    prefix, i);
+		snprintf(req.plan_id, sizeof(req.plan_id), "plan_1m");
+		req.telegram_id = 1000000 + i % 200000;
+		req.order_ms = 1780000000000LL;
+		req.amount_minor = 19900;
+		strcpy(req.currency, "RUB");
+		if (award_apply(ctx, &req, &out) != want)
+			die("award_apply", out.error[0] ? out.error :
+			    award_result_name(out.result));
+	}
+	return now_s() - t0;
+}
+
+static void
+one_mode(const char *dir, int full, int n)
+{
+	struct award_config	 cfg;
+	struct award_ctx	*ctx;
+	struct retry_run	 run;
+	char			 err[CONFIG_ERR_MAX], fpath[1024];
+	double			 tf, ta, td, tr;
+	long			 hwm1, hwm2;
+
+	if (config_load(&cfg, err, sizeof(err)) == -1)
+		die("config", err);
+	snprintf(cfg.db_path, sizeof(cfg.db_path), "%s/award-%d.db", dir,
+	    full);
+	snprintf(fpath, sizeof(fpath), "%s/floor-%d.db", dir, full);
+	cfg.synchronous_full = full;
+
+	if ((ctx = award_ctx_open(&cfg, err, sizeof(err))) == NULL)
+		die("open", err);
+	seed(cfg.db_path);
+
+	tf = floor_run(fpath, full, n);
+	(void)award_run(ctx, "warm", n / 10 + 1, AWARD_AWARDED);
+	hwm1 = vm_kb("VmHWM:");
+	ta = award_run(ctx, "o", n, AWARD_AWARDED);
+	td = award_run(ctx, "o", n, AWARD_DUPLICATE);
+	hwm2 = vm_kb("VmHWM:");
+	tr = now_s();
+	if (retryq_run(ctx, 0, RETRYQ_LIMIT_DEFAULT, &run) == -1)
+		die("retry run", "failed");
+	tr = now_s() - tr;
+
+	printf("synchronous=%s n=%d\n", full ? "FULL" : "NORMAL", n);
+	printf("  floor      %8.1f us/txn  (%.0f txn/s)\n", tf / n * 1e6,
+	    n / tf);
+	printf("  awarded    %8.1f us/award (%.0f awards/s)  ratio to floor "
+	    "%.2f\n", ta / n * 1e6, n / ta, ta / tf);
+	printf("  duplicate  %8.1f us/award  ratio to floor %.2f\n",
+	    td / n * 1e6, td / tf);
+	printf("  retry run, empty queue: %.2f ms  ratio to one floor txn "
+	    "%.2f\n", tr * 1e3, tr / (tf / n));
+	printf("  peak RSS   %ld kB after warm-up, %ld kB after %d more "
+	    "awards: ratio %.3f\n", hwm1, hwm2, 2 * n,
+	    hwm1 > 0 ? (double)hwm2 / (double)hwm1 : 0.0);
+	award_ctx_close(ctx);
+}
+
+int
+main(int argc, char *argv[])
+{
+	char	dir[] = "/tmp/award-bench-XXXXXX";
+	char	cmd[128];
+	int	n = argc > 1 ? atoi(argv[1]) : 2000;
+
+	if (n < 10)
+		n = 10;
+	if (mkdtemp(dir) == NULL)
+		die("mkdtemp", "failed");
+	one_mode(dir, 0, n);
+	one_mode(dir, 1, n);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "bench_award: could not remove %s\n", dir);
+	return 0;
+}
