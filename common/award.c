@@ -44,29 +44,29 @@ static const char *const aw_sql[AW__MAX] = {
 	"SELECT 1 FROM main.payments WHERE (order_id = ?1 OR payment_id = ?2)"
 	" AND amount_minor > 0 AND refunded_minor >= amount_minor LIMIT 1",
 	/* AW_HAS_SELF: rule 1, also for legacy rows with random ids. */
-	"SELECT 1 FROM ticket_ledger WHERE order_id = ?1"
+	"SELECT 1 FROM bot.ticket_ledger WHERE order_id = ?1"
 	" AND reason = 'SELF_PURCHASE' LIMIT 1",
 	/* AW_CONTEST: rule 2, instants compared, latest start wins. */
-	"SELECT id, attribution_window_days FROM contests"
+	"SELECT id, attribution_window_days FROM bot.contests"
 	" WHERE is_active = 1 AND award_ms(starts_at) <= ?1"
 	" AND award_ms(ends_at) >= ?1"
 	" ORDER BY award_ms(starts_at) DESC, id DESC LIMIT 1",
 	/* AW_PLAN: rule 3 */
-	"SELECT tickets FROM plan_tickets WHERE plan_id = ?1",
+	"SELECT tickets FROM bot.plan_tickets WHERE plan_id = ?1",
 	/* AW_LEDGER_INSERT: rules 4-5; the primary key answers "duplicate". */
-	"INSERT INTO ticket_ledger(id, contest_id, referrer_id, referred_id,"
-	" order_id, delta, reason, created_at)"
+	"INSERT INTO bot.ticket_ledger(id, contest_id, referrer_id,"
+	" referred_id, order_id, delta, reason, created_at)"
 	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	/* AW_REFERRAL */
-	"SELECT referrer_id, bound_at FROM user_referrals"
+	"SELECT referrer_id, bound_at FROM bot.user_referrals"
 	" WHERE referred_id = ?1",
 	/* AW_REF_QUALIFY: a row already qualified keeps its qualified_at. */
-	"UPDATE ref_events SET status = 'qualified', qualified_at ="
+	"UPDATE bot.ref_events SET status = 'qualified', qualified_at ="
 	" CASE WHEN status = 'qualified' AND qualified_at IS NOT NULL"
 	" THEN qualified_at ELSE ?4 END"
 	" WHERE contest_id = ?1 AND referrer_id = ?2 AND referred_id = ?3",
 	/* AW_REF_INSERT */
-	"INSERT INTO ref_events(id, contest_id, referrer_id, referred_id,"
+	"INSERT INTO bot.ref_events(id, contest_id, referrer_id, referred_id,"
 	" bound_at, status, qualified_at)"
 	" VALUES (?1, ?2, ?3, ?4, ?5, 'qualified', ?6)"
 	" ON CONFLICT(id) DO NOTHING",
@@ -196,11 +196,12 @@ ledger_insert(struct award_ctx *ctx, const char *reason, const char *contest,
 
 /*
  * Rule 5: find a qualifying referrer of the buyer. Returns 1 with *referrer
- * and bound_at (copied) set, 0 when none qualifies, -1 on error.
+ * and bound (the referral's bound_at as ISO-8601 ms Z) set, 0 when none
+ * qualifies, -1 on error.
  */
 static int
 find_referrer(struct award_ctx *ctx, const struct award_req *req,
-    int64_t window_days, int64_t *referrer, char *bound, size_t boundsz)
+    int64_t window_days, int64_t *referrer, char bound[ATIME_BUFSZ])
 {
 	sqlite3_stmt	*st = ctx->aw->s[AW_REFERRAL];
 	const char	*b;
@@ -212,22 +213,21 @@ find_referrer(struct award_ctx *ctx, const struct award_req *req,
 		return rc;
 	*referrer = sqlite3_column_int64(st, 0);
 	b = (const char *)sqlite3_column_text(st, 1);
-	if (b == NULL || strlen(b) >= boundsz) {
+	if (b == NULL) {
 		done_row(st);
 		return 0;
 	}
-	snprintf(bound, boundsz, "%s", b);
-	done_row(st);
-
-	if (*referrer == req->telegram_id)
-		return 0;
-	if (atime_parse(bound, &bound_ms) == -1) {
+	rc = atime_parse(b, &bound_ms);
+	if (rc == -1)
 		log_msg(LOG_WARN, "referral bound_at unreadable; not "
 		    "qualified", LF_STR("order_id", req->order_id),
 		    LF_INT("tg_id", req->telegram_id),
-		    LF_STR("bound_at", bound), LF_END);
+		    LF_STR("bound_at", b), LF_END);
+	done_row(st);
+	if (rc == -1 || *referrer == req->telegram_id)
 		return 0;
-	}
+	/* The referral's instant, written the way the service writes. */
+	atime_format(bound_ms, bound);
 	if (bound_ms > req->order_ms)
 		return 0;
 	if (window_days > 0 && req->order_ms - bound_ms >
@@ -288,7 +288,7 @@ apply_txn(struct award_ctx *ctx, const struct award_req *req,
 {
 	sqlite3_stmt	*st;
 	const char	*cid;
-	char		 bound[64];
+	char		 bound[ATIME_BUFSZ];
 	int64_t		 window, referrer = 0;
 	int		 rc;
 
@@ -365,8 +365,7 @@ apply_txn(struct award_ctx *ctx, const struct award_req *req,
 	}
 
 	/* Rule 5. */
-	if ((rc = find_referrer(ctx, req, window, &referrer, bound,
-	    sizeof(bound))) == -1)
+	if ((rc = find_referrer(ctx, req, window, &referrer, bound)) == -1)
 		return AWARD_FAILED;
 	if (rc == 1) {
 		if ((rc = ledger_insert(ctx, "INVITEE_PAYMENT",

@@ -3,8 +3,10 @@
  * schema.sql is applied on a short connection of its own (the bot database
  * may be another file), then the service database is opened, its part
  * applied, and the bot database attached as "bot" once for the life of the
- * connection. Queries name tables without a schema: bot tables are never
- * created in a separate service file, so each name resolves to one table.
+ * connection. Queries name their schema: "main." for service tables and
+ * "bot." for bot tables; when both are one file, db_prepare_all() reads
+ * "bot." as "main.", so a name never resolves to a same-named table in the
+ * other file.
  */
 #include <sys/stat.h>
 
@@ -110,12 +112,30 @@ fail:
 	return -1;
 }
 
+/*
+ * Switch a new file to WAL. The switch needs an exclusive lock and SQLite
+ * does not call the busy handler for it, so processes opening a new file
+ * together wait here, bounded by the busy timeout.
+ */
+static int
+wal(sqlite3 *db, int timeout_ms)
+{
+	int rc, waited = 0;
+
+	while (((rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL,
+	    NULL)) & 0xff) == SQLITE_BUSY && waited < timeout_ms) {
+		sqlite3_sleep(10);
+		waited += 10;
+	}
+	return rc;
+}
+
 static sqlite3 *
 open_file(const char *path, const struct award_config *c, char *err,
     size_t errsz)
 {
 	sqlite3	*db = NULL;
-	char	 sql[128];
+	char	 sql[128], tmp[CONFIG_ERR_MAX];
 
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
@@ -126,18 +146,17 @@ open_file(const char *path, const struct award_config *c, char *err,
 	}
 	sqlite3_extended_result_codes(db, 1);
 	sqlite3_busy_timeout(db, c->busy_timeout_ms);
-	snprintf(sql, sizeof(sql), "PRAGMA journal_mode=WAL; "
-	    "PRAGMA synchronous=%s; PRAGMA foreign_keys=OFF",
-	    c->synchronous_full ? "FULL" : "NORMAL");
-	if (exec(db, sql, err, errsz) == -1) {
-		char tmp[CONFIG_ERR_MAX];
-
-		snprintf(tmp, sizeof(tmp), "%s", err);
-		snprintf(err, errsz, "%s: %s", path, tmp);
-		sqlite3_close(db);
-		return NULL;
-	}
-	return db;
+	snprintf(sql, sizeof(sql), "PRAGMA synchronous=%s; "
+	    "PRAGMA foreign_keys=OFF", c->synchronous_full ? "FULL" :
+	    "NORMAL");
+	if (wal(db, c->busy_timeout_ms) != SQLITE_OK)
+		snprintf(tmp, sizeof(tmp), "journal_mode=WAL: %s",
+		    sqlite3_errmsg(db));
+	else if (exec(db, sql, tmp, sizeof(tmp)) == 0)
+		return db;
+	snprintf(err, errsz, "%s: %s", path, tmp);
+	sqlite3_close(db);
+	return NULL;
 }
 
 static int
@@ -238,13 +257,48 @@ db_same_file(sqlite3 *db)
 	return sqlite3_db_filename(db, "bot") == NULL;
 }
 
+/* sql with every "bot." read as "main."; malloc'd, NULL if out of memory. */
+static char *
+bot_as_main(const char *sql)
+{
+	size_t	 n = 0;
+	char	*out, *o;
+
+	for (const char *p = sql; (p = strstr(p, "bot.")) != NULL; p += 4)
+		n++;
+	if ((out = malloc(strlen(sql) + n + 1)) == NULL)
+		return NULL;
+	for (o = out; *sql != '\0'; ) {
+		if (strncmp(sql, "bot.", 4) == 0) {
+			memcpy(o, "main.", 5);
+			o += 5;
+			sql += 4;
+		} else
+			*o++ = *sql++;
+	}
+	*o = '\0';
+	return out;
+}
+
 int
 db_prepare_all(sqlite3 *db, const char *const *sql, sqlite3_stmt **st,
     size_t n, char *err, size_t errsz)
 {
+	int same = db_same_file(db);
+
 	for (size_t i = 0; i < n; i++) {
-		if (sqlite3_prepare_v3(db, sql[i], -1,
-		    SQLITE_PREPARE_PERSISTENT, &st[i], NULL) == SQLITE_OK)
+		char	*text = same ? bot_as_main(sql[i]) : NULL;
+		int	 rc;
+
+		if (same && text == NULL) {
+			snprintf(err, errsz, "out of memory");
+			db_finalize_all(st, n);
+			return -1;
+		}
+		rc = sqlite3_prepare_v3(db, same ? text : sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &st[i], NULL);
+		free(text);
+		if (rc == SQLITE_OK)
 			continue;
 		snprintf(err, errsz, "prepare statement %zu: %s", i,
 		    sqlite3_errmsg(db));

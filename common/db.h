@@ -29,8 +29,10 @@ sqlite3	*db_open(const struct award_config *c, char *err, size_t errsz);
 void	 db_close(sqlite3 *db);
 
 /*
- * Prepare n statements from sql[] into st[] (persistent). Returns 0, or -1
- * with every st[] NULL again and a message in err.
+ * Prepare n statements from sql[] into st[] (persistent). Bot tables are
+ * written "bot.name"; when the bot database is the service file, "bot." is
+ * read as "main.". Returns 0, or -1 with every st[] NULL again and a
+ * message in err.
  */
 int	 db_prepare_all(sqlite3 *db, const char *const *sql, sqlite3_stmt **st,
 	    size_t n, char *err, size_t errsz);

@@ -35,15 +35,15 @@ static const char *const rf_sql[RF__MAX] = {
 	"UPDATE main.payments SET refunded_minor = refunded_minor + ?2,"
 	" updated_at = ?3 WHERE payment_id = ?1",
 	/* RF_REVERSE: one REFUND row per award row, same owner and contest. */
-	"INSERT INTO ticket_ledger(id, contest_id, referrer_id, referred_id,"
-	" order_id, delta, reason, created_at)"
+	"INSERT INTO bot.ticket_ledger(id, contest_id, referrer_id,"
+	" referred_id, order_id, delta, reason, created_at)"
 	" SELECT 'REFUND:' || id, contest_id, referrer_id, referred_id,"
-	" order_id, -delta, 'REFUND', ?2 FROM ticket_ledger"
+	" order_id, -delta, 'REFUND', ?2 FROM bot.ticket_ledger"
 	" WHERE order_id = ?1"
 	" AND reason IN ('SELF_PURCHASE', 'INVITEE_PAYMENT')"
 	" ON CONFLICT(id) DO NOTHING",
 	/* RF_AWARD_ROWS */
-	"SELECT count(*) FROM ticket_ledger WHERE order_id = ?1"
+	"SELECT count(*) FROM bot.ticket_ledger WHERE order_id = ?1"
 	" AND reason IN ('SELF_PURCHASE', 'INVITEE_PAYMENT')",
 };
 

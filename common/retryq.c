@@ -76,16 +76,21 @@ static const char *const rq_sql[RQ__MAX] = {
 	" last_attempt_at = excluded.last_attempt_at,"
 	" next_attempt_ms = ?13 + " DELAY(NEXT_A) ","
 	" next_attempt_at = award_iso(?13 + " DELAY(NEXT_A) ")",
-	/* RQ_DUE: served by the partial index failed_awards_due */
+	/*
+	 * RQ_DUE: the partial index makes a run cost the due rows, not the
+	 * table; INDEXED BY turns a missing index into a prepare error
+	 * instead of a silent scan.
+	 */
 	"SELECT id, kind, attempts, order_id, telegram_id, plan_id,"
 	" order_created_at, payment_id, amount_minor, currency, refund_id"
-	" FROM main.failed_awards WHERE status = 'pending'"
+	" FROM main.failed_awards INDEXED BY failed_awards_due"
+	" WHERE status = 'pending'"
 	" AND next_attempt_ms <= ?1 ORDER BY next_attempt_ms, id LIMIT ?2",
 	/* RQ_DUE_ALL: --force */
 	"SELECT id, kind, attempts, order_id, telegram_id, plan_id,"
 	" order_created_at, payment_id, amount_minor, currency, refund_id"
-	" FROM main.failed_awards WHERE status = 'pending'"
-	" ORDER BY next_attempt_ms, id LIMIT ?2",
+	" FROM main.failed_awards INDEXED BY failed_awards_due"
+	" WHERE status = 'pending' ORDER BY next_attempt_ms, id LIMIT ?2",
 	/* RQ_DONE */
 	"UPDATE main.failed_awards SET status = 'done', outcome = ?2,"
 	" last_attempt_at = award_iso(?3), updated_at = award_iso(?3)"

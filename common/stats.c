@@ -42,28 +42,28 @@ static const char *const st_sql[ST__MAX] = {
 	"SELECT " QUEUE_COLS " FROM main.failed_awards"
 	" WHERE status = 'dead' ORDER BY id DESC LIMIT ?1",
 	/* ST_LEDGER */
-	"SELECT reason, count(*), coalesce(sum(delta), 0) FROM ticket_ledger"
-	" GROUP BY reason ORDER BY reason",
+	"SELECT reason, count(*), coalesce(sum(delta), 0)"
+	" FROM bot.ticket_ledger GROUP BY reason ORDER BY reason",
 	/* ST_LAST_RUN */
 	"SELECT started_at, duration_ms, picked, awarded, duplicate,"
 	" not_eligible, refunds, failed, dead, forced FROM main.retry_runs"
 	" ORDER BY id DESC LIMIT 1",
 	/* ST_CONTEST_EXISTS */
-	"SELECT 1 FROM contests WHERE id = ?1",
+	"SELECT 1 FROM bot.contests WHERE id = ?1",
 	/* ST_LEADERBOARD */
-	"SELECT referrer_id, sum(delta) AS t FROM ticket_ledger"
+	"SELECT referrer_id, sum(delta) AS t FROM bot.ticket_ledger"
 	" WHERE contest_id = ?1 GROUP BY referrer_id HAVING t > 0"
 	" ORDER BY t DESC, referrer_id LIMIT ?2",
 	/* ST_CURRENT_CONTEST: as award.c's rule 2 */
-	"SELECT id FROM contests WHERE is_active = 1"
+	"SELECT id FROM bot.contests WHERE is_active = 1"
 	" AND award_ms(starts_at) <= ?1 AND award_ms(ends_at) >= ?1"
 	" ORDER BY award_ms(starts_at) DESC, id DESC LIMIT 1",
 	/* ST_USER_TICKETS */
-	"SELECT coalesce(sum(delta), 0) FROM ticket_ledger"
+	"SELECT coalesce(sum(delta), 0) FROM bot.ticket_ledger"
 	" WHERE contest_id = ?1 AND referrer_id = ?2",
 	/* ST_HEALTH: one read of each database */
 	"SELECT (SELECT count(*) FROM main.award_meta),"
-	" (SELECT count(*) FROM (SELECT 1 FROM plan_tickets LIMIT 1))",
+	" (SELECT count(*) FROM (SELECT 1 FROM bot.plan_tickets LIMIT 1))",
 	/* ST_PAYMENTS */
 	"SELECT count(*), coalesce(sum(amount_minor > 0 AND"
 	" refunded_minor >= amount_minor), 0) FROM main.payments",
