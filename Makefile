@@ -42,6 +42,7 @@ DEBIAN_PKGS = gcc make pkg-config libfcgi-dev libsqlite3-dev libcjson-dev \
 
 .PHONY: all test unit integration asan run bench deps clean
 .SUFFIXES:
+.SECONDARY:
 
 all: $(BUILD)/award-fcgi $(BUILD)/award-retry
 
@@ -60,7 +61,7 @@ $(BUILD)/common/schema.c: schema.sql
 $(BUILD)/common/%.o: $(BUILD)/common/%.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/%.o: %.c $(wildcard common/*.h fcgi/*.h cron/*.h tests/unit/*.h)
+$(BUILD)/%.o: %.c $(wildcard common/*.h fcgi/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 

@@ -37,8 +37,9 @@ static const char *const aw_sql[AW__MAX] = {
 	" amount_minor = coalesce(amount_minor, excluded.amount_minor),"
 	" currency = coalesce(currency, excluded.currency),"
 	" updated_at = excluded.updated_at",
-	/* AW_PAYMENT_OUTCOME */
-	"UPDATE main.payments SET outcome = ?2, updated_at = ?3"
+	/* AW_PAYMENT_OUTCOME: a payment that awarded stays "awarded". */
+	"UPDATE main.payments SET updated_at = ?3, outcome ="
+	" CASE WHEN outcome = 'awarded' THEN outcome ELSE ?2 END"
 	" WHERE payment_id = ?1",
 	/* AW_REFUNDED: any payment of this order refunded in full. */
 	"SELECT 1 FROM main.payments WHERE (order_id = ?1 OR payment_id = ?2)"

@@ -257,19 +257,34 @@ db_same_file(sqlite3 *db)
 	return sqlite3_db_filename(db, "bot") == NULL;
 }
 
-/* sql with every "bot." read as "main."; malloc'd, NULL if out of memory. */
+/* 1 when "bot." starts at p as a whole schema name. */
+static int
+bot_at(const char *start, const char *p)
+{
+	char c = p > start ? p[-1] : ' ';
+
+	return strncmp(p, "bot.", 4) == 0 && !(c == '_' || c == '.' ||
+	    (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
+	    (c >= 'a' && c <= 'z'));
+}
+
+/*
+ * sql with the schema name "bot." read as "main."; malloc'd, NULL if out
+ * of memory. The SQL of this library has no "bot." inside literals.
+ */
 static char *
 bot_as_main(const char *sql)
 {
-	size_t	 n = 0;
-	char	*out, *o;
+	const char	*start = sql;
+	size_t		 n = 0;
+	char		*out, *o;
 
-	for (const char *p = sql; (p = strstr(p, "bot.")) != NULL; p += 4)
-		n++;
+	for (const char *p = sql; *p != '\0'; p++)
+		n += bot_at(sql, p);
 	if ((out = malloc(strlen(sql) + n + 1)) == NULL)
 		return NULL;
 	for (o = out; *sql != '\0'; ) {
-		if (strncmp(sql, "bot.", 4) == 0) {
+		if (bot_at(start, sql)) {
 			memcpy(o, "main.", 5);
 			o += 5;
 			sql += 4;

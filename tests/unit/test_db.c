@@ -1,0 +1,340 @@
+/*
+ * Unit tests for common/db.c (SPEC.md §3): schema applied idempotently
+ * with a version, WAL, the connection settings, the bot database attached
+ * (tables in the right file), and refusal of a newer schema.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "award.h"
+#include "db.h"
+#include "testutil.h"
+
+static struct tu_env env;
+
+static const char *const bot_tables[] = {
+	"contests", "user_referrals", "ref_events", "ticket_ledger",
+	"plan_tickets",
+};
+static const char *const service_tables[] = {
+	"award_meta", "payments", "refunds", "failed_awards", "retry_runs",
+};
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static void
+setup(void)
+{
+	tu_init(&env, 0);
+}
+
+static void
+setup_sep(void)
+{
+	tu_init(&env, 1);
+}
+
+static void
+teardown(void)
+{
+	tu_fini(&env);
+}
+
+/* The first column of a one-row query on the context's own connection. */
+static char *
+ctx_str(const char *sql)
+{
+	sqlite3_stmt	*st = NULL;
+	char		*s = NULL;
+
+	cr_assert_eq(sqlite3_prepare_v2(env.ctx->db, sql, -1, &st, NULL),
+	    SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(env.ctx->db));
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_text(st, 0) != NULL)
+		s = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return s;
+}
+
+static int64_t
+schema_objects(const char *path)
+{
+	return tu_int_file(path, "SELECT count(*) FROM sqlite_master");
+}
+
+Test(db, schema_applied_idempotently_version_1, .init = setup,
+    .fini = teardown)
+{
+	int64_t objects;
+
+	tu_open(&env);
+	tu_close(&env);
+	objects = schema_objects(env.cfg.db_path);
+	cr_assert_gt(objects, 10);
+	tu_open(&env);
+	tu_close(&env);
+	tu_open(&env);
+	cr_assert_eq(schema_objects(env.cfg.db_path), objects,
+	    "reopening changed the schema");
+	tu_assert_str(tu_str_file(env.cfg.db_path, "SELECT value FROM"
+	    " award_meta WHERE key = 'schema_version'"), "1",
+	    "schema_version");
+	cr_assert_eq(tu_int_file(env.cfg.db_path, "SELECT count(*) FROM"
+	    " award_meta WHERE key = 'schema_version'"), 1);
+	for (size_t i = 0; i < NELEM(bot_tables); i++)
+		cr_assert(tu_table_exists(env.cfg.db_path, bot_tables[i]),
+		    "%s missing", bot_tables[i]);
+	for (size_t i = 0; i < NELEM(service_tables); i++)
+		cr_assert(tu_table_exists(env.cfg.db_path, service_tables[i]),
+		    "%s missing", service_tables[i]);
+}
+
+Test(db, reopen_keeps_data, .init = setup, .fini = teardown)
+{
+	tu_open(&env);
+	tu_plan(&env, "p30", 3);
+	tu_exec(&env, "INSERT INTO payments(payment_id, order_id, telegram_id,"
+	    " plan_id, order_created_at, created_at, updated_at)"
+	    " VALUES ('pay-1', 'o1', 1, 'p30', 'x', 'x', 'x')");
+	tu_close(&env);
+	tu_open(&env);
+	cr_assert_eq(tu_int(&env, "SELECT tickets FROM plan_tickets"), 3);
+	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM payments"), 1);
+}
+
+Test(db, two_contexts_at_once, .init = setup, .fini = teardown)
+{
+	struct award_ctx	*second;
+	char			 err[CONFIG_ERR_MAX];
+
+	tu_open(&env);
+	second = award_ctx_open(&env.cfg, err, sizeof(err));
+	cr_assert_not_null(second, "second context: %s", err);
+	award_ctx_close(second);
+	award_ctx_close(NULL);	/* a no-op */
+}
+
+static int
+race_open(int idx, void *arg)
+{
+	const struct tu_env	*e = arg;
+	struct award_ctx	*ctx;
+	char			 err[CONFIG_ERR_MAX];
+
+	tu_race_go();
+	if ((ctx = award_ctx_open(&e->cfg, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "process %d: award_ctx_open: %s\n", idx, err);
+		return 1;
+	}
+	award_ctx_close(ctx);
+	return 0;
+}
+
+static void
+race_first_open(void)
+{
+	char	 db[CONFIG_PATH_MAX], bot[CONFIG_PATH_MAX];
+	int	 codes[TU_RACE_MAX], sep = env.cfg.bot_db_path[0] != '\0';
+
+	/*
+	 * Processes opening files that do not exist yet (award-fcgi and
+	 * award-retry started together on a new host). A lost race shows
+	 * only now and then, so: several rounds, each on new files.
+	 */
+	for (int round = 0; round < 30; round++) {
+		snprintf(db, sizeof(db), "%s/award-%d.db", env.dir, round);
+		snprintf(bot, sizeof(bot), "%s/bot-%d.db", env.dir, round);
+		snprintf(env.cfg.db_path, sizeof(env.cfg.db_path), "%s", db);
+		if (sep)
+			snprintf(env.cfg.bot_db_path,
+			    sizeof(env.cfg.bot_db_path), "%s", bot);
+		tu_race(12, race_open, &env, codes);
+		for (int i = 0; i < 12; i++)
+			cr_assert_eq(codes[i], 0, "round %d: process %d could "
+			    "not open the new databases (see stderr)", round,
+			    i);
+		tu_assert_str(tu_str_file(db, "SELECT value FROM award_meta"
+		    " WHERE key = 'schema_version'"), "1", "schema_version");
+	}
+}
+
+Test(db, concurrent_first_open_of_new_files, .init = setup,
+    .fini = teardown, .timeout = 60)
+{
+	race_first_open();
+}
+
+Test(db, journal_mode_wal, .init = setup, .fini = teardown)
+{
+	tu_open(&env);
+	tu_assert_str(tu_str_file(env.cfg.db_path, "PRAGMA journal_mode"),
+	    "wal", "journal_mode of the database file");
+	tu_assert_str(ctx_str("PRAGMA main.journal_mode"), "wal",
+	    "journal_mode on the context's connection");
+}
+
+Test(db, journal_mode_wal_both_files, .init = setup_sep, .fini = teardown)
+{
+	tu_open(&env);
+	tu_assert_str(tu_str_file(env.cfg.db_path, "PRAGMA journal_mode"),
+	    "wal", "service file");
+	tu_assert_str(tu_str_file(tu_bot_path(&env), "PRAGMA journal_mode"),
+	    "wal", "bot file");
+	tu_assert_str(ctx_str("PRAGMA bot.journal_mode"), "wal",
+	    "attached bot database");
+}
+
+Test(db, connection_settings_busy_timeout_synchronous, .init = setup_sep,
+    .fini = teardown)
+{
+	env.cfg.busy_timeout_ms = 1234;
+	env.cfg.synchronous_full = 0;
+	tu_open(&env);
+	tu_assert_str(ctx_str("PRAGMA busy_timeout"), "1234", "busy_timeout");
+	tu_assert_str(ctx_str("PRAGMA main.synchronous"), "1",
+	    "main.synchronous (NORMAL)");
+	tu_assert_str(ctx_str("PRAGMA bot.synchronous"), "1",
+	    "bot.synchronous (NORMAL)");
+	tu_close(&env);
+	env.cfg.synchronous_full = 1;
+	tu_open(&env);
+	tu_assert_str(ctx_str("PRAGMA main.synchronous"), "2",
+	    "main.synchronous (FULL)");
+	tu_assert_str(ctx_str("PRAGMA bot.synchronous"), "2",
+	    "bot.synchronous (FULL)");
+}
+
+Test(db, separate_bot_db_tables_in_their_files, .init = setup_sep,
+    .fini = teardown)
+{
+	const char *bot = tu_bot_path(&env);
+
+	tu_open(&env);
+	for (size_t i = 0; i < NELEM(bot_tables); i++) {
+		cr_assert(tu_table_exists(bot, bot_tables[i]),
+		    "%s missing in the bot file", bot_tables[i]);
+		cr_assert_not(tu_table_exists(env.cfg.db_path, bot_tables[i]),
+		    "%s created in the service file", bot_tables[i]);
+	}
+	for (size_t i = 0; i < NELEM(service_tables); i++) {
+		cr_assert(tu_table_exists(env.cfg.db_path, service_tables[i]),
+		    "%s missing in the service file", service_tables[i]);
+		cr_assert_not(tu_table_exists(bot, service_tables[i]),
+		    "%s created in the bot file", service_tables[i]);
+	}
+	cr_assert_eq(db_same_file(env.ctx->db), 0);
+	/* Attached once, as "bot", to the bot file. */
+	tu_assert_contains(ctx_str("SELECT file FROM pragma_database_list"
+	    " WHERE name = 'bot'"), "/bot.db", "the bot database's file");
+	tu_assert_str(ctx_str("SELECT count(*) FROM pragma_database_list"),
+	    "2", "databases on the connection");
+}
+
+Test(db, one_file_not_attached, .init = setup, .fini = teardown)
+{
+	tu_open(&env);
+	cr_assert_eq(db_same_file(env.ctx->db), 1);
+	tu_assert_str(ctx_str("SELECT count(*) FROM pragma_database_list"
+	    " WHERE name = 'bot'"), "0", "bot attached");
+}
+
+Test(db, bot_path_same_file_other_spelling_not_attached, .init = setup,
+    .fini = teardown)
+{
+	/* Created first, so that the two spellings can be compared. */
+	tu_open(&env);
+	tu_close(&env);
+	snprintf(env.cfg.bot_db_path, sizeof(env.cfg.bot_db_path),
+	    "%s/./award.db", env.dir);
+	tu_open(&env);
+	cr_assert_eq(db_same_file(env.ctx->db), 1,
+	    "the same file was attached to itself");
+}
+
+Test(db, newer_schema_version_refused, .init = setup, .fini = teardown)
+{
+	struct award_ctx	*ctx;
+	char			 err[CONFIG_ERR_MAX] = "";
+
+	tu_open(&env);
+	tu_close(&env);
+	tu_exec_file(env.cfg.db_path, "UPDATE award_meta SET value = '2'"
+	    " WHERE key = 'schema_version'");
+	ctx = award_ctx_open(&env.cfg, err, sizeof(err));
+	award_ctx_close(ctx);
+	cr_assert_null(ctx, "opened a database of schema version 2");
+	cr_assert_neq(err[0], '\0', "no message");
+	cr_assert(strstr(err, "version") != NULL && strstr(err, "2") != NULL,
+	    "message: %s", err);
+	tu_assert_str(tu_str_file(env.cfg.db_path, "SELECT value FROM"
+	    " award_meta WHERE key = 'schema_version'"), "2",
+	    "the newer version was overwritten");
+}
+
+Test(db, unwritable_path_fails_with_message, .init = setup,
+    .fini = teardown)
+{
+	struct award_ctx	*ctx;
+	char			 err[CONFIG_ERR_MAX] = "";
+
+	snprintf(env.cfg.db_path, sizeof(env.cfg.db_path),
+	    "%s/no/such/dir/award.db", env.dir);
+	ctx = award_ctx_open(&env.cfg, err, sizeof(err));
+	award_ctx_close(ctx);
+	cr_assert_null(ctx);
+	cr_assert(strstr(err, "no/such/dir") != NULL, "message: %s", err);
+}
+
+Test(db, time_functions_award_ms_award_iso, .init = setup,
+    .fini = teardown)
+{
+	tu_open(&env);
+	tu_assert_str(ctx_str("SELECT award_ms('2026-11-27T13:51:18.139+03:00')"
+	    " = award_ms('2026-11-27 10:51:18.139')"), "1",
+	    "award_ms of an offset and of SQLite's form");
+	tu_assert_str(ctx_str("SELECT award_iso(award_ms("
+	    "'2026-11-27T13:51:18+03:00'))"), "2026-11-27T10:51:18.000Z",
+	    "award_iso");
+	tu_assert_str(ctx_str("SELECT award_ms('not a time') IS NULL"), "1",
+	    "award_ms of junk");
+}
+
+Test(db, service_file_bot_tables_not_used_when_bot_separate,
+    .init = setup, .fini = teardown)
+{
+	struct award_req	 req;
+	struct award_out	 out;
+	struct award_ctx	*ctx;
+	char			 err[CONFIG_ERR_MAX] = "";
+
+	/*
+	 * Run first with one file (the default), then with AWARD_BOT_DB
+	 * set: the service file still holds the old bot tables. Awards must
+	 * go to the bot database named in the configuration, or the open
+	 * must refuse; never to the stale copy in the service file.
+	 */
+	tu_open(&env);
+	tu_close(&env);
+	snprintf(env.cfg.bot_db_path, sizeof(env.cfg.bot_db_path),
+	    "%s/bot.db", env.dir);
+	ctx = award_ctx_open(&env.cfg, err, sizeof(err));
+	if (ctx == NULL) {
+		cr_assert_neq(err[0], '\0');
+		return;		/* refused with a message: acceptable */
+	}
+	env.ctx = ctx;
+	tu_exec_file(tu_bot_path(&env),
+	    "INSERT INTO contests VALUES ('c1', '2026-11-01T00:00:00Z',"
+	    " '2026-11-30T00:00:00Z', 30, 1);"
+	    "INSERT INTO plan_tickets VALUES ('p30', 3)");
+	req = tu_req("o1", 1001, "p30", "2026-11-27T10:00:00Z");
+	award_apply(env.ctx, &req, &out);
+	cr_assert_eq(out.result, AWARD_AWARDED, "got %s (%s): the contest "
+	    "and plan of the bot file were not seen",
+	    award_result_name(out.result), out.error);
+	cr_assert_eq(tu_int_file(tu_bot_path(&env), "SELECT count(*) FROM"
+	    " ticket_ledger"), 1, "ledger row not in the bot file");
+}

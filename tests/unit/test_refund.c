@@ -1,0 +1,453 @@
+/*
+ * Unit tests for common/refund.c (SPEC.md §4 "Refunds") on real SQLite
+ * files: full and partial refunds, each refund counted once, REFUND rows
+ * once per award row, refunds of payments never awarded, the interplay with
+ * the retry queue, concurrent deliveries and legacy rows.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "award.h"
+#include "refund.h"
+#include "retryq.h"
+#include "testutil.h"
+
+#define BUYER		1001LL
+#define REFERRER	2002LL
+#define T_ORDER		"2026-11-27T10:51:18.139Z"
+#define AMOUNT		19900LL		/* 199.00 RUB */
+
+static struct tu_env env;
+
+static void
+seed(void)
+{
+	tu_plan(&env, "p30", 3);
+	tu_referral(&env, BUYER, REFERRER, "2026-11-10T12:00:00.000Z");
+	tu_contest(&env, "c1", "2026-11-01T00:00:00Z", "2026-11-30T23:59:59Z",
+	    30, 1);
+}
+
+/* Award order o1 with payment pay-1 of 199.00. */
+static void
+award_o1(void)
+{
+	struct award_req	req = tu_req("o1", BUYER, "p30", T_ORDER);
+	struct award_out	out;
+
+	tu_req_pay(&req, "pay-1", AMOUNT);
+	cr_assert_eq(award_apply(env.ctx, &req, &out), AWARD_AWARDED,
+	    "fixture award: %s", award_result_name(out.result));
+}
+
+static void
+setup_plain(void)
+{
+	tu_init(&env, 0);
+	tu_open(&env);
+	seed();
+}
+
+static void
+setup(void)
+{
+	setup_plain();
+	award_o1();
+}
+
+static void
+setup_sep(void)
+{
+	tu_init(&env, 1);
+	tu_open(&env);
+	seed();
+	award_o1();
+}
+
+static void
+teardown(void)
+{
+	tu_fini(&env);
+}
+
+static enum refund_result
+refund(const char *refund_id, const char *payment_id, int64_t amount,
+    struct refund_out *out)
+{
+	struct refund_req req = tu_refund(refund_id, payment_id, amount);
+
+	return refund_apply(env.ctx, &req, out);
+}
+
+static void
+expect_refund(const char *refund_id, const char *payment_id, int64_t amount,
+    enum refund_result want)
+{
+	struct refund_out	out;
+	enum refund_result	r = refund(refund_id, payment_id, amount, &out);
+
+	cr_assert_eq(r, want, "refund %s of %lld: got %s (%s), want %s",
+	    refund_id, (long long)amount, refund_result_name(r), out.error,
+	    refund_result_name(want));
+	cr_assert_eq(out.result, r);
+}
+
+static int64_t
+refund_rows(void)
+{
+	return tu_int(&env, "SELECT count(*) FROM ticket_ledger"
+	    " WHERE reason = 'REFUND'");
+}
+
+static int64_t
+tickets_of(int64_t owner)
+{
+	return tu_int(&env, "SELECT coalesce(sum(delta), 0) FROM"
+	    " ticket_ledger WHERE contest_id = 'c1' AND referrer_id = %lld",
+	    (long long)owner);
+}
+
+static int64_t
+refunded_minor(void)
+{
+	return tu_int(&env, "SELECT refunded_minor FROM payments"
+	    " WHERE payment_id = 'pay-1'");
+}
+
+Test(refund, full_refund_reverses_both_rows, .init = setup,
+    .fini = teardown)
+{
+	struct refund_out	out;
+
+	env.cfg.now_ms = tu_ms("2026-11-28T09:00:00.250Z");
+	cr_assert_eq(refund("r1", "pay-1", AMOUNT, &out), REFUND_REVERSED,
+	    "got %s: %s", refund_result_name(out.result), out.error);
+	cr_assert_eq(out.reversed_rows, 2);
+	cr_assert_str_eq(out.order_id, "o1");
+	tu_assert_ledger(&env, "REFUND:SELF_PURCHASE:o1", "c1", BUYER, BUYER,
+	    "o1", -3, "REFUND");
+	tu_assert_ledger(&env, "REFUND:INVITEE_PAYMENT:o1", "c1", REFERRER,
+	    BUYER, "o1", -3, "REFUND");
+	cr_assert_eq(refund_rows(), 2);
+	cr_assert_eq(tickets_of(BUYER), 0);
+	cr_assert_eq(tickets_of(REFERRER), 0);
+	/* Append-only: the award rows are still there, unchanged. */
+	tu_assert_ledger(&env, "SELF_PURCHASE:o1", "c1", BUYER, BUYER, "o1",
+	    3, "SELF_PURCHASE");
+	tu_assert_ledger(&env, "INVITEE_PAYMENT:o1", "c1", REFERRER, BUYER,
+	    "o1", 3, "INVITEE_PAYMENT");
+	tu_assert_str(tu_str(&env, "SELECT group_concat(DISTINCT created_at)"
+	    " FROM ticket_ledger WHERE reason = 'REFUND'"),
+	    "2026-11-28T09:00:00.250Z", "REFUND created_at");
+	cr_assert_eq(refunded_minor(), AMOUNT);
+}
+
+Test(refund, same_refund_again_duplicate_nothing_more, .init = setup,
+    .fini = teardown)
+{
+	expect_refund("r1", "pay-1", AMOUNT, REFUND_REVERSED);
+	expect_refund("r1", "pay-1", AMOUNT, REFUND_DUPLICATE);
+	expect_refund("r1", "pay-1", AMOUNT, REFUND_DUPLICATE);
+	cr_assert_eq(refund_rows(), 2);
+	cr_assert_eq(refunded_minor(), AMOUNT, "a duplicate was counted");
+	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM refunds"), 1);
+	cr_assert_eq(tickets_of(BUYER), 0);
+}
+
+Test(refund, partial_then_completing_refunds, .init = setup,
+    .fini = teardown)
+{
+	/* 10.00 + 125.02 + 63.98 = 199.00 */
+	expect_refund("r1", "pay-1", 1000, REFUND_PARTIAL);
+	cr_assert_eq(refund_rows(), 0, "a partial refund reversed rows");
+	cr_assert_eq(refunded_minor(), 1000);
+	cr_assert_eq(tickets_of(BUYER), 3);
+	expect_refund("r2", "pay-1", 12502, REFUND_PARTIAL);
+	cr_assert_eq(refund_rows(), 0, "a partial refund reversed rows");
+	cr_assert_eq(refunded_minor(), 13502);
+	expect_refund("r2", "pay-1", 12502, REFUND_DUPLICATE);
+	cr_assert_eq(refunded_minor(), 13502);
+	expect_refund("r3", "pay-1", 6398, REFUND_REVERSED);
+	cr_assert_eq(refunded_minor(), AMOUNT);
+	cr_assert_eq(refund_rows(), 2);
+	cr_assert_eq(tickets_of(BUYER), 0);
+	cr_assert_eq(tickets_of(REFERRER), 0);
+	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM refunds"), 3);
+}
+
+Test(refund, more_refunds_after_full_reverse_nothing_more, .init = setup,
+    .fini = teardown)
+{
+	expect_refund("r1", "pay-1", AMOUNT, REFUND_REVERSED);
+	/* A second, distinct refund id over the full amount. */
+	refund("r2", "pay-1", 100, &(struct refund_out){ 0 });
+	cr_assert_eq(refund_rows(), 2);
+	cr_assert_eq(tickets_of(BUYER), 0);
+	cr_assert_eq(tickets_of(REFERRER), 0);
+}
+
+Test(refund, unknown_payment_nothing_written, .init = setup,
+    .fini = teardown)
+{
+	char before[256], *s;
+
+	s = tu_str(&env, "SELECT refunded_minor || updated_at FROM payments");
+	snprintf(before, sizeof(before), "%s", s != NULL ? s : "");
+	free(s);
+	expect_refund("r1", "pay-unknown", AMOUNT, REFUND_UNKNOWN_PAYMENT);
+	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM refunds"), 0);
+	cr_assert_eq(refund_rows(), 0);
+	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM payments"), 1);
+	tu_assert_str(tu_str(&env, "SELECT refunded_minor || updated_at FROM"
+	    " payments"), before, "payments row");
+	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM failed_awards"), 0);
+}
+
+Test(refund, refund_of_unawarded_payment_counted_then_award_refunded,
+    .init = setup_plain, .fini = teardown)
+{
+	struct award_req	req = tu_req("o1", BUYER, "p30", T_ORDER);
+	struct award_out	out;
+
+	/* Seen but not awarded: no contest running. */
+	tu_exec(&env, "UPDATE contests SET is_active = 0");
+	tu_req_pay(&req, "pay-1", AMOUNT);
+	cr_assert_eq(award_apply(env.ctx, &req, &out), AWARD_NOT_ELIGIBLE);
+	expect_refund("r1", "pay-1", AMOUNT, REFUND_UNKNOWN_PAYMENT);
+	cr_assert_eq(refunded_minor(), AMOUNT, "the refund was not counted");
+	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM refunds"), 1);
+	cr_assert_eq(refund_rows(), 0);
+	/* The contest is switched on: the refunded order still gets nothing. */
+	tu_exec(&env, "UPDATE contests SET is_active = 1");
+	cr_assert_eq(award_apply(env.ctx, &req, &out), AWARD_NOT_ELIGIBLE,
+	    "got %s", award_result_name(out.result));
+	tu_assert_str(out.reason ? strdup(out.reason) : NULL, "refunded",
+	    "reason");
+	/* Also when the bot sends it without the payment id. */
+	req.payment_id[0] = '\0';
+	cr_assert_eq(award_apply(env.ctx, &req, &out), AWARD_NOT_ELIGIBLE);
+	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM ticket_ledger"), 0);
+}
+
+Test(refund, refund_before_queued_retry_marks_done_awards_nothing,
+    .init = setup_plain, .fini = teardown)
+{
+	struct award_req	req = tu_req("o1", BUYER, "p-new", T_ORDER);
+	struct award_out	out;
+	struct retry_run	run;
+
+	tu_req_pay(&req, "pay-1", AMOUNT);
+	cr_assert_eq(award_submit(env.ctx, &req, NULL, &out), AWARD_QUEUED);
+	expect_refund("r1", "pay-1", AMOUNT, REFUND_UNKNOWN_PAYMENT);
+	cr_assert_eq(refunded_minor(), AMOUNT);
+	tu_plan(&env, "p-new", 5);	/* the retry could now award it */
+	cr_assert_eq(retryq_run(env.ctx, 1, 100, &run), 0);
+	cr_assert_eq(run.picked, 1);
+	cr_assert_eq(run.awarded, 0);
+	cr_assert_eq(run.not_eligible, 1);
+	tu_assert_str(tu_str(&env, "SELECT status || '|' || outcome FROM"
+	    " failed_awards"), "done|not_eligible", "queued row");
+	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM ticket_ledger"), 0);
+}
+
+Test(refund, refund_of_award_without_amount_partial, .init = setup_plain,
+    .fini = teardown)
+{
+	struct award_req	req = tu_req("o1", BUYER, "p30", T_ORDER);
+	struct award_out	out;
+
+	/* A payment id but no amount: nothing to compare with. */
+	snprintf(req.payment_id, sizeof(req.payment_id), "pay-1");
+	cr_assert_eq(award_apply(env.ctx, &req, &out), AWARD_AWARDED);
+	expect_refund("r1", "pay-1", AMOUNT, REFUND_PARTIAL);
+	cr_assert_eq(refund_rows(), 0);
+}
+
+Test(refund, order_awarded_by_bot_then_webhook_payment_refunded,
+    .init = setup_plain, .fini = teardown)
+{
+	struct award_req	req = tu_req("o1", BUYER, "p30", T_ORDER);
+	struct award_out	out;
+
+	/* The bot's /v1/awards first (no payment id), then the webhook. */
+	cr_assert_eq(award_apply(env.ctx, &req, &out), AWARD_AWARDED);
+	tu_req_pay(&req, "pay-1", AMOUNT);
+	cr_assert_eq(award_apply(env.ctx, &req, &out), AWARD_DUPLICATE);
+	expect_refund("r1", "pay-1", AMOUNT, REFUND_REVERSED);
+	cr_assert_eq(refund_rows(), 2);
+	cr_assert_eq(tickets_of(BUYER), 0);
+	cr_assert_eq(tickets_of(REFERRER), 0);
+}
+
+/* ---- concurrency ---- */
+
+struct race {
+	const struct tu_env	*e;
+	struct refund_req	 req;
+};
+
+static int
+race_refund(int idx, void *p)
+{
+	struct race		*a = p;
+	struct award_ctx	*ctx;
+	struct refund_out	 out;
+	char			 err[256];
+
+	(void)idx;
+	if ((ctx = award_ctx_open(&a->e->cfg, err, sizeof(err))) == NULL)
+		return 90;
+	tu_race_go();
+	refund_submit(ctx, &a->req, NULL, &out);
+	award_ctx_close(ctx);
+	return (int)out.result;
+}
+
+static void
+race_same_refund(int n)
+{
+	struct race	a;
+	int		codes[TU_RACE_MAX], reversed = 0;
+
+	a.e = &env;
+	a.req = tu_refund("r1", "pay-1", AMOUNT);
+	tu_close(&env);
+	tu_race(n, race_refund, &a, codes);
+	for (int i = 0; i < n; i++) {
+		cr_assert(codes[i] == REFUND_REVERSED ||
+		    codes[i] == REFUND_DUPLICATE, "process %d ended %d (%s)",
+		    i, codes[i], codes[i] < REFUND__MAX ?
+		    refund_result_name((enum refund_result)codes[i]) : "-");
+		reversed += codes[i] == REFUND_REVERSED;
+	}
+	cr_assert_eq(reversed, 1, "%d processes answered reversed", reversed);
+	cr_assert_eq(refund_rows(), 2);
+	cr_assert_eq(refunded_minor(), AMOUNT);
+	cr_assert_eq(tickets_of(BUYER), 0);
+	cr_assert_eq(tickets_of(REFERRER), 0);
+	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM failed_awards"), 0);
+}
+
+Test(refund, concurrent_same_refund_one_set_of_rows, .init = setup,
+    .fini = teardown, .timeout = 60)
+{
+	race_same_refund(6);
+}
+
+Test(refund, concurrent_same_refund_one_set_separate_bot_db,
+    .init = setup_sep, .fini = teardown, .timeout = 60)
+{
+	race_same_refund(6);
+}
+
+static int
+race_distinct_refunds(int idx, void *p)
+{
+	struct race		*a = p;
+	struct award_ctx	*ctx;
+	struct refund_out	 out;
+	struct refund_req	 req = a->req;
+	char			 err[256];
+
+	if ((ctx = award_ctx_open(&a->e->cfg, err, sizeof(err))) == NULL)
+		return 90;
+	snprintf(req.refund_id, sizeof(req.refund_id), "r-%d", idx);
+	tu_race_go();
+	refund_submit(ctx, &req, NULL, &out);
+	award_ctx_close(ctx);
+	return (int)out.result;
+}
+
+Test(refund, concurrent_full_refunds_distinct_ids_reverse_once,
+    .init = setup, .fini = teardown, .timeout = 60)
+{
+	struct race	a;
+	int		codes[TU_RACE_MAX];
+
+	a.e = &env;
+	a.req = tu_refund("-", "pay-1", AMOUNT);
+	tu_close(&env);
+	tu_race(4, race_distinct_refunds, &a, codes);
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(codes[i], REFUND_REVERSED, "process %d: %d", i,
+		    codes[i]);
+	cr_assert_eq(refund_rows(), 2);
+	cr_assert_eq(tickets_of(BUYER), 0);
+	cr_assert_eq(refunded_minor(), 4 * AMOUNT);
+}
+
+/* ---- legacy rows ---- */
+
+Test(refund, legacy_duplicate_rows_each_reversed_once, .init = setup_plain,
+    .fini = teardown)
+{
+	struct award_req	req = tu_req("o9", BUYER, "p30", T_ORDER);
+	struct award_out	out;
+	struct refund_out	rout;
+
+	tu_ledger(&env, "legacy-a", "c1", BUYER, BUYER, "o9", 3,
+	    "SELF_PURCHASE", "2026-11-20 08:00:00");
+	tu_ledger(&env, "legacy-b", "c1", BUYER, BUYER, "o9", 3,
+	    "SELF_PURCHASE", "2026-11-20 08:00:01");
+	tu_ledger(&env, "legacy-c", "c1", REFERRER, BUYER, "o9", 3,
+	    "INVITEE_PAYMENT", "2026-11-20 08:00:00");
+	tu_req_pay(&req, "pay-9", 5000);
+	cr_assert_eq(award_apply(env.ctx, &req, &out), AWARD_DUPLICATE);
+	cr_assert_eq(refund_apply(env.ctx, &(struct refund_req){
+	    .refund_id = "r9", .payment_id = "pay-9", .amount_minor = 5000 },
+	    &rout), REFUND_REVERSED, "got %s",
+	    refund_result_name(rout.result));
+	cr_assert_eq(rout.reversed_rows, 3);
+	tu_assert_ledger(&env, "REFUND:legacy-a", "c1", BUYER, BUYER, "o9",
+	    -3, "REFUND");
+	tu_assert_ledger(&env, "REFUND:legacy-b", "c1", BUYER, BUYER, "o9",
+	    -3, "REFUND");
+	tu_assert_ledger(&env, "REFUND:legacy-c", "c1", REFERRER, BUYER, "o9",
+	    -3, "REFUND");
+	/* Another refund id for the same payment: nothing reversed twice. */
+	refund_apply(env.ctx, &(struct refund_req){ .refund_id = "r9b",
+	    .payment_id = "pay-9", .amount_minor = 1 }, &rout);
+	cr_assert_eq(refund_rows(), 3);
+	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM ticket_ledger"
+	    " WHERE id LIKE 'legacy-%%'"), 3, "legacy rows changed");
+	cr_assert_eq(tu_int(&env, "SELECT sum(delta) FROM ticket_ledger"
+	    " WHERE order_id = 'o9'"), 0);
+}
+
+/* ---- queueing ---- */
+
+Test(refund, bot_db_locked_refund_queued_then_retried, .init = setup_sep,
+    .fini = teardown, .timeout = 30)
+{
+	struct refund_req	 req = tu_refund("r1", "pay-1", AMOUNT);
+	struct refund_out	 out;
+	struct retry_run	 run;
+	sqlite3			*lock;
+	enum refund_result	 r;
+
+	tu_close(&env);
+	env.cfg.busy_timeout_ms = 100;
+	tu_open(&env);
+	lock = tu_lock(tu_bot_path(&env));
+	r = refund_submit(env.ctx, &req, NULL, &out);
+	tu_unlock(lock);
+	cr_assert_eq(r, REFUND_QUEUED, "got %s: %s", refund_result_name(r),
+	    out.error);
+	tu_assert_str(tu_str_file(env.cfg.db_path, "SELECT kind || '|' ||"
+	    " status || '|' || attempts || '|' || refund_id || '|' ||"
+	    " payment_id || '|' || amount_minor FROM failed_awards"),
+	    "refund|pending|1|r1|pay-1|19900", "queued refund");
+	cr_assert_eq(refund_rows(), 0);
+	cr_assert_eq(refunded_minor(), 0, "a failed refund was counted");
+
+	cr_assert_eq(retryq_run(env.ctx, 1, 100, &run), 0);
+	cr_assert_eq(run.refunds, 1);
+	tu_assert_str(tu_str(&env, "SELECT status || '|' || outcome FROM"
+	    " failed_awards"), "done|reversed", "retried refund");
+	cr_assert_eq(refund_rows(), 2);
+	cr_assert_eq(refunded_minor(), AMOUNT);
+}
