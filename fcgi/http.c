@@ -2,6 +2,7 @@
  * FastCGI request/response plumbing over libfcgi's FCGX_* streams
  * (FastCGI 1.0 §6.2: a responder writes CGI-style headers, then the body).
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,28 +84,37 @@ http_error(struct response *res, int status, const char *msg)
 	http_json(res, status, o);
 }
 
+/*
+ * Headers are formatted here with snprintf(3): libfcgi's FCGX_FPrintF has a
+ * printf of its own that does not know every conversion (%zu among them).
+ */
 void
 http_send(struct request *req, struct response *res)
 {
-	FCGX_Stream *out = req->fr->out;
+	char	hdr[1024];
+	int	n;
 
-	FCGX_FPrintF(out, "Status: %d %s\r\n", res->status,
-	    reason(res->status));
-	FCGX_FPrintF(out, "Content-Type: %s\r\n",
-	    res->ctype != NULL ? res->ctype : CTYPE_JSON);
-	FCGX_FPrintF(out, "Cache-Control: no-store\r\n");
-	FCGX_FPrintF(out, "X-Content-Type-Options: nosniff\r\n");
-	if (res->allow != NULL)
-		FCGX_FPrintF(out, "Allow: %s\r\n", res->allow);
-	if (res->status == 401 && res->auth_bearer)
-		FCGX_FPrintF(out, "WWW-Authenticate: Bearer "
-		    "realm=\"award\"\r\n");
-	if (res->status == 401 && res->auth_basic)
-		FCGX_FPrintF(out, "WWW-Authenticate: Basic realm=\"award\", "
-		    "charset=\"UTF-8\"\r\n");
-	FCGX_FPrintF(out, "Content-Length: %zu\r\n\r\n", res->len);
+	n = snprintf(hdr, sizeof(hdr), "Status: %d %s\r\n"
+	    "Content-Type: %s\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "%s%s%s"
+	    "%s%s"
+	    "Content-Length: %zu\r\n\r\n",
+	    res->status, reason(res->status),
+	    res->ctype != NULL ? res->ctype : CTYPE_JSON,
+	    res->allow != NULL ? "Allow: " : "",
+	    res->allow != NULL ? res->allow : "",
+	    res->allow != NULL ? "\r\n" : "",
+	    res->status == 401 && res->auth_bearer ?
+	    "WWW-Authenticate: Bearer realm=\"award\"\r\n" : "",
+	    res->status == 401 && res->auth_basic ?
+	    "WWW-Authenticate: Basic realm=\"award\", charset=\"UTF-8\"\r\n" :
+	    "", res->len);
+	assert(n > 0 && (size_t)n < sizeof(hdr));
+	FCGX_PutStr(hdr, n, req->fr->out);
 	if (res->len > 0 && strcmp(req->method, "HEAD") != 0)
-		FCGX_PutStr(res->body, (int)res->len, out);
+		FCGX_PutStr(res->body, (int)res->len, req->fr->out);
 	free(res->body);
 	res->body = NULL;
 }
