@@ -74,7 +74,7 @@ listen_unix(const char *path, char *err, size_t errsz)
 	/* Remove a stale socket, never another kind of file. */
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
-			snprintf(err, errsz, "AWARD_LISTEN: %s exists and is "
+			snprintf(err, errsz, "AWARD_LISTEN: %.200s exists and is "
 			    "not a socket", path);
 			return -1;
 		}
@@ -88,13 +88,13 @@ listen_unix(const char *path, char *err, size_t errsz)
 	old = umask(0117);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		umask(old);
-		snprintf(err, errsz, "bind %s: %s", path, strerror(errno));
+		snprintf(err, errsz, "bind %.200s: %s", path, strerror(errno));
 		close(fd);
 		return -1;
 	}
 	umask(old);
 	if (chmod(path, 0660) == -1 || listen(fd, 128) == -1) {
-		snprintf(err, errsz, "listen %s: %s", path, strerror(errno));
+		snprintf(err, errsz, "listen %.200s: %s", path, strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -126,7 +126,7 @@ listen_tcp(const char *spec, char *err, size_t errsz)
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
 	if ((rc = getaddrinfo(host, colon + 1, &hints, &res)) != 0) {
-		snprintf(err, errsz, "AWARD_LISTEN: %s: %s", spec,
+		snprintf(err, errsz, "AWARD_LISTEN: %.200s: %s", spec,
 		    gai_strerror(rc));
 		return -1;
 	}
@@ -136,7 +136,7 @@ listen_tcp(const char *spec, char *err, size_t errsz)
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
 	    bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
 	    listen(fd, 128) == -1) {
-		snprintf(err, errsz, "listen %s: %s", spec, strerror(errno));
+		snprintf(err, errsz, "listen %.200s: %s", spec, strerror(errno));
 		if (fd != -1)
 			close(fd);
 		freeaddrinfo(res);

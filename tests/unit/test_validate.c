@@ -450,8 +450,9 @@ Test(validate, bad_parse_depth_far_over_limit)
 
 Test(validate, bad_parse_depth_objects)
 {
-	char	buf[VALIDATE_DEPTH_MAX * 8 + 16];
-	size_t	n = 0;
+	char	 buf[VALIDATE_DEPTH_MAX * 8 + 16];
+	size_t	 n = 0;
+	cJSON	*ok;
 
 	for (int i = 0; i < VALIDATE_DEPTH_MAX + 1; i++)
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "{\"a\":");
@@ -461,7 +462,9 @@ Test(validate, bad_parse_depth_objects)
 	buf[n] = '\0';
 	cr_assert_null(validate_parse(buf, n));
 	/* One level less is fine. */
-	cr_assert_not_null(validate_parse(buf + 5, n - 6));
+	ok = validate_parse(buf + 5, n - 6);
+	cr_assert_not_null(ok);
+	cJSON_Delete(ok);
 }
 
 Test(validate, parse_brackets_in_strings_not_counted)
