@@ -1,0 +1,454 @@
+# award — integration test helpers (sourced by run.sh; bash, curl, sqlite3).
+#
+# Every test runs in a subshell with its own directory $T: a fresh SQLite
+# file, the real $BIN/award-fcgi on a unix socket, and a real nginx rendered
+# from the shipped config by nginx/render.sh on free loopback ports. An EXIT
+# trap stops everything the test started, by pid, whether it passed or not.
+# A test fails by calling fail (or a check_* helper), which records why.
+
+# ------------------------------------------------------------ processes
+
+PIDS=()		# helpers a test started; stopped by the trap, newest first
+
+# alive PID: the process exists and is not a zombie.
+alive() {
+	local line
+	{ read -r line <"/proc/$1/stat"; } 2>/dev/null || return 1
+	line=${line##*) }
+	[ "${line%% *}" != Z ]
+}
+
+# children_of PID: the pids whose parent is PID, from /proc (no procps).
+children_of() {
+	local f line state ppid pid
+	for f in /proc/[0-9]*/stat; do
+		{ read -r line <"$f"; } 2>/dev/null || continue
+		read -r state ppid _ <<<"${line##*) }"
+		[ "$ppid" = "$1" ] || continue
+		pid=${f#/proc/}
+		echo "${pid%/stat}"
+	done
+}
+
+# wait_gone PID SECONDS: 0 once PID is gone, 1 on timeout.
+wait_gone() {
+	local pid=$1 n=$(($2 * 20))
+	while alive "$pid"; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || return 1
+		sleep 0.05
+	done
+	return 0
+}
+
+# stop_pid PID [SIGNAL]: signal it, wait up to 10 s, then SIGKILL. Reaps it
+# when it is our child; sets STOP_RC to its exit status when known.
+stop_pid() {
+	local pid=$1 sig=${2:-TERM}
+	STOP_RC=
+	[ -n "$pid" ] || return 0
+	kill "-$sig" "$pid" 2>/dev/null
+	if ! wait_gone "$pid" 10; then
+		kill -KILL "$pid" 2>/dev/null
+		wait_gone "$pid" 5
+	fi
+	wait "$pid" 2>/dev/null
+	STOP_RC=$?
+}
+
+# it_cleanup: the EXIT trap of every test. Beyond stopping what the test
+# started, a test that passed still fails when the responder did not exit 0
+# on SIGTERM or a sanitizer reported anything (make asan).
+it_cleanup() {
+	local rc=$? i kids app_rc='' report
+	if [ -n "${NGINX_PID:-}" ]; then
+		stop_pid "$NGINX_PID" TERM
+	fi
+	if [ -n "${APP_PID:-}" ]; then
+		kids=$(children_of "$APP_PID")
+		stop_pid "$APP_PID" TERM
+		app_rc=$STOP_RC
+		for i in $kids; do
+			alive "$i" && kill -KILL "$i" 2>/dev/null
+		done
+	fi
+	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+		stop_pid "${PIDS[i]}" TERM
+	done
+	[ "$rc" = 0 ] && [ ! -s "$T/why" ] || return 0
+	if [ -n "$app_rc" ] && [ "$app_rc" != 0 ]; then
+		echo "award-fcgi exited $app_rc on SIGTERM at the end:" \
+			"$(tail -n 1 "$T/fcgi.log")" | cut -c1-400 >"$T/why"
+		exit 1
+	fi
+	report=$(grep -h -m 1 -e 'ERROR: AddressSanitizer' \
+		-e 'ERROR: LeakSanitizer' -e 'runtime error:' \
+		"$T/fcgi.log" "$T/retry.log" 2>/dev/null | head -n 1)
+	if [ -n "$report" ]; then
+		echo "sanitizer: $report" | cut -c1-400 >"$T/why"
+		exit 1
+	fi
+	return 0
+}
+
+# ------------------------------------------------------------ failing
+
+# fail MESSAGE: end the test as failed with a one-line reason.
+fail() {
+	printf '%s\n' "$*" | tr '\n' ' ' | cut -c1-600 >"$T/why"
+	exit 1
+}
+
+# ------------------------------------------------------------ ports
+
+# listen_ports: the TCP ports something listens on, from /proc/net/tcp{,6}.
+listen_ports() {
+	local sl addr rem st rest
+	cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
+		while read -r sl addr rem st rest; do
+			[ "$st" = 0A ] && echo "$((16#${addr##*:}))"
+		done
+	return 0
+}
+
+# pick_port: a loopback TCP port nobody listens on now; start_nginx
+# retries on the rare race.
+pick_port() {
+	local used p i
+	used=$(listen_ports)
+	for i in $(seq 1 50); do
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		if ! grep -qx "$p" <<<"$used" &&
+			[ "$p" != "${HTTP_PORT:-}" ]; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# ------------------------------------------------------------ the stack
+
+# Settings a test may change before start_stack:
+#   APP_ALLOW    AWARD_WEBHOOK_ALLOW for the responder ("default": unset)
+#   NGINX_ALLOW  the same for the rendered allow snippet ("default": shipped)
+#   APP_ENV      extra NAME=VALUE words for the responder's environment
+#   ADMIN_TOKEN / SERVICE_TOKEN  ("" leaves the endpoint unconfigured)
+#   WORKERS      AWARD_WORKERS
+LOOPBACK_ALLOW="127.0.0.1/32, ::1/128"
+
+it_setup() {
+	DB=$T/award.db
+	SOCK=$T/fcgi.sock
+	APP_ALLOW=$LOOPBACK_ALLOW
+	NGINX_ALLOW=$LOOPBACK_ALLOW
+	APP_ENV=()
+	ADMIN_TOKEN=adm-$RANDOM$RANDOM$RANDOM
+	SERVICE_TOKEN=svc-$RANDOM$RANDOM$RANDOM
+	WORKERS=2
+	APP_PID=
+	NGINX_PID=
+}
+
+# base_env: env(1) arguments every binary starts with — nothing inherited
+# from the caller's AWARD_* variables, sanitizer options passed through.
+base_env() {
+	BASE_ENV=(env -i "PATH=$PATH" "HOME=${HOME:-/}" "TZ=UTC" "LANG=C")
+	local v
+	for v in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
+		[ -n "${!v:-}" ] && BASE_ENV+=("$v=${!v}")
+	done
+	return 0
+}
+
+start_app() {
+	local envs
+	base_env
+	envs=("${BASE_ENV[@]}" "AWARD_WORKERS=$WORKERS" "AWARD_LOG_LEVEL=debug")
+	if [ "$APP_ALLOW" != default ]; then
+		envs+=("AWARD_WEBHOOK_ALLOW=$APP_ALLOW")
+	fi
+	if [ -n "$ADMIN_TOKEN" ]; then
+		printf '%s\n' "$ADMIN_TOKEN" >"$T/admin.token"
+		chmod 600 "$T/admin.token"
+		envs+=("AWARD_ADMIN_TOKEN_FILE=$T/admin.token")
+	fi
+	if [ -n "$SERVICE_TOKEN" ]; then
+		printf '%s\n' "$SERVICE_TOKEN" >"$T/service.token"
+		chmod 600 "$T/service.token"
+		envs+=("AWARD_SERVICE_TOKEN_FILE=$T/service.token")
+	fi
+	envs+=("${APP_ENV[@]}")
+	"${envs[@]}" "$BIN/award-fcgi" --listen "unix:$SOCK" --db "$DB" \
+		</dev/null 2>>"$T/fcgi.log" &
+	APP_PID=$!
+	echo "$APP_PID" >>"$T/pids"
+	local n=$((WAIT_S * 20))
+	until [ -S "$SOCK" ]; do
+		alive "$APP_PID" || fail "award-fcgi exited at start:" \
+			"$(tail -n 3 "$T/fcgi.log")"
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || fail "award-fcgi made no socket in ${WAIT_S}s"
+		sleep 0.05
+	done
+}
+
+start_nginx() {
+	local try n code
+	for try in 1 2 3; do
+		HTTP_PORT=$(pick_port) && HTTPS_PORT=$(pick_port) ||
+			fail "no free port"
+		rm -rf "$T/nginx"
+		if [ "$NGINX_ALLOW" = default ]; then
+			env -u AWARD_WEBHOOK_ALLOW bash "$ROOT/nginx/render.sh" \
+				--prefix "$T/nginx" --socket "$SOCK" \
+				--cert "$CERT" --key "$KEY" --http-port "$HTTP_PORT" \
+				--https-port "$HTTPS_PORT" 2>"$T/render.err"
+		else
+			AWARD_WEBHOOK_ALLOW=$NGINX_ALLOW bash "$ROOT/nginx/render.sh" \
+				--prefix "$T/nginx" --socket "$SOCK" \
+				--cert "$CERT" --key "$KEY" --http-port "$HTTP_PORT" \
+				--https-port "$HTTPS_PORT" 2>"$T/render.err"
+		fi || fail "render.sh: $(cat "$T/render.err")"
+		"$NGINX" -p "$T/nginx" -c "$T/nginx/nginx.conf" \
+			-e "$T/nginx/logs/error.log" </dev/null \
+			>>"$T/nginx.out" 2>&1 &
+		NGINX_PID=$!
+		echo "$NGINX_PID" >>"$T/pids"
+		HTTP=http://127.0.0.1:$HTTP_PORT
+		HTTPS=https://127.0.0.1:$HTTPS_PORT
+		# nginx answers within WAIT_S; the app (its socket is up) must
+		# then answer /healthz 200 within 5 s.
+		n=$((WAIT_S * 20))
+		while alive "$NGINX_PID" && [ "$n" -gt 0 ]; do
+			code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' \
+				"$HTTP/healthz" 2>/dev/null)
+			if [ "$code" = 200 ]; then
+				return 0
+			fi
+			if [ "$code" != 000 ] && [ "$n" -gt 100 ]; then
+				n=100
+			fi
+			n=$((n - 1))
+			sleep 0.05
+		done
+		if alive "$NGINX_PID"; then
+			fail "GET /healthz never answered 200 (last $code):" \
+				"$(tail -n 2 "$T/nginx/logs/error.log" 2>/dev/null)"
+		fi
+		wait "$NGINX_PID" 2>/dev/null
+		NGINX_PID=
+		grep -q 'Address already in use' "$T/nginx/logs/error.log" \
+			"$T/nginx.out" 2>/dev/null || break
+	done
+	fail "nginx did not start: $(tail -n 3 "$T/nginx/logs/error.log" \
+		"$T/nginx.out" 2>/dev/null)"
+}
+
+# start_stack: the responder, then nginx; /healthz answered 200 means both
+# are up and the schema is applied.
+start_stack() {
+	start_app
+	start_nginx
+}
+
+# ------------------------------------------------------------ requests
+
+# req METHOD URL [curl args...]: sets STATUS, BODY and the headers file
+# $T/h; REQ names the request in failure messages. TLS is not verified
+# (self-signed test certificate).
+req() {
+	local method=$1 url=$2
+	shift 2
+	local path=${url#*://*/}
+	REQ="$method ${url%%://*} /$path"
+	: >"$T/h"
+	: >"$T/b"
+	STATUS=$(curl -s -k -m 30 -H 'Expect:' -X "$method" -D "$T/h" \
+		-o "$T/b" -w '%{http_code}' "$@" "$url")
+	BODY=$(<"$T/b")
+}
+
+# post_json URL JSON [curl args...]
+post_json() {
+	local url=$1 body=$2
+	shift 2
+	req POST "$url" -H 'Content-Type: application/json' \
+		--data-binary "$body" "$@"
+}
+
+# webhook JSON: as YooKassa posts it, over plain HTTP.
+webhook() {
+	post_json "$HTTP/v1/payments/webhook" "$1"
+}
+
+admin_get() {
+	req GET "$HTTPS$1" -H "Authorization: Bearer $ADMIN_TOKEN"
+}
+
+# hdr NAME: the value of response header NAME, without CR; repeated
+# headers are joined with ", " (RFC 9110 §5.3).
+hdr() {
+	tr -d '\r' <"$T/h" | awk -v n="$1" '
+		BEGIN { n = tolower(n) }
+		{ i = index($0, ":"); if (i == 0) next
+		  k = tolower(substr($0, 1, i - 1))
+		  if (k == n) { v = substr($0, i + 1); sub(/^[ \t]+/, "", v)
+			r = (r == "" ? v : r ", " v) } }
+		END { print r }'
+}
+
+# ------------------------------------------------------------ JSON
+
+# sqlq TEXT: TEXT as an SQL string literal.
+sqlq() {
+	local s=${1//\'/\'\'}
+	printf "'%s'" "$s"
+}
+
+# jget PATH [JSON]: json_extract of the body (or JSON); empty for null or
+# missing; status 1 when the text is not JSON.
+jget() {
+	local j=${2-$BODY}
+	sqlite3 :memory: "select json_extract($(sqlq "$j"), $(sqlq "$1"));" 2>/dev/null
+}
+
+# jtype PATH [JSON]: the JSON type at PATH ("" when missing).
+jtype() {
+	local j=${2-$BODY}
+	sqlite3 :memory: "select json_type($(sqlq "$j"), $(sqlq "$1"));" 2>/dev/null
+}
+
+# jlen PATH [JSON]: the length of the array at PATH.
+jlen() {
+	local j=${2-$BODY}
+	sqlite3 :memory: "select json_array_length($(sqlq "$j"), $(sqlq "$1"));" 2>/dev/null
+}
+
+jvalid() {
+	local j=${1-$BODY}
+	[ "$(sqlite3 :memory: "select json_valid($(sqlq "$j"));" 2>/dev/null)" = 1 ]
+}
+
+# ------------------------------------------------------------ checks
+
+check_status() {
+	[ "$STATUS" = "$1" ] ||
+		fail "$REQ: expected status $1, got $STATUS body=$BODY"
+}
+
+# check_json PATH VALUE: the body is JSON and PATH holds VALUE.
+check_json() {
+	local got
+	jvalid || fail "$REQ: body is not JSON: $BODY"
+	got=$(jget "$1")
+	[ "$got" = "$2" ] ||
+		fail "$REQ: expected $1 = '$2', got '$got' (body $BODY)"
+}
+
+# check_error STATUS: an error answer {"error":"<non-empty text>"}.
+check_error() {
+	check_status "$1"
+	jvalid || fail "$REQ: error body is not JSON: $BODY"
+	[ "$(jtype '$.error')" = text ] && [ -n "$(jget '$.error')" ] ||
+		fail "$REQ: expected {\"error\":...}, got $BODY"
+	check_no_store
+}
+
+check_hdr() {
+	local got
+	got=$(hdr "$1")
+	[ "$got" = "$2" ] ||
+		fail "$REQ: expected header $1: '$2', got '$got'"
+}
+
+# check_hdr_has NAME TEXT: the header is present and contains TEXT (any case).
+check_hdr_has() {
+	local got
+	got=$(hdr "$1")
+	[[ ${got,,} == *"${2,,}"* ]] ||
+		fail "$REQ: expected header $1 containing '$2', got '$got'"
+}
+
+check_no_store() {
+	[[ $(hdr Cache-Control) == *no-store* ]] ||
+		fail "$REQ: no Cache-Control: no-store (got '$(hdr Cache-Control)')"
+}
+
+check_json_type() {
+	local ct
+	ct=$(hdr Content-Type)
+	[[ ${ct,,} =~ ^application/json\;\ *charset=utf-8$ ]] ||
+		fail "$REQ: expected Content-Type application/json; charset=utf-8, got '$ct'"
+}
+
+# ------------------------------------------------------------ database
+
+sql() {
+	sqlite3 -cmd '.timeout 5000' "$DB" "$1"
+}
+
+check_sql() {
+	local got
+	got=$(sql "$1" 2>&1)
+	[ "$got" = "$2" ] || fail "SQL [$1]: expected '$2', got '$got'"
+}
+
+# ------------------------------------------------------------ data
+
+iso_now() { date -u +%Y-%m-%dT%H:%M:%S.%3NZ; }
+
+# iso_days N: now + N days (N may be negative), whole seconds.
+iso_days() {
+	date -u -d "@$(($(date +%s) + $1 * 86400))" +%Y-%m-%dT%H:%M:%S.000Z
+}
+
+now_ms() { date +%s%3N; }
+
+# seed_contest ID [STARTS ENDS WINDOW ACTIVE]: default a week ago .. in 30 days.
+seed_contest() {
+	local id=$1 s=${2:-$(iso_days -7)} e=${3:-$(iso_days 30)}
+	sql "INSERT INTO contests(id, starts_at, ends_at, attribution_window_days,
+		is_active) VALUES ($(sqlq "$id"), '$s', '$e', ${4:-30}, ${5:-1});"
+}
+
+# The four plans of the bot (fixtures' plan ids).
+seed_plans() {
+	sql "INSERT INTO plan_tickets(plan_id, tickets) VALUES
+		('plan_1m', 1), ('plan_3m', 3), ('plan_6m', 6), ('plan_12m', 12);"
+}
+
+# seed_referral REFERRED REFERRER [BOUND_AT]
+seed_referral() {
+	sql "INSERT INTO user_referrals(referred_id, referrer_id, bound_at)
+		VALUES ($1, $2, '${3:-$(iso_days -1)}');"
+}
+
+# The fixture notification, with metadata and times replaced:
+# payment ORDER TG PLAN CREATED_AT [PAYMENT_ID] [AMOUNT]
+payment() {
+	local f=$FIXTURES/payment.succeeded.json
+	sed -e "s/ord_2026_11_27_000123/$1/" \
+	    -e "s/\"telegram_id\": \"123456789\"/\"telegram_id\": \"$2\"/" \
+	    -e "s/\"plan_id\": \"plan_1m\"/\"plan_id\": \"$3\"/" \
+	    -e "s/2026-11-27T10:51:17.000Z/$4/" \
+	    -e "s/2026-11-27T10:51:18.139Z/$4/" \
+	    -e "s/30c1e1a6-000f-5000-8000-1c1b1b2c3d4e/${5:-pay-$1}/g" \
+	    -e "s/\"value\": \"199.00\"/\"value\": \"${6:-199.00}\"/" "$f"
+}
+
+# refund REFUND_ID PAYMENT_ID AMOUNT
+refund() {
+	sed -e "s/30c2a0f1-0015-5000-a000-3f4a5b6c7d8e/$1/" \
+	    -e "s/30c1e1a6-000f-5000-8000-1c1b1b2c3d4e/$2/" \
+	    -e "s/\"value\": \"199.00\"/\"value\": \"$3\"/" \
+	    "$FIXTURES/refund.succeeded.json"
+}
+
+# award_body ORDER TG PLAN CREATED_AT [PAYMENT_ID]: a POST /v1/awards body.
+award_body() {
+	local p=
+	[ -n "${5:-}" ] && p=",\"payment_id\":\"$5\""
+	printf '{"order_id":"%s","telegram_id":%s,"plan_id":"%s","created_at":"%s"%s}' \
+		"$1" "$2" "$3" "$4" "$p"
+}

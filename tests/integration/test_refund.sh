@@ -1,0 +1,116 @@
+# award — integration: refund.succeeded (SPEC.md §4 "Refunds").
+
+it refunds
+t_refunds() {
+	local now
+	start_stack
+	seed_contest c1
+	seed_plans
+	seed_referral 123456789 111111111
+	now=$(iso_now)
+	webhook "$(payment ord-r1 123456789 plan_1m "$now" pay-r1 199.00)"
+	check_json '$.award' awarded
+
+	# Full refund: each award row of the order is reversed once.
+	webhook "$(refund rf-1 pay-r1 199.00)"
+	check_status 200
+	check_json_type
+	check_no_store
+	check_json '$.status' processed
+	check_json '$.refund' reversed
+	check_sql "select referrer_id, referred_id, delta, contest_id, reason
+		from ticket_ledger where id = 'REFUND:SELF_PURCHASE:ord-r1'" \
+		"123456789|123456789|-1|c1|REFUND"
+	check_sql "select referrer_id, referred_id, delta, contest_id, reason
+		from ticket_ledger where id = 'REFUND:INVITEE_PAYMENT:ord-r1'" \
+		"111111111|123456789|-1|c1|REFUND"
+	check_sql "select sum(delta) from ticket_ledger where contest_id = 'c1'
+		and referrer_id = 111111111" 0
+	check_sql "select refunded_minor from payments where payment_id = 'pay-r1'" 19900
+
+	# The same refund again changes nothing.
+	webhook "$(refund rf-1 pay-r1 199.00)"
+	check_status 200
+	check_json '$.refund' duplicate
+	check_sql "select count(*) from ticket_ledger where order_id = 'ord-r1'" 4
+
+	# A later delivery of the refunded payment awards nothing.
+	webhook "$(payment ord-r1 123456789 plan_1m "$now" pay-r1 199.00)"
+	check_status 200
+	case $(jget '$.award') in
+	duplicate | not_eligible) ;;
+	*) fail "$REQ: refunded payment delivered again: $BODY" ;;
+	esac
+	check_sql "select count(*), sum(delta) from ticket_ledger
+		where order_id = 'ord-r1'" "4|0"
+
+	# Partial refunds add up; only the full amount reverses.
+	webhook "$(payment ord-r2 555000111 plan_3m "$now" pay-r2 599.00)"
+	check_json '$.tickets' 3
+	webhook "$(refund rf-2 pay-r2 100.00)"
+	check_status 200
+	check_json '$.refund' partial
+	check_sql "select count(*) from ticket_ledger where reason = 'REFUND'
+		and order_id = 'ord-r2'" 0
+	check_sql "select refunded_minor from payments where payment_id = 'pay-r2'" 10000
+	webhook "$(refund rf-3 pay-r2 499.00)"
+	check_json '$.refund' reversed
+	check_sql "select delta from ticket_ledger
+		where id = 'REFUND:SELF_PURCHASE:ord-r2'" -3
+	check_sql "select refunded_minor from payments where payment_id = 'pay-r2'" 59900
+
+	# A payment never seen, and one whose order earned nothing.
+	webhook "$(refund rf-4 pay-unknown 10.00)"
+	check_status 200
+	check_json '$.refund' unknown_payment
+	sql "UPDATE contests SET is_active = 0"
+	webhook "$(payment ord-r3 5 plan_1m "$now" pay-r3 199.00)"
+	check_json '$.award' not_eligible
+	webhook "$(refund rf-5 pay-r3 199.00)"
+	check_status 200
+	check_json '$.refund' unknown_payment
+	check_sql "select count(*) from ticket_ledger" 6
+}
+
+it refund_bad_input
+t_refund_bad_input() {
+	start_stack
+	webhook '{"type":"notification","event":"refund.succeeded","object":{"id":"rf-x","status":"succeeded","amount":{"value":"1.00","currency":"RUB"}}}'
+	check_error 400
+	webhook "$(refund rf-y pay-y 1.2.3)"
+	check_error 400
+	webhook "$(refund rf-z pay-z -5.00)"
+	check_error 400
+	check_sql "select count(*) from refunds" 0
+}
+
+# A payment refunded in full while its award waits in the queue is never
+# awarded: the retry ends 'done' without tickets, and a later delivery is
+# not_eligible (refunded).
+it refund_of_queued_award
+t_refund_of_queued_award() {
+	local now body rc
+	start_stack
+	seed_contest c1
+	seed_plans
+	now=$(iso_now)
+	body=$(payment ord-rq 123456789 plan_new "$now" pay-rq 199.00)
+	webhook "$body"
+	check_json '$.award' queued
+	webhook "$(refund rf-q pay-rq 199.00)"
+	check_status 200
+	[ "$(jtype '$.refund')" = text ] || fail "$REQ: no refund outcome: $BODY"
+	sql "INSERT INTO plan_tickets VALUES ('plan_new', 2)"
+	base_env
+	"${BASE_ENV[@]}" "$BIN/award-retry" --force --db "$DB" \
+		>>"$T/retry.log" 2>&1
+	rc=$?
+	[ "$rc" = 0 ] || fail "award-retry --force exited $rc"
+	check_sql "select status from failed_awards where order_id = 'ord-rq'" done
+	check_sql "select coalesce(sum(delta), 0) from ticket_ledger
+		where order_id = 'ord-rq'" 0
+	webhook "$body"
+	check_status 200
+	check_json '$.award' not_eligible
+	check_json '$.reason' refunded
+}

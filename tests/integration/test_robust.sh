@@ -1,0 +1,178 @@
+# award — integration: concurrency, dying workers, shutdown, and the retry
+# binary against the same database (SPEC.md §1, §2, §4, §6).
+
+# 20 deliveries of one notification at once: one award.
+it concurrent_deliveries
+t_concurrent_deliveries() {
+	local i body pids=() awarded=0 dup=0 code
+	WORKERS=4
+	start_stack
+	seed_contest c1
+	seed_plans
+	seed_referral 123456789 111111111
+	body=$(payment ord-c1 123456789 plan_3m "$(iso_now)")
+	printf '%s' "$body" >"$T/c.json"
+	for i in $(seq 1 20); do
+		curl -s -m 30 -H 'Expect:' -H 'Content-Type: application/json' \
+			--data-binary "@$T/c.json" -o "$T/c$i.body" \
+			-w '%{http_code}' "$HTTP/v1/payments/webhook" \
+			>"$T/c$i.code" 2>/dev/null &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do
+		wait "$i"
+	done
+	for i in $(seq 1 20); do
+		code=$(<"$T/c$i.code")
+		[ "$code" = 200 ] ||
+			fail "delivery $i: status $code $(<"$T/c$i.body")"
+		case $(jget '$.award' "$(<"$T/c$i.body")") in
+		awarded) awarded=$((awarded + 1)) ;;
+		duplicate) dup=$((dup + 1)) ;;
+		*) fail "delivery $i: $(<"$T/c$i.body")" ;;
+		esac
+	done
+	[ "$awarded" = 1 ] && [ "$dup" = 19 ] ||
+		fail "expected 1 awarded + 19 duplicate, got $awarded + $dup"
+	check_sql "select reason, count(*), sum(delta) from ticket_ledger
+		where order_id = 'ord-c1' group by reason order by reason" \
+		"INVITEE_PAYMENT|1|3
+SELF_PURCHASE|1|3"
+}
+
+# workers_of: the supervisor's children, sorted.
+workers_of() {
+	children_of "$APP_PID" | sort -n
+}
+
+# A worker killed with SIGKILL is replaced; requests keep succeeding.
+it worker_killed
+t_worker_killed() {
+	local w victim n i
+	WORKERS=2
+	start_stack
+	seed_contest c1
+	seed_plans
+	w=$(workers_of)
+	[ "$(wc -w <<<"$w")" = 2 ] ||
+		fail "expected 2 workers under $APP_PID, found: $w"
+	victim=${w%%[[:space:]]*}
+	kill -KILL "$victim"
+	wait_gone "$victim" 5 || fail "worker $victim survived SIGKILL"
+	n=$((WAIT_S * 10))
+	while :; do
+		w=$(workers_of)
+		if [ "$(wc -w <<<"$w")" = 2 ] && ! grep -qx "$victim" <<<"$w"; then
+			break
+		fi
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || fail "no replacement worker (now: $w)"
+		sleep 0.1
+	done
+	alive "$APP_PID" || fail "the supervisor died"
+	for i in $(seq 1 10); do
+		webhook "$(payment "ord-k$i" 123456789 plan_1m "$(iso_now)")"
+		check_status 200
+		check_json '$.award' awarded
+	done
+	req GET "$HTTP/healthz"
+	check_status 200
+	check_sql "select count(*) from ticket_ledger" 10
+}
+
+# SIGTERM while requests are in flight: every request answered 200 has its
+# rows in the ledger, and the supervisor exits 0.
+it sigterm_loses_nothing
+t_sigterm_loses_nothing() {
+	local i n=40 done_n code pids=() ok=0 rc
+	WORKERS=2
+	start_stack
+	seed_contest c1
+	seed_plans
+	seed_referral 123456789 111111111
+	for i in $(seq 1 "$n"); do
+		payment "ord-t$i" 123456789 plan_1m "$(iso_now)" >"$T/t$i.json"
+	done
+	for i in $(seq 1 "$n"); do
+		{
+			curl -s -m 30 -H 'Expect:' -H 'Content-Type: application/json' \
+				--data-binary "@$T/t$i.json" -o "$T/t$i.body" \
+				-w '%{http_code}' "$HTTP/v1/payments/webhook" \
+				>"$T/t$i.tmp" 2>/dev/null
+			mv "$T/t$i.tmp" "$T/t$i.code"
+		} &
+		pids+=($!)
+	done
+	# Stop it once a few answers are back and most are not.
+	for i in $(seq 1 400); do
+		done_n=$(find "$T" -maxdepth 1 -name 't*.code' | wc -l)
+		[ "$done_n" -ge 3 ] && break
+		sleep 0.01
+	done
+	kill -TERM "$APP_PID"
+	for i in "${pids[@]}"; do
+		wait "$i"
+	done
+	wait_gone "$APP_PID" 15 || fail "award-fcgi still running 15 s after SIGTERM"
+	wait "$APP_PID"
+	rc=$?
+	APP_PID=
+	[ "$rc" = 0 ] || fail "award-fcgi exited $rc after SIGTERM: $(tail -n 2 "$T/fcgi.log")"
+	for i in $(seq 1 "$n"); do
+		code=$(<"$T/t$i.code")
+		[ "$code" = 200 ] || continue
+		ok=$((ok + 1))
+		[ "$(jget '$.award' "$(<"$T/t$i.body")")" = awarded ] ||
+			fail "request $i: 200 but $(<"$T/t$i.body")"
+		[ "$(sql "select count(*) from ticket_ledger where order_id = 'ord-t$i'")" = 2 ] ||
+			fail "request $i answered 200 but its rows are missing"
+	done
+	[ "$ok" -ge 1 ] || fail "no request was answered 200"
+	echo "answered 200: $ok of $n" >"$T/sigterm.txt"
+}
+
+# The retry run through the real binary: an unknown plan is queued, the
+# plan is added, `award-retry --force` awards it.
+it retry_binary
+t_retry_binary() {
+	local rc
+	start_stack
+	seed_contest c1
+	seed_plans
+	seed_referral 123456789 111111111
+	webhook "$(payment ord-x1 123456789 plan_new "$(iso_now)")"
+	check_json '$.award' queued
+	check_sql "select status, attempts from failed_awards
+		where order_id = 'ord-x1'" "pending|1"
+	base_env
+	# Not due yet (5 minutes after the failure): a normal run leaves it.
+	"${BASE_ENV[@]}" "$BIN/award-retry" --db "$DB" >>"$T/retry.log" 2>&1
+	rc=$?
+	[ "$rc" = 0 ] || fail "award-retry exited $rc: $(tail -n 2 "$T/retry.log")"
+	check_sql "select status, attempts from failed_awards
+		where order_id = 'ord-x1'" "pending|1"
+	check_sql "select count(*) from ticket_ledger" 0
+
+	sql "INSERT INTO plan_tickets VALUES ('plan_new', 2)"
+	"${BASE_ENV[@]}" "$BIN/award-retry" --force --db "$DB" \
+		>>"$T/retry.log" 2>&1
+	rc=$?
+	[ "$rc" = 0 ] || fail "award-retry --force exited $rc: $(tail -n 2 "$T/retry.log")"
+	check_sql "select status from failed_awards where order_id = 'ord-x1'" done
+	check_sql "select reason, referrer_id, delta from ticket_ledger
+		where order_id = 'ord-x1' order by reason" \
+		"INVITEE_PAYMENT|111111111|2
+SELF_PURCHASE|123456789|2"
+	check_sql "select count(*) >= 2, max(forced) from retry_runs" "1|1"
+	admin_get /v1/admin/award-retry-stats
+	check_status 200
+	check_json '$.queueSize' 0
+	# The webhook delivered again now finds the award.
+	webhook "$(payment ord-x1 123456789 plan_new "$(iso_now)")"
+	check_json '$.award' duplicate
+	# A bad setting is a clear error and exit 1.
+	"${BASE_ENV[@]}" AWARD_RETRY_MAX_ATTEMPTS=lots "$BIN/award-retry" \
+		--db "$DB" >>"$T/retry.log" 2>&1
+	rc=$?
+	[ "$rc" = 1 ] || fail "award-retry with a bad setting exited $rc"
+}

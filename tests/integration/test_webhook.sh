@@ -1,0 +1,442 @@
+# award — integration: POST /v1/payments/webhook, every row of SPEC.md §5.
+
+# A minimal payment.succeeded object: pay METADATA [OBJECT_CREATED_AT].
+pay() {
+	local c=
+	[ -n "${2:-}" ] && c=",\"created_at\":\"$2\""
+	printf '{"type":"notification","event":"payment.succeeded","object":{"id":"p-%s","status":"succeeded","amount":{"value":"199.00","currency":"RUB"},"paid":true%s,"metadata":%s}}' \
+		"$RANDOM$RANDOM" "$c" "$1"
+}
+
+# ------------------------------------------------------------ 403
+
+# nginx applies the shipped allow list (YooKassa only): loopback is refused
+# whatever a header claims.
+it webhook_forbidden_by_nginx
+t_webhook_forbidden_by_nginx() {
+	local h
+	NGINX_ALLOW=default
+	start_stack
+	seed_contest c1
+	seed_plans
+	for h in 'X-Forwarded-For: 185.71.76.1' 'X-Real-IP: 185.71.76.1' \
+		'Forwarded: for=185.71.76.1' 'X-Nothing: 1'; do
+		post_json "$HTTP/v1/payments/webhook" \
+			"$(payment ord-f1 123456789 plan_1m "$(iso_now)")" -H "$h"
+		check_error 403
+		check_hdr_has Content-Type application/json
+	done
+	check_sql "select count(*) from ticket_ledger" 0
+	check_sql "select count(*) from payments" 0
+}
+
+# The app applies AWARD_WEBHOOK_ALLOW itself (here its default, YooKassa's
+# ranges) to REMOTE_ADDR, never to a forwarding header.
+it webhook_forbidden_by_app
+t_webhook_forbidden_by_app() {
+	local h
+	APP_ALLOW=default
+	start_stack
+	seed_contest c1
+	seed_plans
+	for h in 'X-Forwarded-For: 185.71.76.1' 'X-Real-IP: 185.71.76.1' \
+		'Forwarded: for=185.71.76.1' 'X-Nothing: 1'; do
+		post_json "$HTTP/v1/payments/webhook" \
+			"$(payment ord-f2 123456789 plan_1m "$(iso_now)")" -H "$h"
+		check_error 403
+		check_json_type
+	done
+	check_sql "select count(*) from ticket_ledger" 0
+	check_sql "select count(*) from payments" 0
+	# The other endpoints are not behind the source check.
+	req GET "$HTTP/healthz"
+	check_status 200
+}
+
+# ------------------------------------------------------------ 413
+
+it webhook_too_large_app
+t_webhook_too_large_app() {
+	local body
+	APP_ENV=(AWARD_MAX_BODY=2048)
+	start_stack
+	seed_contest c1
+	seed_plans
+	body=$(payment ord-l2 123456789 plan_1m "$(iso_now)")
+	body=${body/\"description\": \"VPN, 1 month\"/\"description\": \"$(head -c 1500 /dev/zero | tr '\0' x)\"}
+	[ "${#body}" -gt 2048 ] || fail "test body too small"
+	webhook "$body"
+	check_error 413
+	check_json_type
+	check_sql "select count(*) from ticket_ledger" 0
+	# The fixture itself (1.3k) is under the limit.
+	webhook "$(payment ord-l1 123456789 plan_1m "$(iso_now)")"
+	check_status 200
+	check_json '$.award' awarded
+}
+
+# ------------------------------------------------------------ 400
+
+it webhook_bad_json
+t_webhook_bad_json() {
+	local b
+	start_stack
+	seed_contest c1
+	seed_plans
+	while IFS= read -r b; do
+		webhook "$b"
+		check_error 400
+		check_json_type
+	done <<'EOF'
+not json
+{"type":"notification","event":"payment.succeeded"}
+{"type":"notification","object":{"id":"x"}}
+{"type":"notification","event":5,"object":{}}
+{"type":"notification","event":"payment.succeeded","object":"x"}
+{"type":"notification","event":"payment.succeeded","object":[]}
+[]
+"payment.succeeded"
+{"type":"notification","event":"payment.succeeded","object":{"metadata":{"order_id":"o1"
+EOF
+	webhook ""
+	check_error 400
+	webhook "$(payment ord-t 123456789 plan_1m "$(iso_now)" | head -c 600)"
+	check_error 400
+	check_sql "select count(*) from ticket_ledger" 0
+	check_sql "select count(*) from failed_awards" 0
+}
+
+it webhook_bad_fields
+t_webhook_bad_fields() {
+	local now m long129 ok
+	start_stack
+	seed_contest c1
+	seed_plans
+	now=$(iso_now)
+	long129=$(printf 'a%.0s' $(seq 1 129))
+	ok='"order_id":"ord-ok","plan_id":"plan_1m"'
+	while IFS= read -r m; do
+		webhook "$(pay "$m" "$now")"
+		check_error 400
+		check_json_type
+	done <<EOF
+{}
+{"telegram_id":"123","plan_id":"plan_1m"}
+{"order_id":"ord-b","plan_id":"plan_1m"}
+{"order_id":"ord-b","telegram_id":"123"}
+{$ok,"telegram_id":"12a"}
+{$ok,"telegram_id":"0"}
+{$ok,"telegram_id":"-5"}
+{$ok,"telegram_id":""}
+{$ok,"telegram_id":" 123"}
+{$ok,"telegram_id":"9007199254740992"}
+{$ok,"telegram_id":"99999999999999999999999"}
+{$ok,"telegram_id":1.5}
+{$ok,"telegram_id":0}
+{$ok,"telegram_id":-7}
+{$ok,"telegram_id":true}
+{$ok,"telegram_id":null}
+{"order_id":"ord 1","telegram_id":"123","plan_id":"plan_1m"}
+{"order_id":"ord/1","telegram_id":"123","plan_id":"plan_1m"}
+{"order_id":"ord'1","telegram_id":"123","plan_id":"plan_1m"}
+{"order_id":"","telegram_id":"123","plan_id":"plan_1m"}
+{"order_id":"$long129","telegram_id":"123","plan_id":"plan_1m"}
+{"order_id":"ord-é","telegram_id":"123","plan_id":"plan_1m"}
+{"order_id":"ord-b","telegram_id":"123","plan_id":"plan 1m"}
+{"order_id":"ord-b","telegram_id":"123","plan_id":""}
+{"order_id":"ord-b","telegram_id":"123","plan_id":"plan_1m","created_at":"yesterday"}
+{"order_id":"ord-b","telegram_id":"123","plan_id":"plan_1m","created_at":"2026-13-01T00:00:00Z"}
+{"order_id":"ord-b","telegram_id":"123","plan_id":"plan_1m","created_at":""}
+EOF
+	# metadata missing or not an object
+	webhook '{"type":"notification","event":"payment.succeeded","object":{"id":"p","status":"succeeded","amount":{"value":"1.00","currency":"RUB"},"created_at":"'"$now"'"}}'
+	check_error 400
+	webhook "$(pay '"x"' "$now")"
+	check_error 400
+	# no order time at all: neither metadata.created_at nor created_at
+	webhook "$(pay '{"order_id":"ord-nt","telegram_id":"123","plan_id":"plan_1m"}')"
+	check_error 400
+	# created_at of the payment present but unparsable
+	webhook "$(pay '{"order_id":"ord-nt","telegram_id":"123","plan_id":"plan_1m"}' 'soon')"
+	check_error 400
+	check_sql "select count(*) from ticket_ledger" 0
+	check_sql "select count(*) from failed_awards" 0
+
+	# The limits themselves are accepted.
+	local max=9007199254740991 id128
+	id128=$(printf 'A%.0s' $(seq 1 120))az09._:-
+	[ "${#id128}" = 128 ] || fail "test id not 128 characters"
+	webhook "$(pay "{\"order_id\":\"$id128\",\"telegram_id\":\"$max\",\"plan_id\":\"plan_1m\"}" "$now")"
+	check_status 200
+	check_json '$.award' awarded
+	webhook "$(pay "{\"order_id\":\"ord-num\",\"telegram_id\":$max,\"plan_id\":\"plan_1m\"}" "$now")"
+	check_status 200
+	check_json '$.award' awarded
+	check_sql "select referrer_id, order_id from ticket_ledger
+		where id = 'SELF_PURCHASE:ord-num'" "$max|ord-num"
+	# order time with an offset, and in SQLite's own format (UTC)
+	m=$(date -u -d '+3 hours' +%Y-%m-%dT%H:%M:%S+03:00)
+	webhook "$(pay "{\"order_id\":\"ord-off\",\"telegram_id\":\"5\",\"plan_id\":\"plan_1m\",\"created_at\":\"$m\"}")"
+	check_status 200
+	check_json '$.award' awarded
+	m=$(date -u '+%Y-%m-%d %H:%M:%S')
+	webhook "$(pay "{\"order_id\":\"ord-sq\",\"telegram_id\":\"5\",\"plan_id\":\"plan_1m\",\"created_at\":\"$m\"}")"
+	check_status 200
+	check_json '$.award' awarded
+	# metadata.created_at wins over the payment's: the payment's is out of
+	# every contest here.
+	webhook "$(pay "{\"order_id\":\"ord-meta\",\"telegram_id\":\"5\",\"plan_id\":\"plan_1m\",\"created_at\":\"$now\"}" '2020-01-01T00:00:00.000Z')"
+	check_status 200
+	check_json '$.award' awarded
+}
+
+# ------------------------------------------------------------ 200 ignored
+
+it webhook_ignored_events
+t_webhook_ignored_events() {
+	local f
+	start_stack
+	seed_contest c1 2026-01-01T00:00:00Z 2099-01-01T00:00:00Z
+	seed_plans
+	for f in payment.canceled payment.waiting_for_capture; do
+		webhook "$(<"$FIXTURES/$f.json")"
+		check_status 200
+		check_json '$.status' ignored
+		check_json_type
+		check_no_store
+	done
+	webhook '{"type":"notification","event":"deal.closed","object":{"id":"d1"}}'
+	check_status 200
+	check_json '$.status' ignored
+	check_sql "select count(*) from ticket_ledger" 0
+	check_sql "select count(*) from failed_awards" 0
+}
+
+# ------------------------------------------------------------ 200 awarded
+
+it webhook_awarded
+t_webhook_awarded() {
+	local now
+	start_stack
+	seed_contest c1
+	seed_plans
+	seed_referral 123456789 111111111
+	now=$(iso_now)
+	webhook "$(payment ord-a1 123456789 plan_3m "$now" pay-a1 599.00)"
+	check_status 200
+	check_json_type
+	check_no_store
+	check_json '$.status' processed
+	check_json '$.award' awarded
+	check_json '$.tickets' 3
+	check_json '$.referrer_tickets' 3
+	check_sql "select referrer_id, referred_id, order_id, delta, contest_id
+		from ticket_ledger where id = 'SELF_PURCHASE:ord-a1'
+		and reason = 'SELF_PURCHASE'" "123456789|123456789|ord-a1|3|c1"
+	check_sql "select referrer_id, referred_id, order_id, delta, contest_id
+		from ticket_ledger where id = 'INVITEE_PAYMENT:ord-a1'
+		and reason = 'INVITEE_PAYMENT'" "111111111|123456789|ord-a1|3|c1"
+	check_sql "select count(*) from ticket_ledger" 2
+	check_sql "select status, strftime('%s', qualified_at) = strftime('%s', '$now')
+		from ref_events where contest_id = 'c1' and referrer_id = 111111111
+		and referred_id = 123456789" "qualified|1"
+	check_sql "select order_id, telegram_id, plan_id, amount_minor, currency
+		from payments where payment_id = 'pay-a1'" \
+		"ord-a1|123456789|plan_3m|59900|RUB"
+
+	# No referral: the buyer alone.
+	webhook "$(payment ord-a2 555000111 plan_12m "$now")"
+	check_json '$.award' awarded
+	check_json '$.tickets' 12
+	check_json '$.referrer_tickets' 0
+	check_sql "select count(*) from ticket_ledger where order_id = 'ord-a2'" 1
+
+	# telegram_id as a JSON number
+	webhook "$(payment ord-a3 555000112 plan_1m "$now" |
+		sed 's/"telegram_id": "555000112"/"telegram_id": 555000112/')"
+	check_json '$.award' awarded
+	check_sql "select referrer_id from ticket_ledger
+		where id = 'SELF_PURCHASE:ord-a3'" 555000112
+
+	# A referrer who is the buyer, one bound after the order, and one
+	# bound before the attribution window (30 days) do not qualify.
+	seed_referral 700 700
+	seed_referral 701 111111111 "$(iso_days 1)"
+	seed_referral 702 111111111 "$(iso_days -40)"
+	for u in 700 701 702; do
+		webhook "$(payment "ord-n$u" "$u" plan_6m "$now")"
+		check_json '$.award' awarded
+		check_json '$.tickets' 6
+		check_json '$.referrer_tickets' 0
+		check_sql "select count(*) from ticket_ledger
+			where order_id = 'ord-n$u'" 1
+	done
+	# A window <= 0 means no limit.
+	sql "UPDATE contests SET attribution_window_days = 0 WHERE id = 'c1'"
+	webhook "$(payment ord-w702 702 plan_1m "$now")"
+	check_json '$.referrer_tickets' 1
+	check_sql "select sum(delta) from ticket_ledger where contest_id = 'c1'
+		and referrer_id = 111111111" 4
+}
+
+# ------------------------------------------------------------ duplicate
+
+it webhook_duplicate
+t_webhook_duplicate() {
+	local body
+	start_stack
+	seed_contest c1
+	seed_plans
+	seed_referral 123456789 111111111
+	body=$(payment ord-d1 123456789 plan_1m "$(iso_now)")
+	webhook "$body"
+	check_json '$.award' awarded
+	webhook "$body"
+	check_status 200
+	check_json '$.status' processed
+	check_json '$.award' duplicate
+	post_json "$HTTPS/v1/payments/webhook" "$body"
+	check_status 200
+	check_json '$.award' duplicate
+	check_sql "select count(*), sum(delta) from ticket_ledger
+		where order_id = 'ord-d1'" "2|2"
+
+	# Rows of older code (random ids, even two for one order) count as
+	# awarded, and are left alone.
+	sql "INSERT INTO ticket_ledger VALUES
+		('7f1c2a', 'c1', 42, 42, 'ord-legacy', 1, 'SELF_PURCHASE', '2026-01-01 10:00:00'),
+		('9b3e4d', 'c1', 42, 42, 'ord-legacy', 1, 'SELF_PURCHASE', '2026-01-01 10:00:00')"
+	webhook "$(payment ord-legacy 42 plan_1m "$(iso_now)")"
+	check_status 200
+	check_json '$.award' duplicate
+	check_sql "select group_concat(id) from (select id from ticket_ledger
+		where order_id = 'ord-legacy' order by id)" "7f1c2a,9b3e4d"
+}
+
+# ------------------------------------------------------------ not_eligible
+
+it webhook_not_eligible_no_contest
+t_webhook_not_eligible_no_contest() {
+	local now body
+	start_stack
+	seed_plans
+	# Not active; active but over; active but the order is before it.
+	seed_contest off "$(iso_days -7)" "$(iso_days 30)" 30 0
+	seed_contest past "$(iso_days -60)" "$(iso_days -10)" 30 1
+	now=$(iso_now)
+	body=$(payment ord-e1 123456789 plan_1m "$now")
+	webhook "$body"
+	check_status 200
+	check_json '$.status' processed
+	check_json '$.award' not_eligible
+	check_json '$.reason' no_contest
+	webhook "$(payment ord-e2 123456789 plan_1m "$(iso_days -70)")"
+	check_json '$.award' not_eligible
+	check_json '$.reason' no_contest
+	check_sql "select count(*) from ticket_ledger" 0
+	check_sql "select count(*) from failed_awards" 0
+	# Nothing was recorded: switched on later, the contest awards it.
+	sql "UPDATE contests SET is_active = 1 WHERE id = 'off'"
+	webhook "$body"
+	check_json '$.award' awarded
+	check_sql "select contest_id from ticket_ledger where order_id = 'ord-e1'" off
+	# Both ends of a contest are inclusive; the latest start wins.
+	local s e
+	s=$(iso_days -3)
+	e=$(iso_days -2)
+	seed_contest edge "$s" "$e" 30 1
+	webhook "$(payment ord-e3 5 plan_1m "$s")"
+	check_json '$.award' awarded
+	webhook "$(payment ord-e4 5 plan_1m "$e")"
+	check_json '$.award' awarded
+	check_sql "select group_concat(contest_id) from (select contest_id
+		from ticket_ledger where order_id in ('ord-e3', 'ord-e4')
+		order by order_id)" "edge,edge"
+}
+
+it webhook_not_eligible_no_tickets
+t_webhook_not_eligible_no_tickets() {
+	start_stack
+	seed_contest c1
+	seed_plans
+	sql "INSERT INTO plan_tickets VALUES ('plan_trial', 0)"
+	webhook "$(payment ord-z1 123456789 plan_trial "$(iso_now)")"
+	check_status 200
+	check_json '$.award' not_eligible
+	check_json '$.reason' no_tickets
+	check_sql "select count(*) from ticket_ledger" 0
+	check_sql "select count(*) from failed_awards" 0
+}
+
+# ------------------------------------------------------------ queued
+
+it webhook_queued_unknown_plan
+t_webhook_queued_unknown_plan() {
+	local body
+	start_stack
+	seed_contest c1
+	seed_plans
+	body=$(payment ord-q1 123456789 plan_unknown "$(iso_now)")
+	webhook "$body"
+	check_status 200
+	check_json '$.status' processed
+	check_json '$.award' queued
+	check_sql "select kind, status, attempts, order_id, telegram_id, plan_id,
+		length(last_error) > 0 from failed_awards" \
+		"award|pending|1|ord-q1|123456789|plan_unknown|1"
+	check_sql "select count(*) from ticket_ledger" 0
+	# Delivered again: still one queue row for the order.
+	webhook "$body"
+	check_status 200
+	check_json '$.award' queued
+	check_sql "select count(*), max(status) from failed_awards
+		where order_id = 'ord-q1'" "1|pending"
+}
+
+# ------------------------------------------------------------ 503
+
+# Another writer holds the only database file: neither the award nor its
+# failure can be saved. A held lock works for root too (file modes do not).
+it webhook_db_unavailable
+t_webhook_db_unavailable() {
+	local body lock_pid n
+	APP_ENV=(AWARD_BUSY_TIMEOUT_MS=200)
+	start_stack
+	seed_contest c1
+	seed_plans
+	body=$(payment ord-u1 123456789 plan_1m "$(iso_now)")
+
+	mkfifo "$T/lock.fifo"
+	sqlite3 "$DB" <"$T/lock.fifo" >"$T/lock.out" 2>&1 &
+	lock_pid=$!
+	PIDS+=("$lock_pid")
+	exec 7>"$T/lock.fifo"
+	printf '.timeout 5000\nBEGIN EXCLUSIVE;\n' >&7
+	n=100
+	while sqlite3 -cmd '.timeout 0' "$DB" 'BEGIN IMMEDIATE; ROLLBACK;' \
+		>/dev/null 2>&1; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] ||
+			fail "could not lock the database: $(cat "$T/lock.out")"
+		sleep 0.05
+	done
+
+	webhook "$body"
+	check_error 503
+	check_json_type
+	post_json "$HTTP/v1/awards" \
+		"$(award_body ord-u2 123456789 plan_1m "$(iso_now)")" \
+		-H "Authorization: Bearer $SERVICE_TOKEN"
+	check_error 503
+
+	echo 'ROLLBACK;' >&7
+	exec 7>&-
+	wait "$lock_pid"
+	PIDS=()
+	check_sql "select count(*) from ticket_ledger" 0
+	check_sql "select count(*) from failed_awards" 0
+	# YooKassa delivers again, and now it is saved.
+	webhook "$body"
+	check_status 200
+	check_json '$.award' awarded
+}
