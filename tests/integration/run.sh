@@ -15,7 +15,7 @@ set -u
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-FIXTURES=$HERE/fixtures
+FIXTURES=$ROOT/tests/fixtures
 
 # ---------------------------------------------------------------- one test
 # run.sh --one NAME DIR: run a single test in this process (under timeout).

@@ -1,8 +1,9 @@
 /*
  * Unit tests for common/validate.c (SPEC.md §5 field limits, §4 input):
  * the field validators, the bounded JSON parse, YooKassa notifications (the
- * real fixtures from ../shared/fixtures, or $AWARD_FIXTURES, read at test
- * time from the repository root) and the bot's /v1/awards body.
+ * real fixtures in tests/fixtures, copied from shared/fixtures, or those
+ * of $AWARD_FIXTURES, read at test time from the repository root) and the
+ * bot's /v1/awards body.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -34,7 +35,7 @@ fixture(const char *name)
 	long		 n;
 
 	if (dir == NULL || *dir == '\0')
-		dir = "../shared/fixtures";
+		dir = "tests/fixtures";
 	cr_assert_lt(snprintf(path, sizeof(path), "%s/%s", dir, name),
 	    (int)sizeof(path));
 	f = fopen(path, "rb");
