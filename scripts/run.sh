@@ -54,15 +54,31 @@ mkdir -p "$VAR"
 chmod 700 "$VAR"
 
 # ---------------------------------------------------------------- secrets
+# A token given as AWARD_*_TOKEN or AWARD_*_TOKEN_FILE is used as it is;
+# otherwise a random one is kept in var/<name>.token. The responder always
+# reads a file (AWARD_*_TOKEN_FILE), so the token stays out of its env.
 umask 077
-for t in admin service; do
-	if [ ! -s "$VAR/$t.token" ]; then
-		openssl rand -hex 32 >"$VAR/$t.token"
+token() {	# token PREFIX NAME: exports PREFIX_FILE, sets TOKEN
+	local prefix=$1 name=$2 fvar=${1}_FILE file val
+	file=${!fvar:-}
+	val=${!prefix:-}
+	if [ -z "$file" ]; then
+		file=$VAR/$name.token
+		if [ -n "$val" ]; then
+			printf '%s\n' "$val" >"$file"
+		elif [ ! -s "$file" ]; then
+			openssl rand -hex 32 >"$file"
+		fi
+		chmod 600 "$file"
 	fi
-	chmod 600 "$VAR/$t.token"
-done
-ADMIN_TOKEN=$(tr -d '[:space:]' <"$VAR/admin.token")
-SERVICE_TOKEN=$(tr -d '[:space:]' <"$VAR/service.token")
+	[ -r "$file" ] || die "$fvar: cannot read $file"
+	export "$fvar=$file"
+	TOKEN=$(tr -d '[:space:]' <"$file")
+}
+token AWARD_ADMIN_TOKEN admin
+ADMIN_TOKEN=$TOKEN
+token AWARD_SERVICE_TOKEN service
+SERVICE_TOKEN=$TOKEN
 
 CERT=$VAR/tls.crt
 KEY=$VAR/tls.key
@@ -84,8 +100,6 @@ if [ -z "${AWARD_DB:-}" ]; then
 fi
 export AWARD_DB
 export AWARD_WEBHOOK_ALLOW=${AWARD_WEBHOOK_ALLOW-$YOOKASSA, 127.0.0.0/8, ::1/128}
-export AWARD_ADMIN_TOKEN_FILE=$VAR/admin.token
-export AWARD_SERVICE_TOKEN_FILE=$VAR/service.token
 unset AWARD_ADMIN_TOKEN AWARD_SERVICE_TOKEN AWARD_LISTEN
 
 # A unix socket path holds at most 107 bytes.
@@ -193,8 +207,8 @@ award is running (responder pid $APP_PID, nginx pid $NGINX_PID)
   HTTPS $S  the same plus admin (self-signed: curl -k)
   dashboard      $S/v1/admin/dashboard
                  (browser: any user name, the admin token as password)
-  admin token    $ADMIN_TOKEN   (var/admin.token)
-  service token  $SERVICE_TOKEN   (var/service.token)
+  admin token    $ADMIN_TOKEN   ($AWARD_ADMIN_TOKEN_FILE)
+  service token  $SERVICE_TOKEN   ($AWARD_SERVICE_TOKEN_FILE)
   database       $db_shown$([ -n "$DEMO_DB" ] && echo "  (demo: contest 'demo', plans plan_1m..plan_12m, user 123456789 invited by 111111111)")
   webhook allow  $AWARD_WEBHOOK_ALLOW
   nginx logs     var/nginx/logs/   responder log: below
