@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <criterion/criterion.h>
 
@@ -190,10 +191,8 @@ Test(db, journal_mode_wal_both_files, .init = setup_sep, .fini = teardown)
 Test(db, connection_settings_busy_timeout_synchronous, .init = setup_sep,
     .fini = teardown)
 {
-	env.cfg.busy_timeout_ms = 1234;
 	env.cfg.synchronous_full = 0;
 	tu_open(&env);
-	tu_assert_str(ctx_str("PRAGMA busy_timeout"), "1234", "busy_timeout");
 	tu_assert_str(ctx_str("PRAGMA main.synchronous"), "1",
 	    "main.synchronous (NORMAL)");
 	tu_assert_str(ctx_str("PRAGMA bot.synchronous"), "1",
@@ -205,6 +204,31 @@ Test(db, connection_settings_busy_timeout_synchronous, .init = setup_sep,
 	    "main.synchronous (FULL)");
 	tu_assert_str(ctx_str("PRAGMA bot.synchronous"), "2",
 	    "bot.synchronous (FULL)");
+}
+
+/* AWARD_BUSY_TIMEOUT_MS bounds the wait for a lock, then it is an error. */
+Test(db, busy_timeout_bounds_the_wait, .init = setup_sep, .fini = teardown)
+{
+	struct award_req	 req = tu_req("o1", 42, "p1",
+				    "2026-11-27T10:00:00.000Z");
+	struct award_out	 out;
+	struct timespec		 t0, t1;
+	sqlite3			*lock;
+	long			 ms;
+
+	env.cfg.busy_timeout_ms = 300;
+	tu_open(&env);
+	lock = tu_lock(tu_bot_path(&env));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cr_assert_eq(award_apply(env.ctx, &req, &out), AWARD_FAILED);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	tu_unlock(lock);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	cr_assert(ms >= 300 && ms < 3000, "waited %ld ms for a 300 ms "
+	    "busy timeout", ms);
+	tu_assert_contains(strdup(out.error), "locked", "the error names the "
+	    "lock");
 }
 
 Test(db, separate_bot_db_tables_in_their_files, .init = setup_sep,
