@@ -73,10 +73,6 @@ static const char *const aw_sql[AW__MAX] = {
 	" ON CONFLICT(id) DO NOTHING",
 };
 
-struct award_stmts {
-	sqlite3_stmt *s[AW__MAX];
-};
-
 static const char *const result_names[AWARD__MAX] = {
 	"awarded", "duplicate", "not_eligible", "failed", "queued",
 	"unavailable",
@@ -91,42 +87,21 @@ award_result_name(enum award_result r)
 int
 award_prepare(struct award_ctx *ctx, char *err, size_t errsz)
 {
-	if ((ctx->aw = calloc(1, sizeof(*ctx->aw))) == NULL) {
-		snprintf(err, errsz, "out of memory");
-		return -1;
-	}
-	if (db_prepare_all(ctx->db, aw_sql, ctx->aw->s, AW__MAX, err,
-	    errsz) == -1) {
-		free(ctx->aw);
-		ctx->aw = NULL;
-		return -1;
-	}
-	return 0;
+	ctx->aw = db_stmts_new(ctx->db, aw_sql, AW__MAX, err, errsz);
+	return ctx->aw != NULL ? 0 : -1;
 }
 
 void
 award_unprepare(struct award_ctx *ctx)
 {
-	if (ctx->aw == NULL)
-		return;
-	db_finalize_all(ctx->aw->s, AW__MAX);
-	free(ctx->aw);
+	db_stmts_free(ctx->aw, AW__MAX);
 	ctx->aw = NULL;
-}
-
-static void
-bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s != NULL && *s != '\0')
-		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, i);
 }
 
 int
 award_record_payment(struct award_ctx *ctx, const struct award_req *req)
 {
-	sqlite3_stmt	*st = ctx->aw->s[AW_PAYMENT_UPSERT];
+	sqlite3_stmt	*st = ctx->aw[AW_PAYMENT_UPSERT];
 	char		 ot[ATIME_BUFSZ], now[ATIME_BUFSZ];
 
 	if (req->payment_id[0] == '\0')
@@ -139,7 +114,7 @@ award_record_payment(struct award_ctx *ctx, const struct award_req *req)
 	sqlite3_bind_text(st, 4, req->plan_id, -1, SQLITE_STATIC);
 	if (req->amount_minor >= 0)
 		sqlite3_bind_int64(st, 5, req->amount_minor);
-	bind_text_or_null(st, 6, req->currency);
+	db_bind_opt_text(st, 6, req->currency);
 	sqlite3_bind_text(st, 7, ot, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 8, now, -1, SQLITE_STATIC);
 	return db_step_done(st) == SQLITE_DONE ? 0 : -1;
@@ -156,16 +131,8 @@ query_row(sqlite3_stmt *st)
 
 	if (rc == SQLITE_ROW)
 		return 1;
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+	db_reset(st);
 	return rc == SQLITE_DONE ? 0 : -1;
-}
-
-static void
-done_row(sqlite3_stmt *st)
-{
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
 }
 
 /* Insert one ledger row; 0, 1 for "already there", -1 on error. */
@@ -174,7 +141,7 @@ ledger_insert(struct award_ctx *ctx, const char *reason, const char *contest,
     int64_t owner, const struct award_req *req, int64_t delta,
     const char *now)
 {
-	sqlite3_stmt	*st = ctx->aw->s[AW_LEDGER_INSERT];
+	sqlite3_stmt	*st = ctx->aw[AW_LEDGER_INSERT];
 	char		 id[AWARD_ID_MAX + 32];
 	int		 rc;
 
@@ -204,7 +171,7 @@ static int
 find_referrer(struct award_ctx *ctx, const struct award_req *req,
     int64_t window_days, int64_t *referrer, char bound[ATIME_BUFSZ])
 {
-	sqlite3_stmt	*st = ctx->aw->s[AW_REFERRAL];
+	sqlite3_stmt	*st = ctx->aw[AW_REFERRAL];
 	const char	*b;
 	int64_t		 bound_ms;
 	int		 rc;
@@ -215,7 +182,7 @@ find_referrer(struct award_ctx *ctx, const struct award_req *req,
 	*referrer = sqlite3_column_int64(st, 0);
 	b = (const char *)sqlite3_column_text(st, 1);
 	if (b == NULL) {
-		done_row(st);
+		db_reset(st);
 		return 0;
 	}
 	rc = atime_parse(b, &bound_ms);
@@ -224,7 +191,7 @@ find_referrer(struct award_ctx *ctx, const struct award_req *req,
 		    "qualified", LF_STR("order_id", req->order_id),
 		    LF_INT("tg_id", req->telegram_id),
 		    LF_STR("bound_at", b), LF_END);
-	done_row(st);
+	db_reset(st);
 	if (rc == -1 || *referrer == req->telegram_id)
 		return 0;
 	/* The referral's instant, written the way the service writes. */
@@ -246,7 +213,7 @@ qualify_event(struct award_ctx *ctx, const char *contest, int64_t referrer,
 	char		 ot[ATIME_BUFSZ], id[AWARD_ID_MAX * 2 + 64];
 
 	atime_format(req->order_ms, ot);
-	st = ctx->aw->s[AW_REF_QUALIFY];
+	st = ctx->aw[AW_REF_QUALIFY];
 	sqlite3_bind_text(st, 1, contest, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, referrer);
 	sqlite3_bind_int64(st, 3, req->telegram_id);
@@ -258,7 +225,7 @@ qualify_event(struct award_ctx *ctx, const char *contest, int64_t referrer,
 
 	snprintf(id, sizeof(id), "%s:%lld:%lld", contest, (long long)referrer,
 	    (long long)req->telegram_id);
-	st = ctx->aw->s[AW_REF_INSERT];
+	st = ctx->aw[AW_REF_INSERT];
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, contest, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, referrer);
@@ -272,7 +239,7 @@ static int
 set_outcome(struct award_ctx *ctx, const struct award_req *req,
     const char *outcome, const char *now)
 {
-	sqlite3_stmt *st = ctx->aw->s[AW_PAYMENT_OUTCOME];
+	sqlite3_stmt *st = ctx->aw[AW_PAYMENT_OUTCOME];
 
 	if (req->payment_id[0] == '\0')
 		return 0;
@@ -297,29 +264,29 @@ apply_txn(struct award_ctx *ctx, const struct award_req *req,
 		return AWARD_FAILED;
 
 	/* A payment refunded in full is never awarded (SPEC §4 Refunds). */
-	st = ctx->aw->s[AW_REFUNDED];
+	st = ctx->aw[AW_REFUNDED];
 	sqlite3_bind_text(st, 1, req->order_id, -1, SQLITE_STATIC);
-	bind_text_or_null(st, 2, req->payment_id);
+	db_bind_opt_text(st, 2, req->payment_id);
 	if ((rc = query_row(st)) == -1)
 		return AWARD_FAILED;
 	if (rc == 1) {
-		done_row(st);
+		db_reset(st);
 		out->reason = "refunded";
 		return AWARD_NOT_ELIGIBLE;
 	}
 
 	/* Rule 1. */
-	st = ctx->aw->s[AW_HAS_SELF];
+	st = ctx->aw[AW_HAS_SELF];
 	sqlite3_bind_text(st, 1, req->order_id, -1, SQLITE_STATIC);
 	if ((rc = query_row(st)) == -1)
 		return AWARD_FAILED;
 	if (rc == 1) {
-		done_row(st);
+		db_reset(st);
 		return AWARD_DUPLICATE;
 	}
 
 	/* Rule 2. */
-	st = ctx->aw->s[AW_CONTEST];
+	st = ctx->aw[AW_CONTEST];
 	sqlite3_bind_int64(st, 1, req->order_ms);
 	if ((rc = query_row(st)) == -1)
 		return AWARD_FAILED;
@@ -330,16 +297,16 @@ apply_txn(struct award_ctx *ctx, const struct award_req *req,
 	cid = (const char *)sqlite3_column_text(st, 0);
 	window = sqlite3_column_int64(st, 1);
 	if (cid == NULL || strlen(cid) >= sizeof(out->contest_id)) {
-		done_row(st);
+		db_reset(st);
 		snprintf(out->error, sizeof(out->error), "contest id too "
 		    "long");
 		return AWARD_FAILED;
 	}
 	snprintf(out->contest_id, sizeof(out->contest_id), "%s", cid);
-	done_row(st);
+	db_reset(st);
 
 	/* Rule 3. */
-	st = ctx->aw->s[AW_PLAN];
+	st = ctx->aw[AW_PLAN];
 	sqlite3_bind_text(st, 1, req->plan_id, -1, SQLITE_STATIC);
 	if ((rc = query_row(st)) == -1)
 		return AWARD_FAILED;
@@ -349,7 +316,7 @@ apply_txn(struct award_ctx *ctx, const struct award_req *req,
 		return AWARD_FAILED;
 	}
 	out->tickets = sqlite3_column_int64(st, 0);
-	done_row(st);
+	db_reset(st);
 	if (out->tickets <= 0) {
 		out->tickets = 0;
 		out->reason = "no_tickets";

@@ -13,18 +13,14 @@
 
 #include "config.h"
 
-struct award_stmts;
-struct refund_stmts;
-struct retryq_stmts;
-struct stats_stmts;
-
+/* Each module's statements, indexed by its own enum (db_stmts_new()). */
 struct award_ctx {
 	sqlite3				*db;
 	const struct award_config	*cfg;
-	struct award_stmts		*aw;
-	struct refund_stmts		*rf;
-	struct retryq_stmts		*rq;
-	struct stats_stmts		*st;
+	sqlite3_stmt			**aw;	/* award.c */
+	sqlite3_stmt			**rf;	/* refund.c */
+	sqlite3_stmt			**rq;	/* retryq.c */
+	sqlite3_stmt			**st;	/* stats.c */
 };
 
 /*

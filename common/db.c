@@ -4,7 +4,7 @@
  * may be another file), then the service database is opened, its part
  * applied, and the bot database attached as "bot" once for the life of the
  * connection. Queries name their schema: "main." for service tables and
- * "bot." for bot tables; when both are one file, db_prepare_all() reads
+ * "bot." for bot tables; when both are one file, db_stmts_new() reads
  * "bot." as "main.", so a name never resolves to a same-named table in the
  * other file.
  */
@@ -314,20 +314,25 @@ bot_as_main(const char *sql)
 	return out;
 }
 
-int
-db_prepare_all(sqlite3 *db, const char *const *sql, sqlite3_stmt **st,
-    size_t n, char *err, size_t errsz)
+sqlite3_stmt **
+db_stmts_new(sqlite3 *db, const char *const *sql, size_t n, char *err,
+    size_t errsz)
 {
-	int same = db_same_file(db);
+	sqlite3_stmt	**st;
+	int		  same = db_same_file(db);
 
+	if ((st = calloc(n, sizeof(*st))) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return NULL;
+	}
 	for (size_t i = 0; i < n; i++) {
 		char	*text = same ? bot_as_main(sql[i]) : NULL;
 		int	 rc;
 
 		if (same && text == NULL) {
 			snprintf(err, errsz, "out of memory");
-			db_finalize_all(st, n);
-			return -1;
+			db_stmts_free(st, n);
+			return NULL;
 		}
 		rc = sqlite3_prepare_v3(db, same ? text : sql[i], -1,
 		    SQLITE_PREPARE_PERSISTENT, &st[i], NULL);
@@ -336,19 +341,36 @@ db_prepare_all(sqlite3 *db, const char *const *sql, sqlite3_stmt **st,
 			continue;
 		snprintf(err, errsz, "prepare statement %zu: %s", i,
 		    sqlite3_errmsg(db));
-		db_finalize_all(st, n);
-		return -1;
+		db_stmts_free(st, n);
+		return NULL;
 	}
-	return 0;
+	return st;
 }
 
 void
-db_finalize_all(sqlite3_stmt **st, size_t n)
+db_stmts_free(sqlite3_stmt **st, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
+	if (st == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
 		sqlite3_finalize(st[i]);
-		st[i] = NULL;
-	}
+	free(st);
+}
+
+void
+db_reset(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+void
+db_bind_opt_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s != NULL && *s != '\0')
+		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
 }
 
 int
@@ -358,8 +380,7 @@ db_step_done(sqlite3_stmt *st)
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		continue;
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+	db_reset(st);
 	return rc;
 }
 

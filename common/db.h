@@ -29,16 +29,22 @@ sqlite3	*db_open(const struct award_config *c, char *err, size_t errsz);
 void	 db_close(sqlite3 *db);
 
 /*
- * Prepare n statements from sql[] into st[] (persistent). Bot tables are
- * written "bot.name"; when the bot database is the service file, "bot." is
- * read as "main.". Returns 0, or -1 with every st[] NULL again and a
- * message in err.
+ * Allocate and prepare n statements from sql[] (persistent). Bot tables
+ * are written "bot.name"; when the bot database is the service file,
+ * "bot." is read as "main.". Returns the array, or NULL with a message in
+ * err. Free with db_stmts_free().
  */
-int	 db_prepare_all(sqlite3 *db, const char *const *sql, sqlite3_stmt **st,
-	    size_t n, char *err, size_t errsz);
+sqlite3_stmt **db_stmts_new(sqlite3 *db, const char *const *sql, size_t n,
+	    char *err, size_t errsz);
 
-/* Finalize n statements; NULL entries are skipped. */
-void	 db_finalize_all(sqlite3_stmt **st, size_t n);
+/* Finalize and free n statements; NULL is a no-op. */
+void	 db_stmts_free(sqlite3_stmt **st, size_t n);
+
+/* Reset a statement and clear its bindings, ready for the next use. */
+void	 db_reset(sqlite3_stmt *st);
+
+/* Bind s, or NULL when s is NULL or "" (an optional field). */
+void	 db_bind_opt_text(sqlite3_stmt *st, int i, const char *s);
 
 /*
  * Run a statement to completion (SQLITE_DONE; rows are discarded), reset it

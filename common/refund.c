@@ -47,10 +47,6 @@ static const char *const rf_sql[RF__MAX] = {
 	" AND reason IN ('SELF_PURCHASE', 'INVITEE_PAYMENT')",
 };
 
-struct refund_stmts {
-	sqlite3_stmt *s[RF__MAX];
-};
-
 static const char *const result_names[REFUND__MAX] = {
 	"reversed", "partial", "duplicate", "unknown_payment", "failed",
 	"queued", "unavailable",
@@ -65,26 +61,14 @@ refund_result_name(enum refund_result r)
 int
 refund_prepare(struct award_ctx *ctx, char *err, size_t errsz)
 {
-	if ((ctx->rf = calloc(1, sizeof(*ctx->rf))) == NULL) {
-		snprintf(err, errsz, "out of memory");
-		return -1;
-	}
-	if (db_prepare_all(ctx->db, rf_sql, ctx->rf->s, RF__MAX, err,
-	    errsz) == -1) {
-		free(ctx->rf);
-		ctx->rf = NULL;
-		return -1;
-	}
-	return 0;
+	ctx->rf = db_stmts_new(ctx->db, rf_sql, RF__MAX, err, errsz);
+	return ctx->rf != NULL ? 0 : -1;
 }
 
 void
 refund_unprepare(struct award_ctx *ctx)
 {
-	if (ctx->rf == NULL)
-		return;
-	db_finalize_all(ctx->rf->s, RF__MAX);
-	free(ctx->rf);
+	db_stmts_free(ctx->rf, RF__MAX);
 	ctx->rf = NULL;
 }
 
@@ -97,12 +81,11 @@ apply_txn(struct award_ctx *ctx, const struct refund_req *req,
 	int64_t		 amount, refunded, rows;
 	int		 rc, amount_known;
 
-	st = ctx->rf->s[RF_PAYMENT];
+	st = ctx->rf[RF_PAYMENT];
 	sqlite3_bind_text(st, 1, req->payment_id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
-		sqlite3_reset(st);
-		sqlite3_clear_bindings(st);
+		db_reset(st);
 		return rc == SQLITE_DONE ? REFUND_UNKNOWN_PAYMENT :
 		    REFUND_FAILED;
 	}
@@ -112,10 +95,9 @@ apply_txn(struct award_ctx *ctx, const struct refund_req *req,
 	amount_known = sqlite3_column_type(st, 1) != SQLITE_NULL;
 	amount = sqlite3_column_int64(st, 1);
 	refunded = sqlite3_column_int64(st, 2);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+	db_reset(st);
 
-	st = ctx->rf->s[RF_INSERT];
+	st = ctx->rf[RF_INSERT];
 	sqlite3_bind_text(st, 1, req->refund_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, req->payment_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, req->amount_minor);
@@ -125,7 +107,7 @@ apply_txn(struct award_ctx *ctx, const struct refund_req *req,
 	if (sqlite3_changes(ctx->db) == 0)
 		return REFUND_DUPLICATE;
 
-	st = ctx->rf->s[RF_ADD];
+	st = ctx->rf[RF_ADD];
 	sqlite3_bind_text(st, 1, req->payment_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, req->amount_minor);
 	sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
@@ -133,23 +115,21 @@ apply_txn(struct award_ctx *ctx, const struct refund_req *req,
 		return REFUND_FAILED;
 	refunded += req->amount_minor;
 
-	st = ctx->rf->s[RF_AWARD_ROWS];
+	st = ctx->rf[RF_AWARD_ROWS];
 	sqlite3_bind_text(st, 1, out->order_id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_reset(st);
-		sqlite3_clear_bindings(st);
+		db_reset(st);
 		return REFUND_FAILED;
 	}
 	rows = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+	db_reset(st);
 	if (rows == 0)
 		return REFUND_UNKNOWN_PAYMENT;	/* counted; no tickets */
 
 	if (!amount_known || amount <= 0 || refunded < amount)
 		return REFUND_PARTIAL;
 
-	st = ctx->rf->s[RF_REVERSE];
+	st = ctx->rf[RF_REVERSE];
 	sqlite3_bind_text(st, 1, out->order_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
 	if (db_step_done(st) != SQLITE_DONE)

@@ -116,10 +116,6 @@ static const char *const rq_sql[RQ__MAX] = {
 	" VALUES (award_iso(?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 };
 
-struct retryq_stmts {
-	sqlite3_stmt *s[RQ__MAX];
-};
-
 int64_t
 retryq_backoff_ms(int n)
 {
@@ -131,36 +127,15 @@ retryq_backoff_ms(int n)
 int
 retryq_prepare(struct award_ctx *ctx, char *err, size_t errsz)
 {
-	if ((ctx->rq = calloc(1, sizeof(*ctx->rq))) == NULL) {
-		snprintf(err, errsz, "out of memory");
-		return -1;
-	}
-	if (db_prepare_all(ctx->db, rq_sql, ctx->rq->s, RQ__MAX, err,
-	    errsz) == -1) {
-		free(ctx->rq);
-		ctx->rq = NULL;
-		return -1;
-	}
-	return 0;
+	ctx->rq = db_stmts_new(ctx->db, rq_sql, RQ__MAX, err, errsz);
+	return ctx->rq != NULL ? 0 : -1;
 }
 
 void
 retryq_unprepare(struct award_ctx *ctx)
 {
-	if (ctx->rq == NULL)
-		return;
-	db_finalize_all(ctx->rq->s, RQ__MAX);
-	free(ctx->rq);
+	db_stmts_free(ctx->rq, RQ__MAX);
 	ctx->rq = NULL;
-}
-
-static void
-bind_opt_text(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s != NULL && *s != '\0')
-		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, i);
 }
 
 /* BEGIN (deferred: the first write locks only "main"), work, COMMIT. */
@@ -170,13 +145,11 @@ record(struct award_ctx *ctx, sqlite3_stmt *st, const struct award_req *pay)
 	int rc;
 
 	if (db_begin(ctx->db) != SQLITE_OK) {
-		sqlite3_reset(st);
-		sqlite3_clear_bindings(st);
+		db_reset(st);
 		return -1;
 	}
 	if (pay != NULL && award_record_payment(ctx, pay) == -1) {
-		sqlite3_reset(st);
-		sqlite3_clear_bindings(st);
+		db_reset(st);
 		goto fail;
 	}
 	if ((rc = db_step_done(st)) != SQLITE_DONE)
@@ -195,7 +168,7 @@ int
 retryq_record_award(struct award_ctx *ctx, const struct award_req *req,
     const char *error)
 {
-	sqlite3_stmt	*st = ctx->rq->s[RQ_RECORD_AWARD];
+	sqlite3_stmt	*st = ctx->rq[RQ_RECORD_AWARD];
 	char		 ot[ATIME_BUFSZ];
 
 	atime_format(req->order_ms, ot);
@@ -204,10 +177,10 @@ retryq_record_award(struct award_ctx *ctx, const struct award_req *req,
 	sqlite3_bind_int64(st, 3, req->telegram_id);
 	sqlite3_bind_text(st, 4, req->plan_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, ot, -1, SQLITE_STATIC);
-	bind_opt_text(st, 6, req->payment_id);
+	db_bind_opt_text(st, 6, req->payment_id);
 	if (req->amount_minor >= 0)
 		sqlite3_bind_int64(st, 7, req->amount_minor);
-	bind_opt_text(st, 8, req->currency);
+	db_bind_opt_text(st, 8, req->currency);
 	sqlite3_bind_int64(st, 13, award_ctx_now(ctx));
 	sqlite3_bind_int(st, 14, ctx->cfg->retry_max_attempts);
 	return record(ctx, st, req);
@@ -217,13 +190,13 @@ int
 retryq_record_refund(struct award_ctx *ctx, const struct refund_req *req,
     const char *error)
 {
-	sqlite3_stmt *st = ctx->rq->s[RQ_RECORD_REFUND];
+	sqlite3_stmt *st = ctx->rq[RQ_RECORD_REFUND];
 
 	sqlite3_bind_text(st, 1, error, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, req->refund_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, req->payment_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, req->amount_minor);
-	bind_opt_text(st, 5, req->currency);
+	db_bind_opt_text(st, 5, req->currency);
 	sqlite3_bind_int64(st, 13, award_ctx_now(ctx));
 	sqlite3_bind_int(st, 14, ctx->cfg->retry_max_attempts);
 	return record(ctx, st, NULL);
@@ -300,7 +273,7 @@ static int
 take_due(struct award_ctx *ctx, int force, int limit, int64_t now,
     struct item **out, int *n)
 {
-	sqlite3_stmt	*st = ctx->rq->s[force ? RQ_DUE_ALL : RQ_DUE];
+	sqlite3_stmt	*st = ctx->rq[force ? RQ_DUE_ALL : RQ_DUE];
 	struct item	*items = NULL, *tmp;
 	int		 cap = 0, rc;
 
@@ -318,8 +291,7 @@ take_due(struct award_ctx *ctx, int force, int limit, int64_t now,
 		}
 		read_item(st, &items[(*n)++]);
 	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+	db_reset(st);
 	if (rc != SQLITE_DONE) {
 		free(items);
 		*n = 0;
@@ -332,7 +304,7 @@ take_due(struct award_ctx *ctx, int force, int limit, int64_t now,
 static int
 mark_done(struct award_ctx *ctx, int64_t id, const char *outcome)
 {
-	sqlite3_stmt *st = ctx->rq->s[RQ_DONE];
+	sqlite3_stmt *st = ctx->rq[RQ_DONE];
 
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_text(st, 2, outcome, -1, SQLITE_STATIC);
@@ -344,7 +316,7 @@ mark_done(struct award_ctx *ctx, int64_t id, const char *outcome)
 static int
 mark_failed(struct award_ctx *ctx, int64_t id, const char *error)
 {
-	sqlite3_stmt	*st = ctx->rq->s[RQ_FAILED];
+	sqlite3_stmt	*st = ctx->rq[RQ_FAILED];
 	int		 rc, dead = 0;
 
 	sqlite3_bind_int64(st, 1, id);
@@ -356,8 +328,7 @@ mark_failed(struct award_ctx *ctx, int64_t id, const char *error)
 		    "dead") == 0;
 		rc = sqlite3_step(st);
 	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+	db_reset(st);
 	return rc == SQLITE_DONE ? dead : -1;
 }
 
@@ -442,7 +413,7 @@ retryq_run(struct award_ctx *ctx, int force, int limit, struct retry_run *run)
 out:
 	free(items);
 	run->duration_ms = atime_now_ms() - t0;
-	st = ctx->rq->s[RQ_RUN_INSERT];
+	st = ctx->rq[RQ_RUN_INSERT];
 	sqlite3_bind_int64(st, 1, run->started_ms);
 	sqlite3_bind_int64(st, 2, run->duration_ms);
 	sqlite3_bind_int(st, 3, run->picked);
@@ -471,7 +442,7 @@ out:
 enum retryq_requeue_result
 retryq_requeue(struct award_ctx *ctx, int64_t id)
 {
-	sqlite3_stmt			*st = ctx->rq->s[RQ_REQUEUE];
+	sqlite3_stmt			*st = ctx->rq[RQ_REQUEUE];
 	enum retryq_requeue_result	 r;
 	int				 rc;
 
@@ -481,13 +452,12 @@ retryq_requeue(struct award_ctx *ctx, int64_t id)
 		return RETRYQ_ERROR;
 	if (sqlite3_changes(ctx->db) > 0)
 		return RETRYQ_REQUEUED;
-	st = ctx->rq->s[RQ_STATUS];
+	st = ctx->rq[RQ_STATUS];
 	sqlite3_bind_int64(st, 1, id);
 	rc = sqlite3_step(st);
 	r = rc == SQLITE_ROW ? RETRYQ_IS_DONE : rc == SQLITE_DONE ?
 	    RETRYQ_NOT_FOUND : RETRYQ_ERROR;
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+	db_reset(st);
 	return r;
 }
 

@@ -69,41 +69,18 @@ static const char *const st_sql[ST__MAX] = {
 	" refunded_minor >= amount_minor), 0) FROM main.payments",
 };
 
-struct stats_stmts {
-	sqlite3_stmt *s[ST__MAX];
-};
-
 int
 stats_prepare(struct award_ctx *ctx, char *err, size_t errsz)
 {
-	if ((ctx->st = calloc(1, sizeof(*ctx->st))) == NULL) {
-		snprintf(err, errsz, "out of memory");
-		return -1;
-	}
-	if (db_prepare_all(ctx->db, st_sql, ctx->st->s, ST__MAX, err,
-	    errsz) == -1) {
-		free(ctx->st);
-		ctx->st = NULL;
-		return -1;
-	}
-	return 0;
+	ctx->st = db_stmts_new(ctx->db, st_sql, ST__MAX, err, errsz);
+	return ctx->st != NULL ? 0 : -1;
 }
 
 void
 stats_unprepare(struct award_ctx *ctx)
 {
-	if (ctx->st == NULL)
-		return;
-	db_finalize_all(ctx->st->s, ST__MAX);
-	free(ctx->st);
+	db_stmts_free(ctx->st, ST__MAX);
 	ctx->st = NULL;
-}
-
-static void
-done(sqlite3_stmt *st)
-{
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
 }
 
 static const char *
@@ -156,7 +133,7 @@ queue_items(sqlite3_stmt *st, int limit, int with_id, cJSON *arr)
 		add_text_or_null(o, "refundId", st, 10);
 		add_text_or_null(o, "paymentId", st, 11);
 	}
-	done(st);
+	db_reset(st);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -174,7 +151,7 @@ stats_retry(struct award_ctx *ctx, int limit)
 	cJSON_AddNumberToObject(counts, "pending", 0);
 	cJSON_AddNumberToObject(counts, "done", 0);
 	cJSON_AddNumberToObject(counts, "dead", 0);
-	st = ctx->st->s[ST_COUNTS];
+	st = ctx->st[ST_COUNTS];
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char	*s = col_text(st, 0);
 		int64_t		 n = sqlite3_column_int64(st, 1);
@@ -184,21 +161,21 @@ stats_retry(struct award_ctx *ctx, int limit)
 		cJSON_ReplaceItemInObjectCaseSensitive(counts, s,
 		    cJSON_CreateNumber((double)n));
 	}
-	done(st);
+	db_reset(st);
 	if (rc != SQLITE_DONE)
 		goto fail;
 	cJSON_AddNumberToObject(root, "queueSize", (double)pending);
 	items = cJSON_AddArrayToObject(root, "items");
-	if (queue_items(ctx->st->s[ST_PENDING], limit, 1, items) == -1)
+	if (queue_items(ctx->st[ST_PENDING], limit, 1, items) == -1)
 		goto fail;
 	cJSON_AddItemToObject(root, "counts", counts);
 	counts = NULL;
 	dead = cJSON_AddArrayToObject(root, "dead");
-	if (queue_items(ctx->st->s[ST_DEAD], limit, 1, dead) == -1)
+	if (queue_items(ctx->st[ST_DEAD], limit, 1, dead) == -1)
 		goto fail;
 
 	ledger = cJSON_AddObjectToObject(root, "ledger");
-	st = ctx->st->s[ST_LEDGER];
+	st = ctx->st[ST_LEDGER];
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		o = cJSON_AddObjectToObject(ledger, col_text(st, 0));
 		cJSON_AddNumberToObject(o, "rows",
@@ -206,11 +183,11 @@ stats_retry(struct award_ctx *ctx, int limit)
 		cJSON_AddNumberToObject(o, "tickets",
 		    (double)sqlite3_column_int64(st, 2));
 	}
-	done(st);
+	db_reset(st);
 	if (rc != SQLITE_DONE)
 		goto fail;
 
-	st = ctx->st->s[ST_LAST_RUN];
+	st = ctx->st[ST_LAST_RUN];
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		static const char *const names[] = { "startedAt", "durationMs",
 		    "picked", "awarded", "duplicate", "notEligible",
@@ -225,7 +202,7 @@ stats_retry(struct award_ctx *ctx, int limit)
 		    sqlite3_column_int(st, 9));
 	} else if (rc == SQLITE_DONE)
 		cJSON_AddNullToObject(root, "lastRun");
-	done(st);
+	db_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		goto fail;
 	return root;
@@ -238,12 +215,12 @@ fail:
 static int
 contest_exists(struct award_ctx *ctx, const char *id)
 {
-	sqlite3_stmt	*st = ctx->st->s[ST_CONTEST_EXISTS];
+	sqlite3_stmt	*st = ctx->st[ST_CONTEST_EXISTS];
 	int		 rc;
 
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	done(st);
+	db_reset(st);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -251,7 +228,7 @@ int
 stats_leaderboard(struct award_ctx *ctx, const char *contest_id, int limit,
     cJSON **out)
 {
-	sqlite3_stmt	*st = ctx->st->s[ST_LEADERBOARD];
+	sqlite3_stmt	*st = ctx->st[ST_LEADERBOARD];
 	cJSON		*root, *items;
 	int		 rc;
 
@@ -273,7 +250,7 @@ stats_leaderboard(struct award_ctx *ctx, const char *contest_id, int limit,
 		cJSON_AddNumberToObject(o, "tickets",
 		    (double)sqlite3_column_int64(st, 1));
 	}
-	done(st);
+	db_reset(st);
 	if (rc != SQLITE_DONE) {
 		cJSON_Delete(root);
 		return -1;
@@ -293,12 +270,12 @@ stats_user_tickets(struct award_ctx *ctx, int64_t telegram_id,
 
 	*out = NULL;
 	if (contest_id == NULL) {
-		st = ctx->st->s[ST_CURRENT_CONTEST];
+		st = ctx->st[ST_CURRENT_CONTEST];
 		sqlite3_bind_int64(st, 1, award_ctx_now(ctx));
 		rc = sqlite3_step(st);
 		if (rc == SQLITE_ROW)
 			snprintf(cid, sizeof(cid), "%s", col_text(st, 0));
-		done(st);
+		db_reset(st);
 		if (rc != SQLITE_ROW)
 			return rc == SQLITE_DONE ? 1 : -1;
 	} else {
@@ -306,12 +283,12 @@ stats_user_tickets(struct award_ctx *ctx, int64_t telegram_id,
 			return rc == 0 ? 1 : -1;
 		snprintf(cid, sizeof(cid), "%s", contest_id);
 	}
-	st = ctx->st->s[ST_USER_TICKETS];
+	st = ctx->st[ST_USER_TICKETS];
 	sqlite3_bind_text(st, 1, cid, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, telegram_id);
 	rc = sqlite3_step(st);
 	tickets = sqlite3_column_int64(st, 0);
-	done(st);
+	db_reset(st);
 	if (rc != SQLITE_ROW)
 		return -1;
 	if ((*out = cJSON_CreateObject()) == NULL)
@@ -325,10 +302,10 @@ stats_user_tickets(struct award_ctx *ctx, int64_t telegram_id,
 int
 stats_health(struct award_ctx *ctx)
 {
-	sqlite3_stmt	*st = ctx->st->s[ST_HEALTH];
+	sqlite3_stmt	*st = ctx->st[ST_HEALTH];
 	int		 rc = sqlite3_step(st);
 
-	done(st);
+	db_reset(st);
 	return rc == SQLITE_ROW ? 0 : -1;
 }
 
@@ -429,12 +406,12 @@ stats_metrics(struct award_ctx *ctx)
 	static const char *const status[3] = { "pending", "done", "dead" };
 	int		 rc;
 
-	st = ctx->st->s[ST_COUNTS];
+	st = ctx->st[ST_COUNTS];
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		for (int i = 0; i < 3; i++)
 			if (strcmp(col_text(st, 0), status[i]) == 0)
 				n[i] = sqlite3_column_int64(st, 1);
-	done(st);
+	db_reset(st);
 	if (rc != SQLITE_DONE)
 		goto fail;
 	buf_printf(&b, "# HELP award_failed_awards Rows of the retry queue "
@@ -445,7 +422,7 @@ stats_metrics(struct award_ctx *ctx)
 
 	buf_printf(&b, "# HELP award_ledger_rows Ledger rows by reason.\n"
 	    "# TYPE award_ledger_rows gauge\n");
-	st = ctx->st->s[ST_LEDGER];
+	st = ctx->st[ST_LEDGER];
 	{
 		struct buf t = { NULL, 0, 0, 0 };
 
@@ -461,7 +438,7 @@ stats_metrics(struct award_ctx *ctx)
 			buf_printf(&t, "\"} %lld\n",
 			    (long long)sqlite3_column_int64(st, 2));
 		}
-		done(st);
+		db_reset(st);
 		if (t.p != NULL)
 			buf_add(&b, t.p, t.len);
 		if (t.failed)
@@ -471,9 +448,9 @@ stats_metrics(struct award_ctx *ctx)
 			goto fail;
 	}
 
-	st = ctx->st->s[ST_PAYMENTS];
+	st = ctx->st[ST_PAYMENTS];
 	if (sqlite3_step(st) != SQLITE_ROW) {
-		done(st);
+		db_reset(st);
 		goto fail;
 	}
 	buf_printf(&b, "# HELP award_payments Payments seen.\n"
@@ -483,9 +460,9 @@ stats_metrics(struct award_ctx *ctx)
 	    "award_payments_refunded %lld\n",
 	    (long long)sqlite3_column_int64(st, 0),
 	    (long long)sqlite3_column_int64(st, 1));
-	done(st);
+	db_reset(st);
 
-	st = ctx->st->s[ST_LAST_RUN];
+	st = ctx->st[ST_LAST_RUN];
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t started = 0;
 
@@ -507,7 +484,7 @@ stats_metrics(struct award_ctx *ctx)
 		    (long long)(sqlite3_column_int64(st, 1) % 1000),
 		    (long long)sqlite3_column_int64(st, 2));
 	}
-	done(st);
+	db_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		goto fail;
 	return buf_finish(&b);
@@ -537,7 +514,7 @@ html_queue(struct buf *b, sqlite3_stmt *st, const char *title, int *err)
 		}
 		buf_add(b, "</tr>\n", 6);
 	}
-	done(st);
+	db_reset(st);
 	buf_add(b, "</table>\n", 9);
 	if (rc != SQLITE_DONE)
 		*err = 1;
@@ -558,23 +535,23 @@ stats_dashboard(struct award_ctx *ctx)
 	    "</style></head><body>\n<h1>award: referral-contest tickets"
 	    "</h1>\n<h2>Retry queue</h2>\n<table><tr><th>status</th>"
 	    "<th>rows</th></tr>\n");
-	st = ctx->st->s[ST_COUNTS];
+	st = ctx->st[ST_COUNTS];
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		buf_add(&b, "<tr><td>", 8);
 		buf_html(&b, col_text(st, 0));
 		buf_printf(&b, "</td><td>%lld</td></tr>\n",
 		    (long long)sqlite3_column_int64(st, 1));
 	}
-	done(st);
+	db_reset(st);
 	if (rc != SQLITE_DONE)
 		err = 1;
 	buf_add(&b, "</table>\n", 9);
-	html_queue(&b, ctx->st->s[ST_PENDING], "Pending (newest first)", &err);
-	html_queue(&b, ctx->st->s[ST_DEAD], "Dead", &err);
+	html_queue(&b, ctx->st[ST_PENDING], "Pending (newest first)", &err);
+	html_queue(&b, ctx->st[ST_DEAD], "Dead", &err);
 
 	buf_printf(&b, "<h2>Ledger</h2>\n<table><tr><th>reason</th>"
 	    "<th>rows</th><th>tickets</th></tr>\n");
-	st = ctx->st->s[ST_LEDGER];
+	st = ctx->st[ST_LEDGER];
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		buf_add(&b, "<tr><td>", 8);
 		buf_html(&b, col_text(st, 0));
@@ -582,12 +559,12 @@ stats_dashboard(struct award_ctx *ctx)
 		    (long long)sqlite3_column_int64(st, 1),
 		    (long long)sqlite3_column_int64(st, 2));
 	}
-	done(st);
+	db_reset(st);
 	if (rc != SQLITE_DONE)
 		err = 1;
 	buf_add(&b, "</table>\n", 9);
 
-	st = ctx->st->s[ST_LAST_RUN];
+	st = ctx->st[ST_LAST_RUN];
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		buf_add(&b, "<h2>Last retry run</h2>\n<p>", 27);
 		buf_html(&b, col_text(st, 0));
@@ -602,7 +579,7 @@ stats_dashboard(struct award_ctx *ctx)
 		buf_add(&b, "<h2>Last retry run</h2>\n<p>none yet</p>\n", 40);
 	else
 		err = 1;
-	done(st);
+	db_reset(st);
 	buf_add(&b, "</body></html>\n", 15);
 	if (err) {
 		free(b.p);

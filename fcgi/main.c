@@ -74,8 +74,8 @@ listen_unix(const char *path, char *err, size_t errsz)
 	/* Remove a stale socket, never another kind of file. */
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
-			snprintf(err, errsz, "AWARD_LISTEN: %.200s exists and is "
-			    "not a socket", path);
+			snprintf(err, errsz, "AWARD_LISTEN: %.200s exists "
+			    "and is not a socket", path);
 			return -1;
 		}
 		unlink(path);
@@ -94,7 +94,8 @@ listen_unix(const char *path, char *err, size_t errsz)
 	}
 	umask(old);
 	if (chmod(path, 0660) == -1 || listen(fd, 128) == -1) {
-		snprintf(err, errsz, "listen %.200s: %s", path, strerror(errno));
+		snprintf(err, errsz, "listen %.200s: %s", path,
+		    strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -136,7 +137,8 @@ listen_tcp(const char *spec, char *err, size_t errsz)
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
 	    bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
 	    listen(fd, 128) == -1) {
-		snprintf(err, errsz, "listen %.200s: %s", spec, strerror(errno));
+		snprintf(err, errsz, "listen %.200s: %s", spec,
+		    strerror(errno));
 		if (fd != -1)
 			close(fd);
 		freeaddrinfo(res);
