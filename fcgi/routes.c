@@ -420,40 +420,36 @@ h_leaderboard(struct award_ctx *ctx, struct request *req,
 	}
 }
 
+/* A text page from stats_*(); 503 when it could not be built. */
 static void
-h_metrics(struct award_ctx *ctx, struct request *req, const struct params *p,
-    struct response *res)
+text_page(struct response *res, char *s, const char *ctype)
 {
-	char *s;
-
-	(void)req;
-	(void)p;
-	if ((s = stats_metrics(ctx)) == NULL) {
+	if (s == NULL) {
 		http_error(res, 503, "database unavailable");
 		return;
 	}
 	res->status = 200;
-	res->ctype = CTYPE_METRICS;
+	res->ctype = ctype;
 	res->body = s;
 	res->len = strlen(s);
+}
+
+static void
+h_metrics(struct award_ctx *ctx, struct request *req, const struct params *p,
+    struct response *res)
+{
+	(void)req;
+	(void)p;
+	text_page(res, stats_metrics(ctx), CTYPE_METRICS);
 }
 
 static void
 h_dashboard(struct award_ctx *ctx, struct request *req,
     const struct params *p, struct response *res)
 {
-	char *s;
-
 	(void)req;
 	(void)p;
-	if ((s = stats_dashboard(ctx)) == NULL) {
-		http_error(res, 503, "database unavailable");
-		return;
-	}
-	res->status = 200;
-	res->ctype = CTYPE_HTML;
-	res->body = s;
-	res->len = strlen(s);
+	text_page(res, stats_dashboard(ctx), CTYPE_HTML);
 }
 
 static void

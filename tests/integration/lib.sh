@@ -56,6 +56,15 @@ stop_pid() {
 	STOP_RC=$?
 }
 
+# forget_pid PID: a helper the test stopped itself leaves PIDS.
+forget_pid() {
+	local p keep=()
+	for p in "${PIDS[@]}"; do
+		[ "$p" = "$1" ] || keep+=("$p")
+	done
+	PIDS=("${keep[@]}")
+}
+
 # it_cleanup: the EXIT trap of every test. Beyond stopping what the test
 # started, a test that passed still fails when the responder did not exit 0
 # on SIGTERM or a sanitizer reported anything (make asan).
@@ -135,6 +144,7 @@ pick_port() {
 #   APP_ENV      extra NAME=VALUE words for the responder's environment
 #   ADMIN_TOKEN / SERVICE_TOKEN  ("" leaves the endpoint unconfigured)
 #   WORKERS      AWARD_WORKERS
+#   APP_FD0      non-empty: no --listen; the socket is handed over on fd 0
 LOOPBACK_ALLOW="127.0.0.1/32, ::1/128"
 
 it_setup() {
@@ -146,6 +156,7 @@ it_setup() {
 	ADMIN_TOKEN=adm-$RANDOM$RANDOM$RANDOM
 	SERVICE_TOKEN=svc-$RANDOM$RANDOM$RANDOM
 	WORKERS=2
+	APP_FD0=
 	APP_PID=
 	NGINX_PID=
 }
@@ -179,8 +190,22 @@ start_app() {
 		envs+=("AWARD_SERVICE_TOKEN_FILE=$T/service.token")
 	fi
 	envs+=("${APP_ENV[@]}")
-	"${envs[@]}" "$BIN/award-fcgi" --listen "unix:$SOCK" --db "$DB" \
-		</dev/null 2>>"$T/fcgi.log" &
+	if [ -n "$APP_FD0" ]; then
+		# As spawn-fcgi or systemd hand it over: a listening socket on
+		# fd 0, no --listen, no AWARD_LISTEN; run from $T so that a
+		# responder falling back to its default (a relative path)
+		# fails instead of touching the caller's directory.
+		(cd "$T" && exec "${envs[@]}" perl -MIO::Socket::UNIX -e '
+			my $s = IO::Socket::UNIX->new(Type => SOCK_STREAM(),
+			    Local => $ARGV[0], Listen => 128)
+			    or die "listen $ARGV[0]: $!\n";
+			open(STDIN, "<&", $s) or die "dup: $!\n";
+			exec @ARGV[1 .. $#ARGV] or die "exec: $!\n";
+		' "$SOCK" "$BIN/award-fcgi" --db "$DB") 2>>"$T/fcgi.log" &
+	else
+		"${envs[@]}" "$BIN/award-fcgi" --listen "unix:$SOCK" --db "$DB" \
+			</dev/null 2>>"$T/fcgi.log" &
+	fi
 	APP_PID=$!
 	echo "$APP_PID" >>"$T/pids"
 	local n=$((WAIT_S * 20))
@@ -451,4 +476,63 @@ award_body() {
 	[ -n "${5:-}" ] && p=",\"payment_id\":\"$5\""
 	printf '{"order_id":"%s","telegram_id":%s,"plan_id":"%s","created_at":"%s"%s}' \
 		"$1" "$2" "$3" "$4" "$p"
+}
+
+# ------------------------------------------------------------ award-retry
+
+# retry [NAME=VALUE...] [ARGS...]: one run of the real award-retry on $DB
+# (the NAME=VALUE words added to base_env; ARGS after --db "$DB", so a
+# later --db wins). Its log goes to $T/retry.log (checked for sanitizer
+# reports); RETRY_RC is its exit status, RETRY_MS how long it took.
+retry() {
+	local envs=() t0
+	base_env
+	while [[ ${1:-} == [A-Z]*=* ]]; do
+		envs+=("$1")
+		shift
+	done
+	t0=$(now_ms)
+	"${BASE_ENV[@]}" "${envs[@]}" "$BIN/award-retry" --db "$DB" "$@" \
+		</dev/null >>"$T/retry.log" 2>&1
+	RETRY_RC=$?
+	RETRY_MS=$(($(now_ms) - t0))
+}
+
+# retry_ok [NAME=VALUE...] [ARGS...]: retry, and it must exit 0.
+retry_ok() {
+	retry "$@"
+	[ "$RETRY_RC" = 0 ] || fail "award-retry $*: exit $RETRY_RC:" \
+		"$(tail -n 2 "$T/retry.log")"
+}
+
+# ------------------------------------------------------------ locks
+
+# lock_db FILE: another process (sqlite3 in the background) holds FILE's
+# write lock (BEGIN EXCLUSIVE) until unlock_db; returns once a writer
+# finds it locked. A held lock works for root too (file modes do not).
+lock_db() {
+	local n=100
+	LOCK_FILE=$1
+	rm -f "$T/lock.fifo"
+	mkfifo "$T/lock.fifo"
+	sqlite3 "$LOCK_FILE" <"$T/lock.fifo" >"$T/lock.out" 2>&1 &
+	LOCK_PID=$!
+	PIDS+=("$LOCK_PID")
+	exec 7>"$T/lock.fifo"
+	printf '.timeout 5000\nBEGIN EXCLUSIVE;\n' >&7
+	while sqlite3 -cmd '.timeout 0' "$LOCK_FILE" \
+		'BEGIN IMMEDIATE; ROLLBACK;' >/dev/null 2>&1; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] ||
+			fail "could not lock $LOCK_FILE: $(cat "$T/lock.out")"
+		sleep 0.05
+	done
+}
+
+unlock_db() {
+	echo 'ROLLBACK;' >&7
+	exec 7>&-
+	wait "$LOCK_PID"
+	forget_pid "$LOCK_PID"
+	LOCK_PID=
 }
