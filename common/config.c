@@ -74,11 +74,12 @@ static int
 load_token(const char *name, char *out, size_t outsz, char *err, size_t errsz)
 {
 	char		 fname[64];
-	const char	*v;
+	const char	*v, *src = name;
 
 	out[0] = '\0';
 	snprintf(fname, sizeof(fname), "%s_FILE", name);
 	if ((v = getenv(fname)) != NULL && *v != '\0') {
+		src = fname;
 		if (read_token_file(v, out, outsz) == -1) {
 			snprintf(err, errsz, "%s: cannot read token file "
 			    "(or longer than %zu bytes): %s", fname,
@@ -101,7 +102,7 @@ load_token(const char *name, char *out, size_t outsz, char *err, size_t errsz)
 	for (const char *p = out; *p; p++)
 		if ((unsigned char)*p <= ' ' || *p == 0x7f) {
 			snprintf(err, errsz, "%s: token has spaces or control "
-			    "characters", name);
+			    "characters", src);
 			out[0] = '\0';
 			return -1;
 		}

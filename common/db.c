@@ -65,31 +65,41 @@ exec(sqlite3 *db, const char *sql, char *err, size_t errsz)
 	return -1;
 }
 
-/* Apply text (a part of schema.sql) in one write transaction. */
+/*
+ * One try at applying text (a part of schema.sql) in a transaction begun
+ * with begin. Returns the primary SQLite result code of the failure (err
+ * set), or SQLITE_OK.
+ */
 static int
-apply(sqlite3 *db, const char *text, int service, char *err, size_t errsz)
+apply_once(sqlite3 *db, const char *text, int service, const char *begin,
+    char *err, size_t errsz)
 {
 	sqlite3_stmt	*st = NULL;
 	char		 buf[64];
-	int		 have = 0;
+	int		 have = 0, rc;
 
-	if (exec(db, "BEGIN IMMEDIATE", err, errsz) == -1)
-		return -1;
+	if (exec(db, begin, err, errsz) == -1)
+		return sqlite3_errcode(db) & 0xff;
 	if (exec(db, text, err, errsz) == -1)
 		goto fail;
 	if (service) {
 		if (sqlite3_prepare_v2(db, "SELECT value FROM main.award_meta "
 		    "WHERE key = 'schema_version'", -1, &st, NULL) != SQLITE_OK)
 			goto dberr;
-		if (sqlite3_step(st) == SQLITE_ROW)
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW)
 			have = sqlite3_column_int(st, 0);
+		else if (rc != SQLITE_DONE)
+			goto dberr;
 		sqlite3_finalize(st);
 		st = NULL;
 		if (have > DB_SCHEMA_VERSION) {
 			snprintf(err, errsz, "schema version %d is newer than "
 			    "this binary's %d", have, DB_SCHEMA_VERSION);
-			goto fail;
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			return SQLITE_ERROR;
 		}
+	}
+	if (service && have != DB_SCHEMA_VERSION) {
 		snprintf(buf, sizeof(buf), "%d", DB_SCHEMA_VERSION);
 		if (sqlite3_prepare_v2(db, "INSERT INTO main.award_meta"
 		    "(key, value) VALUES ('schema_version', ?) ON CONFLICT(key)"
@@ -104,13 +114,34 @@ apply(sqlite3 *db, const char *text, int service, char *err, size_t errsz)
 	}
 	if (exec(db, "COMMIT", err, errsz) == -1)
 		goto fail;
-	return 0;
+	return SQLITE_OK;
 dberr:
 	snprintf(err, errsz, "%s", sqlite3_errmsg(db));
 fail:
+	rc = sqlite3_errcode(db) & 0xff;
 	sqlite3_finalize(st);
 	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	return -1;
+	return rc != SQLITE_OK ? rc : SQLITE_ERROR;
+}
+
+/*
+ * Apply text (a part of schema.sql). The transaction starts deferred: when
+ * every object exists, CREATE ... IF NOT EXISTS only reads, so opening a
+ * database that is set up never waits for its write lock (a locked bot
+ * database must not stop a worker or a retry run from starting, SPEC §4).
+ * When something must be created and another connection wrote first, the
+ * deferred transaction cannot take the lock; it is run again IMMEDIATE,
+ * which waits for it.
+ */
+static int
+apply(sqlite3 *db, const char *text, int service, char *err, size_t errsz)
+{
+	int rc = apply_once(db, text, service, "BEGIN", err, errsz);
+
+	if (rc == SQLITE_BUSY)
+		rc = apply_once(db, text, service, "BEGIN IMMEDIATE", err,
+		    errsz);
+	return rc == SQLITE_OK ? 0 : -1;
 }
 
 /*

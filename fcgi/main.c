@@ -66,8 +66,9 @@ listen_unix(const char *path, char *err, size_t errsz)
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		snprintf(err, errsz, "AWARD_LISTEN: socket path too long");
+	if (*path == '\0' || strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errsz, "AWARD_LISTEN: socket path empty or "
+		    "longer than %zu bytes", sizeof(sun.sun_path) - 1);
 		return -1;
 	}
 	strcpy(sun.sun_path, path);
@@ -109,6 +110,7 @@ listen_tcp(const char *spec, char *err, size_t errsz)
 	char		 host[256];
 	const char	*colon = strrchr(spec, ':');
 	size_t		 hlen;
+	long long	 port;
 	int		 fd, one = 1, rc;
 
 	if (colon == NULL || colon == spec || colon[1] == '\0' ||
@@ -122,6 +124,11 @@ listen_tcp(const char *spec, char *err, size_t errsz)
 	if (host[0] == '[' && hlen > 2 && host[hlen - 1] == ']') {
 		memmove(host, host + 1, hlen - 2);
 		host[hlen - 2] = '\0';
+	}
+	if (config_parse_int(colon + 1, 1, 65535, &port) == -1) {
+		snprintf(err, errsz, "AWARD_LISTEN: port not from 1 to 65535: "
+		    "\"%.100s\"", spec);
+		return -1;
 	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;

@@ -235,7 +235,8 @@ start_nginx() {
 				--cert "$CERT" --key "$KEY" --http-port "$HTTP_PORT" \
 				--https-port "$HTTPS_PORT" 2>"$T/render.err"
 		fi || fail "render.sh: $(cat "$T/render.err")"
-		"$NGINX" -p "$T/nginx" -c "$T/nginx/nginx.conf" \
+		# env -u NGINX: nginx reads $NGINX as inherited sockets.
+		env -u NGINX "$NGINX" -p "$T/nginx" -c "$T/nginx/nginx.conf" \
 			-e "$T/nginx/logs/error.log" </dev/null \
 			>>"$T/nginx.out" 2>&1 &
 		NGINX_PID=$!

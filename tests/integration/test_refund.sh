@@ -114,3 +114,96 @@ t_refund_of_queued_award() {
 	check_json '$.award' not_eligible
 	check_json '$.reason' refunded
 }
+
+# tickets_of TG [CONTEST]: GET /v1/users/TG/tickets (service token); sets
+# TICKETS to the answer's tickets, failing unless it is 200 for TG.
+tickets_of() {
+	local q=
+	[ -n "${2:-}" ] && q="?contest_id=$2"
+	req GET "$HTTP/v1/users/$1/tickets$q" \
+		-H "Authorization: Bearer $SERVICE_TOKEN"
+	check_status 200
+	check_json '$.telegram_id' "$1"
+	[ "$(jtype '$.tickets')" = integer ] ||
+		fail "$REQ: tickets is not an integer: $BODY"
+	TICKETS=$(jget '$.tickets')
+}
+
+# ledger_sum TG CONTEST: SUM(delta) of TG's rows in CONTEST (0 for none).
+ledger_sum() {
+	sql "select coalesce(sum(delta), 0) from ticket_ledger
+		where contest_id = '$2' and referrer_id = $1"
+}
+
+# A user's tickets through HTTP are the ledger's sum, after awards and a
+# full refund, and the leaderboard agrees: two orders of one referral, one
+# refunded in full (and one partially, which changes nothing).
+it tickets_match_ledger
+t_tickets_match_ledger() {
+	local now u c want lb
+	start_stack
+	seed_contest c1 "$(iso_days -7)" "$(iso_days 30)" 0
+	seed_contest c-old "$(iso_days -90)" "$(iso_days -30)" 0
+	seed_plans
+	seed_referral 123456789 111111111 "$(iso_days -100)"
+	now=$(iso_now)
+	webhook "$(payment ord-tl1 123456789 plan_3m "$now" pay-tl1 599.00)"
+	check_json '$.award' awarded
+	check_json '$.referrer_tickets' 3
+	webhook "$(payment ord-tl2 123456789 plan_6m "$now" pay-tl2 999.00)"
+	check_json '$.award' awarded
+	check_json '$.referrer_tickets' 6
+	webhook "$(payment ord-tl3 123456789 plan_1m "$(iso_days -60)" pay-tl3)"
+	check_json '$.award' awarded
+	webhook "$(payment ord-tl4 222000333 plan_12m "$now" pay-tl4 1990.00)"
+	check_json '$.award' awarded
+	webhook "$(refund rf-tl1 pay-tl1 599.00)"
+	check_json '$.refund' reversed
+	webhook "$(refund rf-tl2 pay-tl2 100.00)"
+	check_json '$.refund' partial
+
+	# The buyer and the referrer: 6 each in c1 (3 + 6 - 3), 1 in c-old.
+	for u in 123456789 111111111 222000333 42; do
+		for c in c1 c-old; do
+			tickets_of "$u" "$c"
+			check_json '$.contest_id' "$c"
+			want=$(ledger_sum "$u" "$c")
+			[ "$TICKETS" = "$want" ] ||
+				fail "$REQ: tickets $TICKETS, the ledger's sum is $want"
+		done
+		# Without contest_id: the contest running now (c1).
+		tickets_of "$u"
+		check_json '$.contest_id' c1
+		want=$(ledger_sum "$u" c1)
+		[ "$TICKETS" = "$want" ] ||
+			fail "$REQ: tickets $TICKETS, the ledger's sum is $want"
+	done
+	tickets_of 123456789 c1
+	check_json '$.tickets' 6
+	tickets_of 111111111 c1
+	check_json '$.tickets' 6
+	tickets_of 111111111 c-old
+	check_json '$.tickets' 1
+	tickets_of 222000333 c1
+	check_json '$.tickets' 12
+
+	# The leaderboard: the same owners with the same sums.
+	for c in c1 c-old; do
+		admin_get "/v1/admin/contests/$c/leaderboard"
+		check_status 200
+		check_json '$.contest_id' "$c"
+		lb=$(sqlite3 :memory: "select group_concat(x, ' ') from (select
+			json_extract(value, '$.telegram_id') || ':' ||
+			json_extract(value, '$.tickets') as x
+			from json_each($(sqlq "$BODY"), '$.items') order by x)")
+		want=$(sql "select group_concat(x, ' ') from (select
+			referrer_id || ':' || sum(delta) as x from ticket_ledger
+			where contest_id = '$c' group by referrer_id
+			having sum(delta) > 0 order by x)")
+		[ -n "$want" ] && [ "$lb" = "$want" ] ||
+			fail "$REQ: leaderboard [$lb], the ledger says [$want]"
+	done
+	admin_get /v1/admin/contests/c1/leaderboard
+	check_json '$.items[0].telegram_id' 222000333
+	check_json '$.items[0].tickets' 12
+}

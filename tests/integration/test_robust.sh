@@ -176,3 +176,155 @@ SELF_PURCHASE|123456789|2"
 	rc=$?
 	[ "$rc" = 1 ] || fail "award-retry with a bad setting exited $rc"
 }
+
+# ------------------------------------------------------------ start-up
+
+# The listening socket handed over on fd 0 (spawn-fcgi, systemd socket
+# activation): no --listen and no AWARD_LISTEN; nginx reaches the
+# responder through it.
+it fd0_socket
+t_fd0_socket() {
+	APP_FD0=1
+	start_stack
+	seed_contest c1
+	seed_plans
+	seed_referral 123456789 111111111
+	req GET "$HTTP/healthz"
+	check_status 200
+	check_json '$.status' ok
+	webhook "$(payment ord-fd0 123456789 plan_3m "$(iso_now)")"
+	check_status 200
+	check_json '$.award' awarded
+	check_json '$.referrer_tickets' 3
+	check_sql "select count(*), sum(delta) from ticket_ledger
+		where order_id = 'ord-fd0'" "2|6"
+	admin_get /v1/admin/award-retry-stats
+	check_status 200
+	# It used fd 0, not its default socket (relative: var/ in its cwd).
+	[ ! -e "$T/var" ] || fail "award-fcgi made $T/var in spite of fd 0"
+	[ -S "$SOCK" ] || fail "the handed-over socket $SOCK is gone"
+}
+
+# config_error BINARY NAME [NAME=VALUE...] [-- ARGS...]: BINARY started
+# with these settings (and valid tokens, whose values must never be
+# printed) exits 1 at once with exactly one line on stderr naming NAME.
+config_error() {
+	local bin=$1 name=$2 envs=() args=() rc out err lines what
+	shift 2
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		envs+=("$1")
+		shift
+	done
+	[ "${1:-}" = -- ] && shift
+	args=("$@")
+	if [ "$bin" = award-fcgi ] && [[ " ${args[*]} " != *" --listen "* ]] &&
+		[[ " ${envs[*]}" != *" AWARD_LISTEN="* ]]; then
+		args=(--listen "unix:$T/cfg.sock" "${args[@]}")
+	fi
+	base_env
+	timeout -k 2 5 "${BASE_ENV[@]}" "AWARD_SERVICE_TOKEN=$CFG_SECRET" \
+		"AWARD_ADMIN_TOKEN=$CFG_SECRET2" "${envs[@]}" "$BIN/$bin" \
+		--db "$T/cfg.db" "${args[@]}" </dev/null \
+		>"$T/cfg.out" 2>"$T/cfg.err"
+	rc=$?
+	out=$(<"$T/cfg.out")
+	err=$(<"$T/cfg.err")
+	cat "$T/cfg.out" "$T/cfg.err" >>"$T/retry.log"
+	what="$bin ${envs[*]} ${args[*]}"
+	[ "$rc" = 1 ] ||
+		fail "$what: exit $rc, expected 1: $(head -c 300 <<<"$err")"
+	lines=$(grep -c '' "$T/cfg.err")
+	[ "$lines" = 1 ] && [ -n "${err// /}" ] ||
+		fail "$what: expected one line on stderr, got $lines:" \
+			"$(head -c 300 <<<"$err")"
+	[[ ${err,,} == *"${name,,}"* ]] ||
+		fail "$what: the error does not name $name: $err"
+	[[ "$out$err" != *"$CFG_SECRET"* && "$out$err" != *"$CFG_SECRET2"* ]] ||
+		fail "$what: a token value was printed: $err"
+	[ ! -S "$T/cfg.sock" ] || fail "$what: made its socket"
+}
+
+# A bad setting is a clear one-line error at start and exit 1, never a
+# silent default (SPEC.md §7), for both binaries; tokens never printed.
+it config_errors
+t_config_errors() {
+	local b kv
+	CFG_SECRET=tok-$RANDOM$RANDOM$RANDOM
+	CFG_SECRET2=adm-$RANDOM$RANDOM$RANDOM
+	printf '%s inner\n' "$CFG_SECRET2" >"$T/spaced.token"
+	for b in award-fcgi award-retry; do
+		while read -r kv; do
+			config_error "$b" "${kv%%=*}" "$kv"
+		done <<SETTINGS
+AWARD_WORKERS=0
+AWARD_WORKERS=257
+AWARD_WORKERS=two
+AWARD_MAX_BODY=abc
+AWARD_MAX_BODY=-1
+AWARD_MAX_BODY=64k
+AWARD_SYNCHRONOUS=OFF
+AWARD_SYNCHRONOUS=
+AWARD_WEBHOOK_ALLOW=1.2.3.4/33
+AWARD_WEBHOOK_ALLOW=10.0.0.300/8
+AWARD_WEBHOOK_ALLOW=2a02:5180::/129
+AWARD_WEBHOOK_ALLOW=185.71.76.0/27,nonsense
+AWARD_LOG_LEVEL=loud
+AWARD_LOG_LEVEL=
+AWARD_BUSY_TIMEOUT_MS=-5
+AWARD_BUSY_TIMEOUT_MS=5s
+AWARD_RETRY_MAX_ATTEMPTS=0
+AWARD_RETRY_MAX_ATTEMPTS=many
+AWARD_ADMIN_TOKEN_FILE=$T/no-such.token
+AWARD_ADMIN_TOKEN_FILE=$T
+AWARD_SERVICE_TOKEN_FILE=$T/no-such.token
+SETTINGS
+		# A token with a space inside: named as the token's setting.
+		config_error "$b" AWARD_ADMIN_TOKEN \
+			"AWARD_ADMIN_TOKEN_FILE=$T/spaced.token"
+	done
+	config_error award-fcgi listen -- --listen garbage
+	config_error award-fcgi listen -- --listen host:
+	config_error award-fcgi listen -- --listen 256.1.1.1:80
+	config_error award-fcgi listen AWARD_LISTEN=garbage
+	config_error award-fcgi workers -- --workers 0
+	config_error award-retry limit -- --limit 0
+	config_error award-retry limit -- --limit ten
+	config_error award-retry now -- --now yesterday
+}
+
+# A TCP port out of range is a bad value too (SPEC.md §7), not a port
+# taken modulo 65536.
+it config_listen_port_range
+t_config_listen_port_range() {
+	CFG_SECRET=tok-$RANDOM$RANDOM$RANDOM
+	CFG_SECRET2=adm-$RANDOM$RANDOM$RANDOM
+	config_error award-fcgi listen -- --listen 127.0.0.1:65536
+	config_error award-fcgi listen -- --listen 127.0.0.1:99999
+	config_error award-fcgi listen AWARD_LISTEN=127.0.0.1:70000
+}
+
+# AWARD_SYNCHRONOUS=NORMAL is accepted by both binaries; the database is
+# in WAL mode either way, also new files made by award-retry.
+it synchronous_normal
+t_synchronous_normal() {
+	APP_ENV=(AWARD_SYNCHRONOUS=NORMAL)
+	start_stack
+	seed_contest c1
+	seed_plans
+	check_sql "PRAGMA journal_mode" wal
+	webhook "$(payment ord-sn 123456789 plan_1m "$(iso_now)")"
+	check_status 200
+	check_json '$.award' awarded
+	webhook "$(payment ord-sn2 123456789 plan_none "$(iso_now)")"
+	check_json '$.award' queued
+	sql "INSERT INTO plan_tickets VALUES ('plan_none', 1)"
+	retry_ok AWARD_SYNCHRONOUS=NORMAL --force
+	check_sql "select status from failed_awards where order_id = 'ord-sn2'" done
+	check_sql "PRAGMA journal_mode" wal
+	retry_ok AWARD_SYNCHRONOUS=NORMAL --db "$T/fresh.db" \
+		--bot-db "$T/fresh-bot.db"
+	DB=$T/fresh.db check_sql "PRAGMA journal_mode" wal
+	DB=$T/fresh-bot.db check_sql "PRAGMA journal_mode" wal
+	retry_ok AWARD_SYNCHRONOUS=FULL --force
+	check_sql "PRAGMA journal_mode" wal
+}

@@ -75,6 +75,79 @@ t_webhook_too_large_app() {
 	check_json '$.award' awarded
 }
 
+# sized_body N ORDER TG PLAN: the fixture notification with its description
+# padded so that the body is exactly N bytes, in $T/sized.json.
+sized_body() {
+	local base pad
+	base=$(payment "$2" "$3" "$4" "$(iso_now)")
+	base=${base/\"description\": \"VPN, 1 month\"/\"description\": \"\"}
+	printf '%s' "$base" >"$T/sized.json"
+	pad=$(($1 - $(wc -c <"$T/sized.json")))
+	[ "$pad" -ge 0 ] || fail "sized_body: the fixture is over $1 bytes"
+	printf '%s' "${base/\"description\": \"\"/\"description\": \"$(head -c "$pad" /dev/zero | tr '\0' x)\"}" \
+		>"$T/sized.json"
+	[ "$(wc -c <"$T/sized.json")" = "$1" ] ||
+		fail "sized_body: made $(wc -c <"$T/sized.json") bytes, not $1"
+}
+
+# post_sized [curl args...]: POST $T/sized.json to the webhook over HTTP.
+post_sized() {
+	req POST "$HTTP/v1/payments/webhook" -H 'Content-Type: application/json' \
+		--data-binary "@$T/sized.json" "$@"
+}
+
+# AWARD_MAX_BODY is the largest body accepted: exactly that many bytes is
+# served, one byte more is 413 (the app's limit, below nginx's 64k), with
+# a Content-Length and chunked.
+it webhook_max_body_boundary
+t_webhook_max_body_boundary() {
+	APP_ENV=(AWARD_MAX_BODY=3000)
+	start_stack
+	seed_contest c1
+	seed_plans
+	sized_body 3000 ord-mb1 123456789 plan_1m
+	post_sized
+	check_status 200
+	check_json '$.award' awarded
+	sized_body 3001 ord-mb2 123456789 plan_1m
+	post_sized
+	check_error 413
+	check_json_type
+	sized_body 3001 ord-mb3 123456789 plan_1m
+	post_sized -H 'Transfer-Encoding: chunked'
+	check_error 413
+	sized_body 3000 ord-mb4 123456789 plan_1m
+	post_sized -H 'Transfer-Encoding: chunked'
+	check_status 200
+	check_json '$.award' awarded
+	sized_body 2999 ord-mb5 123456789 plan_1m
+	post_sized
+	check_status 200
+	check_json '$.award' awarded
+	check_sql "select group_concat(order_id) from (select order_id
+		from ticket_ledger order by order_id)" "ord-mb1,ord-mb4,ord-mb5"
+	check_sql "select count(*) from payments
+		where order_id in ('ord-mb2', 'ord-mb3')" 0
+}
+
+# The defaults agree: nginx's client_max_body_size 64k and AWARD_MAX_BODY
+# 65536 — a body of exactly 65536 bytes is served, 65537 is 413 in JSON.
+it webhook_max_body_default
+t_webhook_max_body_default() {
+	start_stack
+	seed_contest c1
+	seed_plans
+	sized_body 65536 ord-md1 123456789 plan_1m
+	post_sized
+	check_status 200
+	check_json '$.award' awarded
+	sized_body 65537 ord-md2 123456789 plan_1m
+	post_sized
+	check_error 413
+	check_hdr_has Content-Type application/json
+	check_sql "select group_concat(order_id) from ticket_ledger" ord-md1
+}
+
 # ------------------------------------------------------------ 400
 
 it webhook_bad_json
