@@ -20,6 +20,7 @@ enum aw_stmt {
 	AW_REFUNDED,
 	AW_HAS_SELF,
 	AW_CONTEST,
+	AW_CONTEST_UNREADABLE,
 	AW_PLAN,
 	AW_LEDGER_INSERT,
 	AW_REFERRAL,
@@ -52,6 +53,10 @@ static const char *const aw_sql[AW__MAX] = {
 	" WHERE is_active = 1 AND award_ms(starts_at) <= ?1"
 	" AND award_ms(ends_at) >= ?1"
 	" ORDER BY award_ms(starts_at) DESC, id DESC LIMIT 1",
+	/* AW_CONTEST_UNREADABLE: an active contest with unreadable times */
+	"SELECT id FROM bot.contests WHERE is_active = 1"
+	" AND (award_ms(starts_at) IS NULL OR award_ms(ends_at) IS NULL)"
+	" LIMIT 1",
 	/* AW_PLAN: rule 3 */
 	"SELECT tickets FROM bot.plan_tickets WHERE plan_id = ?1",
 	/* AW_LEDGER_INSERT: rules 4-5; the primary key answers "duplicate". */
@@ -164,12 +169,13 @@ ledger_insert(struct award_ctx *ctx, const char *reason, const char *contest,
 
 /*
  * Rule 5: find a qualifying referrer of the buyer. Returns 1 with *referrer
- * and bound (the referral's bound_at as ISO-8601 ms Z) set, 0 when none
+ * and bound (the referral's bound_at text, copied as it is: SPEC §4 step 5
+ * creates ref_events "with the referral's own bound_at") set, 0 when none
  * qualifies, -1 on error.
  */
 static int
 find_referrer(struct award_ctx *ctx, const struct award_req *req,
-    int64_t window_days, int64_t *referrer, char bound[ATIME_BUFSZ])
+    int64_t window_days, int64_t *referrer, char *bound, size_t boundsz)
 {
 	sqlite3_stmt	*st = ctx->aw[AW_REFERRAL];
 	const char	*b;
@@ -185,17 +191,17 @@ find_referrer(struct award_ctx *ctx, const struct award_req *req,
 		db_reset(st);
 		return 0;
 	}
-	rc = atime_parse(b, &bound_ms);
-	if (rc == -1)
+	if ((rc = atime_parse(b, &bound_ms)) == -1 || strlen(b) >= boundsz) {
 		log_msg(LOG_WARN, "referral bound_at unreadable; not "
 		    "qualified", LF_STR("order_id", req->order_id),
 		    LF_INT("tg_id", req->telegram_id),
 		    LF_STR("bound_at", b), LF_END);
+		rc = -1;
+	} else
+		memcpy(bound, b, strlen(b) + 1);
 	db_reset(st);
 	if (rc == -1 || *referrer == req->telegram_id)
 		return 0;
-	/* The referral's instant, written the way the service writes. */
-	atime_format(bound_ms, bound);
 	if (bound_ms > req->order_ms)
 		return 0;
 	if (window_days > 0 && req->order_ms - bound_ms >
@@ -249,6 +255,32 @@ set_outcome(struct award_ctx *ctx, const struct award_req *req,
 	return db_step_done(st) == SQLITE_DONE ? 0 : -1;
 }
 
+/*
+ * Rule 2 found no contest. When an active contest has times we cannot read,
+ * the answer is not known: fail (and so queue) rather than lose the order
+ * as not_eligible, and say which contest, so that fixing it lets the retry
+ * award the order.
+ */
+static enum award_result
+no_contest(struct award_ctx *ctx, struct award_out *out)
+{
+	sqlite3_stmt	*st = ctx->aw[AW_CONTEST_UNREADABLE];
+	int		 rc = query_row(st);
+
+	if (rc == -1)
+		return AWARD_FAILED;
+	if (rc == 1) {
+		snprintf(out->error, sizeof(out->error), "active contest "
+		    "%.100s has starts_at or ends_at that is not an ISO-8601 "
+		    "time",
+		    (const char *)sqlite3_column_text(st, 0));
+		db_reset(st);
+		return AWARD_FAILED;
+	}
+	out->reason = "no_contest";
+	return AWARD_NOT_ELIGIBLE;
+}
+
 /* The body of the transaction; returns the result, FAILED with error. */
 static enum award_result
 apply_txn(struct award_ctx *ctx, const struct award_req *req,
@@ -256,7 +288,7 @@ apply_txn(struct award_ctx *ctx, const struct award_req *req,
 {
 	sqlite3_stmt	*st;
 	const char	*cid;
-	char		 bound[ATIME_BUFSZ];
+	char		 bound[64];
 	int64_t		 window, referrer = 0;
 	int		 rc;
 
@@ -290,10 +322,8 @@ apply_txn(struct award_ctx *ctx, const struct award_req *req,
 	sqlite3_bind_int64(st, 1, req->order_ms);
 	if ((rc = query_row(st)) == -1)
 		return AWARD_FAILED;
-	if (rc == 0) {
-		out->reason = "no_contest";
-		return AWARD_NOT_ELIGIBLE;
-	}
+	if (rc == 0)
+		return no_contest(ctx, out);
 	cid = (const char *)sqlite3_column_text(st, 0);
 	window = sqlite3_column_int64(st, 1);
 	if (cid == NULL || strlen(cid) >= sizeof(out->contest_id)) {
@@ -333,7 +363,8 @@ apply_txn(struct award_ctx *ctx, const struct award_req *req,
 	}
 
 	/* Rule 5. */
-	if ((rc = find_referrer(ctx, req, window, &referrer, bound)) == -1)
+	if ((rc = find_referrer(ctx, req, window, &referrer, bound,
+	    sizeof(bound))) == -1)
 		return AWARD_FAILED;
 	if (rc == 1) {
 		if ((rc = ledger_insert(ctx, "INVITEE_PAYMENT",

@@ -12,7 +12,8 @@
 #include "atime.h"
 #include "log.h"
 
-#define LOG_LINE_MAX 4096
+#define LOG_LINE_MAX	8192
+#define LOG_VALUE_MAX	512	/* bytes of one string value */
 
 static enum log_level threshold = LOG_INFO;
 
@@ -68,11 +69,19 @@ put_raw(struct line *l, const char *s, size_t n)
 	l->len += n;
 }
 
+/*
+ * A JSON string of at most LOG_VALUE_MAX bytes of s; a longer value is cut
+ * and marked with "..." so that one long field (a hostile path, say) never
+ * costs the line its other fields.
+ */
 static void
 put_str(struct line *l, const char *s)
 {
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 n = 0;
+
 	put_raw(l, "\"", 1);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+	for (; *p && n < LOG_VALUE_MAX; p++, n++) {
 		char esc[8];
 
 		if (*p == '"' || *p == '\\') {
@@ -85,6 +94,8 @@ put_str(struct line *l, const char *s)
 		} else
 			put_raw(l, (const char *)p, 1);
 	}
+	if (*p)
+		put_raw(l, "...", 3);
 	put_raw(l, "\"", 1);
 }
 
@@ -129,9 +140,11 @@ log_msg(enum log_level level, const char *msg, ...)
 	va_end(ap);
 
 	if (l.trunc) {
-		static const char fb[] = "{\"level\":\"error\","
-		    "\"msg\":\"log line too long\"}\n";
-		write_all(fb, sizeof(fb) - 1);
+		char	fb[128];
+		int	n = snprintf(fb, sizeof(fb), "{\"ts\":\"%s\",\"level\":"
+		    "\"error\",\"msg\":\"log line too long\"}\n", ts);
+
+		write_all(fb, (size_t)n);
 		return;
 	}
 	l.buf[l.len++] = '}';

@@ -72,6 +72,20 @@ refund_unprepare(struct award_ctx *ctx)
 	ctx->rf = NULL;
 }
 
+/* One REFUND row per award row of the order not yet reversed; 0 or -1. */
+static int
+reverse(struct award_ctx *ctx, struct refund_out *out, const char *now)
+{
+	sqlite3_stmt *st = ctx->rf[RF_REVERSE];
+
+	sqlite3_bind_text(st, 1, out->order_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
+	if (db_step_done(st) != SQLITE_DONE)
+		return -1;
+	out->reversed_rows = sqlite3_changes(ctx->db);
+	return 0;
+}
+
 static enum refund_result
 apply_txn(struct award_ctx *ctx, const struct refund_req *req,
     struct refund_out *out, const char *now)
@@ -104,8 +118,18 @@ apply_txn(struct award_ctx *ctx, const struct refund_req *req,
 	sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
 	if (db_step_done(st) != SQLITE_DONE)
 		return REFUND_FAILED;
-	if (sqlite3_changes(ctx->db) == 0)
+	if (sqlite3_changes(ctx->db) == 0) {
+		/*
+		 * Counted before. With two files the service database
+		 * commits first; if the process died before the bot
+		 * database did, the reversal is missing: repair it now
+		 * (REFUND:<row id> keeps this idempotent).
+		 */
+		if (amount_known && amount > 0 && refunded >= amount &&
+		    reverse(ctx, out, now) == -1)
+			return REFUND_FAILED;
 		return REFUND_DUPLICATE;
+	}
 
 	st = ctx->rf[RF_ADD];
 	sqlite3_bind_text(st, 1, req->payment_id, -1, SQLITE_STATIC);
@@ -129,12 +153,8 @@ apply_txn(struct award_ctx *ctx, const struct refund_req *req,
 	if (!amount_known || amount <= 0 || refunded < amount)
 		return REFUND_PARTIAL;
 
-	st = ctx->rf[RF_REVERSE];
-	sqlite3_bind_text(st, 1, out->order_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
-	if (db_step_done(st) != SQLITE_DONE)
+	if (reverse(ctx, out, now) == -1)
 		return REFUND_FAILED;
-	out->reversed_rows = sqlite3_changes(ctx->db);
 	return REFUND_REVERSED;
 }
 
@@ -154,7 +174,8 @@ refund_apply(struct award_ctx *ctx, const struct refund_req *req,
 		return out->result = REFUND_FAILED;
 	}
 	r = apply_txn(ctx, req, out, now);
-	if (r == REFUND_FAILED || r == REFUND_DUPLICATE ||
+	if (r == REFUND_FAILED || (r == REFUND_DUPLICATE &&
+	    out->reversed_rows == 0) ||
 	    (r == REFUND_UNKNOWN_PAYMENT && out->order_id[0] == '\0')) {
 		if (r == REFUND_FAILED)
 			snprintf(out->error, sizeof(out->error), "%s",

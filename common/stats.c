@@ -11,6 +11,7 @@
 
 #include "atime.h"
 #include "db.h"
+#include "jsonw.h"
 #include "stats.h"
 
 enum st_stmt {
@@ -114,19 +115,16 @@ queue_items(sqlite3_stmt *st, int limit, int with_id, cJSON *arr)
 			break;
 		cJSON_AddItemToArray(arr, o);
 		if (with_id)
-			cJSON_AddNumberToObject(o, "id",
-			    (double)sqlite3_column_int64(st, 0));
+			jsonw_add_int(o, "id", sqlite3_column_int64(st, 0));
 		cJSON_AddStringToObject(o, "kind", col_text(st, 1));
 		if (sqlite3_column_type(st, 2) == SQLITE_NULL)
 			cJSON_AddNullToObject(o, "tgId");
 		else
-			cJSON_AddNumberToObject(o, "tgId",
-			    (double)sqlite3_column_int64(st, 2));
+			jsonw_add_int(o, "tgId", sqlite3_column_int64(st, 2));
 		add_text_or_null(o, "orderId", st, 3);
 		add_text_or_null(o, "planId", st, 4);
 		add_text_or_null(o, "orderCreatedAt", st, 5);
-		cJSON_AddNumberToObject(o, "attemptCount",
-		    sqlite3_column_int(st, 6));
+		jsonw_add_int(o, "attemptCount", sqlite3_column_int(st, 6));
 		add_text_or_null(o, "lastAttemptAt", st, 7);
 		add_text_or_null(o, "error", st, 8);
 		add_text_or_null(o, "nextAttemptAt", st, 9);
@@ -148,9 +146,9 @@ stats_retry(struct award_ctx *ctx, int limit)
 	if ((root = cJSON_CreateObject()) == NULL)
 		return NULL;
 	counts = cJSON_CreateObject();
-	cJSON_AddNumberToObject(counts, "pending", 0);
-	cJSON_AddNumberToObject(counts, "done", 0);
-	cJSON_AddNumberToObject(counts, "dead", 0);
+	jsonw_add_int(counts, "pending", 0);
+	jsonw_add_int(counts, "done", 0);
+	jsonw_add_int(counts, "dead", 0);
 	st = ctx->st[ST_COUNTS];
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char	*s = col_text(st, 0);
@@ -159,12 +157,12 @@ stats_retry(struct award_ctx *ctx, int limit)
 		if (strcmp(s, "pending") == 0)
 			pending = n;
 		cJSON_ReplaceItemInObjectCaseSensitive(counts, s,
-		    cJSON_CreateNumber((double)n));
+		    jsonw_int(n));
 	}
 	db_reset(st);
 	if (rc != SQLITE_DONE)
 		goto fail;
-	cJSON_AddNumberToObject(root, "queueSize", (double)pending);
+	jsonw_add_int(root, "queueSize", pending);
 	items = cJSON_AddArrayToObject(root, "items");
 	if (queue_items(ctx->st[ST_PENDING], limit, 1, items) == -1)
 		goto fail;
@@ -178,10 +176,8 @@ stats_retry(struct award_ctx *ctx, int limit)
 	st = ctx->st[ST_LEDGER];
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		o = cJSON_AddObjectToObject(ledger, col_text(st, 0));
-		cJSON_AddNumberToObject(o, "rows",
-		    (double)sqlite3_column_int64(st, 1));
-		cJSON_AddNumberToObject(o, "tickets",
-		    (double)sqlite3_column_int64(st, 2));
+		jsonw_add_int(o, "rows", sqlite3_column_int64(st, 1));
+		jsonw_add_int(o, "tickets", sqlite3_column_int64(st, 2));
 	}
 	db_reset(st);
 	if (rc != SQLITE_DONE)
@@ -196,8 +192,7 @@ stats_retry(struct award_ctx *ctx, int limit)
 		o = cJSON_AddObjectToObject(root, "lastRun");
 		cJSON_AddStringToObject(o, names[0], col_text(st, 0));
 		for (int i = 1; i < 9; i++)
-			cJSON_AddNumberToObject(o, names[i],
-			    (double)sqlite3_column_int64(st, i));
+			jsonw_add_int(o, names[i], sqlite3_column_int64(st, i));
 		cJSON_AddBoolToObject(o, names[9],
 		    sqlite3_column_int(st, 9));
 	} else if (rc == SQLITE_DONE)
@@ -245,10 +240,8 @@ stats_leaderboard(struct award_ctx *ctx, const char *contest_id, int limit,
 		cJSON *o = cJSON_CreateObject();
 
 		cJSON_AddItemToArray(items, o);
-		cJSON_AddNumberToObject(o, "telegram_id",
-		    (double)sqlite3_column_int64(st, 0));
-		cJSON_AddNumberToObject(o, "tickets",
-		    (double)sqlite3_column_int64(st, 1));
+		jsonw_add_int(o, "telegram_id", sqlite3_column_int64(st, 0));
+		jsonw_add_int(o, "tickets", sqlite3_column_int64(st, 1));
 	}
 	db_reset(st);
 	if (rc != SQLITE_DONE) {
@@ -293,9 +286,9 @@ stats_user_tickets(struct award_ctx *ctx, int64_t telegram_id,
 		return -1;
 	if ((*out = cJSON_CreateObject()) == NULL)
 		return -1;
-	cJSON_AddNumberToObject(*out, "telegram_id", (double)telegram_id);
+	jsonw_add_int(*out, "telegram_id", telegram_id);
 	cJSON_AddStringToObject(*out, "contest_id", cid);
-	cJSON_AddNumberToObject(*out, "tickets", (double)tickets);
+	jsonw_add_int(*out, "tickets", tickets);
 	return 0;
 }
 

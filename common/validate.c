@@ -58,9 +58,12 @@ valid_telegram_id(const cJSON *v, int64_t *out)
 	return 0;
 }
 
-/* Bracket depth of a JSON text, ignoring brackets inside strings. */
+/*
+ * 1 when a JSON text nests at most VALIDATE_DEPTH_MAX deep (brackets in
+ * strings ignored) and has no \u0000 escape in a string.
+ */
 static int
-depth_ok(const char *s, size_t len)
+scan_ok(const char *s, size_t len)
 {
 	int	depth = 0, in_str = 0;
 
@@ -68,9 +71,13 @@ depth_ok(const char *s, size_t len)
 		char c = s[i];
 
 		if (in_str) {
-			if (c == '\\')
+			if (c == '\\') {
+				/* cJSON would cut the string at a NUL. */
+				if (len - i >= 6 && memcmp(s + i + 1, "u0000",
+				    5) == 0)
+					return 0;
 				i++;
-			else if (c == '"')
+			} else if (c == '"')
 				in_str = 0;
 		} else if (c == '"')
 			in_str = 1;
@@ -89,7 +96,7 @@ validate_parse(const char *body, size_t len)
 	const char	*end = NULL;
 	cJSON		*tree;
 
-	if (body == NULL || len == 0 || !depth_ok(body, len))
+	if (body == NULL || len == 0 || !scan_ok(body, len))
 		return NULL;
 	if ((tree = cJSON_ParseWithLengthOpts(body, len, &end, 0)) == NULL)
 		return NULL;

@@ -15,11 +15,23 @@
 #include "log.h"
 #include "retryq.h"
 
+/*
+ * A start-up error: one JSON line on stderr (SPEC.md §7, §8) naming the
+ * setting; main() then exits 1.
+ */
 static void
-usage(void)
+startup_error(const char *err)
 {
-	fprintf(stderr, "usage: award-retry [--db PATH] [--bot-db PATH] "
-	    "[--limit N] [--force] [--now TIME]\n");
+	log_msg(LOG_ERROR, "award-retry cannot start", LF_STR("error", err),
+	    LF_END);
+}
+
+static void
+usage(const char *arg)
+{
+	log_msg(LOG_ERROR, "unknown argument", LF_STR("argument", arg),
+	    LF_STR("usage", "award-retry [--db PATH] [--bot-db PATH] "
+	    "[--limit N] [--force] [--now TIME]"), LF_END);
 }
 
 int
@@ -34,14 +46,14 @@ main(int argc, char *argv[])
 	int			 force = 0, lockfd, rc, r;
 
 	if (config_load(&cfg, err, sizeof(err)) == -1) {
-		fprintf(stderr, "award-retry: %s\n", err);
+		startup_error(err);
 		return 1;
 	}
 	for (int i = 1; i < argc; i++) {
 		if ((r = config_flag(&cfg, argc, argv, &i, err,
 		    sizeof(err))) != 0) {
 			if (r == -1) {
-				fprintf(stderr, "award-retry: %s\n", err);
+				startup_error(err);
 				return 1;
 			}
 		} else if (strcmp(argv[i], "--force") == 0) {
@@ -50,20 +62,20 @@ main(int argc, char *argv[])
 		    &val)) != 0) {
 			if (r == -1 || config_parse_int(val, 1, 1000000,
 			    &limit) == -1) {
-				fprintf(stderr, "award-retry: --limit: needs "
-				    "an integer from 1 to 1000000\n");
+				startup_error("--limit: needs "
+				    "an integer from 1 to 1000000");
 				return 1;
 			}
 		} else if ((r = config_flag_value("--now", argc, argv, &i,
 		    &val)) != 0) {
 			/* For tests: run as if the time were TIME. */
 			if (r == -1 || atime_parse(val, &cfg.now_ms) == -1) {
-				fprintf(stderr, "award-retry: --now: needs an "
-				    "ISO-8601 time\n");
+				startup_error("--now: needs an "
+				    "ISO-8601 time");
 				return 1;
 			}
 		} else {
-			usage();
+			usage(argv[i]);
 			return 1;
 		}
 	}
@@ -75,11 +87,11 @@ main(int argc, char *argv[])
 		return 0;
 	}
 	if (lockfd == -1) {
-		fprintf(stderr, "award-retry: %s\n", err);
+		startup_error(err);
 		return 1;
 	}
 	if ((ctx = award_ctx_open(&cfg, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "award-retry: %s\n", err);
+		startup_error(err);
 		close(lockfd);
 		return 1;
 	}

@@ -39,11 +39,23 @@ on_signal(int sig)
 		got_term = 1;
 }
 
+/*
+ * A start-up error: one JSON line on stderr (SPEC.md §7, §8) naming the
+ * setting; main() then exits 1.
+ */
 static void
-usage(void)
+startup_error(const char *err)
 {
-	fprintf(stderr, "usage: award-fcgi [--listen unix:PATH|HOST:PORT] "
-	    "[--workers N] [--db PATH] [--bot-db PATH]\n");
+	log_msg(LOG_ERROR, "award-fcgi cannot start", LF_STR("error", err),
+	    LF_END);
+}
+
+static void
+usage(const char *arg)
+{
+	log_msg(LOG_ERROR, "unknown argument", LF_STR("argument", arg),
+	    LF_STR("usage", "award-fcgi [--listen unix:PATH|HOST:PORT] "
+	    "[--workers N] [--db PATH] [--bot-db PATH]"), LF_END);
 }
 
 /* 1 when fd 0 is a listening socket handed to us. */
@@ -230,7 +242,7 @@ main(int argc, char *argv[])
 	int64_t			 deadline;
 
 	if (config_load(&cfg, err, sizeof(err)) == -1) {
-		fprintf(stderr, "award-fcgi: %s\n", err);
+		startup_error(err);
 		return 1;
 	}
 	explicit_listen = getenv("AWARD_LISTEN") != NULL;
@@ -238,15 +250,15 @@ main(int argc, char *argv[])
 		if ((r = config_flag(&cfg, argc, argv, &i, err,
 		    sizeof(err))) != 0) {
 			if (r == -1) {
-				fprintf(stderr, "award-fcgi: %s\n", err);
+				startup_error(err);
 				return 1;
 			}
 		} else if ((r = config_flag_value("--listen", argc, argv, &i,
 		    &val)) != 0) {
 			if (r == -1 || *val == '\0' ||
 			    strlen(val) >= sizeof(cfg.listen)) {
-				fprintf(stderr, "award-fcgi: --listen: needs "
-				    "unix:PATH or HOST:PORT\n");
+				startup_error("--listen: needs "
+				    "unix:PATH or HOST:PORT");
 				return 1;
 			}
 			strcpy(cfg.listen, val);
@@ -254,13 +266,13 @@ main(int argc, char *argv[])
 		} else if ((r = config_flag_value("--workers", argc, argv, &i,
 		    &val)) != 0) {
 			if (r == -1 || config_parse_int(val, 1, 256, &n)) {
-				fprintf(stderr, "award-fcgi: --workers: needs "
-				    "an integer from 1 to 256\n");
+				startup_error("--workers: needs "
+				    "an integer from 1 to 256");
 				return 1;
 			}
 			cfg.workers = (int)n;
 		} else {
-			usage();
+			usage(argv[i]);
 			return 1;
 		}
 	}
@@ -268,7 +280,7 @@ main(int argc, char *argv[])
 
 	/* Configuration and database errors surface here, at start. */
 	if ((probe = award_ctx_open(&cfg, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "award-fcgi: %s\n", err);
+		startup_error(err);
 		return 1;
 	}
 	award_ctx_close(probe);
@@ -281,11 +293,11 @@ main(int argc, char *argv[])
 	} else
 		fd = listen_tcp(cfg.listen, err, sizeof(err));
 	if (fd == -1) {
-		fprintf(stderr, "award-fcgi: %s\n", err);
+		startup_error(err);
 		return 1;
 	}
 	if ((slots = calloc((size_t)cfg.workers, sizeof(*slots))) == NULL) {
-		fprintf(stderr, "award-fcgi: out of memory\n");
+		startup_error("out of memory");
 		return 1;
 	}
 

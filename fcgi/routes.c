@@ -13,6 +13,7 @@
 #include "award.h"
 #include "cidr.h"
 #include "config.h"
+#include "jsonw.h"
 #include "log.h"
 #include "refund.h"
 #include "retryq.h"
@@ -210,9 +211,8 @@ award_response(struct response *res, const struct award_out *out,
 		cJSON_AddStringToObject(o, "status", "processed");
 	cJSON_AddStringToObject(o, "award", award_result_name(out->result));
 	if (out->result == AWARD_AWARDED) {
-		cJSON_AddNumberToObject(o, "tickets", (double)out->tickets);
-		cJSON_AddNumberToObject(o, "referrer_tickets",
-		    (double)out->referrer_tickets);
+		jsonw_add_int(o, "tickets", out->tickets);
+		jsonw_add_int(o, "referrer_tickets", out->referrer_tickets);
 	} else if (out->result == AWARD_NOT_ELIGIBLE)
 		cJSON_AddStringToObject(o, "reason", out->reason);
 	http_json(res, 200, o);
@@ -375,7 +375,7 @@ h_requeue(struct award_ctx *ctx, struct request *req, const struct params *p,
 		    LF_STR("request_id", req->request_id), LF_INT("id", id),
 		    LF_END);
 		o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "id", (double)id);
+		jsonw_add_int(o, "id", id);
 		cJSON_AddStringToObject(o, "status", "pending");
 		http_json(res, 200, o);
 		break;

@@ -102,6 +102,13 @@ subst=(
 	"/etc/nginx/award/"			"$prefix/"
 	"/var/log/nginx/award.access.log"	"$prefix/logs/access.log"
 )
+# nginx's body limit follows AWARD_MAX_BODY when that is set, so that the
+# responder's limit (SPEC §7) is the one in force, either way.
+if [ -n "${AWARD_MAX_BODY:-}" ]; then
+	[[ $AWARD_MAX_BODY =~ ^[0-9]+$ ]] || die "bad AWARD_MAX_BODY"
+	subst+=("client_max_body_size 64k;"
+		"client_max_body_size $AWARD_MAX_BODY;")
+fi
 conf=$(cat "$src/award.conf")
 for ((i = 0; i < ${#subst[@]}; i += 2)); do
 	from=${subst[i]} to=${subst[i + 1]}

@@ -148,6 +148,27 @@ t_webhook_max_body_default() {
 	check_sql "select group_concat(order_id) from ticket_ledger" ord-md1
 }
 
+# AWARD_MAX_BODY raised above nginx's shipped 64k: the rendered config
+# follows it, so the responder's limit is the one in force.
+it webhook_max_body_raised
+t_webhook_max_body_raised() {
+	APP_ENV=(AWARD_MAX_BODY=200000)
+	export AWARD_MAX_BODY=200000
+	start_stack
+	seed_contest c1
+	seed_plans
+	sized_body 200000 ord-mr1 123456789 plan_1m
+	post_sized
+	check_status 200
+	check_json '$.award' awarded
+	sized_body 200001 ord-mr2 123456789 plan_1m
+	post_sized
+	check_error 413
+	check_hdr_has Content-Type application/json
+	check_sql "select group_concat(order_id) from ticket_ledger
+		where reason = 'SELF_PURCHASE'" ord-mr1
+}
+
 # ------------------------------------------------------------ 400
 
 it webhook_bad_json

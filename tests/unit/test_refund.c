@@ -158,6 +158,29 @@ Test(refund, same_refund_again_duplicate_nothing_more, .init = setup,
 	cr_assert_eq(tickets_of(BUYER), 0);
 }
 
+/*
+ * With two files the service database commits first. A crash before the
+ * bot database commits leaves the refund counted and the rows unreversed;
+ * the redelivery must repair that, once.
+ */
+Test(refund, duplicate_repairs_a_lost_reversal, .init = setup_sep,
+    .fini = teardown)
+{
+	struct refund_out out;
+
+	expect_refund("r1", "pay-1", AMOUNT, REFUND_REVERSED);
+	tu_exec_file(tu_bot_path(&env), "DELETE FROM ticket_ledger"
+	    " WHERE reason = 'REFUND'");
+	cr_assert_eq(refund("r1", "pay-1", AMOUNT, &out), REFUND_DUPLICATE);
+	cr_assert_eq(out.reversed_rows, 2);
+	cr_assert_eq(refund_rows(), 2);
+	cr_assert_eq(tickets_of(BUYER), 0);
+	cr_assert_eq(tickets_of(REFERRER), 0);
+	cr_assert_eq(refunded_minor(), AMOUNT, "counted twice");
+	expect_refund("r1", "pay-1", AMOUNT, REFUND_DUPLICATE);
+	cr_assert_eq(refund_rows(), 2);
+}
+
 Test(refund, partial_then_completing_refunds, .init = setup,
     .fini = teardown)
 {

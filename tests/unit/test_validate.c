@@ -1097,3 +1097,28 @@ Test(validate, bad_award_body_not_json)
 	award_body_bad("", NULL);
 	award_body_bad(GOOD_BODY, NULL);	/* no closing brace */
 }
+
+/* cJSON ends strings at NUL: "abc\u0000zzz" would pass as order "abc". */
+Test(validate, bad_webhook_nul_escape_in_order_id)
+{
+	static const char body[] = "{\"event\":\"payment.succeeded\","
+	    "\"object\":{\"created_at\":\"2026-11-27T10:51:18.139Z\","
+	    "\"metadata\":{\"order_id\":\"abc\\u0000zzz\","
+	    "\"telegram_id\":\"1\",\"plan_id\":\"p\"}}}";
+	struct award_req	a;
+	struct refund_req	r;
+	char			err[160];
+
+	cr_assert_eq(validate_webhook(body, strlen(body), &a, &r, err,
+	    sizeof(err)), WEBHOOK_BAD);
+}
+
+Test(validate, escaped_backslash_before_u0000_text_is_fine)
+{
+	/* "\\u0000" is a backslash and the text u0000, not a NUL. */
+	static const char body[] = "{\"note\":\"a\\\\u0000b\"}";
+	cJSON *root = validate_parse(body, strlen(body));
+
+	cr_assert_not_null(root);
+	cJSON_Delete(root);
+}
