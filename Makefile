@@ -4,6 +4,7 @@
 #   make asan       the whole suite again under ASan + UBSan (build/asan)
 #   make run        a demo database, the responder and a private nginx
 #   make bench      the benchmarks of tests/bench
+#   make fuzz       libFuzzer over the input parsers (clang; FUZZ_SECONDS)
 #   make deps       install the Debian packages (root) or print the line
 
 BUILD	?= build
@@ -40,7 +41,7 @@ UNIT_HELP = $(patsubst tests/unit/%.c,$(BUILD)/tests/%.o,\
 DEBIAN_PKGS = gcc make pkg-config libfcgi-dev libsqlite3-dev libcjson-dev \
 	      libcriterion-dev nginx curl openssl sqlite3
 
-.PHONY: all test unit integration asan run bench deps clean
+.PHONY: all test unit integration asan run bench fuzz deps clean
 .SUFFIXES:
 .SECONDARY:
 
@@ -111,6 +112,20 @@ run: deps
 bench: deps
 	$(MAKE) --no-print-directory all $(BUILD)/bench/bench_award
 	AWARD_BIN_DIR=$(BUILD) bash tests/bench/run.sh
+
+# libFuzzer over every parser of untrusted input. Not part of make test.
+FUZZ_SECONDS ?= 60
+FUZZ_SRC = tests/fuzz/fuzz_input.c common/validate.c common/atime.c \
+	   common/money.c common/cidr.c common/config.c common/log.c \
+	   fcgi/http.c
+fuzz: deps
+	@command -v clang >/dev/null || { echo "make fuzz needs clang"; exit 1; }
+	@mkdir -p $(BUILD)/fuzz/corpus
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -Icommon -Ifcgi \
+	  $(PC_CFLAGS) -o $(BUILD)/fuzz/fuzz_input $(FUZZ_SRC) \
+	  $(LIBS_FCGI) $(LIBS_CORE)
+	$(BUILD)/fuzz/fuzz_input -max_total_time=$(FUZZ_SECONDS) \
+	  -max_len=4096 -timeout=5 $(BUILD)/fuzz/corpus tests/fuzz/seeds
 
 deps:
 	@missing=""; for p in $(DEBIAN_PKGS); do \
