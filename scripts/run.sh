@@ -12,6 +12,7 @@
 #   AWARD_HTTPS_PORT     HTTPS port (default 8443): the same plus admin
 #   AWARD_DB             the database; by default var/award.db, which gets
 #                        the demo data (a database you name is not touched)
+#   AWARD_RUN_DIR        where the demo's files go (default var/)
 #   AWARD_WEBHOOK_ALLOW  default: YooKassa's ranges plus loopback, so the
 #                        printed curl is accepted; nginx gets the same list
 #   other AWARD_* settings (SPEC.md §7) pass through to the responder.
@@ -49,7 +50,7 @@ for p in "$HTTP_PORT" "$HTTPS_PORT"; do
 		die "port $p is in use (set AWARD_HTTP_PORT / AWARD_HTTPS_PORT)"
 done
 
-VAR=$ROOT/var
+VAR=${AWARD_RUN_DIR:-$ROOT/var}
 mkdir -p "$VAR"
 chmod 700 "$VAR"
 
@@ -211,7 +212,7 @@ award is running (responder pid $APP_PID, nginx pid $NGINX_PID)
   service token  $SERVICE_TOKEN   ($AWARD_SERVICE_TOKEN_FILE)
   database       $db_shown$([ -n "$DEMO_DB" ] && echo "  (demo: contest 'demo', plans plan_1m..plan_12m, user 123456789 invited by 111111111)")
   webhook allow  $AWARD_WEBHOOK_ALLOW
-  nginx logs     var/nginx/logs/   responder log: below
+  nginx logs     ${VAR#"$ROOT/"}/nginx/logs/   responder log: below
 
 A YooKassa payment.succeeded notification (again: "duplicate"):
   curl -sS -H 'Content-Type: application/json' --data-binary '$sample' $H/v1/payments/webhook

@@ -475,3 +475,20 @@ t_bot_db_locked_worker_restart() {
 	DB=$BOT check_sql "select count(*) from ticket_ledger
 		where order_id = 'ord-wr'" 2
 }
+
+# cron/award-retry.cron is an /etc/cron.d file: one job every five minutes,
+# as a service user (not root), running award-retry, MAILTO set.
+it cron_file
+t_cron_file() {
+	local f=$ROOT/cron/award-retry.cron jobs m h dom mon dow user cmd
+	jobs=$(grep -vE '^[[:space:]]*(#|$)|^[A-Z_]+=' "$f")
+	[ "$(printf '%s\n' "$jobs" | wc -l)" = 1 ] ||
+		fail "expected one job line, got: $jobs"
+	read -r m h dom mon dow user cmd <<<"$jobs"
+	[ "$m $h $dom $mon $dow" = "*/5 * * * *" ] ||
+		fail "schedule is '$m $h $dom $mon $dow'"
+	[[ $user =~ ^[a-z_][a-z0-9_-]*$ ]] && [ "$user" != root ] ||
+		fail "user field is '$user'"
+	[[ $cmd == *award-retry* ]] || fail "command is '$cmd'"
+	grep -q '^MAILTO=' "$f" || fail "no MAILTO line"
+}

@@ -1,0 +1,64 @@
+# award — integration: `make run` (SPEC.md §9) as a newcomer uses it: the
+# demo starts, the curl it prints awards tickets that are in the database,
+# the stats curl answers, and SIGTERM stops both processes.
+
+it make_run
+t_make_run() {
+	local hp sp run_pid app nginx line n
+	hp=$(pick_port) && sp=$(pick_port) || fail "no free port"
+	[ "$hp" != "$sp" ] || sp=$((hp + 1))
+	env -u AWARD_DB -u AWARD_BOT_DB -u AWARD_WEBHOOK_ALLOW \
+		-u AWARD_ADMIN_TOKEN -u AWARD_ADMIN_TOKEN_FILE \
+		-u AWARD_SERVICE_TOKEN -u AWARD_SERVICE_TOKEN_FILE -u NGINX \
+		AWARD_RUN_DIR="$T/var" AWARD_HTTP_PORT="$hp" \
+		AWARD_HTTPS_PORT="$sp" AWARD_BIN_DIR="$BIN" \
+		bash "$ROOT/scripts/run.sh" </dev/null >"$T/run.out" 2>&1 &
+	run_pid=$!
+	PIDS+=("$run_pid")
+	n=$((WAIT_S * 20))
+	until grep -q '^Ctrl-C stops both' "$T/run.out"; do
+		alive "$run_pid" || fail "make run exited: $(tail -n 3 "$T/run.out")"
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || fail "make run printed no banner in ${WAIT_S}s"
+		sleep 0.05
+	done
+	app=$(sed -n 's/.*responder pid \([0-9]*\), nginx pid \([0-9]*\).*/\1/p' \
+		"$T/run.out")
+	nginx=$(sed -n 's/.*responder pid \([0-9]*\), nginx pid \([0-9]*\).*/\2/p' \
+		"$T/run.out")
+	[ -n "$app" ] && [ -n "$nginx" ] || fail "no pids in the banner"
+
+	# The printed webhook curl, as printed.
+	line=$(grep -m 1 "curl -sS -H 'Content-Type" "$T/run.out") ||
+		fail "no webhook curl in the banner"
+	BODY=$(eval "$line")
+	REQ="the printed webhook curl"
+	check_json '$.award' awarded
+	check_json '$.tickets' 1
+	check_json '$.referrer_tickets' 1
+	DB=$T/var/award.db
+	check_sql "select count(*) from ticket_ledger
+		where reason = 'SELF_PURCHASE' and referrer_id = 123456789" 1
+	check_sql "select count(*) from ticket_ledger
+		where reason = 'INVITEE_PAYMENT' and referrer_id = 111111111" 1
+	BODY=$(eval "$line")
+	check_json '$.award' duplicate
+
+	line=$(grep -m 1 'curl -sSk' "$T/run.out") ||
+		fail "no stats curl in the banner"
+	BODY=$(eval "$line")
+	REQ="the printed stats curl"
+	check_json '$.queueSize' 0
+	line=$(grep -m 1 'users/111111111/tickets' "$T/run.out") ||
+		fail "no tickets curl in the banner"
+	BODY=$(eval "$line")
+	REQ="the printed tickets curl"
+	check_json '$.tickets' 1
+
+	# Ctrl-C's twin: SIGTERM stops both, by pid.
+	kill -TERM "$run_pid"
+	wait_gone "$run_pid" 15 || fail "make run did not stop on SIGTERM"
+	wait_gone "$app" 5 || fail "the responder outlived make run"
+	wait_gone "$nginx" 5 || fail "nginx outlived make run"
+	forget_pid "$run_pid"
+}
