@@ -270,10 +270,11 @@ no_contest(struct award_ctx *ctx, struct award_out *out)
 	if (rc == -1)
 		return AWARD_FAILED;
 	if (rc == 1) {
+		const char *id = (const char *)sqlite3_column_text(st, 0);
+
 		snprintf(out->error, sizeof(out->error), "active contest "
 		    "%.100s has starts_at or ends_at that is not an ISO-8601 "
-		    "time",
-		    (const char *)sqlite3_column_text(st, 0));
+		    "time", id != NULL ? id : "(null id)");
 		db_reset(st);
 		return AWARD_FAILED;
 	}
