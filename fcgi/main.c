@@ -28,15 +28,11 @@
 #define STOP_GRACE_MS	30000	/* then SIGKILL what is left */
 #define RESTART_MIN_MS	1000	/* a slot restarts at most once a second */
 
-static volatile sig_atomic_t got_term, got_chld;
-
+/* SIGCHLD must not be ignored to be waited for; the handler does nothing. */
 static void
-on_signal(int sig)
+on_chld(int sig)
 {
-	if (sig == SIGCHLD)
-		got_chld = 1;
-	else
-		got_term = 1;
+	(void)sig;
 }
 
 /*
@@ -172,21 +168,14 @@ struct slot {
 	int64_t	started_ms;
 };
 
+/* Fork a worker. It starts with every signal blocked (worker_run()). */
 static pid_t
-spawn(const struct award_config *cfg, int fd, sigset_t *oldmask)
+spawn(const struct award_config *cfg, int fd)
 {
 	pid_t pid = fork();
 
-	if (pid == 0) {
-		struct sigaction sa;
-
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = SIG_DFL;
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGCHLD, &sa, NULL);
-		sigprocmask(SIG_SETMASK, oldmask, NULL);
+	if (pid == 0)
 		_exit(worker_run(cfg, fd));
-	}
 	if (pid == -1)
 		log_msg(LOG_ERROR, "fork failed", LF_STR("error",
 		    strerror(errno)), LF_END);
@@ -234,7 +223,7 @@ main(int argc, char *argv[])
 	struct award_ctx	*probe;
 	struct sigaction	 sa;
 	struct slot		*slots;
-	sigset_t		 mask, oldmask;
+	sigset_t		 mask, all;
 	char			 err[CONFIG_ERR_MAX];
 	const char		*val, *unix_path = NULL;
 	long long		 n;
@@ -301,51 +290,47 @@ main(int argc, char *argv[])
 		return 1;
 	}
 
-	/* Signals arrive only inside sigsuspend(): no race with the loop. */
+	/*
+	 * Every signal the supervisor cares about stays blocked and is taken
+	 * with sigtimedwait(): no handler runs, nothing races the loop.
+	 */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, NULL);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
-	sigprocmask(SIG_BLOCK, &mask, &oldmask);
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_signal;
+	sa.sa_handler = on_chld;
 	sigaction(SIGCHLD, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 
 	log_msg(LOG_INFO, "award-fcgi started", LF_STR("listen", fd == 0 ?
 	    "fd 0" : cfg.listen), LF_INT("workers", cfg.workers),
 	    LF_STR("db", cfg.db_path), LF_STR("bot_db", config_bot_db(&cfg)),
 	    LF_END);
 
-	while (!got_term) {
+	for (;;) {
 		struct timespec	ts = { 1, 0 };
 		int64_t		now = atime_now_ms();
+		int		sig;
 
 		for (int i = 0; i < cfg.workers; i++)
 			if (slots[i].pid == 0 &&
 			    now - slots[i].started_ms >= RESTART_MIN_MS) {
-				slots[i].pid = spawn(&cfg, fd, &oldmask);
+				slots[i].pid = spawn(&cfg, fd);
 				if (slots[i].pid < 0)
 					slots[i].pid = 0;
 				slots[i].started_ms = now;
 			}
-		/* Wake for a signal, or each second to refill slots. */
-		sigset_t wait = oldmask;
-
-		sigdelset(&wait, SIGCHLD);
-		sigdelset(&wait, SIGTERM);
-		sigdelset(&wait, SIGINT);
-		sigprocmask(SIG_SETMASK, &wait, NULL);
-		nanosleep(&ts, NULL);
-		sigprocmask(SIG_BLOCK, &mask, NULL);
-		if (got_chld) {
-			got_chld = 0;
-			reap(slots, cfg.workers, 0);
-		}
+		/* A signal, or each second to refill slots. */
+		sig = sigtimedwait(&mask, NULL, &ts);
+		if (sig == SIGTERM || sig == SIGINT)
+			break;
+		reap(slots, cfg.workers, 0);
 	}
 
 	/* Stop: no new accepts here; workers finish what they hold. */
@@ -353,7 +338,6 @@ main(int argc, char *argv[])
 	    alive(slots, cfg.workers)), LF_END);
 	close(fd);
 	deadline = atime_now_ms() + STOP_GRACE_MS;
-	sigprocmask(SIG_SETMASK, &oldmask, NULL);
 	while (alive(slots, cfg.workers) > 0) {
 		struct timespec ts = { 0, 100 * 1000 * 1000 };
 		int kill_all = atime_now_ms() >= deadline;
@@ -363,7 +347,7 @@ main(int argc, char *argv[])
 			if (slots[i].pid > 0)
 				kill(slots[i].pid, kill_all ? SIGKILL :
 				    SIGTERM);
-		nanosleep(&ts, NULL);
+		(void)sigtimedwait(&mask, NULL, &ts);
 		reap(slots, cfg.workers, 1);
 	}
 	if (unix_path != NULL)

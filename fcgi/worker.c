@@ -1,9 +1,12 @@
 /*
- * The worker loop. SIGTERM sets a flag and interrupts a blocked accept()
- * (FCGI_FAIL_ACCEPT_ON_INTR, handler installed without SA_RESTART); a
- * request already accepted runs to its end and its answer is flushed
- * before the worker exits. The supervisor repeats SIGTERM until the worker
- * is gone, which also covers a signal landing just before accept().
+ * The worker loop. SIGTERM/SIGINT are delivered only while the worker waits
+ * in accept(): the handler sets a flag and interrupts accept()
+ * (FCGI_FAIL_ACCEPT_ON_INTR, no SA_RESTART). While a request is read,
+ * handled and answered the signals are blocked, because libfcgi's read()
+ * and write() do not retry after EINTR and the request would be cut; a
+ * signal that arrives then is taken when the answer has been flushed, and
+ * the worker exits. The supervisor repeats SIGTERM until the worker is
+ * gone, which covers a signal landing just before accept().
  */
 #include <sys/prctl.h>
 
@@ -57,6 +60,7 @@ worker_run(const struct award_config *cfg, int listen_fd)
 	struct sigaction	 sa;
 	FCGX_Request		 fr;
 	char			 err[CONFIG_ERR_MAX];
+	sigset_t		 term;
 	pid_t			 parent = getppid();
 	int			 rc;
 
@@ -64,16 +68,6 @@ worker_run(const struct award_config *cfg, int listen_fd)
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() != parent)
 		return 0;
-
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_term;	/* no SA_RESTART: accept() -> EINTR */
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGCHLD, &sa, NULL);
 
 	if ((ctx = award_ctx_open(cfg, err, sizeof(err))) == NULL) {
 		log_msg(LOG_ERROR, "worker cannot open the databases",
@@ -86,15 +80,28 @@ worker_run(const struct award_config *cfg, int listen_fd)
 		award_ctx_close(ctx);
 		return 1;
 	}
-	/* FCGX_Init may install handlers of its own: ours win. */
+	/* After FCGX_Init, which may install handlers of its own. */
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = on_term;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigaddset(&term, SIGINT);
 
+	/* The supervisor forked us with every signal blocked. */
+	sigprocmask(SIG_SETMASK, &term, NULL);
 	while (!stop) {
-		if ((rc = FCGX_Accept_r(&fr)) < 0) {
+		sigprocmask(SIG_UNBLOCK, &term, NULL);
+		rc = stop ? -1 : FCGX_Accept_r(&fr);
+		sigprocmask(SIG_BLOCK, &term, NULL);
+		if (rc < 0) {
 			if (!stop)
 				log_msg(LOG_ERROR, "accept failed",
 				    LF_STR("error", strerror(-rc)), LF_END);

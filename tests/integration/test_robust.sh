@@ -80,6 +80,33 @@ t_worker_killed() {
 	check_sql "select count(*) from ticket_ledger" 10
 }
 
+# SIGTERM while a worker is still reading a request's body (sent in two
+# halves straight to the FastCGI socket, as a slow upstream would): the
+# request is answered and saved, then the worker exits. libfcgi's read()
+# gives up on EINTR, so the worker must not take the signal mid-request.
+it sigterm_mid_body
+t_sigterm_mid_body() {
+	local out pid
+	WORKERS=1
+	start_app
+	seed_contest c1
+	seed_plans
+	payment ord-slow 123456789 plan_1m "$(iso_now)" >"$T/slow.json"
+	perl "$HERE/fcgi_slow.pl" "$SOCK" "$T/slow.json" 2 >"$T/slow.out" 2>&1 &
+	pid=$!
+	PIDS+=("$pid")
+	sleep 0.7
+	stop_pid "$APP_PID" TERM
+	[ "$STOP_RC" = 0 ] || fail "award-fcgi exited $STOP_RC on SIGTERM"
+	APP_PID=
+	wait_gone "$pid" 10 || fail "the slow client got no answer"
+	forget_pid "$pid"
+	out=$(cat "$T/slow.out")
+	[ "$out" = "Status: 200" ] || fail "slow request answered: $out"
+	check_sql "select count(*) from ticket_ledger where order_id = 'ord-slow'
+		and reason = 'SELF_PURCHASE'" 1
+}
+
 # SIGTERM while requests are in flight: every request answered 200 has its
 # rows in the ledger, and the supervisor exits 0.
 it sigterm_loses_nothing
