@@ -151,7 +151,11 @@ ledger_insert(struct award_ctx *ctx, const char *reason, const char *contest,
 	int		 rc;
 
 	snprintf(id, sizeof(id), "%s:%s", reason, req->order_id);
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	/* The id is the idempotency key: never insert without it. */
+	if (sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC) != SQLITE_OK) {
+		db_reset(st);
+		return -1;
+	}
 	sqlite3_bind_text(st, 2, contest, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, owner);
 	sqlite3_bind_int64(st, 4, req->telegram_id);
@@ -171,41 +175,40 @@ ledger_insert(struct award_ctx *ctx, const char *reason, const char *contest,
  * Rule 5: find a qualifying referrer of the buyer. Returns 1 with *referrer
  * and bound (the referral's bound_at text, copied as it is: SPEC §4 step 5
  * creates ref_events "with the referral's own bound_at") set, 0 when none
- * qualifies, -1 on error.
+ * qualifies, -1 on error with err set. A bound_at that cannot be read is an
+ * error, not "not qualified": the award is queued, and fixing the referral
+ * lets the retry pay the referrer too.
  */
 static int
 find_referrer(struct award_ctx *ctx, const struct award_req *req,
-    int64_t window_days, int64_t *referrer, char *bound, size_t boundsz)
+    int64_t window_days, int64_t *referrer, char *bound, size_t boundsz,
+    char *err, size_t errsz)
 {
 	sqlite3_stmt	*st = ctx->aw[AW_REFERRAL];
 	const char	*b;
-	int64_t		 bound_ms;
-	int		 rc;
+	int64_t		 bound_ms = 0;
+	int		 rc, ok;
 
 	sqlite3_bind_int64(st, 1, req->telegram_id);
 	if ((rc = query_row(st)) != 1)
 		return rc;
 	*referrer = sqlite3_column_int64(st, 0);
 	b = (const char *)sqlite3_column_text(st, 1);
-	if (b == NULL) {
-		db_reset(st);
-		return 0;
-	}
-	if ((rc = atime_parse(b, &bound_ms)) == -1 || strlen(b) >= boundsz) {
-		log_msg(LOG_WARN, "referral bound_at unreadable; not "
-		    "qualified", LF_STR("order_id", req->order_id),
-		    LF_INT("tg_id", req->telegram_id),
-		    LF_STR("bound_at", b), LF_END);
-		rc = -1;
-	} else
+	ok = b != NULL && strlen(b) < boundsz && atime_parse(b, &bound_ms) == 0;
+	if (ok)
 		memcpy(bound, b, strlen(b) + 1);
 	db_reset(st);
-	if (rc == -1 || *referrer == req->telegram_id)
+	if (*referrer == req->telegram_id)
 		return 0;
+	if (!ok) {
+		snprintf(err, errsz, "user_referrals.bound_at of buyer %lld is "
+		    "not an ISO-8601 time", (long long)req->telegram_id);
+		return -1;
+	}
 	if (bound_ms > req->order_ms)
 		return 0;
-	if (window_days > 0 && req->order_ms - bound_ms >
-	    window_days * 86400000LL)
+	if (window_days > 0 && window_days < INT64_MAX / 86400000LL &&
+	    req->order_ms - bound_ms > window_days * 86400000LL)
 		return 0;
 	return 1;
 }
@@ -365,7 +368,7 @@ apply_txn(struct award_ctx *ctx, const struct award_req *req,
 
 	/* Rule 5. */
 	if ((rc = find_referrer(ctx, req, window, &referrer, bound,
-	    sizeof(bound))) == -1)
+	    sizeof(bound), out->error, sizeof(out->error))) == -1)
 		return AWARD_FAILED;
 	if (rc == 1) {
 		if ((rc = ledger_insert(ctx, "INVITEE_PAYMENT",

@@ -1,3 +1,8 @@
+/*
+ * CIDR allow lists: parsing with inet_pton(3), matching by prefix bits.
+ * IPv4-mapped IPv6 peers (::ffff:a.b.c.d) match IPv4 entries. Not a
+ * resolver: names are never looked up.
+ */
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -1,4 +1,8 @@
-/* The library context: one connection and every module's statements. */
+/*
+ * The library context: opens the databases (db.c) and has each module
+ * prepare its statements once for the connection. Not where any SQL or
+ * rule lives.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "atime.h"
 #include "db.h"
@@ -158,7 +157,7 @@ busy_wait(void *arg, int n)
 
 	if (n >= *timeout_ms)
 		return 0;
-	usleep(1000);
+	sqlite3_sleep(1);
 	return 1;
 }
 
@@ -184,8 +183,9 @@ static sqlite3 *
 open_file(const char *path, const struct award_config *c, char *err,
     size_t errsz)
 {
-	sqlite3	*db = NULL;
-	char	 sql[128], tmp[CONFIG_ERR_MAX];
+	sqlite3		*db = NULL;
+	const char	*sql;
+	char		 tmp[CONFIG_ERR_MAX];
 
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
@@ -196,9 +196,9 @@ open_file(const char *path, const struct award_config *c, char *err,
 	}
 	sqlite3_extended_result_codes(db, 1);
 	sqlite3_busy_handler(db, busy_wait, (void *)&c->busy_timeout_ms);
-	snprintf(sql, sizeof(sql), "PRAGMA synchronous=%s; "
-	    "PRAGMA foreign_keys=OFF", c->synchronous_full ? "FULL" :
-	    "NORMAL");
+	sql = c->synchronous_full ?
+	    "PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF" :
+	    "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF";
 	if (wal(db, c->busy_timeout_ms) != SQLITE_OK)
 		snprintf(tmp, sizeof(tmp), "journal_mode=WAL: %s",
 		    sqlite3_errmsg(db));
@@ -271,9 +271,9 @@ db_open(const struct award_config *c, char *err, size_t errsz)
 			goto dberr;
 		sqlite3_finalize(st);
 		st = NULL;
-		snprintf(tmp, sizeof(tmp), "PRAGMA bot.synchronous=%s",
-		    c->synchronous_full ? "FULL" : "NORMAL");
-		if (exec(db, tmp, err, errsz) == -1)
+		if (exec(db, c->synchronous_full ?
+		    "PRAGMA bot.synchronous=FULL" :
+		    "PRAGMA bot.synchronous=NORMAL", err, errsz) == -1)
 			goto fail;
 	}
 	if (sqlite3_create_function(db, "award_ms", 1, SQLITE_UTF8 |
@@ -393,6 +393,14 @@ db_reset(sqlite3_stmt *st)
 {
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
+}
+
+const char *
+db_col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+
+	return s != NULL ? (const char *)s : "";
 }
 
 void

@@ -43,6 +43,9 @@ void	 db_stmts_free(sqlite3_stmt **st, size_t n);
 /* Reset a statement and clear its bindings, ready for the next use. */
 void	 db_reset(sqlite3_stmt *st);
 
+/* Column i of the current row as text; "" for NULL (never NULL). */
+const char *db_col_text(sqlite3_stmt *st, int i);
+
 /* Bind s, or NULL when s is NULL or "" (an optional field). */
 void	 db_bind_opt_text(sqlite3_stmt *st, int i, const char *s);
 

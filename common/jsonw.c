@@ -1,3 +1,6 @@
+/*
+ * Exact integers in cJSON trees, as raw number text (see jsonw.h).
+ */
 #include <stdio.h>
 
 #include "jsonw.h"

@@ -1,6 +1,7 @@
 /*
- * JSON-lines logger. Each line is built in one buffer and written with one
- * write(2), so lines from pre-forked workers sharing stderr do not interleave.
+ * JSON-lines logger. Each line is built in one buffer of at most PIPE_BUF
+ * bytes and written with one write(2), so lines from pre-forked workers
+ * sharing stderr, a file or a pipe (cron's to logger) do not interleave.
  * The level threshold is the one piece of process state here: it is set once
  * by main() before any context exists.
  */
@@ -12,7 +13,7 @@
 #include "atime.h"
 #include "log.h"
 
-#define LOG_LINE_MAX	8192
+#define LOG_LINE_MAX	4096	/* PIPE_BUF: one write(2) stays whole */
 #define LOG_VALUE_MAX	512	/* bytes of one string value */
 
 static enum log_level threshold = LOG_INFO;
@@ -81,7 +82,8 @@ put_str(struct line *l, const char *s)
 	size_t			 n = 0;
 
 	put_raw(l, "\"", 1);
-	for (; *p && n < LOG_VALUE_MAX; p++, n++) {
+	/* Cut only between UTF-8 characters, never inside one. */
+	for (; *p && (n < LOG_VALUE_MAX || (*p & 0xc0) == 0x80); p++, n++) {
 		char esc[8];
 
 		if (*p == '"' || *p == '\\') {

@@ -1,3 +1,7 @@
+/*
+ * Decimal money strings to integer kopecks, digit by digit with bounds
+ * checked before each step: no floating point, no locale, no strtod.
+ */
 #include <stddef.h>
 
 #include "money.h"

@@ -29,6 +29,7 @@ enum rq_stmt {
 	RQ_RECORD_REFUND,
 	RQ_DUE,
 	RQ_DUE_ALL,
+	RQ_ROW,
 	RQ_DONE,
 	RQ_FAILED,
 	RQ_REQUEUE,
@@ -81,16 +82,16 @@ static const char *const rq_sql[RQ__MAX] = {
 	 * table; INDEXED BY turns a missing index into a prepare error
 	 * instead of a silent scan.
 	 */
-	"SELECT id, kind, attempts, order_id, telegram_id, plan_id,"
-	" order_created_at, payment_id, amount_minor, currency, refund_id"
-	" FROM main.failed_awards INDEXED BY failed_awards_due"
+	"SELECT id FROM main.failed_awards INDEXED BY failed_awards_due"
 	" WHERE status = 'pending'"
 	" AND next_attempt_ms <= ?1 ORDER BY next_attempt_ms, id LIMIT ?2",
 	/* RQ_DUE_ALL: --force */
+	"SELECT id FROM main.failed_awards INDEXED BY failed_awards_due"
+	" WHERE status = 'pending' ORDER BY next_attempt_ms, id LIMIT ?2",
+	/* RQ_ROW: one due row, read when its turn comes */
 	"SELECT id, kind, attempts, order_id, telegram_id, plan_id,"
 	" order_created_at, payment_id, amount_minor, currency, refund_id"
-	" FROM main.failed_awards INDEXED BY failed_awards_due"
-	" WHERE status = 'pending' ORDER BY next_attempt_ms, id LIMIT ?2",
+	" FROM main.failed_awards WHERE id = ?1 AND status = 'pending'",
 	/* RQ_DONE */
 	"UPDATE main.failed_awards SET status = 'done', outcome = ?2,"
 	" last_attempt_at = award_iso(?3), updated_at = award_iso(?3)"
@@ -236,8 +237,7 @@ read_item(sqlite3_stmt *st, struct item *it)
 
 	memset(it, 0, sizeof(*it));
 	it->id = sqlite3_column_int64(st, 0);
-	it->is_refund = strcmp((const char *)sqlite3_column_text(st, 1),
-	    "refund") == 0;
+	it->is_refund = strcmp(db_col_text(st, 1), "refund") == 0;
 	it->attempts = sqlite3_column_int(st, 2);
 	if (it->is_refund) {
 		struct refund_req *r = &it->refund;
@@ -268,13 +268,16 @@ read_item(sqlite3_stmt *st, struct item *it)
 		it->bad = 1;
 }
 
-/* Copy the due rows out, so no statement stays open while awards run. */
+/*
+ * The ids of the due rows, oldest due first: 8 bytes a row however large
+ * --limit is, and no statement stays open while awards run.
+ */
 static int
 take_due(struct award_ctx *ctx, int force, int limit, int64_t now,
-    struct item **out, int *n)
+    int64_t **out, int *n)
 {
 	sqlite3_stmt	*st = ctx->rq[force ? RQ_DUE_ALL : RQ_DUE];
-	struct item	*items = NULL, *tmp;
+	int64_t		*ids = NULL, *tmp;
 	int		 cap = 0, rc;
 
 	*out = NULL;
@@ -283,22 +286,41 @@ take_due(struct award_ctx *ctx, int force, int limit, int64_t now,
 	sqlite3_bind_int(st, 2, limit);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (*n == cap) {
-			cap = cap ? cap * 2 : 64;
-			if ((tmp = reallocarray(items, (size_t)cap,
-			    sizeof(*items))) == NULL)
+			cap = cap ? cap * 2 : 256;
+			if ((tmp = reallocarray(ids, (size_t)cap,
+			    sizeof(*ids))) == NULL) {
+				rc = SQLITE_NOMEM;
 				break;
-			items = tmp;
+			}
+			ids = tmp;
 		}
-		read_item(st, &items[(*n)++]);
+		ids[(*n)++] = sqlite3_column_int64(st, 0);
 	}
 	db_reset(st);
 	if (rc != SQLITE_DONE) {
-		free(items);
+		free(ids);
 		*n = 0;
 		return -1;
 	}
-	*out = items;
+	*out = ids;
 	return 0;
+}
+
+/*
+ * Read row id if it is still pending: 1 with *it filled, 0 when it is not
+ * (an admin or another path changed it since), -1 on error.
+ */
+static int
+load_item(struct award_ctx *ctx, int64_t id, struct item *it)
+{
+	sqlite3_stmt	*st = ctx->rq[RQ_ROW];
+	int		 rc;
+
+	sqlite3_bind_int64(st, 1, id);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		read_item(st, it);
+	db_reset(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
 static int
@@ -324,8 +346,7 @@ mark_failed(struct award_ctx *ctx, int64_t id, const char *error)
 	sqlite3_bind_int64(st, 3, award_ctx_now(ctx));
 	sqlite3_bind_int(st, 4, ctx->cfg->retry_max_attempts);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		dead = strcmp((const char *)sqlite3_column_text(st, 0),
-		    "dead") == 0;
+		dead = strcmp(db_col_text(st, 0), "dead") == 0;
 		rc = sqlite3_step(st);
 	}
 	db_reset(st);
@@ -389,29 +410,32 @@ int
 retryq_run(struct award_ctx *ctx, int force, int limit, struct retry_run *run)
 {
 	sqlite3_stmt	*st;
-	struct item	*items = NULL;
-	int64_t		 t0 = atime_now_ms();
-	int		 n = 0, rc = -1;
+	struct item	 it;
+	int64_t		*ids = NULL, t0 = atime_now_ms();
+	int		 n = 0, rc = -1, r;
 
 	memset(run, 0, sizeof(*run));
 	run->started_ms = award_ctx_now(ctx);
 	run->forced = force;
-	if (take_due(ctx, force, limit, run->started_ms, &items, &n) == -1) {
+	if (take_due(ctx, force, limit, run->started_ms, &ids, &n) == -1) {
 		log_msg(LOG_ERROR, "cannot read failed_awards",
 		    LF_STR("error", sqlite3_errmsg(ctx->db)), LF_END);
 		return -1;
 	}
-	run->picked = n;
-	for (int i = 0; i < n; i++)
-		if (process(ctx, &items[i], run) == -1) {
+	for (int i = 0; i < n; i++) {
+		if ((r = load_item(ctx, ids[i], &it)) == 0)
+			continue;
+		if (r == -1 || process(ctx, &it, run) == -1) {
 			log_msg(LOG_ERROR, "cannot update failed_awards",
-			    LF_INT("id", items[i].id),
+			    LF_INT("id", ids[i]),
 			    LF_STR("error", sqlite3_errmsg(ctx->db)), LF_END);
 			goto out;
 		}
+		run->picked++;
+	}
 	rc = 0;
 out:
-	free(items);
+	free(ids);
 	run->duration_ms = atime_now_ms() - t0;
 	st = ctx->rq[RQ_RUN_INSERT];
 	sqlite3_bind_int64(st, 1, run->started_ms);

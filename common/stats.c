@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "atime.h"
+#include "award.h"
 #include "db.h"
 #include "jsonw.h"
 #include "stats.h"
@@ -84,21 +85,13 @@ stats_unprepare(struct award_ctx *ctx)
 	ctx->st = NULL;
 }
 
-static const char *
-col_text(sqlite3_stmt *st, int i)
-{
-	const unsigned char *s = sqlite3_column_text(st, i);
-
-	return s != NULL ? (const char *)s : "";
-}
-
 static void
 add_text_or_null(cJSON *o, const char *name, sqlite3_stmt *st, int i)
 {
 	if (sqlite3_column_type(st, i) == SQLITE_NULL)
 		cJSON_AddNullToObject(o, name);
 	else
-		cJSON_AddStringToObject(o, name, col_text(st, i));
+		cJSON_AddStringToObject(o, name, db_col_text(st, i));
 }
 
 /* Rows of ST_PENDING / ST_DEAD into an array of items. -1 on error. */
@@ -116,7 +109,7 @@ queue_items(sqlite3_stmt *st, int limit, int with_id, cJSON *arr)
 		cJSON_AddItemToArray(arr, o);
 		if (with_id)
 			jsonw_add_int(o, "id", sqlite3_column_int64(st, 0));
-		cJSON_AddStringToObject(o, "kind", col_text(st, 1));
+		cJSON_AddStringToObject(o, "kind", db_col_text(st, 1));
 		if (sqlite3_column_type(st, 2) == SQLITE_NULL)
 			cJSON_AddNullToObject(o, "tgId");
 		else
@@ -151,7 +144,7 @@ stats_retry(struct award_ctx *ctx, int limit)
 	jsonw_add_int(counts, "dead", 0);
 	st = ctx->st[ST_COUNTS];
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char	*s = col_text(st, 0);
+		const char	*s = db_col_text(st, 0);
 		int64_t		 n = sqlite3_column_int64(st, 1);
 
 		if (strcmp(s, "pending") == 0)
@@ -175,7 +168,7 @@ stats_retry(struct award_ctx *ctx, int limit)
 	ledger = cJSON_AddObjectToObject(root, "ledger");
 	st = ctx->st[ST_LEDGER];
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		o = cJSON_AddObjectToObject(ledger, col_text(st, 0));
+		o = cJSON_AddObjectToObject(ledger, db_col_text(st, 0));
 		jsonw_add_int(o, "rows", sqlite3_column_int64(st, 1));
 		jsonw_add_int(o, "tickets", sqlite3_column_int64(st, 2));
 	}
@@ -190,7 +183,7 @@ stats_retry(struct award_ctx *ctx, int limit)
 		    "refunds", "failed", "dead", "forced" };
 
 		o = cJSON_AddObjectToObject(root, "lastRun");
-		cJSON_AddStringToObject(o, names[0], col_text(st, 0));
+		cJSON_AddStringToObject(o, names[0], db_col_text(st, 0));
 		for (int i = 1; i < 9; i++)
 			jsonw_add_int(o, names[i], sqlite3_column_int64(st, i));
 		cJSON_AddBoolToObject(o, names[9],
@@ -257,7 +250,7 @@ stats_user_tickets(struct award_ctx *ctx, int64_t telegram_id,
     const char *contest_id, cJSON **out)
 {
 	sqlite3_stmt	*st;
-	char		 cid[512];
+	char		 cid[AWARD_ID_MAX * 2 + 1];
 	int64_t		 tickets;
 	int		 rc;
 
@@ -266,8 +259,9 @@ stats_user_tickets(struct award_ctx *ctx, int64_t telegram_id,
 		st = ctx->st[ST_CURRENT_CONTEST];
 		sqlite3_bind_int64(st, 1, award_ctx_now(ctx));
 		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW)
-			snprintf(cid, sizeof(cid), "%s", col_text(st, 0));
+		if (rc == SQLITE_ROW && (size_t)snprintf(cid, sizeof(cid), "%s",
+		    db_col_text(st, 0)) >= sizeof(cid))
+			rc = SQLITE_TOOBIG;	/* longer than any id we take */
 		db_reset(st);
 		if (rc != SQLITE_ROW)
 			return rc == SQLITE_DONE ? 1 : -1;
@@ -280,7 +274,7 @@ stats_user_tickets(struct award_ctx *ctx, int64_t telegram_id,
 	sqlite3_bind_text(st, 1, cid, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, telegram_id);
 	rc = sqlite3_step(st);
-	tickets = sqlite3_column_int64(st, 0);
+	tickets = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	db_reset(st);
 	if (rc != SQLITE_ROW)
 		return -1;
@@ -402,7 +396,7 @@ stats_metrics(struct award_ctx *ctx)
 	st = ctx->st[ST_COUNTS];
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		for (int i = 0; i < 3; i++)
-			if (strcmp(col_text(st, 0), status[i]) == 0)
+			if (strcmp(db_col_text(st, 0), status[i]) == 0)
 				n[i] = sqlite3_column_int64(st, 1);
 	db_reset(st);
 	if (rc != SQLITE_DONE)
@@ -423,11 +417,11 @@ stats_metrics(struct award_ctx *ctx)
 		    "deltas by reason.\n# TYPE award_ledger_tickets gauge\n");
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			buf_add(&b, "award_ledger_rows{reason=\"", 26);
-			buf_label(&b, col_text(st, 0));
+			buf_label(&b, db_col_text(st, 0));
 			buf_printf(&b, "\"} %lld\n",
 			    (long long)sqlite3_column_int64(st, 1));
 			buf_add(&t, "award_ledger_tickets{reason=\"", 29);
-			buf_label(&t, col_text(st, 0));
+			buf_label(&t, db_col_text(st, 0));
 			buf_printf(&t, "\"} %lld\n",
 			    (long long)sqlite3_column_int64(st, 2));
 		}
@@ -459,7 +453,7 @@ stats_metrics(struct award_ctx *ctx)
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t started = 0;
 
-		(void)atime_parse(col_text(st, 0), &started);
+		(void)atime_parse(db_col_text(st, 0), &started);
 		buf_printf(&b, "# HELP award_retry_last_run_timestamp_seconds "
 		    "Start of the last retry run.\n"
 		    "# TYPE award_retry_last_run_timestamp_seconds gauge\n"
@@ -502,7 +496,7 @@ html_queue(struct buf *b, sqlite3_stmt *st, const char *title, int *err)
 		buf_add(b, "<tr>", 4);
 		for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
 			buf_add(b, "<td>", 4);
-			buf_html(b, col_text(st, cols[i]));
+			buf_html(b, db_col_text(st, cols[i]));
 			buf_add(b, "</td>", 5);
 		}
 		buf_add(b, "</tr>\n", 6);
@@ -531,7 +525,7 @@ stats_dashboard(struct award_ctx *ctx)
 	st = ctx->st[ST_COUNTS];
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		buf_add(&b, "<tr><td>", 8);
-		buf_html(&b, col_text(st, 0));
+		buf_html(&b, db_col_text(st, 0));
 		buf_printf(&b, "</td><td>%lld</td></tr>\n",
 		    (long long)sqlite3_column_int64(st, 1));
 	}
@@ -547,7 +541,7 @@ stats_dashboard(struct award_ctx *ctx)
 	st = ctx->st[ST_LEDGER];
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		buf_add(&b, "<tr><td>", 8);
-		buf_html(&b, col_text(st, 0));
+		buf_html(&b, db_col_text(st, 0));
 		buf_printf(&b, "</td><td>%lld</td><td>%lld</td></tr>\n",
 		    (long long)sqlite3_column_int64(st, 1),
 		    (long long)sqlite3_column_int64(st, 2));
@@ -560,7 +554,7 @@ stats_dashboard(struct award_ctx *ctx)
 	st = ctx->st[ST_LAST_RUN];
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		buf_add(&b, "<h2>Last retry run</h2>\n<p>", 27);
-		buf_html(&b, col_text(st, 0));
+		buf_html(&b, db_col_text(st, 0));
 		buf_printf(&b, ": %lld ms, %lld picked, %lld awarded, "
 		    "%lld failed, %lld dead</p>\n",
 		    (long long)sqlite3_column_int64(st, 1),

@@ -48,7 +48,12 @@ char	*stats_dashboard(struct award_ctx *ctx);
 /* 0 when both databases answer a query, else -1. */
 int	 stats_health(struct award_ctx *ctx);
 
-int	 stats_prepare(struct award_ctx *ctx, char *err, size_t errsz);
-void	 stats_unprepare(struct award_ctx *ctx);
+/*
+ * Prepare this module's statements on ctx->db (called once per connection
+ * by award_ctx_open()): 0, or -1 with a message in err. unprepare
+ * finalizes them; it is a no-op when nothing was prepared.
+ */
+int	stats_prepare(struct award_ctx *ctx, char *err, size_t errsz);
+void	stats_unprepare(struct award_ctx *ctx);
 
 #endif

@@ -8,11 +8,12 @@
 #include <string.h>
 
 #include "atime.h"
+#include "config.h"
 #include "money.h"
 #include "validate.h"
 
 int
-valid_id(const char *s)
+validate_id(const char *s)
 {
 	size_t n = 0;
 
@@ -32,10 +33,8 @@ valid_id(const char *s)
 }
 
 int
-valid_telegram_id(const cJSON *v, int64_t *out)
+validate_telegram_id(const cJSON *v, int64_t *out)
 {
-	int64_t val = 0;
-
 	if (cJSON_IsNumber(v)) {
 		double d = v->valuedouble;
 
@@ -47,20 +46,27 @@ valid_telegram_id(const cJSON *v, int64_t *out)
 	}
 	if (!cJSON_IsString(v) || v->valuestring == NULL)
 		return -1;
-	for (const char *p = v->valuestring; *p != '\0'; p++) {
-		if (*p < '0' || *p > '9' || p - v->valuestring >= 16)
-			return -1;
-		val = val * 10 + (*p - '0');
-	}
-	if (val < 1 || val > VALIDATE_TGID_MAX)
+	return validate_telegram_id_str(v->valuestring, out);
+}
+
+int
+validate_telegram_id_str(const char *s, int64_t *out)
+{
+	long long v;
+
+	/* Digits only: no sign, no spaces, at most 16 of them. */
+	if (s == NULL || *s == '\0' || strspn(s, "0123456789") != strlen(s) ||
+	    strlen(s) > 16 || config_parse_int(s, 1, VALIDATE_TGID_MAX,
+	    &v) == -1)
 		return -1;
-	*out = val;
+	*out = v;
 	return 0;
 }
 
 /*
  * 1 when a JSON text nests at most VALIDATE_DEPTH_MAX deep (brackets in
- * strings ignored) and has no \u0000 escape in a string.
+ * strings ignored) and its strings hold no control byte and no \u0000
+ * escape (cJSON would end the C string there: "abc\0zzz" read as "abc").
  */
 static int
 scan_ok(const char *s, size_t len)
@@ -71,6 +77,9 @@ scan_ok(const char *s, size_t len)
 		char c = s[i];
 
 		if (in_str) {
+			/* JSON forbids them; a NUL would cut the string. */
+			if ((unsigned char)c < 0x20)
+				return 0;
 			if (c == '\\') {
 				/* cJSON would cut the string at a NUL. */
 				if (len - i >= 6 && memcmp(s + i + 1, "u0000",
@@ -118,7 +127,7 @@ str_field(const cJSON *obj, const char *name)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-/* Copy a validated id; the caller has checked valid_id(). */
+/* Copy a validated id; the caller has checked validate_id(). */
 static void
 copy_id(char dst[AWARD_ID_MAX + 1], const char *src)
 {
@@ -171,18 +180,18 @@ award_fields(const cJSON *src, struct award_req *r, char *err, size_t errsz)
 	const char	*order, *plan;
 
 	if ((order = str_field(src, "order_id")) == NULL ||
-	    !valid_id(order)) {
+	    !validate_id(order)) {
 		snprintf(err, errsz, "order_id: missing or not 1-128 of "
 		    "[A-Za-z0-9._:-]");
 		return -1;
 	}
-	if (valid_telegram_id(cJSON_GetObjectItemCaseSensitive(src,
+	if (validate_telegram_id(cJSON_GetObjectItemCaseSensitive(src,
 	    "telegram_id"), &r->telegram_id) == -1) {
 		snprintf(err, errsz, "telegram_id: missing or not an integer "
 		    "from 1 to 2^53-1");
 		return -1;
 	}
-	if ((plan = str_field(src, "plan_id")) == NULL || !valid_id(plan)) {
+	if ((plan = str_field(src, "plan_id")) == NULL || !validate_id(plan)) {
 		snprintf(err, errsz, "plan_id: missing or not 1-128 of "
 		    "[A-Za-z0-9._:-]");
 		return -1;
@@ -241,7 +250,7 @@ webhook_payment(const cJSON *obj, struct award_req *r, char *err,
 
 	pid = str_field(obj, "id");
 	if (cJSON_GetObjectItemCaseSensitive(obj, "id") != NULL &&
-	    (pid == NULL || !valid_id(pid))) {
+	    (pid == NULL || !validate_id(pid))) {
 		snprintf(err, errsz, "object.id: not a payment id");
 		return WEBHOOK_BAD;
 	}
@@ -261,11 +270,11 @@ webhook_refund(const cJSON *obj, struct refund_req *r, char *err,
 {
 	const char *rid, *pid;
 
-	if ((rid = str_field(obj, "id")) == NULL || !valid_id(rid)) {
+	if ((rid = str_field(obj, "id")) == NULL || !validate_id(rid)) {
 		snprintf(err, errsz, "object.id: missing or not a refund id");
 		return WEBHOOK_BAD;
 	}
-	if ((pid = str_field(obj, "payment_id")) == NULL || !valid_id(pid)) {
+	if ((pid = str_field(obj, "payment_id")) == NULL || !validate_id(pid)) {
 		snprintf(err, errsz, "object.payment_id: missing or not a "
 		    "payment id");
 		return WEBHOOK_BAD;
@@ -342,7 +351,7 @@ validate_award_body(const char *body, size_t len, struct award_req *r,
 	    !cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(root,
 	    "payment_id"))) {
 		if ((pid = str_field(root, "payment_id")) == NULL ||
-		    !valid_id(pid)) {
+		    !validate_id(pid)) {
 			snprintf(err, errsz, "payment_id: not 1-128 of "
 			    "[A-Za-z0-9._:-]");
 			goto out;

@@ -18,13 +18,16 @@
 #define VALIDATE_TGID_MAX	9007199254740991LL	/* 2^53 - 1 */
 
 /* 1 when s is 1-128 characters of [A-Za-z0-9._:-]. */
-int	valid_id(const char *s);
+int	validate_id(const char *s);
 
 /*
  * telegram_id: a JSON number that is an integer, or a string of decimal
  * digits, in 1..2^53-1. Returns 0 and sets *out, or -1.
  */
-int	valid_telegram_id(const cJSON *v, int64_t *out);
+int	validate_telegram_id(const cJSON *v, int64_t *out);
+
+/* The same for a string of decimal digits (a path segment, say). */
+int	validate_telegram_id_str(const char *s, int64_t *out);
 
 /*
  * Parse len bytes of body into a cJSON tree with nesting at most

@@ -5,6 +5,7 @@
  * then the work. A 200 for a write is sent only after award_submit() /
  * refund_submit() report the outcome committed.
  */
+#include <assert.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,8 +197,7 @@ bad_request(struct request *req, struct response *res, const char *why)
 
 /* The award part of a response body, shared by webhook and /v1/awards. */
 static void
-award_response(struct response *res, const struct award_out *out,
-    int with_status)
+award_response(struct response *res, const struct award_out *out)
 {
 	cJSON *o;
 
@@ -207,8 +207,7 @@ award_response(struct response *res, const struct award_out *out,
 		return;
 	}
 	o = cJSON_CreateObject();
-	if (with_status)
-		cJSON_AddStringToObject(o, "status", "processed");
+	cJSON_AddStringToObject(o, "status", "processed");
 	cJSON_AddStringToObject(o, "award", award_result_name(out->result));
 	if (out->result == AWARD_AWARDED) {
 		jsonw_add_int(o, "tickets", out->tickets);
@@ -244,7 +243,7 @@ h_webhook(struct award_ctx *ctx, struct request *req,
 		break;
 	case WEBHOOK_PAYMENT:
 		award_submit(ctx, &ar, req->request_id, &ao);
-		award_response(res, &ao, 1);
+		award_response(res, &ao);
 		break;
 	case WEBHOOK_REFUND:
 		if (refund_submit(ctx, &rr, req->request_id, &ro) ==
@@ -260,6 +259,7 @@ h_webhook(struct award_ctx *ctx, struct request *req,
 		http_json(res, 200, o);
 		break;
 	default:
+		assert(!"validate_webhook returned no kind");
 		http_error(res, 500, "internal error");
 		break;
 	}
@@ -282,7 +282,7 @@ h_awards(struct award_ctx *ctx, struct request *req, const struct params *p,
 		bad_request(req, res, err);
 	else {
 		award_submit(ctx, &ar, req->request_id, &ao);
-		award_response(res, &ao, 1);
+		award_response(res, &ao);
 	}
 	free(buf);
 }
@@ -307,20 +307,17 @@ h_user_tickets(struct award_ctx *ctx, struct request *req,
     const struct params *p, struct response *res)
 {
 	char		 cid[AWARD_ID_MAX + 2];
-	cJSON		*tg, *out = NULL;
+	cJSON		*out = NULL;
 	int64_t		 id;
 	int		 rc;
 
-	tg = cJSON_CreateString(p->arg);
-	rc = valid_telegram_id(tg, &id);
-	cJSON_Delete(tg);
-	if (rc == -1) {
+	if (validate_telegram_id_str(p->arg, &id) == -1) {
 		bad_request(req, res, "telegram_id: not an integer from 1 to "
 		    "2^53-1");
 		return;
 	}
 	rc = http_query(req->query, "contest_id", cid, sizeof(cid));
-	if (rc == -1 || (rc == 1 && !valid_id(cid))) {
+	if (rc == -1 || (rc == 1 && !validate_id(cid))) {
 		bad_request(req, res, "contest_id: not 1-128 of "
 		    "[A-Za-z0-9._:-]");
 		return;
@@ -364,8 +361,7 @@ h_requeue(struct award_ctx *ctx, struct request *req, const struct params *p,
 	long long	 id;
 	cJSON		*o;
 
-	if (config_parse_int(p->arg, 1, INT64_MAX, &id) == -1 ||
-	    p->arg[0] == '-') {
+	if (config_parse_int(p->arg, 1, INT64_MAX, &id) == -1) {
 		http_error(res, 404, "no such failed award");
 		return;
 	}
@@ -399,7 +395,7 @@ h_leaderboard(struct award_ctx *ctx, struct request *req,
 	int	 limit = limit_param(req, LEADERBOARD_DEFAULT,
 		    LEADERBOARD_MAX);
 
-	if (!valid_id(p->arg)) {
+	if (!validate_id(p->arg)) {
 		http_error(res, 404, "unknown contest");
 		return;
 	}

@@ -498,6 +498,35 @@ Test(award, unreadable_active_contest_fails_and_queues, .init = setup_bare,
 	cr_assert_eq(award_apply(env.ctx, &req, &out), AWARD_AWARDED);
 }
 
+/* A referral whose bound_at cannot be read: queued, referrer not lost. */
+Test(award, unreadable_bound_at_fails_and_queues, .init = setup,
+    .fini = teardown)
+{
+	struct award_req	req = tu_req("o1", 3003, "p30", T_ORDER);
+	struct award_out	out;
+
+	tu_referral(&env, 3003, REFERRER, "last tuesday");
+	cr_assert_eq(award_submit(env.ctx, &req, NULL, &out), AWARD_QUEUED);
+	cr_assert_eq(ledger_count(), 0);
+	tu_assert_contains(tu_str(&env, "SELECT last_error FROM"
+	    " failed_awards WHERE order_id = 'o1'"), "bound_at", "last_error");
+	tu_exec(&env, "UPDATE user_referrals SET bound_at ="
+	    " '2026-11-10 12:00:00' WHERE referred_id = 3003");
+	cr_assert_eq(award_apply(env.ctx, &req, &out), AWARD_AWARDED);
+	cr_assert_eq(out.referrer_tickets, 3);
+}
+
+/* A huge window must not overflow (UBSan aborts on signed overflow). */
+Test(award, huge_window_no_overflow, .init = setup_bare, .fini = teardown)
+{
+	tu_contest(&env, "c1", C1_START, C1_END, 0, 1);
+	tu_exec(&env, "UPDATE contests SET attribution_window_days ="
+	    " 9000000000000000000");
+	expect_result("o1", BUYER, "p30", T_ORDER, AWARD_AWARDED, NULL);
+	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM ticket_ledger"
+	    " WHERE reason = 'INVITEE_PAYMENT'"), 1);
+}
+
 /* An inactive contest with bad times does not matter. */
 Test(award, unreadable_inactive_contest_ignored, .init = setup_bare,
     .fini = teardown)

@@ -473,15 +473,11 @@ Test(retryq, each_run_adds_retry_runs_row_with_counts, .init = setup,
  * temp B-tree.
  */
 static const char due_sql[] =
-	"SELECT id, kind, attempts, order_id, telegram_id, plan_id,"
-	" order_created_at, payment_id, amount_minor, currency, refund_id"
-	" FROM main.failed_awards INDEXED BY failed_awards_due"
+	"SELECT id FROM main.failed_awards INDEXED BY failed_awards_due"
 	" WHERE status = 'pending'"
 	" AND next_attempt_ms <= ?1 ORDER BY next_attempt_ms, id LIMIT ?2";
 static const char due_all_sql[] =
-	"SELECT id, kind, attempts, order_id, telegram_id, plan_id,"
-	" order_created_at, payment_id, amount_minor, currency, refund_id"
-	" FROM main.failed_awards INDEXED BY failed_awards_due"
+	"SELECT id FROM main.failed_awards INDEXED BY failed_awards_due"
 	" WHERE status = 'pending' ORDER BY next_attempt_ms, id LIMIT ?2";
 
 /* The EXPLAIN QUERY PLAN details of sql, joined by " ; ". */
@@ -549,7 +545,7 @@ Test(retryq, library_due_statements_use_index, .init = setup,
 		const char *q = sqlite3_sql(st);
 
 		if (q == NULL || strstr(q, "failed_awards") == NULL ||
-		    strncmp(q, "SELECT id, kind", 15) != 0 ||
+		    strncmp(q, "SELECT id FROM", 14) != 0 ||
 		    strstr(q, "ORDER BY next_attempt_ms") == NULL)
 			continue;
 		cr_assert_lt(n, 2, "more than two due statements");

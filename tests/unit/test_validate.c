@@ -151,7 +151,7 @@ tgid_number(double d, int64_t *out)
 	int	 rc;
 
 	cr_assert_not_null(v);
-	rc = valid_telegram_id(v, out);
+	rc = validate_telegram_id(v, out);
 	cJSON_Delete(v);
 	return rc;
 }
@@ -163,7 +163,7 @@ tgid_string(const char *s, int64_t *out)
 	int	 rc;
 
 	cr_assert_not_null(v);
-	rc = valid_telegram_id(v, out);
+	rc = validate_telegram_id(v, out);
 	cJSON_Delete(v);
 	return rc;
 }
@@ -183,18 +183,18 @@ nested_arrays(int n)
 	return s;
 }
 
-/* ---- valid_id ---- */
+/* ---- validate_id ---- */
 
 Test(validate, id_simple)
 {
-	cr_assert_eq(valid_id("ord_2026_11_27_000123"), 1);
-	cr_assert_eq(valid_id("a"), 1);
-	cr_assert_eq(valid_id(PAYMENT_ID), 1);
+	cr_assert_eq(validate_id("ord_2026_11_27_000123"), 1);
+	cr_assert_eq(validate_id("a"), 1);
+	cr_assert_eq(validate_id(PAYMENT_ID), 1);
 }
 
 Test(validate, id_every_allowed_class)
 {
-	cr_assert_eq(valid_id("ABCXYZabcxyz0189._:-"), 1);
+	cr_assert_eq(validate_id("ABCXYZabcxyz0189._:-"), 1);
 }
 
 Test(validate, id_128_chars)
@@ -203,7 +203,7 @@ Test(validate, id_128_chars)
 
 	memset(s, 'x', 128);
 	s[128] = '\0';
-	cr_assert_eq(valid_id(s), 1);
+	cr_assert_eq(validate_id(s), 1);
 }
 
 Test(validate, bad_id_129_chars)
@@ -212,50 +212,50 @@ Test(validate, bad_id_129_chars)
 
 	memset(s, 'x', 129);
 	s[129] = '\0';
-	cr_assert_eq(valid_id(s), 0);
+	cr_assert_eq(validate_id(s), 0);
 }
 
 Test(validate, bad_id_empty)
 {
-	cr_assert_eq(valid_id(""), 0);
+	cr_assert_eq(validate_id(""), 0);
 }
 
 Test(validate, bad_id_null)
 {
-	cr_assert_eq(valid_id(NULL), 0);
+	cr_assert_eq(validate_id(NULL), 0);
 }
 
 Test(validate, bad_id_space)
 {
-	cr_assert_eq(valid_id("ord 1"), 0);
-	cr_assert_eq(valid_id(" ord1"), 0);
-	cr_assert_eq(valid_id("ord1 "), 0);
+	cr_assert_eq(validate_id("ord 1"), 0);
+	cr_assert_eq(validate_id(" ord1"), 0);
+	cr_assert_eq(validate_id("ord1 "), 0);
 }
 
 Test(validate, bad_id_slash)
 {
-	cr_assert_eq(valid_id("ord/1"), 0);
-	cr_assert_eq(valid_id("../etc"), 0);
+	cr_assert_eq(validate_id("ord/1"), 0);
+	cr_assert_eq(validate_id("../etc"), 0);
 }
 
 Test(validate, bad_id_unicode)
 {
-	cr_assert_eq(valid_id("заказ1"), 0);
-	cr_assert_eq(valid_id("ord\xc3\xa9"), 0);
+	cr_assert_eq(validate_id("заказ1"), 0);
+	cr_assert_eq(validate_id("ord\xc3\xa9"), 0);
 }
 
 Test(validate, bad_id_punctuation)
 {
-	cr_assert_eq(valid_id("ord'1"), 0);
-	cr_assert_eq(valid_id("ord\"1"), 0);
-	cr_assert_eq(valid_id("ord;1"), 0);
-	cr_assert_eq(valid_id("ord%1"), 0);
-	cr_assert_eq(valid_id("ord\n"), 0);
-	cr_assert_eq(valid_id("ord\t1"), 0);
-	cr_assert_eq(valid_id("ord+1"), 0);
+	cr_assert_eq(validate_id("ord'1"), 0);
+	cr_assert_eq(validate_id("ord\"1"), 0);
+	cr_assert_eq(validate_id("ord;1"), 0);
+	cr_assert_eq(validate_id("ord%1"), 0);
+	cr_assert_eq(validate_id("ord\n"), 0);
+	cr_assert_eq(validate_id("ord\t1"), 0);
+	cr_assert_eq(validate_id("ord+1"), 0);
 }
 
-/* ---- valid_telegram_id ---- */
+/* ---- validate_telegram_id ---- */
 
 Test(validate, telegram_id_number_one)
 {
@@ -412,11 +412,11 @@ Test(validate, bad_telegram_id_other_types)
 
 	for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
 		cr_assert_not_null(items[i]);
-		cr_assert_eq(valid_telegram_id(items[i], &v), -1,
+		cr_assert_eq(validate_telegram_id(items[i], &v), -1,
 		    "type %zu accepted", i);
 		cJSON_Delete(items[i]);
 	}
-	cr_assert_eq(valid_telegram_id(NULL, &v), -1);
+	cr_assert_eq(validate_telegram_id(NULL, &v), -1);
 	cr_assert_eq(v, 77);
 }
 
@@ -1121,4 +1121,14 @@ Test(validate, escaped_backslash_before_u0000_text_is_fine)
 
 	cr_assert_not_null(root);
 	cJSON_Delete(root);
+}
+
+/* A raw control byte (here NUL) inside a string is not JSON. */
+Test(validate, bad_parse_raw_nul_in_string)
+{
+	static const char body[] = "{\"order_id\":\"abc\0evil\"}";
+	static const char tab[] = "{\"a\":\"x\ty\"}";
+
+	cr_assert_null(validate_parse(body, sizeof(body) - 1));
+	cr_assert_null(validate_parse(tab, sizeof(tab) - 1));
 }
