@@ -169,13 +169,24 @@ busy_wait(void *arg, int n)
 static int
 wal(sqlite3 *db, int timeout_ms)
 {
-	int rc, waited = 0;
+	sqlite3_stmt	*st = NULL;
+	int		 rc, waited = 0;
 
-	while (((rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL,
-	    NULL)) & 0xff) == SQLITE_BUSY && waited < timeout_ms) {
+	if ((rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &st,
+	    NULL)) != SQLITE_OK)
+		return rc;
+	while (((rc = sqlite3_step(st)) & 0xff) == SQLITE_BUSY &&
+	    waited < timeout_ms) {
+		sqlite3_reset(st);
 		sqlite3_sleep(10);
 		waited += 10;
 	}
+	/* The mode in force comes back: anything but "wal" is a failure. */
+	if (rc == SQLITE_ROW && strcmp(db_col_text(st, 0), "wal") != 0)
+		rc = SQLITE_ERROR;
+	else if (rc == SQLITE_ROW)
+		rc = SQLITE_OK;
+	sqlite3_finalize(st);
 	return rc;
 }
 

@@ -326,6 +326,12 @@ buf_add(struct buf *b, const char *s, size_t n)
 	b->p[b->len] = '\0';
 }
 
+static void
+buf_str(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
 static void buf_printf(struct buf *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -352,9 +358,9 @@ buf_label(struct buf *b, const char *s)
 {
 	for (; *s; s++) {
 		if (*s == '\\' || *s == '"')
-			buf_add(b, "\\", 1);
+			buf_str(b, "\\");
 		if (*s == '\n')
-			buf_add(b, "\\n", 2);
+			buf_str(b, "\\n");
 		else
 			buf_add(b, s, 1);
 	}
@@ -365,11 +371,11 @@ buf_html(struct buf *b, const char *s)
 {
 	for (; *s; s++)
 		switch (*s) {
-		case '<': buf_add(b, "&lt;", 4); break;
-		case '>': buf_add(b, "&gt;", 4); break;
-		case '&': buf_add(b, "&amp;", 5); break;
-		case '"': buf_add(b, "&quot;", 6); break;
-		case '\'': buf_add(b, "&#39;", 5); break;
+		case '<': buf_str(b, "&lt;"); break;
+		case '>': buf_str(b, "&gt;"); break;
+		case '&': buf_str(b, "&amp;"); break;
+		case '"': buf_str(b, "&quot;"); break;
+		case '\'': buf_str(b, "&#39;"); break;
 		default: buf_add(b, s, 1); break;
 		}
 }
@@ -416,11 +422,11 @@ stats_metrics(struct award_ctx *ctx)
 		buf_printf(&t, "# HELP award_ledger_tickets Sum of ticket "
 		    "deltas by reason.\n# TYPE award_ledger_tickets gauge\n");
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			buf_add(&b, "award_ledger_rows{reason=\"", 26);
+			buf_str(&b, "award_ledger_rows{reason=\"");
 			buf_label(&b, db_col_text(st, 0));
 			buf_printf(&b, "\"} %lld\n",
 			    (long long)sqlite3_column_int64(st, 1));
-			buf_add(&t, "award_ledger_tickets{reason=\"", 29);
+			buf_str(&t, "award_ledger_tickets{reason=\"");
 			buf_label(&t, db_col_text(st, 0));
 			buf_printf(&t, "\"} %lld\n",
 			    (long long)sqlite3_column_int64(st, 2));
@@ -493,16 +499,16 @@ html_queue(struct buf *b, sqlite3_stmt *st, const char *title, int *err)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		static const int cols[] = { 0, 1, 2, 3, 4, 6, 7, 9, 8 };
 
-		buf_add(b, "<tr>", 4);
+		buf_str(b, "<tr>");
 		for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
-			buf_add(b, "<td>", 4);
+			buf_str(b, "<td>");
 			buf_html(b, db_col_text(st, cols[i]));
-			buf_add(b, "</td>", 5);
+			buf_str(b, "</td>");
 		}
-		buf_add(b, "</tr>\n", 6);
+		buf_str(b, "</tr>\n");
 	}
 	db_reset(st);
-	buf_add(b, "</table>\n", 9);
+	buf_str(b, "</table>\n");
 	if (rc != SQLITE_DONE)
 		*err = 1;
 }
@@ -524,7 +530,7 @@ stats_dashboard(struct award_ctx *ctx)
 	    "<th>rows</th></tr>\n");
 	st = ctx->st[ST_COUNTS];
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		buf_add(&b, "<tr><td>", 8);
+		buf_str(&b, "<tr><td>");
 		buf_html(&b, db_col_text(st, 0));
 		buf_printf(&b, "</td><td>%lld</td></tr>\n",
 		    (long long)sqlite3_column_int64(st, 1));
@@ -532,7 +538,7 @@ stats_dashboard(struct award_ctx *ctx)
 	db_reset(st);
 	if (rc != SQLITE_DONE)
 		err = 1;
-	buf_add(&b, "</table>\n", 9);
+	buf_str(&b, "</table>\n");
 	html_queue(&b, ctx->st[ST_PENDING], "Pending (newest first)", &err);
 	html_queue(&b, ctx->st[ST_DEAD], "Dead", &err);
 
@@ -540,7 +546,7 @@ stats_dashboard(struct award_ctx *ctx)
 	    "<th>rows</th><th>tickets</th></tr>\n");
 	st = ctx->st[ST_LEDGER];
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		buf_add(&b, "<tr><td>", 8);
+		buf_str(&b, "<tr><td>");
 		buf_html(&b, db_col_text(st, 0));
 		buf_printf(&b, "</td><td>%lld</td><td>%lld</td></tr>\n",
 		    (long long)sqlite3_column_int64(st, 1),
@@ -549,11 +555,11 @@ stats_dashboard(struct award_ctx *ctx)
 	db_reset(st);
 	if (rc != SQLITE_DONE)
 		err = 1;
-	buf_add(&b, "</table>\n", 9);
+	buf_str(&b, "</table>\n");
 
 	st = ctx->st[ST_LAST_RUN];
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		buf_add(&b, "<h2>Last retry run</h2>\n<p>", 27);
+		buf_str(&b, "<h2>Last retry run</h2>\n<p>");
 		buf_html(&b, db_col_text(st, 0));
 		buf_printf(&b, ": %lld ms, %lld picked, %lld awarded, "
 		    "%lld failed, %lld dead</p>\n",
@@ -563,11 +569,11 @@ stats_dashboard(struct award_ctx *ctx)
 		    (long long)sqlite3_column_int64(st, 7),
 		    (long long)sqlite3_column_int64(st, 8));
 	} else if (rc == SQLITE_DONE)
-		buf_add(&b, "<h2>Last retry run</h2>\n<p>none yet</p>\n", 40);
+		buf_str(&b, "<h2>Last retry run</h2>\n<p>none yet</p>\n");
 	else
 		err = 1;
 	db_reset(st);
-	buf_add(&b, "</body></html>\n", 15);
+	buf_str(&b, "</body></html>\n");
 	if (err) {
 		free(b.p);
 		return NULL;

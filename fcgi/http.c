@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "http.h"
+#include "log.h"
 
 static const char *
 param(FCGX_Request *fr, const char *name)
@@ -112,9 +113,14 @@ http_send(struct request *req, struct response *res)
 	    "WWW-Authenticate: Basic realm=\"award\", charset=\"UTF-8\"\r\n" :
 	    "", res->len);
 	assert(n > 0 && (size_t)n < sizeof(hdr));
-	FCGX_PutStr(hdr, n, req->fr->out);
-	if (res->len > 0 && strcmp(req->method, "HEAD") != 0)
-		FCGX_PutStr(res->body, (int)res->len, req->fr->out);
+	if (FCGX_PutStr(hdr, n, req->fr->out) != n ||
+	    (res->len > 0 && strcmp(req->method, "HEAD") != 0 &&
+	    FCGX_PutStr(res->body, (int)res->len, req->fr->out) !=
+	    (int)res->len))
+		log_msg(LOG_WARN, "response not delivered (client gone?)",
+		    LF_STR("request_id", req->request_id),
+		    LF_INT("status", res->status),
+		    LF_INT("error", FCGX_GetError(req->fr->out)), LF_END);
 	free(res->body);
 	res->body = NULL;
 }
