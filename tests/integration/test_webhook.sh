@@ -493,27 +493,14 @@ t_webhook_queued_unknown_plan() {
 # failure can be saved. A held lock works for root too (file modes do not).
 it webhook_db_unavailable
 t_webhook_db_unavailable() {
-	local body lock_pid n
+	local body
 	APP_ENV=(AWARD_BUSY_TIMEOUT_MS=200)
 	start_stack
 	seed_contest c1
 	seed_plans
 	body=$(payment ord-u1 123456789 plan_1m "$(iso_now)")
 
-	mkfifo "$T/lock.fifo"
-	sqlite3 "$DB" <"$T/lock.fifo" >"$T/lock.out" 2>&1 &
-	lock_pid=$!
-	PIDS+=("$lock_pid")
-	exec 7>"$T/lock.fifo"
-	printf '.timeout 5000\nBEGIN EXCLUSIVE;\n' >&7
-	n=100
-	while sqlite3 -cmd '.timeout 0' "$DB" 'BEGIN IMMEDIATE; ROLLBACK;' \
-		>/dev/null 2>&1; do
-		n=$((n - 1))
-		[ "$n" -gt 0 ] ||
-			fail "could not lock the database: $(cat "$T/lock.out")"
-		sleep 0.05
-	done
+	lock_db "$DB"
 
 	webhook "$body"
 	check_error 503
@@ -523,10 +510,7 @@ t_webhook_db_unavailable() {
 		-H "Authorization: Bearer $SERVICE_TOKEN"
 	check_error 503
 
-	echo 'ROLLBACK;' >&7
-	exec 7>&-
-	wait "$lock_pid"
-	PIDS=()
+	unlock_db
 	check_sql "select count(*) from ticket_ledger" 0
 	check_sql "select count(*) from failed_awards" 0
 	# YooKassa delivers again, and now it is saved.
