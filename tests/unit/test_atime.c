@@ -4,6 +4,7 @@
  * compared as numbers rather than strings.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -504,4 +505,41 @@ Test(atime, now_is_the_real_clock)
 
 	cr_assert_geq(now, sys - 2000);
 	cr_assert_leq(now, sys + 2000);
+}
+
+/*
+ * The hand-placed digits of atime_format against a reference built with
+ * gmtime_r(3) + snprintf, over instants from year 0 to 9999 (before 1970
+ * too), and parse(format(x)) == x.
+ */
+Test(atime, format_matches_gmtime_reference)
+{
+	const int64_t	lo = -62167219200000LL;	/* 0000-01-01 */
+	const int64_t	hi = 253402300799999LL;	/* 9999-12-31T23:59:59.999 */
+	uint64_t	x = 88172645463325252ULL;
+	char		got[ATIME_BUFSZ], want[64];
+
+	for (int i = 0; i < 20000; i++) {
+		struct tm	tm;
+		time_t		t;
+		int64_t		ms, back, sec;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		ms = lo + (int64_t)(x % (uint64_t)(hi - lo + 1));
+		if (i < 4)
+			ms = i == 0 ? lo : i == 1 ? hi : i == 2 ? -1 : 0;
+		sec = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+		t = (time_t)sec;
+		cr_assert_not_null(gmtime_r(&t, &tm));
+		snprintf(want, sizeof(want),
+		    "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		    tm.tm_min, tm.tm_sec, (int)(ms - sec * 1000));
+		atime_format(ms, got);
+		cr_assert_str_eq(got, want, "ms %lld", (long long)ms);
+		cr_assert_eq(atime_parse(got, &back), 0);
+		cr_assert_eq(back, ms);
+	}
 }
