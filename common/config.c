@@ -130,13 +130,13 @@ config_load(struct award_config *c, char *err, size_t errsz)
 {
 	const char	*v, *why;
 	long long	 n;
-	long		 cpus;
 
 	memset(c, 0, sizeof(*c));
 	strcpy(c->db_path, "var/award.db");
 	strcpy(c->listen, "unix:var/award-fcgi.sock");
-	cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	c->workers = cpus > 0 && cpus < 256 ? (int)cpus : 1;
+	c->workers = CONFIG_WORKERS_DEFAULT;
+	c->threads = CONFIG_THREADS_DEFAULT;
+	c->read_timeout_ms = CONFIG_READ_TIMEOUT_DEFAULT;
 	c->max_body = 65536;
 	c->busy_timeout_ms = 5000;
 	c->synchronous_full = 1;
@@ -160,6 +160,14 @@ config_load(struct award_config *c, char *err, size_t errsz)
 	if (env_int("AWARD_WORKERS", 1, 256, &n, err, errsz))
 		return -1;
 	c->workers = (int)n;
+	n = c->threads;
+	if (env_int("AWARD_THREADS", 1, 1024, &n, err, errsz))
+		return -1;
+	c->threads = (int)n;
+	n = c->read_timeout_ms;
+	if (env_int("AWARD_READ_TIMEOUT_MS", 1, 3600000, &n, err, errsz))
+		return -1;
+	c->read_timeout_ms = (int)n;
 	n = (long long)c->max_body;
 	if (env_int("AWARD_MAX_BODY", 1, 64 * 1024 * 1024, &n, err, errsz))
 		return -1;
@@ -194,6 +202,13 @@ config_load(struct award_config *c, char *err, size_t errsz)
 		v = CIDR_YOOKASSA;
 	if (cidr_parse_list(v, &c->webhook_allow, &why) == -1) {
 		snprintf(err, errsz, "AWARD_WEBHOOK_ALLOW: %s: \"%.200s\"",
+		    why, v);
+		return -1;
+	}
+	if ((v = getenv("AWARD_FCGI_ALLOW")) == NULL)
+		v = CONFIG_FCGI_ALLOW_DEFAULT;
+	if (cidr_parse_list(v, &c->fcgi_allow, &why) == -1) {
+		snprintf(err, errsz, "AWARD_FCGI_ALLOW: %s: \"%.200s\"",
 		    why, v);
 		return -1;
 	}

@@ -16,16 +16,30 @@
 #define CONFIG_TOKEN_MAX	512
 #define CONFIG_ERR_MAX		512
 
+/*
+ * Defaults chosen by measurement (README "Figures", make bench): one writer
+ * per database is how SQLite wants to be written, so one worker process;
+ * enough request threads that a commit group can fill while the previous
+ * commit waits for fsync.
+ */
+#define CONFIG_WORKERS_DEFAULT	1
+#define CONFIG_THREADS_DEFAULT	32
+#define CONFIG_FCGI_ALLOW_DEFAULT "127.0.0.0/8, ::1/128"
+#define CONFIG_READ_TIMEOUT_DEFAULT 10000
+
 struct award_config {
 	char		 db_path[CONFIG_PATH_MAX];
 	char		 bot_db_path[CONFIG_PATH_MAX];	/* "" = same file */
 	char		 listen[CONFIG_PATH_MAX];
-	int		 workers;
+	int		 workers;	/* worker processes */
+	int		 threads;	/* request threads per worker */
 	size_t		 max_body;
 	int		 busy_timeout_ms;
 	int		 synchronous_full;	/* 1 FULL, 0 NORMAL */
 	int		 retry_max_attempts;
 	struct cidr_list webhook_allow;
+	struct cidr_list fcgi_allow;	/* TCP peers that may connect */
+	int		 read_timeout_ms; /* reading one request from nginx */
 	char		 admin_token[CONFIG_TOKEN_MAX];	/* "" = endpoint off */
 	char		 service_token[CONFIG_TOKEN_MAX];
 	enum log_level	 log_level;

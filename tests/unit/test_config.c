@@ -106,7 +106,6 @@ Test(config, init_clears_award_variables)
 Test(config, defaults)
 {
 	struct award_config	c;
-	long			cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
 	load_ok(&c);
 	cr_assert_str_eq(c.db_path, "var/award.db");
@@ -121,10 +120,51 @@ Test(config, defaults)
 	cr_assert_str_eq(c.admin_token, "");
 	cr_assert_str_eq(c.service_token, "");
 	cr_assert_eq(c.now_ms, 0);
-	if (cpus >= 1 && cpus < 256)
-		cr_assert_eq(c.workers, (int)cpus);
-	else
-		cr_assert_geq(c.workers, 1);
+	cr_assert_eq(c.workers, 1);
+	cr_assert_eq(c.threads, 32);
+	cr_assert_eq(c.read_timeout_ms, 10000);
+	cr_assert_eq(c.fcgi_allow.len, 2);
+	cr_assert_eq(cidr_match(&c.fcgi_allow, "127.0.0.1"), 1);
+	cr_assert_eq(cidr_match(&c.fcgi_allow, "::1"), 1);
+	cr_assert_eq(cidr_match(&c.fcgi_allow, "10.0.0.1"), 0);
+}
+
+Test(config, threads_and_read_timeout_from_env)
+{
+	struct award_config c;
+
+	env("AWARD_THREADS", "1024");
+	env("AWARD_READ_TIMEOUT_MS", "250");
+	env("AWARD_FCGI_ALLOW", " 10.0.0.0/8 ,::1/128");
+	load_ok(&c);
+	cr_assert_eq(c.threads, 1024);
+	cr_assert_eq(c.read_timeout_ms, 250);
+	cr_assert_eq(cidr_match(&c.fcgi_allow, "10.1.2.3"), 1);
+	cr_assert_eq(cidr_match(&c.fcgi_allow, "127.0.0.1"), 0);
+}
+
+Test(config, bad_threads_zero)
+{
+	env("AWARD_THREADS", "0");
+	load_bad("AWARD_THREADS", NULL);
+}
+
+Test(config, bad_threads_too_many)
+{
+	env("AWARD_THREADS", "1025");
+	load_bad("AWARD_THREADS", NULL);
+}
+
+Test(config, bad_read_timeout_zero)
+{
+	env("AWARD_READ_TIMEOUT_MS", "0");
+	load_bad("AWARD_READ_TIMEOUT_MS", NULL);
+}
+
+Test(config, bad_fcgi_allow)
+{
+	env("AWARD_FCGI_ALLOW", "127.0.0.1/33");
+	load_bad("AWARD_FCGI_ALLOW", NULL);
 }
 
 Test(config, default_webhook_allow_is_yookassa)
