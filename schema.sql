@@ -120,4 +120,7 @@ CREATE TABLE IF NOT EXISTS retry_runs(
 	refunds INTEGER NOT NULL,
 	failed INTEGER NOT NULL,
 	dead INTEGER NOT NULL,
-	forced INTEGER NOT NULL);
+	forced INTEGER NOT NULL,
+	stopped TEXT);		-- NULL: ran to the end; else why it stopped
+-- Columns added after their table first shipped are also listed in db.c
+-- (added_columns), which adds them to databases made before.

@@ -2,7 +2,8 @@
  * SPEC.md §4, rules 1-6, in one BEGIN IMMEDIATE transaction. The ledger's
  * deterministic primary keys make each row at most once; the read of rule 1
  * exists only for legacy rows with random ids and runs under the same write
- * lock, so it cannot race. Not here: queueing (retryq.c), refunds (refund.c).
+ * lock, so it cannot race. Not here: queueing a failure (job.c, retryq.c),
+ * refunds (refund.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,8 +12,6 @@
 #include "atime.h"
 #include "award.h"
 #include "db.h"
-#include "log.h"
-#include "retryq.h"
 
 enum aw_stmt {
 	AW_PAYMENT_UPSERT,
@@ -386,20 +385,14 @@ apply_txn(struct award_ctx *ctx, const struct award_req *req,
 }
 
 enum award_result
-award_apply(struct award_ctx *ctx, const struct award_req *req,
+award_apply_txn(struct award_ctx *ctx, const struct award_req *req,
     struct award_out *out)
 {
 	char			 now[ATIME_BUFSZ];
 	enum award_result	 r;
-	int			 rc;
 
 	memset(out, 0, sizeof(*out));
 	atime_format(award_ctx_now(ctx), now);
-	if ((rc = db_begin_immediate(ctx->db)) != SQLITE_OK) {
-		snprintf(out->error, sizeof(out->error), "begin: %s",
-		    sqlite3_errstr(rc));
-		return out->result = AWARD_FAILED;
-	}
 	r = apply_txn(ctx, req, out, now);
 	if (r != AWARD_FAILED && set_outcome(ctx, req, award_result_name(r),
 	    now) == -1)
@@ -408,47 +401,33 @@ award_apply(struct award_ctx *ctx, const struct award_req *req,
 		if (out->error[0] == '\0')
 			snprintf(out->error, sizeof(out->error), "%s",
 			    sqlite3_errmsg(ctx->db));
-		db_rollback(ctx->db);
 		out->tickets = out->referrer_tickets = out->referrer_id = 0;
+	}
+	return out->result = r;
+}
+
+enum award_result
+award_apply(struct award_ctx *ctx, const struct award_req *req,
+    struct award_out *out)
+{
+	int rc;
+
+	if ((rc = db_begin_immediate(ctx->db)) != SQLITE_OK) {
+		memset(out, 0, sizeof(*out));
+		snprintf(out->error, sizeof(out->error), "begin: %s",
+		    sqlite3_errstr(rc));
 		return out->result = AWARD_FAILED;
 	}
-	if ((rc = db_commit(ctx->db)) != SQLITE_OK) {
+	if (award_apply_txn(ctx, req, out) == AWARD_FAILED) {
+		db_rollback(ctx->db);
+		return AWARD_FAILED;
+	}
+	if (db_commit(ctx->db) != SQLITE_OK) {
 		snprintf(out->error, sizeof(out->error), "commit: %s",
 		    sqlite3_errmsg(ctx->db));
 		db_rollback(ctx->db);
 		out->tickets = out->referrer_tickets = out->referrer_id = 0;
 		return out->result = AWARD_FAILED;
 	}
-	return out->result = r;
-}
-
-enum award_result
-award_submit(struct award_ctx *ctx, const struct award_req *req,
-    const char *request_id, struct award_out *out)
-{
-	enum award_result r;
-
-	r = award_apply(ctx, req, out);
-	if (r == AWARD_FAILED) {
-		if (retryq_record_award(ctx, req, out->error) == 0)
-			r = AWARD_QUEUED;
-		else
-			r = AWARD_UNAVAILABLE;
-		out->result = r;
-	}
-	log_msg(r == AWARD_UNAVAILABLE ? LOG_ERROR :
-	    r == AWARD_QUEUED ? LOG_WARN : LOG_INFO, "award",
-	    LF_STR("request_id", request_id),
-	    LF_STR("order_id", req->order_id),
-	    LF_INT("tg_id", req->telegram_id),
-	    LF_STR("plan_id", req->plan_id),
-	    LF_STR("payment_id", req->payment_id),
-	    LF_STR("outcome", award_result_name(r)),
-	    LF_STR("reason", out->reason),
-	    LF_STR("contest_id", out->contest_id),
-	    LF_INT("tickets", out->tickets),
-	    LF_INT("referrer_id", out->referrer_id),
-	    LF_INT("referrer_tickets", out->referrer_tickets),
-	    LF_STR("error", out->error[0] ? out->error : NULL), LF_END);
-	return r;
+	return out->result;
 }

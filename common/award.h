@@ -1,8 +1,8 @@
 /*
  * The award engine (SPEC.md §4): one function for all three entry points
  * (webhook, the bot's /v1/awards, the retry run). It owns the ledger rules
- * and the payments record; queueing a failure is retryq.h's job, and
- * award_submit() joins the two the way the HTTP entry points need.
+ * and the payments record; queueing a failure is retryq.h's job, and job.h
+ * joins the two the way each entry point needs.
  */
 #ifndef AWARD_AWARD_H
 #define AWARD_AWARD_H
@@ -30,8 +30,8 @@ enum award_result {
 	AWARD_DUPLICATE,
 	AWARD_NOT_ELIGIBLE,
 	AWARD_FAILED,		/* award_apply only: not saved anywhere yet */
-	AWARD_QUEUED,		/* award_submit: the failure is in the queue */
-	AWARD_UNAVAILABLE,	/* award_submit: nothing could be saved */
+	AWARD_QUEUED,		/* job.h: the failure is in the queue */
+	AWARD_UNAVAILABLE,	/* job.h: nothing could be saved */
 	AWARD__MAX
 };
 
@@ -59,15 +59,13 @@ enum award_result award_apply(struct award_ctx *ctx,
 	    const struct award_req *req, struct award_out *out);
 
 /*
- * award_apply(), and on FAILED record the failure in failed_awards
- * (retryq_record_award) in a transaction touching only the service
- * database. Returns AWARDED, DUPLICATE, NOT_ELIGIBLE, QUEUED, or
- * UNAVAILABLE when even the failure could not be saved. Logs the outcome
- * with request_id (may be NULL).
+ * The same rules inside the caller's write transaction (or savepoint),
+ * which must have been begun IMMEDIATE. On FAILED the caller rolls back
+ * what was written; on any other result what was written is the outcome
+ * and the caller commits it.
  */
-enum award_result award_submit(struct award_ctx *ctx,
-	    const struct award_req *req, const char *request_id,
-	    struct award_out *out);
+enum award_result award_apply_txn(struct award_ctx *ctx,
+	    const struct award_req *req, struct award_out *out);
 
 /*
  * Upsert the payments row of req (no-op without payment_id) inside the

@@ -144,6 +144,69 @@ apply(sqlite3 *db, const char *text, int service, char *err, size_t errsz)
 }
 
 /*
+ * Columns added after their table first shipped. CREATE TABLE IF NOT
+ * EXISTS leaves an older table as it was, so each is added here when
+ * missing: checked without a lock, added under BEGIN IMMEDIATE after a
+ * second look, so that processes opening one database together add it once.
+ */
+static const struct {
+	const char	*table;		/* in the service database */
+	const char	*column;
+	const char	*ddl;
+} added_columns[] = {
+	{ "retry_runs", "stopped",
+	    "ALTER TABLE main.retry_runs ADD COLUMN stopped TEXT" },
+};
+
+/* 1 when main.table has column, 0 when not, -1 on error. */
+static int
+has_column(sqlite3 *db, const char *table, const char *column)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 rc, found = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info(?1, "
+	    "'main') WHERE name = ?2", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		found = 1;
+	else if (rc != SQLITE_DONE)
+		found = -1;
+	sqlite3_finalize(st);
+	return found;
+}
+
+static int
+add_columns(sqlite3 *db, char *err, size_t errsz)
+{
+	for (size_t i = 0; i < sizeof(added_columns) /
+	    sizeof(added_columns[0]); i++) {
+		int have = has_column(db, added_columns[i].table,
+		    added_columns[i].column);
+
+		if (have == 1)
+			continue;
+		if (have == -1 ||
+		    exec(db, "BEGIN IMMEDIATE", err, errsz) == -1)
+			goto fail;
+		if ((have = has_column(db, added_columns[i].table,
+		    added_columns[i].column)) == -1 ||
+		    (have == 0 && exec(db, added_columns[i].ddl, err,
+		    errsz) == -1) || exec(db, "COMMIT", err, errsz) == -1) {
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	if (err[0] == '\0')
+		snprintf(err, errsz, "%s", sqlite3_errmsg(db));
+	return -1;
+}
+
+/*
  * The busy handler: poll every millisecond, AWARD_BUSY_TIMEOUT_MS in all.
  * SQLite's own handler backs off to 100 ms between polls, so a writer
  * queued behind a transaction of half a millisecond could wait a second
@@ -268,7 +331,9 @@ db_open(const struct award_config *c, char *err, size_t errsz)
 	sqlite3_close(bot);
 	bot = NULL;
 
-	if (apply(db, mark, 1, tmp, sizeof(tmp)) == -1) {
+	tmp[0] = '\0';
+	if (apply(db, mark, 1, tmp, sizeof(tmp)) == -1 ||
+	    add_columns(db, tmp, sizeof(tmp)) == -1) {
 		snprintf(err, errsz, "service database %s: %s", c->db_path,
 		    tmp);
 		goto fail;

@@ -10,9 +10,7 @@
 
 #include "atime.h"
 #include "db.h"
-#include "log.h"
 #include "refund.h"
-#include "retryq.h"
 
 enum rf_stmt {
 	RF_PAYMENT,
@@ -159,29 +157,39 @@ apply_txn(struct award_ctx *ctx, const struct refund_req *req,
 }
 
 enum refund_result
-refund_apply(struct award_ctx *ctx, const struct refund_req *req,
+refund_apply_txn(struct award_ctx *ctx, const struct refund_req *req,
     struct refund_out *out)
 {
 	char			 now[ATIME_BUFSZ];
 	enum refund_result	 r;
-	int			 rc;
 
 	memset(out, 0, sizeof(*out));
 	atime_format(award_ctx_now(ctx), now);
+	r = apply_txn(ctx, req, out, now);
+	if (r == REFUND_FAILED) {
+		if (out->error[0] == '\0')
+			snprintf(out->error, sizeof(out->error), "%s",
+			    sqlite3_errmsg(ctx->db));
+		out->reversed_rows = 0;
+	}
+	return out->result = r;
+}
+
+enum refund_result
+refund_apply(struct award_ctx *ctx, const struct refund_req *req,
+    struct refund_out *out)
+{
+	int rc;
+
 	if ((rc = db_begin_immediate(ctx->db)) != SQLITE_OK) {
+		memset(out, 0, sizeof(*out));
 		snprintf(out->error, sizeof(out->error), "begin: %s",
 		    sqlite3_errstr(rc));
 		return out->result = REFUND_FAILED;
 	}
-	r = apply_txn(ctx, req, out, now);
-	if (r == REFUND_FAILED || (r == REFUND_DUPLICATE &&
-	    out->reversed_rows == 0) ||
-	    (r == REFUND_UNKNOWN_PAYMENT && out->order_id[0] == '\0')) {
-		if (r == REFUND_FAILED)
-			snprintf(out->error, sizeof(out->error), "%s",
-			    sqlite3_errmsg(ctx->db));
+	if (refund_apply_txn(ctx, req, out) == REFUND_FAILED) {
 		db_rollback(ctx->db);
-		return out->result = r;
+		return REFUND_FAILED;
 	}
 	if (db_commit(ctx->db) != SQLITE_OK) {
 		snprintf(out->error, sizeof(out->error), "commit: %s",
@@ -190,30 +198,5 @@ refund_apply(struct award_ctx *ctx, const struct refund_req *req,
 		out->reversed_rows = 0;
 		return out->result = REFUND_FAILED;
 	}
-	return out->result = r;
-}
-
-enum refund_result
-refund_submit(struct award_ctx *ctx, const struct refund_req *req,
-    const char *request_id, struct refund_out *out)
-{
-	enum refund_result r;
-
-	r = refund_apply(ctx, req, out);
-	if (r == REFUND_FAILED) {
-		r = retryq_record_refund(ctx, req, out->error) == 0 ?
-		    REFUND_QUEUED : REFUND_UNAVAILABLE;
-		out->result = r;
-	}
-	log_msg(r == REFUND_UNAVAILABLE ? LOG_ERROR :
-	    r == REFUND_QUEUED ? LOG_WARN : LOG_INFO, "refund",
-	    LF_STR("request_id", request_id),
-	    LF_STR("refund_id", req->refund_id),
-	    LF_STR("payment_id", req->payment_id),
-	    LF_STR("order_id", out->order_id[0] ? out->order_id : NULL),
-	    LF_INT("amount_minor", req->amount_minor),
-	    LF_STR("outcome", refund_result_name(r)),
-	    LF_INT("reversed_rows", out->reversed_rows),
-	    LF_STR("error", out->error[0] ? out->error : NULL), LF_END);
-	return r;
+	return out->result;
 }

@@ -23,8 +23,8 @@ enum refund_result {
 	REFUND_DUPLICATE,
 	REFUND_UNKNOWN_PAYMENT,
 	REFUND_FAILED,		/* refund_apply only: nothing written */
-	REFUND_QUEUED,		/* refund_submit: the failure is queued */
-	REFUND_UNAVAILABLE,	/* refund_submit: nothing could be saved */
+	REFUND_QUEUED,		/* job.h: the failure is queued */
+	REFUND_UNAVAILABLE,	/* job.h: nothing could be saved */
 	REFUND__MAX
 };
 
@@ -48,10 +48,13 @@ const char *refund_result_name(enum refund_result r);
 enum refund_result refund_apply(struct award_ctx *ctx,
 	    const struct refund_req *req, struct refund_out *out);
 
-/* refund_apply(), queueing a failure (kind 'refund'); logs the outcome. */
-enum refund_result refund_submit(struct award_ctx *ctx,
-	    const struct refund_req *req, const char *request_id,
-	    struct refund_out *out);
+/*
+ * The same inside the caller's write transaction (or savepoint), begun
+ * IMMEDIATE: on FAILED the caller rolls back, on any other result it
+ * commits what was written.
+ */
+enum refund_result refund_apply_txn(struct award_ctx *ctx,
+	    const struct refund_req *req, struct refund_out *out);
 
 /*
  * Prepare this module's statements on ctx->db (called once per connection

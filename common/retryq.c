@@ -1,9 +1,9 @@
 /*
  * failed_awards, the durable queue that replaced the original design's
- * in-memory array. The backoff lives in SQL so that recording a failure is
- * one statement on the service database only: the first statement of its
- * transaction is a write on "main", so the bot database is never locked by
- * it (SPEC §4, last paragraph).
+ * in-memory array. The backoff lives in SQL so that saving a failure is
+ * one statement on the service database only: in a transaction whose first
+ * statement it is, the bot database is never locked (SPEC §4, last
+ * paragraph). Storage only: no award rules run here (job.c).
  */
 #include <sys/file.h>
 
@@ -16,7 +16,6 @@
 
 #include "atime.h"
 #include "db.h"
-#include "log.h"
 #include "retryq.h"
 
 /* The delay after attempt n = A, as SQL over an attempts expression A. */
@@ -113,8 +112,8 @@ static const char *const rq_sql[RQ__MAX] = {
 	"SELECT status FROM main.failed_awards WHERE id = ?1",
 	/* RQ_RUN_INSERT */
 	"INSERT INTO main.retry_runs(started_at, duration_ms, picked, awarded,"
-	" duplicate, not_eligible, refunds, failed, dead, forced)"
-	" VALUES (award_iso(?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	" duplicate, not_eligible, refunds, failed, dead, forced, stopped)"
+	" VALUES (award_iso(?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 };
 
 int64_t
@@ -139,34 +138,8 @@ retryq_unprepare(struct award_ctx *ctx)
 	ctx->rq = NULL;
 }
 
-/* BEGIN (deferred: the first write locks only "main"), work, COMMIT. */
-static int
-record(struct award_ctx *ctx, sqlite3_stmt *st, const struct award_req *pay)
-{
-	int rc;
-
-	if (db_begin(ctx->db) != SQLITE_OK) {
-		db_reset(st);
-		return -1;
-	}
-	if (pay != NULL && award_record_payment(ctx, pay) == -1) {
-		db_reset(st);
-		goto fail;
-	}
-	if ((rc = db_step_done(st)) != SQLITE_DONE)
-		goto fail;
-	if (db_commit(ctx->db) != SQLITE_OK)
-		goto fail;
-	return 0;
-fail:
-	log_msg(LOG_ERROR, "cannot save to failed_awards",
-	    LF_STR("error", sqlite3_errmsg(ctx->db)), LF_END);
-	db_rollback(ctx->db);
-	return -1;
-}
-
 int
-retryq_record_award(struct award_ctx *ctx, const struct award_req *req,
+retryq_save_award(struct award_ctx *ctx, const struct award_req *req,
     const char *error)
 {
 	sqlite3_stmt	*st = ctx->rq[RQ_RECORD_AWARD];
@@ -184,11 +157,11 @@ retryq_record_award(struct award_ctx *ctx, const struct award_req *req,
 	db_bind_opt_text(st, 8, req->currency);
 	sqlite3_bind_int64(st, 13, award_ctx_now(ctx));
 	sqlite3_bind_int(st, 14, ctx->cfg->retry_max_attempts);
-	return record(ctx, st, req);
+	return db_step_done(st);
 }
 
 int
-retryq_record_refund(struct award_ctx *ctx, const struct refund_req *req,
+retryq_save_refund(struct award_ctx *ctx, const struct refund_req *req,
     const char *error)
 {
 	sqlite3_stmt *st = ctx->rq[RQ_RECORD_REFUND];
@@ -200,18 +173,8 @@ retryq_record_refund(struct award_ctx *ctx, const struct refund_req *req,
 	db_bind_opt_text(st, 5, req->currency);
 	sqlite3_bind_int64(st, 13, award_ctx_now(ctx));
 	sqlite3_bind_int(st, 14, ctx->cfg->retry_max_attempts);
-	return record(ctx, st, NULL);
+	return db_step_done(st);
 }
-
-/* One queued row, copied out of the statement. */
-struct item {
-	int64_t			id;
-	int			is_refund;
-	int			attempts;
-	int			bad;	/* stored fields fail validation */
-	struct award_req	award;
-	struct refund_req	refund;
-};
 
 static void
 copy_col(sqlite3_stmt *st, int col, char *dst, size_t dstsz, int *bad)
@@ -231,7 +194,7 @@ copy_col(sqlite3_stmt *st, int col, char *dst, size_t dstsz, int *bad)
 }
 
 static void
-read_item(sqlite3_stmt *st, struct item *it)
+read_item(sqlite3_stmt *st, struct retryq_item *it)
 {
 	char ot[64];
 
@@ -268,12 +231,8 @@ read_item(sqlite3_stmt *st, struct item *it)
 		it->bad = 1;
 }
 
-/*
- * The ids of the due rows, oldest due first: 8 bytes a row however large
- * --limit is, and no statement stays open while awards run.
- */
-static int
-take_due(struct award_ctx *ctx, int force, int limit, int64_t now,
+int
+retryq_take_due(struct award_ctx *ctx, int force, int limit, int64_t now,
     int64_t **out, int *n)
 {
 	sqlite3_stmt	*st = ctx->rq[force ? RQ_DUE_ALL : RQ_DUE];
@@ -306,12 +265,8 @@ take_due(struct award_ctx *ctx, int force, int limit, int64_t now,
 	return 0;
 }
 
-/*
- * Read row id if it is still pending: 1 with *it filled, 0 when it is not
- * (an admin or another path changed it since), -1 on error.
- */
-static int
-load_item(struct award_ctx *ctx, int64_t id, struct item *it)
+int
+retryq_load(struct award_ctx *ctx, int64_t id, struct retryq_item *it)
 {
 	sqlite3_stmt	*st = ctx->rq[RQ_ROW];
 	int		 rc;
@@ -323,8 +278,8 @@ load_item(struct award_ctx *ctx, int64_t id, struct item *it)
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
-static int
-mark_done(struct award_ctx *ctx, int64_t id, const char *outcome)
+int
+retryq_mark_done(struct award_ctx *ctx, int64_t id, const char *outcome)
 {
 	sqlite3_stmt *st = ctx->rq[RQ_DONE];
 
@@ -334,9 +289,8 @@ mark_done(struct award_ctx *ctx, int64_t id, const char *outcome)
 	return db_step_done(st) == SQLITE_DONE ? 0 : -1;
 }
 
-/* Returns 1 when the row is now dead, 0 when still pending, -1 on error. */
-static int
-mark_failed(struct award_ctx *ctx, int64_t id, const char *error)
+int
+retryq_mark_failed(struct award_ctx *ctx, int64_t id, const char *error)
 {
 	sqlite3_stmt	*st = ctx->rq[RQ_FAILED];
 	int		 rc, dead = 0;
@@ -353,91 +307,11 @@ mark_failed(struct award_ctx *ctx, int64_t id, const char *error)
 	return rc == SQLITE_DONE ? dead : -1;
 }
 
-/* Process one row; -1 only when the queue itself cannot be written. */
-static int
-process(struct award_ctx *ctx, const struct item *it, struct retry_run *run)
-{
-	struct award_out	 ao;
-	struct refund_out	 ro;
-	const char		*outcome, *error = NULL;
-	int			 failed, dead = 0;
-
-	if (it->bad) {
-		failed = 1;
-		error = "queued row has unreadable fields";
-		outcome = "failed";
-	} else if (it->is_refund) {
-		failed = refund_apply(ctx, &it->refund, &ro) == REFUND_FAILED;
-		outcome = refund_result_name(ro.result);
-		error = ro.error;
-	} else {
-		failed = award_apply(ctx, &it->award, &ao) == AWARD_FAILED;
-		outcome = award_result_name(ao.result);
-		error = ao.error;
-	}
-	if (failed) {
-		if ((dead = mark_failed(ctx, it->id, error)) == -1)
-			return -1;
-		if (dead)
-			run->dead++;
-		else
-			run->failed++;
-	} else {
-		if (mark_done(ctx, it->id, outcome) == -1)
-			return -1;
-		if (it->is_refund)
-			run->refunds++;
-		else if (ao.result == AWARD_AWARDED)
-			run->awarded++;
-		else if (ao.result == AWARD_DUPLICATE)
-			run->duplicate++;
-		else
-			run->not_eligible++;
-	}
-	log_msg(failed ? LOG_WARN : LOG_INFO, "retry",
-	    LF_INT("id", it->id),
-	    LF_STR("kind", it->is_refund ? "refund" : "award"),
-	    LF_STR("order_id", it->is_refund ? NULL : it->award.order_id),
-	    LF_INT("tg_id", it->is_refund ? 0 : it->award.telegram_id),
-	    LF_STR("refund_id", it->is_refund ? it->refund.refund_id : NULL),
-	    LF_INT("attempt", it->attempts + (failed ? 1 : 0)),
-	    LF_STR("outcome", failed ? (dead ? "dead" : "failed") : outcome),
-	    LF_STR("error", failed ? error : NULL), LF_END);
-	return 0;
-}
-
 int
-retryq_run(struct award_ctx *ctx, int force, int limit, struct retry_run *run)
+retryq_record_run(struct award_ctx *ctx, const struct retry_run *run)
 {
-	sqlite3_stmt	*st;
-	struct item	 it;
-	int64_t		*ids = NULL, t0 = atime_now_ms();
-	int		 n = 0, rc = -1, r;
+	sqlite3_stmt *st = ctx->rq[RQ_RUN_INSERT];
 
-	memset(run, 0, sizeof(*run));
-	run->started_ms = award_ctx_now(ctx);
-	run->forced = force;
-	if (take_due(ctx, force, limit, run->started_ms, &ids, &n) == -1) {
-		log_msg(LOG_ERROR, "cannot read failed_awards",
-		    LF_STR("error", sqlite3_errmsg(ctx->db)), LF_END);
-		return -1;
-	}
-	for (int i = 0; i < n; i++) {
-		if ((r = load_item(ctx, ids[i], &it)) == 0)
-			continue;
-		if (r == -1 || process(ctx, &it, run) == -1) {
-			log_msg(LOG_ERROR, "cannot update failed_awards",
-			    LF_INT("id", ids[i]),
-			    LF_STR("error", sqlite3_errmsg(ctx->db)), LF_END);
-			goto out;
-		}
-		run->picked++;
-	}
-	rc = 0;
-out:
-	free(ids);
-	run->duration_ms = atime_now_ms() - t0;
-	st = ctx->rq[RQ_RUN_INSERT];
 	sqlite3_bind_int64(st, 1, run->started_ms);
 	sqlite3_bind_int64(st, 2, run->duration_ms);
 	sqlite3_bind_int(st, 3, run->picked);
@@ -447,20 +321,9 @@ out:
 	sqlite3_bind_int(st, 7, run->refunds);
 	sqlite3_bind_int(st, 8, run->failed);
 	sqlite3_bind_int(st, 9, run->dead);
-	sqlite3_bind_int(st, 10, force);
-	if (db_step_done(st) != SQLITE_DONE) {
-		log_msg(LOG_ERROR, "cannot record retry_runs",
-		    LF_STR("error", sqlite3_errmsg(ctx->db)), LF_END);
-		rc = -1;
-	}
-	log_msg(rc == 0 ? LOG_INFO : LOG_ERROR, "retry run",
-	    LF_INT("picked", run->picked), LF_INT("awarded", run->awarded),
-	    LF_INT("duplicate", run->duplicate),
-	    LF_INT("not_eligible", run->not_eligible),
-	    LF_INT("refunds", run->refunds), LF_INT("failed", run->failed),
-	    LF_INT("dead", run->dead), LF_INT("forced", force),
-	    LF_INT("duration_ms", run->duration_ms), LF_END);
-	return rc;
+	sqlite3_bind_int(st, 10, run->forced);
+	db_bind_opt_text(st, 11, run->stopped);
+	return db_step_done(st) == SQLITE_DONE ? 0 : -1;
 }
 
 enum retryq_requeue_result

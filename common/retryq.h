@@ -1,8 +1,9 @@
 /*
- * The durable retry queue, failed_awards (SPEC.md §6): recording a failure,
- * the backoff, taking due rows, one retry run, and the admin re-queue.
- * Rows are never deleted. The one-run-at-a-time lock is here too, so the
- * cron binary stays a thin main().
+ * The durable retry queue, failed_awards (SPEC.md §6), as storage: saving a
+ * failure, the backoff, taking due rows, marking them, the admin re-queue,
+ * the retry_runs record. Rows are never deleted. It runs no award rules:
+ * the retry run that does is job.c's. The one-run-at-a-time lock is here
+ * too, so the cron binary stays a thin main().
  */
 #ifndef AWARD_RETRYQ_H
 #define AWARD_RETRYQ_H
@@ -11,6 +12,7 @@
 #include <stdint.h>
 
 #include "award.h"
+#include "ctx.h"
 #include "refund.h"
 
 #define RETRYQ_BASE_MS	300000LL	/* 5 min */
@@ -24,17 +26,53 @@
 int64_t	retryq_backoff_ms(int n);
 
 /*
- * Save a failed award (or refund) in failed_awards, in a transaction that
- * touches only the service database (and, for awards, the payments row so
- * a refund can still find the payment). A new order: pending, attempts 1,
- * due in 5 min. An order already queued and pending: attempts + 1 with the
- * backoff, dead at the maximum. One that was done or dead: pending again
- * from attempt 1. Returns 0, or -1 when nothing could be saved.
+ * Save a failed award (or refund) in failed_awards inside the caller's
+ * transaction; job.c decides which transaction (SPEC.md §4, last
+ * paragraph). A new order: pending, attempts 1, due in 5 min. An order
+ * already queued and pending: attempts + 1 with the backoff, dead at the
+ * maximum. One that was done or dead: pending again from attempt 1.
+ * Returns SQLITE_DONE, or the SQLite error code.
  */
-int	retryq_record_award(struct award_ctx *ctx, const struct award_req *req,
+int	retryq_save_award(struct award_ctx *ctx, const struct award_req *req,
 	    const char *error);
-int	retryq_record_refund(struct award_ctx *ctx,
+int	retryq_save_refund(struct award_ctx *ctx,
 	    const struct refund_req *req, const char *error);
+
+/* One queued row, copied out of its statement (retryq_load). */
+struct retryq_item {
+	int64_t			id;
+	int			is_refund;
+	int			attempts;
+	int			bad;	/* stored fields fail validation */
+	struct award_req	award;
+	struct refund_req	refund;
+};
+
+/*
+ * The ids of the due pending rows (every pending row with force), oldest
+ * due first, at most limit: 8 bytes a row, and no statement stays open
+ * while awards run. Returns 0 with *ids (malloc'd, caller frees; NULL
+ * when *n is 0) and *n, or -1.
+ */
+int	retryq_take_due(struct award_ctx *ctx, int force, int limit,
+	    int64_t now_ms, int64_t **ids, int *n);
+
+/*
+ * Read row id if it is still pending: 1 with *it filled, 0 when it is not
+ * (an admin or another path changed it since), -1 on error.
+ */
+int	retryq_load(struct award_ctx *ctx, int64_t id, struct retryq_item *it);
+
+/* Mark row id done with outcome; 0 or -1. */
+int	retryq_mark_done(struct award_ctx *ctx, int64_t id,
+	    const char *outcome);
+
+/*
+ * Count a failed attempt of row id with the backoff (SPEC.md §6). Returns
+ * 1 when the row is now dead, 0 when still pending, -1 on error.
+ */
+int	retryq_mark_failed(struct award_ctx *ctx, int64_t id,
+	    const char *error);
 
 struct retry_run {
 	int64_t	started_ms;
@@ -47,17 +85,11 @@ struct retry_run {
 	int	refunds;	/* refund rows that ended done */
 	int	failed;		/* failed again, still pending */
 	int	dead;		/* failed and reached the maximum */
+	char	stopped[AWARD_ERR_MAX];	/* "" = ran to the end */
 };
 
-/*
- * One retry run: take the due pending rows (every pending row with force),
- * oldest due first, at most limit; run award_apply / refund_apply on each in
- * its own transaction; mark each done (outcome kept) or failed with the
- * backoff. Adds a retry_runs row. Returns 0 when the run completed
- * (whatever the awards did), -1 on a database error of the queue itself.
- */
-int	retryq_run(struct award_ctx *ctx, int force, int limit,
-	    struct retry_run *run);
+/* Add the retry_runs row of run; 0 or -1. */
+int	retryq_record_run(struct award_ctx *ctx, const struct retry_run *run);
 
 enum retryq_requeue_result {
 	RETRYQ_REQUEUED,

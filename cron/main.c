@@ -1,7 +1,7 @@
 /*
  * award-retry: one run over the durable retry queue (SPEC.md §6), started
  * by system cron every five minutes. Thin on purpose: configuration, the
- * run lock, then retryq_run(). Never links libfcgi. Quiet on success
+ * run lock, then job_retry_run(). Exit 1 when the run stopped on an outage. Never links libfcgi. Quiet on success
  * (nothing on stdout); JSON log lines go to stderr.
  */
 #include <stdio.h>
@@ -12,6 +12,7 @@
 #include "atime.h"
 #include "config.h"
 #include "ctx.h"
+#include "job.h"
 #include "log.h"
 #include "retryq.h"
 
@@ -95,7 +96,7 @@ main(int argc, char *argv[])
 		close(lockfd);
 		return 1;
 	}
-	rc = retryq_run(ctx, force, (int)limit, &run) == 0 ? 0 : 1;
+	rc = job_retry_run(ctx, force, (int)limit, &run) == 0 ? 0 : 1;
 	award_ctx_close(ctx);
 	close(lockfd);
 	return rc;

@@ -125,8 +125,8 @@ http_send(struct request *req, struct response *res)
 	res->body = NULL;
 }
 
-int
-http_read_body(struct request *req, size_t max, char **body, size_t *len)
+static int
+read_body(struct request *req, size_t max, char **body, size_t *len)
 {
 	long long	 cl = 0;
 	char		*buf;
@@ -158,6 +158,16 @@ http_read_body(struct request *req, size_t max, char **body, size_t *len)
 	*body = buf;
 	*len = got;
 	return 0;
+}
+
+int
+http_read_body(struct request *req, size_t max, char **body, size_t *len)
+{
+	int rc = read_body(req, max, body, len);
+
+	if (req->read_done != NULL)
+		req->read_done(req->read_done_arg);
+	return rc;
 }
 
 static int

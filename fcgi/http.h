@@ -22,6 +22,9 @@ struct request {
 	const char	*request_id;	/* nginx $request_id, may be NULL */
 	const char	*authorization;
 	const char	*content_length;
+	/* Called once the body has been read (or failed): the read deadline. */
+	void		(*read_done)(void *);
+	void		*read_done_arg;
 };
 
 struct response {
@@ -32,13 +35,14 @@ struct response {
 	const char	*allow;		/* 405: the Allow header */
 	int		 auth_bearer;	/* 401: offer Bearer */
 	int		 auth_basic;	/* 401: offer Basic too */
+	const char	*route;		/* the route's label, for metrics */
 };
 
 #define CTYPE_JSON	"application/json; charset=utf-8"
 #define CTYPE_METRICS	"text/plain; version=0.0.4"
 #define CTYPE_HTML	"text/html; charset=utf-8"
 
-/* Fill *r from the request's parameters. */
+/* Fill *r from the request's parameters (read_done left NULL). */
 void	http_request_init(struct request *r, FCGX_Request *fr);
 
 /* JSON body from a tree (deleted here) with status; 500 if printing fails. */

@@ -21,6 +21,7 @@
 
 #include "atime.h"
 #include "config.h"
+#include "counters.h"
 #include "ctx.h"
 #include "log.h"
 #include "worker.h"
@@ -51,7 +52,7 @@ usage(const char *arg)
 {
 	log_msg(LOG_ERROR, "unknown argument", LF_STR("argument", arg),
 	    LF_STR("usage", "award-fcgi [--listen unix:PATH|HOST:PORT] "
-	    "[--workers N] [--db PATH] [--bot-db PATH]"), LF_END);
+	    "[--workers N] [--threads N] [--db PATH] [--bot-db PATH]"), LF_END);
 }
 
 /* 1 when fd 0 is a listening socket handed to us. */
@@ -170,12 +171,12 @@ struct slot {
 
 /* Fork a worker. It starts with every signal blocked (worker_run()). */
 static pid_t
-spawn(const struct award_config *cfg, int fd)
+spawn(const struct award_config *cfg, int fd, struct counters *counters)
 {
 	pid_t pid = fork();
 
 	if (pid == 0)
-		_exit(worker_run(cfg, fd));
+		_exit(worker_run(cfg, fd, counters));
 	if (pid == -1)
 		log_msg(LOG_ERROR, "fork failed", LF_STR("error",
 		    strerror(errno)), LF_END);
@@ -223,6 +224,7 @@ main(int argc, char *argv[])
 	struct award_ctx	*probe;
 	struct sigaction	 sa;
 	struct slot		*slots;
+	struct counters		*counters;
 	sigset_t		 mask, all;
 	char			 err[CONFIG_ERR_MAX];
 	const char		*val, *unix_path = NULL;
@@ -260,6 +262,14 @@ main(int argc, char *argv[])
 				return 1;
 			}
 			cfg.workers = (int)n;
+		} else if ((r = config_flag_value("--threads", argc, argv, &i,
+		    &val)) != 0) {
+			if (r == -1 || config_parse_int(val, 1, 1024, &n)) {
+				startup_error("--threads: needs "
+				    "an integer from 1 to 1024");
+				return 1;
+			}
+			cfg.threads = (int)n;
 		} else {
 			usage(argv[i]);
 			return 1;
@@ -285,7 +295,8 @@ main(int argc, char *argv[])
 		startup_error(err);
 		return 1;
 	}
-	if ((slots = calloc((size_t)cfg.workers, sizeof(*slots))) == NULL) {
+	if ((slots = calloc((size_t)cfg.workers, sizeof(*slots))) == NULL ||
+	    (counters = counters_new()) == NULL) {
 		startup_error("out of memory");
 		return 1;
 	}
@@ -310,6 +321,7 @@ main(int argc, char *argv[])
 
 	log_msg(LOG_INFO, "award-fcgi started", LF_STR("listen", fd == 0 ?
 	    "fd 0" : cfg.listen), LF_INT("workers", cfg.workers),
+	    LF_INT("threads", cfg.threads),
 	    LF_STR("db", cfg.db_path), LF_STR("bot_db", config_bot_db(&cfg)),
 	    LF_END);
 
@@ -321,7 +333,7 @@ main(int argc, char *argv[])
 		for (int i = 0; i < cfg.workers; i++)
 			if (slots[i].pid == 0 &&
 			    now - slots[i].started_ms >= RESTART_MIN_MS) {
-				slots[i].pid = spawn(&cfg, fd);
+				slots[i].pid = spawn(&cfg, fd, counters);
 				if (slots[i].pid < 0)
 					slots[i].pid = 0;
 				slots[i].started_ms = now;
@@ -352,6 +364,7 @@ main(int argc, char *argv[])
 	}
 	if (unix_path != NULL)
 		unlink(unix_path);
+	counters_free(counters);
 	free(slots);
 	log_msg(LOG_INFO, "stopped", LF_END);
 	return 0;

@@ -2,8 +2,8 @@
  * Routes of SPEC.md §5. Order of checks for every request: path (404),
  * method (405 with Allow), then the route's guard (source address for the
  * webhook, a token for the rest), then the body (413 before reading, 400),
- * then the work. A 200 for a write is sent only after award_submit() /
- * refund_submit() report the outcome committed.
+ * then the work. Every write goes to the process's writer (writer.h); a
+ * 200 for a write is sent only after it reports the outcome committed.
  */
 #include <assert.h>
 #include <stdint.h>
@@ -21,6 +21,7 @@
 #include "routes.h"
 #include "stats.h"
 #include "validate.h"
+#include "writer.h"
 
 enum guard {
 	GUARD_NONE,
@@ -35,10 +36,11 @@ struct params {
 	char	arg[AWARD_ID_MAX + 1];
 };
 
-typedef void (*handler_fn)(struct award_ctx *, struct request *,
+typedef void (*handler_fn)(struct route_env *, struct request *,
     const struct params *, struct response *);
 
 struct route {
+	const char	*label;		/* for metrics (counters.c) */
 	const char	*prefix;	/* path before the parameter */
 	const char	*suffix;	/* after it; NULL: no parameter */
 	const char	*method;
@@ -46,39 +48,42 @@ struct route {
 	handler_fn	 fn;
 };
 
-static void h_webhook(struct award_ctx *, struct request *,
+static void h_webhook(struct route_env *, struct request *,
     const struct params *, struct response *);
-static void h_awards(struct award_ctx *, struct request *,
+static void h_awards(struct route_env *, struct request *,
     const struct params *, struct response *);
-static void h_user_tickets(struct award_ctx *, struct request *,
+static void h_user_tickets(struct route_env *, struct request *,
     const struct params *, struct response *);
-static void h_retry_stats(struct award_ctx *, struct request *,
+static void h_retry_stats(struct route_env *, struct request *,
     const struct params *, struct response *);
-static void h_requeue(struct award_ctx *, struct request *,
+static void h_requeue(struct route_env *, struct request *,
     const struct params *, struct response *);
-static void h_leaderboard(struct award_ctx *, struct request *,
+static void h_leaderboard(struct route_env *, struct request *,
     const struct params *, struct response *);
-static void h_metrics(struct award_ctx *, struct request *,
+static void h_metrics(struct route_env *, struct request *,
     const struct params *, struct response *);
-static void h_dashboard(struct award_ctx *, struct request *,
+static void h_dashboard(struct route_env *, struct request *,
     const struct params *, struct response *);
-static void h_health(struct award_ctx *, struct request *,
+static void h_health(struct route_env *, struct request *,
     const struct params *, struct response *);
 
 static const struct route routes[] = {
-	{ "/v1/payments/webhook", NULL, "POST", GUARD_WEBHOOK, h_webhook },
-	{ "/v1/awards", NULL, "POST", GUARD_SERVICE, h_awards },
-	{ "/v1/users/", "/tickets", "GET", GUARD_SERVICE, h_user_tickets },
-	{ "/v1/admin/award-retry-stats", NULL, "GET", GUARD_ADMIN_READ,
-	    h_retry_stats },
-	{ "/v1/admin/failed-awards/", "/retry", "POST", GUARD_ADMIN,
-	    h_requeue },
-	{ "/v1/admin/contests/", "/leaderboard", "GET", GUARD_ADMIN_READ,
-	    h_leaderboard },
-	{ "/v1/admin/metrics", NULL, "GET", GUARD_ADMIN_READ, h_metrics },
-	{ "/v1/admin/dashboard", NULL, "GET", GUARD_ADMIN_READ,
+	{ "webhook", "/v1/payments/webhook", NULL, "POST", GUARD_WEBHOOK,
+	    h_webhook },
+	{ "awards", "/v1/awards", NULL, "POST", GUARD_SERVICE, h_awards },
+	{ "user_tickets", "/v1/users/", "/tickets", "GET", GUARD_SERVICE,
+	    h_user_tickets },
+	{ "retry_stats", "/v1/admin/award-retry-stats", NULL, "GET",
+	    GUARD_ADMIN_READ, h_retry_stats },
+	{ "requeue", "/v1/admin/failed-awards/", "/retry", "POST",
+	    GUARD_ADMIN, h_requeue },
+	{ "leaderboard", "/v1/admin/contests/", "/leaderboard", "GET",
+	    GUARD_ADMIN_READ, h_leaderboard },
+	{ "metrics", "/v1/admin/metrics", NULL, "GET", GUARD_ADMIN_READ,
+	    h_metrics },
+	{ "dashboard", "/v1/admin/dashboard", NULL, "GET", GUARD_ADMIN_READ,
 	    h_dashboard },
-	{ "/healthz", NULL, "GET", GUARD_NONE, h_health },
+	{ "healthz", "/healthz", NULL, "GET", GUARD_NONE, h_health },
 };
 
 /* 1 when path matches r, with the parameter copied into p. */
@@ -104,10 +109,10 @@ match(const struct route *r, const char *path, struct params *p)
 }
 
 static int
-guard(struct award_ctx *ctx, struct request *req, enum guard g,
+guard(struct route_env *env, struct request *req, enum guard g,
     struct response *res)
 {
-	const struct award_config	*c = ctx->cfg;
+	const struct award_config	*c = env->cfg;
 	const char			*token;
 	enum auth_result		 a;
 
@@ -143,7 +148,7 @@ guard(struct award_ctx *ctx, struct request *req, enum guard g,
 }
 
 void
-routes_dispatch(struct award_ctx *ctx, struct request *req,
+routes_dispatch(struct route_env *env, struct request *req,
     struct response *res)
 {
 	const struct route	*found = NULL;
@@ -156,25 +161,54 @@ routes_dispatch(struct award_ctx *ctx, struct request *req,
 			break;
 		}
 	if (found == NULL) {
+		res->route = "other";
 		http_error(res, 404, "not found");
 		return;
 	}
+	res->route = found->label;
 	if (strcmp(req->method, found->method) != 0) {
 		res->allow = found->method;
 		http_error(res, 405, "method not allowed");
 		return;
 	}
-	if (guard(ctx, req, found->guard, res) == -1)
+	if (guard(env, req, found->guard, res) == -1)
 		return;
-	found->fn(ctx, req, &p, res);
+	found->fn(env, req, &p, res);
+}
+
+struct award_ctx *
+route_reader(struct route_env *env)
+{
+	char err[CONFIG_ERR_MAX];
+
+	if (env->rd == NULL &&
+	    (env->rd = award_ctx_open(env->cfg, err, sizeof(err))) == NULL)
+		log_msg(LOG_ERROR, "cannot open a read connection",
+		    LF_STR("error", err), LF_END);
+	return env->rd;
+}
+
+/*
+ * The thread's read connection for a handler that reads (never the
+ * writer's: WAL lets it read while a group commits). NULL with a 503 set
+ * when the databases cannot be opened.
+ */
+static struct award_ctx *
+reader(struct route_env *env, struct response *res)
+{
+	struct award_ctx *ctx = route_reader(env);
+
+	if (ctx == NULL)
+		http_error(res, 503, "database unavailable");
+	return ctx;
 }
 
 /* Read a body within AWARD_MAX_BODY; 0, or -1 with the response set. */
 static int
-body(struct award_ctx *ctx, struct request *req, char **buf, size_t *len,
+body(struct route_env *env, struct request *req, char **buf, size_t *len,
     struct response *res)
 {
-	switch (http_read_body(req, ctx->cfg->max_body, buf, len)) {
+	switch (http_read_body(req, env->cfg->max_body, buf, len)) {
 	case 0:
 		return 0;
 	case 1:
@@ -218,7 +252,7 @@ award_response(struct response *res, const struct award_out *out)
 }
 
 static void
-h_webhook(struct award_ctx *ctx, struct request *req,
+h_webhook(struct route_env *env, struct request *req,
     const struct params *p, struct response *res)
 {
 	struct award_req	 ar;
@@ -230,7 +264,7 @@ h_webhook(struct award_ctx *ctx, struct request *req,
 	cJSON			*o;
 
 	(void)p;
-	if (body(ctx, req, &buf, &len, res) == -1)
+	if (body(env, req, &buf, &len, res) == -1)
 		return;
 	switch (validate_webhook(buf, len, &ar, &rr, err, sizeof(err))) {
 	case WEBHOOK_BAD:
@@ -242,11 +276,11 @@ h_webhook(struct award_ctx *ctx, struct request *req,
 		http_json(res, 200, o);
 		break;
 	case WEBHOOK_PAYMENT:
-		award_submit(ctx, &ar, req->request_id, &ao);
+		writer_award(env->writer, &ar, req->request_id, &ao);
 		award_response(res, &ao);
 		break;
 	case WEBHOOK_REFUND:
-		if (refund_submit(ctx, &rr, req->request_id, &ro) ==
+		if (writer_refund(env->writer, &rr, req->request_id, &ro) ==
 		    REFUND_UNAVAILABLE) {
 			http_error(res, 503, "database unavailable; nothing "
 			    "was recorded, deliver again");
@@ -267,7 +301,7 @@ h_webhook(struct award_ctx *ctx, struct request *req,
 }
 
 static void
-h_awards(struct award_ctx *ctx, struct request *req, const struct params *p,
+h_awards(struct route_env *env, struct request *req, const struct params *p,
     struct response *res)
 {
 	struct award_req	 ar;
@@ -276,12 +310,12 @@ h_awards(struct award_ctx *ctx, struct request *req, const struct params *p,
 	size_t			 len;
 
 	(void)p;
-	if (body(ctx, req, &buf, &len, res) == -1)
+	if (body(env, req, &buf, &len, res) == -1)
 		return;
 	if (validate_award_body(buf, len, &ar, err, sizeof(err)) == -1)
 		bad_request(req, res, err);
 	else {
-		award_submit(ctx, &ar, req->request_id, &ao);
+		writer_award(env->writer, &ar, req->request_id, &ao);
 		award_response(res, &ao);
 	}
 	free(buf);
@@ -303,9 +337,10 @@ limit_param(struct request *req, int def, int max)
 }
 
 static void
-h_user_tickets(struct award_ctx *ctx, struct request *req,
+h_user_tickets(struct route_env *env, struct request *req,
     const struct params *p, struct response *res)
 {
+	struct award_ctx *ctx;
 	char		 cid[AWARD_ID_MAX + 2];
 	cJSON		*out = NULL;
 	int64_t		 id;
@@ -322,6 +357,8 @@ h_user_tickets(struct award_ctx *ctx, struct request *req,
 		    "[A-Za-z0-9._:-]");
 		return;
 	}
+	if ((ctx = reader(env, res)) == NULL)
+		return;
 	switch (stats_user_tickets(ctx, id, rc == 1 ? cid : NULL, &out)) {
 	case 0:
 		http_json(res, 200, out);
@@ -337,9 +374,10 @@ h_user_tickets(struct award_ctx *ctx, struct request *req,
 }
 
 static void
-h_retry_stats(struct award_ctx *ctx, struct request *req,
+h_retry_stats(struct route_env *env, struct request *req,
     const struct params *p, struct response *res)
 {
+	struct award_ctx *ctx;
 	cJSON	*o;
 	int	 limit = limit_param(req, STATS_LIMIT_DEFAULT, 1000);
 
@@ -348,6 +386,8 @@ h_retry_stats(struct award_ctx *ctx, struct request *req,
 		bad_request(req, res, "limit: not a positive integer");
 		return;
 	}
+	if ((ctx = reader(env, res)) == NULL)
+		return;
 	if ((o = stats_retry(ctx, limit)) == NULL)
 		http_error(res, 503, "database unavailable");
 	else
@@ -355,7 +395,7 @@ h_retry_stats(struct award_ctx *ctx, struct request *req,
 }
 
 static void
-h_requeue(struct award_ctx *ctx, struct request *req, const struct params *p,
+h_requeue(struct route_env *env, struct request *req, const struct params *p,
     struct response *res)
 {
 	long long	 id;
@@ -365,11 +405,8 @@ h_requeue(struct award_ctx *ctx, struct request *req, const struct params *p,
 		http_error(res, 404, "no such failed award");
 		return;
 	}
-	switch (retryq_requeue(ctx, id)) {
+	switch (writer_requeue(env->writer, id, req->request_id)) {
 	case RETRYQ_REQUEUED:
-		log_msg(LOG_INFO, "failed award requeued by admin",
-		    LF_STR("request_id", req->request_id), LF_INT("id", id),
-		    LF_END);
 		o = cJSON_CreateObject();
 		jsonw_add_int(o, "id", id);
 		cJSON_AddStringToObject(o, "status", "pending");
@@ -388,9 +425,10 @@ h_requeue(struct award_ctx *ctx, struct request *req, const struct params *p,
 }
 
 static void
-h_leaderboard(struct award_ctx *ctx, struct request *req,
+h_leaderboard(struct route_env *env, struct request *req,
     const struct params *p, struct response *res)
 {
+	struct award_ctx *ctx;
 	cJSON	*o = NULL;
 	int	 limit = limit_param(req, LEADERBOARD_DEFAULT,
 		    LEADERBOARD_MAX);
@@ -403,6 +441,8 @@ h_leaderboard(struct award_ctx *ctx, struct request *req,
 		bad_request(req, res, "limit: not a positive integer");
 		return;
 	}
+	if ((ctx = reader(env, res)) == NULL)
+		return;
 	switch (stats_leaderboard(ctx, p->arg, limit, &o)) {
 	case 0:
 		http_json(res, 200, o);
@@ -431,31 +471,40 @@ text_page(struct response *res, char *s, const char *ctype)
 }
 
 static void
-h_metrics(struct award_ctx *ctx, struct request *req, const struct params *p,
+h_metrics(struct route_env *env, struct request *req, const struct params *p,
     struct response *res)
 {
+	struct award_ctx *ctx;
+
 	(void)req;
 	(void)p;
-	text_page(res, stats_metrics(ctx), CTYPE_METRICS);
+	if ((ctx = reader(env, res)) != NULL)
+		text_page(res, stats_metrics(ctx), CTYPE_METRICS);
 }
 
 static void
-h_dashboard(struct award_ctx *ctx, struct request *req,
+h_dashboard(struct route_env *env, struct request *req,
     const struct params *p, struct response *res)
 {
+	struct award_ctx *ctx;
+
 	(void)req;
 	(void)p;
-	text_page(res, stats_dashboard(ctx), CTYPE_HTML);
+	if ((ctx = reader(env, res)) != NULL)
+		text_page(res, stats_dashboard(ctx), CTYPE_HTML);
 }
 
 static void
-h_health(struct award_ctx *ctx, struct request *req, const struct params *p,
+h_health(struct route_env *env, struct request *req, const struct params *p,
     struct response *res)
 {
-	cJSON *o;
+	struct award_ctx	*ctx;
+	cJSON			*o;
 
 	(void)req;
 	(void)p;
+	if ((ctx = reader(env, res)) == NULL)
+		return;
 	if (stats_health(ctx) == -1) {
 		http_error(res, 503, "database unavailable");
 		return;

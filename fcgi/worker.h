@@ -1,17 +1,22 @@
 /*
- * One pre-forked worker: its own database connection (statements prepared
- * once), then accept/handle/finish until told to stop.
+ * One worker process (SPEC.md §2): request threads over libfcgi, one writer
+ * (writer.h) that commits every write in groups, read connections per
+ * thread, and a read deadline on every request (SPEC.md §7).
  */
 #ifndef AWARD_WORKER_H
 #define AWARD_WORKER_H
 
 #include "config.h"
 
+struct counters;
+
 /*
- * Serve FastCGI requests on listen_fd until SIGTERM/SIGINT (a request in
- * progress is finished first). Returns the process exit status: 0 after a
- * stop, 1 when the databases cannot be opened.
+ * Serve FastCGI requests on listen_fd until SIGTERM/SIGINT: then accept no
+ * more, finish every accepted request, stop the writer. counters (shared
+ * with the other workers) may be NULL. Returns the process exit status:
+ * 0 after a stop, 1 when the worker cannot start.
  */
-int	worker_run(const struct award_config *cfg, int listen_fd);
+int	worker_run(const struct award_config *cfg, int listen_fd,
+	    struct counters *counters);
 
 #endif

@@ -25,6 +25,7 @@
 
 #include "atime.h"
 #include "award.h"
+#include "job.h"
 #include "config.h"
 #include "ctx.h"
 #include "retryq.h"
@@ -178,7 +179,7 @@ one_mode(const char *dir, int full, int n)
 	td = award_run(ctx, "o", n, AWARD_DUPLICATE);
 	hwm2 = vm_kb("VmHWM:");
 	tr = now_s();
-	if (retryq_run(ctx, 0, RETRYQ_LIMIT_DEFAULT, &run) == -1)
+	if (job_retry_run(ctx, 0, RETRYQ_LIMIT_DEFAULT, &run) == -1)
 		die("retry run", "failed");
 	tr = now_s() - tr;
 

@@ -429,14 +429,17 @@ t_bot_db_locked_retry_run() {
 	webhook "$(payment ord-lr 123456789 plan_1m "$(iso_now)")"
 	check_status 200
 	check_json '$.award' queued
+	# SPEC §6: an outage stops the run, exit 1, no attempt counted, and
+	# the run is recorded with its reason.
 	retry AWARD_BUSY_TIMEOUT_MS=200 --force --bot-db "$BOT"
-	[ "$RETRY_RC" = 0 ] || fail "award-retry --force with the bot" \
-		"database locked: exit $RETRY_RC, expected 0 (the run" \
-		"completes, the award waits): $(tail -n 1 "$T/retry.log")"
+	[ "$RETRY_RC" = 1 ] || fail "award-retry --force with the bot" \
+		"database locked: exit $RETRY_RC, expected 1 (an outage" \
+		"stops the run): $(tail -n 1 "$T/retry.log")"
 	check_sql "select count(*), sum(picked), sum(failed) from retry_runs" \
-		"1|1|1"
+		"1|0|0"
+	check_sql "select stopped like '%locked%' from retry_runs" 1
 	check_sql "select status, attempts from failed_awards
-		where order_id = 'ord-lr'" "pending|2"
+		where order_id = 'ord-lr'" "pending|1"
 	unlock_db
 	retry_ok --force --bot-db "$BOT"
 	check_sql "select status from failed_awards where order_id = 'ord-lr'" done

@@ -14,6 +14,7 @@
 #include <criterion/criterion.h>
 
 #include "award.h"
+#include "job.h"
 #include "testutil.h"
 
 #define BUYER		1001LL
@@ -354,7 +355,7 @@ Test(award, unknown_plan_submit_queued_pending_attempt_1, .init = setup,
 	struct award_req	req = tu_req("o1", BUYER, "p-missing", T_ORDER);
 	struct award_out	out;
 
-	cr_assert_eq(award_submit(env.ctx, &req, "req-1", &out),
+	cr_assert_eq(job_award(env.ctx, &req, "req-1", &out),
 	    AWARD_QUEUED);
 	cr_assert_eq(out.result, AWARD_QUEUED);
 	cr_assert_eq(ledger_count(), 0);
@@ -489,7 +490,7 @@ Test(award, unreadable_active_contest_fails_and_queues, .init = setup_bare,
 	struct award_out	out;
 
 	tu_contest(&env, "bad", "2026-11-01", "2026-12-01T00:00:00Z", 30, 1);
-	cr_assert_eq(award_submit(env.ctx, &req, NULL, &out), AWARD_QUEUED);
+	cr_assert_eq(job_award(env.ctx, &req, NULL, &out), AWARD_QUEUED);
 	cr_assert_eq(ledger_count(), 0);
 	tu_assert_contains(tu_str(&env, "SELECT last_error FROM"
 	    " failed_awards WHERE order_id = 'o1'"), "bad", "last_error");
@@ -506,7 +507,7 @@ Test(award, unreadable_bound_at_fails_and_queues, .init = setup,
 	struct award_out	out;
 
 	tu_referral(&env, 3003, REFERRER, "last tuesday");
-	cr_assert_eq(award_submit(env.ctx, &req, NULL, &out), AWARD_QUEUED);
+	cr_assert_eq(job_award(env.ctx, &req, NULL, &out), AWARD_QUEUED);
 	cr_assert_eq(ledger_count(), 0);
 	tu_assert_contains(tu_str(&env, "SELECT last_error FROM"
 	    " failed_awards WHERE order_id = 'o1'"), "bound_at", "last_error");
@@ -734,7 +735,7 @@ race_award(int idx, void *p)
 	if ((ctx = award_ctx_open(&a->e->cfg, err, sizeof(err))) == NULL)
 		return 90;
 	tu_race_go();
-	award_submit(ctx, &a->req, NULL, &out);
+	job_award(ctx, &a->req, NULL, &out);
 	award_ctx_close(ctx);
 	return (int)out.result;
 }
@@ -812,7 +813,7 @@ Test(award, bot_db_locked_submit_queued_in_service_db, .init = setup_sep,
 	tu_open(&env);
 	tu_req_pay(&req, "pay-1", 19900);
 	lock = tu_lock(tu_bot_path(&env));
-	r = award_submit(env.ctx, &req, NULL, &out);
+	r = job_award(env.ctx, &req, NULL, &out);
 	tu_unlock(lock);
 	cr_assert_eq(r, AWARD_QUEUED, "got %s: %s", award_result_name(r),
 	    out.error);
@@ -842,7 +843,7 @@ Test(award, one_file_locked_unavailable_nothing_saved, .init = setup,
 	tu_open(&env);
 	tu_req_pay(&req, "pay-1", 19900);
 	lock = tu_lock(env.cfg.db_path);
-	r = award_submit(env.ctx, &req, NULL, &out);
+	r = job_award(env.ctx, &req, NULL, &out);
 	tu_unlock(lock);
 	cr_assert_eq(r, AWARD_UNAVAILABLE, "got %s", award_result_name(r));
 	cr_assert_eq(out.result, AWARD_UNAVAILABLE);
@@ -850,7 +851,7 @@ Test(award, one_file_locked_unavailable_nothing_saved, .init = setup,
 	cr_assert_eq(ledger_count(), 0);
 	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM payments"), 0);
 	/* Once the lock is gone the same delivery awards. */
-	cr_assert_eq(award_submit(env.ctx, &req, NULL, &out), AWARD_AWARDED);
+	cr_assert_eq(job_award(env.ctx, &req, NULL, &out), AWARD_AWARDED);
 	cr_assert_eq(ledger_count(), 2);
 }
 

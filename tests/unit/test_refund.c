@@ -12,6 +12,7 @@
 #include <criterion/criterion.h>
 
 #include "award.h"
+#include "job.h"
 #include "refund.h"
 #include "retryq.h"
 #include "testutil.h"
@@ -264,11 +265,11 @@ Test(refund, refund_before_queued_retry_marks_done_awards_nothing,
 	struct retry_run	run;
 
 	tu_req_pay(&req, "pay-1", AMOUNT);
-	cr_assert_eq(award_submit(env.ctx, &req, NULL, &out), AWARD_QUEUED);
+	cr_assert_eq(job_award(env.ctx, &req, NULL, &out), AWARD_QUEUED);
 	expect_refund("r1", "pay-1", AMOUNT, REFUND_UNKNOWN_PAYMENT);
 	cr_assert_eq(refunded_minor(), AMOUNT);
 	tu_plan(&env, "p-new", 5);	/* the retry could now award it */
-	cr_assert_eq(retryq_run(env.ctx, 1, 100, &run), 0);
+	cr_assert_eq(job_retry_run(env.ctx, 1, 100, &run), 0);
 	cr_assert_eq(run.picked, 1);
 	cr_assert_eq(run.awarded, 0);
 	cr_assert_eq(run.not_eligible, 1);
@@ -325,7 +326,7 @@ race_refund(int idx, void *p)
 	if ((ctx = award_ctx_open(&a->e->cfg, err, sizeof(err))) == NULL)
 		return 90;
 	tu_race_go();
-	refund_submit(ctx, &a->req, NULL, &out);
+	job_refund(ctx, &a->req, NULL, &out);
 	award_ctx_close(ctx);
 	return (int)out.result;
 }
@@ -380,7 +381,7 @@ race_distinct_refunds(int idx, void *p)
 		return 90;
 	snprintf(req.refund_id, sizeof(req.refund_id), "r-%d", idx);
 	tu_race_go();
-	refund_submit(ctx, &req, NULL, &out);
+	job_refund(ctx, &req, NULL, &out);
 	award_ctx_close(ctx);
 	return (int)out.result;
 }
@@ -456,7 +457,7 @@ Test(refund, bot_db_locked_refund_queued_then_retried, .init = setup_sep,
 	env.cfg.busy_timeout_ms = 100;
 	tu_open(&env);
 	lock = tu_lock(tu_bot_path(&env));
-	r = refund_submit(env.ctx, &req, NULL, &out);
+	r = job_refund(env.ctx, &req, NULL, &out);
 	tu_unlock(lock);
 	cr_assert_eq(r, REFUND_QUEUED, "got %s: %s", refund_result_name(r),
 	    out.error);
@@ -467,7 +468,7 @@ Test(refund, bot_db_locked_refund_queued_then_retried, .init = setup_sep,
 	cr_assert_eq(refund_rows(), 0);
 	cr_assert_eq(refunded_minor(), 0, "a failed refund was counted");
 
-	cr_assert_eq(retryq_run(env.ctx, 1, 100, &run), 0);
+	cr_assert_eq(job_retry_run(env.ctx, 1, 100, &run), 0);
 	cr_assert_eq(run.refunds, 1);
 	tu_assert_str(tu_str(&env, "SELECT status || '|' || outcome FROM"
 	    " failed_awards"), "done|reversed", "retried refund");

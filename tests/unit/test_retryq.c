@@ -13,6 +13,7 @@
 #include <criterion/criterion.h>
 
 #include "award.h"
+#include "job.h"
 #include "retryq.h"
 #include "testutil.h"
 
@@ -65,7 +66,7 @@ queue_failing(const char *order, const char *plan)
 	struct award_out	out;
 	enum award_result	r;
 
-	r = award_submit(env.ctx, &req, NULL, &out);
+	r = job_award(env.ctx, &req, NULL, &out);
 	cr_assert_eq(r, AWARD_QUEUED, "order %s: got %s", order,
 	    award_result_name(r));
 }
@@ -87,7 +88,7 @@ col_str(const char *col, const char *order)
 static void
 run(int force, int limit, struct retry_run *r)
 {
-	cr_assert_eq(retryq_run(env.ctx, force, limit, r), 0,
+	cr_assert_eq(job_retry_run(env.ctx, force, limit, r), 0,
 	    "retryq_run failed");
 }
 
@@ -128,13 +129,13 @@ Test(retryq, record_twice_one_row_attempts_2, .init = setup,
 	struct award_req	req = tu_req("o1", BUYER, "p30", T_ORDER);
 	char			buf[ATIME_BUFSZ];
 
-	cr_assert_eq(retryq_record_award(env.ctx, &req, "first error"), 0);
+	cr_assert_eq(job_queue_award(env.ctx, &req, "first error"), 0);
 	cr_assert_eq(col_int("attempts", "o1"), 1);
 	expect_due("o1", t0, 5 * MIN);
 	tu_assert_str(col_str("status", "o1"), "pending", "status");
 
 	env.cfg.now_ms = t0 + 7 * MIN;
-	cr_assert_eq(retryq_record_award(env.ctx, &req, "second error"), 0);
+	cr_assert_eq(job_queue_award(env.ctx, &req, "second error"), 0);
 	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM failed_awards"), 1);
 	cr_assert_eq(col_int("attempts", "o1"), 2);
 	expect_due("o1", t0 + 7 * MIN, 10 * MIN);
@@ -431,10 +432,10 @@ Test(retryq, each_run_adds_retry_runs_row_with_counts, .init = setup,
 	/* One of each: awarded, duplicate, not_eligible, failed. */
 	queue_failing("o-aw", "p-new");
 	req = tu_req("o-dup", BUYER, "p30", T_ORDER);
-	cr_assert_eq(retryq_record_award(env.ctx, &req, "x"), 0);
+	cr_assert_eq(job_queue_award(env.ctx, &req, "x"), 0);
 	cr_assert_eq(award_apply(env.ctx, &req, &out), AWARD_AWARDED);
 	req = tu_req("o-ne", BUYER, "p30", "2027-01-01T00:00:00Z");
-	cr_assert_eq(retryq_record_award(env.ctx, &req, "x"), 0);
+	cr_assert_eq(job_queue_award(env.ctx, &req, "x"), 0);
 	queue_failing("o-fail", "p-missing");
 	tu_plan(&env, "p-new", 1);
 
@@ -635,8 +636,12 @@ Test(retryq, lock_held_by_another_process_minus_2, .init = setup,
 
 /* ---- a locked bot database during a run ---- */
 
-Test(retryq, bot_db_locked_during_run_rows_stay_pending, .init = setup_sep,
-    .fini = teardown, .timeout = 30)
+/*
+ * SPEC §6: an outage is not the row's fault. The run stops at the first
+ * row, counts no attempt, records why in retry_runs and reports failure.
+ */
+Test(retryq, bot_db_locked_stops_run_no_attempt_counted,
+    .init = setup_sep, .fini = teardown, .timeout = 30)
 {
 	struct retry_run	 r;
 	sqlite3			*lock;
@@ -647,19 +652,19 @@ Test(retryq, bot_db_locked_during_run_rows_stay_pending, .init = setup_sep,
 	env.cfg.now_ms = t0 + 5 * MIN;
 
 	lock = tu_lock(tu_bot_path(&env));
-	cr_assert_eq(retryq_run(env.ctx, 0, 100, &r), 0,
-	    "a locked bot database is not an error of the queue");
+	cr_assert_eq(job_retry_run(env.ctx, 0, 100, &r), -1,
+	    "an outage must fail the run (exit 1)");
 	tu_unlock(lock);
-	cr_assert_eq(r.picked, 2);
-	cr_assert_eq(r.failed, 2);
-	cr_assert_eq(r.awarded, 0);
+	cr_assert_eq(r.picked, 0);
+	cr_assert_eq(r.failed, 0);
+	cr_assert_eq(r.dead, 0);
 	cr_assert_eq(tu_int_file(env.cfg.db_path, "SELECT count(*) FROM"
-	    " failed_awards WHERE status = 'pending' AND attempts = 2"), 2);
-	tu_assert_contains(tu_str_file(env.cfg.db_path, "SELECT last_error"
-	    " FROM failed_awards WHERE order_id = 'o1'"), "locked",
-	    "last_error");
+	    " failed_awards WHERE status = 'pending' AND attempts = 1"), 2,
+	    "the outage consumed an attempt");
 	cr_assert_eq(tu_int_file(env.cfg.db_path, "SELECT count(*) FROM"
 	    " retry_runs"), 1);
+	tu_assert_contains(tu_str_file(env.cfg.db_path, "SELECT stopped"
+	    " FROM retry_runs"), "locked", "retry_runs.stopped");
 	cr_assert_eq(tu_int_file(tu_bot_path(&env), "SELECT count(*) FROM"
 	    " ticket_ledger"), 0);
 

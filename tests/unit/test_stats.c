@@ -12,6 +12,7 @@
 #include <criterion/criterion.h>
 #include <cjson/cJSON.h>
 
+#include "job.h"
 #include "retryq.h"
 #include "stats.h"
 #include "testutil.h"
@@ -151,7 +152,7 @@ queue(const char *order, int64_t tg)
 	struct award_req req = tu_req(order, tg, "p-missing",
 	    "2026-11-27T10:00:00.000Z");
 
-	cr_assert_eq(retryq_record_award(env.ctx, &req, "no plan <p>"), 0);
+	cr_assert_eq(job_queue_award(env.ctx, &req, "no plan <p>"), 0);
 }
 
 Test(stats, retry_stats_shape_and_newest_first, .init = setup,
@@ -207,7 +208,7 @@ Test(stats, retry_stats_limit_and_last_run, .init = setup, .fini = teardown)
 	queue("o1", 1);
 	queue("o2", 2);
 	queue("o3", 3);
-	cr_assert_eq(retryq_run(env.ctx, 0, 10, &run), 0);
+	cr_assert_eq(job_retry_run(env.ctx, 0, 10, &run), 0);
 	o = reparse(stats_retry(env.ctx, 2));
 	cr_assert_eq(cJSON_GetObjectItem(o, "queueSize")->valueint, 3);
 	cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(o, "items")), 2);

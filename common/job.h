@@ -1,0 +1,116 @@
+/*
+ * Running the award rules (award.c, refund.c) and saving what fails in the
+ * retry queue (retryq.c): the one layer above both, so that neither rule
+ * module knows the queue and the queue knows neither's logic. Three ways
+ * in, one set of rules:
+ *   job_run()        one job in transactions of its own (today's path);
+ *   job_run_group()  many jobs in one transaction, a savepoint each, one
+ *                    COMMIT (the responder's writer, SPEC.md §2);
+ *   job_retry_run()  the retry run over failed_awards, in groups too
+ *                    (SPEC.md §6).
+ * Not here: threads and queues of waiting requests (fcgi/writer.c).
+ */
+#ifndef AWARD_JOB_H
+#define AWARD_JOB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "award.h"
+#include "ctx.h"
+#include "refund.h"
+#include "retryq.h"
+
+#define JOB_GROUP_MAX	256	/* jobs in one commit group */
+
+enum job_kind {
+	JOB_AWARD,	/* webhook payment.succeeded, POST /v1/awards */
+	JOB_REFUND,	/* webhook refund.succeeded */
+	JOB_REQUEUE,	/* POST /v1/admin/failed-awards/{id}/retry */
+	JOB__MAX
+};
+
+/*
+ * One write. The caller fills kind, the input of that kind and
+ * request_id (may be NULL); the run fills the output: aout.result
+ * (AWARDED, DUPLICATE, NOT_ELIGIBLE, QUEUED or UNAVAILABLE), rout.result
+ * (REVERSED, PARTIAL, DUPLICATE, UNKNOWN_PAYMENT, QUEUED or UNAVAILABLE)
+ * or requeue. Every result is durably committed before it is filled in,
+ * except UNAVAILABLE / RETRYQ_ERROR, which mean nothing was saved.
+ */
+struct job {
+	enum job_kind			 kind;
+	const char			*request_id;
+	struct award_req		 award;
+	struct award_out		 aout;
+	struct refund_req		 refund;
+	struct refund_out		 rout;
+	int64_t				 requeue_id;
+	enum retryq_requeue_result	 requeue;
+	int				 alone;	/* internal: rerun alone */
+};
+
+/* What one group did, for the writer's metrics. */
+struct job_group_stats {
+	size_t	jobs;		/* jobs in the group */
+	size_t	fallback;	/* of them, run again alone */
+	int	committed;	/* 1 when the group's COMMIT succeeded */
+	double	seconds;	/* BEGIN to the end of COMMIT */
+};
+
+/*
+ * Run one job the way a lone request always ran: the rules in a BEGIN
+ * IMMEDIATE transaction; on failure the failure saved in a transaction
+ * that writes only the service database (SPEC.md §4, last paragraph), or
+ * UNAVAILABLE when even that fails. Logs the outcome.
+ */
+void	job_run(struct award_ctx *ctx, struct job *j);
+
+/* job_run() of one award or refund, for callers without a struct job. */
+enum award_result job_award(struct award_ctx *ctx, const struct award_req *req,
+	    const char *request_id, struct award_out *out);
+enum refund_result job_refund(struct award_ctx *ctx,
+	    const struct refund_req *req, const char *request_id,
+	    struct refund_out *out);
+
+/*
+ * Save a failure of req with error text in failed_awards, alone (the
+ * service database only), as job_run() does when the rules fail. 0 or -1.
+ */
+int	job_queue_award(struct award_ctx *ctx, const struct award_req *req,
+	    const char *error);
+int	job_queue_refund(struct award_ctx *ctx, const struct refund_req *req,
+	    const char *error);
+
+/*
+ * Run jobs[0..n) (n <= JOB_GROUP_MAX) in one BEGIN IMMEDIATE transaction,
+ * each in its own SAVEPOINT, and COMMIT once. A job whose rules fail is
+ * rolled back to its savepoint and its failed_awards row is written in
+ * the same transaction, so the others still commit. When SQLite ends the
+ * transaction itself (SQLITE_FULL, IOERR, NOMEM, BUSY: autocommit is back
+ * on) or COMMIT fails, no job of the group may be answered as committed:
+ * each runs again alone through job_run(); the ledger's keys make that
+ * safe. When BEGIN cannot take the write lock, each job's failure is saved
+ * alone in the service database (a locked bot database still answers
+ * "queued"). Logs every outcome once it is final. Fills *st when not NULL.
+ */
+void	job_run_group(struct award_ctx *ctx, struct job **jobs, size_t n,
+	    struct job_group_stats *st);
+
+/*
+ * The retry run (SPEC.md §6): the due pending rows (every pending row with
+ * force), oldest due first, at most limit, through the same rules, in
+ * transactions of up to JOB_GROUP_MAX rows with a savepoint each. A row
+ * that succeeds (awarded, duplicate, not_eligible; a refund that did not
+ * fail) ends done with its outcome; one that fails is counted as an
+ * attempt, with the backoff, dead at AWARD_RETRY_MAX_ATTEMPTS. A busy,
+ * locked, full or I/O error on a database is an outage, not the row's
+ * fault: the run stops at that row, the rows from it on are left as they
+ * were (no attempt counted), and the run reports it. Adds a retry_runs
+ * row with the reason. Returns 0 when the run completed, -1 on an outage
+ * or a database error of the queue itself (run->stopped says why).
+ */
+int	job_retry_run(struct award_ctx *ctx, int force, int limit,
+	    struct retry_run *run);
+
+#endif

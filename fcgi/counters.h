@@ -1,0 +1,44 @@
+/*
+ * The responder's own numbers for /v1/admin/metrics (SPEC.md §5): requests
+ * by route and status class, request duration by route, and the writer's
+ * commit groups (jobs per group, commit duration, jobs that fell back).
+ * They live in one shared anonymous mapping that the supervisor makes
+ * before it forks, so every worker process adds to the same numbers and a
+ * restarted worker never sets them back. Updates are relaxed atomics: no
+ * lock, no system call. Not here: the database's totals (stats.c).
+ */
+#ifndef AWARD_COUNTERS_H
+#define AWARD_COUNTERS_H
+
+#include <stddef.h>
+
+struct counters;
+
+/* Map a zeroed set of counters shared with future children; NULL on error. */
+struct counters *counters_new(void);
+
+/* Unmap; NULL is a no-op. */
+void	counters_free(struct counters *c);
+
+/*
+ * One answered request: route is the route's label ("webhook", ...; NULL
+ * or unknown counts as "other"), status the HTTP status, seconds the time
+ * from the request read to the answer. c may be NULL (no-op).
+ */
+void	counters_request(struct counters *c, const char *route, int status,
+	    double seconds);
+
+/* One commit group of jobs jobs whose COMMIT took seconds. */
+void	counters_group(struct counters *c, size_t jobs, double seconds);
+
+/* jobs that left a failed group and ran alone (SPEC.md §2, issue 8). */
+void	counters_fallback(struct counters *c, size_t jobs);
+
+/*
+ * The counters as Prometheus text exposition (version 0.0.4), HELP and
+ * TYPE on every family. Returns a malloc'd string, or NULL when out of
+ * memory.
+ */
+char	*counters_prom(const struct counters *c);
+
+#endif

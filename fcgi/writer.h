@@ -1,0 +1,47 @@
+/*
+ * The worker process's one writer (SPEC.md §2): a thread that owns the
+ * process's write connection and commits every write the request threads
+ * hand it in groups (job_run_group: one transaction, a savepoint per job).
+ * A request thread blocks in writer_* until the COMMIT that holds its job
+ * has returned, so an answer never runs ahead of the disk.
+ */
+#ifndef AWARD_WRITER_H
+#define AWARD_WRITER_H
+
+#include <stddef.h>
+
+#include "award.h"
+#include "config.h"
+#include "refund.h"
+#include "retryq.h"
+
+struct writer;
+struct counters;
+
+/*
+ * Open the write connection and start the writer thread. counters may be
+ * NULL. Returns NULL with a one-line message in err.
+ */
+struct writer *writer_start(const struct award_config *cfg,
+	    struct counters *counters, char *err, size_t errsz);
+
+/*
+ * Finish every job handed in, stop the thread, close the connection. No
+ * writer_* call may be in progress or follow. NULL is a no-op.
+ */
+void	writer_stop(struct writer *w);
+
+/*
+ * Hand one write to the writer and wait for its committed outcome; the
+ * results are those of job.h (AWARDED ... QUEUED, or UNAVAILABLE /
+ * RETRYQ_ERROR when nothing could be saved). request_id may be NULL.
+ */
+enum award_result writer_award(struct writer *w, const struct award_req *req,
+	    const char *request_id, struct award_out *out);
+enum refund_result writer_refund(struct writer *w,
+	    const struct refund_req *req, const char *request_id,
+	    struct refund_out *out);
+enum retryq_requeue_result writer_requeue(struct writer *w, int64_t id,
+	    const char *request_id);
+
+#endif
