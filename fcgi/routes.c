@@ -16,6 +16,7 @@
 #include "config.h"
 #include "jsonw.h"
 #include "log.h"
+#include "readers.h"
 #include "refund.h"
 #include "retryq.h"
 #include "routes.h"
@@ -179,12 +180,8 @@ routes_dispatch(struct route_env *env, struct request *req,
 struct award_ctx *
 route_reader(struct route_env *env)
 {
-	char err[CONFIG_ERR_MAX];
-
-	if (env->rd == NULL &&
-	    (env->rd = award_ctx_open(env->cfg, err, sizeof(err))) == NULL)
-		log_msg(LOG_ERROR, "cannot open a read connection",
-		    LF_STR("error", err), LF_END);
+	if (env->rd == NULL)
+		env->rd = readers_take(env->readers);
 	return env->rd;
 }
 

@@ -11,23 +11,26 @@
 
 struct writer;
 struct counters;
+struct readers;
 
 /*
  * What a request thread hands the routes: the configuration, its worker
  * process's writer (every write goes through it, SPEC.md §2), the counters
- * the worker processes share, and the thread's own read connection,
- * opened on first use so that threads that only pass writes on hold none.
+ * the worker processes share, and the pool of read connections, from
+ * which a request that reads takes one (rd) for the rest of the request.
  */
 struct route_env {
 	const struct award_config	*cfg;
 	struct writer			*writer;
 	struct counters			*counters;
-	struct award_ctx		*rd;	/* route_reader() opens it */
+	struct readers			*readers;
+	struct award_ctx		*rd;	/* route_reader() takes it */
 };
 
 /*
- * The thread's read connection, opened on the first call (and again after
- * a failed open). NULL, logged, when the databases cannot be opened.
+ * The request's read connection, taken from the pool on the first call;
+ * the caller of routes_dispatch() gives it back. NULL, logged, when the
+ * databases cannot be opened.
  */
 struct award_ctx *route_reader(struct route_env *env);
 

@@ -4,8 +4,9 @@
  * FCGI_WEB_SERVER_ADDRS idea, SPEC.md §7), hands each connection to a
  * request thread through a queue, watches the read deadline of every
  * request, and takes SIGTERM/SIGINT (a signalfd: no handler runs). Request
- * threads read the request with libfcgi, route it, and hand every write to
- * the writer thread. Signals stay blocked in every thread, so libfcgi's
+ * threads read the request with libfcgi, route it, hand every write to the
+ * writer thread and take a read connection from a small pool (readers.h)
+ * only for a request that reads. Signals stay blocked in every thread, so libfcgi's
  * read() and write() are never cut by EINTR.
  *
  * The read deadline (AWARD_READ_TIMEOUT_MS): from the moment a thread
@@ -42,6 +43,7 @@
 #include "ctx.h"
 #include "http.h"
 #include "log.h"
+#include "readers.h"
 #include "routes.h"
 #include "worker.h"
 #include "writer.h"
@@ -154,6 +156,8 @@ handle(struct slot *s, FCGX_Request *fr)
 	req.read_done_arg = s;
 	routes_dispatch(&s->env, &req, &res);
 	deadline_disarm(s);
+	readers_give(s->env.readers, s->env.rd);
+	s->env.rd = NULL;
 	dt = mono_s() - t0;
 	counters_request(s->env.counters, res.route, res.status, dt);
 	log_msg(res.status >= 500 ? LOG_ERROR : res.route != NULL &&
@@ -218,8 +222,6 @@ thread_main(void *arg)
 		FCGX_Finish_r(&fr);
 	}
 	FCGX_Free(&fr, 1);
-	award_ctx_close(s->env.rd);
-	s->env.rd = NULL;
 	pthread_mutex_lock(&wk->mu);
 	wk->running--;
 	pthread_mutex_unlock(&wk->mu);
@@ -303,6 +305,7 @@ worker_run(const struct award_config *cfg, int listen_fd,
 {
 	struct worker	 wk;
 	struct writer	*writer = NULL;
+	struct readers	*readers = NULL;
 	struct pollfd	 pfd[2];
 	sigset_t	 term;
 	char		 err[CONFIG_ERR_MAX];
@@ -347,7 +350,9 @@ worker_run(const struct award_config *cfg, int listen_fd,
 		    LF_STR("error", err), LF_END);
 		goto out;
 	}
-	if ((wk.slots = calloc((size_t)cfg->threads,
+	if ((readers = readers_new(cfg, cfg->threads < READERS_MAX ?
+	    cfg->threads : READERS_MAX)) == NULL ||
+	    (wk.slots = calloc((size_t)cfg->threads,
 	    sizeof(*wk.slots))) == NULL) {
 		log_msg(LOG_ERROR, "out of memory", LF_END);
 		goto out;
@@ -362,6 +367,7 @@ worker_run(const struct award_config *cfg, int listen_fd,
 		s->env.cfg = cfg;
 		s->env.writer = writer;
 		s->env.counters = counters;
+		s->env.readers = readers;
 		if ((e = pthread_create(&s->thread, NULL, thread_main,
 		    s)) != 0) {
 			log_msg(LOG_ERROR, "cannot start a request thread",
@@ -421,6 +427,7 @@ stop:
 			pthread_join(wk.slots[i].thread, NULL);
 out:
 	writer_stop(writer);
+	readers_free(readers);
 	free(wk.slots);
 	if (sfd != -1)
 		close(sfd);

@@ -13,6 +13,11 @@
  * ratio near 1 means no growth per award.
  *
  * usage: bench_award [N]   (default 2000 awards per figure)
+ *        bench_award floor FULL|NORMAL N
+ *            only the per-commit floor of the HTTP benchmark (run.sh): N
+ *            awards of new orders, one award_apply() (one durable
+ *            transaction) each, service and bot in separate files as the
+ *            shipped configuration has them; prints "floor_tps X".
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -198,6 +203,29 @@ one_mode(const char *dir, int full, int n)
 	award_ctx_close(ctx);
 }
 
+/* The HTTP benchmark's floor: awards per second, one per transaction. */
+static void
+floor_only(const char *dir, int full, int n)
+{
+	struct award_config	 cfg;
+	struct award_ctx	*ctx;
+	char			 err[CONFIG_ERR_MAX];
+	double			 t;
+
+	if (config_load(&cfg, err, sizeof(err)) == -1)
+		die("config", err);
+	snprintf(cfg.db_path, sizeof(cfg.db_path), "%s/svc.db", dir);
+	snprintf(cfg.bot_db_path, sizeof(cfg.bot_db_path), "%s/bot.db", dir);
+	cfg.synchronous_full = full;
+	if ((ctx = award_ctx_open(&cfg, err, sizeof(err))) == NULL)
+		die("open", err);
+	seed(cfg.bot_db_path);
+	(void)award_run(ctx, "warm", n / 10 + 1, AWARD_AWARDED);
+	t = award_run(ctx, "o", n, AWARD_AWARDED);
+	printf("floor_tps %.0f\n", n / t);
+	award_ctx_close(ctx);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -209,8 +237,13 @@ main(int argc, char *argv[])
 		n = 10;
 	if (mkdtemp(dir) == NULL)
 		die("mkdtemp", "failed");
-	one_mode(dir, 0, n);
-	one_mode(dir, 1, n);
+	if (argc == 4 && strcmp(argv[1], "floor") == 0) {
+		n = atoi(argv[3]);
+		floor_only(dir, strcmp(argv[2], "FULL") == 0, n < 10 ? 10 : n);
+	} else {
+		one_mode(dir, 0, n);
+		one_mode(dir, 1, n);
+	}
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "bench_award: could not remove %s\n", dir);

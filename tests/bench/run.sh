@@ -4,24 +4,31 @@
 # shared and absolute times wander:
 #
 #  1. bench_award: the award transaction against a bare one-row durable
-#     SQLite transaction (the floor), for new and duplicate orders; memory
-#     as peak RSS after thousands of awards against after warm-up.
-#  2. HTTP through the shipped nginx config: webhook awards per second
-#     against GET /healthz per second (the same nginx -> FastCGI -> worker
-#     -> SQLite path without the award), with wrk; worker RSS before and
-#     after the load.
-#  3. award-retry on an empty queue with 100000 done rows, against a
-#     process that only opens the same database (sqlite3 'select 1').
+#     SQLite transaction, for new and duplicate orders; memory as peak RSS
+#     after thousands of awards against after warm-up.
+#  2. The webhook through the shipped nginx config (rendered as make run
+#     does), service and bot databases in separate files, for FULL and
+#     NORMAL, at 1, 8, 32 and 128 connections, against the per-commit
+#     floor: award_apply() of new orders, one durable transaction each, no
+#     HTTP (bench_award floor), measured just before. Prints req/s and its
+#     ratio to the floor, p50, p99, the writer's mean group size (from
+#     /v1/admin/metrics), the peak RSS of all the responder's processes,
+#     non-2xx answers and socket errors, and ledger rows per 200.
+#  3. The defaults: AWARD_WORKERS x AWARD_THREADS at 32 connections, FULL.
+#  4. award-retry draining 100000 due rows at FULL, rows/s against the
+#     floor; and award-retry on an empty queue with 100000 done rows
+#     against a process that only opens the database (sqlite3 'select 1').
 #
-# Usage: AWARD_BIN_DIR=build bash tests/bench/run.sh [seconds]
+# Usage: AWARD_BIN_DIR=build bash tests/bench/run.sh [seconds per run]
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 BIN=${AWARD_BIN_DIR:-build}
 case $BIN in /*) ;; *) BIN=$ROOT/$BIN ;; esac
 NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
-DUR=${1:-10}
+DUR=${1:-8}
 WAIT_S=20
+FLOOR_N=${FLOOR_N:-3000}
 
 if ! command -v wrk >/dev/null; then
 	if [ "$(id -u)" = 0 ]; then
@@ -46,70 +53,157 @@ CERT=$T/cert.pem
 KEY=$T/key.pem
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
 	-keyout "$KEY" -out "$CERT" 2>/dev/null || fail "openssl"
-WORKERS=2
-APP_ENV=(AWARD_LOG_LEVEL=warn)
-start_stack
 
-sqlite3 "$DB" "INSERT INTO contests VALUES ('bench',
-	'2026-01-01T00:00:00Z', '2027-01-01T00:00:00Z', 0, 1);
-	INSERT INTO plan_tickets VALUES ('plan_1m', 1);
-	WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n
-	  WHERE i < 200000)
-	INSERT INTO user_referrals SELECT 2000000 + i - 1, 1,
-	  '2026-01-01 00:00:00' FROM n;" || fail "seed"
+# ms VALUE: a wrk latency (123.45us, 1.23ms, 1.02s) in milliseconds.
+ms() {
+	awk -v v="$1" 'BEGIN {
+		u = v; sub(/^[0-9.]+/, "", u); n = v + 0
+		if (u == "us") n /= 1000; else if (u == "s") n *= 1000
+		else if (u == "m") n *= 60000
+		printf "%.2f", n }'
+}
 
-rss() {	# total VmRSS of the workers, kB
-	local k s=0
-	for k in $(children_of "$APP_PID"); do
-		s=$((s + $(awk '/^VmRSS:/ { print $2 }' "/proc/$k/status")))
+# rss_total: VmRSS of the supervisor and its workers, kB.
+rss_total() {
+	local k s=0 r
+	for k in "$APP_PID" $(children_of "$APP_PID"); do
+		r=$(awk '/^VmRSS:/ { print $2 }' "/proc/$k/status" 2>/dev/null)
+		s=$((s + ${r:-0}))
 	done
 	echo "$s"
 }
-rps() { awk '/^Requests\/sec:/ { print $2 }' "$1"; }
+
+# metric NAME: the value of one series of /v1/admin/metrics (0 if none).
+metric() {
+	curl -sk -m 10 -H "Authorization: Bearer $ADMIN_TOKEN" \
+		"$HTTPS/v1/admin/metrics" |
+		awk -v n="$1" '$1 == n { v = $2 } END { print v + 0 }'
+}
+
+# stack SYNC WORKERS THREADS: a fresh pair of databases and the stack.
+stack() {
+	it_cleanup
+	NGINX_PID= APP_PID=
+	rm -f "$T"/*.db "$T"/*.db-*
+	DB=$T/award.db
+	BOT=$T/bot.db
+	WORKERS=$2
+	APP_ENV=(AWARD_LOG_LEVEL=warn "AWARD_BOT_DB=$BOT"
+		"AWARD_SYNCHRONOUS=$1" "AWARD_THREADS=$3")
+	start_stack
+	sqlite3 "$BOT" "INSERT INTO contests VALUES ('bench',
+		'2026-01-01T00:00:00Z', '2027-01-01T00:00:00Z', 0, 1);
+		INSERT INTO plan_tickets VALUES ('plan_1m', 1);
+		WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n
+		  WHERE i < 100000)
+		INSERT INTO user_referrals SELECT 2000000 + i * 2, 1,
+		  '2026-01-01 00:00:00' FROM n;" || fail "seed"
+	# Half the buyers (even ids) are referred: see webhook.lua.
+}
+
+# load CONNS: one wrk run of new orders; prints one table row.
+load() {
+	local c=$1 out=$T/wrk.txt peak=0 r g0 s0 g1 s1 rows0 rows1 ok
+	g0=$(metric award_writer_group_jobs_count)
+	s0=$(metric award_writer_group_jobs_sum)
+	rows0=$(sqlite3 "$BOT" "SELECT count(*) FROM ticket_ledger WHERE
+		reason = 'SELF_PURCHASE'")
+	RUNS=$((RUNS + 1))
+	RUN=$RUNS wrk -t$((c < 2 ? 1 : 2)) -c"$c" -d"${DUR}s" --latency \
+		-s "$HERE/webhook.lua" \
+		"$HTTP/v1/payments/webhook" >"$out" 2>&1 &
+	local wpid=$!
+	while alive "$wpid"; do
+		r=$(rss_total)
+		[ "$r" -gt "$peak" ] && peak=$r
+		sleep 0.5
+	done
+	wait "$wpid"
+	g1=$(metric award_writer_group_jobs_count)
+	s1=$(metric award_writer_group_jobs_sum)
+	rows1=$(sqlite3 "$BOT" "SELECT count(*) FROM ticket_ledger WHERE
+		reason = 'SELF_PURCHASE'")
+	local rps p50 p99 bad serr reqs
+	rps=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
+	p50=$(ms "$(awk '$1 == "50%" { print $2 }' "$out")")
+	p99=$(ms "$(awk '$1 == "99%" { print $2 }' "$out")")
+	bad=$(awk '/Non-2xx/ { print $NF }' "$out")
+	serr=$(awk '/Socket errors/ { gsub(",", ""); print $4 + $6 + $8 + $10 }' \
+		"$out")
+	reqs=$(awk '/requests in/ { print $1 }' "$out")
+	ok=$(( ${reqs:-0} - ${bad:-0} ))
+	printf "  %-7s %5s %9.0f %6.2f %8s %8s %7.1f %8s %6s %6s %8s\n" \
+		"$SYNC" "$c" "$rps" "$(awk -v a="$rps" -v b="$FLOOR" \
+		'BEGIN { print a / b }')" "$p50" "$p99" \
+		"$(awk -v a=$((s1 - s0)) -v b=$((g1 - g0)) \
+		'BEGIN { print (b > 0 ? a / b : 0) }')" "$((peak / 1024))MB" \
+		"${bad:-0}" "${serr:-0}" "$(awk -v a=$((rows1 - rows0)) \
+		-v b="$ok" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }')"
+}
+
+RUNS=0
+HEAD="  sync    conns     req/s  /floor  p50(ms)  p99(ms)  group   peakRSS  non2xx sockerr rows/200"
 
 echo
-echo "== 2. HTTP through nginx (wrk, 2 threads, 8 connections, ${DUR}s each)"
-wrk -t2 -c8 -d2s "$HTTP/healthz" >/dev/null 2>&1	# warm-up
-rss0=$(rss)
-wrk -t2 -c8 -d"${DUR}s" "$HTTP/healthz" >"$T/healthz.txt" 2>&1
-wrk -t2 -c8 -d"${DUR}s" -s "$HERE/webhook.lua" "$HTTP/v1/payments/webhook" \
-	>"$T/webhook.txt" 2>&1
-rss1=$(rss)
-h=$(rps "$T/healthz.txt")
-w=$(rps "$T/webhook.txt")
-bad=$(awk '/Non-2xx/ { print $NF }' "$T/webhook.txt")
-rows=$(sqlite3 "$DB" "SELECT count(*) FROM ticket_ledger WHERE reason =
-	'SELF_PURCHASE'")
-inv=$(sqlite3 "$DB" "SELECT count(*) FROM ticket_ledger WHERE reason =
-	'INVITEE_PAYMENT'")
-echo "  GET /healthz              $h req/s  (the limit)"
-echo "  POST webhook, new orders  $w req/s  ratio to the limit" \
-	"$(awk -v a="$w" -v b="$h" 'BEGIN { printf "%.2f", a / b }')"
-echo "  non-2xx answers: ${bad:-0}; SELF_PURCHASE rows $rows," \
-	"INVITEE_PAYMENT rows $inv"
-grep -E 'Latency' "$T/webhook.txt" | sed 's/^ */  webhook latency (avg, stdev, max): /'
-echo "  worker RSS total: $rss0 kB before, $rss1 kB after: ratio" \
-	"$(awk -v a="$rss1" -v b="$rss0" 'BEGIN { printf "%.3f", a / b }')"
+echo "== 2. the webhook through nginx, new orders (wrk -t2, ${DUR}s per run)"
+for SYNC in FULL NORMAL; do
+	FLOOR=$("$BIN/bench/bench_award" floor "$SYNC" "$FLOOR_N" |
+		awk '{ print $2 }')
+	echo "  per-commit floor, $SYNC: $FLOOR awards/s (one durable" \
+		"transaction each, no HTTP)"
+	echo "$HEAD"
+	stack "$SYNC" 1 32
+	wrk -t2 -c8 -d2s -s "$HERE/webhook.lua" "$HTTP/v1/payments/webhook" \
+		>/dev/null 2>&1	# warm-up
+	for c in 1 8 32 128; do
+		load "$c"
+	done
+done
 
 echo
-echo "== 3. award-retry on an empty queue (100000 done rows), 20 runs each"
+echo "== 3. AWARD_WORKERS x AWARD_THREADS, FULL, 32 connections"
+SYNC=FULL
+FLOOR=$("$BIN/bench/bench_award" floor FULL "$FLOOR_N" | awk '{ print $2 }')
+echo "  per-commit floor, FULL: $FLOOR awards/s"
+echo "  workers threads $HEAD"
+for wt in "1 8" "1 32" "1 128" "2 32" "4 32"; do
+	set -- $wt
+	stack FULL "$1" "$2"
+	printf "  %7s %7s" "$1" "$2"
+	load 32
+done
+
+echo
+echo "== 4. award-retry at FULL"
+stack FULL 1 32
 sqlite3 "$DB" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1
 	FROM n WHERE i < 100000)
 	INSERT INTO failed_awards(kind, status, attempts, order_id,
 	  telegram_id, plan_id, order_created_at, created_at, updated_at,
 	  last_attempt_at, next_attempt_at, next_attempt_ms)
-	SELECT 'award', 'done', 1, 'old-' || i, 1, 'plan_1m',
-	  '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z',
-	  '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z',
-	  '2026-01-01T00:05:00.000Z', 1767226200000 FROM n;" || fail "seed queue"
+	SELECT 'award', 'pending', 1, 'due-' || i, 3000000 + i, 'plan_1m',
+	  '2026-11-27T10:51:17.000Z', '2026-11-27T10:51:17.000Z',
+	  '2026-11-27T10:51:17.000Z', '2026-11-27T10:51:17.000Z',
+	  '2026-11-27T10:56:17.000Z', 0 FROM n;" || fail "seed queue"
+t0=$(date +%s%N)
+AWARD_LOG_LEVEL=warn "$BIN/award-retry" --db "$DB" --bot-db "$BOT" \
+	--limit 100000 || fail "award-retry drain"
+t1=$(date +%s%N)
+done_rows=$(sqlite3 "$DB" "SELECT count(*) FROM failed_awards WHERE
+	status = 'done' AND outcome = 'awarded'")
+awk -v n="$done_rows" -v t=$((t1 - t0)) -v f="$FLOOR" 'BEGIN {
+	r = n / (t / 1e9)
+	printf "  drained %d due rows in %.2f s: %.0f rows/s, ratio to the" \
+	    " per-commit floor %.2f\n", n, t / 1e9, r, r / f }'
 t0=$(date +%s%N)
 for _ in $(seq 20); do sqlite3 "$DB" 'select 1' >/dev/null; done
 t1=$(date +%s%N)
 for _ in $(seq 20); do
-	AWARD_LOG_LEVEL=warn "$BIN/award-retry" --db "$DB" || fail "award-retry"
+	AWARD_LOG_LEVEL=warn "$BIN/award-retry" --db "$DB" --bot-db "$BOT" ||
+		fail "award-retry"
 done
 t2=$(date +%s%N)
 awk -v a=$((t1 - t0)) -v b=$((t2 - t1)) 'BEGIN {
-	printf "  sqlite3 select 1   %.2f ms/run (the limit)\n", a / 20e6
-	printf "  award-retry        %.2f ms/run  ratio to the limit %.2f\n",
-	    b / 20e6, b / a }'
+	printf "  empty queue, 100000 done rows: sqlite3 select 1 %.2f ms/run" \
+	    " (the limit), award-retry %.2f ms/run, ratio %.2f\n",
+	    a / 20e6, b / 20e6, b / a }'

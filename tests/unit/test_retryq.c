@@ -678,3 +678,35 @@ Test(retryq, bot_db_locked_stops_run_no_attempt_counted,
 	cr_assert_eq(tu_int_file(tu_bot_path(&env), "SELECT count(*) FROM"
 	    " ticket_ledger WHERE reason = 'SELF_PURCHASE'"), 2);
 }
+
+/*
+ * The run commits in groups of up to JOB_GROUP_MAX rows with a savepoint
+ * each (SPEC.md §6): across group boundaries, one row's failure never
+ * undoes another's success.
+ */
+Test(retryq, grouped_run_one_failure_undoes_nothing, .init = setup,
+    .fini = teardown, .timeout = 60)
+{
+	struct retry_run	r;
+	char			order[32];
+	int			n = JOB_GROUP_MAX + 50;
+
+	for (int i = 0; i < n; i++) {
+		snprintf(order, sizeof(order), "g%d", i);
+		queue_failing(order, i == JOB_GROUP_MAX - 1 ||
+		    i == JOB_GROUP_MAX ? "p-never" : "p-later");
+	}
+	tu_plan(&env, "p-later", 1);
+	env.cfg.now_ms = t0 + 5 * MIN;
+	run(0, 10000, &r);
+	cr_assert_eq(r.picked, n);
+	cr_assert_eq(r.awarded, n - 2);
+	cr_assert_eq(r.failed, 2);
+	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM failed_awards WHERE"
+	    " status = 'done' AND outcome = 'awarded'"), n - 2);
+	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM ticket_ledger WHERE"
+	    " reason = 'SELF_PURCHASE'"), n - 2);
+	cr_assert_eq(col_int("attempts", "g255"), 2);
+	tu_assert_str(col_str("status", "g256"), "pending", "g256 status");
+	tu_assert_str(col_str("outcome", "g257"), "awarded", "g257 outcome");
+}
