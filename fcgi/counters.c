@@ -195,12 +195,12 @@ hist(struct text *t, const char *name, const char *labels,
 	    (unsigned long long)cum);
 	if (labels[0] != '\0') {
 		/* "route=\"x\"," without the trailing comma */
-		put(t, "%s_sum{%.*s} %.6f\n", name, (int)strlen(labels) - 1,
+		put(t, "%s_sum{%.*s} %.9g\n", name, (int)strlen(labels) - 1,
 		    labels, sum);
 		put(t, "%s_count{%.*s} %llu\n", name, (int)strlen(labels) - 1,
 		    labels, (unsigned long long)cum);
 	} else {
-		put(t, "%s_sum %.6f\n", name, sum);
+		put(t, "%s_sum %.9g\n", name, sum);
 		put(t, "%s_count %llu\n", name, (unsigned long long)cum);
 	}
 }

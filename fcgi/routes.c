@@ -14,6 +14,7 @@
 #include "award.h"
 #include "cidr.h"
 #include "config.h"
+#include "counters.h"
 #include "jsonw.h"
 #include "log.h"
 #include "readers.h"
@@ -475,8 +476,21 @@ h_metrics(struct route_env *env, struct request *req, const struct params *p,
 
 	(void)req;
 	(void)p;
-	if ((ctx = reader(env, res)) != NULL)
-		text_page(res, stats_metrics(ctx), CTYPE_METRICS);
+	char		 *db, *own, *all = NULL;
+	size_t		  n;
+
+	if ((ctx = reader(env, res)) == NULL)
+		return;
+	db = stats_metrics(ctx);
+	own = env->counters != NULL ? counters_prom(env->counters) : NULL;
+	if (db != NULL && (env->counters == NULL || own != NULL)) {
+		n = strlen(db) + (own != NULL ? strlen(own) : 0) + 1;
+		if ((all = malloc(n)) != NULL)
+			snprintf(all, n, "%s%s", db, own != NULL ? own : "");
+	}
+	free(db);
+	free(own);
+	text_page(res, all, CTYPE_METRICS);
 }
 
 static void

@@ -1,0 +1,265 @@
+# award — integration: the worker's shape (SPEC.md §2, §7): one writer
+# committing in groups under many concurrent requests, SIGKILL while groups
+# are in flight, the read deadline, and the FastCGI peer allow list.
+
+# fire FILE URL [AUTH]: POST FILE in the background; the status code goes
+# to FILE.code and the body to FILE.out; the pid is added to FIRED.
+FIRED=()
+fire() {
+	local f=$1 url=$2 auth=${3:-}
+	if [ -n "$auth" ]; then
+		curl -s -m 60 -H 'Expect:' -H 'Content-Type: application/json' \
+			-H "Authorization: Bearer $auth" --data-binary "@$f" \
+			-o "$f.out" -w '%{http_code}' "$url" >"$f.code" 2>/dev/null &
+	else
+		curl -s -m 60 -H 'Expect:' -H 'Content-Type: application/json' \
+			--data-binary "@$f" -o "$f.out" -w '%{http_code}' "$url" \
+			>"$f.code" 2>/dev/null &
+	fi
+	FIRED+=($!)
+}
+
+# landed: wait for every fired request (not for the stack's processes).
+landed() {
+	local p
+	for p in "${FIRED[@]}"; do
+		wait "$p"
+	done
+	FIRED=()
+}
+
+# Many concurrent requests: new orders, the same order delivered four
+# times at once (three webhooks and the bot's /v1/awards), unknown plans,
+# then refunds of awarded payments racing redeliveries. Every order is in
+# the ledger exactly once, every 200 has its rows, every queued order its
+# failed_awards row, and the writer did commit several jobs per group.
+it group_mixed_concurrent
+t_group_mixed_concurrent() {
+	local i k n=40 f code a awarded plan c0 s0 c1 s1
+	WORKERS=1
+	start_stack
+	seed_contest c1
+	seed_plans
+	seed_referral 123456789 111111111
+	admin_get /v1/admin/metrics
+	c0=$(awk '$1 == "award_writer_group_jobs_count" { print $2 }' <<<"$BODY")
+	s0=$(awk '$1 == "award_writer_group_jobs_sum" { print $2 }' <<<"$BODY")
+	for i in $(seq 1 "$n"); do
+		plan=plan_3m
+		[ $((i % 8)) = 0 ] && plan=plan_gone
+		payment "ord-m$i" 123456789 "$plan" "$(iso_now)" "pay-m$i" \
+			>"$T/m$i.json"
+		award_body "ord-m$i" 123456789 "$plan" "$(iso_now)" "pay-m$i" \
+			>"$T/m$i.bot.json"
+	done
+	for i in $(seq 1 "$n"); do
+		for k in 1 2 3; do
+			cp "$T/m$i.json" "$T/m$i.$k.json"
+			fire "$T/m$i.$k.json" "$HTTP/v1/payments/webhook"
+		done
+		fire "$T/m$i.bot.json" "$HTTP/v1/awards" "$SERVICE_TOKEN"
+	done
+	landed
+	for i in $(seq 1 "$n"); do
+		awarded=0
+		for f in "$T/m$i".{1,2,3}.json "$T/m$i.bot.json"; do
+			code=$(<"$f.code")
+			[ "$code" = 200 ] || fail "$f: status $code $(cat "$f.out")"
+			a=$(jget '$.award' "$(<"$f.out")")
+			if [ $((i % 8)) = 0 ]; then
+				[ "$a" = queued ] || fail "ord-m$i (no plan): $a"
+				continue
+			fi
+			case $a in
+			awarded) awarded=$((awarded + 1)) ;;
+			duplicate) ;;
+			*) fail "ord-m$i: answered $a" ;;
+			esac
+		done
+		if [ $((i % 8)) = 0 ]; then
+			check_sql "select count(*) from failed_awards where
+				order_id = 'ord-m$i' and status = 'pending'" 1
+			check_sql "select count(*) from ticket_ledger where
+				order_id = 'ord-m$i'" 0
+		else
+			[ "$awarded" = 1 ] ||
+				fail "ord-m$i answered awarded $awarded times"
+			check_sql "select count(*), sum(delta) from ticket_ledger
+				where order_id = 'ord-m$i'" "2|6"
+		fi
+	done
+	# Refunds of awarded payments racing redeliveries of other orders.
+	for i in 1 2 3 4 5 6 7 9 10 11; do
+		refund "rf-m$i" "pay-m$i" 199.00 >"$T/r$i.json"
+		fire "$T/r$i.json" "$HTTP/v1/payments/webhook"
+		cp "$T/m$((i + 10)).json" "$T/m$((i + 10)).4.json"
+		fire "$T/m$((i + 10)).4.json" "$HTTP/v1/payments/webhook"
+	done
+	landed
+	for i in 1 2 3 4 5 6 7 9 10 11; do
+		[ "$(<"$T/r$i.json.code")" = 200 ] || fail "refund $i"
+		[ "$(jget '$.refund' "$(<"$T/r$i.json.out")")" = reversed ] ||
+			fail "refund $i: $(<"$T/r$i.json.out")"
+		check_sql "select sum(delta) from ticket_ledger
+			where order_id = 'ord-m$i'" 0
+		a=$(jget '$.award' "$(<"$T/m$((i + 10)).4.json.out")")
+		[ "$a" = duplicate ] || [ $(((i + 10) % 8)) = 0 ] ||
+			fail "redelivery of ord-m$((i + 10)): $a"
+	done
+	check_sql "select count(*) from (select order_id from ticket_ledger
+		where reason = 'SELF_PURCHASE' group by order_id
+		having count(*) > 1)" 0
+	admin_get /v1/admin/metrics
+	c1=$(awk '$1 == "award_writer_group_jobs_count" { print $2 }' <<<"$BODY")
+	s1=$(awk '$1 == "award_writer_group_jobs_sum" { print $2 }' <<<"$BODY")
+	[ -n "$c1" ] && [ -n "$s1" ] ||
+		fail "no award_writer_group_jobs in the metrics"
+	awk -v c0="$c0" -v c1="$c1" -v s0="$s0" -v s1="$s1" \
+		'BEGIN { exit !(s1 - s0 > c1 - c0) }' ||
+		fail "no group held more than one job: $s0..$s1 jobs in" \
+			"$c0..$c1 groups"
+}
+
+# SIGKILL of the worker while groups are in flight: every order answered
+# 200 awarded or duplicate is in the ledger; redelivering every order
+# doubles nothing and awards what was lost.
+it group_sigkill_in_flight
+t_group_sigkill_in_flight() {
+	local i n=120 w code a
+	WORKERS=1
+	start_stack
+	seed_contest c1
+	seed_plans
+	for i in $(seq 1 "$n"); do
+		payment "ord-k$i" 123456789 plan_1m "$(iso_now)" >"$T/k$i.json"
+	done
+	for i in $(seq 1 "$n"); do
+		fire "$T/k$i.json" "$HTTP/v1/payments/webhook"
+		[ "$i" = 60 ] && { w=$(children_of "$APP_PID"); kill -KILL $w; }
+	done
+	landed
+	for i in $(seq 1 "$n"); do
+		code=$(<"$T/k$i.json.code")
+		[ "$code" = 200 ] || continue
+		a=$(jget '$.award' "$(<"$T/k$i.json.out")")
+		case $a in
+		awarded|duplicate)
+			check_sql "select count(*) from ticket_ledger where
+				order_id = 'ord-k$i'" 1 ;;
+		*) fail "ord-k$i: 200 with $a" ;;
+		esac
+	done
+	# YooKassa redelivers what was not answered 200; redeliver all.
+	for i in $(seq 1 "$n"); do
+		webhook "$(<"$T/k$i.json")"
+		check_status 200
+	done
+	check_sql "select count(*), count(distinct order_id) from ticket_ledger" \
+		"$n|$n"
+}
+
+# Two stalled FastCGI connections (parameters never finished) on a worker
+# with two threads: at the read deadline both are cut, and /healthz is
+# answered again, well before the stalled peers give up.
+it read_deadline_frees_threads
+t_read_deadline_frees_threads() {
+	local p1 p2 t0 dt
+	WORKERS=1
+	APP_ENV=(AWARD_THREADS=2 AWARD_READ_TIMEOUT_MS=1000)
+	start_stack
+	for p in 1 2; do
+		perl -MIO::Socket::UNIX -e '
+			my $s = IO::Socket::UNIX->new(Type => SOCK_STREAM(),
+			    Peer => $ARGV[0]) or die "connect: $!";
+			# FCGI_BEGIN_REQUEST, then half a PARAMS header.
+			print $s pack("CCnnCx", 1, 1, 1, 8, 0) .
+			    pack("nCx5", 1, 0) . pack("CC", 1, 4);
+			$s->flush; sleep 30;' "$SOCK" &
+		PIDS+=($!)
+	done
+	sleep 0.3
+	t0=$(now_ms)
+	req GET "$HTTP/healthz" -m 10
+	dt=$(($(now_ms) - t0))
+	check_status 200
+	[ "$dt" -lt 5000 ] || fail "/healthz took $dt ms behind two stalled" \
+		"connections (deadline 1000 ms)"
+	[ "$(grep -c 'read deadline passed' "$T/fcgi.log")" -ge 2 ] ||
+		fail "the stalled connections were not cut:" \
+			"$(grep -c 'read deadline' "$T/fcgi.log") cut"
+}
+
+# AWARD_LISTEN on TCP accepts FastCGI only from AWARD_FCGI_ALLOW: nginx
+# (from 127.0.0.1) is refused when the list names another address, and
+# served with the default list (loopback).
+it fcgi_allow_tcp_peers
+t_fcgi_allow_tcp_peers() {
+	local port
+	port=$(pick_port) || fail "no free port"
+	WORKERS=1
+	# The responder on TCP; nginx's upstream rendered onto it.
+	APP_ENV=("AWARD_FCGI_ALLOW=127.0.0.2/32")
+	start_app_tcp "$port"
+	req GET "$HTTP/healthz"
+	[ "$STATUS" != 200 ] || fail "a peer outside AWARD_FCGI_ALLOW was served"
+	grep -q 'peer not in AWARD_FCGI_ALLOW' "$T/fcgi.log" ||
+		fail "no log line for the refused peer"
+	stop_pid "$APP_PID" TERM
+	APP_ENV=()
+	start_app_tcp "$port"
+	req GET "$HTTP/healthz"
+	check_status 200
+}
+
+# start_app_tcp PORT: the responder on 127.0.0.1:PORT and nginx in front of
+# it (the shipped config, its upstream pointed at the port).
+start_app_tcp() {
+	local envs n
+	base_env
+	envs=("${BASE_ENV[@]}" "AWARD_WORKERS=$WORKERS" "AWARD_LOG_LEVEL=debug"
+		"AWARD_WEBHOOK_ALLOW=$APP_ALLOW" "${APP_ENV[@]}")
+	"${envs[@]}" "$BIN/award-fcgi" --listen "127.0.0.1:$1" --db "$DB" \
+		</dev/null 2>>"$T/fcgi.log" &
+	APP_PID=$!
+	echo "$APP_PID" >>"$T/pids"
+	n=$((WAIT_S * 20))
+	until listen_ports | grep -qx "$1"; do
+		alive "$APP_PID" || fail "award-fcgi exited at start:" \
+			"$(tail -n 3 "$T/fcgi.log")"
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || fail "award-fcgi did not listen on $1"
+		sleep 0.05
+	done
+	if [ -z "${NGINX_PID:-}" ]; then
+		SOCK="127.0.0.1:$1" start_nginx_tcp
+	fi
+}
+
+# start_nginx_tcp: start_nginx, with the upstream on TCP ($SOCK is
+# HOST:PORT); the first /healthz may fail when the app refuses nginx.
+start_nginx_tcp() {
+	HTTP_PORT=$(pick_port) && HTTPS_PORT=$(pick_port) || fail "no free port"
+	rm -rf "$T/nginx"
+	AWARD_WEBHOOK_ALLOW=$NGINX_ALLOW bash "$ROOT/nginx/render.sh" \
+		--prefix "$T/nginx" --socket "/nonexistent.sock" \
+		--cert "$CERT" --key "$KEY" --http-port "$HTTP_PORT" \
+		--https-port "$HTTPS_PORT" 2>"$T/render.err" ||
+		fail "render.sh: $(cat "$T/render.err")"
+	sed -i "s|server unix:/nonexistent.sock;|server $SOCK;|" \
+		"$T/nginx/"*.conf "$T/nginx/"*/*.conf 2>/dev/null
+	grep -rq "server $SOCK;" "$T/nginx" ||
+		fail "could not point the upstream at $SOCK"
+	env -u NGINX "$NGINX" -p "$T/nginx" -c "$T/nginx/nginx.conf" \
+		-e "$T/nginx/logs/error.log" </dev/null >>"$T/nginx.out" 2>&1 &
+	NGINX_PID=$!
+	echo "$NGINX_PID" >>"$T/pids"
+	HTTP=http://127.0.0.1:$HTTP_PORT
+	HTTPS=https://127.0.0.1:$HTTPS_PORT
+	local n=$((WAIT_S * 20))
+	until curl -s -o /dev/null -m 2 "$HTTP/healthz" 2>/dev/null; do
+		alive "$NGINX_PID" || fail "nginx exited"
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || fail "nginx did not answer"
+		sleep 0.05
+	done
+}
