@@ -542,14 +542,18 @@ unlock_db() {
 
 # raw_http PORT DATA [SECONDS]: DATA (printf %b escapes) sent as it is to
 # 127.0.0.1:PORT; RAW gets what came back (CR removed) until the server
-# closed or SECONDS (default 5) passed, RAW_MS how long that took.
+# closed or SECONDS (default 5) passed, RAW_MS how long that took. DATA
+# goes out in one write (cat of a file; bash's printf writes line by line):
+# nginx closes at once on a bad request line, and a line arriving after
+# that close would reset the connection before its answer is read.
 raw_http() {
 	local t0
+	printf '%b' "$2" >"$T/raw.req"
 	t0=$(now_ms)
 	RAW=$(timeout "${3:-5}" bash -c '
 		exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
-		printf "%b" "$2" >&3
-		cat <&3' _ "$1" "$2" 2>/dev/null | tr -d '\r')
+		cat "$2" >&3
+		cat <&3' _ "$1" "$T/raw.req" 2>/dev/null | tr -d '\r')
 	RAW_MS=$(($(now_ms) - t0))
 }
 
