@@ -1,10 +1,17 @@
 /*
  * JSON-lines logger. Each line is built in one buffer of at most PIPE_BUF
- * bytes and written with one write(2), so lines from pre-forked workers
- * sharing stderr, a file or a pipe (cron's to logger) do not interleave.
- * The level threshold is the one piece of process state here: it is set once
- * by main() before any context exists.
+ * bytes on the caller's stack and written with one write(2), so lines from
+ * pre-forked workers and from the request threads of one worker, sharing
+ * stderr, a file or a pipe (cron's to logger), never interleave; nothing
+ * here is shared between threads but the level threshold, which main()
+ * sets once before any thread or context exists.
+ *
+ * Every line is strict JSON (RFC 8259) and UTF-8 whatever the caller passes:
+ * strings are checked as UTF-8 (RFC 3629) and each byte that is not part of
+ * a well-formed sequence is written as \u00XX (see log.h). Not a general
+ * logger: no files, no rotation.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,7 +21,14 @@
 #include "log.h"
 
 #define LOG_LINE_MAX	4096	/* PIPE_BUF: one write(2) stays whole */
-#define LOG_VALUE_MAX	512	/* bytes of one string value */
+#define LOG_VALUE_MAX	512	/* bytes one string value may take, escaped */
+
+/* What closes a line whose fields did not all fit. */
+#define LOG_CUT_TAIL	",\"log_truncated\":true}\n"
+
+/* ts, level and msg always fit: only fields can be dropped. */
+_Static_assert(64 + ATIME_BUFSZ + 2 * (LOG_VALUE_MAX + 8) +
+    sizeof(LOG_CUT_TAIL) < LOG_LINE_MAX, "LOG_LINE_MAX too small");
 
 static enum log_level threshold = LOG_INFO;
 
@@ -39,31 +53,37 @@ log_set_level(enum log_level level)
 	threshold = level;
 }
 
-/* One write(2) per line; a failed log write has nowhere to be reported. */
+/*
+ * One write(2) per line. A line is at most PIPE_BUF bytes, so a pipe takes
+ * it whole or not at all; EINTR before anything was written is retried.
+ * A failed log write has nowhere to be reported.
+ */
 static void
-write_all(const char *p, size_t n)
+write_line(const char *p, size_t n)
 {
-	while (n > 0) {
-		ssize_t w = write(STDERR_FILENO, p, n);
+	ssize_t w;
 
-		if (w <= 0)
-			return;
-		p += w;
-		n -= (size_t)w;
-	}
+	do
+		w = write(STDERR_FILENO, p, n);
+	while (w < 0 && errno == EINTR);
 }
 
+/*
+ * The line being built. The last sizeof(LOG_CUT_TAIL) bytes of buf are
+ * never used by put_raw, so that a line can always be closed.
+ */
 struct line {
 	char	buf[LOG_LINE_MAX];
 	size_t	len;
-	int	trunc;
+	int	full;		/* a put_raw did not fit */
 };
 
 static void
 put_raw(struct line *l, const char *s, size_t n)
 {
-	if (l->trunc || n >= sizeof(l->buf) - l->len - 2) {
-		l->trunc = 1;
+	if (l->full ||
+	    n >= sizeof(l->buf) - sizeof(LOG_CUT_TAIL) - l->len) {
+		l->full = 1;
 		return;
 	}
 	memcpy(l->buf + l->len, s, n);
@@ -71,9 +91,85 @@ put_raw(struct line *l, const char *s, size_t n)
 }
 
 /*
- * A JSON string of at most LOG_VALUE_MAX bytes of s; a longer value is cut
- * and marked with "..." so that one long field (a hostile path, say) never
- * costs the line its other fields.
+ * The length of the well-formed UTF-8 sequence at p (RFC 3629 §4: no
+ * overlong forms, no surrogates D800-DFFF, nothing above U+10FFFF), or 0
+ * when p does not start one. *cp gets the code point. p is NUL-terminated,
+ * so a truncated sequence stops at the NUL, which is no continuation byte.
+ */
+static size_t
+utf8_seq(const unsigned char *p, unsigned *cp)
+{
+	unsigned	c = p[0], lo = 0x80, hi = 0xbf;
+	size_t		n;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+		c &= 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		if (c == 0xe0)
+			lo = 0xa0;	/* overlong below U+0800 */
+		else if (c == 0xed)
+			hi = 0x9f;	/* surrogates */
+		c &= 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		if (c == 0xf0)
+			lo = 0x90;	/* overlong below U+10000 */
+		else if (c == 0xf4)
+			hi = 0x8f;	/* above U+10FFFF */
+		c &= 0x07;
+	} else
+		return 0;	/* C0, C1, F5-FF, or a stray continuation */
+	for (size_t i = 1; i < n; i++) {
+		if (p[i] < lo || p[i] > hi)
+			return 0;
+		c = (c << 6) | (p[i] & 0x3f);
+		lo = 0x80;
+		hi = 0xbf;
+	}
+	*cp = c;
+	return n;
+}
+
+/*
+ * Append the escaped form of the character or byte at p to out (at least
+ * 7 bytes); returns its length and sets *used to the input bytes it took.
+ * Escaped as \uXXXX: the controls C0, DEL and C1 (a terminal showing the
+ * log must not obey them), U+2028/U+2029 (JavaScript line ends), and each
+ * byte that starts no well-formed sequence, by its value.
+ */
+static size_t
+escape_one(const unsigned char *p, char *out, size_t *used)
+{
+	unsigned	cp;
+	size_t		n = utf8_seq(p, &cp);
+
+	if (n == 0) {
+		*used = 1;
+		return (size_t)snprintf(out, 8, "\\u%04x", p[0]);
+	}
+	*used = n;
+	if (cp == '"' || cp == '\\') {
+		out[0] = '\\';
+		out[1] = (char)cp;
+		return 2;
+	}
+	if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x2028 ||
+	    cp == 0x2029)
+		return (size_t)snprintf(out, 8, "\\u%04x", cp);
+	memcpy(out, p, n);
+	return n;
+}
+
+/*
+ * A JSON string of s taking at most LOG_VALUE_MAX bytes, escapes included;
+ * a longer value is cut between characters and marked with "...", so that
+ * one long field (a hostile path, say) never costs the line its others.
  */
 static void
 put_str(struct line *l, const char *s)
@@ -82,32 +178,28 @@ put_str(struct line *l, const char *s)
 	size_t			 n = 0;
 
 	put_raw(l, "\"", 1);
-	/* Cut only between UTF-8 characters, never inside one. */
-	for (; *p && (n < LOG_VALUE_MAX || (*p & 0xc0) == 0x80); p++, n++) {
-		char esc[8];
+	while (*p != '\0') {
+		char	out[8];
+		size_t	used, len = escape_one(p, out, &used);
 
-		if (*p == '"' || *p == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)*p;
-			put_raw(l, esc, 2);
-		} else if (*p < 0x20 || *p == 0x7f) {
-			snprintf(esc, sizeof(esc), "\\u%04x", *p);
-			put_raw(l, esc, 6);
-		} else
-			put_raw(l, (const char *)p, 1);
+		if (n + len > LOG_VALUE_MAX) {
+			put_raw(l, "...", 3);
+			break;
+		}
+		put_raw(l, out, len);
+		n += len;
+		p += used;
 	}
-	if (*p)
-		put_raw(l, "...", 3);
 	put_raw(l, "\"", 1);
 }
 
 void
 log_msg(enum log_level level, const char *msg, ...)
 {
-	struct line	 l = { .len = 0, .trunc = 0 };
+	struct line	 l = { .len = 0, .full = 0 };
 	char		 ts[ATIME_BUFSZ], num[32];
 	va_list		 ap;
-	int		 tag;
+	int		 tag, saved_errno = errno;
 
 	if (level < threshold || level >= LOG__MAX)
 		return;
@@ -117,14 +209,15 @@ log_msg(enum log_level level, const char *msg, ...)
 	put_raw(&l, ",\"level\":", 9);
 	put_str(&l, level_names[level]);
 	put_raw(&l, ",\"msg\":", 7);
-	put_str(&l, msg);
+	put_str(&l, msg != NULL ? msg : "");
 
 	va_start(ap, msg);
 	while ((tag = va_arg(ap, int)) != LOGF_END) {
-		const char *key = va_arg(ap, const char *);
+		const char	*key = va_arg(ap, const char *);
+		size_t		 mark = l.len;
 
 		put_raw(&l, ",", 1);
-		put_str(&l, key);
+		put_str(&l, key != NULL ? key : "");
 		put_raw(&l, ":", 1);
 		if (tag == LOGF_STR) {
 			const char *v = va_arg(ap, const char *);
@@ -136,20 +229,24 @@ log_msg(enum log_level level, const char *msg, ...)
 		} else {
 			int n = snprintf(num, sizeof(num), "%lld",
 			    va_arg(ap, long long));
+
 			put_raw(&l, num, (size_t)n);
+		}
+		if (l.full) {
+			/* Drop this field and the rest; say so. */
+			l.len = mark;
+			break;
 		}
 	}
 	va_end(ap);
 
-	if (l.trunc) {
-		char	fb[128];
-		int	n = snprintf(fb, sizeof(fb), "{\"ts\":\"%s\",\"level\":"
-		    "\"error\",\"msg\":\"log line too long\"}\n", ts);
-
-		write_all(fb, (size_t)n);
-		return;
+	if (l.full) {
+		memcpy(l.buf + l.len, LOG_CUT_TAIL, sizeof(LOG_CUT_TAIL) - 1);
+		l.len += sizeof(LOG_CUT_TAIL) - 1;
+	} else {
+		l.buf[l.len++] = '}';
+		l.buf[l.len++] = '\n';
 	}
-	l.buf[l.len++] = '}';
-	l.buf[l.len++] = '\n';
-	write_all(l.buf, l.len);
+	write_line(l.buf, l.len);
+	errno = saved_errno;
 }

@@ -17,7 +17,8 @@ enum log_level {
 /*
  * Field list terminator and helpers. A call passes pairs of a type tag and
  * values: LF_STR(key, const char *value) or LF_INT(key, long long value),
- * ended by LF_END. A NULL string value is written as null.
+ * ended by LF_END. A NULL string value is written as null; a NULL msg or
+ * key as "".
  */
 enum log_field { LOGF_END, LOGF_STR, LOGF_INT };
 #define LF_STR(k, v)	LOGF_STR, (const char *)(k), (const char *)(v)
@@ -31,8 +32,19 @@ int	log_level_parse(const char *s, enum log_level *out);
 void	log_set_level(enum log_level level);
 
 /*
- * Write one line: {"ts":...,"level":...,"msg":msg, fields...}. Never fails
- * visibly: a line that cannot be built is replaced by a short fallback.
+ * Write one line: {"ts":...,"level":...,"msg":msg, fields...}, with one
+ * write(2) of at most PIPE_BUF bytes, from a buffer on the caller's stack:
+ * safe from any thread, and lines never interleave. errno is preserved.
+ *
+ * Every line is strict JSON in UTF-8, whatever msg, keys and values hold:
+ * '"', '\\' and the controls (U+0000-U+001F, U+007F-U+009F) are escaped,
+ * as are U+2028/U+2029; a byte that does not start a well-formed UTF-8
+ * sequence (RFC 3629: overlong forms, surrogates, truncated sequences, stray
+ * continuation bytes, C0/C1/F5-FF) is written as \u00XX, XX its value, so
+ * the bad bytes stay visible without making the line invalid. A string
+ * value takes at most 512 bytes once escaped; a longer one is cut between
+ * characters and ends in "...". Fields that do not fit in the line are
+ * dropped and the line ends with "log_truncated":true.
  */
 void	log_msg(enum log_level level, const char *msg, ...);
 

@@ -537,3 +537,57 @@ unlock_db() {
 	forget_pid "$LOCK_PID"
 	LOCK_PID=
 }
+
+# ------------------------------------------------------------ edge helpers
+
+# raw_http PORT DATA [SECONDS]: DATA (printf %b escapes) sent as it is to
+# 127.0.0.1:PORT; RAW gets what came back (CR removed) until the server
+# closed or SECONDS (default 5) passed, RAW_MS how long that took. DATA
+# goes out in one write (cat of a file; bash's printf writes line by line):
+# nginx closes at once on a bad request line, and a line arriving after
+# that close would reset the connection before its answer is read.
+raw_http() {
+	local t0
+	printf '%b' "$2" >"$T/raw.req"
+	t0=$(now_ms)
+	RAW=$(timeout "${3:-5}" bash -c '
+		exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+		cat "$2" >&3
+		cat <&3' _ "$1" "$T/raw.req" 2>/dev/null | tr -d '\r')
+	RAW_MS=$(($(now_ms) - t0))
+}
+
+# raw_body: the body of the answer in RAW (after the first empty line).
+raw_body() {
+	sed '1,/^$/d' <<<"$RAW"
+}
+
+# nonloopback_addr: a local IPv4 address outside 127.0.0.0/8, or nothing.
+nonloopback_addr() {
+	local a
+	for a in $(hostname -I 2>/dev/null); do
+		[[ $a =~ ^[0-9.]+$ ]] && [[ $a != 127.* ]] &&
+			{ echo "$a"; return 0; }
+	done
+	return 0
+}
+
+# check_json_lines FILE: every line of FILE is UTF-8 and a JSON object
+# with ts, level and msg, by Python's strict decoder (no raw controls, no
+# invalid UTF-8); fails naming the first bad line.
+check_json_lines() {
+	local out
+	command -v python3 >/dev/null || fail "python3 is needed to check $1"
+	out=$(python3 -c '
+import json, sys
+for n, raw in enumerate(open(sys.argv[1], "rb"), 1):
+    try:
+        o = json.loads(raw.decode("utf-8", "strict"), strict=True)
+        assert isinstance(o, dict), "not an object"
+        for k in ("ts", "level", "msg"):
+            assert isinstance(o.get(k), str), "no " + k
+    except Exception as e:
+        print("line %d: %s: %r" % (n, e, raw[:200]))
+        sys.exit(1)
+' "$1" 2>&1) || fail "$1: $out"
+}
