@@ -5,6 +5,13 @@
  * There is no timer and no artificial wait: a group is whatever queued
  * while the previous commit ran, so at one connection every group holds
  * one job and latency is that of a lone transaction.
+ *
+ * Checkpoints are moved off the commit path: SQLite's automatic checkpoint
+ * would copy the WAL into the database (and fsync it) inside the COMMIT of
+ * whichever group crossed 1000 WAL pages, and every request of that group
+ * would wait for it. The writer's WAL hook wakes a checkpointer thread
+ * instead, which runs a PASSIVE checkpoint on a connection of its own: it
+ * never blocks the writer, and the next group commits meanwhile.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -23,16 +30,66 @@ struct wjob {
 	struct wjob	*next;
 };
 
+#define CKPT_PAGES	1000	/* SQLite's own autocheckpoint threshold */
+
 struct writer {
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 work;		/* jobs queued, or stop */
 	pthread_cond_t	 done;		/* a group finished */
+	pthread_cond_t	 ckpt;		/* a checkpoint is due, or stop */
 	struct wjob	*head, *tail;
 	int		 stopping;
+	int		 ckpt_due;
 	struct award_ctx *ctx;
+	struct award_ctx *ckpt_ctx;	/* the checkpointer's connection */
 	struct counters	*counters;
 	pthread_t	 thread;
+	pthread_t	 ckpt_thread;
 };
+
+/* sqlite3_wal_hook: after each commit, with the WAL's size in pages. */
+static int
+wal_hook(void *arg, sqlite3 *db, const char *schema, int pages)
+{
+	struct writer *w = arg;
+
+	(void)db;
+	(void)schema;
+	if (pages >= CKPT_PAGES) {
+		pthread_mutex_lock(&w->mu);
+		w->ckpt_due = 1;
+		pthread_cond_signal(&w->ckpt);
+		pthread_mutex_unlock(&w->mu);
+	}
+	return SQLITE_OK;
+}
+
+static void *
+ckpt_main(void *arg)
+{
+	struct writer *w = arg;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		int rc;
+
+		while (!w->ckpt_due && !w->stopping)
+			pthread_cond_wait(&w->ckpt, &w->mu);
+		if (w->stopping)
+			break;
+		w->ckpt_due = 0;
+		pthread_mutex_unlock(&w->mu);
+		/* Every attached database: the service file and the bot's. */
+		rc = sqlite3_wal_checkpoint_v2(w->ckpt_ctx->db, NULL,
+		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+			log_msg(LOG_WARN, "checkpoint failed", LF_STR("error",
+			    sqlite3_errmsg(w->ckpt_ctx->db)), LF_END);
+		pthread_mutex_lock(&w->mu);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
 
 static void *
 writer_main(void *arg)
@@ -87,23 +144,38 @@ writer_start(const struct award_config *cfg, struct counters *counters,
 		return NULL;
 	}
 	w->counters = counters;
-	if ((w->ctx = award_ctx_open(cfg, err, errsz)) == NULL) {
-		free(w);
-		return NULL;
-	}
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->work, NULL);
 	pthread_cond_init(&w->done, NULL);
+	pthread_cond_init(&w->ckpt, NULL);
+	if ((w->ctx = award_ctx_open(cfg, err, errsz)) == NULL ||
+	    (w->ckpt_ctx = award_ctx_open(cfg, err, errsz)) == NULL)
+		goto fail;
+	/* Replaces the automatic checkpoint of the writer's connection. */
+	sqlite3_wal_hook(w->ctx->db, wal_hook, w);
+	if ((rc = pthread_create(&w->ckpt_thread, NULL, ckpt_main, w)) != 0) {
+		snprintf(err, errsz, "checkpoint thread: %s", strerror(rc));
+		goto fail;
+	}
 	if ((rc = pthread_create(&w->thread, NULL, writer_main, w)) != 0) {
 		snprintf(err, errsz, "writer thread: %s", strerror(rc));
-		award_ctx_close(w->ctx);
-		pthread_cond_destroy(&w->done);
-		pthread_cond_destroy(&w->work);
-		pthread_mutex_destroy(&w->mu);
-		free(w);
-		return NULL;
+		pthread_mutex_lock(&w->mu);
+		w->stopping = 1;
+		pthread_cond_signal(&w->ckpt);
+		pthread_mutex_unlock(&w->mu);
+		pthread_join(w->ckpt_thread, NULL);
+		goto fail;
 	}
 	return w;
+fail:
+	award_ctx_close(w->ckpt_ctx);
+	award_ctx_close(w->ctx);
+	pthread_cond_destroy(&w->ckpt);
+	pthread_cond_destroy(&w->done);
+	pthread_cond_destroy(&w->work);
+	pthread_mutex_destroy(&w->mu);
+	free(w);
+	return NULL;
 }
 
 void
@@ -114,9 +186,13 @@ writer_stop(struct writer *w)
 	pthread_mutex_lock(&w->mu);
 	w->stopping = 1;
 	pthread_cond_signal(&w->work);
+	pthread_cond_signal(&w->ckpt);
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->thread, NULL);
+	pthread_join(w->ckpt_thread, NULL);
+	award_ctx_close(w->ckpt_ctx);
 	award_ctx_close(w->ctx);
+	pthread_cond_destroy(&w->ckpt);
 	pthread_cond_destroy(&w->done);
 	pthread_cond_destroy(&w->work);
 	pthread_mutex_destroy(&w->mu);
