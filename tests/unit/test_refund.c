@@ -377,6 +377,52 @@ Test(refund, full_refund_before_queued_payment_retry_awards_nothing,
 	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM ticket_ledger"), 0);
 }
 
+/*
+ * The responder's writer runs jobs in one transaction, a savepoint each
+ * (job_run_group): an early refund's row must survive its savepoint and
+ * count for the payment later in the same group; in the other order the
+ * refund reverses the award. A currency mismatch in the group is queued.
+ */
+Test(refund, refund_and_payment_in_one_group_either_order,
+    .init = setup_plain, .fini = teardown)
+{
+	struct job	 jobs[5], *p[5];
+
+	memset(jobs, 0, sizeof(jobs));
+	jobs[0].kind = JOB_REFUND;
+	jobs[0].refund = tu_refund("r1", "pay-1", AMOUNT);
+	jobs[1].kind = JOB_AWARD;
+	jobs[1].award = tu_req("o1", BUYER, "p30", T_ORDER);
+	tu_req_pay(&jobs[1].award, "pay-1", AMOUNT);
+	jobs[2].kind = JOB_AWARD;
+	jobs[2].award = tu_req("o2", BUYER, "p30", T_ORDER);
+	tu_req_pay(&jobs[2].award, "pay-2", AMOUNT);
+	jobs[3].kind = JOB_REFUND;
+	jobs[3].refund = tu_refund("r2", "pay-2", AMOUNT);
+	jobs[4].kind = JOB_REFUND;
+	jobs[4].refund = tu_refund("r3", "pay-2", 100);
+	snprintf(jobs[4].refund.currency, sizeof(jobs[4].refund.currency),
+	    "USD");
+	for (int i = 0; i < 5; i++)
+		p[i] = &jobs[i];
+	job_run_group(env.ctx, p, 5, NULL);
+	cr_assert_eq(jobs[0].rout.result, REFUND_UNKNOWN_PAYMENT);
+	cr_assert_eq(jobs[1].aout.result, AWARD_NOT_ELIGIBLE, "got %s",
+	    award_result_name(jobs[1].aout.result));
+	cr_assert_eq(jobs[2].aout.result, AWARD_AWARDED);
+	cr_assert_eq(jobs[3].rout.result, REFUND_REVERSED);
+	cr_assert_eq(jobs[4].rout.result, REFUND_QUEUED);
+	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM ticket_ledger"
+	    " WHERE order_id = 'o1'"), 0);
+	cr_assert_eq(tu_int(&env, "SELECT sum(delta) FROM ticket_ledger"
+	    " WHERE order_id = 'o2'"), 0);
+	tu_assert_str(tu_str(&env, "SELECT group_concat(refund_id || ':' ||"
+	    " status, ' ') FROM (SELECT * FROM refunds ORDER BY refund_id)"),
+	    "r1:counted r2:counted", "refunds");
+	tu_assert_str(tu_str(&env, "SELECT kind || '|' || refund_id FROM"
+	    " failed_awards"), "refund|r3", "queued");
+}
+
 /* ---- currency (SPEC §4 "Refunds") ---- */
 
 Test(refund, currency_mismatch_failed_nothing_reversed, .init = setup,
