@@ -69,12 +69,21 @@ CREATE TABLE IF NOT EXISTS payments(
 	updated_at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS payments_order ON payments(order_id);
 
--- Each refund once, by its YooKassa id.
+-- Each refund once, by its YooKassa id (SPEC.md §4 "Refunds"). status:
+-- 'counted' into its payment's refunded_minor; 'pending', its payment not
+-- seen yet (counted when it arrives); 'mismatch', recorded before its
+-- payment in another currency (never counted). currency and status came
+-- with schema version 2: db.c adds them to older files.
 CREATE TABLE IF NOT EXISTS refunds(
 	refund_id TEXT PRIMARY KEY,
 	payment_id TEXT NOT NULL,
 	amount_minor INTEGER NOT NULL,
-	created_at TEXT NOT NULL);
+	created_at TEXT NOT NULL,
+	currency TEXT,
+	status TEXT NOT NULL DEFAULT 'counted'
+		CHECK (status IN ('counted', 'pending', 'mismatch')));
+-- A payment's first sighting finds the refunds waiting for it.
+CREATE INDEX IF NOT EXISTS refunds_payment ON refunds(payment_id);
 
 -- The durable retry queue (SPEC.md §6). Rows are never deleted.
 CREATE TABLE IF NOT EXISTS failed_awards(

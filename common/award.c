@@ -12,9 +12,12 @@
 #include "atime.h"
 #include "award.h"
 #include "db.h"
+#include "log.h"
 
 enum aw_stmt {
 	AW_PAYMENT_UPSERT,
+	AW_REFUNDS_TAKE,
+	AW_REFUNDS_ADD,
 	AW_PAYMENT_OUTCOME,
 	AW_REFUNDED,
 	AW_HAS_SELF,
@@ -37,6 +40,20 @@ static const char *const aw_sql[AW__MAX] = {
 	" amount_minor = coalesce(amount_minor, excluded.amount_minor),"
 	" currency = coalesce(currency, excluded.currency),"
 	" updated_at = excluded.updated_at",
+	/*
+	 * AW_REFUNDS_TAKE: the refunds recorded before this payment was
+	 * seen (refund.c, 'pending'). Those in its currency (or where either
+	 * currency is unknown) are counted now, the others never.
+	 */
+	"UPDATE main.refunds SET status = CASE WHEN currency IS NULL"
+	" OR currency = coalesce((SELECT p.currency FROM main.payments AS p"
+	" WHERE p.payment_id = ?1), currency) THEN 'counted'"
+	" ELSE 'mismatch' END"
+	" WHERE payment_id = ?1 AND status = 'pending'"
+	" RETURNING refund_id, amount_minor, currency, status",
+	/* AW_REFUNDS_ADD */
+	"UPDATE main.payments SET refunded_minor = refunded_minor + ?2"
+	" WHERE payment_id = ?1",
 	/* AW_PAYMENT_OUTCOME: a payment that awarded stays "awarded". */
 	"UPDATE main.payments SET updated_at = ?3, outcome ="
 	" CASE WHEN outcome = 'awarded' THEN outcome ELSE ?2 END"
@@ -102,6 +119,54 @@ award_unprepare(struct award_ctx *ctx)
 	ctx->aw = NULL;
 }
 
+/*
+ * Count the refunds recorded before payment_id was seen into its
+ * refunded_minor, once: each leaves 'pending' here, in the transaction that
+ * first records the payment (SPEC §4 "Refunds": a payment refunded in full
+ * is never awarded). A refund in another currency is never counted; it is
+ * marked 'mismatch' and logged at warn, the way refund.c fails one that
+ * arrives after its payment. Returns 0 or -1.
+ */
+static int
+take_refunds(struct award_ctx *ctx, const char *payment_id)
+{
+	sqlite3_stmt	*st = ctx->aw[AW_REFUNDS_TAKE];
+	int64_t		 sum = 0, amount;
+	int		 rc, bad = 0;
+
+	sqlite3_bind_text(st, 1, payment_id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *rid = db_col_text(st, 0), *cur = db_col_text(st, 2);
+
+		amount = sqlite3_column_int64(st, 1);
+		if (strcmp(db_col_text(st, 3), "counted") != 0) {
+			log_msg(LOG_WARN, "refund in another currency than "
+			    "its payment: not counted",
+			    LF_STR("refund_id", rid),
+			    LF_STR("payment_id", payment_id),
+			    LF_STR("currency", cur),
+			    LF_INT("amount_minor", amount), LF_END);
+			continue;
+		}
+		if (amount < 0 || amount > INT64_MAX - sum)
+			bad = 1;
+		else
+			sum += amount;
+		log_msg(LOG_INFO, "refund recorded before its payment counted",
+		    LF_STR("refund_id", rid), LF_STR("payment_id", payment_id),
+		    LF_INT("amount_minor", amount), LF_END);
+	}
+	db_reset(st);
+	if (rc != SQLITE_DONE || bad)
+		return -1;
+	if (sum == 0)
+		return 0;
+	st = ctx->aw[AW_REFUNDS_ADD];
+	sqlite3_bind_text(st, 1, payment_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, sum);
+	return db_step_done(st) == SQLITE_DONE ? 0 : -1;
+}
+
 int
 award_record_payment(struct award_ctx *ctx, const struct award_req *req)
 {
@@ -121,7 +186,9 @@ award_record_payment(struct award_ctx *ctx, const struct award_req *req)
 	db_bind_opt_text(st, 6, req->currency);
 	sqlite3_bind_text(st, 7, ot, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 8, now, -1, SQLITE_STATIC);
-	return db_step_done(st) == SQLITE_DONE ? 0 : -1;
+	if (db_step_done(st) != SQLITE_DONE)
+		return -1;
+	return take_refunds(ctx, req->payment_id);
 }
 
 /*

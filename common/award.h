@@ -69,7 +69,10 @@ enum award_result award_apply_txn(struct award_ctx *ctx,
 
 /*
  * Upsert the payments row of req (no-op without payment_id) inside the
- * caller's transaction. Returns 0 or -1.
+ * caller's transaction, and count into its refunded_minor the refunds
+ * recorded before the payment was seen (refund.c), each once; those in
+ * another currency are never counted (logged at warn). The caller's
+ * transaction must be able to write the service database. Returns 0 or -1.
  */
 int	award_record_payment(struct award_ctx *ctx,
 	    const struct award_req *req);

@@ -156,6 +156,13 @@ static const struct {
 } added_columns[] = {
 	{ "retry_runs", "stopped",
 	    "ALTER TABLE main.retry_runs ADD COLUMN stopped TEXT" },
+	/* Version 2: refunds kept before their payment (refund.c). */
+	{ "refunds", "currency",
+	    "ALTER TABLE main.refunds ADD COLUMN currency TEXT" },
+	{ "refunds", "status",
+	    "ALTER TABLE main.refunds ADD COLUMN status TEXT NOT NULL"
+	    " DEFAULT 'counted'"
+	    " CHECK (status IN ('counted', 'pending', 'mismatch'))" },
 };
 
 /* 1 when main.table has column, 0 when not, -1 on error. */

@@ -2,7 +2,10 @@
  * SPEC.md §4 "Refunds", in one BEGIN IMMEDIATE transaction: the refund id's
  * primary key counts each refund once; reversing rows have deterministic ids
  * (REFUND:<row id>), so a full refund reverses each award row at most once
- * however often or concurrently it arrives.
+ * however often or concurrently it arrives. A refund for a payment not yet
+ * seen is recorded 'pending'; award_record_payment() (award.c) counts it
+ * when the payment arrives. The transaction body writes something only
+ * when its result is to be kept: FAILED rolls back, anything else commits.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,11 +26,15 @@ enum rf_stmt {
 
 static const char *const rf_sql[RF__MAX] = {
 	/* RF_PAYMENT */
-	"SELECT order_id, amount_minor, refunded_minor FROM main.payments"
-	" WHERE payment_id = ?1",
-	/* RF_INSERT: no change means this refund was counted before. */
+	"SELECT order_id, amount_minor, refunded_minor, currency"
+	" FROM main.payments WHERE payment_id = ?1",
+	/*
+	 * RF_INSERT: no change means this refund was recorded before. ?5 is
+	 * 'counted' when the payment is known (RF_ADD follows), 'pending'
+	 * when it is not (award.c counts it when the payment arrives).
+	 */
 	"INSERT INTO main.refunds(refund_id, payment_id, amount_minor,"
-	" created_at) VALUES (?1, ?2, ?3, ?4)"
+	" created_at, currency, status) VALUES (?1, ?2, ?3, ?4, ?6, ?5)"
 	" ON CONFLICT(refund_id) DO NOTHING",
 	/* RF_ADD */
 	"UPDATE main.payments SET refunded_minor = refunded_minor + ?2,"
@@ -84,22 +91,58 @@ reverse(struct award_ctx *ctx, struct refund_out *out, const char *now)
 	return 0;
 }
 
+/*
+ * Record req in refunds with status; 1 when inserted now, 0 when this
+ * refund id was recorded before, -1 on error.
+ */
+static int
+record(struct award_ctx *ctx, const struct refund_req *req,
+    const char *status, const char *now)
+{
+	sqlite3_stmt *st = ctx->rf[RF_INSERT];
+
+	sqlite3_bind_text(st, 1, req->refund_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, req->payment_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, req->amount_minor);
+	sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, status, -1, SQLITE_STATIC);
+	db_bind_opt_text(st, 6, req->currency);
+	if (db_step_done(st) != SQLITE_DONE)
+		return -1;
+	return sqlite3_changes(ctx->db) > 0;
+}
+
+/*
+ * The body of the transaction. It obeys the rule the callers rely on:
+ * FAILED (out->error set) means roll back; any other result means that
+ * whatever it wrote is to be committed, and it writes nothing when there
+ * is nothing to keep.
+ */
 static enum refund_result
 apply_txn(struct award_ctx *ctx, const struct refund_req *req,
     struct refund_out *out, const char *now)
 {
 	sqlite3_stmt	*st;
-	const char	*oid;
+	const char	*oid, *cur;
+	char		 pcur[sizeof(req->currency)];
 	int64_t		 amount, refunded, rows;
 	int		 rc, amount_known;
 
 	st = ctx->rf[RF_PAYMENT];
 	sqlite3_bind_text(st, 1, req->payment_id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
+	if ((rc = sqlite3_step(st)) == SQLITE_DONE) {
+		db_reset(st);
+		/*
+		 * Not seen yet: record it (once) for award_record_payment()
+		 * to count when the payment arrives (SPEC §4 "Refunds").
+		 */
+		if (record(ctx, req, "pending", now) == -1)
+			goto dberr;
+		return REFUND_UNKNOWN_PAYMENT;
+	}
 	if (rc != SQLITE_ROW) {
 		db_reset(st);
-		return rc == SQLITE_DONE ? REFUND_UNKNOWN_PAYMENT :
-		    REFUND_FAILED;
+		goto dberr;
 	}
 	oid = (const char *)sqlite3_column_text(st, 0);
 	snprintf(out->order_id, sizeof(out->order_id), "%s",
@@ -107,16 +150,25 @@ apply_txn(struct award_ctx *ctx, const struct refund_req *req,
 	amount_known = sqlite3_column_type(st, 1) != SQLITE_NULL;
 	amount = sqlite3_column_int64(st, 1);
 	refunded = sqlite3_column_int64(st, 2);
+	cur = (const char *)sqlite3_column_text(st, 3);
+	snprintf(pcur, sizeof(pcur), "%s", cur != NULL ? cur : "");
 	db_reset(st);
 
-	st = ctx->rf[RF_INSERT];
-	sqlite3_bind_text(st, 1, req->refund_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, req->payment_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, req->amount_minor);
-	sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
-	if (db_step_done(st) != SQLITE_DONE)
+	/*
+	 * Another currency reverses nothing and is a failure (queued, SPEC
+	 * §4 "Refunds"). Compared only when both currencies are known.
+	 */
+	if (pcur[0] != '\0' && req->currency[0] != '\0' &&
+	    strcmp(pcur, req->currency) != 0) {
+		snprintf(out->error, sizeof(out->error), "refund currency %s "
+		    "differs from payment %s currency %s", req->currency,
+		    req->payment_id, pcur);
 		return REFUND_FAILED;
-	if (sqlite3_changes(ctx->db) == 0) {
+	}
+
+	if ((rc = record(ctx, req, "counted", now)) == -1)
+		goto dberr;
+	if (rc == 0) {
 		/*
 		 * Counted before. With two files the service database
 		 * commits first; if the process died before the bot
@@ -125,7 +177,7 @@ apply_txn(struct award_ctx *ctx, const struct refund_req *req,
 		 */
 		if (amount_known && amount > 0 && refunded >= amount &&
 		    reverse(ctx, out, now) == -1)
-			return REFUND_FAILED;
+			goto dberr;
 		return REFUND_DUPLICATE;
 	}
 
@@ -134,14 +186,14 @@ apply_txn(struct award_ctx *ctx, const struct refund_req *req,
 	sqlite3_bind_int64(st, 2, req->amount_minor);
 	sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
 	if (db_step_done(st) != SQLITE_DONE)
-		return REFUND_FAILED;
+		goto dberr;
 	refunded += req->amount_minor;
 
 	st = ctx->rf[RF_AWARD_ROWS];
 	sqlite3_bind_text(st, 1, out->order_id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		db_reset(st);
-		return REFUND_FAILED;
+		goto dberr;
 	}
 	rows = sqlite3_column_int64(st, 0);
 	db_reset(st);
@@ -152,8 +204,12 @@ apply_txn(struct award_ctx *ctx, const struct refund_req *req,
 		return REFUND_PARTIAL;
 
 	if (reverse(ctx, out, now) == -1)
-		return REFUND_FAILED;
+		goto dberr;
 	return REFUND_REVERSED;
+dberr:
+	snprintf(out->error, sizeof(out->error), "%s",
+	    sqlite3_errmsg(ctx->db));
+	return REFUND_FAILED;
 }
 
 enum refund_result

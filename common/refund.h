@@ -42,8 +42,11 @@ const char *refund_result_name(enum refund_result r);
  * Apply req in one BEGIN IMMEDIATE transaction. Returns REVERSED (the
  * payment is now refunded in full; its award rows are reversed), PARTIAL,
  * DUPLICATE (this refund id was counted before), UNKNOWN_PAYMENT (payment
- * never seen: nothing written; or its order has no award rows: the amount
- * is still counted so the order is never awarded later), or FAILED.
+ * never seen: the refund is recorded once, 'pending', and counted when
+ * the payment arrives, see award_record_payment(); or its order has no
+ * award rows: the amount is still counted so the order is never awarded
+ * later), or FAILED with out->error: nothing written. A refund whose
+ * currency differs from its payment's (both known) is FAILED.
  */
 enum refund_result refund_apply(struct award_ctx *ctx,
 	    const struct refund_req *req, struct refund_out *out);

@@ -3,7 +3,6 @@
  * /v1/awards body. kcgi's validator table is the model: one function per
  * field kind, all bounds checked before a value is copied.
  */
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -33,20 +32,31 @@ validate_id(const char *s)
 }
 
 int
-validate_telegram_id(const cJSON *v, int64_t *out)
+validate_telegram_id(const cJSON *v, const char *tok, size_t toklen,
+    int64_t *out)
 {
-	if (cJSON_IsNumber(v)) {
-		double d = v->valuedouble;
+	int64_t n = 0;
 
-		if (!(d >= 1.0 && d <= (double)VALIDATE_TGID_MAX) ||
-		    d != floor(d))
-			return -1;
-		*out = (int64_t)d;
-		return 0;
-	}
-	if (!cJSON_IsString(v) || v->valuestring == NULL)
+	if (cJSON_IsString(v) && v->valuestring != NULL)
+		return validate_telegram_id_str(v->valuestring, out);
+	if (!cJSON_IsNumber(v) || tok == NULL)
 		return -1;
-	return validate_telegram_id_str(v->valuestring, out);
+	/*
+	 * SPEC §5: plain digits, no sign, fraction, exponent or leading
+	 * zero, judged on the text: the double cJSON keeps reads
+	 * 123456789.00000000001 as 123456789.
+	 */
+	if (toklen < 1 || toklen > 16 || tok[0] == '0')
+		return -1;
+	for (size_t i = 0; i < toklen; i++) {
+		if (tok[i] < '0' || tok[i] > '9')
+			return -1;
+		n = n * 10 + (tok[i] - '0');
+	}
+	if (n < 1 || n > VALIDATE_TGID_MAX)
+		return -1;
+	*out = n;
+	return 0;
 }
 
 int
@@ -63,10 +73,64 @@ validate_telegram_id_str(const char *s, int64_t *out)
 	return 0;
 }
 
+/* The bytes cJSON takes as one number (its parse_number). */
+static size_t
+number_span(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && ((s[i] >= '0' && s[i] <= '9') || s[i] == '+' ||
+	    s[i] == '-' || s[i] == '.' || s[i] == 'e' || s[i] == 'E'))
+		i++;
+	return i;
+}
+
+static size_t
+skip_digits(const char *s, size_t i, size_t n)
+{
+	while (i < n && s[i] >= '0' && s[i] <= '9')
+		i++;
+	return i;
+}
+
+/*
+ * 1 when the n bytes at s are one number of RFC 8259 §6. cJSON takes
+ * whatever strtod() takes: 0123, 1. and 00 are not JSON.
+ */
+static int
+json_number(const char *s, size_t n)
+{
+	size_t i = 0, j;
+
+	if (i < n && s[i] == '-')
+		i++;
+	if (i < n && s[i] == '0')
+		i++;
+	else if (i < n && s[i] >= '1' && s[i] <= '9')
+		i = skip_digits(s, i, n);
+	else
+		return 0;
+	if (i < n && s[i] == '.') {
+		if ((j = skip_digits(s, i + 1, n)) == i + 1)
+			return 0;
+		i = j;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		if ((j = skip_digits(s, i, n)) == i)
+			return 0;
+		i = j;
+	}
+	return i == n;
+}
+
 /*
  * 1 when a JSON text nests at most VALIDATE_DEPTH_MAX deep (brackets in
- * strings ignored) and its strings hold no control byte and no \u0000
- * escape (cJSON would end the C string there: "abc\0zzz" read as "abc").
+ * strings ignored), its strings hold no control byte and no \u0000
+ * escape (cJSON would end the C string there: "abc\0zzz" read as "abc"),
+ * and its numbers follow JSON's grammar.
  */
 static int
 scan_ok(const char *s, size_t len)
@@ -90,7 +154,13 @@ scan_ok(const char *s, size_t len)
 				in_str = 0;
 		} else if (c == '"')
 			in_str = 1;
-		else if (c == '{' || c == '[') {
+		else if (c == '-' || (c >= '0' && c <= '9')) {
+			size_t n = number_span(s + i, len - i);
+
+			if (!json_number(s + i, n))
+				return 0;
+			i += n - 1;
+		} else if (c == '{' || c == '[') {
 			if (++depth > VALIDATE_DEPTH_MAX)
 				return 0;
 		} else if (c == '}' || c == ']')
@@ -118,6 +188,132 @@ validate_parse(const char *body, size_t len)
 		}
 	return tree;
 }
+
+/*
+ * Walking a body in step with the tree cJSON made of it. cJSON keeps no
+ * token text, but it parses in document order and keeps every member,
+ * duplicates included, so the n-th child in the tree is the n-th value in
+ * the text. The walk skips white space as cJSON does (any byte <= 32) and
+ * gives up (-1) on anything it does not expect.
+ */
+struct walk {
+	const char	*p, *end;
+	const cJSON	*target;
+	const char	*found;
+};
+
+static void
+walk_ws(struct walk *w)
+{
+	while (w->p < w->end && (unsigned char)*w->p <= 32)
+		w->p++;
+}
+
+static int
+walk_char(struct walk *w, char c)
+{
+	walk_ws(w);
+	if (w->p >= w->end || *w->p != c)
+		return -1;
+	w->p++;
+	return 0;
+}
+
+static int
+walk_string(struct walk *w)
+{
+	if (walk_char(w, '"') == -1)
+		return -1;
+	while (w->p < w->end && *w->p != '"')
+		w->p += *w->p == '\\' && w->end - w->p > 1 ? 2 : 1;
+	if (w->p >= w->end)
+		return -1;
+	w->p++;
+	return 0;
+}
+
+/* 1 when w->target was reached (w->found set), 0 when v was passed. */
+static int
+walk_value(struct walk *w, const cJSON *v, int depth)
+{
+	const cJSON	*c;
+	size_t		 n;
+	int		 rc, obj;
+
+	if (depth > VALIDATE_DEPTH_MAX)
+		return -1;
+	walk_ws(w);
+	if (v == w->target) {
+		w->found = w->p;
+		return 1;
+	}
+	switch (v->type & 0xFF) {
+	case cJSON_Object:
+	case cJSON_Array:
+		obj = (v->type & 0xFF) == cJSON_Object;
+		if (walk_char(w, obj ? '{' : '[') == -1)
+			return -1;
+		for (c = v->child; c != NULL; c = c->next) {
+			if (obj && (walk_string(w) == -1 ||
+			    walk_char(w, ':') == -1))
+				return -1;
+			if ((rc = walk_value(w, c, depth + 1)) != 0)
+				return rc;
+			if (c->next != NULL && walk_char(w, ',') == -1)
+				return -1;
+		}
+		return walk_char(w, obj ? '}' : ']');
+	case cJSON_String:
+		return walk_string(w);
+	case cJSON_Number:
+		n = number_span(w->p, (size_t)(w->end - w->p));
+		break;
+	case cJSON_True:
+	case cJSON_NULL:
+		n = 4;
+		break;
+	case cJSON_False:
+		n = 5;
+		break;
+	default:
+		return -1;
+	}
+	if (n == 0 || n > (size_t)(w->end - w->p))
+		return -1;
+	w->p += n;
+	return 0;
+}
+
+int
+validate_number_text(const char *body, size_t len, const cJSON *root,
+    const cJSON *v, const char **tok, size_t *toklen)
+{
+	struct walk w;
+
+	*tok = NULL;
+	*toklen = 0;
+	if (body == NULL || root == NULL || !cJSON_IsNumber(v))
+		return -1;
+	w.p = body;
+	w.end = body + len;
+	w.target = v;
+	w.found = NULL;
+	/* cJSON skips a UTF-8 byte order mark at the start. */
+	if (len >= 3 && memcmp(body, "\xEF\xBB\xBF", 3) == 0)
+		w.p += 3;
+	if (walk_value(&w, root, 0) != 1 || w.found == NULL)
+		return -1;
+	*tok = w.found;
+	*toklen = number_span(w.found, (size_t)(w.end - w.found));
+	return *toklen > 0 ? 0 : -1;
+}
+
+/* A parsed body: the text and the tree validate_parse() made of it. */
+struct body {
+	const char	*text;
+	size_t		 len;
+	const cJSON	*root;
+};
 
 static const char *
 str_field(const cJSON *obj, const char *name)
@@ -175,9 +371,12 @@ parse_amount(const cJSON *v, int64_t *minor, char currency[8])
  * plan_id. Returns 0 or -1 with err set.
  */
 static int
-award_fields(const cJSON *src, struct award_req *r, char *err, size_t errsz)
+award_fields(const struct body *b, const cJSON *src, struct award_req *r,
+    char *err, size_t errsz)
 {
-	const char	*order, *plan;
+	const cJSON	*tg;
+	const char	*order, *plan, *tok = NULL;
+	size_t		 toklen = 0;
 
 	if ((order = str_field(src, "order_id")) == NULL ||
 	    !validate_id(order)) {
@@ -185,10 +384,13 @@ award_fields(const cJSON *src, struct award_req *r, char *err, size_t errsz)
 		    "[A-Za-z0-9._:-]");
 		return -1;
 	}
-	if (validate_telegram_id(cJSON_GetObjectItemCaseSensitive(src,
-	    "telegram_id"), &r->telegram_id) == -1) {
+	tg = cJSON_GetObjectItemCaseSensitive(src, "telegram_id");
+	if (cJSON_IsNumber(tg))
+		(void)validate_number_text(b->text, b->len, b->root, tg, &tok,
+		    &toklen);
+	if (validate_telegram_id(tg, tok, toklen, &r->telegram_id) == -1) {
 		snprintf(err, errsz, "telegram_id: missing or not an integer "
-		    "from 1 to 2^53-1");
+		    "from 1 to 2^53-1 written as digits");
 		return -1;
 	}
 	if ((plan = str_field(src, "plan_id")) == NULL || !validate_id(plan)) {
@@ -216,8 +418,8 @@ time_field(const cJSON *obj, const char *name, int *present, int64_t *ms)
 }
 
 static enum webhook_kind
-webhook_payment(const cJSON *obj, struct award_req *r, char *err,
-    size_t errsz)
+webhook_payment(const struct body *b, const cJSON *obj, struct award_req *r,
+    char *err, size_t errsz)
 {
 	const cJSON	*meta;
 	const char	*pid;
@@ -229,7 +431,7 @@ webhook_payment(const cJSON *obj, struct award_req *r, char *err,
 		snprintf(err, errsz, "object.metadata: missing");
 		return WEBHOOK_BAD;
 	}
-	if (award_fields(meta, r, err, errsz) == -1)
+	if (award_fields(b, meta, r, err, errsz) == -1)
 		return WEBHOOK_BAD;
 	if (time_field(meta, "created_at", &have_meta_t, &meta_t) == -1) {
 		snprintf(err, errsz, "metadata.created_at: not an ISO-8601 "
@@ -298,6 +500,7 @@ validate_webhook(const char *body, size_t len, struct award_req *award,
 {
 	cJSON			*root;
 	const cJSON		*ev, *obj;
+	struct body		 b;
 	enum webhook_kind	 k;
 
 	memset(award, 0, sizeof(*award));
@@ -307,6 +510,9 @@ validate_webhook(const char *body, size_t len, struct award_req *award,
 		snprintf(err, errsz, "body is not valid JSON");
 		return WEBHOOK_BAD;
 	}
+	b.text = body;
+	b.len = len;
+	b.root = root;
 	ev = cJSON_GetObjectItemCaseSensitive(root, "event");
 	obj = cJSON_GetObjectItemCaseSensitive(root, "object");
 	if (!cJSON_IsObject(root) || !cJSON_IsString(ev) ||
@@ -315,7 +521,7 @@ validate_webhook(const char *body, size_t len, struct award_req *award,
 		    "are required");
 		k = WEBHOOK_BAD;
 	} else if (strcmp(ev->valuestring, "payment.succeeded") == 0)
-		k = webhook_payment(obj, award, err, errsz);
+		k = webhook_payment(&b, obj, award, err, errsz);
 	else if (strcmp(ev->valuestring, "refund.succeeded") == 0)
 		k = webhook_refund(obj, refund, err, errsz);
 	else
@@ -329,6 +535,7 @@ validate_award_body(const char *body, size_t len, struct award_req *r,
     char *err, size_t errsz)
 {
 	cJSON		*root;
+	struct body	 b;
 	const char	*pid;
 	int		 present, rc = -1;
 
@@ -339,7 +546,10 @@ validate_award_body(const char *body, size_t len, struct award_req *r,
 		snprintf(err, errsz, "body is not a JSON object");
 		goto out;
 	}
-	if (award_fields(root, r, err, errsz) == -1)
+	b.text = body;
+	b.len = len;
+	b.root = root;
+	if (award_fields(&b, root, r, err, errsz) == -1)
 		goto out;
 	if (time_field(root, "created_at", &present, &r->order_ms) == -1 ||
 	    !present) {

@@ -21,17 +21,31 @@
 int	validate_id(const char *s);
 
 /*
- * telegram_id: a JSON number that is an integer, or a string of decimal
- * digits, in 1..2^53-1. Returns 0 and sets *out, or -1.
+ * telegram_id (SPEC.md §5): in 1..2^53-1, a JSON number written as plain
+ * digits (no sign, fraction, exponent or leading zero) or a string of
+ * decimal digits. For a number, tok and toklen are its text as
+ * validate_number_text() finds it (tok NULL: refused), since the tree
+ * keeps only a double. Returns 0 and sets *out, or -1.
  */
-int	validate_telegram_id(const cJSON *v, int64_t *out);
+int	validate_telegram_id(const cJSON *v, const char *tok, size_t toklen,
+	    int64_t *out);
+
+/*
+ * Find how number v of root, the tree validate_parse() made of body[0..len),
+ * is written there: *tok (pointing into body) and *toklen. Linear in len,
+ * bounded in depth by VALIDATE_DEPTH_MAX. Returns 0, or -1 with *tok NULL
+ * when v is not a number of that tree.
+ */
+int	validate_number_text(const char *body, size_t len, const cJSON *root,
+	    const cJSON *v, const char **tok, size_t *toklen);
 
 /* The same for a string of decimal digits (a path segment, say). */
 int	validate_telegram_id_str(const char *s, int64_t *out);
 
 /*
  * Parse len bytes of body into a cJSON tree with nesting at most
- * VALIDATE_DEPTH_MAX. Returns the tree (caller deletes) or NULL.
+ * VALIDATE_DEPTH_MAX and numbers of JSON's grammar only (cJSON alone takes
+ * 0123 and 1.). Returns the tree (caller deletes) or NULL.
  */
 cJSON	*validate_parse(const char *body, size_t len);
 

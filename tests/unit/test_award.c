@@ -14,6 +14,7 @@
 #include <criterion/criterion.h>
 
 #include "award.h"
+#include "db.h"
 #include "job.h"
 #include "testutil.h"
 
@@ -714,6 +715,53 @@ Test(award, no_payment_id_no_payment_row, .init = setup, .fini = teardown)
 {
 	expect_result("o1", BUYER, "p30", T_ORDER, AWARD_AWARDED, NULL);
 	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM payments"), 0);
+}
+
+/*
+ * SPEC §4 "Refunds": the refunds recorded before the payment count into it
+ * at its first recording, each once, and only those in its currency.
+ */
+Test(award, record_payment_counts_early_refunds_once, .init = setup,
+    .fini = teardown)
+{
+	struct award_req req = tu_req("o1", BUYER, "p30", T_ORDER);
+
+	tu_req_pay(&req, "pay-1", 19900);
+	tu_exec(&env, "INSERT INTO refunds(refund_id, payment_id,"
+	    " amount_minor, created_at, currency, status) VALUES"
+	    " ('r1', 'pay-1', 1000, 'x', 'RUB', 'pending'),"
+	    " ('r2', 'pay-1', 500, 'x', NULL, 'pending'),"
+	    " ('r3', 'pay-1', 700, 'x', 'USD', 'pending'),"
+	    " ('r4', 'pay-2', 900, 'x', 'RUB', 'pending')");
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(db_begin_immediate(env.ctx->db), SQLITE_OK);
+		cr_assert_eq(award_record_payment(env.ctx, &req), 0);
+		cr_assert_eq(db_commit(env.ctx->db), SQLITE_OK);
+	}
+	cr_assert_eq(tu_int(&env, "SELECT refunded_minor FROM payments"
+	    " WHERE payment_id = 'pay-1'"), 1500);
+	tu_assert_str(tu_str(&env, "SELECT group_concat(refund_id || ':' ||"
+	    " status, ' ') FROM (SELECT * FROM refunds ORDER BY refund_id)"),
+	    "r1:counted r2:counted r3:mismatch r4:pending", "refund states");
+	cr_assert_eq(ledger_count(), 0);
+}
+
+Test(award, early_full_refund_not_eligible_refunded_no_rows, .init = setup,
+    .fini = teardown)
+{
+	struct award_req req = tu_req("o1", BUYER, "p30", T_ORDER);
+	struct award_out out;
+
+	tu_req_pay(&req, "pay-1", 19900);
+	tu_exec(&env, "INSERT INTO refunds(refund_id, payment_id,"
+	    " amount_minor, created_at, currency, status) VALUES"
+	    " ('r1', 'pay-1', 19900, 'x', 'RUB', 'pending')");
+	cr_assert_eq(award_apply(env.ctx, &req, &out), AWARD_NOT_ELIGIBLE,
+	    "got %s", award_result_name(out.result));
+	tu_assert_str(out.reason ? strdup(out.reason) : NULL, "refunded",
+	    "reason");
+	cr_assert_eq(ledger_count(), 0);
+	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM ref_events"), 0);
 }
 
 /* ---- concurrency: several processes, one order ---- */

@@ -66,7 +66,7 @@ schema_objects(const char *path)
 	return tu_int_file(path, "SELECT count(*) FROM sqlite_master");
 }
 
-Test(db, schema_applied_idempotently_version_1, .init = setup,
+Test(db, schema_applied_idempotently_version_2, .init = setup,
     .fini = teardown)
 {
 	int64_t objects;
@@ -81,7 +81,7 @@ Test(db, schema_applied_idempotently_version_1, .init = setup,
 	cr_assert_eq(schema_objects(env.cfg.db_path), objects,
 	    "reopening changed the schema");
 	tu_assert_str(tu_str_file(env.cfg.db_path, "SELECT value FROM"
-	    " award_meta WHERE key = 'schema_version'"), "1",
+	    " award_meta WHERE key = 'schema_version'"), "2",
 	    "schema_version");
 	cr_assert_eq(tu_int_file(env.cfg.db_path, "SELECT count(*) FROM"
 	    " award_meta WHERE key = 'schema_version'"), 1);
@@ -158,7 +158,7 @@ race_first_open(void)
 			    "not open the new databases (see stderr)", round,
 			    i);
 		tu_assert_str(tu_str_file(db, "SELECT value FROM award_meta"
-		    " WHERE key = 'schema_version'"), "1", "schema_version");
+		    " WHERE key = 'schema_version'"), "2", "schema_version");
 	}
 }
 
@@ -285,16 +285,16 @@ Test(db, newer_schema_version_refused, .init = setup, .fini = teardown)
 
 	tu_open(&env);
 	tu_close(&env);
-	tu_exec_file(env.cfg.db_path, "UPDATE award_meta SET value = '2'"
+	tu_exec_file(env.cfg.db_path, "UPDATE award_meta SET value = '3'"
 	    " WHERE key = 'schema_version'");
 	ctx = award_ctx_open(&env.cfg, err, sizeof(err));
 	award_ctx_close(ctx);
-	cr_assert_null(ctx, "opened a database of schema version 2");
+	cr_assert_null(ctx, "opened a database of schema version 3");
 	cr_assert_neq(err[0], '\0', "no message");
-	cr_assert(strstr(err, "version") != NULL && strstr(err, "2") != NULL,
+	cr_assert(strstr(err, "version") != NULL && strstr(err, "3") != NULL,
 	    "message: %s", err);
 	tu_assert_str(tu_str_file(env.cfg.db_path, "SELECT value FROM"
-	    " award_meta WHERE key = 'schema_version'"), "2",
+	    " award_meta WHERE key = 'schema_version'"), "3",
 	    "the newer version was overwritten");
 }
 
@@ -361,4 +361,40 @@ Test(db, service_file_bot_tables_not_used_when_bot_separate,
 	    award_result_name(out.result), out.error);
 	cr_assert_eq(tu_int_file(tu_bot_path(&env), "SELECT count(*) FROM"
 	    " ticket_ledger"), 1, "ledger row not in the bot file");
+}
+
+/*
+ * A version 1 service database (refunds without currency and status, rows
+ * in it) is migrated in place: columns added, its refunds kept and taken
+ * as counted (version 1 counted every refund it stored), version 2.
+ */
+Test(db, version_1_refunds_table_migrated_to_2, .init = setup,
+    .fini = teardown)
+{
+	tu_exec_file(env.cfg.db_path, "CREATE TABLE award_meta(key TEXT"
+	    " PRIMARY KEY, value TEXT NOT NULL);"
+	    " INSERT INTO award_meta VALUES ('schema_version', '1');"
+	    " CREATE TABLE refunds(refund_id TEXT PRIMARY KEY,"
+	    " payment_id TEXT NOT NULL, amount_minor INTEGER NOT NULL,"
+	    " created_at TEXT NOT NULL);"
+	    " INSERT INTO refunds VALUES ('r-old', 'pay-old', 500,"
+	    " '2026-11-01T00:00:00.000Z')");
+	tu_open(&env);
+	tu_close(&env);
+	tu_open(&env);	/* a second open finds nothing to do */
+	tu_assert_str(tu_str_file(env.cfg.db_path, "SELECT value FROM"
+	    " award_meta WHERE key = 'schema_version'"), "2",
+	    "schema_version");
+	tu_assert_str(tu_str_file(env.cfg.db_path, "SELECT refund_id || '|'"
+	    " || amount_minor || '|' || status || '|' ||"
+	    " coalesce(currency, 'null') FROM refunds"),
+	    "r-old|500|counted|null", "the version 1 refund");
+	cr_assert_eq(tu_int_file(env.cfg.db_path, "SELECT count(*) FROM"
+	    " sqlite_master WHERE name = 'refunds_payment'"), 1,
+	    "index on the new column missing");
+	tu_exec_file(env.cfg.db_path, "INSERT INTO refunds(refund_id,"
+	    " payment_id, amount_minor, created_at, currency, status)"
+	    " VALUES ('r-new', 'pay-new', 1, 'x', 'RUB', 'pending')");
+	cr_assert_eq(tu_int_file(env.cfg.db_path, "SELECT count(*) FROM"
+	    " refunds WHERE status = 'pending'"), 1);
 }

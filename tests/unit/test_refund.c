@@ -70,6 +70,14 @@ setup_sep(void)
 }
 
 static void
+setup_sep_plain(void)
+{
+	tu_init(&env, 1);
+	tu_open(&env);
+	seed();
+}
+
+static void
 teardown(void)
 {
 	tu_fini(&env);
@@ -214,8 +222,37 @@ Test(refund, more_refunds_after_full_reverse_nothing_more, .init = setup,
 	cr_assert_eq(tickets_of(REFERRER), 0);
 }
 
-Test(refund, unknown_payment_nothing_written, .init = setup,
-    .fini = teardown)
+/* ---- refunds before their payment (SPEC §4 "Refunds") ---- */
+
+static enum award_result
+pay_o1(struct award_out *out)
+{
+	struct award_req req = tu_req("o1", BUYER, "p30", T_ORDER);
+
+	tu_req_pay(&req, "pay-1", AMOUNT);
+	return award_apply(env.ctx, &req, out);
+}
+
+static enum refund_result
+refund_cur(const char *refund_id, int64_t amount, const char *currency,
+    struct refund_out *out)
+{
+	struct refund_req req = tu_refund(refund_id, "pay-1", amount);
+
+	snprintf(req.currency, sizeof(req.currency), "%s", currency);
+	return refund_apply(env.ctx, &req, out);
+}
+
+static char *
+refund_row(const char *refund_id)
+{
+	return tu_str(&env, "SELECT payment_id || '|' || amount_minor || '|'"
+	    " || coalesce(currency, 'null') || '|' || status FROM refunds"
+	    " WHERE refund_id = %Q", refund_id);
+}
+
+Test(refund, unknown_payment_refund_recorded_once_pending,
+    .init = setup, .fini = teardown)
 {
 	char before[256], *s;
 
@@ -223,12 +260,271 @@ Test(refund, unknown_payment_nothing_written, .init = setup,
 	snprintf(before, sizeof(before), "%s", s != NULL ? s : "");
 	free(s);
 	expect_refund("r1", "pay-unknown", AMOUNT, REFUND_UNKNOWN_PAYMENT);
-	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM refunds"), 0);
+	expect_refund("r1", "pay-unknown", AMOUNT, REFUND_UNKNOWN_PAYMENT);
+	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM refunds"), 1);
+	tu_assert_str(refund_row("r1"), "pay-unknown|19900|RUB|pending",
+	    "recorded refund");
 	cr_assert_eq(refund_rows(), 0);
 	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM payments"), 1);
 	tu_assert_str(tu_str(&env, "SELECT refunded_minor || updated_at FROM"
 	    " payments"), before, "payments row");
 	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM failed_awards"), 0);
+}
+
+Test(refund, full_refund_before_payment_payment_not_eligible_refunded,
+    .init = setup_plain, .fini = teardown)
+{
+	struct award_out out;
+
+	expect_refund("r1", "pay-1", AMOUNT, REFUND_UNKNOWN_PAYMENT);
+	cr_assert_eq(pay_o1(&out), AWARD_NOT_ELIGIBLE, "got %s: %s",
+	    award_result_name(out.result), out.error);
+	tu_assert_str(out.reason ? strdup(out.reason) : NULL, "refunded",
+	    "reason");
+	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM ticket_ledger"), 0,
+	    "a payment refunded in full got tickets");
+	cr_assert_eq(refunded_minor(), AMOUNT);
+	tu_assert_str(refund_row("r1"), "pay-1|19900|RUB|counted",
+	    "recorded refund");
+	tu_assert_str(tu_str(&env, "SELECT outcome FROM payments"),
+	    "not_eligible", "payment outcome");
+	/* Redeliveries of either change nothing and count nothing twice. */
+	cr_assert_eq(pay_o1(&out), AWARD_NOT_ELIGIBLE);
+	expect_refund("r1", "pay-1", AMOUNT, REFUND_DUPLICATE);
+	cr_assert_eq(refunded_minor(), AMOUNT, "counted twice");
+	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM ticket_ledger"), 0);
+}
+
+Test(refund, partial_refund_before_payment_then_completing_reverses,
+    .init = setup_plain, .fini = teardown)
+{
+	struct award_out out;
+
+	expect_refund("r1", "pay-1", 1000, REFUND_UNKNOWN_PAYMENT);
+	cr_assert_eq(pay_o1(&out), AWARD_AWARDED, "got %s: %s",
+	    award_result_name(out.result), out.error);
+	cr_assert_eq(refunded_minor(), 1000, "the early refund not counted");
+	cr_assert_eq(tickets_of(BUYER), 3);
+	cr_assert_eq(tickets_of(REFERRER), 3);
+	/* Redelivered payment: the early refund is not counted again. */
+	cr_assert_eq(pay_o1(&out), AWARD_DUPLICATE);
+	cr_assert_eq(refunded_minor(), 1000, "the early refund counted twice");
+	expect_refund("r2", "pay-1", AMOUNT - 1000, REFUND_REVERSED);
+	cr_assert_eq(refunded_minor(), AMOUNT);
+	cr_assert_eq(refund_rows(), 2);
+	cr_assert_eq(tickets_of(BUYER), 0);
+	cr_assert_eq(tickets_of(REFERRER), 0);
+}
+
+Test(refund, two_partial_refunds_before_payment_add_up_to_full,
+    .init = setup_plain, .fini = teardown)
+{
+	struct award_out out;
+
+	expect_refund("r1", "pay-1", 9900, REFUND_UNKNOWN_PAYMENT);
+	expect_refund("r2", "pay-1", 10000, REFUND_UNKNOWN_PAYMENT);
+	expect_refund("r-other", "pay-2", AMOUNT, REFUND_UNKNOWN_PAYMENT);
+	cr_assert_eq(pay_o1(&out), AWARD_NOT_ELIGIBLE);
+	cr_assert_eq(refunded_minor(), AMOUNT);
+	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM ticket_ledger"), 0);
+	tu_assert_str(refund_row("r-other"), "pay-2|19900|RUB|pending",
+	    "another payment's refund");
+}
+
+Test(refund, full_refund_before_payment_of_unknown_plan_not_queued,
+    .init = setup_plain, .fini = teardown)
+{
+	struct award_req	req = tu_req("o1", BUYER, "p-new", T_ORDER);
+	struct award_out	out;
+
+	expect_refund("r1", "pay-1", AMOUNT, REFUND_UNKNOWN_PAYMENT);
+	tu_req_pay(&req, "pay-1", AMOUNT);
+	cr_assert_eq(job_award(env.ctx, &req, NULL, &out),
+	    AWARD_NOT_ELIGIBLE, "got %s", award_result_name(out.result));
+	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM failed_awards"), 0);
+}
+
+/*
+ * The bot database is locked: the award is queued in a transaction that
+ * writes only the service database, and that one counts the early refund,
+ * so the retry awards nothing.
+ */
+Test(refund, full_refund_before_queued_payment_retry_awards_nothing,
+    .init = setup_sep_plain, .fini = teardown, .timeout = 30)
+{
+	struct award_req	 req = tu_req("o1", BUYER, "p30", T_ORDER);
+	struct award_out	 out;
+	struct retry_run	 run;
+	sqlite3			*lock;
+	enum award_result	 r;
+
+	expect_refund("r1", "pay-1", AMOUNT, REFUND_UNKNOWN_PAYMENT);
+	tu_close(&env);
+	env.cfg.busy_timeout_ms = 100;
+	tu_open(&env);
+	tu_req_pay(&req, "pay-1", AMOUNT);
+	lock = tu_lock(tu_bot_path(&env));
+	r = job_award(env.ctx, &req, NULL, &out);
+	tu_unlock(lock);
+	cr_assert_eq(r, AWARD_QUEUED, "got %s", award_result_name(r));
+	cr_assert_eq(refunded_minor(), AMOUNT, "the queued payment did not "
+	    "count the early refund");
+	tu_assert_str(refund_row("r1"), "pay-1|19900|RUB|counted", "refund");
+	cr_assert_eq(job_retry_run(env.ctx, 1, 100, &run), 0);
+	cr_assert_eq(run.not_eligible, 1);
+	tu_assert_str(tu_str(&env, "SELECT status || '|' || outcome FROM"
+	    " failed_awards"), "done|not_eligible", "queued row");
+	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM ticket_ledger"), 0);
+}
+
+/*
+ * The responder's writer runs jobs in one transaction, a savepoint each
+ * (job_run_group): an early refund's row must survive its savepoint and
+ * count for the payment later in the same group; in the other order the
+ * refund reverses the award. A currency mismatch in the group is queued.
+ */
+Test(refund, refund_and_payment_in_one_group_either_order,
+    .init = setup_plain, .fini = teardown)
+{
+	struct job	 jobs[5], *p[5];
+
+	memset(jobs, 0, sizeof(jobs));
+	jobs[0].kind = JOB_REFUND;
+	jobs[0].refund = tu_refund("r1", "pay-1", AMOUNT);
+	jobs[1].kind = JOB_AWARD;
+	jobs[1].award = tu_req("o1", BUYER, "p30", T_ORDER);
+	tu_req_pay(&jobs[1].award, "pay-1", AMOUNT);
+	jobs[2].kind = JOB_AWARD;
+	jobs[2].award = tu_req("o2", BUYER, "p30", T_ORDER);
+	tu_req_pay(&jobs[2].award, "pay-2", AMOUNT);
+	jobs[3].kind = JOB_REFUND;
+	jobs[3].refund = tu_refund("r2", "pay-2", AMOUNT);
+	jobs[4].kind = JOB_REFUND;
+	jobs[4].refund = tu_refund("r3", "pay-2", 100);
+	snprintf(jobs[4].refund.currency, sizeof(jobs[4].refund.currency),
+	    "USD");
+	for (int i = 0; i < 5; i++)
+		p[i] = &jobs[i];
+	job_run_group(env.ctx, p, 5, NULL);
+	cr_assert_eq(jobs[0].rout.result, REFUND_UNKNOWN_PAYMENT);
+	cr_assert_eq(jobs[1].aout.result, AWARD_NOT_ELIGIBLE, "got %s",
+	    award_result_name(jobs[1].aout.result));
+	cr_assert_eq(jobs[2].aout.result, AWARD_AWARDED);
+	cr_assert_eq(jobs[3].rout.result, REFUND_REVERSED);
+	cr_assert_eq(jobs[4].rout.result, REFUND_QUEUED);
+	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM ticket_ledger"
+	    " WHERE order_id = 'o1'"), 0);
+	cr_assert_eq(tu_int(&env, "SELECT sum(delta) FROM ticket_ledger"
+	    " WHERE order_id = 'o2'"), 0);
+	tu_assert_str(tu_str(&env, "SELECT group_concat(refund_id || ':' ||"
+	    " status, ' ') FROM (SELECT * FROM refunds ORDER BY refund_id)"),
+	    "r1:counted r2:counted", "refunds");
+	tu_assert_str(tu_str(&env, "SELECT kind || '|' || refund_id FROM"
+	    " failed_awards"), "refund|r3", "queued");
+}
+
+/* ---- currency (SPEC §4 "Refunds") ---- */
+
+Test(refund, currency_mismatch_failed_nothing_reversed, .init = setup,
+    .fini = teardown)
+{
+	struct refund_out out;
+
+	cr_assert_eq(refund_cur("r1", AMOUNT, "USD", &out), REFUND_FAILED,
+	    "got %s", refund_result_name(out.result));
+	cr_assert_not_null(strstr(out.error, "currency"), "error: %s",
+	    out.error);
+	cr_assert_not_null(strstr(out.error, "USD"), "error: %s", out.error);
+	cr_assert_eq(out.reversed_rows, 0);
+	cr_assert_eq(refund_rows(), 0, "a USD refund reversed a RUB payment");
+	cr_assert_eq(refunded_minor(), 0, "a USD refund was counted");
+	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM refunds"), 0);
+	cr_assert_eq(tickets_of(BUYER), 3);
+	cr_assert_eq(tickets_of(REFERRER), 3);
+}
+
+Test(refund, currency_mismatch_submit_queued_kind_refund, .init = setup,
+    .fini = teardown)
+{
+	struct refund_req	req = tu_refund("r1", "pay-1", AMOUNT);
+	struct refund_out	out;
+	struct retry_run	run;
+
+	snprintf(req.currency, sizeof(req.currency), "USD");
+	cr_assert_eq(job_refund(env.ctx, &req, NULL, &out), REFUND_QUEUED);
+	tu_assert_str(tu_str(&env, "SELECT kind || '|' || status || '|' ||"
+	    " refund_id || '|' || payment_id || '|' || currency FROM"
+	    " failed_awards"), "refund|pending|r1|pay-1|USD", "queued refund");
+	tu_assert_contains(tu_str(&env, "SELECT last_error FROM"
+	    " failed_awards"), "currency", "last_error");
+	/* The retry fails the same way: still nothing reversed. */
+	cr_assert_eq(job_retry_run(env.ctx, 1, 100, &run), 0);
+	cr_assert_eq(run.failed, 1);
+	tu_assert_str(tu_str(&env, "SELECT status || '|' || attempts FROM"
+	    " failed_awards"), "pending|2", "retried refund");
+	cr_assert_eq(refund_rows(), 0);
+	cr_assert_eq(refunded_minor(), 0);
+	cr_assert_eq(tickets_of(BUYER), 3);
+}
+
+Test(refund, same_currency_refund_still_reverses, .init = setup,
+    .fini = teardown)
+{
+	struct refund_out out;
+
+	cr_assert_eq(refund_cur("r1", AMOUNT, "RUB", &out), REFUND_REVERSED);
+	cr_assert_eq(refund_rows(), 2);
+}
+
+Test(refund, refund_without_currency_not_compared, .init = setup,
+    .fini = teardown)
+{
+	struct refund_out out;
+
+	cr_assert_eq(refund_cur("r1", AMOUNT, "", &out), REFUND_REVERSED,
+	    "got %s: %s", refund_result_name(out.result), out.error);
+	cr_assert_eq(refund_rows(), 2);
+}
+
+Test(refund, other_currency_refund_before_payment_never_counted,
+    .init = setup_plain, .fini = teardown)
+{
+	struct award_out	out;
+	struct refund_out	rout;
+
+	cr_assert_eq(refund_cur("r-usd", AMOUNT, "USD", &rout),
+	    REFUND_UNKNOWN_PAYMENT);
+	cr_assert_eq(pay_o1(&out), AWARD_AWARDED, "a USD refund blocked a "
+	    "RUB payment: %s", award_result_name(out.result));
+	cr_assert_eq(refunded_minor(), 0, "a USD refund was counted");
+	tu_assert_str(refund_row("r-usd"), "pay-1|19900|USD|mismatch",
+	    "the USD refund");
+	cr_assert_eq(tickets_of(BUYER), 3);
+	/* Its redelivery now meets the payment: a failure, nothing reversed. */
+	cr_assert_eq(refund_cur("r-usd", AMOUNT, "USD", &rout), REFUND_FAILED);
+	cr_assert_eq(refund_rows(), 0);
+	/* A RUB refund still completes it. */
+	cr_assert_eq(refund_cur("r-rub", AMOUNT, "RUB", &rout),
+	    REFUND_REVERSED);
+	cr_assert_eq(tickets_of(BUYER), 0);
+	cr_assert_eq(tickets_of(REFERRER), 0);
+}
+
+Test(refund, same_and_other_currency_before_payment_only_same_counts,
+    .init = setup_plain, .fini = teardown)
+{
+	struct award_out	out;
+	struct refund_out	rout;
+
+	cr_assert_eq(refund_cur("r-usd", 100, "USD", &rout),
+	    REFUND_UNKNOWN_PAYMENT);
+	cr_assert_eq(refund_cur("r-rub", AMOUNT, "RUB", &rout),
+	    REFUND_UNKNOWN_PAYMENT);
+	cr_assert_eq(pay_o1(&out), AWARD_NOT_ELIGIBLE);
+	cr_assert_eq(refunded_minor(), AMOUNT);
+	tu_assert_str(refund_row("r-usd"), "pay-1|100|USD|mismatch", "USD");
+	tu_assert_str(refund_row("r-rub"), "pay-1|19900|RUB|counted", "RUB");
+	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM ticket_ledger"), 0);
 }
 
 Test(refund, refund_of_unawarded_payment_counted_then_award_refunded,
@@ -402,6 +698,83 @@ Test(refund, concurrent_full_refunds_distinct_ids_reverse_once,
 	cr_assert_eq(refund_rows(), 2);
 	cr_assert_eq(tickets_of(BUYER), 0);
 	cr_assert_eq(refunded_minor(), 4 * AMOUNT);
+}
+
+/*
+ * Payment and full refund of one order delivered at once, whichever runs
+ * first: no refunded payment keeps tickets. Child 2k pays order k, child
+ * 2k+1 refunds it.
+ */
+static int
+race_pay_refund(int idx, void *p)
+{
+	const struct tu_env	*e = p;
+	struct award_ctx	*ctx;
+	char			 err[256], order[32], pay[32], rid[32];
+	int			 k = idx / 2, rc;
+
+	snprintf(order, sizeof(order), "o-%d", k);
+	snprintf(pay, sizeof(pay), "pay-%d", k);
+	snprintf(rid, sizeof(rid), "r-%d", k);
+	if ((ctx = award_ctx_open(&e->cfg, err, sizeof(err))) == NULL)
+		return 90;
+	tu_race_go();
+	if (idx % 2 == 0) {
+		struct award_req req = tu_req(order, BUYER + k, "p30", T_ORDER);
+		struct award_out out;
+
+		tu_req_pay(&req, pay, AMOUNT);
+		rc = (int)job_award(ctx, &req, NULL, &out);
+	} else {
+		struct refund_req req = tu_refund(rid, pay, AMOUNT);
+		struct refund_out out;
+
+		rc = 10 + (int)job_refund(ctx, &req, NULL, &out);
+	}
+	award_ctx_close(ctx);
+	return rc;
+}
+
+static void
+race_pay_refund_pairs(void)
+{
+	int codes[TU_RACE_MAX], n = TU_RACE_MAX;
+
+	tu_close(&env);
+	tu_race(n, race_pay_refund, &env, codes);
+	for (int i = 0; i < n; i += 2) {
+		cr_assert(codes[i] == AWARD_AWARDED ||
+		    codes[i] == AWARD_NOT_ELIGIBLE, "payment %d ended %d",
+		    i / 2, codes[i]);
+		cr_assert(codes[i + 1] == 10 + REFUND_REVERSED ||
+		    codes[i + 1] == 10 + REFUND_UNKNOWN_PAYMENT,
+		    "refund %d ended %d", i / 2, codes[i + 1]);
+		/* Refund first: not awarded; payment first: reversed. */
+		cr_assert_eq(codes[i] == AWARD_AWARDED,
+		    codes[i + 1] == 10 + REFUND_REVERSED, "pair %d: %d/%d",
+		    i / 2, codes[i], codes[i + 1]);
+	}
+	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM (SELECT order_id"
+	    " FROM ticket_ledger GROUP BY order_id HAVING sum(delta) != 0)"),
+	    0, "a refunded payment kept its tickets");
+	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM payments WHERE"
+	    " refunded_minor != amount_minor"), 0);
+	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM payments"), n / 2);
+	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM refunds WHERE"
+	    " status != 'counted'"), 0);
+	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM failed_awards"), 0);
+}
+
+Test(refund, concurrent_payment_and_refund_pairs_keep_no_tickets,
+    .init = setup_plain, .fini = teardown, .timeout = 60)
+{
+	race_pay_refund_pairs();
+}
+
+Test(refund, concurrent_payment_and_refund_pairs_separate_bot_db,
+    .init = setup_sep_plain, .fini = teardown, .timeout = 60)
+{
+	race_pay_refund_pairs();
 }
 
 /* ---- legacy rows ---- */

@@ -144,14 +144,24 @@ award_body_bad(const char *body, const char *field)
 		    "%s", err, field);
 }
 
+/*
+ * telegram_id given as the JSON number text: parsed as a whole body, its
+ * token found as the validators find it. Text that is not JSON is -1.
+ */
 static int
-tgid_number(double d, int64_t *out)
+tgid_number(const char *text, int64_t *out)
 {
-	cJSON	*v = cJSON_CreateNumber(d);
-	int	 rc;
+	cJSON		*v = validate_parse(text, strlen(text));
+	const char	*tok = NULL;
+	size_t		 toklen = 0;
+	int		 rc;
 
-	cr_assert_not_null(v);
-	rc = validate_telegram_id(v, out);
+	if (v == NULL)
+		return -1;
+	cr_assert(cJSON_IsNumber(v), "%s is not a number", text);
+	cr_assert_eq(validate_number_text(text, strlen(text), v, v, &tok,
+	    &toklen), 0, "no token for %s", text);
+	rc = validate_telegram_id(v, tok, toklen, out);
 	cJSON_Delete(v);
 	return rc;
 }
@@ -163,7 +173,7 @@ tgid_string(const char *s, int64_t *out)
 	int	 rc;
 
 	cr_assert_not_null(v);
-	rc = validate_telegram_id(v, out);
+	rc = validate_telegram_id(v, NULL, 0, out);
 	cJSON_Delete(v);
 	return rc;
 }
@@ -261,7 +271,7 @@ Test(validate, telegram_id_number_one)
 {
 	int64_t v = 0;
 
-	cr_assert_eq(tgid_number(1, &v), 0);
+	cr_assert_eq(tgid_number("1", &v), 0);
 	cr_assert_eq(v, 1);
 }
 
@@ -269,7 +279,7 @@ Test(validate, telegram_id_number_max)
 {
 	int64_t v = 0;
 
-	cr_assert_eq(tgid_number(9007199254740991.0, &v), 0);
+	cr_assert_eq(tgid_number("9007199254740991", &v), 0);
 	cr_assert_eq(v, VALIDATE_TGID_MAX);
 }
 
@@ -277,7 +287,7 @@ Test(validate, telegram_id_number_typical)
 {
 	int64_t v = 0;
 
-	cr_assert_eq(tgid_number(123456789, &v), 0);
+	cr_assert_eq(tgid_number("123456789", &v), 0);
 	cr_assert_eq(v, 123456789);
 }
 
@@ -285,7 +295,7 @@ Test(validate, bad_telegram_id_zero)
 {
 	int64_t v = 77;
 
-	cr_assert_eq(tgid_number(0, &v), -1);
+	cr_assert_eq(tgid_number("0", &v), -1);
 	cr_assert_eq(v, 77);
 }
 
@@ -293,7 +303,7 @@ Test(validate, bad_telegram_id_negative)
 {
 	int64_t v = 77;
 
-	cr_assert_eq(tgid_number(-1, &v), -1);
+	cr_assert_eq(tgid_number("-1", &v), -1);
 	cr_assert_eq(v, 77);
 }
 
@@ -301,8 +311,8 @@ Test(validate, bad_telegram_id_2_pow_53)
 {
 	int64_t v = 77;
 
-	cr_assert_eq(tgid_number(9007199254740992.0, &v), -1);
-	cr_assert_eq(tgid_number(1e300, &v), -1);
+	cr_assert_eq(tgid_number("9007199254740992", &v), -1);
+	cr_assert_eq(tgid_number("1e300", &v), -1);
 	cr_assert_eq(v, 77);
 }
 
@@ -310,9 +320,37 @@ Test(validate, bad_telegram_id_fraction)
 {
 	int64_t v = 77;
 
-	cr_assert_eq(tgid_number(1.5, &v), -1);
-	cr_assert_eq(tgid_number(123456789.0001, &v), -1);
+	cr_assert_eq(tgid_number("1.5", &v), -1);
+	cr_assert_eq(tgid_number("123456789.0001", &v), -1);
 	cr_assert_eq(v, 77);
+}
+
+/* SPEC §5: a number is plain digits; cJSON alone rounds these. */
+Test(validate, bad_telegram_id_number_not_plain_digits)
+{
+	static const char *const cases[] = {
+		"123456789.00000000001", "9007199254740990.5", "1e2", "1E2",
+		"1.0", "-5", "-0", "0", "0123", "00", "1.", "123456789e0",
+		"1.23456789e8", "12345678901234567", "9007199254740992",
+		"99999999999999999999999999999", "1e400",
+	};
+	int64_t v = 77;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		cr_assert_eq(tgid_number(cases[i], &v), -1, "%s accepted",
+		    cases[i]);
+	cr_assert_eq(v, 77);
+}
+
+Test(validate, bad_telegram_id_number_without_token)
+{
+	cJSON	*n = cJSON_CreateNumber(42);
+	int64_t	 v = 77;
+
+	cr_assert_eq(validate_telegram_id(n, NULL, 0, &v), -1);
+	cr_assert_eq(validate_telegram_id(n, "4.2", 3, &v), -1);
+	cr_assert_eq(v, 77);
+	cJSON_Delete(n);
 }
 
 Test(validate, telegram_id_string)
@@ -412,11 +450,11 @@ Test(validate, bad_telegram_id_other_types)
 
 	for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
 		cr_assert_not_null(items[i]);
-		cr_assert_eq(validate_telegram_id(items[i], &v), -1,
+		cr_assert_eq(validate_telegram_id(items[i], "1", 1, &v), -1,
 		    "type %zu accepted", i);
 		cJSON_Delete(items[i]);
 	}
-	cr_assert_eq(validate_telegram_id(NULL, &v), -1);
+	cr_assert_eq(validate_telegram_id(NULL, "1", 1, &v), -1);
 	cr_assert_eq(v, 77);
 }
 
@@ -907,6 +945,72 @@ Test(validate, bad_webhook_fixture_with_trailing_garbage)
 	free(more);
 }
 
+/*
+ * The fixture with metadata.telegram_id written as raw (JSON text as it
+ * stands, valid or not).
+ */
+static enum webhook_kind
+webhook_tgid_raw(const char *raw, struct award_req *a, char err[256])
+{
+	struct refund_req	 r;
+	cJSON			*root = fixture_json("payment.succeeded.json");
+
+	cJSON_ReplaceItemInObjectCaseSensitive(path_obj(root, "object",
+	    "metadata"), "telegram_id", cJSON_CreateRaw(raw));
+	return webhook_json(root, a, &r, err);
+}
+
+Test(validate, bad_webhook_telegram_id_number_not_plain_digits)
+{
+	static const char *const cases[] = {
+		"123456789.00000000001", "9007199254740990.5", "0123", "1e2",
+		"1.0", "-5", "1E+2", "00", "1.", "9007199254740992",
+	};
+	struct award_req	a;
+	char			err[256];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cr_assert_eq(webhook_tgid_raw(cases[i], &a, err), WEBHOOK_BAD,
+		    "telegram_id %s accepted as %lld", cases[i],
+		    (long long)a.telegram_id);
+		cr_assert_neq(err[0], '\0');
+	}
+	webhook_tgid_raw("1e2", &a, err);
+	cr_assert_not_null(strstr(err, "telegram_id"), "error: %s", err);
+}
+
+Test(validate, webhook_telegram_id_plain_digits_and_string_pass)
+{
+	static const struct {
+		const char	*raw;
+		int64_t		 want;
+	} cases[] = {
+		{ "123456789", 123456789 }, { "\"123456789\"", 123456789 },
+		{ "9007199254740991", VALIDATE_TGID_MAX }, { "7", 7 },
+	};
+	struct award_req	a;
+	char			err[256];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cr_assert_eq(webhook_tgid_raw(cases[i].raw, &a, err),
+		    WEBHOOK_PAYMENT, "%s: %s", cases[i].raw, err);
+		cr_assert_eq(a.telegram_id, cases[i].want, "%s", cases[i].raw);
+	}
+}
+
+/* cJSON takes the first of two equal keys: the text checked is that one. */
+Test(validate, webhook_telegram_id_duplicate_key_first_one_checked)
+{
+	struct award_req	a;
+	char			err[256];
+
+	cr_assert_eq(webhook_tgid_raw("5,\"telegram_id\":1.5", &a, err),
+	    WEBHOOK_PAYMENT, "%s", err);
+	cr_assert_eq(a.telegram_id, 5);
+	cr_assert_eq(webhook_tgid_raw("1.5,\"telegram_id\":5", &a, err),
+	    WEBHOOK_BAD);
+}
+
 /* ---- validate_award_body ---- */
 
 #define GOOD_BODY "{\"order_id\":\"ord_1\",\"telegram_id\":123456789," \
@@ -1131,4 +1235,139 @@ Test(validate, bad_parse_raw_nul_in_string)
 
 	cr_assert_null(validate_parse(body, sizeof(body) - 1));
 	cr_assert_null(validate_parse(tab, sizeof(tab) - 1));
+}
+
+/* ---- telegram_id as written (SPEC §5), through /v1/awards bodies ---- */
+
+static int
+award_body_tgid(const char *raw, struct award_req *a, char err[256])
+{
+	char body[1024];
+
+	snprintf(body, sizeof(body), "{\"order_id\":\"o\",\"telegram_id\":%s,"
+	    "\"plan_id\":\"p\",\"created_at\":\"2026-11-27T10:51:17Z\"}", raw);
+	return award_body(body, a, err);
+}
+
+Test(validate, bad_award_body_telegram_id_number_not_plain_digits)
+{
+	static const char *const cases[] = {
+		"123456789.00000000001", "9007199254740990.5", "0123", "1e2",
+		"1.0", "-5", "-0", "1e-0", "0.0", "9007199254740992",
+	};
+	struct award_req	a;
+	char			err[256];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		cr_assert_eq(award_body_tgid(cases[i], &a, err), -1,
+		    "telegram_id %s accepted as %lld", cases[i],
+		    (long long)a.telegram_id);
+}
+
+Test(validate, award_body_telegram_id_plain_digits_and_string_pass)
+{
+	struct award_req	a;
+	char			err[256];
+
+	cr_assert_eq(award_body_tgid("123456789", &a, err), 0, "%s", err);
+	cr_assert_eq(a.telegram_id, 123456789);
+	cr_assert_eq(award_body_tgid("\"123456789\"", &a, err), 0, "%s", err);
+	cr_assert_eq(a.telegram_id, 123456789);
+	cr_assert_eq(award_body_tgid("9007199254740991", &a, err), 0, "%s",
+	    err);
+	cr_assert_eq(a.telegram_id, VALIDATE_TGID_MAX);
+}
+
+/* The walk finds the value cJSON found, whatever comes before it. */
+Test(validate, award_body_telegram_id_found_past_decoys)
+{
+	static const char *const bad[] = {
+		/* an escaped key is the same key to cJSON */
+		"{\"order_id\":\"o\",\"telegram\\u005fid\":1.5,\"plan_id\":\"p\","
+		"\"created_at\":\"2026-11-27T10:51:17Z\"}",
+		/* a string holding a fake member, brackets and escapes */
+		"{\"x\":\"\\\"telegram_id\\\":1,[{\",\"order_id\":\"o\","
+		"\"telegram_id\":2.5,\"plan_id\":\"p\","
+		"\"created_at\":\"2026-11-27T10:51:17Z\"}",
+		/* nested containers, literals and numbers before it */
+		"{\"n\":[[[{\"telegram_id\":1}]],true,false,null,-1.5e3,{}],"
+		"\"order_id\":\"o\",\"telegram_id\":1e2,\"plan_id\":\"p\","
+		"\"created_at\":\"2026-11-27T10:51:17Z\"}",
+		/* a UTF-8 byte order mark and control bytes as white space */
+		"\xEF\xBB\xBF{\"order_id\":\"o\",\x01\"telegram_id\"\x01:\x01"
+		"7.0\x01,\"plan_id\":\"p\",\"created_at\":\"2026-11-27T10:51:17Z\"}",
+	};
+	static const char *const good[] = {
+		"{\"n\":[[[{\"telegram_id\":1.5}]],true,false,null,-1.5e3,{}],"
+		"\"order_id\":\"o\",\"telegram_id\":42,\"plan_id\":\"p\","
+		"\"created_at\":\"2026-11-27T10:51:17Z\"}",
+		"\xEF\xBB\xBF{\"order_id\":\"o\",\x01\"telegram_id\"\x01:\x01"
+		"42\x01,\"plan_id\":\"p\",\"created_at\":\"2026-11-27T10:51:17Z\"}",
+		"{\"order_id\":\"o\",\"telegram\\u005fid\":42,\"plan_id\":\"p\","
+		"\"created_at\":\"2026-11-27T10:51:17Z\"}",
+	};
+	struct award_req	a;
+	char			err[256];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(award_body(bad[i], &a, err), -1, "case %zu "
+		    "accepted as %lld", i, (long long)a.telegram_id);
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		cr_assert_eq(award_body(good[i], &a, err), 0, "case %zu: %s",
+		    i, err);
+		cr_assert_eq(a.telegram_id, 42, "case %zu", i);
+	}
+}
+
+/* ---- JSON number grammar (RFC 8259 §6) in validate_parse ---- */
+
+Test(validate, bad_parse_number_not_json)
+{
+	static const char *const cases[] = {
+		"0123", "{\"a\":0123}", "[1,00]", "{\"a\":1.}", "[-01]",
+		"[1.e5]", "[1e]", "[1e+]", "[-]", "[01.5]", "{\"a\":{\"b\":-00}}",
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cJSON *root = validate_parse(cases[i], strlen(cases[i]));
+
+		cr_assert_null(root, "%s parsed", cases[i]);
+	}
+}
+
+Test(validate, parse_json_numbers_still_accepted)
+{
+	static const char *const cases[] = {
+		"0", "-0", "[0.5,-0.5,1E+2,1e-2,-1.5e3,10,9007199254740991]",
+		"{\"a\":\"0123 1. 00\"}", "[0, 1 ,2]",
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cJSON *root = validate_parse(cases[i], strlen(cases[i]));
+
+		cr_assert_not_null(root, "%s refused", cases[i]);
+		cJSON_Delete(root);
+	}
+}
+
+Test(validate, number_text_of_nested_value)
+{
+	static const char	 body[] = "{\"a\":[1,{\"b\":2.50e1}],\"c\":3}";
+	cJSON			*root = validate_parse(body, strlen(body));
+	const cJSON		*b;
+	const char		*tok;
+	size_t			 n;
+
+	cr_assert_not_null(root);
+	b = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(
+	    cJSON_GetObjectItemCaseSensitive(root, "a"), 1), "b");
+	cr_assert_eq(validate_number_text(body, strlen(body), root, b, &tok,
+	    &n), 0);
+	cr_assert_eq(n, 6);
+	cr_assert_eq(memcmp(tok, "2.50e1", 6), 0);
+	/* Not a number of this tree. */
+	cr_assert_eq(validate_number_text(body, strlen(body), root,
+	    cJSON_GetObjectItemCaseSensitive(root, "a"), &tok, &n), -1);
+	cr_assert_null(tok);
+	cJSON_Delete(root);
 }
