@@ -263,3 +263,56 @@ start_nginx_tcp() {
 		sleep 0.05
 	done
 }
+
+# The bot database on a disk that fills up under load (a small tmpfs):
+# no request is answered 200 awarded without its ledger rows, those that
+# could not be awarded are queued in the service file, and once there is
+# room again the retry run and redeliveries award each order exactly once.
+it group_disk_full
+t_group_disk_full() {
+	local i n=150 code a awarded=0 queued=0 BOT
+	[ "$(id -u)" = 0 ] || { echo "group_disk_full: needs root" >&2; return 0; }
+	mkdir -p "$T/small"
+	mount -t tmpfs -o size=320k tmpfs "$T/small" || fail "mount tmpfs"
+	MOUNTED=$T/small
+	trap 'it_cleanup; umount "$MOUNTED" 2>/dev/null' EXIT
+	BOT=$T/small/bot.db
+	WORKERS=1
+	APP_ENV=("AWARD_BOT_DB=$BOT")
+	start_stack
+	DB=$BOT seed_contest c1
+	DB=$BOT seed_plans
+	for i in $(seq 1 "$n"); do
+		payment "ord-full-with-a-long-order-id-to-fill-the-disk-$i" \
+			123456789 plan_1m "$(iso_now)" "pay-full-$i" >"$T/d$i.json"
+		fire "$T/d$i.json" "$HTTP/v1/payments/webhook"
+	done
+	landed
+	for i in $(seq 1 "$n"); do
+		code=$(<"$T/d$i.json.code")
+		[ "$code" = 200 ] || [ "$code" = 503 ] ||
+			fail "delivery $i: status $code $(<"$T/d$i.json.out")"
+		[ "$code" = 200 ] || continue
+		a=$(jget '$.award' "$(<"$T/d$i.json.out")")
+		case $a in
+		awarded)
+			awarded=$((awarded + 1))
+			DB=$BOT check_sql "select count(*) from ticket_ledger where
+				order_id = 'ord-full-with-a-long-order-id-to-fill-the-disk-$i'" 1 ;;
+		queued)
+			queued=$((queued + 1))
+			check_sql "select count(*) from failed_awards where
+				order_id = 'ord-full-with-a-long-order-id-to-fill-the-disk-$i'" 1 ;;
+		*) fail "delivery $i: 200 with $a" ;;
+		esac
+	done
+	[ "$queued" -gt 0 ] || fail "the disk never filled ($awarded awarded)"
+	mount -o remount,size=16m "$T/small" || fail "remount"
+	retry_ok --force --bot-db "$BOT"
+	for i in $(seq 1 "$n"); do
+		webhook "$(<"$T/d$i.json")"
+		check_status 200
+	done
+	DB=$BOT check_sql "select count(*), count(distinct order_id)
+		from ticket_ledger" "$n|$n"
+}
