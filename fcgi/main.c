@@ -46,12 +46,41 @@ startup_error(const char *err)
 	    LF_END);
 }
 
+#ifndef AWARD_VERSION
+#define AWARD_VERSION "unknown"
+#endif
+
+#define USAGE "award-fcgi [--config PATH] [--listen unix:PATH|HOST:PORT] " \
+	"[--workers N] [--db PATH] [--bot-db PATH]"
+
+/* Flags whose value is the next argument (config_early()). */
+static const char *const value_flags[] = { "--db", "--bot-db", "--listen",
+	"--workers", NULL };
+
 static void
 usage(const char *arg)
 {
 	log_msg(LOG_ERROR, "unknown argument", LF_STR("argument", arg),
-	    LF_STR("usage", "award-fcgi [--listen unix:PATH|HOST:PORT] "
-	    "[--workers N] [--db PATH] [--bot-db PATH]"), LF_END);
+	    LF_STR("usage", USAGE), LF_END);
+}
+
+static void
+help(void)
+{
+	printf("usage: %s\n"
+	    "  --config PATH   configuration file (default %s, read when it "
+	    "exists)\n"
+	    "  --listen ADDR   unix:PATH or HOST:PORT (AWARD_LISTEN); without "
+	    "it a socket\n"
+	    "                  from systemd (LISTEN_FDS) or on fd 0 is used "
+	    "when present\n"
+	    "  --workers N     worker processes (AWARD_WORKERS)\n"
+	    "  --db PATH       service database (AWARD_DB)\n"
+	    "  --bot-db PATH   bot database (AWARD_BOT_DB)\n"
+	    "  --version       print the version and exit\n"
+	    "  --help          print this and exit\n"
+	    "Signals: TERM/INT stop after in-flight requests; HUP reloads "
+	    "the configuration.\n", USAGE, CONFIG_FILE_DEFAULT);
 }
 
 /* 1 when fd 0 is a listening socket handed to us. */
@@ -225,17 +254,34 @@ main(int argc, char *argv[])
 	struct slot		*slots;
 	sigset_t		 mask, all;
 	char			 err[CONFIG_ERR_MAX];
-	const char		*val, *unix_path = NULL;
+	const char		*val, *unix_path = NULL, *file;
 	long long		 n;
-	int			 fd, r, explicit_listen;
+	int			 fd, r, explicit_listen, explicit;
 	int64_t			 deadline;
 
-	if (config_load(&cfg, err, sizeof(err)) == -1) {
+	switch (config_early(argc, argv, value_flags, &file, &explicit)) {
+	case CONFIG_EARLY_HELP:
+		help();
+		return 0;
+	case CONFIG_EARLY_VERSION:
+		printf("award-fcgi %s\n", AWARD_VERSION);
+		return 0;
+	case CONFIG_EARLY_BAD:
+		startup_error("--config: needs a path");
+		return 1;
+	default:
+		break;
+	}
+	/* Files this binary creates: 0640 (SPEC.md §7). */
+	umask(027);
+	if (config_load_file(&cfg, file, err, sizeof(err)) == -1) {
 		startup_error(err);
 		return 1;
 	}
-	explicit_listen = getenv("AWARD_LISTEN") != NULL;
+	explicit_listen = cfg.listen_set;
 	for (int i = 1; i < argc; i++) {
+		if (config_flag_value("--config", argc, argv, &i, &val) != 0)
+			continue;
 		if ((r = config_flag(&cfg, argc, argv, &i, err,
 		    sizeof(err))) != 0) {
 			if (r == -1) {
