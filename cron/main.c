@@ -126,18 +126,23 @@ main(int argc, char *argv[])
 	}
 	log_set_level(cfg.log_level);
 
+	/*
+	 * Open first: the run lock is taken on the database file, which
+	 * opening creates on a new host.
+	 */
+	if ((ctx = award_ctx_open(&cfg, err, sizeof(err))) == NULL) {
+		startup_error(err);
+		return 1;
+	}
 	if ((lockfd = retryq_lock(cfg.db_path, err, sizeof(err))) == -2) {
+		award_ctx_close(ctx);
 		log_msg(LOG_INFO, "another retry run is in progress; exiting",
 		    LF_END);
 		return 0;
 	}
 	if (lockfd == -1) {
+		award_ctx_close(ctx);
 		startup_error(err);
-		return 1;
-	}
-	if ((ctx = award_ctx_open(&cfg, err, sizeof(err))) == NULL) {
-		startup_error(err);
-		close(lockfd);
 		return 1;
 	}
 	rc = retryq_run(ctx, force, (int)limit, &run) == 0 ? 0 : 1;
