@@ -55,6 +55,14 @@ wait_socket() {
 	done
 }
 
+# can_connect PATH: something accepts connections on the unix socket PATH.
+can_connect() {
+	python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(2)
+s.connect(sys.argv[1])' "$1" 2>/dev/null
+}
+
 # mode_of FILE: its permission bits in octal.
 mode_of() {
 	stat -c %a "$1"
@@ -307,4 +315,235 @@ t_boot_file_modes() {
 		[ "$(mode_of "$f")" = 640 ] ||
 			fail "award-retry made $f mode $(mode_of "$f"), expected 640"
 	done
+}
+
+# ------------------------------------------------------------ trap 3: a live socket
+
+# Issue 10 trap 3: a second responder on the socket path of a live one
+# exits 1 with a clear error and leaves the socket alone; the first keeps
+# serving through nginx. A stale socket (nothing listening) is replaced.
+it boot_live_socket_refused
+t_boot_live_socket_refused() {
+	local pid n
+	start_stack
+	boot_bin award-fcgi AWARD_WORKERS=1 -- --listen "unix:$SOCK" --db "$DB"
+	one_error_line "a second award-fcgi on a live socket"
+	[[ $ERR == *"$SOCK"* && $ERR == *"another process"* ]] ||
+		fail "the error does not say the socket is in use: $ERR"
+	[ -S "$SOCK" ] || fail "the live socket was removed"
+	for n in 1 2 3; do
+		req GET "$HTTP/healthz"
+		check_status 200
+	done
+	alive "$APP_PID" || fail "the first responder died"
+
+	# A stale socket file (bound, nobody listening) is replaced.
+	python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1])' "$T/stale.sock" || fail "could not make a stale socket"
+	[ -S "$T/stale.sock" ] || fail "no stale socket"
+	base_env
+	"${BASE_ENV[@]}" AWARD_WORKERS=1 "$BIN/award-fcgi" \
+		--listen "unix:$T/stale.sock" --db "$DB" </dev/null \
+		2>>"$T/fcgi.log" &
+	pid=$!
+	PIDS+=("$pid")
+	n=100
+	until can_connect "$T/stale.sock"; do
+		alive "$pid" || fail "award-fcgi on a stale socket exited:" \
+			"$(tail -n 1 "$T/fcgi.log")"
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || fail "award-fcgi did not take over a stale socket"
+		sleep 0.05
+	done
+	stop_pid "$pid" TERM
+	forget_pid "$pid"
+	[ "$STOP_RC" = 0 ] || fail "award-fcgi on the stale socket exited $STOP_RC"
+	[ ! -e "$T/stale.sock" ] || fail "its own socket was left behind"
+}
+
+# ------------------------------------------------------------ systemd
+
+# sd_listen_fds(3): a socket on fd 3 with LISTEN_FDS=1 and LISTEN_PID set
+# to the responder's pid is served (AWARD_LISTEN set to another path is
+# then ignored), and the responder does not unlink a socket it did not
+# make when it stops.
+it boot_socket_activation
+t_boot_socket_activation() {
+	local envs
+	base_env
+	envs=("${BASE_ENV[@]}" AWARD_WORKERS=2 AWARD_LOG_LEVEL=debug
+		"AWARD_WEBHOOK_ALLOW=$LOOPBACK_ALLOW"
+		"AWARD_LISTEN=unix:$T/not-this.sock")
+	# As systemd does it: bind, listen, fd 3, LISTEN_PID = the pid that
+	# execs (exec keeps the pid), then exec the responder.
+	"${envs[@]}" python3 -c 'import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1])
+s.listen(128)
+os.dup2(s.fileno(), 3)
+os.set_inheritable(3, True)
+env = dict(os.environ, LISTEN_FDS="1", LISTEN_PID=str(os.getpid()))
+os.execve(sys.argv[2], sys.argv[2:], env)' "$SOCK" "$BIN/award-fcgi" \
+		--db "$DB" </dev/null 2>>"$T/fcgi.log" &
+	APP_PID=$!
+	echo "$APP_PID" >>"$T/pids"
+	start_nginx
+	req GET "$HTTP/healthz"
+	check_status 200
+	grep -q '"listen":"systemd (LISTEN_FDS)"' "$T/fcgi.log" ||
+		fail "the start line does not say the socket came from systemd"
+	[ ! -e "$T/not-this.sock" ] || fail "AWARD_LISTEN was used over systemd's socket"
+	stop_pid "$APP_PID" TERM
+	[ "$STOP_RC" = 0 ] || fail "award-fcgi exited $STOP_RC on SIGTERM"
+	APP_PID=
+	[ -S "$SOCK" ] || fail "the socket systemd made was unlinked"
+
+	# LISTEN_PID of another process: not ours, AWARD_LISTEN is used.
+	"${envs[@]}" LISTEN_FDS=1 LISTEN_PID=1 "$BIN/award-fcgi" --db "$DB" \
+		</dev/null 3</dev/null 2>>"$T/fcgi.log" &
+	APP_PID=$!
+	echo "$APP_PID" >>"$T/pids"
+	SOCK=$T/not-this.sock wait_socket "$APP_PID"
+}
+
+# notify_listener NAME: a datagram socket at NAME (a path, or '@name' for
+# an abstract one) that appends every message, one per line (newlines
+# inside as spaces), to $T/notify.log.
+notify_listener() {
+	: >"$T/notify.log"
+	python3 -c 'import socket, sys
+name = sys.argv[1]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("\0" + name[1:] if name.startswith("@") else name)
+with open(sys.argv[2], "a", buffering=1) as f:
+    f.write("LISTENING\n")
+    while True:
+        f.write(s.recv(4096).decode().replace("\n", " ") + "\n")' \
+		"$1" "$T/notify.log" 2>>"$T/notify.err" &
+	PIDS+=($!)
+	local n=100
+	until grep -q LISTENING "$T/notify.log"; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || fail "the notify listener did not start: $(cat "$T/notify.err")"
+		sleep 0.05
+	done
+}
+
+# wait_notify PATTERN [COUNT]: until COUNT (default 1) lines of
+# $T/notify.log match PATTERN (grep -E), within 10 s.
+wait_notify() {
+	local n=200
+	until [ "$(grep -cE "$1" "$T/notify.log")" -ge "${2:-1}" ]; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || fail "no ${2:-1} notifications '$1' in 10 s:" \
+			"$(tr '\n' '|' <"$T/notify.log")"
+		sleep 0.05
+	done
+}
+
+# The systemd notification protocol: READY=1 once the workers are up,
+# WATCHDOG=1 every WATCHDOG_USEC/2, RELOADING=1 then READY=1 around a
+# SIGHUP, STOPPING=1 on SIGTERM; to a path or an abstract socket name.
+it boot_sd_notify
+t_boot_sd_notify() {
+	local n
+	notify_listener "$T/notify.sock"
+	APP_ENV=("NOTIFY_SOCKET=$T/notify.sock" WATCHDOG_USEC=200000)
+	start_stack
+	wait_notify '^READY=1$'
+	n=$(grep -c '^WATCHDOG=1$' "$T/notify.log")
+	wait_notify '^WATCHDOG=1$' $((n + 5))
+	kill -HUP "$APP_PID"
+	wait_notify '^RELOADING=1 MONOTONIC_USEC=[0-9]+$'
+	wait_notify '^READY=1$' 2
+	req GET "$HTTP/healthz"
+	check_status 200
+	stop_pid "$APP_PID" TERM
+	[ "$STOP_RC" = 0 ] || fail "award-fcgi exited $STOP_RC on SIGTERM"
+	APP_PID=
+	wait_notify '^STOPPING=1$'
+
+	# WATCHDOG_PID naming another process: no pings; an abstract name.
+	n=${PIDS[-1]}
+	stop_pid "$n" TERM
+	forget_pid "$n"
+	n="@award-test-$$-$RANDOM"
+	notify_listener "$n"
+	APP_ENV=("NOTIFY_SOCKET=$n" WATCHDOG_USEC=100000 WATCHDOG_PID=1)
+	start_app
+	wait_notify '^READY=1$'
+	sleep 0.5
+	! grep -q '^WATCHDOG=1$' "$T/notify.log" ||
+		fail "watchdog pings in spite of WATCHDOG_PID naming another process"
+}
+
+# ------------------------------------------------------------ SIGHUP
+
+# SIGHUP re-reads the token files: while a request is in flight (a slow
+# FastCGI client holding a worker mid-body), the admin token file changes
+# and SIGHUP is sent; afterwards the old token is refused (401) and the new
+# one accepted (200), and the request in flight is answered 200 with its
+# award saved. A bad configuration on a later SIGHUP (a token too short)
+# is logged and the running configuration stays.
+it boot_sighup_reload
+t_boot_sighup_reload() {
+	local pid out old_token n kids
+	WORKERS=2
+	start_stack
+	seed_contest c1
+	seed_plans
+	admin_get /v1/admin/award-retry-stats
+	check_status 200
+	payment ord-hup 123456789 plan_1m "$(iso_now)" >"$T/slow.json"
+	perl "$HERE/fcgi_slow.pl" "$SOCK" "$T/slow.json" 3 >"$T/slow.out" 2>&1 &
+	pid=$!
+	PIDS+=("$pid")
+	sleep 0.7
+	old_token=$ADMIN_TOKEN
+	ADMIN_TOKEN=$(rand_token adm2)
+	printf '%s\n' "$ADMIN_TOKEN" >"$T/admin.token"
+	kill -HUP "$APP_PID"
+	n=200
+	until grep -q '"msg":"configuration reloaded"' "$T/fcgi.log"; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || fail "no reload logged: $(tail -n 2 "$T/fcgi.log")"
+		sleep 0.05
+	done
+	alive "$pid" || fail "the request in flight ended before the reload"
+	req GET "$HTTPS/v1/admin/award-retry-stats" \
+		-H "Authorization: Bearer $old_token"
+	check_status 401
+	admin_get /v1/admin/award-retry-stats
+	check_status 200
+	wait_gone "$pid" 10 || fail "the slow request got no answer"
+	forget_pid "$pid"
+	out=$(cat "$T/slow.out")
+	[ "$out" = "Status: 200" ] || fail "the request in flight was answered: $out"
+	check_sql "select count(*) from ticket_ledger where order_id = 'ord-hup'
+		and reason = 'SELF_PURCHASE'" 1
+	# The old workers are gone: as many workers as configured remain.
+	n=100
+	while kids=$(children_of "$APP_PID" | wc -l) && [ "$kids" != "$WORKERS" ]; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || fail "$kids workers after the reload, expected $WORKERS"
+		sleep 0.05
+	done
+
+	# A bad configuration: logged, the running one stays.
+	printf 'too-short\n' >"$T/admin.token"
+	kill -HUP "$APP_PID"
+	n=200
+	until grep -q '"msg":"reload failed' "$T/fcgi.log"; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || fail "a bad reload was not logged"
+		sleep 0.05
+	done
+	grep '"msg":"reload failed' "$T/fcgi.log" | grep -q AWARD_ADMIN_TOKEN_FILE ||
+		fail "the failed reload does not name the setting"
+	alive "$APP_PID" || fail "award-fcgi died on a bad reload"
+	admin_get /v1/admin/award-retry-stats
+	check_status 200
+	req GET "$HTTP/healthz"
+	check_status 200
 }
