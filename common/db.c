@@ -286,16 +286,37 @@ dberr:
 
 /*
  * Create a new database file 0640 whatever the umask allows beyond that
- * (SPEC.md §7); SQLite gives its -wal and -shm the mode of this file.
- * An existing file is left alone.
+ * (SPEC.md §7); SQLite gives its -wal and -shm the mode of this file (and,
+ * run as root, its owner). Made by root in a directory another user owns
+ * (the service's state directory), the file goes to that user, so that a
+ * first run as root leaves nothing the service cannot write (issue 10
+ * trap 2). An existing file is left alone.
  */
 static void
 create_file(const char *path)
 {
-	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	struct stat	 st;
+	const char	*slash;
+	char		 dir[CONFIG_PATH_MAX];
+	int		 fd;
 
-	if (fd != -1)
-		close(fd);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640)) ==
+	    -1)
+		return;
+	if (geteuid() == 0) {
+		if ((slash = strrchr(path, '/')) == NULL)
+			snprintf(dir, sizeof(dir), ".");
+		else if (slash == path)
+			snprintf(dir, sizeof(dir), "/");
+		else
+			snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path),
+			    path);
+		if (stat(dir, &st) == 0 && st.st_uid != 0 &&
+		    fchown(fd, st.st_uid, st.st_gid) == -1) {
+			/* Left to root; opening it reports what matters. */
+		}
+	}
+	close(fd);
 }
 
 static sqlite3 *

@@ -291,6 +291,20 @@ t_boot_root_then_service_user() {
 	[ -z "$rootfiles" ] || fail "root left files behind: $rootfiles"
 	[ "$(mode_of "$d/award.db")" = 640 ] ||
 		fail "the database is mode $(mode_of "$d/award.db"), expected 640"
+
+	# Root first, on a new database in the service user's directory:
+	# the file goes to that user, who can then run.
+	mkdir "$d/state"
+	chown nobody:nogroup "$d/state"
+	"${BASE_ENV[@]}" "$BIN/award-retry" --db "$d/state/award.db" \
+		</dev/null >>"$T/retry.log" 2>&1 ||
+		fail "root's first run: $(tail -n 1 "$T/retry.log")"
+	"${as_user[@]}" "${BASE_ENV[@]}" "$BIN/award-retry" \
+		--db "$d/state/award.db" </dev/null >>"$T/retry.log" 2>&1 ||
+		fail "nobody after root made the database:" \
+			"$(tail -n 1 "$T/retry.log")"
+	rootfiles=$(find "$d" -user root)
+	[ -z "$rootfiles" ] || fail "root left files behind: $rootfiles"
 }
 
 # ------------------------------------------------------------ file modes
