@@ -552,9 +552,19 @@ config_early(int argc, char *argv[], const char *const *value_flags,
 				break;
 			}
 	}
-	if (*file == NULL && access(CONFIG_FILE_DEFAULT, F_OK) == 0)
-		*file = CONFIG_FILE_DEFAULT;
+	if (*file == NULL)
+		*file = config_default_file();
 	return CONFIG_EARLY_RUN;
+}
+
+const char *
+config_default_file(void)
+{
+	/* One that cannot be looked at is there: reading it says why. */
+	if (access(CONFIG_FILE_DEFAULT, F_OK) == 0 ||
+	    (errno != ENOENT && errno != ENOTDIR))
+		return CONFIG_FILE_DEFAULT;
+	return NULL;
 }
 
 int

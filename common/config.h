@@ -86,12 +86,18 @@ enum config_early {
  * The first look at the command line, before any file or database is
  * touched: --help / --version anywhere, and the configuration file, which
  * is --config PATH (*explicit = 1; config_load_file() fails when it does
- * not exist), else CONFIG_FILE_DEFAULT when it exists, else NULL.
+ * not exist), else config_default_file().
  * value_flags (NULL-terminated) names the binary's flags that take their
  * value as the next argument, so that a value is never read as a flag.
  */
 int	config_early(int argc, char *argv[], const char *const *value_flags,
 	    const char **file, int *explicit);
+
+/*
+ * CONFIG_FILE_DEFAULT when it exists (or when whether it exists cannot be
+ * told, so that reading it reports why), else NULL: no file.
+ */
+const char *config_default_file(void);
 
 /*
  * Apply the shared flag at argv[*i] ("--db PATH", "--db=PATH", "--bot-db").

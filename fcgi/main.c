@@ -458,8 +458,7 @@ reload(struct sup *s, const char *file, int explicit, int argc,
 	(void)sdnotify_reloading();
 	log_msg(LOG_INFO, "SIGHUP: reloading the configuration", LF_END);
 	if (!explicit)
-		file = access(CONFIG_FILE_DEFAULT, F_OK) == 0 ?
-		    CONFIG_FILE_DEFAULT : NULL;
+		file = config_default_file();
 	if (config_load_file(&nc, file, err, sizeof(err)) == -1 ||
 	    apply_flags(&nc, argc, argv, &flag_listen, err, sizeof(err)) !=
 	    0 || probe(&nc, err, sizeof(err)) == -1) {
