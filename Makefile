@@ -9,6 +9,7 @@
 
 BUILD	?= build
 SANITIZE ?=
+VERSION	?= 1.1.0
 
 PKGS	 = sqlite3 libcjson
 CC	?= cc
@@ -23,6 +24,7 @@ SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined
 endif
 PC_CFLAGS := $(shell pkg-config --cflags $(PKGS) fcgi 2>/dev/null)
 ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+	     -DAWARD_VERSION=\"$(VERSION)\" \
 	     $(WARN) $(HARDEN) $(CFLAGS) $(SANFLAGS) $(PC_CFLAGS) -Icommon
 LDFLAGS_ALL = -pie -Wl,-z,relro,-z,now $(SANFLAGS) $(LDFLAGS)
 LIBS_CORE = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm

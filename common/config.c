@@ -1,7 +1,10 @@
 /*
- * Environment and shared flags to a validated struct award_config. Token
- * values are never printed, not even in errors.
+ * The configuration file, the environment and the shared flags to a
+ * validated struct award_config (SPEC.md §7, §10). Token values are never
+ * printed, not even in errors.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,72 +69,429 @@ read_token_file(const char *path, char *out, size_t outsz)
 	return 0;
 }
 
-/*
- * A token from NAME_FILE (preferred) or NAME. Empty means "not configured";
- * a token with control characters or spaces inside is rejected.
- */
-static int
-load_token(const char *name, char *out, size_t outsz, char *err, size_t errsz)
-{
-	char		 fname[64];
-	const char	*v, *src = name;
+/* The settings a configuration file or the environment may hold. */
+enum cfg_key {
+	K_DB,
+	K_BOT_DB,
+	K_LISTEN,
+	K_WORKERS,
+	K_THREADS,
+	K_MAX_BODY,
+	K_BUSY_TIMEOUT_MS,
+	K_SYNCHRONOUS,
+	K_RETRY_MAX_ATTEMPTS,
+	K_WEBHOOK_ALLOW,
+	K_FCGI_ALLOW,
+	K_READ_TIMEOUT_MS,
+	K_ADMIN_TOKEN,
+	K_ADMIN_TOKEN_FILE,
+	K_SERVICE_TOKEN,
+	K_SERVICE_TOKEN_FILE,
+	K_LOG_LEVEL,
+	K__MAX
+};
 
-	out[0] = '\0';
-	snprintf(fname, sizeof(fname), "%s_FILE", name);
-	if ((v = getenv(fname)) != NULL && *v != '\0') {
-		src = fname;
-		if (read_token_file(v, out, outsz) == -1) {
-			snprintf(err, errsz, "%s: cannot read token file "
-			    "(or longer than %zu bytes): %s", fname,
-			    outsz - 1, v);
-			return -1;
-		}
-		if (out[0] == '\0') {
-			snprintf(err, errsz, "%s: token file is empty: %s",
-			    fname, v);
-			return -1;
-		}
-	} else if ((v = getenv(name)) != NULL && *v != '\0') {
-		if (strlen(v) >= outsz) {
-			snprintf(err, errsz, "%s: longer than %zu bytes",
-			    name, outsz - 1);
-			return -1;
-		}
-		strcpy(out, v);
-	}
-	for (const char *p = out; *p; p++)
-		if ((unsigned char)*p <= ' ' || *p == 0x7f) {
-			snprintf(err, errsz, "%s: token has spaces or control "
-			    "characters", src);
-			out[0] = '\0';
-			return -1;
-		}
-	return 0;
+static const char *const key_names[K__MAX] = {
+	"AWARD_DB",
+	"AWARD_BOT_DB",
+	"AWARD_LISTEN",
+	"AWARD_WORKERS",
+	"AWARD_THREADS",
+	"AWARD_MAX_BODY",
+	"AWARD_BUSY_TIMEOUT_MS",
+	"AWARD_SYNCHRONOUS",
+	"AWARD_RETRY_MAX_ATTEMPTS",
+	"AWARD_WEBHOOK_ALLOW",
+	"AWARD_FCGI_ALLOW",
+	"AWARD_READ_TIMEOUT_MS",
+	"AWARD_ADMIN_TOKEN",
+	"AWARD_ADMIN_TOKEN_FILE",
+	"AWARD_SERVICE_TOKEN",
+	"AWARD_SERVICE_TOKEN_FILE",
+	"AWARD_LOG_LEVEL",
+};
+
+/*
+ * One setting as found: its value (NULL = not set) and where it came from,
+ * "" for the environment or "FILE:LINE: " for the configuration file, the
+ * prefix of every error about it.
+ */
+struct cfg_val {
+	const char	*val;
+	char		 where[CONFIG_PATH_MAX + 32];
+};
+
+/* The values of the configuration file, copied out of its lines. */
+struct cfg_file {
+	char	*val[K__MAX];
+	int	 line[K__MAX];
+};
+
+static void
+cfg_file_free(struct cfg_file *f)
+{
+	for (size_t i = 0; i < K__MAX; i++)
+		free(f->val[i]);
+	memset(f, 0, sizeof(*f));
 }
 
 static int
-env_int(const char *name, long long lo, long long hi, long long *out,
+is_space(char ch)
+{
+	return ch == ' ' || ch == '\t';
+}
+
+/*
+ * One line of the file (without its newline) into f. The syntax is the
+ * part of systemd's EnvironmentFile= both agree on: KEY=value, blank
+ * lines, comments on lines of their own ('#' or ';'), spaces around the
+ * key and value dropped, and a value may be wrapped whole in "..." or
+ * '...'. No escapes, no line continuation, no quote or backslash inside
+ * a value: what systemd would read differently is refused.
+ */
+static int
+file_line(const char *path, int lineno, char *s, struct cfg_file *f,
     char *err, size_t errsz)
 {
-	const char *v = getenv(name);
+	char	*eq, *key, *val, *end;
+	size_t	 n;
+	int	 k;
 
-	if (v == NULL)
+	while (is_space(*s))
+		s++;
+	if (*s == '\0' || *s == '#' || *s == ';')
 		return 0;
-	if (config_parse_int(v, lo, hi, out) == -1) {
-		snprintf(err, errsz, "%s: not an integer from %lld to %lld: "
-		    "\"%.64s\"", name, lo, hi, v);
+	if ((eq = strchr(s, '=')) == NULL) {
+		snprintf(err, errsz, "%s:%d: not KEY=value", path, lineno);
+		return -1;
+	}
+	key = s;
+	for (end = eq; end > key && is_space(end[-1]); end--)
+		continue;
+	*end = '\0';
+	for (k = 0; k < K__MAX; k++)
+		if (strcmp(key, key_names[k]) == 0)
+			break;
+	if (k == K__MAX) {
+		snprintf(err, errsz, "%s:%d: unknown key \"%.64s\"", path,
+		    lineno, key);
+		return -1;
+	}
+	val = eq + 1;
+	while (is_space(*val))
+		val++;
+	n = strlen(val);
+	while (n > 0 && is_space(val[n - 1]))
+		val[--n] = '\0';
+	if (n >= 2 && (val[0] == '"' || val[0] == '\'') &&
+	    val[n - 1] == val[0]) {
+		val[n - 1] = '\0';
+		val++;
+	}
+	if (strpbrk(val, "\"'\\") != NULL) {
+		snprintf(err, errsz, "%s:%d: %s: a quote or backslash inside "
+		    "the value (write it bare or wrap it whole in quotes)",
+		    path, lineno, key_names[k]);
+		return -1;
+	}
+	if (f->val[k] != NULL) {
+		snprintf(err, errsz, "%s:%d: %s: set again (first on line %d)",
+		    path, lineno, key_names[k], f->line[k]);
+		return -1;
+	}
+	if ((f->val[k] = strdup(val)) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return -1;
+	}
+	f->line[k] = lineno;
+	return 0;
+}
+
+/*
+ * Read the configuration file at path into f: a regular file, not
+ * writable by every user, lines of at most CONFIG_LINE_MAX bytes.
+ */
+static int
+read_file(const char *path, struct cfg_file *f, char *err, size_t errsz)
+{
+	char		 line[CONFIG_LINE_MAX + 2];
+	struct stat	 st;
+	FILE		*fp;
+	int		 lineno = 0, rc = -1;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		snprintf(err, errsz, "--config %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fileno(fp), &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errsz, "--config %s: not a regular file", path);
+		goto out;
+	}
+	if (st.st_mode & S_IWOTH) {
+		snprintf(err, errsz, "--config %s: writable by every user "
+		    "(chmod o-w it)", path);
+		goto out;
+	}
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		size_t n = strlen(line);
+
+		lineno++;
+		if (n > 0 && line[n - 1] == '\n')
+			line[--n] = '\0';
+		else if (!feof(fp)) {
+			snprintf(err, errsz, "%s:%d: line longer than %d "
+			    "bytes", path, lineno, CONFIG_LINE_MAX);
+			goto out;
+		}
+		if (n > 0 && line[n - 1] == '\r')
+			line[--n] = '\0';
+		if (n > CONFIG_LINE_MAX) {
+			snprintf(err, errsz, "%s:%d: line longer than %d "
+			    "bytes", path, lineno, CONFIG_LINE_MAX);
+			goto out;
+		}
+		if (file_line(path, lineno, line, f, err, errsz) == -1)
+			goto out;
+	}
+	if (ferror(fp)) {
+		snprintf(err, errsz, "--config %s: %s", path, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	fclose(fp);
+	if (rc == -1)
+		cfg_file_free(f);
+	return rc;
+}
+
+/* Setting k from the environment when it is set there, else the file. */
+static void
+resolve(const struct cfg_file *f, const char *path, int k, struct cfg_val *v)
+{
+	v->where[0] = '\0';
+	if ((v->val = getenv(key_names[k])) != NULL)
+		return;
+	if ((v->val = f->val[k]) != NULL)
+		snprintf(v->where, sizeof(v->where), "%s:%d: ", path,
+		    f->line[k]);
+}
+
+/*
+ * A token from NAME_FILE (preferred) or NAME. The pair is one setting:
+ * the environment wins when it holds either name, else the file. Empty
+ * means "not configured"; a token with control characters or spaces
+ * inside, or shorter than CONFIG_TOKEN_MIN, is rejected (SPEC.md §7).
+ * Values never appear in err.
+ */
+static int
+load_token(const struct cfg_file *f, const char *path, int kname, int kfile,
+    char *out, size_t outsz, char *err, size_t errsz)
+{
+	struct cfg_val	 tok, file;
+	const char	*src;
+
+	out[0] = '\0';
+	if (getenv(key_names[kname]) != NULL ||
+	    getenv(key_names[kfile]) != NULL) {
+		tok.val = getenv(key_names[kname]);
+		file.val = getenv(key_names[kfile]);
+		tok.where[0] = file.where[0] = '\0';
+	} else {
+		resolve(f, path, kname, &tok);
+		resolve(f, path, kfile, &file);
+	}
+	if (file.val != NULL && *file.val != '\0') {
+		src = key_names[kfile];
+		if (read_token_file(file.val, out, outsz) == -1) {
+			snprintf(err, errsz, "%s%s: cannot read token file "
+			    "(or longer than %zu bytes): %s", file.where, src,
+			    outsz - 1, file.val);
+			return -1;
+		}
+		if (out[0] == '\0') {
+			snprintf(err, errsz, "%s%s: token file is empty: %s",
+			    file.where, src, file.val);
+			return -1;
+		}
+	} else if (tok.val != NULL && *tok.val != '\0') {
+		src = key_names[kname];
+		if (strlen(tok.val) >= outsz) {
+			snprintf(err, errsz, "%s%s: longer than %zu bytes",
+			    tok.where, src, outsz - 1);
+			return -1;
+		}
+		strcpy(out, tok.val);
+	} else
+		return 0;
+	for (const char *p = out; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f) {
+			snprintf(err, errsz, "%s%s: token has spaces or control "
+			    "characters", src == key_names[kfile] ? file.where :
+			    tok.where, src);
+			out[0] = '\0';
+			return -1;
+		}
+	if (strlen(out) < CONFIG_TOKEN_MIN) {
+		snprintf(err, errsz, "%s%s: token shorter than %d characters",
+		    src == key_names[kfile] ? file.where : tok.where, src,
+		    CONFIG_TOKEN_MIN);
+		out[0] = '\0';
 		return -1;
 	}
 	return 0;
 }
 
-int
-config_load(struct award_config *c, char *err, size_t errsz)
+static int
+val_int(const struct cfg_val *v, const char *name, long long lo,
+    long long hi, long long *out, char *err, size_t errsz)
 {
-	const char	*v, *why;
-	long long	 n;
+	if (v->val == NULL)
+		return 0;
+	if (config_parse_int(v->val, lo, hi, out) == -1) {
+		snprintf(err, errsz, "%s%s: not an integer from %lld to %lld: "
+		    "\"%.64s\"", v->where, name, lo, hi, v->val);
+		return -1;
+	}
+	return 0;
+}
+
+/* The integer settings: key, bounds, and where in the struct. */
+static int
+load_ints(struct award_config *c, const struct cfg_file *f,
+    const char *path, char *err, size_t errsz)
+{
+	static const struct {
+		int		k;
+		long long	lo, hi;
+	} ints[] = {
+		{ K_WORKERS, 1, 256 },
+		{ K_THREADS, 1, 1024 },
+		{ K_READ_TIMEOUT_MS, 1, 3600000 },
+		{ K_MAX_BODY, 1, 64 * 1024 * 1024 },
+		{ K_BUSY_TIMEOUT_MS, 0, 600000 },
+		{ K_RETRY_MAX_ATTEMPTS, 1, 1000 },
+	};
+	struct cfg_val	v;
+	long long	n;
+
+	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+		resolve(f, path, ints[i].k, &v);
+		n = 0;
+		if (val_int(&v, key_names[ints[i].k], ints[i].lo, ints[i].hi,
+		    &n, err, errsz) == -1)
+			return -1;
+		if (v.val == NULL)
+			continue;
+		switch (ints[i].k) {
+		case K_WORKERS:
+			c->workers = (int)n;
+			break;
+		case K_THREADS:
+			c->threads = (int)n;
+			break;
+		case K_READ_TIMEOUT_MS:
+			c->read_timeout_ms = (int)n;
+			break;
+		case K_MAX_BODY:
+			c->max_body = (size_t)n;
+			break;
+		case K_BUSY_TIMEOUT_MS:
+			c->busy_timeout_ms = (int)n;
+			break;
+		default:
+			c->retry_max_attempts = (int)n;
+			break;
+		}
+	}
+	return 0;
+}
+
+static int
+load_cidrs(const struct cfg_file *f, const char *path, int k,
+    const char *def, struct cidr_list *out, char *err, size_t errsz)
+{
+	struct cfg_val	 v;
+	const char	*why;
+
+	resolve(f, path, k, &v);
+	if (v.val == NULL)
+		v.val = def;
+	if (cidr_parse_list(v.val, out, &why) == -1) {
+		snprintf(err, errsz, "%s%s: %s: \"%.200s\"", v.where,
+		    key_names[k], why, v.val);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+load_all(struct award_config *c, const struct cfg_file *f, const char *path,
+    char *err, size_t errsz)
+{
+	struct cfg_val v;
+
+	resolve(f, path, K_DB, &v);
+	if (v.val != NULL && set_path(c->db_path, v.val)) {
+		snprintf(err, errsz, "%sAWARD_DB: empty or too long", v.where);
+		return -1;
+	}
+	resolve(f, path, K_BOT_DB, &v);
+	if (v.val != NULL && *v.val != '\0' && set_path(c->bot_db_path,
+	    v.val)) {
+		snprintf(err, errsz, "%sAWARD_BOT_DB: too long", v.where);
+		return -1;
+	}
+	resolve(f, path, K_LISTEN, &v);
+	if (v.val != NULL && set_path(c->listen, v.val)) {
+		snprintf(err, errsz, "%sAWARD_LISTEN: empty or too long",
+		    v.where);
+		return -1;
+	}
+	c->listen_set = v.val != NULL;
+	if (load_ints(c, f, path, err, errsz) == -1)
+		return -1;
+	resolve(f, path, K_SYNCHRONOUS, &v);
+	if (v.val != NULL) {
+		if (strcmp(v.val, "FULL") == 0)
+			c->synchronous_full = 1;
+		else if (strcmp(v.val, "NORMAL") == 0)
+			c->synchronous_full = 0;
+		else {
+			snprintf(err, errsz, "%sAWARD_SYNCHRONOUS: must be FULL "
+			    "or NORMAL: \"%.64s\"", v.where, v.val);
+			return -1;
+		}
+	}
+	resolve(f, path, K_LOG_LEVEL, &v);
+	if (v.val != NULL && log_level_parse(v.val, &c->log_level) == -1) {
+		snprintf(err, errsz, "%sAWARD_LOG_LEVEL: must be debug, info, "
+		    "warn or error: \"%.64s\"", v.where, v.val);
+		return -1;
+	}
+	if (load_cidrs(f, path, K_WEBHOOK_ALLOW, CIDR_YOOKASSA,
+	    &c->webhook_allow, err, errsz) == -1 ||
+	    load_cidrs(f, path, K_FCGI_ALLOW, CONFIG_FCGI_ALLOW_DEFAULT,
+	    &c->fcgi_allow, err, errsz) == -1)
+		return -1;
+	if (load_token(f, path, K_ADMIN_TOKEN, K_ADMIN_TOKEN_FILE,
+	    c->admin_token, sizeof(c->admin_token), err, errsz) == -1)
+		return -1;
+	if (load_token(f, path, K_SERVICE_TOKEN, K_SERVICE_TOKEN_FILE,
+	    c->service_token, sizeof(c->service_token), err, errsz) == -1)
+		return -1;
+	return 0;
+}
+
+int
+config_load_file(struct award_config *c, const char *path, char *err,
+    size_t errsz)
+{
+	struct cfg_file	f;
+	int		rc;
 
 	memset(c, 0, sizeof(*c));
+	memset(&f, 0, sizeof(f));
 	strcpy(c->db_path, "var/award.db");
 	strcpy(c->listen, "unix:var/award-fcgi.sock");
 	c->workers = CONFIG_WORKERS_DEFAULT;
@@ -143,82 +503,68 @@ config_load(struct award_config *c, char *err, size_t errsz)
 	c->retry_max_attempts = 8;
 	c->log_level = LOG_INFO;
 
-	if ((v = getenv("AWARD_DB")) != NULL && set_path(c->db_path, v)) {
-		snprintf(err, errsz, "AWARD_DB: empty or too long");
-		return -1;
-	}
-	if ((v = getenv("AWARD_BOT_DB")) != NULL && *v != '\0' &&
-	    set_path(c->bot_db_path, v)) {
-		snprintf(err, errsz, "AWARD_BOT_DB: too long");
-		return -1;
-	}
-	if ((v = getenv("AWARD_LISTEN")) != NULL && set_path(c->listen, v)) {
-		snprintf(err, errsz, "AWARD_LISTEN: empty or too long");
-		return -1;
-	}
-	n = c->workers;
-	if (env_int("AWARD_WORKERS", 1, 256, &n, err, errsz))
-		return -1;
-	c->workers = (int)n;
-	n = c->threads;
-	if (env_int("AWARD_THREADS", 1, 1024, &n, err, errsz))
-		return -1;
-	c->threads = (int)n;
-	n = c->read_timeout_ms;
-	if (env_int("AWARD_READ_TIMEOUT_MS", 1, 3600000, &n, err, errsz))
-		return -1;
-	c->read_timeout_ms = (int)n;
-	n = (long long)c->max_body;
-	if (env_int("AWARD_MAX_BODY", 1, 64 * 1024 * 1024, &n, err, errsz))
-		return -1;
-	c->max_body = (size_t)n;
-	n = c->busy_timeout_ms;
-	if (env_int("AWARD_BUSY_TIMEOUT_MS", 0, 600000, &n, err, errsz))
-		return -1;
-	c->busy_timeout_ms = (int)n;
-	n = c->retry_max_attempts;
-	if (env_int("AWARD_RETRY_MAX_ATTEMPTS", 1, 1000, &n, err, errsz))
-		return -1;
-	c->retry_max_attempts = (int)n;
-
-	if ((v = getenv("AWARD_SYNCHRONOUS")) != NULL) {
-		if (strcmp(v, "FULL") == 0)
-			c->synchronous_full = 1;
-		else if (strcmp(v, "NORMAL") == 0)
-			c->synchronous_full = 0;
-		else {
-			snprintf(err, errsz, "AWARD_SYNCHRONOUS: must be FULL "
-			    "or NORMAL: \"%.64s\"", v);
+	if (path != NULL) {
+		if (set_path(c->config_path, path) == -1) {
+			snprintf(err, errsz, "--config: empty or too long");
 			return -1;
 		}
+		if (read_file(path, &f, err, errsz) == -1)
+			return -1;
+		path = c->config_path;
 	}
-	if ((v = getenv("AWARD_LOG_LEVEL")) != NULL &&
-	    log_level_parse(v, &c->log_level) == -1) {
-		snprintf(err, errsz, "AWARD_LOG_LEVEL: must be debug, info, "
-		    "warn or error: \"%.64s\"", v);
-		return -1;
+	rc = load_all(c, &f, path, err, errsz);
+	cfg_file_free(&f);
+	return rc;
+}
+
+int
+config_load(struct award_config *c, char *err, size_t errsz)
+{
+	return config_load_file(c, NULL, err, errsz);
+}
+
+int
+config_early(int argc, char *argv[], const char *const *value_flags,
+    const char **file, int *explicit)
+{
+	const char	*val;
+	int		 r;
+
+	*file = NULL;
+	*explicit = 0;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)
+			return CONFIG_EARLY_HELP;
+		if (strcmp(argv[i], "--version") == 0)
+			return CONFIG_EARLY_VERSION;
+		if ((r = config_flag_value("--config", argc, argv, &i,
+		    &val)) != 0) {
+			if (r == -1 || *val == '\0')
+				return CONFIG_EARLY_BAD;
+			*file = val;
+			*explicit = 1;
+			continue;
+		}
+		for (const char *const *v = value_flags; *v != NULL; v++)
+			if (strcmp(argv[i], *v) == 0) {
+				i++;
+				break;
+			}
 	}
-	if ((v = getenv("AWARD_WEBHOOK_ALLOW")) == NULL)
-		v = CIDR_YOOKASSA;
-	if (cidr_parse_list(v, &c->webhook_allow, &why) == -1) {
-		snprintf(err, errsz, "AWARD_WEBHOOK_ALLOW: %s: \"%.200s\"",
-		    why, v);
-		return -1;
-	}
-	if ((v = getenv("AWARD_FCGI_ALLOW")) == NULL)
-		v = CONFIG_FCGI_ALLOW_DEFAULT;
-	if (cidr_parse_list(v, &c->fcgi_allow, &why) == -1) {
-		snprintf(err, errsz, "AWARD_FCGI_ALLOW: %s: \"%.200s\"",
-		    why, v);
-		return -1;
-	}
-	if (load_token("AWARD_ADMIN_TOKEN", c->admin_token,
-	    sizeof(c->admin_token), err, errsz) == -1)
-		return -1;
-	if (load_token("AWARD_SERVICE_TOKEN", c->service_token,
-	    sizeof(c->service_token), err, errsz) == -1)
-		return -1;
-	return 0;
+	if (*file == NULL)
+		*file = config_default_file();
+	return CONFIG_EARLY_RUN;
+}
+
+const char *
+config_default_file(void)
+{
+	/* One that cannot be looked at is there: reading it says why. */
+	if (access(CONFIG_FILE_DEFAULT, F_OK) == 0 ||
+	    (errno != ENOENT && errno != ENOTDIR))
+		return CONFIG_FILE_DEFAULT;
+	return NULL;
 }
 
 int

@@ -1,7 +1,9 @@
 /*
- * Configuration (SPEC.md §7): environment variables, then the flags both
- * binaries share (--db, --bot-db), validated once at start. A bad value is a
- * one-line error naming the setting; there is no silent default.
+ * Configuration (SPEC.md §7, §10): the configuration file (--config, by
+ * default /etc/award/award.conf when it exists), the environment over it,
+ * then the flags both binaries share (--db, --bot-db) over both, validated
+ * once at start. A bad value is a one-line error naming the setting (and
+ * FILE:LINE when it came from the file); there is no silent default.
  */
 #ifndef AWARD_CONFIG_H
 #define AWARD_CONFIG_H
@@ -15,6 +17,9 @@
 #define CONFIG_PATH_MAX		4096
 #define CONFIG_TOKEN_MAX	512
 #define CONFIG_ERR_MAX		512
+#define CONFIG_TOKEN_MIN	32	/* shorter tokens are refused */
+#define CONFIG_LINE_MAX		8192	/* bytes per configuration line */
+#define CONFIG_FILE_DEFAULT	"/etc/award/award.conf"
 
 /*
  * Defaults chosen by measurement (README "Figures", make bench): one writer
@@ -44,14 +49,55 @@ struct award_config {
 	char		 service_token[CONFIG_TOKEN_MAX];
 	enum log_level	 log_level;
 	int64_t		 now_ms;	/* 0 = the real clock; tests only */
+	char		 config_path[CONFIG_PATH_MAX]; /* "" = no file read */
+	int		 listen_set;	/* AWARD_LISTEN in file or environment */
 };
 
 /*
- * Fill *c from the defaults and the environment. Returns 0, or -1 with a
- * one-line message in err (naming the variable) when a value is bad or a
- * token file cannot be read.
+ * Fill *c from the defaults, then the configuration file at path (NULL:
+ * none), then the environment, which wins over the file (SPEC.md §10).
+ * The file holds KEY=value lines with the names of SPEC.md §7, blank
+ * lines and comment lines ('#' or ';' first), at most CONFIG_LINE_MAX
+ * bytes each, and is also valid as a systemd EnvironmentFile: spaces
+ * around key and value are dropped, a value may be wrapped whole in '...'
+ * or "...", and a quote or backslash inside a value is refused (systemd
+ * would read escapes there). A key set twice, an unknown key, a file that
+ * is not regular or that every user may write are errors. A token pair
+ * (NAME, NAME_FILE) is one setting: the environment decides when it holds
+ * either name; within one source NAME_FILE wins. A token shorter than
+ * CONFIG_TOKEN_MIN characters is refused. Returns 0, or -1 with a one-line
+ * message in err naming the key ("FILE:LINE: KEY: ..." for file values);
+ * token values never appear in it.
  */
+int	config_load_file(struct award_config *c, const char *path, char *err,
+	    size_t errsz);
+
+/* config_load_file() without a file: the defaults and the environment. */
 int	config_load(struct award_config *c, char *err, size_t errsz);
+
+enum config_early {
+	CONFIG_EARLY_RUN,	/* go on: load *file (NULL: none) */
+	CONFIG_EARLY_HELP,	/* --help or -h: print the usage, exit 0 */
+	CONFIG_EARLY_VERSION,	/* --version: print the version, exit 0 */
+	CONFIG_EARLY_BAD	/* --config without a value */
+};
+
+/*
+ * The first look at the command line, before any file or database is
+ * touched: --help / --version anywhere, and the configuration file, which
+ * is --config PATH (*explicit = 1; config_load_file() fails when it does
+ * not exist), else config_default_file().
+ * value_flags (NULL-terminated) names the binary's flags that take their
+ * value as the next argument, so that a value is never read as a flag.
+ */
+int	config_early(int argc, char *argv[], const char *const *value_flags,
+	    const char **file, int *explicit);
+
+/*
+ * CONFIG_FILE_DEFAULT when it exists (or when whether it exists cannot be
+ * told, so that reading it reports why), else NULL: no file.
+ */
+const char *config_default_file(void);
 
 /*
  * Apply the shared flag at argv[*i] ("--db PATH", "--db=PATH", "--bot-db").

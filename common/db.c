@@ -7,13 +7,23 @@
  * "bot." for bot tables; when both are one file, db_stmts_new() reads
  * "bot." as "main.", so a name never resolves to a same-named table in the
  * other file.
+ *
+ * The service database remembers its bot database (SPEC.md §10): the bot
+ * file holds a random identity (award_bot_identity, created with the bot
+ * part), and the service file's award_meta records it on first use
+ * (keys bot_identity, bot_db_path). A later open whose bot database has
+ * another identity, none, or does not exist is refused before anything
+ * is created or written in either file.
  */
 #include <sys/stat.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "atime.h"
 #include "db.h"
@@ -260,6 +270,125 @@ wal(sqlite3 *db, int timeout_ms)
 	return rc;
 }
 
+/* Kept in the bot database: which bot database this is. */
+static const char identity_sql[] =
+    "CREATE TABLE IF NOT EXISTS award_bot_identity("
+    " id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " value TEXT NOT NULL,"
+    " created_at TEXT NOT NULL);";
+
+/*
+ * The text of one row of sql (one text parameter, p1) into out; "" when no
+ * row or when the table does not exist yet. -1 on any other error.
+ */
+static int
+query_text(sqlite3 *db, const char *sql, const char *p1, char *out,
+    size_t outsz)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 rc;
+
+	out[0] = '\0';
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return strstr(sqlite3_errmsg(db), "no such table") != NULL ?
+		    0 : -1;
+	if (p1 != NULL)
+		sqlite3_bind_text(st, 1, p1, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		snprintf(out, outsz, "%s", db_col_text(st, 0));
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int
+read_identity(sqlite3 *db, const char *schema, char *out, size_t outsz)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof(sql), "SELECT value FROM %s.award_bot_identity "
+	    "WHERE id = 1", schema);
+	return query_text(db, sql, NULL, out, outsz);
+}
+
+static int
+read_meta(sqlite3 *db, const char *key, char *out, size_t outsz)
+{
+	return query_text(db, "SELECT value FROM main.award_meta WHERE key = ?",
+	    key, out, outsz);
+}
+
+/*
+ * The bot database's identity on bot (a connection to that file), made
+ * on first use: a random 128-bit id. Returns 0 with out set, or -1.
+ */
+static int
+ensure_identity(sqlite3 *bot, char *out, size_t outsz, char *err,
+    size_t errsz)
+{
+	char now[ATIME_BUFSZ], *sql;
+	int  rc;
+
+	if (read_identity(bot, "main", out, outsz) == -1)
+		goto dberr;
+	if (out[0] != '\0')
+		return 0;
+	atime_format(atime_now_ms(), now);
+	sql = sqlite3_mprintf("BEGIN IMMEDIATE; INSERT OR IGNORE INTO "
+	    "main.award_bot_identity(id, value, created_at) VALUES "
+	    "(1, lower(hex(randomblob(16))), %Q); COMMIT", now);
+	if (sql == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return -1;
+	}
+	rc = exec(bot, sql, err, errsz);
+	sqlite3_free(sql);
+	if (rc == -1) {
+		sqlite3_exec(bot, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	if (read_identity(bot, "main", out, outsz) == -1 || out[0] == '\0')
+		goto dberr;
+	return 0;
+dberr:
+	snprintf(err, errsz, "%s", sqlite3_errmsg(bot));
+	return -1;
+}
+
+/*
+ * Create a new database file 0640 whatever the umask allows beyond that
+ * (SPEC.md §7); SQLite gives its -wal and -shm the mode of this file (and,
+ * run as root, its owner). Made by root in a directory another user owns
+ * (the service's state directory), the file goes to that user, so that a
+ * first run as root leaves nothing the service cannot write (issue 10
+ * trap 2). An existing file is left alone.
+ */
+static void
+create_file(const char *path)
+{
+	struct stat	 st;
+	const char	*slash;
+	char		 dir[CONFIG_PATH_MAX];
+	int		 fd;
+
+	if ((fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640)) ==
+	    -1)
+		return;
+	if (geteuid() == 0) {
+		if ((slash = strrchr(path, '/')) == NULL)
+			snprintf(dir, sizeof(dir), ".");
+		else if (slash == path)
+			snprintf(dir, sizeof(dir), "/");
+		else
+			snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path),
+			    path);
+		if (stat(dir, &st) == 0 && st.st_uid != 0 &&
+		    fchown(fd, st.st_uid, st.st_gid) == -1) {
+			/* Left to root; opening it reports what matters. */
+		}
+	}
+	close(fd);
+}
+
 static sqlite3 *
 open_file(const char *path, const struct award_config *c, char *err,
     size_t errsz)
@@ -268,6 +397,7 @@ open_file(const char *path, const struct award_config *c, char *err,
 	const char	*sql;
 	char		 tmp[CONFIG_ERR_MAX];
 
+	create_file(path);
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		snprintf(err, errsz, "open %s: %s", path,
@@ -302,6 +432,91 @@ same_file(const char *a, const char *b)
 	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+/*
+ * Before anything is created: when the service database at db records a
+ * bot identity, the bot database at botpath must exist and hold it.
+ * rec receives the recorded identity ("" when none yet). 0, or -1 with
+ * the one-line refusal naming both paths in err.
+ */
+static int
+check_identity(sqlite3 *db, const struct award_config *c, const char *botpath,
+    char *rec, size_t recsz, char *err, size_t errsz)
+{
+	sqlite3	*bot = NULL;
+	char	 have[64], recpath[CONFIG_PATH_MAX];
+	int	 rc;
+
+	if (read_meta(db, "bot_identity", rec, recsz) == -1 ||
+	    read_meta(db, "bot_db_path", recpath, sizeof(recpath)) == -1) {
+		snprintf(err, errsz, "service database %s: %s", c->db_path,
+		    sqlite3_errmsg(db));
+		return -1;
+	}
+	if (rec[0] == '\0')
+		return 0;
+	if (same_file(c->db_path, botpath))
+		rc = read_identity(db, "main", have, sizeof(have));
+	else if (sqlite3_open_v2(botpath, &bot, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+		rc = -1;
+	else {
+		sqlite3_busy_handler(bot, busy_wait,
+		    (void *)&c->busy_timeout_ms);
+		rc = read_identity(bot, "main", have, sizeof(have));
+	}
+	sqlite3_close(bot);
+	if (rc == -1 || have[0] == '\0') {
+		snprintf(err, errsz, "bot database %s is missing or is not "
+		    "the one service database %s was set up with (%s); "
+		    "refusing to start", botpath, c->db_path, recpath);
+		return -1;
+	}
+	if (strcmp(have, rec) != 0) {
+		snprintf(err, errsz, "bot database %s is not the one service "
+		    "database %s was set up with (%s); refusing to start",
+		    botpath, c->db_path, recpath);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * First use of a pair: record the bot identity in the service database.
+ * Two first opens racing with different bot databases: the first record
+ * stays and the other open is refused.
+ */
+static int
+record_identity(sqlite3 *db, const struct award_config *c, const char *botpath,
+    const char *id, char *err, size_t errsz)
+{
+	char	*sql, rec[64];
+	int	 rc;
+
+	sql = sqlite3_mprintf("BEGIN IMMEDIATE; INSERT INTO main.award_meta"
+	    "(key, value) VALUES ('bot_identity', %Q), ('bot_db_path', %Q) "
+	    "ON CONFLICT(key) DO NOTHING; COMMIT", id, botpath);
+	if (sql == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return -1;
+	}
+	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	sqlite3_free(sql);
+	if (rc != SQLITE_OK || read_meta(db, "bot_identity", rec,
+	    sizeof(rec)) == -1) {
+		snprintf(err, errsz, "service database %s: %s", c->db_path,
+		    sqlite3_errmsg(db));
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	if (strcmp(rec, id) != 0) {
+		snprintf(err, errsz, "bot database %s is not the one service "
+		    "database %s was set up with; refusing to start", botpath,
+		    c->db_path);
+		return -1;
+	}
+	return 0;
+}
+
 sqlite3 *
 db_open(const struct award_config *c, char *err, size_t errsz)
 {
@@ -309,6 +524,7 @@ db_open(const struct award_config *c, char *err, size_t errsz)
 	sqlite3_stmt	*st = NULL;
 	const char	*botpath = config_bot_db(c), *mark;
 	char		*botpart = NULL, tmp[CONFIG_ERR_MAX];
+	char		 rec[64], id[64];
 	size_t		 botlen;
 	int		 same;
 
@@ -325,15 +541,24 @@ db_open(const struct award_config *c, char *err, size_t errsz)
 	memcpy(botpart, award_schema_sql, botlen);
 	botpart[botlen] = '\0';
 
-	/* The bot part on the bot file first: it may be another file. */
+	/*
+	 * The service file first, only to read what it recorded: a wrong
+	 * bot path must be refused before its file or tables are created.
+	 */
+	if ((db = open_file(c->db_path, c, err, errsz)) == NULL)
+		goto fail;
+	if (check_identity(db, c, botpath, rec, sizeof(rec), err, errsz) == -1)
+		goto fail;
+
+	/* The bot part on the bot file: it may be another file. */
 	if ((bot = open_file(botpath, c, err, errsz)) == NULL)
 		goto fail;
-	if (apply(bot, botpart, 0, tmp, sizeof(tmp)) == -1) {
+	if (apply(bot, botpart, 0, tmp, sizeof(tmp)) == -1 ||
+	    apply(bot, identity_sql, 0, tmp, sizeof(tmp)) == -1 ||
+	    ensure_identity(bot, id, sizeof(id), tmp, sizeof(tmp)) == -1) {
 		snprintf(err, errsz, "bot database %s: %s", botpath, tmp);
 		goto fail;
 	}
-	if ((db = open_file(c->db_path, c, err, errsz)) == NULL)
-		goto fail;
 	same = same_file(c->db_path, botpath);
 	sqlite3_close(bot);
 	bot = NULL;
@@ -345,6 +570,9 @@ db_open(const struct award_config *c, char *err, size_t errsz)
 		    tmp);
 		goto fail;
 	}
+	if (rec[0] == '\0' && record_identity(db, c, botpath, id, err,
+	    errsz) == -1)
+		goto fail;
 	if (!same) {
 		if (sqlite3_prepare_v2(db, "ATTACH DATABASE ? AS bot", -1,
 		    &st, NULL) != SQLITE_OK)

@@ -351,16 +351,18 @@ retryq_requeue(struct award_ctx *ctx, int64_t id)
 int
 retryq_lock(const char *db_path, char *err, size_t errsz)
 {
-	char	path[CONFIG_PATH_MAX + 16];
-	int	fd;
+	int fd;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s.retry.lock", db_path) >=
-	    sizeof(path)) {
-		snprintf(err, errsz, "lock path too long");
-		return -1;
-	}
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
-		snprintf(err, errsz, "open %s: %s", path, strerror(errno));
+	/*
+	 * The database file itself, read-only: nothing is created, so no
+	 * run (root's included) leaves a file that stops a later run by
+	 * another user (issue 10 trap 2), and anyone who can read the
+	 * database can take the lock. flock(2) locks are apart from
+	 * SQLite's fcntl(2) locks on the same file.
+	 */
+	if ((fd = open(db_path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		snprintf(err, errsz, "retry lock: open %s: %s", db_path,
+		    strerror(errno));
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
@@ -369,7 +371,8 @@ retryq_lock(const char *db_path, char *err, size_t errsz)
 		close(fd);
 		if (saved == EWOULDBLOCK)
 			return -2;
-		snprintf(err, errsz, "flock %s: %s", path, strerror(saved));
+		snprintf(err, errsz, "retry lock: flock %s: %s", db_path,
+		    strerror(saved));
 		return -1;
 	}
 	return fd;

@@ -106,9 +106,14 @@ enum retryq_requeue_result {
 enum retryq_requeue_result retryq_requeue(struct award_ctx *ctx, int64_t id);
 
 /*
- * Take the run lock: an exclusive flock(2) on "<db_path>.retry.lock".
- * Returns the descriptor (keep it open for the run), -2 when another run
- * holds it, -1 with err set on any other error.
+ * Take the run lock: an exclusive flock(2) on the service database file
+ * itself, opened read-only, so the lock creates no file (SPEC.md §6, one
+ * run at a time). The file must exist (open the database first). Returns
+ * the descriptor (keep it open for the run, and close it only after this
+ * process's connections to the database are closed: closing any
+ * descriptor of a file drops the process's fcntl locks on it, SQLite's
+ * included), -2 when another run holds it, -1 with err set on any other
+ * error.
  */
 int	retryq_lock(const char *db_path, char *err, size_t errsz);
 

@@ -1,9 +1,12 @@
 /*
  * award-retry: one run over the durable retry queue (SPEC.md §6), started
  * by system cron every five minutes. Thin on purpose: configuration, the
- * run lock, then job_retry_run(). Exit 1 when the run stopped on an outage. Never links libfcgi. Quiet on success
- * (nothing on stdout); JSON log lines go to stderr.
+ * run lock, then job_retry_run(); exit 1 when the run stopped on an
+ * outage. Never links libfcgi. Quiet on success (nothing on stdout); JSON
+ * log lines go to stderr.
  */
+#include <sys/stat.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,12 +30,38 @@ startup_error(const char *err)
 	    LF_END);
 }
 
+#ifndef AWARD_VERSION
+#define AWARD_VERSION "unknown"
+#endif
+
+#define USAGE "award-retry [--config PATH] [--db PATH] [--bot-db PATH] " \
+	"[--limit N] [--force] [--now TIME]"
+
+/* Flags whose value is the next argument (config_early()). */
+static const char *const value_flags[] = { "--db", "--bot-db", "--limit",
+	"--now", NULL };
+
 static void
 usage(const char *arg)
 {
 	log_msg(LOG_ERROR, "unknown argument", LF_STR("argument", arg),
-	    LF_STR("usage", "award-retry [--db PATH] [--bot-db PATH] "
-	    "[--limit N] [--force] [--now TIME]"), LF_END);
+	    LF_STR("usage", USAGE), LF_END);
+}
+
+static void
+help(void)
+{
+	printf("usage: %s\n"
+	    "  --config PATH  configuration file (default %s, read when it "
+	    "exists)\n"
+	    "  --db PATH      service database (AWARD_DB)\n"
+	    "  --bot-db PATH  bot database (AWARD_BOT_DB)\n"
+	    "  --limit N      at most N rows this run (default %d)\n"
+	    "  --force        every pending row, due or not\n"
+	    "  --now TIME     run as if the clock said TIME (tests)\n"
+	    "  --version      print the version and exit\n"
+	    "  --help         print this and exit\n", USAGE,
+	    CONFIG_FILE_DEFAULT, RETRYQ_LIMIT_DEFAULT);
 }
 
 int
@@ -42,15 +71,32 @@ main(int argc, char *argv[])
 	struct award_ctx	*ctx;
 	struct retry_run	 run;
 	char			 err[CONFIG_ERR_MAX];
-	const char		*val;
+	const char		*val, *file;
 	long long		 limit = RETRYQ_LIMIT_DEFAULT;
-	int			 force = 0, lockfd, rc, r;
+	int			 force = 0, lockfd, rc, r, explicit;
 
-	if (config_load(&cfg, err, sizeof(err)) == -1) {
+	switch (config_early(argc, argv, value_flags, &file, &explicit)) {
+	case CONFIG_EARLY_HELP:
+		help();
+		return 0;
+	case CONFIG_EARLY_VERSION:
+		printf("award-retry %s\n", AWARD_VERSION);
+		return 0;
+	case CONFIG_EARLY_BAD:
+		startup_error("--config: needs a path");
+		return 1;
+	default:
+		break;
+	}
+	/* Files this binary creates: 0640 (SPEC.md §7). */
+	umask(027);
+	if (config_load_file(&cfg, file, err, sizeof(err)) == -1) {
 		startup_error(err);
 		return 1;
 	}
 	for (int i = 1; i < argc; i++) {
+		if (config_flag_value("--config", argc, argv, &i, &val) != 0)
+			continue;
 		if ((r = config_flag(&cfg, argc, argv, &i, err,
 		    sizeof(err))) != 0) {
 			if (r == -1) {
@@ -82,18 +128,23 @@ main(int argc, char *argv[])
 	}
 	log_set_level(cfg.log_level);
 
+	/*
+	 * Open first: the run lock is taken on the database file, which
+	 * opening creates on a new host.
+	 */
+	if ((ctx = award_ctx_open(&cfg, err, sizeof(err))) == NULL) {
+		startup_error(err);
+		return 1;
+	}
 	if ((lockfd = retryq_lock(cfg.db_path, err, sizeof(err))) == -2) {
+		award_ctx_close(ctx);
 		log_msg(LOG_INFO, "another retry run is in progress; exiting",
 		    LF_END);
 		return 0;
 	}
 	if (lockfd == -1) {
+		award_ctx_close(ctx);
 		startup_error(err);
-		return 1;
-	}
-	if ((ctx = award_ctx_open(&cfg, err, sizeof(err))) == NULL) {
-		startup_error(err);
-		close(lockfd);
 		return 1;
 	}
 	rc = job_retry_run(ctx, force, (int)limit, &run) == 0 ? 0 : 1;

@@ -147,14 +147,20 @@ pick_port() {
 #   APP_FD0      non-empty: no --listen; the socket is handed over on fd 0
 LOOPBACK_ALLOW="127.0.0.1/32, ::1/128"
 
+# rand_token PREFIX: PREFIX- and 32 random hex digits (tokens shorter than
+# 32 characters are refused at start, SPEC.md §7).
+rand_token() {
+	printf '%s-%s\n' "$1" "$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+}
+
 it_setup() {
 	DB=$T/award.db
 	SOCK=$T/fcgi.sock
 	APP_ALLOW=$LOOPBACK_ALLOW
 	NGINX_ALLOW=$LOOPBACK_ALLOW
 	APP_ENV=()
-	ADMIN_TOKEN=adm-$RANDOM$RANDOM$RANDOM
-	SERVICE_TOKEN=svc-$RANDOM$RANDOM$RANDOM
+	ADMIN_TOKEN=$(rand_token adm)
+	SERVICE_TOKEN=$(rand_token svc)
 	WORKERS=2
 	APP_FD0=
 	APP_PID=

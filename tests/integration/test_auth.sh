@@ -101,18 +101,18 @@ it auth_token_sources
 t_auth_token_sources() {
 	ADMIN_TOKEN=
 	SERVICE_TOKEN=
-	printf 'file-token-1 \n\n' >"$T/adm.tok"
+	printf 'file-token-1-0123456789abcdef01234567 \n\n' >"$T/adm.tok"
 	chmod 600 "$T/adm.tok"
-	APP_ENV=("AWARD_ADMIN_TOKEN_FILE=$T/adm.tok" "AWARD_SERVICE_TOKEN=env-token-2")
+	APP_ENV=("AWARD_ADMIN_TOKEN_FILE=$T/adm.tok" "AWARD_SERVICE_TOKEN=env-token-2-0123456789abcdef012345678")
 	start_stack
 	seed_contest c1
-	ADMIN_TOKEN=file-token-1
+	ADMIN_TOKEN=file-token-1-0123456789abcdef01234567
 	admin_get /v1/admin/award-retry-stats
 	check_status 200
-	req GET "$HTTPS/v1/admin/award-retry-stats" -u "x:file-token-1"
+	req GET "$HTTPS/v1/admin/award-retry-stats" -u "x:file-token-1-0123456789abcdef01234567"
 	check_status 200
-	req GET "$HTTP/v1/users/1/tickets" -H "Authorization: Bearer env-token-2"
+	req GET "$HTTP/v1/users/1/tickets" -H "Authorization: Bearer env-token-2-0123456789abcdef012345678"
 	check_status 200
-	req GET "$HTTP/v1/users/1/tickets" -H "Authorization: Bearer file-token-1"
+	req GET "$HTTP/v1/users/1/tickets" -H "Authorization: Bearer file-token-1-0123456789abcdef01234567"
 	check_error 401
 }

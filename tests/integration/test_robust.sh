@@ -276,8 +276,8 @@ config_error() {
 it config_errors
 t_config_errors() {
 	local b kv
-	CFG_SECRET=tok-$RANDOM$RANDOM$RANDOM
-	CFG_SECRET2=adm-$RANDOM$RANDOM$RANDOM
+	CFG_SECRET=$(rand_token tok)
+	CFG_SECRET2=$(rand_token adm)
 	printf '%s inner\n' "$CFG_SECRET2" >"$T/spaced.token"
 	for b in award-fcgi award-retry; do
 		while read -r kv; do
@@ -304,6 +304,8 @@ AWARD_RETRY_MAX_ATTEMPTS=many
 AWARD_ADMIN_TOKEN_FILE=$T/no-such.token
 AWARD_ADMIN_TOKEN_FILE=$T
 AWARD_SERVICE_TOKEN_FILE=$T/no-such.token
+AWARD_SERVICE_TOKEN=only-31-characters-long-token-x
+AWARD_ADMIN_TOKEN=short
 SETTINGS
 		# A token with a space inside: named as the token's setting.
 		config_error "$b" AWARD_ADMIN_TOKEN \
@@ -323,8 +325,8 @@ SETTINGS
 # taken modulo 65536.
 it config_listen_port_range
 t_config_listen_port_range() {
-	CFG_SECRET=tok-$RANDOM$RANDOM$RANDOM
-	CFG_SECRET2=adm-$RANDOM$RANDOM$RANDOM
+	CFG_SECRET=$(rand_token tok)
+	CFG_SECRET2=$(rand_token adm)
 	config_error award-fcgi listen -- --listen 127.0.0.1:65536
 	config_error award-fcgi listen -- --listen 127.0.0.1:99999
 	config_error award-fcgi listen AWARD_LISTEN=127.0.0.1:70000

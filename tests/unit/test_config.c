@@ -5,6 +5,8 @@
  * process, so environment changes stay inside one test; the suite's init
  * clears every AWARD_* variable the runner may have inherited.
  */
+#include <sys/stat.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +18,8 @@
 
 extern char **environ;
 
-#define SECRET	"s3cr3t-T0ken_value"
+#define SECRET	"s3cr3t-T0ken_value-0123456789abcdef"
+#define SVC	"svc-token-0123456789abcdef0123456789"
 
 static void
 clear_award_env(void)
@@ -347,9 +350,9 @@ Test(config, service_token_from_env)
 {
 	struct award_config c;
 
-	env("AWARD_SERVICE_TOKEN", "svc-token");
+	env("AWARD_SERVICE_TOKEN", SVC);
 	load_ok(&c);
-	cr_assert_str_eq(c.service_token, "svc-token");
+	cr_assert_str_eq(c.service_token, SVC);
 	cr_assert_str_eq(c.admin_token, "");
 }
 
@@ -386,12 +389,12 @@ Test(config, token_file_crlf_stripped)
 	char			path[64], err[CONFIG_ERR_MAX] = "";
 	int			rc;
 
-	tmp_file("svc\r\n", path);
+	tmp_file(SVC "\r\n", path);
 	env("AWARD_SERVICE_TOKEN_FILE", path);
 	rc = config_load(&c, err, sizeof(err));
 	unlink(path);
 	cr_assert_eq(rc, 0, "error: %s", err);
-	cr_assert_str_eq(c.service_token, "svc");
+	cr_assert_str_eq(c.service_token, SVC);
 }
 
 Test(config, token_file_without_newline)
@@ -414,13 +417,13 @@ Test(config, token_file_preferred_over_variable)
 	char			path[64], err[CONFIG_ERR_MAX] = "";
 	int			rc;
 
-	tmp_file("from-file\n", path);
+	tmp_file("from-file-0123456789abcdef0123456789\n", path);
 	env("AWARD_ADMIN_TOKEN_FILE", path);
-	env("AWARD_ADMIN_TOKEN", "from-env");
+	env("AWARD_ADMIN_TOKEN", "from-env-0123456789abcdef0123456789");
 	rc = config_load(&c, err, sizeof(err));
 	unlink(path);
 	cr_assert_eq(rc, 0, "error: %s", err);
-	cr_assert_str_eq(c.admin_token, "from-file");
+	cr_assert_str_eq(c.admin_token, "from-file-0123456789abcdef0123456789");
 }
 
 Test(config, bad_token_file_missing)
@@ -862,4 +865,313 @@ Test(config, bad_parse_int)
 	cr_assert_eq(config_parse_int("99999999999999999999", 0,
 	    9223372036854775807LL, &v), -1);
 	cr_assert_eq(v, 11, "*out written on failure");
+}
+
+/* ---- token length (SPEC.md §7) ---- */
+
+#define TOK31	"abcdefghijklmnopqrstuvwxyz01234"
+
+Test(config, bad_token_shorter_than_32_refused)
+{
+	char err[CONFIG_ERR_MAX];
+
+	env("AWARD_ADMIN_TOKEN", TOK31);
+	load_bad("AWARD_ADMIN_TOKEN", err);
+	cr_assert_not_null(strstr(err, "32"), "%s", err);
+	cr_assert_null(strstr(err, TOK31), "token in error: %s", err);
+}
+
+Test(config, token_of_32_accepted)
+{
+	struct award_config c;
+
+	env("AWARD_SERVICE_TOKEN", TOK31 "5");
+	load_ok(&c);
+	cr_assert_str_eq(c.service_token, TOK31 "5");
+}
+
+Test(config, bad_token_file_shorter_than_32_refused)
+{
+	char path[64], err[CONFIG_ERR_MAX];
+
+	tmp_file(TOK31 "\n", path);
+	env("AWARD_SERVICE_TOKEN_FILE", path);
+	load_bad("AWARD_SERVICE_TOKEN_FILE", err);
+	unlink(path);
+	cr_assert_null(strstr(err, TOK31), "token in error: %s", err);
+}
+
+/* ---- the configuration file (SPEC.md §10) ---- */
+
+/* config_load_file(path) must fail naming want (e.g. "FILE:3: KEY"). */
+static void
+file_bad(const char *content, int line, const char *key)
+{
+	struct award_config	c;
+	char			path[64], err[CONFIG_ERR_MAX] = "", want[128];
+	int			rc;
+
+	tmp_file(content, path);
+	rc = config_load_file(&c, path, err, sizeof(err));
+	unlink(path);
+	cr_assert_eq(rc, -1, "accepted: %s", content);
+	if (line > 0)
+		snprintf(want, sizeof(want), "%s:%d: ", path, line);
+	else
+		snprintf(want, sizeof(want), "%s", path);
+	cr_assert_not_null(strstr(err, want), "\"%s\" does not name %s", err,
+	    want);
+	if (key != NULL)
+		cr_assert_not_null(strstr(err, key), "\"%s\" does not name %s",
+		    err, key);
+	cr_assert_null(strchr(err, '\n'), "error is not one line: %s", err);
+}
+
+Test(config, file_every_key_comments_blank_lines_quotes)
+{
+	struct award_config	c;
+	char			path[64], tok[64], err[CONFIG_ERR_MAX] = "";
+	char			text[2048];
+	int			rc;
+
+	tmp_file(SVC "\n", tok);
+	snprintf(text, sizeof(text),
+	    "# award configuration\n"
+	    "\n"
+	    "; a systemd-style comment\n"
+	    "AWARD_DB=/srv/award/award.db\n"
+	    "  AWARD_BOT_DB = /srv/bot/bot.db  \n"
+	    "AWARD_LISTEN=\"unix:/run/award/award-fcgi.sock\"\n"
+	    "AWARD_WORKERS=3\n"
+	    "AWARD_THREADS=7\n"
+	    "AWARD_MAX_BODY=1000\n"
+	    "AWARD_BUSY_TIMEOUT_MS=250\n"
+	    "AWARD_SYNCHRONOUS='NORMAL'\n"
+	    "AWARD_RETRY_MAX_ATTEMPTS=4\n"
+	    "AWARD_WEBHOOK_ALLOW=10.0.0.0/8, ::1/128\n"
+	    "AWARD_FCGI_ALLOW=127.0.0.1/32\n"
+	    "AWARD_READ_TIMEOUT_MS=1500\r\n"
+	    "AWARD_ADMIN_TOKEN=%s\n"
+	    "AWARD_SERVICE_TOKEN_FILE=%s\n"
+	    "AWARD_LOG_LEVEL=warn", SECRET, tok);
+	tmp_file(text, path);
+	rc = config_load_file(&c, path, err, sizeof(err));
+	unlink(path);
+	unlink(tok);
+	cr_assert_eq(rc, 0, "%s", err);
+	cr_assert_str_eq(c.config_path, path);
+	cr_assert_str_eq(c.db_path, "/srv/award/award.db");
+	cr_assert_str_eq(config_bot_db(&c), "/srv/bot/bot.db");
+	cr_assert_str_eq(c.listen, "unix:/run/award/award-fcgi.sock");
+	cr_assert_eq(c.workers, 3);
+	cr_assert_eq(c.threads, 7);
+	cr_assert_eq(c.max_body, 1000);
+	cr_assert_eq(c.busy_timeout_ms, 250);
+	cr_assert_eq(c.synchronous_full, 0);
+	cr_assert_eq(c.retry_max_attempts, 4);
+	cr_assert_eq(c.webhook_allow.len, 2);
+	cr_assert_eq(cidr_match(&c.webhook_allow, "10.1.2.3"), 1);
+	cr_assert_eq(cidr_match(&c.fcgi_allow, "127.0.0.2"), 0);
+	cr_assert_eq(c.read_timeout_ms, 1500);
+	cr_assert_str_eq(c.admin_token, SECRET);
+	cr_assert_str_eq(c.service_token, SVC);
+	cr_assert_eq(c.log_level, LOG_WARN);
+}
+
+Test(config, file_empty_gives_defaults)
+{
+	struct award_config	c, d;
+	char			path[64], err[CONFIG_ERR_MAX] = "";
+
+	tmp_file("# nothing\n\n", path);
+	cr_assert_eq(config_load_file(&c, path, err, sizeof(err)), 0, "%s",
+	    err);
+	unlink(path);
+	load_ok(&d);
+	cr_assert_str_eq(c.db_path, d.db_path);
+	cr_assert_eq(c.workers, d.workers);
+	cr_assert_eq(c.webhook_allow.len, d.webhook_allow.len);
+	cr_assert_str_eq(d.config_path, "");
+}
+
+/* flag > environment > file > default, setting by setting. */
+Test(config, precedence_flag_env_file_default)
+{
+	struct award_config	c;
+	char			path[64], err[CONFIG_ERR_MAX] = "";
+	char			a0[] = "award-retry", a1[] = "--db=flag.db";
+	char			*argv[] = { a0, a1, NULL };
+	int			i = 1;
+
+	tmp_file("AWARD_DB=file.db\nAWARD_BOT_DB=filebot.db\n"
+	    "AWARD_WORKERS=5\n", path);
+	env("AWARD_DB", "env.db");
+	env("AWARD_WORKERS", "6");
+	cr_assert_eq(config_load_file(&c, path, err, sizeof(err)), 0, "%s",
+	    err);
+	cr_assert_str_eq(c.db_path, "env.db");		/* env > file */
+	cr_assert_str_eq(c.bot_db_path, "filebot.db");	/* file > default */
+	cr_assert_eq(c.workers, 6);
+	cr_assert_eq(c.max_body, 65536);		/* default */
+	cr_assert_eq(config_flag(&c, 2, argv, &i, err, sizeof(err)), 1);
+	cr_assert_str_eq(c.db_path, "flag.db");		/* flag > env */
+	unsetenv("AWARD_DB");
+	cr_assert_eq(config_load_file(&c, path, err, sizeof(err)), 0, "%s",
+	    err);
+	unlink(path);
+	cr_assert_str_eq(c.db_path, "file.db");
+}
+
+Test(config, precedence_env_token_over_file_token_file)
+{
+	struct award_config	c;
+	char			path[64], tok[64], text[256];
+	char			err[CONFIG_ERR_MAX] = "";
+	int			rc;
+
+	tmp_file(SECRET "\n", tok);
+	snprintf(text, sizeof(text), "AWARD_ADMIN_TOKEN_FILE=%s\n", tok);
+	tmp_file(text, path);
+	env("AWARD_ADMIN_TOKEN", SVC);
+	rc = config_load_file(&c, path, err, sizeof(err));
+	unlink(path);
+	unlink(tok);
+	cr_assert_eq(rc, 0, "%s", err);
+	cr_assert_str_eq(c.admin_token, SVC);
+}
+
+Test(config, bad_file_missing)
+{
+	struct award_config	c;
+	char			err[CONFIG_ERR_MAX] = "";
+
+	cr_assert_eq(config_load_file(&c, "/nonexistent/award.conf", err,
+	    sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "/nonexistent/award.conf"), "%s", err);
+}
+
+Test(config, bad_file_unknown_key_names_file_line)
+{
+	file_bad("# c\nAWARD_DB=x.db\nAWARD_WORKER=2\n", 3, "AWARD_WORKER");
+}
+
+Test(config, bad_file_value_names_file_line_key)
+{
+	file_bad("\n\nAWARD_WORKERS=0\n", 3, "AWARD_WORKERS");
+	file_bad("AWARD_SYNCHRONOUS=OFF\n", 1, "AWARD_SYNCHRONOUS");
+	file_bad("AWARD_WEBHOOK_ALLOW=1.2.3.4/33\n", 1, "AWARD_WEBHOOK_ALLOW");
+	file_bad("AWARD_DB=\n", 1, "AWARD_DB");
+	file_bad("AWARD_LOG_LEVEL=loud\n", 1, "AWARD_LOG_LEVEL");
+}
+
+Test(config, bad_file_short_token_names_file_line_no_leak)
+{
+	struct award_config	c;
+	char			path[64], err[CONFIG_ERR_MAX] = "", want[128];
+
+	tmp_file("AWARD_SERVICE_TOKEN=" TOK31 "\n", path);
+	cr_assert_eq(config_load_file(&c, path, err, sizeof(err)), -1);
+	unlink(path);
+	snprintf(want, sizeof(want), "%s:1: AWARD_SERVICE_TOKEN", path);
+	cr_assert_not_null(strstr(err, want), "%s", err);
+	cr_assert_null(strstr(err, TOK31), "token in error: %s", err);
+}
+
+Test(config, bad_file_syntax)
+{
+	file_bad("AWARD_DB x.db\n", 1, NULL);
+	file_bad("export AWARD_DB=x.db\n", 1, NULL);
+	file_bad("AWARD_DB=x.db # comment\nAWARD_WORKERS=1 # two\n", 2,
+	    "AWARD_WORKERS");
+	file_bad("AWARD_DB=a\"b\n", 1, "AWARD_DB");
+	file_bad("AWARD_DB=a\\\n", 1, "AWARD_DB");
+	file_bad("AWARD_DB=\"x.db'\n", 1, "AWARD_DB");
+	file_bad("AWARD_DB=a.db\nAWARD_DB=b.db\n", 2, "AWARD_DB");
+}
+
+Test(config, bad_file_line_too_long)
+{
+	char text[CONFIG_LINE_MAX + 64];
+
+	snprintf(text, sizeof(text), "# fine\nAWARD_DB=");
+	memset(text + strlen(text), 'x', CONFIG_LINE_MAX);
+	text[sizeof(text) - 1] = '\0';
+	file_bad(text, 2, NULL);
+}
+
+Test(config, bad_file_world_writable)
+{
+	struct award_config	c;
+	char			path[64], err[CONFIG_ERR_MAX] = "";
+
+	tmp_file("AWARD_DB=x.db\n", path);
+	cr_assert_eq(chmod(path, 0666), 0);
+	cr_assert_eq(config_load_file(&c, path, err, sizeof(err)), -1);
+	unlink(path);
+	cr_assert_not_null(strstr(err, path), "%s", err);
+	cr_assert_not_null(strstr(err, "writable"), "%s", err);
+}
+
+Test(config, bad_file_directory)
+{
+	struct award_config	c;
+	char			err[CONFIG_ERR_MAX] = "";
+
+	cr_assert_eq(config_load_file(&c, "/tmp", err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "/tmp"), "%s", err);
+}
+
+/* ---- the first look at the command line ---- */
+
+static const char *const value_flags[] = { "--db", "--bot-db", NULL };
+
+Test(config, early_help_version_config)
+{
+	char		 a0[] = "p", h[] = "--help", v[] = "--version",
+			 c1[] = "--config", c2[] = "/x.conf",
+			 c3[] = "--config=/y.conf", db[] = "--db";
+	const char	*file;
+	int		 ex;
+
+	{
+		char *argv[] = { a0, db, c3, h, NULL };
+
+		cr_assert_eq(config_early(4, argv, value_flags, &file, &ex),
+		    CONFIG_EARLY_HELP);
+	}
+	{
+		char *argv[] = { a0, v, NULL };
+
+		cr_assert_eq(config_early(2, argv, value_flags, &file, &ex),
+		    CONFIG_EARLY_VERSION);
+	}
+	{
+		char *argv[] = { a0, c1, c2, NULL };
+
+		cr_assert_eq(config_early(3, argv, value_flags, &file, &ex),
+		    CONFIG_EARLY_RUN);
+		cr_assert_str_eq(file, "/x.conf");
+		cr_assert_eq(ex, 1);
+	}
+	{
+		char *argv[] = { a0, c3, NULL };
+
+		cr_assert_eq(config_early(2, argv, value_flags, &file, &ex),
+		    CONFIG_EARLY_RUN);
+		cr_assert_str_eq(file, "/y.conf");
+	}
+	{
+		/* A flag's value is never read as a flag. */
+		char *argv[] = { a0, db, h, NULL };
+
+		cr_assert_eq(config_early(3, argv, value_flags, &file, &ex),
+		    CONFIG_EARLY_RUN);
+		cr_assert_eq(ex, 0);
+	}
+	{
+		char *argv[] = { a0, c1, NULL };
+
+		cr_assert_eq(config_early(2, argv, value_flags, &file, &ex),
+		    CONFIG_EARLY_BAD);
+	}
 }

@@ -1,13 +1,18 @@
 /*
  * Unit tests for common/db.c (SPEC.md §3): schema applied idempotently
  * with a version, WAL, the connection settings, the bot database attached
- * (tables in the right file), and refusal of a newer schema.
+ * (tables in the right file), refusal of a newer schema, the bot
+ * database's identity (SPEC.md §10) and the modes of new files (§7).
  */
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -397,4 +402,183 @@ Test(db, version_1_refunds_table_migrated_to_2, .init = setup,
 	    " VALUES ('r-new', 'pay-new', 1, 'x', 'RUB', 'pending')");
 	cr_assert_eq(tu_int_file(env.cfg.db_path, "SELECT count(*) FROM"
 	    " refunds WHERE status = 'pending'"), 1);
+}
+
+/* ---- the bot database's identity (SPEC.md §10) ---- */
+
+/* FNV-1a of a file's bytes; 0 when it does not exist. */
+static uint64_t
+file_sum(const char *path)
+{
+	FILE		*f = fopen(path, "rb");
+	uint64_t	 h = 1469598103934665603ULL;
+	int		 ch;
+
+	if (f == NULL)
+		return 0;
+	while ((ch = fgetc(f)) != EOF)
+		h = (h ^ (uint64_t)ch) * 1099511628211ULL;
+	fclose(f);
+	return h;
+}
+
+/* award_ctx_open() must fail naming both paths, with one line. */
+static void
+open_refused(const char *what)
+{
+	struct award_ctx	*ctx;
+	char			 err[CONFIG_ERR_MAX] = "";
+
+	ctx = award_ctx_open(&env.cfg, err, sizeof(err));
+	award_ctx_close(ctx);
+	cr_assert_null(ctx, "%s: opened", what);
+	cr_assert_not_null(strstr(err, env.cfg.db_path), "%s: \"%s\" does not "
+	    "name the service database", what, err);
+	cr_assert_not_null(strstr(err, tu_bot_path(&env)), "%s: \"%s\" does "
+	    "not name the bot database", what, err);
+	cr_assert_null(strchr(err, '\n'), "%s: not one line: %s", what, err);
+}
+
+Test(db, identity_recorded_on_first_open, .init = setup_sep,
+    .fini = teardown)
+{
+	char *id;
+
+	tu_open(&env);
+	id = tu_str_file(tu_bot_path(&env), "SELECT value FROM "
+	    "award_bot_identity WHERE id = 1");
+	cr_assert_eq(strlen(id), 32, "identity: %s", id);
+	tu_assert_str(tu_str_file(env.cfg.db_path, "SELECT value FROM "
+	    "award_meta WHERE key = 'bot_identity'"), id, "recorded identity");
+	tu_assert_str(tu_str_file(env.cfg.db_path, "SELECT value FROM "
+	    "award_meta WHERE key = 'bot_db_path'"), tu_bot_path(&env),
+	    "recorded path");
+	cr_assert_not(tu_table_exists(env.cfg.db_path, "award_bot_identity"),
+	    "the identity table was made in the service file");
+	/* Reopening the same pair keeps it. */
+	tu_close(&env);
+	tu_open(&env);
+	tu_assert_str(tu_str_file(env.cfg.db_path, "SELECT value FROM "
+	    "award_meta WHERE key = 'bot_identity'"), id, "after reopen");
+	free(id);
+}
+
+Test(db, identity_single_file_opens_again, .init = setup, .fini = teardown)
+{
+	char *id;
+
+	tu_open(&env);
+	tu_close(&env);
+	tu_open(&env);
+	id = tu_str(&env, "SELECT value FROM award_bot_identity");
+	tu_assert_str(tu_str(&env, "SELECT value FROM award_meta WHERE key ="
+	    " 'bot_identity'"), id, "one file records itself");
+	free(id);
+}
+
+/* A bot path that does not exist: refused, nothing created anywhere. */
+Test(db, identity_missing_bot_db_refused_nothing_written,
+    .init = setup_sep, .fini = teardown)
+{
+	char		 other[CONFIG_PATH_MAX];
+	uint64_t	 sum;
+
+	tu_open(&env);
+	tu_close(&env);
+	sum = file_sum(env.cfg.db_path);
+	snprintf(other, sizeof(other), "%s/nobot.db", env.dir);
+	snprintf(env.cfg.bot_db_path, sizeof(env.cfg.bot_db_path), "%s",
+	    other);
+	open_refused("missing bot database");
+	cr_assert_eq(access(other, F_OK), -1, "the missing bot file was made");
+	cr_assert_eq(file_sum(env.cfg.db_path), sum, "the service file "
+	    "changed");
+}
+
+/* Another bot database (set up by another pair): refused, both intact. */
+Test(db, identity_other_bot_db_refused_nothing_written, .init = setup_sep,
+    .fini = teardown)
+{
+	struct award_config	 keep = env.cfg;
+	uint64_t		 sum, osum;
+
+	tu_open(&env);
+	tu_close(&env);
+	snprintf(env.cfg.db_path, sizeof(env.cfg.db_path), "%s/award2.db",
+	    env.dir);
+	snprintf(env.cfg.bot_db_path, sizeof(env.cfg.bot_db_path),
+	    "%s/bot2.db", env.dir);
+	tu_open(&env);
+	tu_close(&env);
+	osum = file_sum(env.cfg.bot_db_path);
+	sum = file_sum(keep.db_path);
+	snprintf(env.cfg.db_path, sizeof(env.cfg.db_path), "%s",
+	    keep.db_path);
+	open_refused("another bot database");
+	cr_assert_eq(file_sum(keep.db_path), sum, "the service file changed");
+	cr_assert_eq(file_sum(env.cfg.bot_db_path), osum, "the other bot file "
+	    "changed");
+}
+
+/*
+ * Issue 10 trap 1: the service database of a two-file pair opened with
+ * no bot path (the bot database defaults to the service file): refused,
+ * and no bot tables appear in the service file.
+ */
+Test(db, identity_service_file_as_bot_refused, .init = setup_sep,
+    .fini = teardown)
+{
+	uint64_t sum;
+
+	tu_open(&env);
+	tu_close(&env);
+	sum = file_sum(env.cfg.db_path);
+	env.cfg.bot_db_path[0] = '\0';
+	open_refused("service file as its own bot database");
+	for (size_t i = 0; i < NELEM(bot_tables); i++)
+		cr_assert_not(tu_table_exists(env.cfg.db_path, bot_tables[i]),
+		    "%s created in the service file", bot_tables[i]);
+	cr_assert_eq(file_sum(env.cfg.db_path), sum, "the service file "
+	    "changed");
+}
+
+/* The same bot file under another name is the same bot database. */
+Test(db, identity_same_bot_moved_accepted, .init = setup_sep,
+    .fini = teardown)
+{
+	char moved[CONFIG_PATH_MAX];
+
+	tu_open(&env);
+	tu_close(&env);
+	snprintf(moved, sizeof(moved), "%s/bot-moved.db", env.dir);
+	cr_assert_eq(rename(env.cfg.bot_db_path, moved), 0);
+	snprintf(env.cfg.bot_db_path, sizeof(env.cfg.bot_db_path), "%s",
+	    moved);
+	tu_open(&env);
+}
+
+/* ---- file modes (SPEC.md §7) ---- */
+
+static void
+assert_mode(const char *path, mode_t want)
+{
+	struct stat st;
+
+	cr_assert_eq(stat(path, &st), 0, "%s: %s", path, strerror(errno));
+	cr_assert_eq(st.st_mode & 0777, want, "%s: mode %o, want %o", path,
+	    (unsigned)(st.st_mode & 0777), (unsigned)want);
+}
+
+Test(db, new_files_mode_0640, .init = setup_sep, .fini = teardown)
+{
+	char	path[CONFIG_PATH_MAX + 8];
+
+	umask(022);	/* a lax umask: the library still makes 0640 */
+	tu_open(&env);
+	assert_mode(env.cfg.db_path, 0640);
+	assert_mode(tu_bot_path(&env), 0640);
+	snprintf(path, sizeof(path), "%s-wal", env.cfg.db_path);
+	assert_mode(path, 0640);
+	snprintf(path, sizeof(path), "%s-shm", env.cfg.db_path);
+	assert_mode(path, 0640);
 }
