@@ -245,6 +245,7 @@ EOF
 mount -t tmpfs tmpfs /run/systemd 2>/dev/null ||
 	{ mkdir -p /run/systemd && mount -t tmpfs tmpfs /run/systemd; } || exit 97
 mkdir -p /run/systemd/journal
+rm -f "$2.up"
 perl "$1" "$2" >"$2.up" &
 jpid=$!
 n=100
@@ -271,6 +272,9 @@ t_installed_stack() {
 	"$d/usr/local/sbin/award-fcgi" --version >/dev/null 2>&1 ||
 		fail "award-fcgi --version fails: no --config support yet"
 	deploy_conf "$d" "$conf"
+	# Tokens of at least 32 characters (SPEC.md §7).
+	ADMIN_TOKEN=adm-$(openssl rand -hex 20)
+	SERVICE_TOKEN=svc-$(openssl rand -hex 20)
 	printf '%s\n' "$ADMIN_TOKEN" >"$T/admin.token"
 	printf '%s\n' "$SERVICE_TOKEN" >"$T/service.token"
 	chmod 600 "$T/admin.token" "$T/service.token"
@@ -326,6 +330,8 @@ t_installed_stack() {
 	journal_run "$T/journal" "$cmd"
 	rc=$?
 	[ "$rc" = 1 ] || fail "a failing cron run exited $rc, not 1"
+	[ "$(grep -c '^award-retry$' "$T/journal")" = 2 ] ||
+		fail "the failing run did not reach the journal"
 	out=$(tail -n 1 "$T/journal")
 	[[ $out == *'"level":"error"'* ]] || fail "no error line in the journal: $out"
 }
