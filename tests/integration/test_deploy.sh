@@ -475,3 +475,55 @@ t_backup_two_files() {
 		fail "a two-file backup restored into one database"
 	return 0
 }
+
+# README's step 2 on the installed tree: sysusers makes the user award,
+# tmpfiles the state and backup directories (award's, 0750) and gives
+# /etc/award, the configuration and the token files to root:award.
+it sysusers_tmpfiles
+t_sysusers_tmpfiles() {
+	local d=$T/root gid got
+	deploy_install "$d"
+	echo "token-0123456789abcdef0123456789abcdef" >"$d/etc/award/admin.token"
+	chmod 600 "$d/etc/award/admin.token"
+	systemd-sysusers --root="$d" "$d/usr/local/lib/sysusers.d/award.conf" \
+		>"$T/sysusers.log" 2>&1 || fail "systemd-sysusers: $(cat "$T/sysusers.log")"
+	grep -q '^award:x:[0-9]*:[0-9]*:.*:/var/lib/award:/usr/sbin/nologin$' \
+		"$d/etc/passwd" || fail "no award user: $(cat "$d/etc/passwd")"
+	gid=$(sed -n 's/^award:x:\([0-9]*\):.*/\1/p' "$d/etc/group")
+	[ -n "$gid" ] || fail "no award group"
+	systemd-tmpfiles --root="$d" --create \
+		"$d/usr/local/lib/tmpfiles.d/award.conf" >"$T/tmpfiles.log" 2>&1 ||
+		fail "systemd-tmpfiles: $(cat "$T/tmpfiles.log")"
+	got=$(cd "$d" && stat -c '%a %u:%g %n' var/lib/award var/backups/award \
+		etc/award etc/award/award.conf etc/award/admin.token | tr '\n' ';')
+	[ "$got" = "750 $gid:$gid var/lib/award;750 $gid:$gid var/backups/award;750 0:$gid etc/award;640 0:$gid etc/award/award.conf;640 0:$gid etc/award/admin.token;" ] ||
+		fail "owners and modes: $got"
+}
+
+# The installed backup cron line, as written (only the tree's prefix, the
+# configuration and the backup directory made private), through
+# systemd-cat: it makes a dated copy and keeps the exit status.
+it backup_cron_line
+t_backup_cron_line() {
+	local d=$T/root conf=$T/award.conf line rc
+	deploy_install "$d"
+	sqlite3 "$DB" 'PRAGMA journal_mode=WAL; CREATE TABLE t(x);
+		INSERT INTO t VALUES (42)' >/dev/null
+	printf 'AWARD_DB=%s\n' "$DB" >"$conf"
+	line=$(grep -vE '^[[:space:]]*(#|$)|^[A-Z_]+=' "$d/etc/cron.d/award-backup")
+	read -r _ _ _ _ _ user line <<<"$line"
+	[ "$user" = award ] || fail "the backup job runs as $user"
+	line=${line//\/usr\/local\/sbin\//$d\/usr\/local\/sbin\/}
+	line=${line//\/etc\/award\/award.conf/$conf}
+	line=${line//\/var\/backups\/award/$T/backups}
+	journal_run "$T/journal" "$line"
+	rc=$?
+	[ "$rc" != 97 ] || fail "cannot make a private /run (unshare)"
+	[ "$rc" = 0 ] || fail "the backup cron line exited $rc: $(tail -n 2 "$T/journal")"
+	grep -q '^award-backup$' "$T/journal" || fail "nothing reached the journal"
+	[ "$(sqlite3 "$T"/backups/*Z/award.db 'select x from t')" = 42 ] ||
+		fail "no copy in $T/backups: $(ls -a "$T/backups")"
+	journal_run "$T/journal" "${line/$conf/$T/none.conf}"
+	rc=$?
+	[ "$rc" = 1 ] || fail "a failing backup run exited $rc, not 1"
+}
