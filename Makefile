@@ -6,6 +6,7 @@
 #   make bench      the benchmarks of tests/bench
 #   make fuzz       libFuzzer over the input parsers (clang; FUZZ_SECONDS)
 #   make deps       install the Debian packages (root) or print the line
+#   make install    PREFIX (/usr/local) and DESTDIR; make uninstall (README)
 
 BUILD	?= build
 SANITIZE ?=
@@ -41,9 +42,10 @@ UNIT_HELP = $(patsubst tests/unit/%.c,$(BUILD)/tests/%.o,\
 	    $(filter-out tests/unit/test_%.c,$(wildcard tests/unit/*.c)))
 
 DEBIAN_PKGS = gcc make pkg-config libfcgi-dev libsqlite3-dev libcjson-dev \
-	      libcriterion-dev nginx curl openssl sqlite3
+	      libcriterion-dev nginx curl openssl sqlite3 mandoc systemd procps
 
-.PHONY: all test unit integration asan run bench fuzz deps clean
+.PHONY: all test unit integration asan run bench fuzz deps clean \
+	install uninstall
 .SUFFIXES:
 .SECONDARY:
 
@@ -147,3 +149,78 @@ deps:
 
 clean:
 	rm -rf build
+
+# ---------------------------------------------------------------- install
+# The layout of SPEC.md §10 (listed in README "Deploy on Debian"). Files
+# under /etc are not under PREFIX; everything is under DESTDIR. The shipped
+# files name /usr/local/sbin: that is rewritten to $(SBINDIR). Nothing here
+# touches the running system (no users, no systemctl): README's steps do.
+PREFIX	?= /usr/local
+DESTDIR	?=
+SBINDIR	 = $(PREFIX)/sbin
+MAN8DIR	 = $(PREFIX)/share/man/man8
+UNITDIR	 = $(PREFIX)/lib/systemd/system
+SYSUSERSDIR = $(PREFIX)/lib/sysusers.d
+TMPFILESDIR = $(PREFIX)/lib/tmpfiles.d
+ETC	 = /etc
+D	 = $(DESTDIR)
+# inst MODE SRC DEST: copy with /usr/local/sbin/ rewritten, then set MODE.
+inst	 = sed 's|/usr/local/sbin/|$(SBINDIR)/|g' $(2) >$(3).new && \
+	   chmod $(1) $(3).new && mv -f $(3).new $(3)
+
+INSTALLED = $(SBINDIR)/award-fcgi $(SBINDIR)/award-retry \
+	$(SBINDIR)/award-backup \
+	$(MAN8DIR)/award-fcgi.8 $(MAN8DIR)/award-retry.8 \
+	$(UNITDIR)/award-fcgi.service $(UNITDIR)/award-fcgi.socket \
+	$(SYSUSERSDIR)/award.conf $(TMPFILESDIR)/award.conf \
+	$(ETC)/cron.d/award-retry $(ETC)/cron.d/award-backup \
+	$(ETC)/nginx/sites-available/award.conf \
+	$(ETC)/nginx/award/award_fastcgi_params \
+	$(ETC)/nginx/award/webhook_allow.conf
+
+install: all
+	install -d -m 0755 $(D)$(SBINDIR) $(D)$(MAN8DIR) $(D)$(UNITDIR) \
+	  $(D)$(SYSUSERSDIR) $(D)$(TMPFILESDIR) $(D)$(ETC)/cron.d \
+	  $(D)$(ETC)/nginx/sites-available $(D)$(ETC)/nginx/award
+	install -d -m 0750 $(D)$(ETC)/award
+	install -m 0755 $(BUILD)/award-fcgi $(BUILD)/award-retry $(D)$(SBINDIR)/
+	$(call inst,0755,deploy/award-backup,$(D)$(SBINDIR)/award-backup)
+	$(call inst,0644,man/award-fcgi.8,$(D)$(MAN8DIR)/award-fcgi.8)
+	$(call inst,0644,man/award-retry.8,$(D)$(MAN8DIR)/award-retry.8)
+	$(call inst,0644,deploy/award-fcgi.service,$(D)$(UNITDIR)/award-fcgi.service)
+	$(call inst,0644,deploy/award-fcgi.socket,$(D)$(UNITDIR)/award-fcgi.socket)
+	$(call inst,0644,deploy/sysusers.conf,$(D)$(SYSUSERSDIR)/award.conf)
+	$(call inst,0644,deploy/tmpfiles.conf,$(D)$(TMPFILESDIR)/award.conf)
+	$(call inst,0644,cron/award-retry.cron,$(D)$(ETC)/cron.d/award-retry)
+	$(call inst,0644,deploy/award-backup.cron,$(D)$(ETC)/cron.d/award-backup)
+	install -m 0644 nginx/award.conf $(D)$(ETC)/nginx/sites-available/award.conf
+	install -m 0644 nginx/award_fastcgi_params nginx/webhook_allow.conf \
+	  $(D)$(ETC)/nginx/award/
+	@# The configuration is the admin's: installed once, never replaced.
+	@if [ -e $(D)$(ETC)/award/award.conf ]; then \
+	  echo "keeping $(D)$(ETC)/award/award.conf"; \
+	  if ! cmp -s deploy/award.conf $(D)$(ETC)/award/award.conf; then \
+	    echo "  (the shipped template is deploy/award.conf)"; fi; \
+	else \
+	  echo "install -m 0640 deploy/award.conf $(D)$(ETC)/award/award.conf"; \
+	  install -m 0640 deploy/award.conf $(D)$(ETC)/award/award.conf; \
+	fi
+
+# Removes what install put, except a configuration the admin changed and
+# the token files (theirs); /etc/award and /etc/nginx/award go when empty.
+# The databases and backups (/var/lib/award, /var/backups/award) stay.
+uninstall:
+	rm -f $(addprefix $(D),$(INSTALLED))
+	@if [ -L $(D)$(ETC)/nginx/sites-enabled/award.conf ] && \
+	  [ "$$(readlink $(D)$(ETC)/nginx/sites-enabled/award.conf)" = \
+	    ../sites-available/award.conf -o \
+	    "$$(readlink $(D)$(ETC)/nginx/sites-enabled/award.conf)" = \
+	    $(ETC)/nginx/sites-available/award.conf ]; then \
+	  echo "rm -f $(D)$(ETC)/nginx/sites-enabled/award.conf"; \
+	  rm -f $(D)$(ETC)/nginx/sites-enabled/award.conf; fi
+	@if [ -e $(D)$(ETC)/award/award.conf ]; then \
+	  if cmp -s deploy/award.conf $(D)$(ETC)/award/award.conf; then \
+	    echo "rm -f $(D)$(ETC)/award/award.conf"; \
+	    rm -f $(D)$(ETC)/award/award.conf; \
+	  else echo "keeping $(D)$(ETC)/award/award.conf (changed)"; fi; fi
+	@rmdir $(D)$(ETC)/nginx/award $(D)$(ETC)/award 2>/dev/null || true

@@ -14,6 +14,9 @@
 # Usage: nginx/render.sh --prefix DIR --socket PATH --cert FILE --key FILE
 #                        [--http-port N] [--https-port N] [--addr ADDR]
 #                        [--client-timeout SECONDS]
+#                        [--site FILE] [--snippets DIR]
+# --site and --snippets render an installed copy instead of this directory's
+# (/etc/nginx/sites-available/award.conf and /etc/nginx/award/).
 # Environment defaults: AWARD_NGINX_PREFIX, AWARD_SOCKET, AWARD_CERT,
 # AWARD_KEY, AWARD_HTTP_PORT (8080), AWARD_HTTPS_PORT (8443),
 # AWARD_LISTEN_ADDR (127.0.0.1), AWARD_NGINX_CLIENT_TIMEOUT (unset: the
@@ -35,6 +38,8 @@ http_port=${AWARD_HTTP_PORT:-8080}
 https_port=${AWARD_HTTPS_PORT:-8443}
 addr=${AWARD_LISTEN_ADDR:-127.0.0.1}
 client_timeout=${AWARD_NGINX_CLIENT_TIMEOUT:-}
+site=$src/award.conf
+snippets=$src
 
 die() { echo "render.sh: $*" >&2; exit 1; }
 
@@ -48,6 +53,8 @@ while [ $# -gt 0 ]; do
 	--https-port) https_port=${2:?}; shift 2 ;;
 	--addr)       addr=${2:?}; shift 2 ;;
 	--client-timeout) client_timeout=${2:?}; shift 2 ;;
+	--site)       site=${2:?}; shift 2 ;;
+	--snippets)   snippets=${2:?}; shift 2 ;;
 	*) die "unknown argument: $1" ;;
 	esac
 done
@@ -96,9 +103,9 @@ if [ -n "${AWARD_WEBHOOK_ALLOW+set}" ]; then
 	} >"$prefix/webhook_allow.conf.new"
 	mv "$prefix/webhook_allow.conf.new" "$prefix/webhook_allow.conf"
 else
-	cp "$src/webhook_allow.conf" "$prefix/webhook_allow.conf"
+	cp "$snippets/webhook_allow.conf" "$prefix/webhook_allow.conf"
 fi
-cp "$src/award_fastcgi_params" "$prefix/award_fastcgi_params"
+cp "$snippets/award_fastcgi_params" "$prefix/award_fastcgi_params"
 
 # Each production value -> its private value; every one must occur.
 subst=(
@@ -125,7 +132,7 @@ if [ -n "$client_timeout" ]; then
 		"client_body_timeout 10s;"
 		"client_body_timeout ${client_timeout}s;")
 fi
-conf=$(cat "$src/award.conf")
+conf=$(cat "$site")
 for ((i = 0; i < ${#subst[@]}; i += 2)); do
 	from=${subst[i]} to=${subst[i + 1]}
 	[[ $conf == *"$from"* ]] ||
