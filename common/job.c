@@ -414,7 +414,8 @@ retry_row(struct award_ctx *ctx, struct row *r, char *stop, size_t stopsz)
 		r->outcome = award_result_name(ao.result);
 		error = ao.error;
 	}
-	if (failed)
+	/* The code of the statement that failed, if one did. */
+	if (failed && !r->it.bad)
 		dbrc = sqlite3_extended_errcode(ctx->db);
 	if (sqlite3_get_autocommit(ctx->db)) {
 		snprintf(stop, stopsz, "row %lld: %.180s", (long long)r->it.id,
