@@ -133,3 +133,72 @@ CREATE TABLE IF NOT EXISTS retry_runs(
 	stopped TEXT);		-- NULL: ran to the end; else why it stopped
 -- Columns added after their table first shipped are also listed in db.c
 -- (added_columns), which adds them to databases made before.
+
+-- Admin views' totals (stats.c). The ledger is append-only and lives in the
+-- bot database, which the bot writes too, so its totals are folded in on
+-- read up to a watermark on its rowid: ledger_totals_state.last_rowid. Rows
+-- past it are added on the fly by every read, so an answer is exact whether
+-- or not a fold ran. The watermark and the totals change in one
+-- transaction of the service database, so nothing is counted twice.
+CREATE TABLE IF NOT EXISTS ledger_totals_state(
+	id INTEGER PRIMARY KEY CHECK (id = 1),
+	last_rowid INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS ledger_totals(
+	reason TEXT PRIMARY KEY,
+	rows INTEGER NOT NULL,
+	tickets INTEGER NOT NULL);
+-- Tickets per (contest, owner): the leaderboard's top N from an index.
+CREATE TABLE IF NOT EXISTS ledger_owner_totals(
+	contest_id TEXT NOT NULL,
+	owner INTEGER NOT NULL,
+	tickets INTEGER NOT NULL,
+	PRIMARY KEY (contest_id, owner));
+CREATE INDEX IF NOT EXISTS ledger_owner_totals_top
+	ON ledger_owner_totals(contest_id, tickets DESC, owner);
+-- Ledger rows per minute of created_at, kept for 25 hours: "last 24 h".
+CREATE TABLE IF NOT EXISTS ledger_minutes(
+	minute INTEGER NOT NULL,
+	reason TEXT NOT NULL,
+	rows INTEGER NOT NULL,
+	tickets INTEGER NOT NULL,
+	PRIMARY KEY (minute, reason));
+
+-- Payments by outcome. A payment's outcome changes (an UPDATE), so these
+-- are kept by triggers in the same transaction as the change; the first
+-- reader fills the table once (payment_totals_state.ready) from what was
+-- there before the triggers existed.
+CREATE TABLE IF NOT EXISTS payment_totals(
+	outcome TEXT PRIMARY KEY,	-- '' for no outcome yet
+	payments INTEGER NOT NULL,
+	refunded INTEGER NOT NULL);	-- of them, refunded in full
+CREATE TABLE IF NOT EXISTS payment_totals_state(
+	id INTEGER PRIMARY KEY CHECK (id = 1),
+	ready INTEGER NOT NULL);
+CREATE TRIGGER IF NOT EXISTS payments_totals_insert AFTER INSERT ON payments
+BEGIN
+	INSERT INTO payment_totals(outcome, payments, refunded)
+	VALUES (coalesce(new.outcome, ''), 1, coalesce(new.amount_minor > 0
+		AND new.refunded_minor >= new.amount_minor, 0))
+	ON CONFLICT(outcome) DO UPDATE SET payments = payments + 1,
+		refunded = refunded + excluded.refunded;
+END;
+CREATE TRIGGER IF NOT EXISTS payments_totals_update
+	AFTER UPDATE OF outcome, amount_minor, refunded_minor ON payments
+BEGIN
+	UPDATE payment_totals SET payments = payments - 1,
+		refunded = refunded - coalesce(old.amount_minor > 0
+			AND old.refunded_minor >= old.amount_minor, 0)
+	WHERE outcome = coalesce(old.outcome, '');
+	INSERT INTO payment_totals(outcome, payments, refunded)
+	VALUES (coalesce(new.outcome, ''), 1, coalesce(new.amount_minor > 0
+		AND new.refunded_minor >= new.amount_minor, 0))
+	ON CONFLICT(outcome) DO UPDATE SET payments = payments + 1,
+		refunded = refunded + excluded.refunded;
+END;
+CREATE TRIGGER IF NOT EXISTS payments_totals_delete AFTER DELETE ON payments
+BEGIN
+	UPDATE payment_totals SET payments = payments - 1,
+		refunded = refunded - coalesce(old.amount_minor > 0
+			AND old.refunded_minor >= old.amount_minor, 0)
+	WHERE outcome = coalesce(old.outcome, '');
+END;

@@ -1,10 +1,11 @@
 /*
- * Admin and bot read views. Queries are small and indexed except the ledger
- * totals, which scan the ledger once per admin request (admins only).
- * Strings from the database are escaped for their output: JSON by cJSON,
- * Prometheus label values and HTML here.
+ * The data of the admin and bot read views (stats.h). Every query is
+ * indexed or reads a small totals table: the ledger totals are the folded
+ * totals plus the rows past the watermark (a rowid range), the leaderboard
+ * is the top of the owner totals' index plus those rows' owners, payments
+ * by outcome come from trigger-kept totals. See schema.sql and
+ * stats_fold() for why that is exact under concurrent writers.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,51 +14,101 @@
 #include "award.h"
 #include "db.h"
 #include "jsonw.h"
+#include "log.h"
 #include "stats.h"
 
 enum st_stmt {
 	ST_COUNTS,
-	ST_PENDING,
-	ST_DEAD,
+	ST_OLDEST_PENDING,
+	ST_QUEUE,
 	ST_LEDGER,
+	ST_LEDGER_24H,
 	ST_LAST_RUN,
+	ST_RUNS,
 	ST_CONTEST_EXISTS,
-	ST_LEADERBOARD,
+	ST_TOP,
 	ST_CURRENT_CONTEST,
 	ST_USER_TICKETS,
 	ST_HEALTH,
-	ST_PAYMENTS,
+	ST_PAY_READY,
+	ST_PAY_TOTALS,
+	ST_PAY_SCAN,
+	ST_PAY_LATEST,
+	ST_GAP,
+	ST_FOLD_LOCK,
+	ST_FOLD_CLEAR_REASON,
+	ST_FOLD_CLEAR_OWNER,
+	ST_FOLD_CLEAR_MINUTE,
+	ST_FOLD_REASON,
+	ST_FOLD_OWNER,
+	ST_FOLD_MINUTE,
+	ST_FOLD_PRUNE,
+	ST_FOLD_SET,
+	ST_PAY_LOCK,
+	ST_PAY_CLEAR,
+	ST_PAY_FILL,
+	ST_PAY_SET,
 	ST__MAX
 };
 
-#define QUEUE_COLS "id, kind, telegram_id, order_id, plan_id," \
-	" order_created_at, attempts, last_attempt_at, last_error," \
-	" next_attempt_at, refund_id, payment_id"
+/* The watermark, read in the statement's own snapshot. */
+#define WMARK "(SELECT coalesce((SELECT last_rowid FROM"		\
+	" main.ledger_totals_state WHERE id = 1), 0))"
+
+#define PAY_GROUPS "SELECT coalesce(outcome, ''), count(*),"		\
+	" coalesce(sum(amount_minor > 0 AND refunded_minor >= amount_minor),"\
+	" 0) FROM main.payments GROUP BY 1"
 
 static const char *const st_sql[ST__MAX] = {
 	/* ST_COUNTS */
 	"SELECT status, count(*) FROM main.failed_awards GROUP BY status",
-	/* ST_PENDING: newest first */
-	"SELECT " QUEUE_COLS " FROM main.failed_awards"
-	" WHERE status = 'pending' ORDER BY id DESC LIMIT ?1",
-	/* ST_DEAD */
-	"SELECT " QUEUE_COLS " FROM main.failed_awards"
-	" WHERE status = 'dead' ORDER BY id DESC LIMIT ?1",
-	/* ST_LEDGER */
-	"SELECT reason, count(*), coalesce(sum(delta), 0)"
-	" FROM bot.ticket_ledger GROUP BY reason ORDER BY reason",
+	/* ST_OLDEST_PENDING: ids grow with time */
+	"SELECT award_ms(created_at) FROM main.failed_awards"
+	" WHERE status = 'pending' ORDER BY id LIMIT 1",
+	/* ST_QUEUE: newest first */
+	"SELECT id, status, kind, telegram_id, order_id, plan_id,"
+	" order_created_at, attempts, last_attempt_at, last_error,"
+	" next_attempt_at, refund_id, payment_id FROM main.failed_awards"
+	" WHERE status = ?1 ORDER BY id DESC LIMIT ?2",
+	/* ST_LEDGER: folded totals plus the rows past the watermark */
+	"SELECT reason, sum(n), sum(t) FROM ("
+	" SELECT reason, rows AS n, tickets AS t FROM main.ledger_totals"
+	" UNION ALL SELECT reason, count(*), coalesce(sum(delta), 0)"
+	" FROM bot.ticket_ledger WHERE rowid > " WMARK " GROUP BY reason)"
+	" GROUP BY reason ORDER BY reason",
+	/* ST_LEDGER_24H: ?1 the first minute counted */
+	"SELECT reason, sum(n) FROM ("
+	" SELECT reason, rows AS n FROM main.ledger_minutes WHERE minute >= ?1"
+	" UNION ALL SELECT reason, count(*) FROM bot.ticket_ledger"
+	" WHERE rowid > " WMARK " AND award_ms(created_at) / 60000 >= ?1"
+	" GROUP BY reason) GROUP BY reason",
 	/* ST_LAST_RUN */
 	"SELECT started_at, duration_ms, picked, awarded, duplicate,"
-	" not_eligible, refunds, failed, dead, forced FROM main.retry_runs"
-	" ORDER BY id DESC LIMIT 1",
+	" not_eligible, refunds, failed, dead, forced, stopped,"
+	" award_ms(started_at) FROM main.retry_runs ORDER BY id DESC LIMIT 1",
+	/* ST_RUNS */
+	"SELECT count(*) FROM main.retry_runs",
 	/* ST_CONTEST_EXISTS */
 	"SELECT 1 FROM bot.contests WHERE id = ?1",
-	/* ST_LEADERBOARD */
-	"SELECT referrer_id, sum(delta) AS t FROM bot.ticket_ledger"
-	" WHERE contest_id = ?1 GROUP BY referrer_id HAVING t > 0"
-	" ORDER BY t DESC, referrer_id LIMIT ?2",
+	/*
+	 * ST_TOP: the true top ?2 is among the top (?2 + |d|) of the folded
+	 * totals and the owners d of rows past the watermark: at least ?2 of
+	 * the former are not in d, and their totals are final.
+	 */
+	"WITH d(owner, t) AS MATERIALIZED (SELECT referrer_id, sum(delta)"
+	" FROM bot.ticket_ledger WHERE rowid > " WMARK " AND contest_id = ?1"
+	" GROUP BY referrer_id),"
+	" top(owner) AS (SELECT owner FROM main.ledger_owner_totals"
+	" WHERE contest_id = ?1 ORDER BY tickets DESC, owner"
+	" LIMIT ?2 + (SELECT count(*) FROM d)),"
+	" cand(owner) AS (SELECT owner FROM top UNION SELECT owner FROM d)"
+	" SELECT owner, t FROM (SELECT c.owner AS owner,"
+	" coalesce((SELECT o.tickets FROM main.ledger_owner_totals o"
+	" WHERE o.contest_id = ?1 AND o.owner = c.owner), 0) +"
+	" coalesce((SELECT d.t FROM d WHERE d.owner = c.owner), 0) AS t"
+	" FROM cand c) WHERE t > 0 ORDER BY t DESC, owner LIMIT ?2",
 	/* ST_CURRENT_CONTEST: as award.c's rule 2 */
-	"SELECT id FROM bot.contests WHERE is_active = 1"
+	"SELECT id, ends_at FROM bot.contests WHERE is_active = 1"
 	" AND award_ms(starts_at) <= ?1 AND award_ms(ends_at) >= ?1"
 	" ORDER BY award_ms(starts_at) DESC, id DESC LIMIT 1",
 	/* ST_USER_TICKETS */
@@ -66,10 +117,66 @@ static const char *const st_sql[ST__MAX] = {
 	/* ST_HEALTH: one read of each database */
 	"SELECT (SELECT count(*) FROM main.award_meta),"
 	" (SELECT count(*) FROM (SELECT 1 FROM bot.plan_tickets LIMIT 1))",
-	/* ST_PAYMENTS */
-	"SELECT count(*), coalesce(sum(amount_minor > 0 AND"
-	" refunded_minor >= amount_minor), 0) FROM main.payments",
+	/* ST_PAY_READY */
+	"SELECT coalesce((SELECT ready FROM main.payment_totals_state"
+	" WHERE id = 1), 0)",
+	/* ST_PAY_TOTALS */
+	"SELECT outcome, payments, refunded FROM main.payment_totals"
+	" WHERE payments <> 0 ORDER BY outcome",
+	/* ST_PAY_SCAN: before the totals are filled */
+	PAY_GROUPS " ORDER BY 1",
+	/* ST_PAY_LATEST: in the order first seen */
+	"SELECT payment_id, order_id, telegram_id, plan_id, amount_minor,"
+	" currency, refunded_minor, outcome, created_at FROM main.payments"
+	" ORDER BY rowid DESC LIMIT ?1",
+	/* ST_GAP: the watermark and the ledger's largest rowid */
+	"SELECT " WMARK ", coalesce((SELECT max(rowid) FROM"
+	" bot.ticket_ledger), 0)",
+	/* ST_FOLD_LOCK: a write first, to take the lock (stats_fold) */
+	"INSERT INTO main.ledger_totals_state(id, last_rowid) VALUES (1, 0)"
+	" ON CONFLICT(id) DO UPDATE SET last_rowid = last_rowid",
+	/* ST_FOLD_CLEAR_* */
+	"DELETE FROM main.ledger_totals",
+	"DELETE FROM main.ledger_owner_totals",
+	"DELETE FROM main.ledger_minutes",
+	/* ST_FOLD_REASON: rows (?1, ?2] */
+	"INSERT INTO main.ledger_totals(reason, rows, tickets)"
+	" SELECT reason, count(*), coalesce(sum(delta), 0)"
+	" FROM bot.ticket_ledger WHERE rowid > ?1 AND rowid <= ?2"
+	" GROUP BY reason ON CONFLICT(reason) DO UPDATE SET"
+	" rows = rows + excluded.rows, tickets = tickets + excluded.tickets",
+	/* ST_FOLD_OWNER */
+	"INSERT INTO main.ledger_owner_totals(contest_id, owner, tickets)"
+	" SELECT contest_id, referrer_id, coalesce(sum(delta), 0)"
+	" FROM bot.ticket_ledger WHERE rowid > ?1 AND rowid <= ?2"
+	" GROUP BY contest_id, referrer_id ON CONFLICT(contest_id, owner)"
+	" DO UPDATE SET tickets = tickets + excluded.tickets",
+	/* ST_FOLD_MINUTE: ?3 the first minute kept */
+	"INSERT INTO main.ledger_minutes(minute, reason, rows, tickets)"
+	" SELECT m, reason, count(*), coalesce(sum(delta), 0) FROM"
+	" (SELECT award_ms(created_at) / 60000 AS m, reason, delta"
+	" FROM bot.ticket_ledger WHERE rowid > ?1 AND rowid <= ?2)"
+	" WHERE m >= ?3 GROUP BY m, reason ON CONFLICT(minute, reason)"
+	" DO UPDATE SET rows = rows + excluded.rows,"
+	" tickets = tickets + excluded.tickets",
+	/* ST_FOLD_PRUNE */
+	"DELETE FROM main.ledger_minutes WHERE minute < ?1",
+	/* ST_FOLD_SET */
+	"UPDATE main.ledger_totals_state SET last_rowid = ?1 WHERE id = 1",
+	/* ST_PAY_LOCK */
+	"INSERT INTO main.payment_totals_state(id, ready) VALUES (1, 0)"
+	" ON CONFLICT(id) DO UPDATE SET ready = ready",
+	/* ST_PAY_CLEAR */
+	"DELETE FROM main.payment_totals",
+	/* ST_PAY_FILL */
+	"INSERT INTO main.payment_totals(outcome, payments, refunded) "
+	PAY_GROUPS,
+	/* ST_PAY_SET */
+	"UPDATE main.payment_totals_state SET ready = 1 WHERE id = 1",
 };
+
+/* Minutes of ledger_minutes kept: 25 hours, an hour more than shown. */
+#define MINUTES_KEPT	(25 * 60)
 
 int
 stats_prepare(struct award_ctx *ctx, char *err, size_t errsz)
@@ -85,119 +192,418 @@ stats_unprepare(struct award_ctx *ctx)
 	ctx->st = NULL;
 }
 
+/* Copy text, truncated to fit (an admin view, not a key). */
 static void
-add_text_or_null(cJSON *o, const char *name, sqlite3_stmt *st, int i)
+copy_text(char *dst, size_t dstsz, const char *s)
 {
-	if (sqlite3_column_type(st, i) == SQLITE_NULL)
-		cJSON_AddNullToObject(o, name);
-	else
-		cJSON_AddStringToObject(o, name, db_col_text(st, i));
+	snprintf(dst, dstsz, "%s", s != NULL ? s : "");
 }
 
-/* Rows of ST_PENDING / ST_DEAD into an array of items. -1 on error. */
-static int
-queue_items(sqlite3_stmt *st, int limit, int with_id, cJSON *arr)
+static const char *
+col_or_null(sqlite3_stmt *st, int i)
 {
-	int rc;
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? NULL :
+	    (const char *)sqlite3_column_text(st, i);
+}
 
-	sqlite3_bind_int(st, 1, limit);
+/* The group named name in g[*n], added when missing; the last is "other". */
+static struct stats_group *
+group(struct stats_group *g, size_t *n, const char *name)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strncmp(g[i].name, name, STATS_NAME_MAX - 1) == 0)
+			return &g[i];
+	if (*n == STATS_GROUPS_MAX)
+		return &g[STATS_GROUPS_MAX - 1];
+	memset(&g[*n], 0, sizeof(g[*n]));
+	copy_text(g[*n].name, sizeof(g[*n].name), *n == STATS_GROUPS_MAX - 1 ?
+	    "other" : name);
+	return &g[(*n)++];
+}
+
+/* Roll back; -2 when the database was busy or locked, else -1. */
+static int
+rollback(struct award_ctx *ctx)
+{
+	int e = sqlite3_errcode(ctx->db) & 0xff;
+
+	db_rollback(ctx->db);
+	return e == SQLITE_BUSY || e == SQLITE_LOCKED ? -2 : -1;
+}
+
+/*
+ * One fold chunk in its own transaction: 1 more to do, 0 done, -1 error,
+ * -2 busy.
+ */
+static int
+fold_chunk(struct award_ctx *ctx, int64_t now)
+{
+	sqlite3_stmt	*st;
+	int64_t		 w, max, hi;
+	int		 rc;
+
+	if (db_begin(ctx->db) != SQLITE_OK)
+		return -1;
+	if (db_step_done(ctx->st[ST_FOLD_LOCK]) != SQLITE_DONE)
+		goto fail;
+	st = ctx->st[ST_GAP];
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		w = sqlite3_column_int64(st, 0);
+		max = sqlite3_column_int64(st, 1);
+	}
+	db_reset(st);
+	if (rc != SQLITE_ROW)
+		goto fail;
+	if (max < w) {
+		log_msg(LOG_WARN, "ledger rowids below the totals' watermark; "
+		    "counting again from zero", LF_INT("watermark", w),
+		    LF_INT("max_rowid", max), LF_END);
+		if (db_step_done(ctx->st[ST_FOLD_CLEAR_REASON]) !=
+		    SQLITE_DONE || db_step_done(ctx->st[ST_FOLD_CLEAR_OWNER]) !=
+		    SQLITE_DONE || db_step_done(ctx->st[ST_FOLD_CLEAR_MINUTE]) !=
+		    SQLITE_DONE)
+			goto fail;
+		w = 0;
+	}
+	hi = max - w > STATS_FOLD_CHUNK ? w + STATS_FOLD_CHUNK : max;
+	for (int i = ST_FOLD_REASON; i <= ST_FOLD_MINUTE; i++) {
+		st = ctx->st[i];
+		sqlite3_bind_int64(st, 1, w);
+		sqlite3_bind_int64(st, 2, hi);
+		if (i == ST_FOLD_MINUTE)
+			sqlite3_bind_int64(st, 3, now / 60000 - MINUTES_KEPT);
+		if (db_step_done(st) != SQLITE_DONE)
+			goto fail;
+	}
+	st = ctx->st[ST_FOLD_PRUNE];
+	sqlite3_bind_int64(st, 1, now / 60000 - MINUTES_KEPT);
+	if (db_step_done(st) != SQLITE_DONE)
+		goto fail;
+	st = ctx->st[ST_FOLD_SET];
+	sqlite3_bind_int64(st, 1, hi);
+	if (db_step_done(st) != SQLITE_DONE)
+		goto fail;
+	if (db_commit(ctx->db) != SQLITE_OK)
+		goto fail;
+	return hi < max ? 1 : 0;
+fail:
+	return rollback(ctx);
+}
+
+/* stats_fold(), telling a busy database (-2) from other errors (-1). */
+static int
+fold_all(struct award_ctx *ctx)
+{
+	int64_t	now = award_ctx_now(ctx);
+	int	rc;
+
+	while ((rc = fold_chunk(ctx, now)) == 1)
+		;
+	return rc;
+}
+
+int
+stats_fold(struct award_ctx *ctx)
+{
+	return fold_all(ctx) == 0 ? 0 : -1;
+}
+
+/* Fill payment_totals once, under the lock: 0, -1, or -2 when busy. */
+static int
+pay_fill(struct award_ctx *ctx)
+{
+	sqlite3_stmt	*st = ctx->st[ST_PAY_READY];
+	int		 rc, ready = 0;
+
+	if (db_begin(ctx->db) != SQLITE_OK)
+		return -1;
+	if (db_step_done(ctx->st[ST_PAY_LOCK]) != SQLITE_DONE)
+		goto fail;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		ready = sqlite3_column_int(st, 0);
+	db_reset(st);
+	if (rc != SQLITE_ROW)
+		goto fail;
+	if (!ready && (db_step_done(ctx->st[ST_PAY_CLEAR]) != SQLITE_DONE ||
+	    db_step_done(ctx->st[ST_PAY_FILL]) != SQLITE_DONE ||
+	    db_step_done(ctx->st[ST_PAY_SET]) != SQLITE_DONE))
+		goto fail;
+	if (db_commit(ctx->db) != SQLITE_OK)
+		goto fail;
+	return 0;
+fail:
+	return rollback(ctx);
+}
+
+/* 1 when payment_totals is filled, 0 when not, -1 on error. */
+static int
+pay_ready(struct award_ctx *ctx)
+{
+	sqlite3_stmt	*st = ctx->st[ST_PAY_READY];
+	int		 rc, ready = 0;
+
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		ready = sqlite3_column_int(st, 0);
+	db_reset(st);
+	return rc == SQLITE_ROW ? ready != 0 : -1;
+}
+
+int
+stats_sync(struct award_ctx *ctx)
+{
+	sqlite3_stmt	*st = ctx->st[ST_GAP];
+	int64_t		 gap = 0;
+	int		 rc, ready;
+
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		gap = sqlite3_column_int64(st, 1) - sqlite3_column_int64(st, 0);
+	db_reset(st);
+	if (rc != SQLITE_ROW)
+		return -1;
+	if (gap > STATS_FOLD_MIN || gap < 0) {
+		if ((rc = fold_all(ctx)) == -1)
+			return -1;
+		if (rc == -2)
+			log_msg(LOG_INFO, "ledger totals not folded: database "
+			    "busy", LF_INT("rows", gap), LF_END);
+	}
+	if ((ready = pay_ready(ctx)) == -1)
+		return -1;
+	if (!ready && pay_fill(ctx) == -1)
+		return -1;
+	return 0;
+}
+
+int
+stats_retry_stale(int64_t pending, const struct stats_run *run,
+    int64_t now_ms)
+{
+	if (pending <= 0)
+		return 0;
+	if (!run->present || run->started_ms < 0)
+		return 1;
+	return now_ms - run->ended_ms > STATS_STALE_MS;
+}
+
+static int
+summary_queue(struct award_ctx *ctx, struct stats_summary *s)
+{
+	sqlite3_stmt	*st = ctx->st[ST_COUNTS];
+	int		 rc;
+
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		cJSON *o = cJSON_CreateObject();
+		const char	*k = db_col_text(st, 0);
+		int64_t		 n = sqlite3_column_int64(st, 1);
 
-		if (o == NULL)
-			break;
-		cJSON_AddItemToArray(arr, o);
-		if (with_id)
-			jsonw_add_int(o, "id", sqlite3_column_int64(st, 0));
-		cJSON_AddStringToObject(o, "kind", db_col_text(st, 1));
-		if (sqlite3_column_type(st, 2) == SQLITE_NULL)
-			cJSON_AddNullToObject(o, "tgId");
-		else
-			jsonw_add_int(o, "tgId", sqlite3_column_int64(st, 2));
-		add_text_or_null(o, "orderId", st, 3);
-		add_text_or_null(o, "planId", st, 4);
-		add_text_or_null(o, "orderCreatedAt", st, 5);
-		jsonw_add_int(o, "attemptCount", sqlite3_column_int(st, 6));
-		add_text_or_null(o, "lastAttemptAt", st, 7);
-		add_text_or_null(o, "error", st, 8);
-		add_text_or_null(o, "nextAttemptAt", st, 9);
-		add_text_or_null(o, "refundId", st, 10);
-		add_text_or_null(o, "paymentId", st, 11);
+		if (strcmp(k, "pending") == 0)
+			s->pending = n;
+		else if (strcmp(k, "done") == 0)
+			s->done = n;
+		else if (strcmp(k, "dead") == 0)
+			s->dead = n;
+	}
+	db_reset(st);
+	if (rc != SQLITE_DONE)
+		return -1;
+	st = ctx->st[ST_OLDEST_PENDING];
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+		s->oldest_pending_ms = sqlite3_column_int64(st, 0);
+	db_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int
+summary_ledger(struct award_ctx *ctx, struct stats_summary *s)
+{
+	sqlite3_stmt	*st = ctx->st[ST_LEDGER];
+	int		 rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct stats_group *g = group(s->ledger, &s->nledger,
+		    db_col_text(st, 0));
+
+		g->rows += sqlite3_column_int64(st, 1);
+		g->tickets += sqlite3_column_int64(st, 2);
+	}
+	db_reset(st);
+	if (rc != SQLITE_DONE)
+		return -1;
+	st = ctx->st[ST_LEDGER_24H];
+	sqlite3_bind_int64(st, 1, (s->now_ms - 24 * 3600 * 1000LL) / 60000);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		group(s->ledger, &s->nledger, db_col_text(st, 0))->rows_24h +=
+		    sqlite3_column_int64(st, 1);
+	db_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int
+summary_payments(struct award_ctx *ctx, struct stats_summary *s)
+{
+	sqlite3_stmt	*st;
+	int		 rc, ready;
+
+	if ((ready = pay_ready(ctx)) == -1)
+		return -1;
+	st = ctx->st[ready ? ST_PAY_TOTALS : ST_PAY_SCAN];
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char		*name = db_col_text(st, 0);
+		struct stats_group	*g = group(s->payments, &s->npayments,
+		    *name != '\0' ? name : "none");
+
+		g->rows += sqlite3_column_int64(st, 1);
+		g->tickets += sqlite3_column_int64(st, 2);
+		s->payments_total += sqlite3_column_int64(st, 1);
 	}
 	db_reset(st);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-cJSON *
-stats_retry(struct award_ctx *ctx, int limit)
+static int
+summary_run(struct award_ctx *ctx, struct stats_summary *s)
 {
-	sqlite3_stmt	*st;
-	cJSON		*root, *counts, *items, *dead, *ledger, *o;
-	int64_t		 pending = 0;
+	sqlite3_stmt	*st = ctx->st[ST_LAST_RUN];
+	struct stats_run *r = &s->run;
 	int		 rc;
 
-	if ((root = cJSON_CreateObject()) == NULL)
-		return NULL;
-	counts = cJSON_CreateObject();
-	jsonw_add_int(counts, "pending", 0);
-	jsonw_add_int(counts, "done", 0);
-	jsonw_add_int(counts, "dead", 0);
-	st = ctx->st[ST_COUNTS];
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char	*s = db_col_text(st, 0);
-		int64_t		 n = sqlite3_column_int64(st, 1);
-
-		if (strcmp(s, "pending") == 0)
-			pending = n;
-		cJSON_ReplaceItemInObjectCaseSensitive(counts, s,
-		    jsonw_int(n));
-	}
-	db_reset(st);
-	if (rc != SQLITE_DONE)
-		goto fail;
-	jsonw_add_int(root, "queueSize", pending);
-	items = cJSON_AddArrayToObject(root, "items");
-	if (queue_items(ctx->st[ST_PENDING], limit, 1, items) == -1)
-		goto fail;
-	cJSON_AddItemToObject(root, "counts", counts);
-	counts = NULL;
-	dead = cJSON_AddArrayToObject(root, "dead");
-	if (queue_items(ctx->st[ST_DEAD], limit, 1, dead) == -1)
-		goto fail;
-
-	ledger = cJSON_AddObjectToObject(root, "ledger");
-	st = ctx->st[ST_LEDGER];
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		o = cJSON_AddObjectToObject(ledger, db_col_text(st, 0));
-		jsonw_add_int(o, "rows", sqlite3_column_int64(st, 1));
-		jsonw_add_int(o, "tickets", sqlite3_column_int64(st, 2));
-	}
-	db_reset(st);
-	if (rc != SQLITE_DONE)
-		goto fail;
-
-	st = ctx->st[ST_LAST_RUN];
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		static const char *const names[] = { "startedAt", "durationMs",
-		    "picked", "awarded", "duplicate", "notEligible",
-		    "refunds", "failed", "dead", "forced" };
-
-		o = cJSON_AddObjectToObject(root, "lastRun");
-		cJSON_AddStringToObject(o, names[0], db_col_text(st, 0));
-		for (int i = 1; i < 9; i++)
-			jsonw_add_int(o, names[i], sqlite3_column_int64(st, i));
-		cJSON_AddBoolToObject(o, names[9],
-		    sqlite3_column_int(st, 9));
-	} else if (rc == SQLITE_DONE)
-		cJSON_AddNullToObject(root, "lastRun");
+		r->present = 1;
+		copy_text(r->started_at, sizeof(r->started_at),
+		    db_col_text(st, 0));
+		r->duration_ms = sqlite3_column_int64(st, 1);
+		r->picked = sqlite3_column_int64(st, 2);
+		r->awarded = sqlite3_column_int64(st, 3);
+		r->duplicate = sqlite3_column_int64(st, 4);
+		r->not_eligible = sqlite3_column_int64(st, 5);
+		r->refunds = sqlite3_column_int64(st, 6);
+		r->failed = sqlite3_column_int64(st, 7);
+		r->dead = sqlite3_column_int64(st, 8);
+		r->forced = sqlite3_column_int(st, 9);
+		r->stopped = sqlite3_column_type(st, 10) != SQLITE_NULL;
+		copy_text(r->stop_reason, sizeof(r->stop_reason),
+		    db_col_text(st, 10));
+		if (sqlite3_column_type(st, 11) == SQLITE_NULL)
+			r->started_ms = r->ended_ms = -1;
+		else {
+			r->started_ms = sqlite3_column_int64(st, 11);
+			r->ended_ms = r->started_ms + r->duration_ms;
+		}
+	}
 	db_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		goto fail;
-	return root;
-fail:
-	cJSON_Delete(counts);
-	cJSON_Delete(root);
-	return NULL;
+		return -1;
+	st = ctx->st[ST_RUNS];
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		s->runs_total = sqlite3_column_int64(st, 0);
+	db_reset(st);
+	if (rc != SQLITE_ROW)
+		return -1;
+	if (r->present && r->ended_ms >= 0)
+		s->last_run_age_s = s->now_ms > r->ended_ms ?
+		    (s->now_ms - r->ended_ms) / 1000 : 0;
+	s->retry_stale = stats_retry_stale(s->pending, r, s->now_ms);
+	return 0;
+}
+
+static int
+summary_contest(struct award_ctx *ctx, struct stats_summary *s)
+{
+	sqlite3_stmt	*st = ctx->st[ST_CURRENT_CONTEST];
+	int		 rc;
+
+	sqlite3_bind_int64(st, 1, s->now_ms);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		s->contest_running = 1;
+		copy_text(s->contest_id, sizeof(s->contest_id),
+		    db_col_text(st, 0));
+		copy_text(s->contest_ends_at, sizeof(s->contest_ends_at),
+		    db_col_text(st, 1));
+	}
+	db_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+stats_summary(struct award_ctx *ctx, struct stats_summary *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->now_ms = award_ctx_now(ctx);
+	s->oldest_pending_ms = -1;
+	s->last_run_age_s = -1;
+	if (stats_sync(ctx) == -1)
+		log_msg(LOG_WARN, "admin totals not brought up to date",
+		    LF_STR("error", sqlite3_errmsg(ctx->db)), LF_END);
+	if (summary_queue(ctx, s) == -1 || summary_ledger(ctx, s) == -1 ||
+	    summary_payments(ctx, s) == -1 || summary_run(ctx, s) == -1 ||
+	    summary_contest(ctx, s) == -1)
+		return -1;
+	return 0;
+}
+
+int
+stats_queue_rows(struct award_ctx *ctx, const char *status, int limit,
+    int (*fn)(void *, const struct stats_queue_row *), void *arg)
+{
+	sqlite3_stmt		*st = ctx->st[ST_QUEUE];
+	struct stats_queue_row	 r;
+	int			 rc;
+
+	sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&r, 0, sizeof(r));
+		r.id = sqlite3_column_int64(st, 0);
+		r.status = db_col_text(st, 1);
+		r.kind = db_col_text(st, 2);
+		r.has_tg = sqlite3_column_type(st, 3) != SQLITE_NULL;
+		r.tg_id = sqlite3_column_int64(st, 3);
+		r.order_id = col_or_null(st, 4);
+		r.plan_id = col_or_null(st, 5);
+		r.order_created_at = col_or_null(st, 6);
+		r.attempts = sqlite3_column_int64(st, 7);
+		r.last_attempt_at = col_or_null(st, 8);
+		r.error = col_or_null(st, 9);
+		r.next_attempt_at = col_or_null(st, 10);
+		r.refund_id = col_or_null(st, 11);
+		r.payment_id = col_or_null(st, 12);
+		if (fn(arg, &r) == -1) {
+			rc = SQLITE_ABORT;
+			break;
+		}
+	}
+	db_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+stats_payments_latest(struct award_ctx *ctx, int limit,
+    int (*fn)(void *, const struct stats_payment_row *), void *arg)
+{
+	sqlite3_stmt		 *st = ctx->st[ST_PAY_LATEST];
+	struct stats_payment_row  r;
+	int			  rc;
+
+	sqlite3_bind_int(st, 1, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&r, 0, sizeof(r));
+		r.payment_id = col_or_null(st, 0);
+		r.order_id = col_or_null(st, 1);
+		r.tg_id = sqlite3_column_int64(st, 2);
+		r.plan_id = col_or_null(st, 3);
+		r.has_amount = sqlite3_column_type(st, 4) != SQLITE_NULL;
+		r.amount_minor = sqlite3_column_int64(st, 4);
+		r.currency = col_or_null(st, 5);
+		r.refunded_minor = sqlite3_column_int64(st, 6);
+		r.outcome = col_or_null(st, 7);
+		r.created_at = col_or_null(st, 8);
+		if (fn(arg, &r) == -1) {
+			rc = SQLITE_ABORT;
+			break;
+		}
+	}
+	db_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 static int
@@ -213,33 +619,174 @@ contest_exists(struct award_ctx *ctx, const char *id)
 }
 
 int
+stats_top(struct award_ctx *ctx, const char *contest_id, int limit,
+    int (*fn)(void *, int64_t, int64_t), void *arg)
+{
+	sqlite3_stmt	*st = ctx->st[ST_TOP];
+	int		 rc;
+
+	if ((rc = contest_exists(ctx, contest_id)) != 1)
+		return rc == 0 ? 1 : -1;
+	if (stats_sync(ctx) == -1)
+		log_msg(LOG_WARN, "admin totals not brought up to date",
+		    LF_STR("error", sqlite3_errmsg(ctx->db)), LF_END);
+	sqlite3_bind_text(st, 1, contest_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (fn(arg, sqlite3_column_int64(st, 0),
+		    sqlite3_column_int64(st, 1)) == -1) {
+			rc = SQLITE_ABORT;
+			break;
+		}
+	db_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static void
+add_text_or_null(cJSON *o, const char *name, const char *s)
+{
+	if (s == NULL)
+		cJSON_AddNullToObject(o, name);
+	else
+		cJSON_AddStringToObject(o, name, s);
+}
+
+static int
+json_queue_row(void *arg, const struct stats_queue_row *r)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL || !cJSON_AddItemToArray(arg, o)) {
+		cJSON_Delete(o);
+		return -1;
+	}
+	jsonw_add_int(o, "id", r->id);
+	cJSON_AddStringToObject(o, "kind", r->kind);
+	if (r->has_tg)
+		jsonw_add_int(o, "tgId", r->tg_id);
+	else
+		cJSON_AddNullToObject(o, "tgId");
+	add_text_or_null(o, "orderId", r->order_id);
+	add_text_or_null(o, "planId", r->plan_id);
+	add_text_or_null(o, "orderCreatedAt", r->order_created_at);
+	jsonw_add_int(o, "attemptCount", r->attempts);
+	add_text_or_null(o, "lastAttemptAt", r->last_attempt_at);
+	add_text_or_null(o, "error", r->error);
+	/* A dead row is not attempted again. */
+	add_text_or_null(o, "nextAttemptAt", strcmp(r->status, "dead") == 0 ?
+	    NULL : r->next_attempt_at);
+	add_text_or_null(o, "refundId", r->refund_id);
+	add_text_or_null(o, "paymentId", r->payment_id);
+	return 0;
+}
+
+static void
+json_run(cJSON *root, const struct stats_summary *s)
+{
+	const struct stats_run	*r = &s->run;
+	cJSON			*o;
+	char			 buf[ATIME_BUFSZ];
+
+	if (!r->present) {
+		cJSON_AddNullToObject(root, "lastRun");
+		return;
+	}
+	o = cJSON_AddObjectToObject(root, "lastRun");
+	cJSON_AddStringToObject(o, "startedAt", r->started_at);
+	if (r->ended_ms >= 0) {
+		atime_format(r->ended_ms, buf);
+		cJSON_AddStringToObject(o, "endedAt", buf);
+	} else
+		cJSON_AddNullToObject(o, "endedAt");
+	jsonw_add_int(o, "durationMs", r->duration_ms);
+	jsonw_add_int(o, "picked", r->picked);
+	jsonw_add_int(o, "awarded", r->awarded);
+	jsonw_add_int(o, "duplicate", r->duplicate);
+	jsonw_add_int(o, "notEligible", r->not_eligible);
+	jsonw_add_int(o, "refunds", r->refunds);
+	jsonw_add_int(o, "failed", r->failed);
+	jsonw_add_int(o, "dead", r->dead);
+	cJSON_AddBoolToObject(o, "forced", r->forced);
+	add_text_or_null(o, "stopped", r->stopped ? r->stop_reason : NULL);
+}
+
+cJSON *
+stats_retry(struct award_ctx *ctx, int limit)
+{
+	struct stats_summary	*s;
+	cJSON			*root = NULL, *o;
+
+	if ((s = malloc(sizeof(*s))) == NULL)
+		return NULL;
+	if (stats_summary(ctx, s) == -1 ||
+	    (root = cJSON_CreateObject()) == NULL)
+		goto fail;
+	jsonw_add_int(root, "queueSize", s->pending);
+	if (stats_queue_rows(ctx, "pending", limit, json_queue_row,
+	    cJSON_AddArrayToObject(root, "items")) == -1)
+		goto fail;
+	o = cJSON_AddObjectToObject(root, "counts");
+	jsonw_add_int(o, "pending", s->pending);
+	jsonw_add_int(o, "done", s->done);
+	jsonw_add_int(o, "dead", s->dead);
+	if (stats_queue_rows(ctx, "dead", limit, json_queue_row,
+	    cJSON_AddArrayToObject(root, "dead")) == -1)
+		goto fail;
+	o = cJSON_AddObjectToObject(root, "ledger");
+	for (size_t i = 0; i < s->nledger; i++) {
+		cJSON *g = cJSON_AddObjectToObject(o, s->ledger[i].name);
+
+		jsonw_add_int(g, "rows", s->ledger[i].rows);
+		jsonw_add_int(g, "tickets", s->ledger[i].tickets);
+		jsonw_add_int(g, "rowsLast24h", s->ledger[i].rows_24h);
+	}
+	o = cJSON_AddObjectToObject(root, "payments");
+	for (size_t i = 0; i < s->npayments; i++)
+		jsonw_add_int(o, s->payments[i].name, s->payments[i].rows);
+	json_run(root, s);
+	if (s->last_run_age_s < 0)
+		cJSON_AddNullToObject(root, "lastRunAgeSeconds");
+	else
+		jsonw_add_int(root, "lastRunAgeSeconds", s->last_run_age_s);
+	cJSON_AddBoolToObject(root, "retryStale", s->retry_stale);
+	free(s);
+	return root;
+fail:
+	free(s);
+	cJSON_Delete(root);
+	return NULL;
+}
+
+static int
+json_top_row(void *arg, int64_t owner, int64_t tickets)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL || !cJSON_AddItemToArray(arg, o)) {
+		cJSON_Delete(o);
+		return -1;
+	}
+	jsonw_add_int(o, "telegram_id", owner);
+	jsonw_add_int(o, "tickets", tickets);
+	return 0;
+}
+
+int
 stats_leaderboard(struct award_ctx *ctx, const char *contest_id, int limit,
     cJSON **out)
 {
-	sqlite3_stmt	*st = ctx->st[ST_LEADERBOARD];
-	cJSON		*root, *items;
-	int		 rc;
+	cJSON	*root;
+	int	 rc;
 
 	*out = NULL;
-	if ((rc = contest_exists(ctx, contest_id)) != 1)
-		return rc == 0 ? 1 : -1;
 	if ((root = cJSON_CreateObject()) == NULL)
 		return -1;
 	cJSON_AddStringToObject(root, "contest_id", contest_id);
-	items = cJSON_AddArrayToObject(root, "items");
-	sqlite3_bind_text(st, 1, contest_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		cJSON *o = cJSON_CreateObject();
-
-		cJSON_AddItemToArray(items, o);
-		jsonw_add_int(o, "telegram_id", sqlite3_column_int64(st, 0));
-		jsonw_add_int(o, "tickets", sqlite3_column_int64(st, 1));
-	}
-	db_reset(st);
-	if (rc != SQLITE_DONE) {
+	rc = stats_top(ctx, contest_id, limit, json_top_row,
+	    cJSON_AddArrayToObject(root, "items"));
+	if (rc != 0) {
 		cJSON_Delete(root);
-		return -1;
+		return rc;
 	}
 	*out = root;
 	return 0;
@@ -294,289 +841,4 @@ stats_health(struct award_ctx *ctx)
 
 	db_reset(st);
 	return rc == SQLITE_ROW ? 0 : -1;
-}
-
-/* A growable text buffer; on allocation failure it stays failed. */
-struct buf {
-	char	*p;
-	size_t	 len, cap;
-	int	 failed;
-};
-
-static void
-buf_add(struct buf *b, const char *s, size_t n)
-{
-	if (b->failed)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t	 cap = b->cap ? b->cap : 4096;
-		char	*p;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if ((p = realloc(b->p, cap)) == NULL) {
-			b->failed = 1;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-buf_str(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
-static void buf_printf(struct buf *, const char *, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-buf_printf(struct buf *b, const char *fmt, ...)
-{
-	char	tmp[1024];
-	va_list	ap;
-	int	n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		b->failed = 1;
-		return;
-	}
-	buf_add(b, tmp, (size_t)n);
-}
-
-/* Prometheus label value escaping: \\, \", \n. */
-static void
-buf_label(struct buf *b, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '\\' || *s == '"')
-			buf_str(b, "\\");
-		if (*s == '\n')
-			buf_str(b, "\\n");
-		else
-			buf_add(b, s, 1);
-	}
-}
-
-static void
-buf_html(struct buf *b, const char *s)
-{
-	for (; *s; s++)
-		switch (*s) {
-		case '<': buf_str(b, "&lt;"); break;
-		case '>': buf_str(b, "&gt;"); break;
-		case '&': buf_str(b, "&amp;"); break;
-		case '"': buf_str(b, "&quot;"); break;
-		case '\'': buf_str(b, "&#39;"); break;
-		default: buf_add(b, s, 1); break;
-		}
-}
-
-static char *
-buf_finish(struct buf *b)
-{
-	if (b->failed || b->p == NULL) {
-		free(b->p);
-		return NULL;
-	}
-	return b->p;
-}
-
-char *
-stats_metrics(struct award_ctx *ctx)
-{
-	struct buf	 b = { NULL, 0, 0, 0 };
-	sqlite3_stmt	*st;
-	int64_t		 n[3] = { 0, 0, 0 };
-	static const char *const status[3] = { "pending", "done", "dead" };
-	int		 rc;
-
-	st = ctx->st[ST_COUNTS];
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		for (int i = 0; i < 3; i++)
-			if (strcmp(db_col_text(st, 0), status[i]) == 0)
-				n[i] = sqlite3_column_int64(st, 1);
-	db_reset(st);
-	if (rc != SQLITE_DONE)
-		goto fail;
-	buf_printf(&b, "# HELP award_failed_awards Rows of the retry queue "
-	    "by status.\n# TYPE award_failed_awards gauge\n");
-	for (int i = 0; i < 3; i++)
-		buf_printf(&b, "award_failed_awards{status=\"%s\"} %lld\n",
-		    status[i], (long long)n[i]);
-
-	buf_printf(&b, "# HELP award_ledger_rows Ledger rows by reason.\n"
-	    "# TYPE award_ledger_rows gauge\n");
-	st = ctx->st[ST_LEDGER];
-	{
-		struct buf t = { NULL, 0, 0, 0 };
-
-		buf_printf(&t, "# HELP award_ledger_tickets Sum of ticket "
-		    "deltas by reason.\n# TYPE award_ledger_tickets gauge\n");
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			buf_str(&b, "award_ledger_rows{reason=\"");
-			buf_label(&b, db_col_text(st, 0));
-			buf_printf(&b, "\"} %lld\n",
-			    (long long)sqlite3_column_int64(st, 1));
-			buf_str(&t, "award_ledger_tickets{reason=\"");
-			buf_label(&t, db_col_text(st, 0));
-			buf_printf(&t, "\"} %lld\n",
-			    (long long)sqlite3_column_int64(st, 2));
-		}
-		db_reset(st);
-		if (t.p != NULL)
-			buf_add(&b, t.p, t.len);
-		if (t.failed)
-			b.failed = 1;
-		free(t.p);
-		if (rc != SQLITE_DONE)
-			goto fail;
-	}
-
-	st = ctx->st[ST_PAYMENTS];
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		db_reset(st);
-		goto fail;
-	}
-	buf_printf(&b, "# HELP award_payments Payments seen.\n"
-	    "# TYPE award_payments gauge\naward_payments %lld\n"
-	    "# HELP award_payments_refunded Payments refunded in full.\n"
-	    "# TYPE award_payments_refunded gauge\n"
-	    "award_payments_refunded %lld\n",
-	    (long long)sqlite3_column_int64(st, 0),
-	    (long long)sqlite3_column_int64(st, 1));
-	db_reset(st);
-
-	st = ctx->st[ST_LAST_RUN];
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t started = 0;
-
-		(void)atime_parse(db_col_text(st, 0), &started);
-		buf_printf(&b, "# HELP award_retry_last_run_timestamp_seconds "
-		    "Start of the last retry run.\n"
-		    "# TYPE award_retry_last_run_timestamp_seconds gauge\n"
-		    "award_retry_last_run_timestamp_seconds %lld.%03lld\n"
-		    "# HELP award_retry_last_run_duration_seconds Duration of "
-		    "the last retry run.\n"
-		    "# TYPE award_retry_last_run_duration_seconds gauge\n"
-		    "award_retry_last_run_duration_seconds %lld.%03lld\n"
-		    "# HELP award_retry_last_run_picked Rows taken by the "
-		    "last retry run.\n"
-		    "# TYPE award_retry_last_run_picked gauge\n"
-		    "award_retry_last_run_picked %lld\n",
-		    (long long)(started / 1000), (long long)(started % 1000),
-		    (long long)(sqlite3_column_int64(st, 1) / 1000),
-		    (long long)(sqlite3_column_int64(st, 1) % 1000),
-		    (long long)sqlite3_column_int64(st, 2));
-	}
-	db_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		goto fail;
-	return buf_finish(&b);
-fail:
-	free(b.p);
-	return NULL;
-}
-
-static void
-html_queue(struct buf *b, sqlite3_stmt *st, const char *title, int *err)
-{
-	int rc;
-
-	buf_printf(b, "<h2>%s</h2>\n<table>\n<tr><th>id</th><th>kind</th>"
-	    "<th>telegram id</th><th>order</th><th>plan</th>"
-	    "<th>attempts</th><th>last attempt</th><th>next attempt</th>"
-	    "<th>error</th></tr>\n", title);
-	sqlite3_bind_int(st, 1, 100);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		static const int cols[] = { 0, 1, 2, 3, 4, 6, 7, 9, 8 };
-
-		buf_str(b, "<tr>");
-		for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
-			buf_str(b, "<td>");
-			buf_html(b, db_col_text(st, cols[i]));
-			buf_str(b, "</td>");
-		}
-		buf_str(b, "</tr>\n");
-	}
-	db_reset(st);
-	buf_str(b, "</table>\n");
-	if (rc != SQLITE_DONE)
-		*err = 1;
-}
-
-char *
-stats_dashboard(struct award_ctx *ctx)
-{
-	struct buf	 b = { NULL, 0, 0, 0 };
-	sqlite3_stmt	*st;
-	int		 rc, err = 0;
-
-	buf_printf(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
-	    "<meta charset=\"utf-8\"><title>award</title><style>"
-	    "body{font-family:sans-serif;margin:2em}"
-	    "table{border-collapse:collapse;margin-bottom:2em}"
-	    "td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left}"
-	    "</style></head><body>\n<h1>award: referral-contest tickets"
-	    "</h1>\n<h2>Retry queue</h2>\n<table><tr><th>status</th>"
-	    "<th>rows</th></tr>\n");
-	st = ctx->st[ST_COUNTS];
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		buf_str(&b, "<tr><td>");
-		buf_html(&b, db_col_text(st, 0));
-		buf_printf(&b, "</td><td>%lld</td></tr>\n",
-		    (long long)sqlite3_column_int64(st, 1));
-	}
-	db_reset(st);
-	if (rc != SQLITE_DONE)
-		err = 1;
-	buf_str(&b, "</table>\n");
-	html_queue(&b, ctx->st[ST_PENDING], "Pending (newest first)", &err);
-	html_queue(&b, ctx->st[ST_DEAD], "Dead", &err);
-
-	buf_printf(&b, "<h2>Ledger</h2>\n<table><tr><th>reason</th>"
-	    "<th>rows</th><th>tickets</th></tr>\n");
-	st = ctx->st[ST_LEDGER];
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		buf_str(&b, "<tr><td>");
-		buf_html(&b, db_col_text(st, 0));
-		buf_printf(&b, "</td><td>%lld</td><td>%lld</td></tr>\n",
-		    (long long)sqlite3_column_int64(st, 1),
-		    (long long)sqlite3_column_int64(st, 2));
-	}
-	db_reset(st);
-	if (rc != SQLITE_DONE)
-		err = 1;
-	buf_str(&b, "</table>\n");
-
-	st = ctx->st[ST_LAST_RUN];
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		buf_str(&b, "<h2>Last retry run</h2>\n<p>");
-		buf_html(&b, db_col_text(st, 0));
-		buf_printf(&b, ": %lld ms, %lld picked, %lld awarded, "
-		    "%lld failed, %lld dead</p>\n",
-		    (long long)sqlite3_column_int64(st, 1),
-		    (long long)sqlite3_column_int64(st, 2),
-		    (long long)sqlite3_column_int64(st, 3),
-		    (long long)sqlite3_column_int64(st, 7),
-		    (long long)sqlite3_column_int64(st, 8));
-	} else if (rc == SQLITE_DONE)
-		buf_str(&b, "<h2>Last retry run</h2>\n<p>none yet</p>\n");
-	else
-		err = 1;
-	db_reset(st);
-	buf_str(&b, "</body></html>\n");
-	if (err) {
-		free(b.p);
-		return NULL;
-	}
-	return buf_finish(&b);
 }

@@ -1,11 +1,20 @@
 /*
- * Read-only views for admins and the bot (SPEC.md §5): retry-queue stats,
- * leaderboard, a user's tickets, Prometheus metrics, the dashboard page and
- * the health check. Everything is derived from the database on each call.
+ * The data behind the admin and bot read views (SPEC.md §5): retry-queue
+ * counts and rows, ledger totals, payments by outcome, the last retry run
+ * and cron health, the leaderboard, a user's tickets and the health check.
+ * Renderings that only the web needs (the dashboard page, the Prometheus
+ * text) live in fcgi/; this module gives them numbers and rows. The JSON
+ * answers are built here: they are the data, in the shape of SPEC.md §5.
+ *
+ * Totals are kept incrementally (schema.sql, "Admin views' totals"): the
+ * ledger's up to a watermark on its rowid, folded in on read, with the rows
+ * past the watermark added on the fly; payments' by triggers. Every answer
+ * is exact whatever the fold did. See stats_fold().
  */
 #ifndef AWARD_STATS_H
 #define AWARD_STATS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <cjson/cJSON.h>
@@ -16,10 +25,116 @@
 #define LEADERBOARD_DEFAULT	20
 #define LEADERBOARD_MAX		1000
 
+/* No retry run finished for this long while rows are pending: stale. */
+#define STATS_STALE_MS		(15 * 60 * 1000)
+/* Rows past the watermark a read adds on the fly before it folds them. */
+#define STATS_FOLD_MIN		1000
+/* Ledger rows folded per transaction (each holds the service write lock). */
+#define STATS_FOLD_CHUNK	20000
+
+#define STATS_NAME_MAX		64	/* a reason or outcome, truncated */
+#define STATS_GROUPS_MAX	16	/* reasons / outcomes kept; more: "other" */
+#define STATS_TEXT_MAX		256	/* contest id, stop reason: truncated */
+
+struct stats_group {
+	char	 name[STATS_NAME_MAX];
+	int64_t	 rows;		/* ledger rows, or payments */
+	int64_t	 tickets;	/* sum of delta, or payments refunded in full */
+	int64_t	 rows_24h;	/* ledger rows created in the last 24 h */
+};
+
+struct stats_run {
+	int	 present;	/* 0: no retry run ever recorded */
+	char	 started_at[STATS_NAME_MAX];
+	int64_t	 started_ms, ended_ms, duration_ms;
+	int64_t	 picked, awarded, duplicate, not_eligible, refunds, failed,
+		 dead;
+	int	 forced;
+	int	 stopped;	/* 1: stopped on an outage, why in stop_reason */
+	char	 stop_reason[STATS_TEXT_MAX];
+};
+
+struct stats_summary {
+	int64_t			now_ms;
+	int64_t			pending, done, dead;
+	int64_t			oldest_pending_ms;	/* -1: none pending */
+	struct stats_group	ledger[STATS_GROUPS_MAX];	/* by reason */
+	size_t			nledger;
+	struct stats_group	payments[STATS_GROUPS_MAX];	/* by outcome */
+	size_t			npayments;
+	int64_t			payments_total;
+	struct stats_run	run;		/* the last retry run */
+	int64_t			runs_total;
+	int64_t			last_run_age_s;	/* -1: none ever ran */
+	int			retry_stale;	/* SPEC.md §5 retryStale */
+	int			contest_running;
+	char			contest_id[STATS_TEXT_MAX];
+	char			contest_ends_at[STATS_TEXT_MAX];
+};
+
+/*
+ * Fill *out at the context's clock. Returns 0, or -1 on a database error
+ * (out then holds whatever was read). Brings the totals up to date first
+ * when many ledger rows are past the watermark (stats_sync()).
+ */
+int	 stats_summary(struct award_ctx *ctx, struct stats_summary *out);
+
+/*
+ * retryStale of SPEC.md §5 from its inputs: rows pending and no run ever,
+ * or the last run ended more than STATS_STALE_MS before now_ms.
+ */
+int	 stats_retry_stale(int64_t pending, const struct stats_run *run,
+	    int64_t now_ms);
+
+/* One row of failed_awards; text fields are NULL for SQL NULL. */
+struct stats_queue_row {
+	int64_t		 id;
+	const char	*status, *kind;
+	int		 has_tg;
+	int64_t		 tg_id;
+	const char	*order_id, *plan_id, *order_created_at;
+	int64_t		 attempts;
+	const char	*last_attempt_at, *error, *next_attempt_at;
+	const char	*refund_id, *payment_id;
+};
+
+/*
+ * Call fn for each failed_awards row of status ("pending" or "dead"),
+ * newest first, at most limit. The row's pointers are valid during the
+ * call only. fn returns 0 to go on, -1 to stop with an error. Returns 0,
+ * or -1 on a database error or when fn stopped.
+ */
+int	 stats_queue_rows(struct award_ctx *ctx, const char *status,
+	    int limit, int (*fn)(void *, const struct stats_queue_row *),
+	    void *arg);
+
+/* One payment; text NULL for SQL NULL. */
+struct stats_payment_row {
+	const char	*payment_id, *order_id, *plan_id, *currency;
+	const char	*outcome, *created_at;
+	int64_t		 tg_id;
+	int		 has_amount;
+	int64_t		 amount_minor, refunded_minor;
+};
+
+/* The latest payments (first seen), newest first; as stats_queue_rows(). */
+int	 stats_payments_latest(struct award_ctx *ctx, int limit,
+	    int (*fn)(void *, const struct stats_payment_row *), void *arg);
+
+/*
+ * The top owners of contest_id by tickets (descending, then telegram id),
+ * at most limit, tickets > 0 only; fn(arg, owner, tickets) per owner.
+ * Read from the owner totals' index plus the rows past the watermark.
+ * Returns 0, 1 when the contest does not exist, -1 on error.
+ */
+int	 stats_top(struct award_ctx *ctx, const char *contest_id, int limit,
+	    int (*fn)(void *, int64_t, int64_t), void *arg);
+
 /*
  * GET /v1/admin/award-retry-stats: {"queueSize", "items" (pending, newest
- * first, at most limit), "counts", "dead", "ledger", "lastRun"}. Returns a
- * tree the caller deletes, or NULL on a database error.
+ * first, at most limit), "counts", "dead" (with "id"), "ledger",
+ * "lastRun", "lastRunAgeSeconds", "retryStale"}. Returns a tree the caller
+ * deletes, or NULL on a database error.
  */
 cJSON	*stats_retry(struct award_ctx *ctx, int limit);
 
@@ -39,14 +154,35 @@ int	 stats_leaderboard(struct award_ctx *ctx, const char *contest_id,
 int	 stats_user_tickets(struct award_ctx *ctx, int64_t telegram_id,
 	    const char *contest_id, cJSON **out);
 
-/* Prometheus text format 0.0.4; malloc'd, caller frees; NULL on error. */
-char	*stats_metrics(struct award_ctx *ctx);
-
-/* The dashboard HTML page; malloc'd, caller frees; NULL on error. */
-char	*stats_dashboard(struct award_ctx *ctx);
-
 /* 0 when both databases answer a query, else -1. */
 int	 stats_health(struct award_ctx *ctx);
+
+/*
+ * Bring the totals up to date when worth it: fold the ledger when more
+ * than STATS_FOLD_MIN rows are past the watermark, fill payment_totals
+ * the first time. A fold that cannot take the lock is skipped (the reads
+ * add the rows past the watermark anyway). Returns 0, -1 on an error
+ * other than a busy database.
+ */
+int	 stats_sync(struct award_ctx *ctx);
+
+/*
+ * Fold every ledger row past the watermark into the totals, in
+ * transactions of at most STATS_FOLD_CHUNK rows on ctx's connection.
+ *
+ * Concurrency: each transaction starts with a write to the service
+ * database (taking its write lock, waiting at most the busy timeout, and
+ * with it the newest snapshot), then reads the watermark again, folds the
+ * rows from it to at most the ledger's largest rowid and moves it, and
+ * commits. Two folds at once are serialized by that lock, and the second
+ * finds the rows already folded; a read sees the totals and the watermark
+ * of one commit in its statement's snapshot, and adds only rows past that
+ * watermark. Only the service database is locked: the bot database is
+ * read. A ledger whose largest rowid is below the watermark (rebuilt by
+ * hand) is folded again from zero.
+ * Returns 0, or -1 (nothing of the failed chunk kept).
+ */
+int	 stats_fold(struct award_ctx *ctx);
 
 /*
  * Prepare this module's statements on ctx->db (called once per connection

@@ -35,6 +35,11 @@ http_request_init(struct request *r, FCGX_Request *fr)
 	r->request_id = param(fr, "REQUEST_ID");
 	r->authorization = param(fr, "HTTP_AUTHORIZATION");
 	r->content_length = param(fr, "CONTENT_LENGTH");
+	r->content_type = param(fr, "CONTENT_TYPE");
+	r->origin = param(fr, "HTTP_ORIGIN");
+	r->host = param(fr, "HTTP_HOST");
+	r->scheme = param(fr, "REQUEST_SCHEME");
+	r->server_port = param(fr, "SERVER_PORT");
 }
 
 static const char *
@@ -42,6 +47,7 @@ reason(int status)
 {
 	switch (status) {
 	case 200: return "OK";
+	case 303: return "See Other";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
@@ -92,13 +98,15 @@ http_error(struct response *res, int status, const char *msg)
 void
 http_send(struct request *req, struct response *res)
 {
-	char	hdr[1024];
+	char	hdr[2048];
 	int	n;
 
 	n = snprintf(hdr, sizeof(hdr), "Status: %d %s\r\n"
 	    "Content-Type: %s\r\n"
 	    "Cache-Control: no-store\r\n"
 	    "X-Content-Type-Options: nosniff\r\n"
+	    "%s%s%s"
+	    "%s%s%s"
 	    "%s%s%s"
 	    "%s%s"
 	    "Content-Length: %zu\r\n\r\n",
@@ -107,6 +115,13 @@ http_send(struct request *req, struct response *res)
 	    res->allow != NULL ? "Allow: " : "",
 	    res->allow != NULL ? res->allow : "",
 	    res->allow != NULL ? "\r\n" : "",
+	    res->location != NULL ? "Location: " : "",
+	    res->location != NULL ? res->location : "",
+	    res->location != NULL ? "\r\n" : "",
+	    res->csp != NULL ? "Content-Security-Policy: " : "",
+	    res->csp != NULL ? res->csp : "",
+	    res->csp != NULL ? "\r\nX-Frame-Options: DENY\r\n"
+	    "Referrer-Policy: no-referrer\r\n" : "",
 	    res->status == 401 && res->auth_bearer ?
 	    "WWW-Authenticate: Bearer realm=\"award\"\r\n" : "",
 	    res->status == 401 && res->auth_basic ?
@@ -222,6 +237,116 @@ http_query(const char *query, const char *name, char *buf, size_t bufsz)
 		p = *end == '&' ? end + 1 : NULL;
 	}
 	return 0;
+}
+
+/*
+ * The host part of a Host header value (without its port) in *len, or -1
+ * when the value is not a host name, an IPv4 address or a bracketed IPv6
+ * address, optionally followed by ":digits".
+ */
+static int
+host_part(const char *h, size_t *len)
+{
+	const char	*end, *port;
+	size_t		 n;
+
+	if (h[0] == '[') {
+		if ((end = strchr(h, ']')) == NULL)
+			return -1;
+		n = (size_t)(end - h) + 1;
+		for (size_t i = 1; i + 1 < n; i++)
+			if (strchr("0123456789abcdefABCDEF:.", h[i]) == NULL)
+				return -1;
+		port = h + n;
+	} else {
+		port = strchr(h, ':');
+		n = port != NULL ? (size_t)(port - h) : strlen(h);
+		for (size_t i = 0; i < n; i++)
+			if (strchr("abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-", h[i]) ==
+			    NULL)
+				return -1;
+		if (port == NULL)
+			port = h + n;
+	}
+	if (n == 0 || n > 255)
+		return -1;
+	if (*port == ':') {
+		if (port[1] == '\0')
+			return -1;
+		for (port++; *port != '\0'; port++)
+			if (*port < '0' || *port > '9')
+				return -1;
+	} else if (*port != '\0')
+		return -1;
+	*len = n;
+	return 0;
+}
+
+/*
+ * Why the client's Host header may name the host: the Origin header is
+ * written by the browser, never by a page, and names the origin of the
+ * page that made the request. A page on another site that posts a form
+ * here sends its own origin with our Host, so the two never match. A
+ * page can make the browser send a Host of its choosing only by DNS
+ * rebinding (its own name resolving to this server): then Origin and Host
+ * both name the attacker's site and would match — but the browser sends
+ * Basic credentials only to the origin they were given for (ours, not the
+ * attacker's name), so such a request carries none and fails
+ * authentication; over HTTPS it also fails the TLS name check first.
+ * nginx's $host or $server_name could not do better: $host is this same
+ * header, lower-cased, and $server_name is "_" in the shipped config. The
+ * scheme and the port are nginx's own ($scheme, $server_port), which no
+ * client can write; the Host header's port is ignored, so behind a proxy
+ * that maps another port onto nginx's the check fails closed.
+ */
+int
+http_same_origin(const struct request *req)
+{
+	char		 want[512];
+	const char	*s = req->scheme, *port = req->server_port;
+	size_t		 hlen;
+	int		 n, dflt;
+
+	if (req->origin == NULL || s == NULL || req->host == NULL ||
+	    port == NULL || host_part(req->host, &hlen) == -1)
+		return 0;
+	if (strcmp(s, "https") == 0)
+		dflt = strcmp(port, "443") == 0;
+	else if (strcmp(s, "http") == 0)
+		dflt = strcmp(port, "80") == 0;
+	else
+		return 0;
+	if (port[0] == '\0' || strspn(port, "0123456789") != strlen(port))
+		return 0;
+	n = snprintf(want, sizeof(want), "%s://%.*s%s%s", s, (int)hlen,
+	    req->host, dflt ? "" : ":", dflt ? "" : port);
+	if (n < 0 || (size_t)n >= sizeof(want))
+		return 0;
+	return strcasecmp(req->origin, want) == 0;
+}
+
+int
+http_is_form(const struct request *req)
+{
+	static const char form[] = "application/x-www-form-urlencoded";
+	const char *ct = req->content_type;
+
+	return ct != NULL && strncasecmp(ct, form, sizeof(form) - 1) == 0 &&
+	    (ct[sizeof(form) - 1] == '\0' || ct[sizeof(form) - 1] == ';' ||
+	    ct[sizeof(form) - 1] == ' ');
+}
+
+void
+http_see_other(struct response *res, const char *path)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o != NULL)
+		cJSON_AddStringToObject(o, "location", path);
+	http_json(res, 303, o);
+	if (res->status == 303)
+		res->location = path;
 }
 
 /* Constant-time comparison of a given secret with the configured one. */

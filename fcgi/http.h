@@ -22,6 +22,11 @@ struct request {
 	const char	*request_id;	/* nginx $request_id, may be NULL */
 	const char	*authorization;
 	const char	*content_length;
+	const char	*content_type;	/* CONTENT_TYPE, may be NULL */
+	const char	*origin;	/* HTTP_ORIGIN: the browser's Origin */
+	const char	*host;		/* HTTP_HOST: the client's Host */
+	const char	*scheme;	/* REQUEST_SCHEME: nginx's $scheme */
+	const char	*server_port;	/* SERVER_PORT: nginx's $server_port */
 	/* Called once the body has been read (or failed): the read deadline. */
 	void		(*read_done)(void *);
 	void		*read_done_arg;
@@ -36,6 +41,8 @@ struct response {
 	int		 auth_bearer;	/* 401: offer Bearer */
 	int		 auth_basic;	/* 401: offer Basic too */
 	const char	*route;		/* the route's label, for metrics */
+	const char	*location;	/* 303: the Location header */
+	const char	*csp;		/* Content-Security-Policy, if any */
 };
 
 #define CTYPE_JSON	"application/json; charset=utf-8"
@@ -68,6 +75,22 @@ int	http_read_body(struct request *req, size_t max, char **body,
  */
 int	http_query(const char *query, const char *name, char *buf,
 	    size_t bufsz);
+
+/*
+ * 1 when the request's Origin header is exactly the origin the request
+ * reached: REQUEST_SCHEME "://" the host of HTTP_HOST (its port, if any,
+ * left out) and ":" SERVER_PORT unless it is the scheme's default (80,
+ * 443), as browsers serialize an origin (RFC 6454 §6.1). 0 when Origin is
+ * missing, "null", another origin, or a part is missing or malformed.
+ * Why the client's Host may be used: see http.c.
+ */
+int	http_same_origin(const struct request *req);
+
+/* 1 when CONTENT_TYPE is application/x-www-form-urlencoded (a form). */
+int	http_is_form(const struct request *req);
+
+/* A 303 See Other to path (a static string), with a short JSON body. */
+void	http_see_other(struct response *res, const char *path);
 
 enum auth_result {
 	AUTH_OK,

@@ -10,13 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "award.h"
 #include "cidr.h"
 #include "config.h"
-#include "counters.h"
+#include "dashboard.h"
 #include "jsonw.h"
 #include "log.h"
+#include "metrics.h"
 #include "readers.h"
 #include "refund.h"
 #include "retryq.h"
@@ -30,8 +32,11 @@ enum guard {
 	GUARD_WEBHOOK,		/* source address in AWARD_WEBHOOK_ALLOW */
 	GUARD_SERVICE,		/* service token, Bearer */
 	GUARD_ADMIN,		/* admin token, Bearer */
-	GUARD_ADMIN_READ	/* admin token, Bearer or Basic */
+	GUARD_ADMIN_READ,	/* admin token, Bearer or Basic */
+	GUARD_ADMIN_FORM	/* admin token, Bearer, or Basic same-origin */
 };
+
+#define DASHBOARD_PATH	"/v1/admin/dashboard"
 
 /* Path parameters: at most one, copied out of the path. */
 struct params {
@@ -78,12 +83,12 @@ static const struct route routes[] = {
 	{ "retry_stats", "/v1/admin/award-retry-stats", NULL, "GET",
 	    GUARD_ADMIN_READ, h_retry_stats },
 	{ "requeue", "/v1/admin/failed-awards/", "/retry", "POST",
-	    GUARD_ADMIN, h_requeue },
+	    GUARD_ADMIN_FORM, h_requeue },
 	{ "leaderboard", "/v1/admin/contests/", "/leaderboard", "GET",
 	    GUARD_ADMIN_READ, h_leaderboard },
 	{ "metrics", "/v1/admin/metrics", NULL, "GET", GUARD_ADMIN_READ,
 	    h_metrics },
-	{ "dashboard", "/v1/admin/dashboard", NULL, "GET", GUARD_ADMIN_READ,
+	{ "dashboard", DASHBOARD_PATH, NULL, "GET", GUARD_ADMIN_READ,
 	    h_dashboard },
 	{ "healthz", "/healthz", NULL, "GET", GUARD_NONE, h_health },
 };
@@ -136,7 +141,24 @@ guard(struct route_env *env, struct request *req, enum guard g,
 		token = c->admin_token;
 		break;
 	}
-	a = http_auth(req, token, g == GUARD_ADMIN_READ);
+	if (token[0] != '\0' && g == GUARD_ADMIN_FORM &&
+	    req->authorization != NULL &&
+	    strncasecmp(req->authorization, "Basic ", 6) == 0 &&
+	    !http_same_origin(req)) {
+		/*
+		 * The browser sends Basic credentials by itself, also with a
+		 * form another site made it post: only the dashboard's own
+		 * origin may use them to change state (SPEC.md §5).
+		 */
+		log_msg(LOG_WARN, "cross-origin request refused",
+		    LF_STR("request_id", req->request_id),
+		    LF_STR("origin", req->origin != NULL ? req->origin :
+		    "(none)"), LF_END);
+		http_error(res, 403, "cross-origin request refused");
+		return -1;
+	}
+	a = http_auth(req, token, g == GUARD_ADMIN_READ ||
+	    g == GUARD_ADMIN_FORM);
 	if (a == AUTH_OK)
 		return 0;
 	if (a == AUTH_OFF) {
@@ -405,6 +427,11 @@ h_requeue(struct route_env *env, struct request *req, const struct params *p,
 	}
 	switch (writer_requeue(env->writer, id, req->request_id)) {
 	case RETRYQ_REQUEUED:
+		if (http_is_form(req)) {
+			/* The dashboard's "Retry now": back to the page. */
+			http_see_other(res, DASHBOARD_PATH);
+			break;
+		}
 		o = cJSON_CreateObject();
 		jsonw_add_int(o, "id", id);
 		cJSON_AddStringToObject(o, "status", "pending");
@@ -454,7 +481,7 @@ h_leaderboard(struct route_env *env, struct request *req,
 	}
 }
 
-/* A text page from stats_*(); 503 when it could not be built. */
+/* A text page (malloc'd) or NULL: 503 when it could not be built. */
 static void
 text_page(struct response *res, char *s, const char *ctype)
 {
@@ -472,25 +499,20 @@ static void
 h_metrics(struct route_env *env, struct request *req, const struct params *p,
     struct response *res)
 {
-	struct award_ctx *ctx;
+	struct award_ctx	*ctx;
+	struct stats_summary	*s;
 
 	(void)req;
 	(void)p;
-	char		 *db, *own, *all = NULL;
-	size_t		  n;
-
 	if ((ctx = reader(env, res)) == NULL)
 		return;
-	db = stats_metrics(ctx);
-	own = env->counters != NULL ? counters_prom(env->counters) : NULL;
-	if (db != NULL && (env->counters == NULL || own != NULL)) {
-		n = strlen(db) + (own != NULL ? strlen(own) : 0) + 1;
-		if ((all = malloc(n)) != NULL)
-			snprintf(all, n, "%s%s", db, own != NULL ? own : "");
+	if ((s = malloc(sizeof(*s))) == NULL) {
+		http_error(res, 500, "out of memory");
+		return;
 	}
-	free(db);
-	free(own);
-	text_page(res, all, CTYPE_METRICS);
+	text_page(res, stats_summary(ctx, s) == 0 ?
+	    metrics_render(s, env->counters) : NULL, CTYPE_METRICS);
+	free(s);
 }
 
 static void
@@ -501,8 +523,11 @@ h_dashboard(struct route_env *env, struct request *req,
 
 	(void)req;
 	(void)p;
-	if ((ctx = reader(env, res)) != NULL)
-		text_page(res, stats_dashboard(ctx), CTYPE_HTML);
+	if ((ctx = reader(env, res)) == NULL)
+		return;
+	text_page(res, dashboard_render(ctx), CTYPE_HTML);
+	if (res->status == 200)
+		res->csp = dashboard_csp;
 }
 
 static void
