@@ -85,6 +85,10 @@ $(BUILD)/award-retry: $(CRON_OBJ) $(BUILD)/libaward.a
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(UNIT_HELP) $(BUILD)/libaward.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_TEST) $(LIBS_CORE)
 
+# test_stats also checks the responder's renderings of the stats.
+$(BUILD)/tests/test_stats: $(BUILD)/fcgi/dashboard.o $(BUILD)/fcgi/metrics.o \
+	$(BUILD)/fcgi/textbuf.o $(BUILD)/fcgi/counters.o
+
 $(BUILD)/bench/bench_award: tests/bench/bench_award.c $(BUILD)/libaward.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_CORE)

@@ -12,6 +12,8 @@
 #include <criterion/criterion.h>
 #include <cjson/cJSON.h>
 
+#include "../../fcgi/dashboard.h"
+#include "../../fcgi/metrics.h"
 #include "job.h"
 #include "retryq.h"
 #include "stats.h"
@@ -219,6 +221,18 @@ Test(stats, retry_stats_limit_and_last_run, .init = setup, .fini = teardown)
 	cJSON_Delete(o);
 }
 
+static char *
+metrics_text(void)
+{
+	struct stats_summary	 s;
+	char			*m;
+
+	cr_assert_eq(stats_summary(env.ctx, &s), 0);
+	m = metrics_render(&s, NULL);
+	cr_assert_not_null(m);
+	return m;
+}
+
 Test(stats, metrics_lines, .init = setup, .fini = teardown)
 {
 	char *m;
@@ -226,8 +240,7 @@ Test(stats, metrics_lines, .init = setup, .fini = teardown)
 	queue("o1", 1);
 	ledger("a", "c1", 7, 5);
 	ledger("b", "c1", 8, 2);
-	m = stats_metrics(env.ctx);
-	cr_assert_not_null(m);
+	m = metrics_text();
 	cr_assert_not_null(strstr(m,
 	    "award_failed_awards{status=\"pending\"} 1\n"), "%s", m);
 	cr_assert_not_null(strstr(m,
@@ -235,6 +248,40 @@ Test(stats, metrics_lines, .init = setup, .fini = teardown)
 	cr_assert_not_null(strstr(m,
 	    "award_ledger_tickets{reason=\"SELF_PURCHASE\"} 7\n"), "%s", m);
 	cr_assert_not_null(strstr(m, "# TYPE award_failed_awards gauge\n"));
+	/* Pending and no run ever: stale; no run, so no run timestamp. */
+	cr_assert_not_null(strstr(m, "award_retry_stale 1\n"), "%s", m);
+	cr_assert_null(strstr(m, "award_retry_last_run_timestamp_seconds "));
+	free(m);
+}
+
+Test(stats, metrics_label_values_escaped, .init = setup, .fini = teardown)
+{
+	char *m;
+
+	tu_ledger(&env, "x", "c1", 1, 1, "x", 1, "odd\"reason\\\n",
+	    "2026-11-27T10:00:00.000Z");
+	m = metrics_text();
+	cr_assert_not_null(strstr(m,
+	    "award_ledger_rows{reason=\"odd\\\"reason\\\\\\n\"} 1\n"), "%s", m);
+	free(m);
+}
+
+Test(stats, metrics_last_run_end_time, .init = setup, .fini = teardown)
+{
+	char *m;
+
+	tu_exec(&env, "INSERT INTO retry_runs(started_at, duration_ms, picked,"
+	    " awarded, duplicate, not_eligible, refunds, failed, dead, forced,"
+	    " stopped) VALUES ('2026-11-27T11:50:00.000Z', 1500, 3, 2, 0, 0,"
+	    " 0, 1, 0, 0, 'busy: database is locked')");
+	m = metrics_text();
+	/* 11:50:01.500Z */
+	cr_assert_not_null(strstr(m, "award_retry_last_run_timestamp_seconds "
+	    "1795780201.500\n"), "%s", m);
+	cr_assert_not_null(strstr(m,
+	    "award_retry_last_run_duration_seconds 1.500\n"), "%s", m);
+	cr_assert_not_null(strstr(m, "award_retry_last_run_stopped 1\n"));
+	cr_assert_not_null(strstr(m, "award_retry_runs_total 1\n"));
 	free(m);
 }
 
@@ -246,11 +293,306 @@ Test(stats, dashboard_escapes_database_text, .init = setup,
 	queue("o1", 1);
 	tu_exec(&env, "UPDATE failed_awards SET last_error ="
 	    " '<script>alert(1)</script>'");
-	h = stats_dashboard(env.ctx);
+	tu_contest(&env, "<script>c</script>", "2026-11-02T00:00:00Z",
+	    "2026-11-30T23:59:59Z", 30, 1);
+	h = dashboard_render(env.ctx);
 	cr_assert_not_null(h);
-	cr_assert_null(strstr(h, "<script>"), "unescaped: %s", h);
-	cr_assert_not_null(strstr(h, "&lt;script&gt;"));
+	cr_assert_null(strstr(h, "<script"), "unescaped: %s", h);
+	cr_assert_not_null(strstr(h, "&lt;script&gt;alert(1)"));
+	cr_assert_not_null(strstr(h, "&lt;script&gt;c&lt;/script&gt;"));
 	free(h);
+}
+
+Test(stats, dashboard_retry_form_and_dead_row_without_next_attempt,
+    .init = setup, .fini = teardown)
+{
+	char	*h, form[160];
+	int64_t	 id;
+
+	queue("o1", 1);
+	queue("o2", 2);
+	id = tu_int(&env, "SELECT id FROM failed_awards WHERE order_id = 'o1'");
+	tu_exec(&env, "UPDATE failed_awards SET status = 'dead' WHERE id ="
+	    " %lld", (long long)id);
+	h = dashboard_render(env.ctx);
+	cr_assert_not_null(h);
+	snprintf(form, sizeof(form), "<form method=\"post\" action=\""
+	    "/v1/admin/failed-awards/%lld/retry\">", (long long)id);
+	cr_assert_not_null(strstr(h, form), "%s", h);
+	cr_assert_not_null(strstr(h, "none (dead)"));
+	cr_assert_not_null(strstr(h, "id=\"retry-stale\""));
+	cr_assert_not_null(strstr(h, "showing 1 of 1"));
+	free(h);
+}
+
+/* A retry run that ended ago_min minutes before the clock. */
+static void
+run_ended(int64_t ago_min)
+{
+	char buf[ATIME_BUFSZ];
+
+	tu_iso(env.cfg.now_ms - ago_min * 60000 - 2000, buf);
+	tu_exec(&env, "INSERT INTO retry_runs(started_at, duration_ms, picked,"
+	    " awarded, duplicate, not_eligible, refunds, failed, dead, forced)"
+	    " VALUES ('%s', 2000, 0, 0, 0, 0, 0, 0, 0, 0)", buf);
+}
+
+static cJSON *
+retry_json(void)
+{
+	cJSON *o = stats_retry(env.ctx, 100);
+
+	cr_assert_not_null(o);
+	return reparse(o);
+}
+
+Test(stats, retry_stale_no_run_ever_with_pending, .init = setup,
+    .fini = teardown)
+{
+	cJSON *o = retry_json();
+
+	/* Nothing pending: not stale, even with no run ever. */
+	cr_assert(cJSON_IsFalse(cJSON_GetObjectItem(o, "retryStale")));
+	cr_assert(cJSON_IsNull(cJSON_GetObjectItem(o, "lastRunAgeSeconds")));
+	cJSON_Delete(o);
+	queue("o1", 1);
+	o = retry_json();
+	cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(o, "retryStale")));
+	cJSON_Delete(o);
+}
+
+Test(stats, retry_stale_after_16_min_not_after_14, .init = setup,
+    .fini = teardown)
+{
+	cJSON *o;
+
+	queue("o1", 1);
+	run_ended(16);
+	o = retry_json();
+	cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(o, "retryStale")));
+	cr_assert_eq(cJSON_GetObjectItem(o, "lastRunAgeSeconds")->valueint,
+	    960);
+	cJSON_Delete(o);
+	run_ended(14);
+	o = retry_json();
+	cr_assert(cJSON_IsFalse(cJSON_GetObjectItem(o, "retryStale")));
+	cr_assert_eq(cJSON_GetObjectItem(o, "lastRunAgeSeconds")->valueint,
+	    840);
+	cJSON_Delete(o);
+}
+
+/* The ledger's totals straight from the ledger, as the truth to match. */
+static int64_t
+truth(const char *reason, const char *what)
+{
+	return tu_int(&env, "SELECT coalesce(%s, 0) FROM ticket_ledger"
+	    " WHERE reason = '%s'", what, reason);
+}
+
+static void
+assert_totals_match(void)
+{
+	struct stats_summary	s;
+	int			seen = 0;
+
+	cr_assert_eq(stats_summary(env.ctx, &s), 0);
+	for (size_t i = 0; i < s.nledger; i++) {
+		cr_assert_eq(s.ledger[i].rows, truth(s.ledger[i].name,
+		    "count(*)"), "%s rows", s.ledger[i].name);
+		cr_assert_eq(s.ledger[i].tickets, truth(s.ledger[i].name,
+		    "sum(delta)"), "%s tickets", s.ledger[i].name);
+		seen += (int)s.ledger[i].rows;
+	}
+	cr_assert_eq(seen, tu_int(&env, "SELECT count(*) FROM ticket_ledger"));
+}
+
+/* n ledger rows for owners 1..owners of contest c1, by SQL. */
+static void
+many(int n, int owners, const char *reason, int delta, const char *tag)
+{
+	tu_exec(&env, "WITH RECURSIVE i(k) AS (SELECT 1 UNION ALL SELECT k + 1"
+	    " FROM i WHERE k < %d) INSERT INTO ticket_ledger(id, contest_id,"
+	    " referrer_id, referred_id, order_id, delta, reason, created_at)"
+	    " SELECT '%s' || k, 'c1', 1 + k %% %d, 1, 'o%s' || k, %d, '%s',"
+	    " '2026-11-27T11:00:00.000Z' FROM i", n, tag, owners, tag, delta,
+	    reason);
+}
+
+Test(stats, totals_exact_before_and_after_folds, .init = setup,
+    .fini = teardown)
+{
+	many(10, 3, "SELF_PURCHASE", 2, "a");
+	assert_totals_match();		/* all on the fly */
+	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM ledger_totals"), 0);
+	many(STATS_FOLD_MIN + 5, 50, "INVITEE_PAYMENT", 3, "b");
+	assert_totals_match();		/* folded by the read */
+	cr_assert_eq(tu_int(&env, "SELECT last_rowid FROM ledger_totals_state"),
+	    tu_int(&env, "SELECT max(rowid) FROM ticket_ledger"));
+	/* Legacy rows: random ids, duplicates of one order, a refund. */
+	tu_ledger(&env, "9f1c-legacy-1", "c1", 7, 7, "old-1", 5,
+	    "SELF_PURCHASE", "2025-01-01 10:00:00");
+	tu_ledger(&env, "9f1c-legacy-2", "c1", 7, 7, "old-1", 5,
+	    "SELF_PURCHASE", "2025-01-01 10:00:00");
+	ledger("REFUND:x", "c1", 7, -5);
+	assert_totals_match();		/* folded plus on the fly */
+	cr_assert_eq(stats_fold(env.ctx), 0);
+	cr_assert_eq(stats_fold(env.ctx), 0);	/* again: nothing twice */
+	assert_totals_match();
+}
+
+static int
+top_collect(void *arg, int64_t owner, int64_t tickets)
+{
+	char *s = arg;
+	size_t n = strlen(s);
+
+	snprintf(s + n, 4096 - n, "%lld:%lld,", (long long)owner,
+	    (long long)tickets);
+	return 0;
+}
+
+/* The top limit of c1 the slow way, in top_collect's format. */
+static char *
+top_truth(int limit)
+{
+	return tu_str(&env, "SELECT coalesce(group_concat(o || ':' || t, ',')"
+	    " || ',', '') FROM (SELECT referrer_id AS o, sum(delta) AS t"
+	    " FROM ticket_ledger WHERE contest_id = 'c1' GROUP BY referrer_id"
+	    " HAVING t > 0 ORDER BY t DESC, referrer_id LIMIT %d)", limit);
+}
+
+static void
+assert_top_matches(int limit)
+{
+	char buf[4096] = "", *want = top_truth(limit);
+
+	cr_assert_eq(stats_top(env.ctx, "c1", limit, top_collect, buf), 0);
+	cr_assert_str_eq(buf, want);
+	free(want);
+}
+
+Test(stats, leaderboard_from_totals_and_rows_past_watermark, .init = setup,
+    .fini = teardown)
+{
+	many(3000, 40, "SELF_PURCHASE", 1, "a");
+	cr_assert_eq(stats_fold(env.ctx), 0);
+	assert_top_matches(10);
+	/* Past the watermark: a new owner jumps in, a top owner drops. */
+	ledger("n1", "c1", 999, 500);
+	ledger("n2", "c1", 2, -60);
+	ledger("n3", "c1", 5, -1000);
+	assert_top_matches(10);
+	assert_top_matches(1);
+	assert_top_matches(1000);
+	cr_assert_eq(stats_fold(env.ctx), 0);
+	assert_top_matches(10);
+}
+
+Test(stats, fold_from_another_connection_counts_once, .init = setup,
+    .fini = teardown)
+{
+	struct award_ctx	*other;
+	char			 err[256];
+
+	other = award_ctx_open(&env.cfg, err, sizeof(err));
+	cr_assert_not_null(other, "%s", err);
+	many(STATS_FOLD_CHUNK + 10, 7, "SELF_PURCHASE", 1, "a");
+	cr_assert_eq(stats_fold(other), 0);
+	cr_assert_eq(stats_fold(env.ctx), 0);
+	many(100, 7, "SELF_PURCHASE", 1, "b");
+	cr_assert_eq(stats_fold(env.ctx), 0);
+	cr_assert_eq(stats_fold(other), 0);
+	assert_totals_match();
+	assert_top_matches(10);
+	award_ctx_close(other);
+}
+
+struct race_arg {
+	struct tu_env	*env;
+};
+
+static int
+race_fold(int idx, void *arg)
+{
+	struct race_arg		*a = arg;
+	struct award_ctx	*ctx;
+	char			 err[256];
+	int			 rc;
+
+	(void)idx;
+	if ((ctx = award_ctx_open(&a->env->cfg, err, sizeof(err))) == NULL)
+		return 2;
+	tu_race_go();
+	rc = stats_fold(ctx) == 0 ? 0 : 1;
+	award_ctx_close(ctx);
+	return rc;
+}
+
+Test(stats, folds_racing_in_processes_count_once, .init = setup,
+    .fini = teardown)
+{
+	struct race_arg	a = { &env };
+	int		codes[6];
+
+	many(3 * STATS_FOLD_CHUNK + 17, 11, "SELF_PURCHASE", 2, "a");
+	tu_close(&env);
+	tu_race(6, race_fold, &a, codes);
+	for (int i = 0; i < 6; i++)
+		cr_assert_eq(codes[i], 0, "child %d: %d", i, codes[i]);
+	tu_open(&env);
+	cr_assert_eq(tu_int(&env, "SELECT rows FROM ledger_totals WHERE"
+	    " reason = 'SELF_PURCHASE'"), 3 * STATS_FOLD_CHUNK + 17);
+	assert_totals_match();
+	assert_top_matches(20);
+}
+
+Test(stats, payments_by_outcome_kept_by_triggers, .init = setup,
+    .fini = teardown)
+{
+	struct stats_summary s;
+
+	tu_exec(&env, "INSERT INTO payments(payment_id, order_id, telegram_id,"
+	    " plan_id, amount_minor, currency, order_created_at, outcome,"
+	    " created_at, updated_at) VALUES"
+	    " ('p1', 'o1', 1, 'x', 100, 'RUB', 't', 'awarded', 't', 't'),"
+	    " ('p2', 'o2', 1, 'x', 100, 'RUB', 't', NULL, 't', 't')");
+	/* Made before the first read: the read fills the totals once. */
+	cr_assert_eq(stats_summary(env.ctx, &s), 0);
+	cr_assert_eq(s.payments_total, 2);
+	tu_exec(&env, "UPDATE payments SET outcome = 'queued' WHERE"
+	    " payment_id = 'p2'");
+	tu_exec(&env, "UPDATE payments SET refunded_minor = 100 WHERE"
+	    " payment_id = 'p1'");
+	tu_exec(&env, "INSERT INTO payments(payment_id, order_id, telegram_id,"
+	    " plan_id, order_created_at, outcome, created_at, updated_at)"
+	    " VALUES ('p3', 'o3', 1, 'x', 't', 'awarded', 't', 't')");
+	cr_assert_eq(stats_summary(env.ctx, &s), 0);
+	cr_assert_eq(s.payments_total, 3);
+	for (size_t i = 0; i < s.npayments; i++) {
+		const struct stats_group *g = &s.payments[i];
+		int64_t want = tu_int(&env, "SELECT count(*) FROM payments"
+		    " WHERE coalesce(outcome, 'none') = '%s'", g->name);
+
+		cr_assert_eq(g->rows, want, "%s", g->name);
+		if (strcmp(g->name, "awarded") == 0)
+			cr_assert_eq(g->tickets, 1);	/* p1 refunded */
+	}
+}
+
+Test(stats, ledger_rows_in_last_24h, .init = setup, .fini = teardown)
+{
+	struct stats_summary s;
+
+	ledger("new", "c1", 1, 1);				/* 10:00 today */
+	tu_ledger(&env, "old", "c1", 2, 2, "old", 1, "SELF_PURCHASE",
+	    "2026-11-25T10:00:00.000Z");
+	cr_assert_eq(stats_summary(env.ctx, &s), 0);
+	cr_assert_eq(s.nledger, 1);
+	cr_assert_eq(s.ledger[0].rows, 2);
+	cr_assert_eq(s.ledger[0].rows_24h, 1);
+	cr_assert_eq(stats_fold(env.ctx), 0);
+	cr_assert_eq(stats_summary(env.ctx, &s), 0);
+	cr_assert_eq(s.ledger[0].rows_24h, 1);
 }
 
 Test(stats, health_ok, .init = setup, .fini = teardown)
