@@ -16,7 +16,7 @@
 #include "textbuf.h"
 
 /* base64 of the SHA-256 of STYLE */
-#define DASHBOARD_STYLE_HASH "TzZcDh5CW5sKLHDmwBpOlIcV79ry6gMdGgBsUGv1LEA="
+#define DASHBOARD_STYLE_HASH "t89Pz3MfTlD17+l7ZHoBSdEfotD9eAy3zjVg1yq0pTE="
 
 /*
  * The page's whole style. Its SHA-256 (base64) is in dashboard_csp: change
@@ -31,18 +31,20 @@
 	"table{border-collapse:collapse;width:100%;background:#fff}"	\
 	"th,td{border:1px solid #ddd;padding:4px 6px;text-align:left;"	\
 	"vertical-align:top;overflow-wrap:anywhere}"			\
-	"th{background:#f0f0f0}td.n{text-align:right}"			\
+	"th{background:#f0f0f0;white-space:nowrap}"			\
+	"td.n{text-align:right;white-space:nowrap}td.k{white-space:nowrap}"\
 	".warn{background:#fde2e1;border:2px solid #c62828;color:#7f0000;"\
 	"padding:8px 10px;font-weight:bold}"				\
 	".ok{color:#1b5e20}.bad{color:#b71c1c;font-weight:bold}"	\
 	".muted{color:#666}.count{margin:.2em 0;color:#444}"		\
 	"form{margin:0}button{font:inherit;padding:4px 10px;"		\
 	"cursor:pointer}"						\
-	"@media (max-width:720px){table,tbody,tr,td{display:block;"	\
-	"width:auto}thead{display:none}tr{border:1px solid #ccc;"	\
-	"margin:0 0 8px;padding:4px}td{border:0;padding:2px 4px}"	\
-	"td.n{text-align:left}td::before{content:attr(data-label) \": \";"\
-	"font-weight:bold;color:#555}}"
+	"@media (max-width:720px){th{white-space:normal}.cards,.cards tbody,.cards tr,.cards td{"\
+	"display:block;width:auto}.cards thead{display:none}"		\
+	".cards tr{border:1px solid #ccc;margin:0 0 8px;padding:4px;"	\
+	"background:#fff}.cards td{border:0;padding:2px 4px}"		\
+	".cards td.n{text-align:left}.cards td::before{"		\
+	"content:attr(data-label) \": \";font-weight:bold;color:#555}}"
 
 const char dashboard_csp[] = "default-src 'none'; "
     "style-src 'sha256-" DASHBOARD_STYLE_HASH "'; "
@@ -146,7 +148,7 @@ head(struct page *p)
 	    "<meta charset=\"utf-8\">"
 	    "<meta name=\"viewport\" content=\"width=device-width, "
 	    "initial-scale=1\">"
-	    "<meta name=\"referrer\" content=\"no-referrer\">"
+	    "<meta name=\"referrer\" content=\"same-origin\">"
 	    "<title>award admin</title><style>" STYLE "</style></head>\n"
 	    "<body>\n<h1>award — admin console</h1>\n");
 	tbuf_printf(&p->b, "<p class=\"muted\">Page made at <time "
@@ -195,7 +197,7 @@ cron(struct page *p, const struct stats_summary *s)
 		    "yet.</p>\n");
 		return;
 	}
-	tbuf_str(&p->b, "<table id=\"last-run\"><thead><tr><th>started</th>"
+	tbuf_str(&p->b, "<table id=\"last-run\" class=\"cards\"><thead><tr><th>started</th>"
 	    "<th>ended</th><th>picked</th><th>awarded</th><th>failed</th>"
 	    "<th>dead</th><th>duration</th><th>stopped</th></tr></thead>"
 	    "<tbody><tr><td data-label=\"started\">");
@@ -257,7 +259,8 @@ queue_row(void *arg, const struct stats_queue_row *r)
 	a->n++;
 	tbuf_printf(&p->b, "<tr data-id=\"%lld\">", (long long)r->id);
 	td_int(p, "id", NULL, r->id);
-	td(p, "kind", r->kind);
+	tbuf_printf(&p->b, "<td data-label=\"kind\" class=\"k\">%s</td>",
+	    strcmp(r->kind, "refund") == 0 ? "refund" : "award");
 	td(p, "order", r->order_id);
 	snprintf(tg, sizeof(tg), "%lld", (long long)r->tg_id);
 	td(p, "telegram id", r->has_tg ? tg : NULL);
@@ -304,7 +307,7 @@ queue(struct page *p, struct award_ctx *ctx, const char *status,
 		if (text == NULL && a.n > 0)
 			p->b.failed = 1;
 		if (a.n > 0) {
-			tbuf_printf(&p->b, "<table id=\"%s-rows\"><thead><tr>"
+			tbuf_printf(&p->b, "<table id=\"%s-rows\" class=\"cards\"><thead><tr>"
 			    "<th>id</th><th>kind</th><th>order</th>"
 			    "<th>telegram id</th><th>plan</th><th>attempts"
 			    "</th><th>last error</th><th>last attempt</th>"
@@ -326,7 +329,7 @@ ledger(struct page *p, const struct stats_summary *s)
 		tbuf_str(&p->b, "<p>The ledger is empty.</p>\n");
 		return;
 	}
-	tbuf_str(&p->b, "<table id=\"ledger\"><thead><tr><th>reason</th>"
+	tbuf_str(&p->b, "<table id=\"ledger\" class=\"cards\"><thead><tr><th>reason</th>"
 	    "<th>rows</th><th>tickets</th><th>rows in the last 24 h</th>"
 	    "</tr></thead><tbody>\n");
 	for (size_t i = 0; i < s->nledger; i++) {
@@ -445,7 +448,7 @@ payments(struct page *p, struct award_ctx *ctx, const struct stats_summary *s)
 	    s->payments_total : DASHBOARD_PAYMENTS, s->payments_total);
 	if (s->payments_total == 0)
 		return;
-	tbuf_str(&p->b, "<table id=\"payments\"><thead><tr><th>payment</th>"
+	tbuf_str(&p->b, "<table id=\"payments\" class=\"cards\"><thead><tr><th>payment</th>"
 	    "<th>order</th><th>telegram id</th><th>plan</th><th>amount</th>"
 	    "<th>refunded</th><th>outcome</th><th>seen</th></tr></thead>"
 	    "<tbody>\n");

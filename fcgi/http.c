@@ -121,7 +121,7 @@ http_send(struct request *req, struct response *res)
 	    res->csp != NULL ? "Content-Security-Policy: " : "",
 	    res->csp != NULL ? res->csp : "",
 	    res->csp != NULL ? "\r\nX-Frame-Options: DENY\r\n"
-	    "Referrer-Policy: no-referrer\r\n" : "",
+	    "Referrer-Policy: same-origin\r\n" : "",
 	    res->status == 401 && res->auth_bearer ?
 	    "WWW-Authenticate: Bearer realm=\"award\"\r\n" : "",
 	    res->status == 401 && res->auth_basic ?
