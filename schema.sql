@@ -163,17 +163,18 @@ CREATE TABLE IF NOT EXISTS ledger_minutes(
 	tickets INTEGER NOT NULL,
 	PRIMARY KEY (minute, reason));
 
--- Payments by outcome. A payment's outcome changes (an UPDATE), so these
--- are kept by triggers in the same transaction as the change; the first
--- reader fills the table once (payment_totals_state.ready) from what was
--- there before the triggers existed.
+-- Payments by outcome and the retry queue by status. Outcomes and statuses
+-- change (an UPDATE), so these are kept by triggers in the same
+-- transaction as the change. A table made on a database that already had
+-- rows is filled once by the first reader, under the write lock, from the
+-- rows themselves; totals_ready records that it was.
+CREATE TABLE IF NOT EXISTS totals_ready(
+	name TEXT PRIMARY KEY,		-- 'payments' | 'failed_awards'
+	ready INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS payment_totals(
 	outcome TEXT PRIMARY KEY,	-- '' for no outcome yet
 	payments INTEGER NOT NULL,
 	refunded INTEGER NOT NULL);	-- of them, refunded in full
-CREATE TABLE IF NOT EXISTS payment_totals_state(
-	id INTEGER PRIMARY KEY CHECK (id = 1),
-	ready INTEGER NOT NULL);
 CREATE TRIGGER IF NOT EXISTS payments_totals_insert AFTER INSERT ON payments
 BEGIN
 	INSERT INTO payment_totals(outcome, payments, refunded)
@@ -201,4 +202,25 @@ BEGIN
 		refunded = refunded - coalesce(old.amount_minor > 0
 			AND old.refunded_minor >= old.amount_minor, 0)
 	WHERE outcome = coalesce(old.outcome, '');
+END;
+CREATE TABLE IF NOT EXISTS queue_totals(
+	status TEXT PRIMARY KEY,
+	rows INTEGER NOT NULL);
+CREATE TRIGGER IF NOT EXISTS failed_awards_totals_insert
+	AFTER INSERT ON failed_awards
+BEGIN
+	INSERT INTO queue_totals(status, rows) VALUES (new.status, 1)
+	ON CONFLICT(status) DO UPDATE SET rows = rows + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS failed_awards_totals_update
+	AFTER UPDATE OF status ON failed_awards
+BEGIN
+	UPDATE queue_totals SET rows = rows - 1 WHERE status = old.status;
+	INSERT INTO queue_totals(status, rows) VALUES (new.status, 1)
+	ON CONFLICT(status) DO UPDATE SET rows = rows + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS failed_awards_totals_delete
+	AFTER DELETE ON failed_awards
+BEGIN
+	UPDATE queue_totals SET rows = rows - 1 WHERE status = old.status;
 END;

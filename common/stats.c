@@ -30,9 +30,10 @@ enum st_stmt {
 	ST_CURRENT_CONTEST,
 	ST_USER_TICKETS,
 	ST_HEALTH,
-	ST_PAY_READY,
+	ST_READY,
 	ST_PAY_TOTALS,
 	ST_PAY_SCAN,
+	ST_QUEUE_TOTALS,
 	ST_PAY_LATEST,
 	ST_GAP,
 	ST_FOLD_LOCK,
@@ -44,10 +45,12 @@ enum st_stmt {
 	ST_FOLD_MINUTE,
 	ST_FOLD_PRUNE,
 	ST_FOLD_SET,
-	ST_PAY_LOCK,
+	ST_READY_LOCK,
 	ST_PAY_CLEAR,
 	ST_PAY_FILL,
-	ST_PAY_SET,
+	ST_QUEUE_CLEAR,
+	ST_QUEUE_FILL,
+	ST_READY_SET,
 	ST__MAX
 };
 
@@ -60,7 +63,7 @@ enum st_stmt {
 	" 0) FROM main.payments GROUP BY 1"
 
 static const char *const st_sql[ST__MAX] = {
-	/* ST_COUNTS */
+	/* ST_COUNTS: before queue_totals is filled */
 	"SELECT status, count(*) FROM main.failed_awards GROUP BY status",
 	/* ST_OLDEST_PENDING: ids grow with time */
 	"SELECT award_ms(created_at) FROM main.failed_awards"
@@ -96,7 +99,7 @@ static const char *const st_sql[ST__MAX] = {
 	 * the former are not in d, and their totals are final.
 	 */
 	"WITH d(owner, t) AS MATERIALIZED (SELECT referrer_id, sum(delta)"
-	" FROM bot.ticket_ledger WHERE rowid > " WMARK " AND contest_id = ?1"
+	" FROM bot.ticket_ledger WHERE rowid > " WMARK " AND +contest_id = ?1"
 	" GROUP BY referrer_id),"
 	" top(owner) AS (SELECT owner FROM main.ledger_owner_totals"
 	" WHERE contest_id = ?1 ORDER BY tickets DESC, owner"
@@ -117,14 +120,16 @@ static const char *const st_sql[ST__MAX] = {
 	/* ST_HEALTH: one read of each database */
 	"SELECT (SELECT count(*) FROM main.award_meta),"
 	" (SELECT count(*) FROM (SELECT 1 FROM bot.plan_tickets LIMIT 1))",
-	/* ST_PAY_READY */
-	"SELECT coalesce((SELECT ready FROM main.payment_totals_state"
-	" WHERE id = 1), 0)",
+	/* ST_READY: ?1 'payments' | 'failed_awards' */
+	"SELECT coalesce((SELECT ready FROM main.totals_ready"
+	" WHERE name = ?1), 0)",
 	/* ST_PAY_TOTALS */
 	"SELECT outcome, payments, refunded FROM main.payment_totals"
 	" WHERE payments <> 0 ORDER BY outcome",
 	/* ST_PAY_SCAN: before the totals are filled */
 	PAY_GROUPS " ORDER BY 1",
+	/* ST_QUEUE_TOTALS */
+	"SELECT status, rows FROM main.queue_totals",
 	/* ST_PAY_LATEST: in the order first seen */
 	"SELECT payment_id, order_id, telegram_id, plan_id, amount_minor,"
 	" currency, refunded_minor, outcome, created_at FROM main.payments"
@@ -163,16 +168,21 @@ static const char *const st_sql[ST__MAX] = {
 	"DELETE FROM main.ledger_minutes WHERE minute < ?1",
 	/* ST_FOLD_SET */
 	"UPDATE main.ledger_totals_state SET last_rowid = ?1 WHERE id = 1",
-	/* ST_PAY_LOCK */
-	"INSERT INTO main.payment_totals_state(id, ready) VALUES (1, 0)"
-	" ON CONFLICT(id) DO UPDATE SET ready = ready",
+	/* ST_READY_LOCK: a write first, to take the lock (totals_fill) */
+	"INSERT INTO main.totals_ready(name, ready) VALUES (?1, 0)"
+	" ON CONFLICT(name) DO UPDATE SET ready = ready",
 	/* ST_PAY_CLEAR */
 	"DELETE FROM main.payment_totals",
 	/* ST_PAY_FILL */
 	"INSERT INTO main.payment_totals(outcome, payments, refunded) "
 	PAY_GROUPS,
-	/* ST_PAY_SET */
-	"UPDATE main.payment_totals_state SET ready = 1 WHERE id = 1",
+	/* ST_QUEUE_CLEAR */
+	"DELETE FROM main.queue_totals",
+	/* ST_QUEUE_FILL */
+	"INSERT INTO main.queue_totals(status, rows)"
+	" SELECT status, count(*) FROM main.failed_awards GROUP BY status",
+	/* ST_READY_SET */
+	"UPDATE main.totals_ready SET ready = 1 WHERE name = ?1",
 };
 
 /* Minutes of ledger_minutes kept: 25 hours, an hour more than shown. */
@@ -308,40 +318,52 @@ stats_fold(struct award_ctx *ctx)
 	return fold_all(ctx) == 0 ? 0 : -1;
 }
 
-/* Fill payment_totals once, under the lock: 0, -1, or -2 when busy. */
+/*
+ * Fill the trigger-kept totals of table name ("payments": payment_totals,
+ * "failed_awards": queue_totals) once, under the lock, from the rows:
+ * 0, -1, or -2 when busy. The triggers count every change made after they
+ * were created; the fill replaces whatever they counted before it with the
+ * count of the rows, in the transaction that marks the table ready.
+ */
 static int
-pay_fill(struct award_ctx *ctx)
+totals_fill(struct award_ctx *ctx, const char *name, int clear, int fill)
 {
-	sqlite3_stmt	*st = ctx->st[ST_PAY_READY];
+	sqlite3_stmt	*st = ctx->st[ST_READY];
 	int		 rc, ready = 0;
 
 	if (db_begin(ctx->db) != SQLITE_OK)
 		return -1;
-	if (db_step_done(ctx->st[ST_PAY_LOCK]) != SQLITE_DONE)
+	sqlite3_bind_text(ctx->st[ST_READY_LOCK], 1, name, -1, SQLITE_STATIC);
+	if (db_step_done(ctx->st[ST_READY_LOCK]) != SQLITE_DONE)
 		goto fail;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		ready = sqlite3_column_int(st, 0);
 	db_reset(st);
 	if (rc != SQLITE_ROW)
 		goto fail;
-	if (!ready && (db_step_done(ctx->st[ST_PAY_CLEAR]) != SQLITE_DONE ||
-	    db_step_done(ctx->st[ST_PAY_FILL]) != SQLITE_DONE ||
-	    db_step_done(ctx->st[ST_PAY_SET]) != SQLITE_DONE))
+	sqlite3_bind_text(ctx->st[ST_READY_SET], 1, name, -1, SQLITE_STATIC);
+	if (!ready && (db_step_done(ctx->st[clear]) != SQLITE_DONE ||
+	    db_step_done(ctx->st[fill]) != SQLITE_DONE ||
+	    db_step_done(ctx->st[ST_READY_SET]) != SQLITE_DONE))
 		goto fail;
+	db_reset(ctx->st[ST_READY_SET]);
 	if (db_commit(ctx->db) != SQLITE_OK)
 		goto fail;
 	return 0;
 fail:
+	db_reset(ctx->st[ST_READY_SET]);
 	return rollback(ctx);
 }
 
-/* 1 when payment_totals is filled, 0 when not, -1 on error. */
+/* 1 when the totals of table name are filled, 0 when not, -1 on error. */
 static int
-pay_ready(struct award_ctx *ctx)
+totals_ready(struct award_ctx *ctx, const char *name)
 {
-	sqlite3_stmt	*st = ctx->st[ST_PAY_READY];
+	sqlite3_stmt	*st = ctx->st[ST_READY];
 	int		 rc, ready = 0;
 
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		ready = sqlite3_column_int(st, 0);
 	db_reset(st);
@@ -367,9 +389,12 @@ stats_sync(struct award_ctx *ctx)
 			log_msg(LOG_INFO, "ledger totals not folded: database "
 			    "busy", LF_INT("rows", gap), LF_END);
 	}
-	if ((ready = pay_ready(ctx)) == -1)
+	if ((ready = totals_ready(ctx, "payments")) == -1 || (!ready &&
+	    totals_fill(ctx, "payments", ST_PAY_CLEAR, ST_PAY_FILL) == -1))
 		return -1;
-	if (!ready && pay_fill(ctx) == -1)
+	if ((ready = totals_ready(ctx, "failed_awards")) == -1 || (!ready &&
+	    totals_fill(ctx, "failed_awards", ST_QUEUE_CLEAR,
+	    ST_QUEUE_FILL) == -1))
 		return -1;
 	return 0;
 }
@@ -388,9 +413,12 @@ stats_retry_stale(int64_t pending, const struct stats_run *run,
 static int
 summary_queue(struct award_ctx *ctx, struct stats_summary *s)
 {
-	sqlite3_stmt	*st = ctx->st[ST_COUNTS];
-	int		 rc;
+	sqlite3_stmt	*st;
+	int		 rc, ready;
 
+	if ((ready = totals_ready(ctx, "failed_awards")) == -1)
+		return -1;
+	st = ctx->st[ready ? ST_QUEUE_TOTALS : ST_COUNTS];
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char	*k = db_col_text(st, 0);
 		int64_t		 n = sqlite3_column_int64(st, 1);
@@ -444,7 +472,7 @@ summary_payments(struct award_ctx *ctx, struct stats_summary *s)
 	sqlite3_stmt	*st;
 	int		 rc, ready;
 
-	if ((ready = pay_ready(ctx)) == -1)
+	if ((ready = totals_ready(ctx, "payments")) == -1)
 		return -1;
 	st = ctx->st[ready ? ST_PAY_TOTALS : ST_PAY_SCAN];
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
