@@ -16,7 +16,7 @@
 #include "textbuf.h"
 
 /* base64 of the SHA-256 of STYLE */
-#define DASHBOARD_STYLE_HASH "t89Pz3MfTlD17+l7ZHoBSdEfotD9eAy3zjVg1yq0pTE="
+#define DASHBOARD_STYLE_HASH "ghf3TC1eZ5Ujn4feXedu15O95w+V9gaM56Hu21aTe70="
 
 /*
  * The page's whole style. Its SHA-256 (base64) is in dashboard_csp: change
@@ -38,7 +38,7 @@
 	".ok{color:#1b5e20}.bad{color:#b71c1c;font-weight:bold}"	\
 	".muted{color:#666}.count{margin:.2em 0;color:#444}"		\
 	"form{margin:0}button{font:inherit;padding:4px 10px;"		\
-	"cursor:pointer}"						\
+	"cursor:pointer;white-space:nowrap}"				\
 	"@media (max-width:720px){th{white-space:normal}.cards,.cards tbody,.cards tr,.cards td{"\
 	"display:block;width:auto}.cards thead{display:none}"		\
 	".cards tr{border:1px solid #ccc;margin:0 0 8px;padding:4px;"	\
