@@ -599,3 +599,25 @@ Test(stats, health_ok, .init = setup, .fini = teardown)
 {
 	cr_assert_eq(stats_health(env.ctx), 0);
 }
+
+static void
+setup_separate(void)
+{
+	tu_init(&env, 1);
+	tu_open(&env);
+	env.cfg.now_ms = tu_ms("2026-11-27T12:00:00.000Z");
+	tu_contest(&env, "c1", "2026-11-01T00:00:00Z", "2026-11-30T23:59:59Z",
+	    30, 1);
+}
+
+Test(stats, totals_exact_with_a_separate_bot_database,
+    .init = setup_separate, .fini = teardown)
+{
+	many(STATS_FOLD_MIN + 20, 13, "SELF_PURCHASE", 2, "a");
+	assert_totals_match();
+	cr_assert_gt(tu_int(&env, "SELECT last_rowid FROM main.ledger_totals_state"),
+	    0);
+	many(30, 5, "REFUND", -1, "r");
+	assert_totals_match();
+	assert_top_matches(10);
+}
