@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
@@ -565,6 +566,8 @@ main(int argc, char *argv[])
 		startup_error(err);
 		return 1;
 	}
+	/* The probe's memory goes back: the supervisor itself holds none. */
+	malloc_trim(0);
 
 	/*
 	 * The socket: --listen, else one systemd passes, else AWARD_LISTEN

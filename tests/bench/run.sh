@@ -169,6 +169,8 @@ echo "  workers threads $HEAD"
 for wt in "1 8" "1 32" "1 128" "2 32" "4 32"; do
 	set -- $wt
 	stack FULL "$1" "$2"
+	wrk -t2 -c8 -d2s -s "$HERE/webhook.lua" "$HTTP/v1/payments/webhook" \
+		>/dev/null 2>&1	# warm-up
 	printf "  %7s %7s" "$1" "$2"
 	load 32
 done

@@ -232,13 +232,24 @@ t_console_browser() {
 	action="$HTTPS/v1/admin/failed-awards/$d1/retry"><button
 	id="go-$d1" type="submit">win a prize</button></form></body></html>
 	HTML
-	"$py" -m http.server "$EVIL_PORT" --bind 127.0.0.1 \
-		--directory "$T/evil" >"$T/evil.log" 2>&1 &
-	PIDS+=($!)
-	for i in $(seq 1 100); do
-		curl -s -o /dev/null "http://127.0.0.1:$EVIL_PORT/" && break
-		sleep 0.05
+	# A port picked free may be taken before the server binds it: then
+	# the server exits, and another port is tried.
+	for try in 1 2 3 4 5; do
+		"$py" -m http.server "$EVIL_PORT" --bind 127.0.0.1 \
+			--directory "$T/evil" >"$T/evil.log" 2>&1 &
+		evil_pid=$!
+		PIDS+=("$evil_pid")
+		for i in $(seq 1 100); do
+			alive "$evil_pid" || break
+			curl -s -o /dev/null "http://127.0.0.1:$EVIL_PORT/" &&
+				break
+			sleep 0.05
+		done
+		alive "$evil_pid" && break
+		EVIL_PORT=$(pick_port) || fail "no free port"
 	done
+	alive "$evil_pid" || fail "the other origin's server did not start:" \
+		"$(tail -n 1 "$T/evil.log")"
 	mkdir -p "$ROOT/build"
 	out=$(HOME=$T timeout 90 "$py" "$ROOT/tests/browser/dashboard.py" \
 		"$HTTPS" "$ADMIN_TOKEN" "$DB" "$T" \
