@@ -20,6 +20,11 @@
 #     against a process that only opens the database (sqlite3 'select 1').
 #
 # Usage: AWARD_BIN_DIR=build bash tests/bench/run.sh [seconds per run]
+#   AWARD_BENCH_BEFORE=DIR  also run the 32-connection rows of section 2
+#       with the award-fcgi in DIR (an older build, with its own default of
+#       one worker process per CPU), in the same run, for a before/after
+#       table: git worktree add ../before REV && make -C ../before &&
+#       AWARD_BENCH_BEFORE=../before/build make bench
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -158,6 +163,16 @@ for SYNC in FULL NORMAL; do
 	for c in 1 8 32 128; do
 		load "$c"
 	done
+	if [ -n "${AWARD_BENCH_BEFORE:-}" ]; then
+		NOW_BIN=$BIN
+		BIN=$(cd "$AWARD_BENCH_BEFORE" && pwd)
+		stack "$SYNC" "$(nproc)" 32
+		BIN=$NOW_BIN
+		wrk -t2 -c8 -d2s -s "$HERE/webhook.lua" \
+			"$HTTP/v1/payments/webhook" >/dev/null 2>&1	# warm-up
+		printf "  before:"
+		SYNC=${SYNC:0:6} load 32
+	fi
 done
 
 echo
