@@ -42,7 +42,8 @@ UNIT_HELP = $(patsubst tests/unit/%.c,$(BUILD)/tests/%.o,\
 	    $(filter-out tests/unit/test_%.c,$(wildcard tests/unit/*.c)))
 
 DEBIAN_PKGS = gcc make pkg-config libfcgi-dev libsqlite3-dev libcjson-dev \
-	      libcriterion-dev nginx curl openssl sqlite3 mandoc systemd procps chromium chromium-driver python3-selenium prometheus
+	      libcriterion-dev nginx curl openssl sqlite3 mandoc systemd procps \
+	      chromium chromium-driver python3-selenium prometheus
 
 .PHONY: all test unit integration asan run bench fuzz deps clean \
 	install uninstall
