@@ -270,6 +270,54 @@ group_step(struct award_ctx *ctx, struct job *j)
 	return 0;
 }
 
+/*
+ * BEGIN IMMEDIATE waited the busy timeout and failed: the rules are not to
+ * be run now. Each job's failure is saved alone in the service database
+ * (a locked bot database still answers "queued"); once that fails too
+ * (one file, locked), the service database cannot take anything, and the
+ * rest are unavailable at once instead of each waiting the timeout again.
+ */
+static void
+group_cannot_begin(struct award_ctx *ctx, struct job **jobs, size_t n, int rc)
+{
+	int down = 0;
+
+	log_msg(LOG_WARN, "group cannot begin; saving its jobs alone",
+	    LF_INT("jobs", n), LF_STR("error", sqlite3_errstr(rc)), LF_END);
+	for (size_t i = 0; i < n; i++) {
+		struct job *j = jobs[i];
+
+		if (j->kind == JOB_REQUEUE) {
+			if (down) {
+				j->requeue = RETRYQ_ERROR;
+				job_log(j);
+			} else
+				job_run(ctx, j);
+			down = j->requeue == RETRYQ_ERROR;
+			continue;
+		}
+		if (j->kind == JOB_AWARD) {
+			memset(&j->aout, 0, sizeof(j->aout));
+			snprintf(j->aout.error, sizeof(j->aout.error),
+			    "begin: %s", sqlite3_errstr(rc));
+		} else {
+			memset(&j->rout, 0, sizeof(j->rout));
+			snprintf(j->rout.error, sizeof(j->rout.error),
+			    "begin: %s", sqlite3_errstr(rc));
+		}
+		if (!down)
+			save_failure_alone(ctx, j);
+		else if (j->kind == JOB_AWARD)
+			j->aout.result = AWARD_UNAVAILABLE;
+		else
+			j->rout.result = REFUND_UNAVAILABLE;
+		down = j->kind == JOB_AWARD ?
+		    j->aout.result == AWARD_UNAVAILABLE :
+		    j->rout.result == REFUND_UNAVAILABLE;
+		job_log(j);
+	}
+}
+
 void
 job_run_group(struct award_ctx *ctx, struct job **jobs, size_t n,
     struct job_group_stats *st)
@@ -284,29 +332,7 @@ job_run_group(struct award_ctx *ctx, struct job **jobs, size_t n,
 	memset(st, 0, sizeof(*st));
 	st->jobs = n;
 	if ((rc = db_begin_immediate(ctx->db)) != SQLITE_OK) {
-		/* The write lock is not to be had: queue, don't wait again. */
-		log_msg(LOG_WARN, "group cannot begin; saving its jobs alone",
-		    LF_INT("jobs", n), LF_STR("error", sqlite3_errstr(rc)),
-		    LF_END);
-		for (i = 0; i < n; i++) {
-			struct job *j = jobs[i];
-
-			if (j->kind == JOB_REQUEUE) {
-				job_run(ctx, j);
-				continue;
-			}
-			if (j->kind == JOB_AWARD) {
-				memset(&j->aout, 0, sizeof(j->aout));
-				snprintf(j->aout.error, sizeof(j->aout.error),
-				    "begin: %s", sqlite3_errstr(rc));
-			} else {
-				memset(&j->rout, 0, sizeof(j->rout));
-				snprintf(j->rout.error, sizeof(j->rout.error),
-				    "begin: %s", sqlite3_errstr(rc));
-			}
-			save_failure_alone(ctx, j);
-			job_log(j);
-		}
+		group_cannot_begin(ctx, jobs, n, rc);
 		st->fallback = n;
 		st->seconds = mono_s() - t0;
 		return;

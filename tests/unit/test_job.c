@@ -371,3 +371,33 @@ Test(job, bot_db_locked_group_queued_in_service_db, .init = setup_sep,
 	}
 	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM ticket_ledger"), 0);
 }
+
+/*
+ * One file, locked by another process: nothing can be saved. Every job is
+ * unavailable (503, YooKassa delivers again), nothing is written, and the
+ * group waits the busy timeout twice (BEGIN, the first failure's save),
+ * not once per job.
+ */
+Test(job, one_file_locked_group_unavailable_without_waiting_per_job,
+    .init = setup, .fini = teardown, .timeout = 30)
+{
+	struct job_group_stats	 st;
+	sqlite3			*lock;
+	int64_t			 t0;
+
+	env.cfg.busy_timeout_ms = 300;
+	for (int i = 0; i < 8; i++)
+		award_job(i, "u", "p30");
+	lock = tu_lock(env.cfg.db_path);
+	t0 = atime_now_ms();
+	job_run_group(env.ctx, ptrs, 8, &st);
+	t0 = atime_now_ms() - t0;
+	tu_unlock(lock);
+	for (int i = 0; i < 8; i++)
+		cr_assert_eq(jobs[i].aout.result, AWARD_UNAVAILABLE, "job %d: %s",
+		    i, award_result_name(jobs[i].aout.result));
+	cr_assert_lt(t0, 4 * 300, "the group took %lld ms: a busy wait per job",
+	    (long long)t0);
+	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM ticket_ledger"), 0);
+	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM failed_awards"), 0);
+}
