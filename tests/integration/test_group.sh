@@ -201,25 +201,34 @@ t_read_deadline_frees_threads() {
 # served with the default list (loopback).
 it fcgi_allow_tcp_peers
 t_fcgi_allow_tcp_peers() {
-	local port
-	port=$(pick_port) || fail "no free port"
+	local port try
 	WORKERS=1
-	# The responder on TCP; nginx's upstream rendered onto it.
+	# The responder on TCP; nginx's upstream rendered onto it. A port
+	# picked free can be taken (by a client's ephemeral port) before the
+	# responder binds it: then another one.
 	APP_ENV=("AWARD_FCGI_ALLOW=127.0.0.2/32")
-	start_app_tcp "$port"
+	for try in 1 2 3 4 5; do
+		port=$(pick_port) || fail "no free port"
+		start_app_tcp "$port" && break
+		grep -q 'Address already in use' "$T/fcgi.log" ||
+			fail "award-fcgi exited at start: $(tail -n 1 "$T/fcgi.log")"
+	done
+	alive "$APP_PID" || fail "award-fcgi never got a port"
 	req GET "$HTTP/healthz"
 	[ "$STATUS" != 200 ] || fail "a peer outside AWARD_FCGI_ALLOW was served"
 	grep -q 'peer not in AWARD_FCGI_ALLOW' "$T/fcgi.log" ||
 		fail "no log line for the refused peer"
 	stop_pid "$APP_PID" TERM
 	APP_ENV=()
-	start_app_tcp "$port"
+	start_app_tcp "$port" || fail "award-fcgi did not start again on" \
+		"$port: $(tail -n 1 "$T/fcgi.log")"
 	req GET "$HTTP/healthz"
 	check_status 200
 }
 
 # start_app_tcp PORT: the responder on 127.0.0.1:PORT and nginx in front of
-# it (the shipped config, its upstream pointed at the port).
+# it (the shipped config, its upstream pointed at the port). Returns 1 when
+# the responder exits at start (the port was taken, say).
 start_app_tcp() {
 	local envs n
 	base_env
@@ -231,8 +240,7 @@ start_app_tcp() {
 	echo "$APP_PID" >>"$T/pids"
 	n=$((WAIT_S * 20))
 	until listen_ports | grep -qx "$1"; do
-		alive "$APP_PID" || fail "award-fcgi exited at start:" \
-			"$(tail -n 3 "$T/fcgi.log")"
+		alive "$APP_PID" || return 1
 		n=$((n - 1))
 		[ "$n" -gt 0 ] || fail "award-fcgi did not listen on $1"
 		sleep 0.05
