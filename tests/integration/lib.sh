@@ -145,6 +145,9 @@ pick_port() {
 #   ADMIN_TOKEN / SERVICE_TOKEN  ("" leaves the endpoint unconfigured)
 #   WORKERS      AWARD_WORKERS
 #   APP_FD0      non-empty: no --listen; the socket is handed over on fd 0
+#   RENDER_ARGS  more render.sh arguments (--site/--snippets: an installed copy)
+#   NGINX_UPSTREAM  HOST:PORT: the upstream on TCP instead of $SOCK
+#   NGINX_ANY_ANSWER  non-empty: nginx is up once /healthz answers anything
 LOOPBACK_ALLOW="127.0.0.1/32, ::1/128"
 
 # rand_token PREFIX: PREFIX- and 32 random hex digits (tokens shorter than
@@ -158,6 +161,9 @@ it_setup() {
 	SOCK=$T/fcgi.sock
 	APP_ALLOW=$LOOPBACK_ALLOW
 	NGINX_ALLOW=$LOOPBACK_ALLOW
+	RENDER_ARGS=()
+	NGINX_UPSTREAM=
+	NGINX_ANY_ANSWER=
 	APP_ENV=()
 	ADMIN_TOKEN=$(rand_token adm)
 	SERVICE_TOKEN=$(rand_token svc)
@@ -234,13 +240,21 @@ start_nginx() {
 			env -u AWARD_WEBHOOK_ALLOW bash "$ROOT/nginx/render.sh" \
 				--prefix "$T/nginx" --socket "$SOCK" \
 				--cert "$CERT" --key "$KEY" --http-port "$HTTP_PORT" \
-				--https-port "$HTTPS_PORT" 2>"$T/render.err"
+				--https-port "$HTTPS_PORT" "${RENDER_ARGS[@]}" \
+				2>"$T/render.err"
 		else
 			AWARD_WEBHOOK_ALLOW=$NGINX_ALLOW bash "$ROOT/nginx/render.sh" \
 				--prefix "$T/nginx" --socket "$SOCK" \
 				--cert "$CERT" --key "$KEY" --http-port "$HTTP_PORT" \
-				--https-port "$HTTPS_PORT" 2>"$T/render.err"
+				--https-port "$HTTPS_PORT" "${RENDER_ARGS[@]}" \
+				2>"$T/render.err"
 		fi || fail "render.sh: $(cat "$T/render.err")"
+		if [ -n "$NGINX_UPSTREAM" ]; then
+			sed -i "s|server unix:$SOCK;|server $NGINX_UPSTREAM;|" \
+				"$T/nginx/"*.conf
+			grep -q "server $NGINX_UPSTREAM;" "$T/nginx/"*.conf ||
+				fail "could not point the upstream at $NGINX_UPSTREAM"
+		fi
 		# env -u NGINX: nginx reads $NGINX as inherited sockets.
 		env -u NGINX "$NGINX" -p "$T/nginx" -c "$T/nginx/nginx.conf" \
 			-e "$T/nginx/logs/error.log" </dev/null \
@@ -255,7 +269,8 @@ start_nginx() {
 		while alive "$NGINX_PID" && [ "$n" -gt 0 ]; do
 			code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' \
 				"$HTTP/healthz" 2>/dev/null)
-			if [ "$code" = 200 ]; then
+			if [ "$code" = 200 ] || { [ -n "$NGINX_ANY_ANSWER" ] &&
+				[ "$code" != 000 ]; }; then
 				return 0
 			fi
 			if [ "$code" != 000 ] && [ "$n" -gt 100 ]; then

@@ -293,12 +293,9 @@ t_installed_stack() {
 		sleep 0.05
 	done
 	# render.sh on the installed site and snippets, not the repository's.
-	ROOT_NGINX_SITE=$d/etc/nginx/sites-available/award.conf
-	render_installed() {
-		AWARD_WEBHOOK_ALLOW=$NGINX_ALLOW bash "$ROOT/nginx/render.sh" \
-			--site "$ROOT_NGINX_SITE" --snippets "$d/etc/nginx/award" "$@"
-	}
-	start_nginx_with render_installed
+	RENDER_ARGS=(--site "$d/etc/nginx/sites-available/award.conf"
+		--snippets "$d/etc/nginx/award")
+	start_nginx
 	req GET "$HTTP/healthz"
 	check_status 200
 	seed_contest c1
@@ -334,39 +331,6 @@ t_installed_stack() {
 		fail "the failing run did not reach the journal"
 	out=$(tail -n 1 "$T/journal")
 	[[ $out == *'"level":"error"'* ]] || fail "no error line in the journal: $out"
-}
-
-# start_nginx_with RENDER: start_nginx, rendering with the function RENDER
-# (called with start_nginx's render.sh arguments).
-start_nginx_with() {
-	local try n code render=$1
-	for try in 1 2 3; do
-		HTTP_PORT=$(pick_port) && HTTPS_PORT=$(pick_port) || fail "no free port"
-		rm -rf "$T/nginx"
-		"$render" --prefix "$T/nginx" --socket "$SOCK" --cert "$CERT" \
-			--key "$KEY" --http-port "$HTTP_PORT" \
-			--https-port "$HTTPS_PORT" 2>"$T/render.err" ||
-			fail "render.sh: $(cat "$T/render.err")"
-		env -u NGINX "$NGINX" -p "$T/nginx" -c "$T/nginx/nginx.conf" \
-			-e "$T/nginx/logs/error.log" </dev/null >>"$T/nginx.out" 2>&1 &
-		NGINX_PID=$!
-		echo "$NGINX_PID" >>"$T/pids"
-		HTTP=http://127.0.0.1:$HTTP_PORT
-		HTTPS=https://127.0.0.1:$HTTPS_PORT
-		n=$((WAIT_S * 20))
-		while alive "$NGINX_PID" && [ "$n" -gt 0 ]; do
-			code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$HTTP/healthz")
-			[ "$code" = 200 ] && return 0
-			n=$((n - 1))
-			sleep 0.05
-		done
-		alive "$NGINX_PID" && fail "GET /healthz never answered 200 ($code)"
-		wait "$NGINX_PID" 2>/dev/null
-		NGINX_PID=
-		grep -q 'Address already in use' "$T/nginx/logs/error.log" \
-			"$T/nginx.out" 2>/dev/null || break
-	done
-	fail "nginx did not start: $(tail -n 3 "$T/nginx/logs/error.log" "$T/nginx.out")"
 }
 
 # award-backup while webhooks keep arriving through nginx: the copy is one
