@@ -168,12 +168,9 @@ enum award_result
 job_award(struct award_ctx *ctx, const struct award_req *req,
     const char *request_id, struct award_out *out)
 {
-	struct job j;
+	struct job j = { .kind = JOB_AWARD, .request_id = request_id,
+	    .award = *req };
 
-	memset(&j, 0, sizeof(j));
-	j.kind = JOB_AWARD;
-	j.request_id = request_id;
-	j.award = *req;
 	job_run(ctx, &j);
 	*out = j.aout;
 	return out->result;
@@ -183,12 +180,9 @@ enum refund_result
 job_refund(struct award_ctx *ctx, const struct refund_req *req,
     const char *request_id, struct refund_out *out)
 {
-	struct job j;
+	struct job j = { .kind = JOB_REFUND, .request_id = request_id,
+	    .refund = *req };
 
-	memset(&j, 0, sizeof(j));
-	j.kind = JOB_REFUND;
-	j.request_id = request_id;
-	j.refund = *req;
 	job_run(ctx, &j);
 	*out = j.rout;
 	return out->result;
@@ -198,11 +192,8 @@ int
 job_queue_award(struct award_ctx *ctx, const struct award_req *req,
     const char *error)
 {
-	struct job j;
+	struct job j = { .kind = JOB_AWARD, .award = *req };
 
-	memset(&j, 0, sizeof(j));
-	j.kind = JOB_AWARD;
-	j.award = *req;
 	snprintf(j.aout.error, sizeof(j.aout.error), "%s", error);
 	save_failure_alone(ctx, &j);
 	return j.aout.result == AWARD_QUEUED ? 0 : -1;
@@ -212,11 +203,8 @@ int
 job_queue_refund(struct award_ctx *ctx, const struct refund_req *req,
     const char *error)
 {
-	struct job j;
+	struct job j = { .kind = JOB_REFUND, .refund = *req };
 
-	memset(&j, 0, sizeof(j));
-	j.kind = JOB_REFUND;
-	j.refund = *req;
 	snprintf(j.rout.error, sizeof(j.rout.error), "%s", error);
 	save_failure_alone(ctx, &j);
 	return j.rout.result == REFUND_QUEUED ? 0 : -1;

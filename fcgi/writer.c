@@ -221,12 +221,9 @@ enum award_result
 writer_award(struct writer *w, const struct award_req *req,
     const char *request_id, struct award_out *out)
 {
-	struct wjob wj;
+	struct wjob wj = { .job = { .kind = JOB_AWARD,
+	    .request_id = request_id, .award = *req } };
 
-	memset(&wj, 0, sizeof(wj));
-	wj.job.kind = JOB_AWARD;
-	wj.job.request_id = request_id;
-	wj.job.award = *req;
 	submit(w, &wj);
 	*out = wj.job.aout;
 	return out->result;
@@ -236,12 +233,9 @@ enum refund_result
 writer_refund(struct writer *w, const struct refund_req *req,
     const char *request_id, struct refund_out *out)
 {
-	struct wjob wj;
+	struct wjob wj = { .job = { .kind = JOB_REFUND,
+	    .request_id = request_id, .refund = *req } };
 
-	memset(&wj, 0, sizeof(wj));
-	wj.job.kind = JOB_REFUND;
-	wj.job.request_id = request_id;
-	wj.job.refund = *req;
 	submit(w, &wj);
 	*out = wj.job.rout;
 	return out->result;
@@ -250,12 +244,9 @@ writer_refund(struct writer *w, const struct refund_req *req,
 enum retryq_requeue_result
 writer_requeue(struct writer *w, int64_t id, const char *request_id)
 {
-	struct wjob wj;
+	struct wjob wj = { .job = { .kind = JOB_REQUEUE,
+	    .request_id = request_id, .requeue_id = id } };
 
-	memset(&wj, 0, sizeof(wj));
-	wj.job.kind = JOB_REQUEUE;
-	wj.job.request_id = request_id;
-	wj.job.requeue_id = id;
 	submit(w, &wj);
 	return wj.job.requeue;
 }
