@@ -249,3 +249,41 @@ start_app_tcp() {
 		NGINX_UPSTREAM=127.0.0.1:$1 NGINX_ANY_ANSWER=1 start_nginx
 	fi
 }
+
+# The service's own counters are the service's, not one process's: with
+# two worker processes every request is counted once, and killing a worker
+# (which the supervisor replaces) sets nothing back.
+it counters_shared_across_workers
+t_counters_shared_across_workers() {
+	local i c0 c1 c2 w n
+	WORKERS=2
+	start_stack
+	seed_contest c1
+	seed_plans
+	metric_2xx() {
+		admin_get /v1/admin/metrics
+		awk '$1 == "award_http_requests_total{route=\"webhook\",code=\"2xx\"}" \
+			{ print $2 }' <<<"$BODY"
+	}
+	c0=$(metric_2xx)
+	[ -n "$c0" ] || fail "no webhook 2xx counter in the metrics"
+	for i in $(seq 1 20); do
+		payment "ord-cn$i" 123456789 plan_1m "$(iso_now)" >"$T/cn$i.json"
+		fire "$T/cn$i.json" "$HTTP/v1/payments/webhook"
+	done
+	landed
+	c1=$(metric_2xx)
+	[ "$((c1 - c0))" = 20 ] || fail "20 webhooks counted as $((c1 - c0))"
+	w=$(children_of "$APP_PID" | head -n 1)
+	kill -KILL "$w"
+	wait_gone "$w" 5 || fail "worker $w survived SIGKILL"
+	n=$((WAIT_S * 10))
+	until [ "$(children_of "$APP_PID" | wc -l)" = 2 ]; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || fail "no replacement worker"
+		sleep 0.1
+	done
+	c2=$(metric_2xx)
+	[ "$c2" -ge "$c1" ] || fail "the counter went back from $c1 to $c2" \
+		"when a worker died"
+}
