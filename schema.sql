@@ -178,7 +178,7 @@ CREATE TABLE IF NOT EXISTS payment_totals(
 CREATE TRIGGER IF NOT EXISTS payments_totals_insert AFTER INSERT ON payments
 BEGIN
 	INSERT INTO payment_totals(outcome, payments, refunded)
-	VALUES (coalesce(new.outcome, ''), 1, coalesce(new.amount_minor > 0
+	VALUES (coalesce(new.outcome, ''), 1, coalesce(new.refunded_minor > 0
 		AND new.refunded_minor >= new.amount_minor, 0))
 	ON CONFLICT(outcome) DO UPDATE SET payments = payments + 1,
 		refunded = refunded + excluded.refunded;
@@ -187,11 +187,11 @@ CREATE TRIGGER IF NOT EXISTS payments_totals_update
 	AFTER UPDATE OF outcome, amount_minor, refunded_minor ON payments
 BEGIN
 	UPDATE payment_totals SET payments = payments - 1,
-		refunded = refunded - coalesce(old.amount_minor > 0
+		refunded = refunded - coalesce(old.refunded_minor > 0
 			AND old.refunded_minor >= old.amount_minor, 0)
 	WHERE outcome = coalesce(old.outcome, '');
 	INSERT INTO payment_totals(outcome, payments, refunded)
-	VALUES (coalesce(new.outcome, ''), 1, coalesce(new.amount_minor > 0
+	VALUES (coalesce(new.outcome, ''), 1, coalesce(new.refunded_minor > 0
 		AND new.refunded_minor >= new.amount_minor, 0))
 	ON CONFLICT(outcome) DO UPDATE SET payments = payments + 1,
 		refunded = refunded + excluded.refunded;
@@ -199,7 +199,7 @@ END;
 CREATE TRIGGER IF NOT EXISTS payments_totals_delete AFTER DELETE ON payments
 BEGIN
 	UPDATE payment_totals SET payments = payments - 1,
-		refunded = refunded - coalesce(old.amount_minor > 0
+		refunded = refunded - coalesce(old.refunded_minor > 0
 			AND old.refunded_minor >= old.amount_minor, 0)
 	WHERE outcome = coalesce(old.outcome, '');
 END;

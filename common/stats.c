@@ -59,7 +59,7 @@ enum st_stmt {
 	" main.ledger_totals_state WHERE id = 1), 0))"
 
 #define PAY_GROUPS "SELECT coalesce(outcome, ''), count(*),"		\
-	" coalesce(sum(amount_minor > 0 AND refunded_minor >= amount_minor),"\
+	" coalesce(sum(refunded_minor > 0 AND refunded_minor >= amount_minor),"\
 	" 0) FROM main.payments GROUP BY 1"
 
 static const char *const st_sql[ST__MAX] = {

@@ -12,6 +12,7 @@
 
 #include "atime.h"
 #include "dashboard.h"
+#include "refund.h"
 #include "stats.h"
 #include "textbuf.h"
 
@@ -402,8 +403,8 @@ payment_row(void *arg, const struct stats_payment_row *r)
 	struct rows_arg	*a = arg;
 	struct page	*p = a->p;
 	char		 tg[24];
-	int		 full = r->has_amount && r->amount_minor > 0 &&
-			    r->refunded_minor >= r->amount_minor;
+	int		 full = r->has_amount &&
+			    refund_is_full(r->amount_minor, r->refunded_minor);
 
 	a->n++;
 	tbuf_str(&p->b, "<tr>");
