@@ -79,6 +79,7 @@ enum cfg_key {
 	K_MAX_BODY,
 	K_BUSY_TIMEOUT_MS,
 	K_SYNCHRONOUS,
+	K_UNSAFE_NORMAL,
 	K_RETRY_MAX_ATTEMPTS,
 	K_WEBHOOK_ALLOW,
 	K_FCGI_ALLOW,
@@ -100,6 +101,7 @@ static const char *const key_names[K__MAX] = {
 	"AWARD_MAX_BODY",
 	"AWARD_BUSY_TIMEOUT_MS",
 	"AWARD_SYNCHRONOUS",
+	"AWARD_UNSAFE_NORMAL",
 	"AWARD_RETRY_MAX_ATTEMPTS",
 	"AWARD_WEBHOOK_ALLOW",
 	"AWARD_FCGI_ALLOW",
@@ -207,6 +209,39 @@ file_line(const char *path, int lineno, char *s, struct cfg_file *f,
 	return 0;
 }
 
+enum { LINE_EOF, LINE_OK, LINE_LONG, LINE_NUL };
+
+/*
+ * One line of fp into buf (NUL-terminated, without its newline; *len its
+ * length). fgets() cannot tell a NUL byte from the end of the line, so the
+ * bytes are read one by one. Returns LINE_EOF at the end of the file,
+ * LINE_OK, LINE_LONG when it does not fit in bufsz - 1 bytes, LINE_NUL
+ * when it holds a NUL byte (reported as what it is, not as a long line).
+ */
+static int
+read_line(FILE *fp, char *buf, size_t bufsz, size_t *len)
+{
+	int ch, nul = 0, any = 0;
+
+	*len = 0;
+	while ((ch = getc(fp)) != EOF) {
+		any = 1;
+		if (ch == '\n')
+			break;
+		if (ch == '\0')
+			nul = 1;
+		if (*len + 1 >= bufsz) {
+			buf[*len] = '\0';
+			return nul ? LINE_NUL : LINE_LONG;
+		}
+		buf[(*len)++] = (char)ch;
+	}
+	buf[*len] = '\0';
+	if (!any)
+		return LINE_EOF;
+	return nul ? LINE_NUL : LINE_OK;
+}
+
 /*
  * Read the configuration file at path into f: a regular file, not
  * writable by every user, lines of at most CONFIG_LINE_MAX bytes.
@@ -217,7 +252,8 @@ read_file(const char *path, struct cfg_file *f, char *err, size_t errsz)
 	char		 line[CONFIG_LINE_MAX + 2];
 	struct stat	 st;
 	FILE		*fp;
-	int		 lineno = 0, rc = -1;
+	size_t		 n;
+	int		 lineno = 0, rc = -1, got;
 
 	if ((fp = fopen(path, "r")) == NULL) {
 		snprintf(err, errsz, "--config %s: %s", path, strerror(errno));
@@ -232,20 +268,16 @@ read_file(const char *path, struct cfg_file *f, char *err, size_t errsz)
 		    "(chmod o-w it)", path);
 		goto out;
 	}
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		size_t n = strlen(line);
-
+	while ((got = read_line(fp, line, sizeof(line), &n)) != 0) {
 		lineno++;
-		if (n > 0 && line[n - 1] == '\n')
-			line[--n] = '\0';
-		else if (!feof(fp)) {
-			snprintf(err, errsz, "%s:%d: line longer than %d "
-			    "bytes", path, lineno, CONFIG_LINE_MAX);
+		if (got == LINE_NUL) {
+			snprintf(err, errsz, "%s:%d: a NUL byte in the line",
+			    path, lineno);
 			goto out;
 		}
 		if (n > 0 && line[n - 1] == '\r')
 			line[--n] = '\0';
-		if (n > CONFIG_LINE_MAX) {
+		if (got == LINE_LONG || n > CONFIG_LINE_MAX) {
 			snprintf(err, errsz, "%s:%d: line longer than %d "
 			    "bytes", path, lineno, CONFIG_LINE_MAX);
 			goto out;
@@ -425,6 +457,37 @@ load_cidrs(const struct cfg_file *f, const char *path, int k,
 	return 0;
 }
 
+/*
+ * SPEC.md §7: NORMAL can lose commits answered 200 when the power fails
+ * (docs/durability.md), so it is refused unless AWARD_UNSAFE_NORMAL=1
+ * says the operator accepts that. The flag is 0 or 1.
+ */
+static int
+load_unsafe_normal(const struct award_config *c, const struct cfg_file *f,
+    const char *path, const char *sync_where, char *err, size_t errsz)
+{
+	struct cfg_val	v;
+	int		unsafe = 0;
+
+	resolve(f, path, K_UNSAFE_NORMAL, &v);
+	if (v.val != NULL) {
+		if (strcmp(v.val, "1") == 0)
+			unsafe = 1;
+		else if (strcmp(v.val, "0") != 0) {
+			snprintf(err, errsz, "%sAWARD_UNSAFE_NORMAL: must be 0 "
+			    "or 1: \"%.64s\"", v.where, v.val);
+			return -1;
+		}
+	}
+	if (!c->synchronous_full && !unsafe) {
+		snprintf(err, errsz, "%sAWARD_SYNCHRONOUS=NORMAL loses awards "
+		    "already answered 200 when the power fails: refused "
+		    "unless AWARD_UNSAFE_NORMAL=1 is set too", sync_where);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 load_all(struct award_config *c, const struct cfg_file *f, const char *path,
     char *err, size_t errsz)
@@ -463,6 +526,8 @@ load_all(struct award_config *c, const struct cfg_file *f, const char *path,
 			return -1;
 		}
 	}
+	if (load_unsafe_normal(c, f, path, v.where, err, errsz) == -1)
+		return -1;
 	resolve(f, path, K_LOG_LEVEL, &v);
 	if (v.val != NULL && log_level_parse(v.val, &c->log_level) == -1) {
 		snprintf(err, errsz, "%sAWARD_LOG_LEVEL: must be debug, info, "
