@@ -85,7 +85,11 @@ CREATE TABLE IF NOT EXISTS refunds(
 -- A payment's first sighting finds the refunds waiting for it.
 CREATE INDEX IF NOT EXISTS refunds_payment ON refunds(payment_id);
 
--- The durable retry queue (SPEC.md §6). Rows are never deleted.
+-- The durable retry queue (SPEC.md §6). Dead rows are never deleted; done
+-- rows go after AWARD_RETAIN_DONE_DAYS (retain.c). The column done_ms (when
+-- the row became done) and its index failed_awards_done came with schema
+-- version 3 and are added by db.c (added_columns) to every database, new
+-- or old, so that both get the same column and index.
 CREATE TABLE IF NOT EXISTS failed_awards(
 	id INTEGER PRIMARY KEY,
 	kind TEXT NOT NULL CHECK (kind IN ('award', 'refund')),

@@ -89,6 +89,8 @@ enum cfg_key {
 	K_SERVICE_TOKEN,
 	K_SERVICE_TOKEN_FILE,
 	K_LOG_LEVEL,
+	K_RETAIN_RUNS_DAYS,
+	K_RETAIN_DONE_DAYS,
 	K__MAX
 };
 
@@ -111,6 +113,8 @@ static const char *const key_names[K__MAX] = {
 	"AWARD_SERVICE_TOKEN",
 	"AWARD_SERVICE_TOKEN_FILE",
 	"AWARD_LOG_LEVEL",
+	"AWARD_RETAIN_RUNS_DAYS",
+	"AWARD_RETAIN_DONE_DAYS",
 };
 
 /*
@@ -403,6 +407,8 @@ load_ints(struct award_config *c, const struct cfg_file *f,
 		{ K_MAX_BODY, 1, 64 * 1024 * 1024 },
 		{ K_BUSY_TIMEOUT_MS, 0, 600000 },
 		{ K_RETRY_MAX_ATTEMPTS, 1, 1000 },
+		{ K_RETAIN_RUNS_DAYS, 1, CONFIG_RETAIN_MAX },
+		{ K_RETAIN_DONE_DAYS, 1, CONFIG_RETAIN_MAX },
 	};
 	struct cfg_val	v;
 	long long	n;
@@ -430,6 +436,12 @@ load_ints(struct award_config *c, const struct cfg_file *f,
 			break;
 		case K_BUSY_TIMEOUT_MS:
 			c->busy_timeout_ms = (int)n;
+			break;
+		case K_RETAIN_RUNS_DAYS:
+			c->retain_runs_days = (int)n;
+			break;
+		case K_RETAIN_DONE_DAYS:
+			c->retain_done_days = (int)n;
 			break;
 		default:
 			c->retry_max_attempts = (int)n;
@@ -567,6 +579,8 @@ config_load_file(struct award_config *c, const char *path, char *err,
 	c->synchronous_full = 1;
 	c->retry_max_attempts = 8;
 	c->log_level = LOG_INFO;
+	c->retain_runs_days = CONFIG_RETAIN_RUNS_DEFAULT;
+	c->retain_done_days = CONFIG_RETAIN_DONE_DEFAULT;
 
 	if (path != NULL) {
 		if (set_path(c->config_path, path) == -1) {

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "cidr.h"
 #include "log.h"
@@ -31,6 +32,10 @@
 #define CONFIG_THREADS_DEFAULT	32
 #define CONFIG_FCGI_ALLOW_DEFAULT "127.0.0.0/8, ::1/128"
 #define CONFIG_READ_TIMEOUT_DEFAULT 10000
+/* Retention of the retry run (SPEC.md §6): days, 1 to CONFIG_RETAIN_MAX. */
+#define CONFIG_RETAIN_RUNS_DEFAULT 90
+#define CONFIG_RETAIN_DONE_DEFAULT 180
+#define CONFIG_RETAIN_MAX	36500
 
 struct award_config {
 	char		 db_path[CONFIG_PATH_MAX];
@@ -51,6 +56,8 @@ struct award_config {
 	int64_t		 now_ms;	/* 0 = the real clock; tests only */
 	char		 config_path[CONFIG_PATH_MAX]; /* "" = no file read */
 	int		 listen_set;	/* AWARD_LISTEN in file or environment */
+	int		 retain_runs_days; /* retry_runs, reconcile_runs */
+	int		 retain_done_days; /* done failed_awards rows */
 };
 
 /*
@@ -118,6 +125,15 @@ int	config_flag_value(const char *name, int argc, char *argv[], int *i,
 /* Parse a decimal integer in [lo, hi]; 0 or -1. */
 int	config_parse_int(const char *s, long long lo, long long hi,
 	    long long *out);
+
+/*
+ * Print the resolved settings of c to f as KEY=value lines, one per
+ * setting of SPEC.md §7 (config_print.c); token values are never
+ * printed, only whether each token is set. What `award-retry
+ * --print-config` shows and deploy/award-backup reads. Returns 0, or -1
+ * on a write error.
+ */
+int	config_print(const struct award_config *c, FILE *f);
 
 /* The bot database path in effect: bot_db_path, or db_path when empty. */
 const char *config_bot_db(const struct award_config *c);

@@ -93,7 +93,8 @@ static const char *const rq_sql[RQ__MAX] = {
 	" FROM main.failed_awards WHERE id = ?1 AND status = 'pending'",
 	/* RQ_DONE */
 	"UPDATE main.failed_awards SET status = 'done', outcome = ?2,"
-	" last_attempt_at = award_iso(?3), updated_at = award_iso(?3)"
+	" last_attempt_at = award_iso(?3), updated_at = award_iso(?3),"
+	" done_ms = ?3"
 	" WHERE id = ?1",
 	/* RQ_FAILED: attempt n = attempts + 1 just failed */
 	"UPDATE main.failed_awards SET attempts = attempts + 1,"

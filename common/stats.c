@@ -51,6 +51,7 @@ enum st_stmt {
 	ST_QUEUE_CLEAR,
 	ST_QUEUE_FILL,
 	ST_READY_SET,
+	ST_BACKUP,
 	ST__MAX
 };
 
@@ -183,6 +184,9 @@ static const char *const st_sql[ST__MAX] = {
 	" SELECT status, count(*) FROM main.failed_awards GROUP BY status",
 	/* ST_READY_SET */
 	"UPDATE main.totals_ready SET ready = 1 WHERE name = ?1",
+	/* ST_BACKUP: the last backup's snapshot instant (deploy/award-backup) */
+	"SELECT CAST(value AS INTEGER) FROM main.award_meta"
+	" WHERE key = 'backup_snapshot_ms'"
 };
 
 /* Minutes of ledger_minutes kept: 25 hours, an hour more than shown. */
@@ -552,6 +556,21 @@ summary_contest(struct award_ctx *ctx, struct stats_summary *s)
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* When the last backup's snapshot was taken; -1 when none is recorded. */
+static int
+summary_backup(struct award_ctx *ctx, struct stats_summary *s)
+{
+	sqlite3_stmt	*st = ctx->st[ST_BACKUP];
+	int		 rc;
+
+	s->backup_ms = -1;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+		s->backup_ms = sqlite3_column_int64(st, 0);
+	db_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
 int
 stats_summary(struct award_ctx *ctx, struct stats_summary *s)
 {
@@ -564,7 +583,7 @@ stats_summary(struct award_ctx *ctx, struct stats_summary *s)
 		    LF_STR("error", sqlite3_errmsg(ctx->db)), LF_END);
 	if (summary_queue(ctx, s) == -1 || summary_ledger(ctx, s) == -1 ||
 	    summary_payments(ctx, s) == -1 || summary_run(ctx, s) == -1 ||
-	    summary_contest(ctx, s) == -1)
+	    summary_contest(ctx, s) == -1 || summary_backup(ctx, s) == -1)
 		return -1;
 	return 0;
 }

@@ -70,6 +70,7 @@ struct stats_summary {
 	int			contest_running;
 	char			contest_id[STATS_TEXT_MAX];
 	char			contest_ends_at[STATS_TEXT_MAX];
+	int64_t			backup_ms;	/* last backup; -1: none */
 };
 
 /*

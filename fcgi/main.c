@@ -31,6 +31,7 @@
 #include "config.h"
 #include "counters.h"
 #include "ctx.h"
+#include "db.h"
 #include "log.h"
 #include "sdnotify.h"
 #include "worker.h"
@@ -62,7 +63,7 @@ startup_error(const char *err)
 #endif
 
 #define USAGE "award-fcgi [--config PATH] [--listen unix:PATH|HOST:PORT] " \
-	"[--workers N] [--threads N] [--db PATH] [--bot-db PATH]"
+	"[--workers N] [--threads N] [--db PATH] [--bot-db PATH] [--check]"
 
 /* Flags whose value is the next argument (config_early()). */
 static const char *const value_flags[] = { "--db", "--bot-db", "--listen",
@@ -89,6 +90,10 @@ help(void)
 	    "  --threads N     request threads per worker (AWARD_THREADS)\n"
 	    "  --db PATH       service database (AWARD_DB)\n"
 	    "  --bot-db PATH   bot database (AWARD_BOT_DB)\n"
+	    "  --check         check the configuration, both databases, their "
+	    "pairing\n"
+	    "                  and the tokens, one line each; exit 0 or 1; "
+	    "creates nothing\n"
 	    "  --version       print the version and exit\n"
 	    "  --help          print this and exit\n"
 	    "Signals: TERM/INT stop after in-flight requests; HUP reloads "
@@ -431,7 +436,7 @@ apply_flags(struct award_config *c, int argc, char *argv[], int *flag_listen,
 				return -1;
 			}
 			c->threads = (int)n;
-		} else
+		} else if (strcmp(argv[i], "--check") != 0)
 			return i;
 	}
 	return 0;
@@ -529,6 +534,7 @@ main(int argc, char *argv[])
 	char			 err[CONFIG_ERR_MAX];
 	const char		*unix_path = NULL, *file, *source;
 	int			 r, explicit, flag_listen, ready = 0;
+	int			 check = 0;
 	int64_t			 deadline, wd_ms, wd_next = 0;
 
 	switch (config_early(argc, argv, value_flags, &file, &explicit)) {
@@ -547,19 +553,25 @@ main(int argc, char *argv[])
 	/* Files this binary creates: 0640 (SPEC.md §7). */
 	umask(027);
 	memset(&s, 0, sizeof(s));
-	if (config_load_file(&s.cfg, file, err, sizeof(err)) == -1) {
-		startup_error(err);
-		return 1;
-	}
-	if ((r = apply_flags(&s.cfg, argc, argv, &flag_listen, err,
-	    sizeof(err))) != 0) {
-		if (r > 0)
-			usage(argv[r]);
+	for (int i = 1; i < argc; i++)
+		check |= strcmp(argv[i], "--check") == 0;
+	if (config_load_file(&s.cfg, file, err, sizeof(err)) == -1 ||
+	    (r = apply_flags(&s.cfg, argc, argv, &flag_listen, err,
+	    sizeof(err))) < 0) {
+		if (check)
+			printf("FAIL configuration: %s\n", err);
 		else
 			startup_error(err);
 		return 1;
 	}
+	if (r > 0) {
+		usage(argv[r]);
+		return 1;
+	}
 	log_set_level(s.cfg.log_level);
+	/* The first-day check (issue 17): looks, creates nothing. */
+	if (check)
+		return db_check(&s.cfg, stdout) == 0 ? 0 : 1;
 
 	/* Configuration and database errors surface here, at start. */
 	if (probe(&s.cfg, err, sizeof(err)) == -1) {

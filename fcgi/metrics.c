@@ -142,6 +142,13 @@ metrics_render(const struct stats_summary *s, const struct counters *c)
 	family(&b, "award_contest_running", "gauge",
 	    "1 while a contest is running.");
 	tbuf_printf(&b, "award_contest_running %d\n", s->contest_running);
+	if (s->backup_ms >= 0) {
+		family(&b, "award_backup_last_timestamp_seconds", "gauge",
+		    "The snapshot instant of the last backup award-backup "
+		    "took, in seconds since the epoch.");
+		seconds(&b, "award_backup_last_timestamp_seconds",
+		    s->backup_ms);
+	}
 	if (c != NULL) {
 		if ((own = counters_prom(c)) == NULL)
 			b.failed = 1;

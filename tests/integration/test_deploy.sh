@@ -7,6 +7,9 @@
 # written and keeps the exit status; award-backup copies under load and
 # its copy restores.
 
+# award-backup resolves the configuration through award-retry --print-config.
+export AWARD_RETRY_BIN=$BIN/award-retry
+
 # The layout of a default install (PREFIX=/usr/local): mode and path.
 DEPLOY_LAYOUT='755 etc
 750 etc/award
@@ -267,7 +270,7 @@ EOF
 # certificate; then the installed cron line, as written.
 it installed_stack
 t_installed_stack() {
-	local d=$T/root conf=$T/award.conf cmd rc out
+	local d=$T/root conf=$T/award.conf cmd rc out n
 	deploy_install "$d"
 	"$d/usr/local/sbin/award-fcgi" --version >/dev/null 2>&1 ||
 		fail "award-fcgi --version fails: no --config support yet"
@@ -322,12 +325,14 @@ t_installed_stack() {
 		where order_id = 'ord-q'" "done awarded"
 	grep -q '^award-retry$' "$T/journal" ||
 		fail "no award-retry stream in the journal: $(head -c 300 "$T/journal")"
-	# A failing run keeps its status through the cron line.
-	sed -i "s|^AWARD_DB=.*|AWARD_DB=$T/no/such/dir/award.db|" "$conf"
+	# A failing run keeps its status through the cron line. (A database
+	# that does not exist is "not set up yet", exit 0: SPEC.md §6.)
+	n=$(grep -c '^award-retry$' "$T/journal")
+	echo 'AWARD_BUSY_TIMEOUT_MS=soon' >>"$conf"
 	journal_run "$T/journal" "$cmd"
 	rc=$?
 	[ "$rc" = 1 ] || fail "a failing cron run exited $rc, not 1"
-	[ "$(grep -c '^award-retry$' "$T/journal")" = 2 ] ||
+	[ "$(grep -c '^award-retry$' "$T/journal")" -gt "$n" ] ||
 		fail "the failing run did not reach the journal"
 	out=$(tail -n 1 "$T/journal")
 	[[ $out == *'"level":"error"'* ]] || fail "no error line in the journal: $out"
