@@ -88,6 +88,7 @@ enum cfg_key {
 	K_SERVICE_TOKEN,
 	K_SERVICE_TOKEN_FILE,
 	K_LOG_LEVEL,
+	K_ACCEPT_TEST_PAYMENTS,
 	K__MAX
 };
 
@@ -109,6 +110,7 @@ static const char *const key_names[K__MAX] = {
 	"AWARD_SERVICE_TOKEN",
 	"AWARD_SERVICE_TOKEN_FILE",
 	"AWARD_LOG_LEVEL",
+	"AWARD_ACCEPT_TEST_PAYMENTS",
 };
 
 /*
@@ -371,6 +373,7 @@ load_ints(struct award_config *c, const struct cfg_file *f,
 		{ K_MAX_BODY, 1, 64 * 1024 * 1024 },
 		{ K_BUSY_TIMEOUT_MS, 0, 600000 },
 		{ K_RETRY_MAX_ATTEMPTS, 1, 1000 },
+		{ K_ACCEPT_TEST_PAYMENTS, 0, 1 },
 	};
 	struct cfg_val	v;
 	long long	n;
@@ -398,6 +401,9 @@ load_ints(struct award_config *c, const struct cfg_file *f,
 			break;
 		case K_BUSY_TIMEOUT_MS:
 			c->busy_timeout_ms = (int)n;
+			break;
+		case K_ACCEPT_TEST_PAYMENTS:
+			c->accept_test_payments = (int)n;
 			break;
 		default:
 			c->retry_max_attempts = (int)n;

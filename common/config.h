@@ -51,6 +51,7 @@ struct award_config {
 	int64_t		 now_ms;	/* 0 = the real clock; tests only */
 	char		 config_path[CONFIG_PATH_MAX]; /* "" = no file read */
 	int		 listen_set;	/* AWARD_LISTEN in file or environment */
+	int		 accept_test_payments; /* 1: "test": true awards too */
 };
 
 /*
