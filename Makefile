@@ -46,7 +46,7 @@ DEBIAN_PKGS = gcc make pkg-config libfcgi-dev libsqlite3-dev libcjson-dev \
 	      chromium chromium-driver python3-selenium prometheus
 
 .PHONY: all test unit integration asan run bench fuzz deps clean \
-	install uninstall
+	install uninstall alerts
 .SUFFIXES:
 .SECONDARY:
 
@@ -110,6 +110,10 @@ unit: $(UNIT_BIN) all
 
 integration: all
 	AWARD_BIN_DIR=$(BUILD) bash tests/integration/run.sh
+
+# The alert rules' unit tests alone (integration runs them too).
+alerts:
+	bash tests/alerts/run.sh
 
 asan: deps
 	$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 unit integration
