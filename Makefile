@@ -88,7 +88,8 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(UNIT_HELP) $(BUILD)/libaward.a
 
 # test_stats also checks the responder's renderings of the stats.
 $(BUILD)/tests/test_stats: $(BUILD)/fcgi/dashboard.o $(BUILD)/fcgi/metrics.o \
-	$(BUILD)/fcgi/textbuf.o $(BUILD)/fcgi/counters.o
+	$(BUILD)/fcgi/textbuf.o $(BUILD)/fcgi/counters.o $(BUILD)/fcgi/page.o \
+	$(BUILD)/fcgi/views.o $(BUILD)/fcgi/detail.o
 
 $(BUILD)/bench/bench_award: tests/bench/bench_award.c $(BUILD)/libaward.a
 	@mkdir -p $(@D)

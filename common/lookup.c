@@ -88,6 +88,8 @@ enum lk_list {
 enum lk_stmt {
 	LK_FIRST_LIST = 0,	/* key * LIST__MAX + list */
 	LK_TICKETS = LOOKUP__MAX * LIST__MAX,
+	LK_CONTESTS,
+	LK_CONTEST_TOTALS,
 	LK__MAX
 };
 
@@ -109,6 +111,13 @@ static const char *const lk_sql[LK__MAX] = {
 	" JOIN bot.ticket_ledger l ON l.contest_id = c.id"
 	" AND l.referrer_id = ?1 GROUP BY c.id"
 	" ORDER BY award_ms(c.starts_at) DESC, c.id LIMIT ?2",
+	/* LK_CONTESTS: newest first */
+	"SELECT id, starts_at, ends_at, is_active FROM bot.contests"
+	" ORDER BY award_ms(starts_at) DESC, id LIMIT ?1",
+	/* LK_CONTEST_TOTALS: by reason, from the owner index's prefix */
+	"SELECT reason, count(*), coalesce(sum(delta), 0), count(DISTINCT"
+	" referrer_id) FROM bot.ticket_ledger WHERE contest_id = ?1"
+	" GROUP BY reason ORDER BY reason",
 };
 
 static const char *const key_names[LOOKUP__MAX] = {
@@ -338,4 +347,46 @@ fail:
 		db_rollback(ctx->db);
 	cJSON_Delete(root);
 	return NULL;
+}
+
+int
+lookup_contests(struct award_ctx *ctx, int limit,
+    int (*fn)(void *, const struct lookup_contest *), void *arg)
+{
+	sqlite3_stmt		*st = ctx->lk[LK_CONTESTS];
+	struct lookup_contest	 c;
+	int			 rc;
+
+	sqlite3_bind_int(st, 1, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		c.id = db_col_text(st, 0);
+		c.starts_at = db_col_text(st, 1);
+		c.ends_at = db_col_text(st, 2);
+		c.active = sqlite3_column_int(st, 3) == 1;
+		if (fn(arg, &c) == -1) {
+			rc = SQLITE_ABORT;
+			break;
+		}
+	}
+	db_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+lookup_contest_totals(struct award_ctx *ctx, const char *contest_id,
+    int (*fn)(void *, const char *, int64_t, int64_t, int64_t), void *arg)
+{
+	sqlite3_stmt	*st = ctx->lk[LK_CONTEST_TOTALS];
+	int		 rc;
+
+	sqlite3_bind_text(st, 1, contest_id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (fn(arg, db_col_text(st, 0), sqlite3_column_int64(st, 1),
+		    sqlite3_column_int64(st, 2),
+		    sqlite3_column_int64(st, 3)) == -1) {
+			rc = SQLITE_ABORT;
+			break;
+		}
+	db_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
 }

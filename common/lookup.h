@@ -40,6 +40,29 @@ const char *lookup_key_name(enum lookup_key key);
 cJSON	*lookup_run(struct award_ctx *ctx, enum lookup_key key,
 	    const char *text, int64_t tg);
 
+/* One contest of the bot database; pointers valid during the call only. */
+struct lookup_contest {
+	const char	*id, *starts_at, *ends_at;
+	int		 active;
+};
+
+/*
+ * The contests, newest start first, at most limit: fn per contest (0 to
+ * go on, -1 to stop). Returns 0, or -1 on error or when fn stopped.
+ */
+int	lookup_contests(struct award_ctx *ctx, int limit,
+	    int (*fn)(void *, const struct lookup_contest *), void *arg);
+
+/*
+ * A contest's ledger totals by reason (the dashboard's totals for the
+ * contest's time range): fn(arg, reason, rows, tickets, owners). Reads
+ * the contest's rows through the ledger's (contest_id, referrer_id)
+ * index. Returns 0, or -1.
+ */
+int	lookup_contest_totals(struct award_ctx *ctx, const char *contest_id,
+	    int (*fn)(void *, const char *, int64_t, int64_t, int64_t),
+	    void *arg);
+
 /*
  * Prepare this module's statements on ctx->db (award_ctx_open()): 0, or
  * -1 with a message in err. unprepare is a no-op when nothing was prepared.

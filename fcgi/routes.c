@@ -15,6 +15,7 @@
 #include "award.h"
 #include "cidr.h"
 #include "config.h"
+#include "console.h"
 #include "counters.h"
 #include "dashboard.h"
 #include "jsonw.h"
@@ -652,15 +653,19 @@ static void
 h_dashboard(struct route_env *env, struct request *req,
     const struct params *p, struct response *res)
 {
-	struct award_ctx *ctx;
+	struct award_ctx	*ctx;
+	char			*html;
+	int			 status;
 
-	(void)req;
 	(void)p;
 	if ((ctx = reader(env, res)) == NULL)
 		return;
-	text_page(res, dashboard_render(ctx), CTYPE_HTML);
-	if (res->status == 200)
+	html = console_page(ctx, req->query, &status);
+	text_page(res, html, CTYPE_HTML);
+	if (html != NULL) {
+		res->status = status;	/* 400 and 404 pages are pages too */
 		res->csp = dashboard_csp;
+	}
 }
 
 static void
