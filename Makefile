@@ -46,7 +46,7 @@ DEBIAN_PKGS = gcc make pkg-config libfcgi-dev libsqlite3-dev libcjson-dev \
 	      chromium chromium-driver python3-selenium prometheus
 
 .PHONY: all test unit integration asan run bench fuzz deps clean \
-	install uninstall
+	install uninstall alerts
 .SUFFIXES:
 .SECONDARY:
 
@@ -88,7 +88,8 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(UNIT_HELP) $(BUILD)/libaward.a
 
 # test_stats also checks the responder's renderings of the stats.
 $(BUILD)/tests/test_stats: $(BUILD)/fcgi/dashboard.o $(BUILD)/fcgi/metrics.o \
-	$(BUILD)/fcgi/textbuf.o $(BUILD)/fcgi/counters.o
+	$(BUILD)/fcgi/textbuf.o $(BUILD)/fcgi/counters.o $(BUILD)/fcgi/page.o \
+	$(BUILD)/fcgi/views.o $(BUILD)/fcgi/detail.o
 
 $(BUILD)/bench/bench_award: tests/bench/bench_award.c $(BUILD)/libaward.a
 	@mkdir -p $(@D)
@@ -110,6 +111,10 @@ unit: $(UNIT_BIN) all
 
 integration: all
 	AWARD_BIN_DIR=$(BUILD) bash tests/integration/run.sh
+
+# The alert rules' unit tests alone (integration runs them too).
+alerts:
+	bash tests/alerts/run.sh
 
 asan: deps
 	$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 unit integration

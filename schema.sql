@@ -68,6 +68,8 @@ CREATE TABLE IF NOT EXISTS payments(
 	created_at TEXT NOT NULL,
 	updated_at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS payments_order ON payments(order_id);
+-- The admin lookup by telegram id (lookup.c).
+CREATE INDEX IF NOT EXISTS payments_buyer ON payments(telegram_id);
 
 -- Each refund once, by its YooKassa id (SPEC.md §4 "Refunds"). status:
 -- 'counted' into its payment's refunded_minor; 'pending', its payment not
@@ -110,7 +112,14 @@ CREATE TABLE IF NOT EXISTS failed_awards(
 	updated_at TEXT NOT NULL,
 	last_attempt_at TEXT NOT NULL,
 	next_attempt_at TEXT NOT NULL,
-	next_attempt_ms INTEGER NOT NULL);
+	next_attempt_ms INTEGER NOT NULL,
+	-- Admin actions (schema version 3, db.c adds them to older files):
+	-- who acknowledged a dead row and when (NULL: not acknowledged;
+	-- cleared when the row leaves 'dead'), who requeued it last and when.
+	acked_at TEXT,
+	acked_by TEXT,
+	requeued_at TEXT,
+	requeued_by TEXT);
 -- An order (or a refund) is queued at most once.
 CREATE UNIQUE INDEX IF NOT EXISTS failed_awards_order
 	ON failed_awards(order_id) WHERE kind = 'award';
@@ -121,6 +130,9 @@ CREATE INDEX IF NOT EXISTS failed_awards_due
 	ON failed_awards(next_attempt_ms, id) WHERE status = 'pending';
 CREATE INDEX IF NOT EXISTS failed_awards_status
 	ON failed_awards(status, id);
+-- The admin lookup by payment id (lookup.c).
+CREATE INDEX IF NOT EXISTS failed_awards_payment
+	ON failed_awards(payment_id);
 
 CREATE TABLE IF NOT EXISTS retry_runs(
 	id INTEGER PRIMARY KEY,

@@ -91,6 +91,7 @@ enum cfg_key {
 	K_LOG_LEVEL,
 	K_RETAIN_RUNS_DAYS,
 	K_RETAIN_DONE_DAYS,
+	K_ACCEPT_TEST_PAYMENTS,
 	K__MAX
 };
 
@@ -115,6 +116,7 @@ static const char *const key_names[K__MAX] = {
 	"AWARD_LOG_LEVEL",
 	"AWARD_RETAIN_RUNS_DAYS",
 	"AWARD_RETAIN_DONE_DAYS",
+	"AWARD_ACCEPT_TEST_PAYMENTS",
 };
 
 /*
@@ -409,6 +411,7 @@ load_ints(struct award_config *c, const struct cfg_file *f,
 		{ K_RETRY_MAX_ATTEMPTS, 1, 1000 },
 		{ K_RETAIN_RUNS_DAYS, 1, CONFIG_RETAIN_MAX },
 		{ K_RETAIN_DONE_DAYS, 1, CONFIG_RETAIN_MAX },
+		{ K_ACCEPT_TEST_PAYMENTS, 0, 1 },
 	};
 	struct cfg_val	v;
 	long long	n;
@@ -442,6 +445,9 @@ load_ints(struct award_config *c, const struct cfg_file *f,
 			break;
 		case K_RETAIN_DONE_DAYS:
 			c->retain_done_days = (int)n;
+			break;
+		case K_ACCEPT_TEST_PAYMENTS:
+			c->accept_test_payments = (int)n;
 			break;
 		default:
 			c->retry_max_attempts = (int)n;

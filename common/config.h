@@ -58,6 +58,7 @@ struct award_config {
 	int		 listen_set;	/* AWARD_LISTEN in file or environment */
 	int		 retain_runs_days; /* retry_runs, reconcile_runs */
 	int		 retain_done_days; /* done failed_awards rows */
+	int		 accept_test_payments; /* 1: "test": true awards too */
 };
 
 /*

@@ -185,6 +185,15 @@ static const struct {
 	    " WHERE status = 'done';"
 	    " CREATE INDEX IF NOT EXISTS main.failed_awards_done"
 	    " ON failed_awards(done_ms) WHERE status = 'done'" },
+	/* Version 3: who acknowledged / requeued a queued row, and when. */
+	{ "failed_awards", "acked_at",
+	    "ALTER TABLE main.failed_awards ADD COLUMN acked_at TEXT" },
+	{ "failed_awards", "acked_by",
+	    "ALTER TABLE main.failed_awards ADD COLUMN acked_by TEXT" },
+	{ "failed_awards", "requeued_at",
+	    "ALTER TABLE main.failed_awards ADD COLUMN requeued_at TEXT" },
+	{ "failed_awards", "requeued_by",
+	    "ALTER TABLE main.failed_awards ADD COLUMN requeued_by TEXT" },
 };
 
 /* 1 when main.table has column, 0 when not, -1 on error. */

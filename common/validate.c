@@ -498,6 +498,14 @@ enum webhook_kind
 validate_webhook(const char *body, size_t len, struct award_req *award,
     struct refund_req *refund, char *err, size_t errsz)
 {
+	return validate_webhook_test(body, len, 1, award, refund, err, errsz);
+}
+
+enum webhook_kind
+validate_webhook_test(const char *body, size_t len, int accept_test,
+    struct award_req *award, struct refund_req *refund, char *err,
+    size_t errsz)
+{
 	cJSON			*root;
 	const cJSON		*ev, *obj;
 	struct body		 b;
@@ -520,7 +528,12 @@ validate_webhook(const char *body, size_t len, struct award_req *award,
 		snprintf(err, errsz, "event (string) and object (object) "
 		    "are required");
 		k = WEBHOOK_BAD;
-	} else if (strcmp(ev->valuestring, "payment.succeeded") == 0)
+	} else if (!accept_test && cJSON_IsTrue(
+	    cJSON_GetObjectItemCaseSensitive(obj, "test")) &&
+	    (strcmp(ev->valuestring, "payment.succeeded") == 0 ||
+	    strcmp(ev->valuestring, "refund.succeeded") == 0))
+		k = WEBHOOK_TEST;
+	else if (strcmp(ev->valuestring, "payment.succeeded") == 0)
 		k = webhook_payment(&b, obj, award, err, errsz);
 	else if (strcmp(ev->valuestring, "refund.succeeded") == 0)
 		k = webhook_refund(obj, refund, err, errsz);

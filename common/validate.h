@@ -54,6 +54,7 @@ enum webhook_kind {
 	WEBHOOK_IGNORED,	/* another event: 200 ignored */
 	WEBHOOK_PAYMENT,	/* payment.succeeded: *award filled */
 	WEBHOOK_REFUND,		/* refund.succeeded: *refund filled */
+	WEBHOOK_TEST,		/* from a test shop, not accepted: 200 ignored */
 	WEBHOOK__MAX
 };
 
@@ -64,6 +65,17 @@ enum webhook_kind {
 enum webhook_kind validate_webhook(const char *body, size_t len,
 	    struct award_req *award, struct refund_req *refund, char *err,
 	    size_t errsz);
+
+/*
+ * validate_webhook() with the test-shop rule of SPEC.md §5: unless
+ * accept_test (AWARD_ACCEPT_TEST_PAYMENTS=1), a payment.succeeded or
+ * refund.succeeded whose object.test is true is WEBHOOK_TEST, before its
+ * metadata is looked at (nothing is recorded for it). validate_webhook()
+ * is this with accept_test = 1.
+ */
+enum webhook_kind validate_webhook_test(const char *body, size_t len,
+	    int accept_test, struct award_req *award,
+	    struct refund_req *refund, char *err, size_t errsz);
 
 /*
  * Validate a POST /v1/awards body: order_id, telegram_id, plan_id,
