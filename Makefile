@@ -12,7 +12,7 @@ BUILD	?= build
 SANITIZE ?=
 VERSION	?= 1.1.0
 
-PKGS	 = sqlite3 libcjson
+PKGS	 = sqlite3 libcjson libcurl
 CC	?= cc
 WARN	 = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wwrite-strings -Werror
@@ -42,7 +42,7 @@ UNIT_HELP = $(patsubst tests/unit/%.c,$(BUILD)/tests/%.o,\
 	    $(filter-out tests/unit/test_%.c,$(wildcard tests/unit/*.c)))
 
 DEBIAN_PKGS = gcc make pkg-config libfcgi-dev libsqlite3-dev libcjson-dev \
-	      libcriterion-dev nginx curl openssl sqlite3 mandoc systemd procps \
+	      libcriterion-dev libcurl4-openssl-dev nginx curl openssl sqlite3 mandoc systemd procps \
 	      chromium chromium-driver python3-selenium prometheus
 
 .PHONY: all test unit integration asan run bench fuzz deps clean \
