@@ -35,7 +35,9 @@ LIBS_TEST = $(shell pkg-config --libs criterion 2>/dev/null)
 LIB_SRC	 = $(wildcard common/*.c)
 LIB_OBJ	 = $(LIB_SRC:common/%.c=$(BUILD)/common/%.o) $(BUILD)/common/schema.o
 FCGI_OBJ = $(patsubst fcgi/%.c,$(BUILD)/fcgi/%.o,$(wildcard fcgi/*.c))
-CRON_OBJ = $(patsubst cron/%.c,$(BUILD)/cron/%.o,$(wildcard cron/*.c))
+CRON_OBJ = $(patsubst cron/%.c,$(BUILD)/cron/%.o,$(filter-out \
+	   cron/reconcile.c,$(wildcard cron/*.c)))
+RECONCILE_OBJ = $(BUILD)/cron/reconcile.o
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 UNIT_HELP = $(patsubst tests/unit/%.c,$(BUILD)/tests/%.o,\
@@ -50,7 +52,7 @@ DEBIAN_PKGS = gcc make pkg-config libfcgi-dev libsqlite3-dev libcjson-dev \
 .SUFFIXES:
 .SECONDARY:
 
-all: $(BUILD)/award-fcgi $(BUILD)/award-retry
+all: $(BUILD)/award-fcgi $(BUILD)/award-retry $(BUILD)/award-reconcile
 
 $(BUILD)/libaward.a: $(LIB_OBJ)
 	@mkdir -p $(@D)
@@ -81,6 +83,10 @@ $(BUILD)/award-fcgi: $(FCGI_OBJ) $(BUILD)/libaward.a
 
 # The retry binary never links libfcgi.
 $(BUILD)/award-retry: $(CRON_OBJ) $(BUILD)/libaward.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_CORE)
+
+# The reconciliation run (SPEC.md §11): no libfcgi either.
+$(BUILD)/award-reconcile: $(RECONCILE_OBJ) $(BUILD)/libaward.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_CORE)
 
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(UNIT_HELP) $(BUILD)/libaward.a
