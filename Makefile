@@ -181,6 +181,8 @@ inst	 = sed 's|/usr/local/sbin/|$(SBINDIR)/|g' $(2) >$(3).new && \
 	   chmod $(1) $(3).new && mv -f $(3).new $(3)
 
 INSTALLED = $(SBINDIR)/award-fcgi $(SBINDIR)/award-retry \
+	$(SBINDIR)/award-reconcile $(MAN8DIR)/award-reconcile.8 \
+	$(ETC)/cron.d/award-reconcile \
 	$(SBINDIR)/award-backup \
 	$(MAN8DIR)/award-fcgi.8 $(MAN8DIR)/award-retry.8 \
 	$(UNITDIR)/award-fcgi.service $(UNITDIR)/award-fcgi.socket \
@@ -196,6 +198,9 @@ install: all
 	  $(D)$(ETC)/nginx/sites-available $(D)$(ETC)/nginx/award
 	install -d -m 0750 $(D)$(ETC)/award
 	install -m 0755 $(BUILD)/award-fcgi $(BUILD)/award-retry $(D)$(SBINDIR)/
+	install -m 0755 $(BUILD)/award-reconcile $(D)$(SBINDIR)/
+	$(call inst,0644,man/award-reconcile.8,$(D)$(MAN8DIR)/award-reconcile.8)
+	$(call inst,0644,cron/award-reconcile.cron,$(D)$(ETC)/cron.d/award-reconcile)
 	$(call inst,0755,deploy/award-backup,$(D)$(SBINDIR)/award-backup)
 	$(call inst,0644,man/award-fcgi.8,$(D)$(MAN8DIR)/award-fcgi.8)
 	$(call inst,0644,man/award-retry.8,$(D)$(MAN8DIR)/award-retry.8)
