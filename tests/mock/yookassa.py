@@ -23,7 +23,9 @@ a JSON list of rules; each request takes the first rule that matches:
    "body": "text",          ... and this body (default: a YooKassa error)
    "hang": S}               or sleep S seconds before answering normally
 Every request served is appended to --log FILE as one JSON line:
-{"method","path","query","auth","status"} (auth: "ok" | "bad" | "none").
+{"method","path","query","auth","status"} (auth: "ok" | "bad" | "none"),
+before the answer is sent; a request that hangs is logged on arrival
+too, with "status": "hang".
 
 Run: yookassa.py serve --port-file F [--port P] --data D [--faults F]
      [--log L] [--shop-id ID] [--secret-key KEY]
@@ -190,6 +192,11 @@ class Handler(BaseHTTPRequestHandler):
             return self.answer(404, error_body(404, "not under /v3"))
         rule = st.fault_for(path, query)
         if rule is not None and "hang" in rule:
+            # Logged on arrival too, so that a test can tell that a
+            # client is waiting here now.
+            st.log({"method": "GET", "path": self.url.path,
+                    "query": self.url.query, "auth": auth,
+                    "status": "hang"})
             time.sleep(float(rule["hang"]))
         elif rule is not None:
             hdrs = []
