@@ -150,6 +150,31 @@ CREATE TABLE IF NOT EXISTS retry_runs(
 -- Columns added after their table first shipped are also listed in db.c
 -- (added_columns), which adds them to databases made before.
 
+-- One row per reconciliation run that took the lock (SPEC.md §11): the
+-- counts of its summary line; stopped NULL when it ran to the end, else
+-- api_unavailable | api_bad_response | api_auth | database. A dry run
+-- writes none. api_requests: HTTP requests sent, retries included.
+CREATE TABLE IF NOT EXISTS reconcile_runs(
+	id INTEGER PRIMARY KEY,
+	started_at TEXT NOT NULL,
+	finished_at TEXT NOT NULL,
+	since TEXT NOT NULL,
+	fetched_payments INTEGER NOT NULL,
+	fetched_refunds INTEGER NOT NULL,
+	known INTEGER NOT NULL,
+	skipped INTEGER NOT NULL,
+	awarded INTEGER NOT NULL,
+	duplicate INTEGER NOT NULL,
+	not_eligible INTEGER NOT NULL,
+	queued INTEGER NOT NULL,
+	reversed INTEGER NOT NULL,
+	partial INTEGER NOT NULL,
+	unknown_payment INTEGER NOT NULL,
+	api_requests INTEGER NOT NULL,
+	stopped TEXT);
+CREATE INDEX IF NOT EXISTS reconcile_runs_finished
+	ON reconcile_runs(finished_at);
+
 -- Admin views' totals (stats.c). The ledger is append-only and lives in the
 -- bot database, which the bot writes too, so its totals are folded in on
 -- read up to a watermark on its rowid: ledger_totals_state.last_rowid. Rows

@@ -92,6 +92,13 @@ enum cfg_key {
 	K_RETAIN_RUNS_DAYS,
 	K_RETAIN_DONE_DAYS,
 	K_ACCEPT_TEST_PAYMENTS,
+	K_YK_SHOP_ID,
+	K_YK_SECRET_KEY,
+	K_YK_SECRET_KEY_FILE,
+	K_YK_API,
+	K_YK_TIMEOUT_MS,
+	K_RECONCILE_HOURS,
+	K_VERIFY_PAYMENTS,
 	K__MAX
 };
 
@@ -117,6 +124,13 @@ static const char *const key_names[K__MAX] = {
 	"AWARD_RETAIN_RUNS_DAYS",
 	"AWARD_RETAIN_DONE_DAYS",
 	"AWARD_ACCEPT_TEST_PAYMENTS",
+	"AWARD_YOOKASSA_SHOP_ID",
+	"AWARD_YOOKASSA_SECRET_KEY",
+	"AWARD_YOOKASSA_SECRET_KEY_FILE",
+	"AWARD_YOOKASSA_API",
+	"AWARD_YOOKASSA_TIMEOUT_MS",
+	"AWARD_RECONCILE_HOURS",
+	"AWARD_VERIFY_PAYMENTS",
 };
 
 /*
@@ -412,6 +426,9 @@ load_ints(struct award_config *c, const struct cfg_file *f,
 		{ K_RETAIN_RUNS_DAYS, 1, CONFIG_RETAIN_MAX },
 		{ K_RETAIN_DONE_DAYS, 1, CONFIG_RETAIN_MAX },
 		{ K_ACCEPT_TEST_PAYMENTS, 0, 1 },
+		{ K_YK_TIMEOUT_MS, 1, CONFIG_YK_TIMEOUT_MAX },
+		{ K_RECONCILE_HOURS, 1, CONFIG_RECONCILE_HOURS_MAX },
+		{ K_VERIFY_PAYMENTS, 0, 1 },
 	};
 	struct cfg_val	v;
 	long long	n;
@@ -448,6 +465,15 @@ load_ints(struct award_config *c, const struct cfg_file *f,
 			break;
 		case K_ACCEPT_TEST_PAYMENTS:
 			c->accept_test_payments = (int)n;
+			break;
+		case K_YK_TIMEOUT_MS:
+			c->yk_timeout_ms = (int)n;
+			break;
+		case K_RECONCILE_HOURS:
+			c->reconcile_hours = (int)n;
+			break;
+		case K_VERIFY_PAYMENTS:
+			c->verify_payments = (int)n;
 			break;
 		default:
 			c->retry_max_attempts = (int)n;
@@ -501,6 +527,58 @@ load_unsafe_normal(const struct award_config *c, const struct cfg_file *f,
 		snprintf(err, errsz, "%sAWARD_SYNCHRONOUS=NORMAL loses awards "
 		    "already answered 200 when the power fails: refused "
 		    "unless AWARD_UNSAFE_NORMAL=1 is set too", sync_where);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * YooKassa's API (SPEC.md §7, §11): the shop id (digits), the secret key
+ * (a token pair, never printed), the API base. Verification on without
+ * shop id or key is the start-up error.
+ */
+static int
+load_yookassa(struct award_config *c, const struct cfg_file *f,
+    const char *path, char *err, size_t errsz)
+{
+	struct cfg_val	 v;
+	const char	*why, *missing;
+	size_t		 n;
+
+	resolve(f, path, K_YK_SHOP_ID, &v);
+	if (v.val != NULL && *v.val != '\0') {
+		n = strlen(v.val);
+		if (n > CONFIG_YK_SHOP_ID_MAX || strspn(v.val,
+		    "0123456789") != n) {
+			snprintf(err, errsz, "%sAWARD_YOOKASSA_SHOP_ID: not 1 "
+			    "to %d digits: \"%.64s\"", v.where,
+			    CONFIG_YK_SHOP_ID_MAX, v.val);
+			return -1;
+		}
+		memcpy(c->yk_shop_id, v.val, n + 1);
+	}
+	if (load_token(f, path, K_YK_SECRET_KEY, K_YK_SECRET_KEY_FILE,
+	    c->yk_secret_key, sizeof(c->yk_secret_key), err, errsz) == -1)
+		return -1;
+	resolve(f, path, K_YK_API, &v);
+	if (v.val != NULL) {
+		if (strlen(v.val) > CONFIG_YK_API_MAX) {
+			snprintf(err, errsz, "%sAWARD_YOOKASSA_API: longer than "
+			    "%d bytes", v.where, CONFIG_YK_API_MAX);
+			return -1;
+		}
+		if (config_api_url_ok(v.val, &why) == -1) {
+			/* Not the value: it might hold credentials. */
+			snprintf(err, errsz, "%sAWARD_YOOKASSA_API: %s",
+			    v.where, why);
+			return -1;
+		}
+		strcpy(c->yk_api, v.val);
+	}
+	if (c->verify_payments && (missing = config_yookassa_missing(c)) !=
+	    NULL) {
+		snprintf(err, errsz, "AWARD_VERIFY_PAYMENTS=1 needs %s",
+		    missing);
 		return -1;
 	}
 	return 0;
@@ -563,6 +641,8 @@ load_all(struct award_config *c, const struct cfg_file *f, const char *path,
 	if (load_token(f, path, K_SERVICE_TOKEN, K_SERVICE_TOKEN_FILE,
 	    c->service_token, sizeof(c->service_token), err, errsz) == -1)
 		return -1;
+	if (load_yookassa(c, f, path, err, errsz) == -1)
+		return -1;
 	return 0;
 }
 
@@ -587,6 +667,9 @@ config_load_file(struct award_config *c, const char *path, char *err,
 	c->log_level = LOG_INFO;
 	c->retain_runs_days = CONFIG_RETAIN_RUNS_DEFAULT;
 	c->retain_done_days = CONFIG_RETAIN_DONE_DEFAULT;
+	strcpy(c->yk_api, CONFIG_YK_API_DEFAULT);
+	c->yk_timeout_ms = CONFIG_YK_TIMEOUT_DEFAULT;
+	c->reconcile_hours = CONFIG_RECONCILE_HOURS_DEFAULT;
 
 	if (path != NULL) {
 		if (set_path(c->config_path, path) == -1) {
@@ -700,4 +783,94 @@ const char *
 config_bot_db(const struct award_config *c)
 {
 	return c->bot_db_path[0] != '\0' ? c->bot_db_path : c->db_path;
+}
+
+/* 1 when host (as written in a URL, brackets for IPv6) is loopback. */
+static int
+host_is_loopback(const char *host, size_t n)
+{
+	char	 buf[64];
+	int	 a, b, c, d;
+	char	 tail;
+
+	if (n == 0 || n >= sizeof(buf))
+		return 0;
+	memcpy(buf, host, n);
+	buf[n] = '\0';
+	if (strcmp(buf, "localhost") == 0 || strcmp(buf, "[::1]") == 0)
+		return 1;
+	if (strspn(buf, "0123456789.") != n ||
+	    sscanf(buf, "%d.%d.%d.%d%c", &a, &b, &c, &d, &tail) != 4)
+		return 0;
+	return a == 127 && b >= 0 && b <= 255 && c >= 0 && c <= 255 &&
+	    d >= 0 && d <= 255;
+}
+
+int
+config_api_url_ok(const char *url, const char **why)
+{
+	const char	*host, *end, *port;
+	int		 https;
+
+	if (strncmp(url, "https://", 8) == 0) {
+		https = 1;
+		host = url + 8;
+	} else if (strncmp(url, "http://", 7) == 0) {
+		https = 0;
+		host = url + 7;
+	} else {
+		*why = "not an https:// URL";
+		return -1;
+	}
+	for (const char *p = url; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == '?' ||
+		    *p == '#' || *p == '@' || *p == '%') {
+			*why = "spaces, control characters, user info, query "
+			    "or fragment";
+			return -1;
+		}
+	if (*host == '[') {
+		if ((end = strchr(host, ']')) == NULL) {
+			*why = "bad host";
+			return -1;
+		}
+		end++;
+	} else
+		end = host + strcspn(host, ":/");
+	if (end == host) {
+		*why = "no host";
+		return -1;
+	}
+	port = end;
+	if (*port == ':') {
+		size_t d = strspn(port + 1, "0123456789");
+
+		if (d == 0 || d > 5 || (port[1 + d] != '\0' &&
+		    port[1 + d] != '/')) {
+			*why = "bad port";
+			return -1;
+		}
+	} else if (*port != '\0' && *port != '/') {
+		*why = "bad host";
+		return -1;
+	}
+	if (url[strlen(url) - 1] == '/') {
+		*why = "ends in '/' (write the base without it)";
+		return -1;
+	}
+	if (!https && !host_is_loopback(host, (size_t)(end - host))) {
+		*why = "plain http:// only to a loopback host (use https://)";
+		return -1;
+	}
+	return 0;
+}
+
+const char *
+config_yookassa_missing(const struct award_config *c)
+{
+	if (c->yk_shop_id[0] == '\0')
+		return "AWARD_YOOKASSA_SHOP_ID";
+	if (c->yk_secret_key[0] == '\0')
+		return "AWARD_YOOKASSA_SECRET_KEY (or _FILE)";
+	return NULL;
 }

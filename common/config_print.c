@@ -55,11 +55,22 @@ config_print(const struct award_config *c, FILE *f)
 	    sizeof(level_names[0]) ? level_names[lvl] : "info");
 	fprintf(f, "AWARD_RETAIN_RUNS_DAYS=%d\n", c->retain_runs_days);
 	fprintf(f, "AWARD_RETAIN_DONE_DAYS=%d\n", c->retain_done_days);
+	/* NORMAL was accepted only with the operator's consent. */
+	if (!c->synchronous_full)
+		fprintf(f, "AWARD_UNSAFE_NORMAL=1\n");
+	fprintf(f, "AWARD_ACCEPT_TEST_PAYMENTS=%d\n", c->accept_test_payments);
+	fprintf(f, "AWARD_YOOKASSA_SHOP_ID=%s\n", c->yk_shop_id);
+	fprintf(f, "AWARD_YOOKASSA_API=%s\n", c->yk_api);
+	fprintf(f, "AWARD_YOOKASSA_TIMEOUT_MS=%d\n", c->yk_timeout_ms);
+	fprintf(f, "AWARD_RECONCILE_HOURS=%d\n", c->reconcile_hours);
+	fprintf(f, "AWARD_VERIFY_PAYMENTS=%d\n", c->verify_payments);
 	/* Whether a token is set, never its value. */
 	fprintf(f, "# AWARD_ADMIN_TOKEN: %s\n", c->admin_token[0] != '\0' ?
 	    "set" : "not set");
 	fprintf(f, "# AWARD_SERVICE_TOKEN: %s\n", c->service_token[0] !=
 	    '\0' ? "set" : "not set");
+	fprintf(f, "# AWARD_YOOKASSA_SECRET_KEY: %s\n",
+	    c->yk_secret_key[0] != '\0' ? "set" : "not set");
 	fflush(f);
 	return ferror(f) ? -1 : 0;
 }

@@ -544,6 +544,42 @@ validate_webhook_test(const char *body, size_t len, int accept_test,
 }
 
 int
+validate_api_payment(const char *text, size_t len, const cJSON *root,
+    const cJSON *obj, struct award_req *award, int *no_order_id, char *err,
+    size_t errsz)
+{
+	struct body	 b = { text, len, root };
+	const cJSON	*meta;
+
+	memset(award, 0, sizeof(*award));
+	award->amount_minor = -1;
+	if (no_order_id != NULL) {
+		meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+		*no_order_id = !cJSON_IsObject(meta) ||
+		    cJSON_GetObjectItemCaseSensitive(meta, "order_id") == NULL;
+	}
+	if (!cJSON_IsObject(obj)) {
+		snprintf(err, errsz, "not an object");
+		return -1;
+	}
+	return webhook_payment(&b, obj, award, err, errsz) ==
+	    WEBHOOK_PAYMENT ? 0 : -1;
+}
+
+int
+validate_api_refund(const cJSON *obj, struct refund_req *refund, char *err,
+    size_t errsz)
+{
+	memset(refund, 0, sizeof(*refund));
+	if (!cJSON_IsObject(obj)) {
+		snprintf(err, errsz, "not an object");
+		return -1;
+	}
+	return webhook_refund(obj, refund, err, errsz) == WEBHOOK_REFUND ?
+	    0 : -1;
+}
+
+int
 validate_award_body(const char *body, size_t len, struct award_req *r,
     char *err, size_t errsz)
 {

@@ -78,6 +78,21 @@ enum webhook_kind validate_webhook_test(const char *body, size_t len,
 	    struct refund_req *refund, char *err, size_t errsz);
 
 /*
+ * A payment or refund object as YooKassa's API returns it (a list item
+ * or GET /payments/{id}): the "object" of the matching notification,
+ * judged by the same rules (SPEC.md §5, §11). text[0..len) is the answer
+ * that validate_parse() made root of, and obj is inside root (for how
+ * numbers are written). Fills *award / *refund; returns 0, or -1 with a
+ * short reason in err. *no_order_id (may be NULL) is set to 1 when a
+ * payment's metadata has no order_id at all (not the bot's payment).
+ */
+int	validate_api_payment(const char *text, size_t len, const cJSON *root,
+	    const cJSON *obj, struct award_req *award, int *no_order_id,
+	    char *err, size_t errsz);
+int	validate_api_refund(const cJSON *obj, struct refund_req *refund,
+	    char *err, size_t errsz);
+
+/*
  * Validate a POST /v1/awards body: order_id, telegram_id, plan_id,
  * created_at required; payment_id, amount optional (amount a decimal string
  * or {"value","currency"}). Returns 0, or -1 with err set.

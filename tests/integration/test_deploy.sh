@@ -16,6 +16,7 @@ DEPLOY_LAYOUT='755 etc
 640 etc/award/award.conf
 755 etc/cron.d
 644 etc/cron.d/award-backup
+644 etc/cron.d/award-reconcile
 644 etc/cron.d/award-retry
 755 etc/nginx
 755 etc/nginx/award
@@ -37,11 +38,13 @@ DEPLOY_LAYOUT='755 etc
 755 usr/local/sbin
 755 usr/local/sbin/award-backup
 755 usr/local/sbin/award-fcgi
+755 usr/local/sbin/award-reconcile
 755 usr/local/sbin/award-retry
 755 usr/local/share
 755 usr/local/share/man
 755 usr/local/share/man/man8
 644 usr/local/share/man/man8/award-fcgi.8
+644 usr/local/share/man/man8/award-reconcile.8
 644 usr/local/share/man/man8/award-retry.8'
 
 # What uninstall leaves of a default install: the standard directories.
@@ -190,7 +193,7 @@ t_man_lint() {
 	local d=$T/root out p f
 	command -v mandoc >/dev/null || fail "mandoc missing (make deps)"
 	deploy_install "$d"
-	for p in award-fcgi award-retry; do
+	for p in award-fcgi award-retry award-reconcile; do
 		out=$(mandoc -Tlint -W warning "$d/usr/local/share/man/man8/$p.8" 2>&1) ||
 			fail "mandoc -Tlint $p.8: $out"
 		[ -z "$out" ] || fail "mandoc -Tlint $p.8: $out"
@@ -207,6 +210,10 @@ t_man_lint() {
 	for f in --limit --force --now; do
 		grep -q "^\.It Fl ${f#-}" "$d/usr/local/share/man/man8/award-retry.8" ||
 			fail "award-retry.8 does not document $f"
+	done
+	for f in --since --dry-run; do
+		grep -q "^\.It Fl ${f#-}" "$d/usr/local/share/man/man8/award-reconcile.8" ||
+			fail "award-reconcile.8 does not document $f"
 	done
 }
 
