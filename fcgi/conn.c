@@ -450,6 +450,17 @@ begin_stop(struct connset *cs, int stop_fd)
 	cs->listening = 0;
 	while (cs->idle.head != NULL)
 		conn_close(cs, cs->idle.head);
+	/*
+	 * A request begun gets at most CONN_STOP_READ_MS more to arrive;
+	 * the list stays in deadline order. One not begun is not waited for.
+	 */
+	for (struct conn *c = cs->reading.head, *n; c != NULL; c = n) {
+		n = c->next;
+		if (!frec_busy(&c->fr))
+			conn_close(cs, c);
+		else if (c->deadline_ms > now_ms() + CONN_STOP_READ_MS)
+			c->deadline_ms = now_ms() + CONN_STOP_READ_MS;
+	}
 }
 
 int

@@ -21,6 +21,7 @@
 #define CONN_IDLE_TIMEOUT_MS	75000	/* above nginx's keepalive_timeout */
 #define CONN_BACKOFF_MIN_MS	50	/* accept after EMFILE: first pause */
 #define CONN_BACKOFF_MAX_MS	1000
+#define CONN_STOP_READ_MS	10000	/* at SIGTERM: reading a request begun */
 #define CONN_PEER_MAX		46	/* INET6_ADDRSTRLEN */
 
 struct connset;
