@@ -97,6 +97,9 @@ $(BUILD)/tests/test_stats: $(BUILD)/fcgi/dashboard.o $(BUILD)/fcgi/metrics.o \
 	$(BUILD)/fcgi/textbuf.o $(BUILD)/fcgi/counters.o $(BUILD)/fcgi/page.o \
 	$(BUILD)/fcgi/views.o $(BUILD)/fcgi/detail.o
 
+# test_fcgi_rec tests the responder's FastCGI record parser.
+$(BUILD)/tests/test_fcgi_rec: $(BUILD)/fcgi/fcgi_rec.o
+
 $(BUILD)/bench/bench_award: tests/bench/bench_award.c $(BUILD)/libaward.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_CORE)

@@ -1,8 +1,9 @@
 /*
- * FastCGI request/response plumbing over libfcgi's FCGX_* streams
- * (FastCGI 1.0 §6.2: a responder writes CGI-style headers, then the body).
+ * The request/response plumbing over parsed FastCGI records (fcgi_rec.h;
+ * FastCGI 1.0 §6.2: a responder writes CGI-style headers, then the body).
  */
 #include <assert.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,19 +14,27 @@
 #include "log.h"
 
 static const char *
-param(FCGX_Request *fr, const char *name)
+param(const struct frec *fr, const char *name)
 {
-	return FCGX_GetParam(name, fr->envp);
+	return frec_param(fr, name);
 }
 
 void
-http_request_init(struct request *r, FCGX_Request *fr)
+http_request_init(struct request *r, const struct frec *fr, int fd,
+    int send_timeout_ms)
 {
 	const char *p;
 
 	memset(r, 0, sizeof(*r));
 	r->fr = fr;
+	r->fd = fd;
+	r->send_timeout_ms = send_timeout_ms;
 	r->method = (p = param(fr, "REQUEST_METHOD")) != NULL ? p : "";
+	/* HEAD is GET without the body (RFC 9110 §9.3.2). */
+	if (strcmp(r->method, "HEAD") == 0) {
+		r->head = 1;
+		r->method = "GET";
+	}
 	if ((p = param(fr, "DOCUMENT_URI")) == NULL &&
 	    (p = param(fr, "SCRIPT_NAME")) == NULL)
 		p = "";
@@ -91,10 +100,6 @@ http_error(struct response *res, int status, const char *msg)
 	http_json(res, status, o);
 }
 
-/*
- * Headers are formatted here with snprintf(3): libfcgi's FCGX_FPrintF has a
- * printf of its own that does not know every conversion (%zu among them).
- */
 void
 http_send(struct request *req, struct response *res)
 {
@@ -128,50 +133,42 @@ http_send(struct request *req, struct response *res)
 	    "WWW-Authenticate: Basic realm=\"award\", charset=\"UTF-8\"\r\n" :
 	    "", res->len);
 	assert(n > 0 && (size_t)n < sizeof(hdr));
-	if (FCGX_PutStr(hdr, n, req->fr->out) != n ||
-	    (res->len > 0 && strcmp(req->method, "HEAD") != 0 &&
-	    FCGX_PutStr(res->body, (int)res->len, req->fr->out) !=
-	    (int)res->len))
+	if (frec_send_response(req->fd, req->fr->id, hdr, (size_t)n,
+	    res->body, req->head ? 0 : res->len, req->send_timeout_ms) == -1) {
+		req->send_failed = 1;
 		log_msg(LOG_WARN, "response not delivered (client gone?)",
 		    LF_STR("request_id", req->request_id),
 		    LF_INT("status", res->status),
-		    LF_INT("error", FCGX_GetError(req->fr->out)), LF_END);
+		    LF_STR("error", strerror(errno)), LF_END);
+	}
 	free(res->body);
 	res->body = NULL;
 }
 
+/*
+ * The body was read in the poll loop (conn.c), bounded by AWARD_MAX_BODY
+ * there; max is checked again here for a route with a lower limit.
+ */
 static int
 read_body(struct request *req, size_t max, char **body, size_t *len)
 {
-	long long	 cl = 0;
+	const char	*b;
 	char		*buf;
-	size_t		 got = 0;
+	size_t		 n;
+	int		 rc;
 
 	*body = NULL;
 	*len = 0;
-	if (req->content_length != NULL && *req->content_length != '\0' &&
-	    config_parse_int(req->content_length, 0, (long long)1 << 40,
-	    &cl) == -1)
-		return -1;
-	if ((unsigned long long)cl > max)
+	if ((rc = frec_body(req->fr, &b, &n)) != 0)
+		return rc;
+	if (n > max)
 		return 1;
-	if ((buf = malloc((size_t)cl + 1)) == NULL)
+	if ((buf = malloc(n + 1)) == NULL)
 		return -1;
-	while (got < (size_t)cl) {
-		int n = FCGX_GetStr(buf + got, (int)((size_t)cl - got),
-		    req->fr->in);
-
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	if (got != (size_t)cl) {
-		free(buf);
-		return -1;
-	}
-	buf[got] = '\0';
+	memcpy(buf, b, n);
+	buf[n] = '\0';
 	*body = buf;
-	*len = got;
+	*len = n;
 	return 0;
 }
 

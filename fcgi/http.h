@@ -8,13 +8,17 @@
 
 #include <stddef.h>
 
-#include <fcgiapp.h>
 #include <cjson/cJSON.h>
 
 #include "ctx.h"
+#include "fcgi_rec.h"
 
 struct request {
-	FCGX_Request	*fr;
+	const struct frec *fr;		/* the parsed request */
+	int		 fd;		/* its connection */
+	int		 send_timeout_ms; /* writing the response */
+	int		 send_failed;	/* set by http_send() */
+	int		 head;		/* HEAD: method is "GET", no body sent */
 	const char	*method;
 	const char	*path;		/* DOCUMENT_URI, no query */
 	const char	*query;		/* QUERY_STRING, may be "" */
@@ -49,8 +53,14 @@ struct response {
 #define CTYPE_METRICS	"text/plain; version=0.0.4"
 #define CTYPE_HTML	"text/html; charset=utf-8"
 
-/* Fill *r from the request's parameters (read_done left NULL). */
-void	http_request_init(struct request *r, FCGX_Request *fr);
+/*
+ * Fill *r from the parameters of the whole request fr (fcgi_rec.h), read
+ * from connection fd; the response is written within send_timeout_ms. A
+ * HEAD request is served as GET (r->head set, no body sent). read_done is
+ * left NULL. r points into fr: fr outlives r.
+ */
+void	http_request_init(struct request *r, const struct frec *fr, int fd,
+	    int send_timeout_ms);
 
 /* JSON body from a tree (deleted here) with status; 500 if printing fails. */
 void	http_json(struct response *res, int status, cJSON *tree);
@@ -58,7 +68,11 @@ void	http_json(struct response *res, int status, cJSON *tree);
 /* {"error": msg} with status. */
 void	http_error(struct response *res, int status, const char *msg);
 
-/* Write status line, headers and body; frees res->body. */
+/*
+ * Write status line, headers and body as FastCGI records with one writev
+ * (fcgi_rec.h); no body for HEAD. Frees res->body. Sets req->send_failed
+ * when the response was not delivered (the connection is then not kept).
+ */
 void	http_send(struct request *req, struct response *res);
 
 /*

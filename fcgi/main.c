@@ -318,7 +318,7 @@ spawn(const struct award_config *cfg, int fd, struct counters *counters)
 
 	if (pid == 0) {
 		signal(SIGHUP, SIG_IGN);
-		_exit(worker_run(cfg, fd, counters));
+		_exit(worker_run(cfg, fd, counters, NULL));
 	}
 	if (pid == -1)
 		log_msg(LOG_ERROR, "fork failed", LF_STR("error",

@@ -206,7 +206,9 @@ routes_dispatch(struct route_env *env, struct request *req,
 	}
 	res->route = found->label;
 	if (strcmp(req->method, found->method) != 0) {
-		res->allow = found->method;
+		/* HEAD is served as GET (http_request_init()). */
+		res->allow = strcmp(found->method, "GET") == 0 ? "GET, HEAD" :
+		    found->method;
 		http_error(res, 405, "method not allowed");
 		return;
 	}

@@ -1,28 +1,17 @@
 /*
- * The worker process. Its main thread accepts connections, checks the
- * peer of a TCP connection against AWARD_FCGI_ALLOW (libfcgi's
- * FCGI_WEB_SERVER_ADDRS idea, SPEC.md §7), hands each connection to a
- * request thread through a queue, watches the read deadline of every
- * request, and takes SIGTERM/SIGINT (a signalfd: no handler runs). Request
- * threads read the request with libfcgi, route it, hand every write to the
- * writer thread and take a read connection from a small pool (readers.h)
- * only for a request that reads. Signals stay blocked in every thread, so libfcgi's
- * read() and write() are never cut by EINTR.
- *
- * The read deadline (AWARD_READ_TIMEOUT_MS): from the moment a thread
- * takes a connection until the request's parameters and body are read. A
- * stalled peer then gets shutdown(SHUT_RD): the blocked read() returns
- * end-of-file, libfcgi drops the request, and the thread is free again. The
- * deadline keeps a dup() of the connection, so it never touches a
- * descriptor number that has since been reused.
+ * The worker process. Its main thread runs the poll loop (conn.c): it
+ * accepts, reads every FastCGI request without blocking and queues the
+ * connection of a whole request here; a stalled peer never holds a
+ * thread. Request threads take whole requests, route them, hand every
+ * write to the writer thread, take a read connection from a small pool
+ * (readers.h) only for a request that reads, write the response with one
+ * writev and give the connection back to the poll loop (kept or closed).
+ * SIGTERM/SIGINT come through a signalfd (no handler runs). Not here: the
+ * records (fcgi_rec.c), the connections' limits and deadlines (conn.c).
  */
-#define _GNU_SOURCE	/* accept4(2) */
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,10 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <fcgiapp.h>
-
 #include "atime.h"
-#include "cidr.h"
+#include "conn.h"
 #include "counters.h"
 #include "ctx.h"
 #include "http.h"
@@ -49,7 +36,6 @@
 #include "worker.h"
 #include "writer.h"
 
-#define QUEUE_MAX	1024	/* accepted connections waiting for a thread */
 /*
  * Memory (make bench, README "Figures"): glibc gives each busy thread an
  * arena of its own, and each of SQLite's connections (writer, readers,
@@ -69,23 +55,16 @@ struct slot {
 	pthread_t	 thread;
 	int		 started;
 	struct route_env env;
-	/* The read deadline, under wk->dl_mu. */
-	int		 dl_fd;		/* a dup of the connection, or -1 */
-	int64_t		 dl_ms;
-	int		 dl_cut;	/* shutdown done */
 };
 
 struct worker {
 	const struct award_config *cfg;
-	int		 listen_fd;
-	int		 check_peer;	/* TCP: AWARD_FCGI_ALLOW */
+	struct connset	*cs;
 	pthread_mutex_t	 mu;		/* the queue, stopping, running */
 	pthread_cond_t	 cv;
-	int		 queue[QUEUE_MAX];
-	size_t		 qhead, qlen;
+	struct conn	*qhead, *qtail;	/* whole requests for a thread */
 	int		 stopping;
 	int		 running;	/* request threads not yet returned */
-	pthread_mutex_t	 dl_mu;
 	struct slot	*slots;
 	int		 nslots;
 };
@@ -99,74 +78,16 @@ mono_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int64_t
-mono_ms(void)
-{
-	return (int64_t)(mono_s() * 1000);
-}
-
-/* Start the deadline of the connection fd held by s. */
 static void
-deadline_arm(struct slot *s, int fd)
-{
-	pthread_mutex_lock(&s->wk->dl_mu);
-	s->dl_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-	s->dl_ms = mono_ms() + s->wk->cfg->read_timeout_ms;
-	s->dl_cut = 0;
-	pthread_mutex_unlock(&s->wk->dl_mu);
-}
-
-/* The request is read (or given up): no deadline any more. Idempotent. */
-static void
-deadline_disarm(void *arg)
-{
-	struct slot *s = arg;
-
-	pthread_mutex_lock(&s->wk->dl_mu);
-	if (s->dl_fd != -1)
-		close(s->dl_fd);
-	s->dl_fd = -1;
-	pthread_mutex_unlock(&s->wk->dl_mu);
-}
-
-/* Cut the reads of every request past its deadline; ms to the next one. */
-static int
-deadline_reap(struct worker *wk)
-{
-	int64_t	now = mono_ms(), next = 1000;
-
-	pthread_mutex_lock(&wk->dl_mu);
-	for (int i = 0; i < wk->nslots; i++) {
-		struct slot *s = &wk->slots[i];
-
-		if (s->dl_fd == -1 || s->dl_cut)
-			continue;
-		if (s->dl_ms <= now) {
-			shutdown(s->dl_fd, SHUT_RD);
-			s->dl_cut = 1;
-			log_msg(LOG_WARN, "read deadline passed; request "
-			    "dropped", LF_INT("read_timeout_ms",
-			    wk->cfg->read_timeout_ms), LF_END);
-		} else if (s->dl_ms - now < next)
-			next = s->dl_ms - now;
-	}
-	pthread_mutex_unlock(&wk->dl_mu);
-	return (int)next;
-}
-
-static void
-handle(struct slot *s, FCGX_Request *fr)
+handle(struct slot *s, struct conn *c)
 {
 	struct request	req;
 	struct response	res;
 	double		t0 = mono_s(), dt;
 
 	memset(&res, 0, sizeof(res));
-	http_request_init(&req, fr);
-	req.read_done = deadline_disarm;
-	req.read_done_arg = s;
+	http_request_init(&req, &c->fr, c->fd, s->wk->cfg->read_timeout_ms);
 	routes_dispatch(&s->env, &req, &res);
-	deadline_disarm(s);
 	readers_give(s->env.readers, s->env.rd);
 	s->env.rd = NULL;
 	dt = mono_s() - t0;
@@ -175,29 +96,48 @@ handle(struct slot *s, FCGX_Request *fr)
 	    strcmp(res.route, "healthz") == 0 && res.status == 200 ?
 	    LOG_DEBUG : LOG_INFO, "request",
 	    LF_STR("request_id", req.request_id),
-	    LF_STR("method", req.method), LF_STR("path", req.path),
+	    LF_STR("method", req.head ? "HEAD" : req.method),
+	    LF_STR("path", req.path),
 	    LF_STR("remote_addr", req.remote_addr),
 	    LF_INT("status", res.status),
 	    LF_INT("duration_us", (long long)(dt * 1e6)), LF_END);
 	http_send(&req, &res);
+	conn_done(s->wk->cs, c, c->fr.keep_conn && !req.send_failed);
 }
 
-/* The next accepted connection, or -1 once stopping with none left. */
-static int
+/* The poll loop's hand-over of a whole request (conn_dispatch_fn). */
+static void
+enqueue(void *arg, struct conn *c)
+{
+	struct worker *wk = arg;
+
+	c->qnext = NULL;
+	pthread_mutex_lock(&wk->mu);
+	if (wk->qtail != NULL)
+		wk->qtail->qnext = c;
+	else
+		wk->qhead = c;
+	wk->qtail = c;
+	pthread_cond_signal(&wk->cv);
+	pthread_mutex_unlock(&wk->mu);
+}
+
+/* The next whole request, or NULL once stopping with none left. */
+static struct conn *
 take(struct worker *wk)
 {
-	int fd = -1;
+	struct conn *c;
 
 	pthread_mutex_lock(&wk->mu);
-	while (wk->qlen == 0 && !wk->stopping)
+	while (wk->qhead == NULL && !wk->stopping)
 		pthread_cond_wait(&wk->cv, &wk->mu);
-	if (wk->qlen > 0) {
-		fd = wk->queue[wk->qhead];
-		wk->qhead = (wk->qhead + 1) % QUEUE_MAX;
-		wk->qlen--;
+	if ((c = wk->qhead) != NULL) {
+		wk->qhead = c->qnext;
+		if (wk->qhead == NULL)
+			wk->qtail = NULL;
 	}
 	pthread_mutex_unlock(&wk->mu);
-	return fd;
+	return c;
 }
 
 static void *
@@ -205,99 +145,14 @@ thread_main(void *arg)
 {
 	struct slot	*s = arg;
 	struct worker	*wk = s->wk;
-	FCGX_Request	 fr;
-	int		 fd;
+	struct conn	*c;
 
-	/* No listening socket: this thread never accepts (see above). */
-	FCGX_InitRequest(&fr, -1, 0);
-	while ((fd = take(wk)) != -1) {
-		deadline_arm(s, fd);
-		/*
-		 * Hand libfcgi the connection: with ipcFd set it skips its
-		 * own accept(), and keepConnection stops the FCGX_Finish_r()
-		 * it starts with from closing it.
-		 */
-		fr.ipcFd = fd;
-		fr.keepConnection = 1;
-		if (FCGX_Accept_r(&fr) < 0) {
-			/* libfcgi closed the connection: cut or malformed. */
-			deadline_disarm(s);
-			log_msg(LOG_WARN, "request not read: connection "
-			    "closed, cut at the read deadline or not FastCGI",
-			    LF_END);
-			FCGX_Free(&fr, 1);
-			fr.ipcFd = -1;
-			continue;
-		}
-		handle(s, &fr);
-		FCGX_Finish_r(&fr);
-	}
-	FCGX_Free(&fr, 1);
+	while ((c = take(wk)) != NULL)
+		handle(s, c);
 	pthread_mutex_lock(&wk->mu);
 	wk->running--;
 	pthread_mutex_unlock(&wk->mu);
 	return NULL;
-}
-
-/* 1 when the peer of a new connection may talk to us. */
-static int
-peer_allowed(struct worker *wk, int fd)
-{
-	struct sockaddr_storage	ss;
-	socklen_t		len = sizeof(ss);
-	char			addr[INET6_ADDRSTRLEN];
-	const void		*p;
-
-	if (!wk->check_peer)
-		return 1;
-	if (getpeername(fd, (struct sockaddr *)&ss, &len) == -1)
-		return 0;
-	if (ss.ss_family == AF_INET)
-		p = &((struct sockaddr_in *)&ss)->sin_addr;
-	else if (ss.ss_family == AF_INET6)
-		p = &((struct sockaddr_in6 *)&ss)->sin6_addr;
-	else
-		return 1;	/* a unix socket: its file mode decides */
-	if (inet_ntop(ss.ss_family, p, addr, sizeof(addr)) == NULL)
-		return 0;
-	if (cidr_match(&wk->cfg->fcgi_allow, addr))
-		return 1;
-	log_msg(LOG_WARN, "FastCGI connection refused: peer not in "
-	    "AWARD_FCGI_ALLOW", LF_STR("peer", addr), LF_END);
-	return 0;
-}
-
-/* Accept what waits (the socket is non-blocking) into the queue. */
-static void
-accept_some(struct worker *wk)
-{
-	for (;;) {
-		int fd;
-
-		pthread_mutex_lock(&wk->mu);
-		if (wk->qlen == QUEUE_MAX) {
-			pthread_mutex_unlock(&wk->mu);
-			return;
-		}
-		pthread_mutex_unlock(&wk->mu);
-		fd = accept4(wk->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd == -1) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR && errno != ECONNABORTED)
-				log_msg(LOG_ERROR, "accept failed",
-				    LF_STR("error", strerror(errno)), LF_END);
-			return;
-		}
-		if (!peer_allowed(wk, fd)) {
-			close(fd);
-			continue;
-		}
-		pthread_mutex_lock(&wk->mu);
-		wk->queue[(wk->qhead + wk->qlen) % QUEUE_MAX] = fd;
-		wk->qlen++;
-		pthread_cond_signal(&wk->cv);
-		pthread_mutex_unlock(&wk->mu);
-	}
 }
 
 static int
@@ -312,12 +167,11 @@ is_tcp(int fd)
 
 int
 worker_run(const struct award_config *cfg, int listen_fd,
-    struct counters *counters)
+    struct counters *counters, uint64_t *heartbeat)
 {
 	struct worker	 wk;
 	struct writer	*writer = NULL;
 	struct readers	*readers = NULL;
-	struct pollfd	 pfd[2];
 	sigset_t	 term;
 	char		 err[CONFIG_ERR_MAX];
 	pid_t		 parent = getppid();
@@ -332,11 +186,8 @@ worker_run(const struct award_config *cfg, int listen_fd,
 	sqlite3_soft_heap_limit64(SQLITE_HEAP_SOFT);
 	memset(&wk, 0, sizeof(wk));
 	wk.cfg = cfg;
-	wk.listen_fd = listen_fd;
-	wk.check_peer = is_tcp(listen_fd);
 	pthread_mutex_init(&wk.mu, NULL);
 	pthread_cond_init(&wk.cv, NULL);
-	pthread_mutex_init(&wk.dl_mu, NULL);
 
 	/* The supervisor forked us with every signal blocked: keep it so. */
 	sigemptyset(&term);
@@ -354,8 +205,10 @@ worker_run(const struct award_config *cfg, int listen_fd,
 		    LF_STR("error", strerror(errno)), LF_END);
 		goto out;
 	}
-	if (FCGX_Init() != 0) {
-		log_msg(LOG_ERROR, "FCGX_Init failed", LF_END);
+	if ((wk.cs = conn_new(cfg, listen_fd, is_tcp(listen_fd), enqueue, &wk,
+	    heartbeat)) == NULL) {
+		log_msg(LOG_ERROR, "cannot poll the listening socket",
+		    LF_STR("error", strerror(errno)), LF_END);
 		goto out;
 	}
 	if ((writer = writer_start(cfg, counters, err, sizeof(err))) == NULL) {
@@ -376,7 +229,6 @@ worker_run(const struct award_config *cfg, int listen_fd,
 		int e;
 
 		s->wk = &wk;
-		s->dl_fd = -1;
 		s->env.cfg = cfg;
 		s->env.writer = writer;
 		s->env.counters = counters;
@@ -392,59 +244,26 @@ worker_run(const struct award_config *cfg, int listen_fd,
 		wk.running++;
 		pthread_mutex_unlock(&wk.mu);
 	}
-	if (wk.running == 0)
-		goto stop;
-
-	pfd[0].fd = sfd;
-	pfd[0].events = POLLIN;
-	pfd[1].fd = listen_fd;
-	pfd[1].events = POLLIN;
-	for (;;) {
-		int timeout = deadline_reap(&wk), full;
-
-		pthread_mutex_lock(&wk.mu);
-		full = wk.qlen == QUEUE_MAX;
-		pthread_mutex_unlock(&wk.mu);
-		/* A full queue leaves connections in the listen backlog. */
-		if (poll(pfd, full ? 1 : 2, full && timeout > 10 ? 10 :
-		    timeout) == -1 && errno != EINTR) {
-			log_msg(LOG_ERROR, "poll failed", LF_STR("error",
-			    strerror(errno)), LF_END);
-			break;
-		}
-		if (pfd[0].revents & POLLIN)
-			break;
-		if (!full && (pfd[1].revents & POLLIN))
-			accept_some(&wk);
-	}
-	rc = 0;
-stop:
-	/* No more accepts; threads finish the queue, then return. */
+	/*
+	 * Until SIGTERM; then the loop accepts no more and returns once
+	 * every request begun is answered (or past its read deadline).
+	 */
+	if (wk.running > 0 && conn_run(wk.cs, sfd) == 0)
+		rc = 0;
 	pthread_mutex_lock(&wk.mu);
 	wk.stopping = 1;
 	pthread_cond_broadcast(&wk.cv);
 	pthread_mutex_unlock(&wk.mu);
-	for (;;) {
-		int running;
-
-		pthread_mutex_lock(&wk.mu);
-		running = wk.running;
-		pthread_mutex_unlock(&wk.mu);
-		if (running == 0)
-			break;
-		(void)deadline_reap(&wk);
-		poll(NULL, 0, 20);
-	}
 	for (int i = 0; i < wk.nslots; i++)
 		if (wk.slots[i].started)
 			pthread_join(wk.slots[i].thread, NULL);
 out:
 	writer_stop(writer);
 	readers_free(readers);
+	conn_free(wk.cs);
 	free(wk.slots);
 	if (sfd != -1)
 		close(sfd);
-	pthread_mutex_destroy(&wk.dl_mu);
 	pthread_cond_destroy(&wk.cv);
 	pthread_mutex_destroy(&wk.mu);
 	return rc;

@@ -13,14 +13,15 @@
 #
 # Usage: nginx/render.sh --prefix DIR --socket PATH --cert FILE --key FILE
 #                        [--http-port N] [--https-port N] [--addr ADDR]
-#                        [--client-timeout SECONDS]
+#                        [--client-timeout SECONDS] [--keep-conn on|off]
 #                        [--site FILE] [--snippets DIR]
 # --site and --snippets render an installed copy instead of this directory's
 # (/etc/nginx/sites-available/award.conf and /etc/nginx/award/).
 # Environment defaults: AWARD_NGINX_PREFIX, AWARD_SOCKET, AWARD_CERT,
 # AWARD_KEY, AWARD_HTTP_PORT (8080), AWARD_HTTPS_PORT (8443),
 # AWARD_LISTEN_ADDR (127.0.0.1), AWARD_NGINX_CLIENT_TIMEOUT (unset: the
-# shipped 10 s), AWARD_WEBHOOK_ALLOW.
+# shipped 10 s), AWARD_WEBHOOK_ALLOW. --keep-conn off renders
+# fastcgi_keep_conn off (benchmarks: a connection per request).
 #
 # Writes DIR/nginx.conf (the main config: pid, logs and temp paths under DIR,
 # `daemon off`) and the site files beside it; creates DIR/logs and DIR/tmp.
@@ -38,6 +39,7 @@ http_port=${AWARD_HTTP_PORT:-8080}
 https_port=${AWARD_HTTPS_PORT:-8443}
 addr=${AWARD_LISTEN_ADDR:-127.0.0.1}
 client_timeout=${AWARD_NGINX_CLIENT_TIMEOUT:-}
+keep_conn=on
 site=$src/award.conf
 snippets=$src
 
@@ -53,6 +55,7 @@ while [ $# -gt 0 ]; do
 	--https-port) https_port=${2:?}; shift 2 ;;
 	--addr)       addr=${2:?}; shift 2 ;;
 	--client-timeout) client_timeout=${2:?}; shift 2 ;;
+	--keep-conn)  keep_conn=${2:?}; shift 2 ;;
 	--site)       site=${2:?}; shift 2 ;;
 	--snippets)   snippets=${2:?}; shift 2 ;;
 	*) die "unknown argument: $1" ;;
@@ -132,6 +135,11 @@ if [ -n "$client_timeout" ]; then
 		"client_body_timeout 10s;"
 		"client_body_timeout ${client_timeout}s;")
 fi
+case $keep_conn in
+on) ;;
+off) subst+=("fastcgi_keep_conn on;" "fastcgi_keep_conn off;") ;;
+*) die "bad --keep-conn: $keep_conn" ;;
+esac
 conf=$(cat "$site")
 for ((i = 0; i < ${#subst[@]}; i += 2)); do
 	from=${subst[i]} to=${subst[i + 1]}

@@ -1,0 +1,578 @@
+/*
+ * The poll loop of a worker (conn.h). One thread owns every connection
+ * that is not at a request thread: it accepts, checks a TCP peer against
+ * AWARD_FCGI_ALLOW once per connection (the address comes with accept4:
+ * no getpeername, none at all on a unix socket), reads FastCGI records
+ * without blocking and hands a request over only when it is whole. A peer
+ * that stalls mid-record holds a slot in the poll set until its read
+ * deadline (AWARD_READ_TIMEOUT_MS, per request), never a thread.
+ *
+ * epoll rather than poll(2): the set holds every kept connection (nginx's
+ * upstream keepalive pool, idle most of the time) plus any stalled ones,
+ * and a turn of the loop should cost what is ready, not what is open.
+ * Each connection is armed EPOLLONESHOT: one event disarms it, so while a
+ * request thread holds it nothing here can see it (not even a hang-up),
+ * and giving it back costs one epoll_ctl. A connection closed while its
+ * event is still in the batch being handled is freed only after the batch.
+ *
+ * Lists: connections being read, in deadline order (the timeout is the
+ * same for all, so appending keeps them sorted), and idle kept ones, in
+ * the order they became idle (the oldest is shed first). Limits
+ * (conn.h): a new connection over CONN_READING_MAX, or over
+ * CONN_PEER_READING_MAX from its TCP peer, pushes out the oldest one being
+ * read (of that peer): a stalled connection is old, nginx's are fresh.
+ * accept failing for want of descriptors (EMFILE, ENFILE) or memory sheds
+ * the oldest idle connection and pauses accepting with a growing back-off:
+ * it never spins, and its log line is rate-limited (ratelog.h).
+ */
+#define _GNU_SOURCE	/* accept4(2) */
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cidr.h"
+#include "conn.h"
+#include "log.h"
+#include "ratelog.h"
+
+#define READ_CHUNK	16384	/* bytes per read(2) */
+#define READS_PER_TURN	4	/* then other connections get their turn */
+#define ACCEPTS_PER_TURN 64
+#define EVENTS_MAX	64
+#define TICK_MS		1000	/* the longest wait: heartbeat, back-off */
+#define LOG_EVERY_MS	10000	/* one line per kind of repeated error */
+
+enum conn_state { CS_READING, CS_IDLE, CS_BUSY, CS_CLOSED };
+
+struct clist {
+	struct conn	*head, *tail;
+	size_t		 n;
+};
+
+struct connset {
+	const struct award_config *cfg;
+	int		 listen_fd, check_peer, ep, efd;
+	conn_dispatch_fn dispatch;
+	void		*arg;
+	uint64_t	*heartbeat;
+	struct clist	 reading, idle;
+	size_t		 busy;
+	struct conn	*grave;		/* closed during this batch */
+	int		 listening, stopping, backoff_ms;
+	int64_t		 paused_until;
+	pthread_mutex_t	 mu;		/* done, signalled */
+	struct conn	*done;
+	int		 signalled;
+	struct ratelog	 rl_accept, rl_bad, rl_evict, rl_late, rl_peer;
+	char		 tag_listen, tag_done, tag_stop;
+};
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+list_add(struct clist *l, struct conn *c)
+{
+	c->next = NULL;
+	c->prev = l->tail;
+	if (l->tail != NULL)
+		l->tail->next = c;
+	else
+		l->head = c;
+	l->tail = c;
+	l->n++;
+}
+
+static void
+list_del(struct clist *l, struct conn *c)
+{
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		l->head = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	else
+		l->tail = c->prev;
+	c->prev = c->next = NULL;
+	l->n--;
+}
+
+static struct clist *
+list_of(struct connset *cs, struct conn *c)
+{
+	if (c->state == CS_READING)
+		return &cs->reading;
+	if (c->state == CS_IDLE)
+		return &cs->idle;
+	return NULL;
+}
+
+/* Move c to state st; entering a list starts its deadline. */
+static void
+set_state(struct connset *cs, struct conn *c, enum conn_state st)
+{
+	struct clist *l = list_of(cs, c);
+
+	if (l != NULL)
+		list_del(l, c);
+	c->state = st;
+	if (st == CS_READING)
+		c->deadline_ms = now_ms() + cs->cfg->read_timeout_ms;
+	else if (st == CS_IDLE)
+		c->deadline_ms = now_ms() + CONN_IDLE_TIMEOUT_MS;
+	if ((l = list_of(cs, c)) != NULL)
+		list_add(l, c);
+}
+
+static void
+conn_close(struct connset *cs, struct conn *c)
+{
+	set_state(cs, c, CS_CLOSED);
+	close(c->fd);	/* also leaves the epoll set */
+	c->fd = -1;
+	c->qnext = cs->grave;
+	cs->grave = c;
+}
+
+static void
+bury(struct connset *cs)
+{
+	while (cs->grave != NULL) {
+		struct conn *c = cs->grave;
+
+		cs->grave = c->qnext;
+		frec_free(&c->fr);
+		free(c->pend);
+		free(c);
+	}
+}
+
+static void
+logrl(struct ratelog *rl, enum log_level lv, const char *msg,
+    const char *k, const char *v)
+{
+	long long n;
+
+	if (ratelog_due(rl, now_ms(), LOG_EVERY_MS, &n))
+		log_msg(lv, msg, LF_STR(k, v), LF_INT("repeated", n), LF_END);
+}
+
+static int
+arm(struct connset *cs, struct conn *c)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT,
+	    .data.ptr = c };
+
+	return epoll_ctl(cs->ep, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+/*
+ * Feed bytes to c's parser. 1 when a whole request went to a thread, 0
+ * when c waits for more, -1 when c must be closed.
+ */
+static int
+consume(struct connset *cs, struct conn *c, const unsigned char *d,
+    size_t n)
+{
+	enum frec_status	st;
+	size_t			used, left;
+	ssize_t			w;
+
+	if (n > 0 && c->state == CS_IDLE)
+		set_state(cs, c, CS_READING);
+	st = frec_feed(&c->fr, d, n, &used);
+	left = c->fr.reply_len;
+	w = left > 0 ? send(c->fd, c->fr.reply, left, MSG_DONTWAIT |
+	    MSG_NOSIGNAL) : 0;
+	c->fr.reply_len = 0;
+	if (w < 0 || (size_t)w != left)
+		return -1;
+	if (st == FREC_ERROR) {
+		logrl(&cs->rl_bad, LOG_WARN, "FastCGI record refused; "
+		    "connection closed", "error", c->fr.err);
+		return -1;
+	}
+	if (c->fr.close_after_reply)
+		return -1;
+	if (st == FREC_MORE) {
+		if (!frec_busy(&c->fr) && c->state == CS_READING)
+			set_state(cs, c, CS_IDLE);
+		return 0;
+	}
+	if (used < n) {
+		if ((c->pend = malloc(n - used)) == NULL)
+			return -1;
+		memcpy(c->pend, d + used, n - used);
+		c->pend_len = n - used;
+	}
+	set_state(cs, c, CS_BUSY);
+	cs->busy++;
+	cs->dispatch(cs->arg, c);
+	return 1;
+}
+
+static void
+on_readable(struct connset *cs, struct conn *c)
+{
+	unsigned char buf[READ_CHUNK];
+
+	for (int i = 0; i < READS_PER_TURN; i++) {
+		ssize_t r = read(c->fd, buf, sizeof(buf));
+		int rc;
+
+		if (r > 0) {
+			if ((rc = consume(cs, c, buf, (size_t)r)) == 1)
+				return;
+			if (rc == -1) {
+				conn_close(cs, c);
+				return;
+			}
+			continue;
+		}
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		conn_close(cs, c);	/* end of file, or an error */
+		return;
+	}
+	if (arm(cs, c) == -1)
+		conn_close(cs, c);
+}
+
+/* Connections back from the request threads. */
+static void
+on_done(struct connset *cs)
+{
+	struct conn	*list, *c;
+	uint64_t	 v;
+
+	if (read(cs->efd, &v, sizeof(v)) == -1 && errno != EAGAIN)
+		log_msg(LOG_ERROR, "eventfd read failed", LF_STR("error",
+		    strerror(errno)), LF_END);
+	pthread_mutex_lock(&cs->mu);
+	list = cs->done;
+	cs->done = NULL;
+	cs->signalled = 0;
+	pthread_mutex_unlock(&cs->mu);
+	while ((c = list) != NULL) {
+		unsigned char	*pend = c->pend;
+		size_t		 plen = c->pend_len;
+		int		 rc = 0;
+
+		list = c->qnext;
+		cs->busy--;
+		c->pend = NULL;
+		c->pend_len = 0;
+		if (!c->keep || (cs->stopping && plen == 0)) {
+			free(pend);
+			conn_close(cs, c);
+			continue;
+		}
+		frec_next(&c->fr);
+		set_state(cs, c, CS_IDLE);
+		if (plen > 0)
+			rc = consume(cs, c, pend, plen);
+		free(pend);
+		if (rc == -1 || (rc == 0 && arm(cs, c) == -1))
+			conn_close(cs, c);
+	}
+}
+
+static void
+listen_events(struct connset *cs, int on)
+{
+	struct epoll_event ev = { .events = on ? EPOLLIN : 0,
+	    .data.ptr = &cs->tag_listen };
+
+	if (cs->listening == on)
+		return;
+	if (epoll_ctl(cs->ep, EPOLL_CTL_MOD, cs->listen_fd, &ev) == 0)
+		cs->listening = on;
+}
+
+/* Out of descriptors or memory: shed an idle connection, pause. */
+static void
+accept_backoff(struct connset *cs, int err)
+{
+	if (cs->idle.head != NULL)
+		conn_close(cs, cs->idle.head);
+	cs->backoff_ms = cs->backoff_ms == 0 ? CONN_BACKOFF_MIN_MS :
+	    cs->backoff_ms * 2 > CONN_BACKOFF_MAX_MS ? CONN_BACKOFF_MAX_MS :
+	    cs->backoff_ms * 2;
+	cs->paused_until = now_ms() + cs->backoff_ms;
+	listen_events(cs, 0);
+	logrl(&cs->rl_accept, LOG_ERROR, "accept failed; accepting paused",
+	    "error", strerror(err));
+}
+
+/* 1 when the peer may talk to us; fills peer with its address. */
+static int
+peer_ok(struct connset *cs, const struct sockaddr_storage *ss, char *peer)
+{
+	const void *p;
+
+	if (ss->ss_family == AF_INET)
+		p = &((const struct sockaddr_in *)ss)->sin_addr;
+	else if (ss->ss_family == AF_INET6)
+		p = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+	else
+		return 0;
+	if (inet_ntop(ss->ss_family, p, peer, CONN_PEER_MAX) == NULL)
+		return 0;
+	if (cidr_match(&cs->cfg->fcgi_allow, peer))
+		return 1;
+	logrl(&cs->rl_peer, LOG_WARN, "FastCGI connection refused: peer not "
+	    "in AWARD_FCGI_ALLOW", "peer", peer);
+	return 0;
+}
+
+/* Make room for one more connection being read from peer. */
+static void
+make_room(struct connset *cs, const char *peer)
+{
+	struct conn	*oldest = NULL;
+	size_t		 same = 0;
+
+	if (peer[0] != '\0') {
+		for (struct conn *c = cs->reading.head; c != NULL;
+		    c = c->next)
+			if (strcmp(c->peer, peer) == 0 && same++ == 0)
+				oldest = c;
+		if (same < CONN_PEER_READING_MAX)
+			oldest = NULL;
+	}
+	if (oldest == NULL && cs->reading.n >= CONN_READING_MAX)
+		oldest = cs->reading.head;
+	if (oldest == NULL)
+		return;
+	logrl(&cs->rl_evict, LOG_WARN, "too many connections still being "
+	    "read; the oldest closed", "peer", peer);
+	conn_close(cs, oldest);
+}
+
+static void
+accept_some(struct connset *cs)
+{
+	for (int i = 0; i < ACCEPTS_PER_TURN; i++) {
+		struct sockaddr_storage	 ss;
+		socklen_t		 sl = sizeof(ss);
+		struct epoll_event	 ev;
+		struct conn		*c;
+		char			 peer[CONN_PEER_MAX] = "";
+		int			 fd;
+
+		fd = accept4(cs->listen_fd, cs->check_peer ?
+		    (struct sockaddr *)&ss : NULL, cs->check_peer ? &sl : NULL,
+		    SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			if (errno == EINTR || errno == ECONNABORTED ||
+			    errno == EPROTO)
+				continue;
+			accept_backoff(cs, errno);
+			return;
+		}
+		cs->backoff_ms = 0;
+		if (cs->check_peer && !peer_ok(cs, &ss, peer)) {
+			close(fd);
+			continue;
+		}
+		if ((c = calloc(1, sizeof(*c))) == NULL) {
+			close(fd);
+			accept_backoff(cs, ENOMEM);
+			return;
+		}
+		make_room(cs, peer);
+		c->fd = fd;
+		memcpy(c->peer, peer, sizeof(c->peer));
+		frec_init(&c->fr, cs->cfg->max_body);
+		c->state = CS_BUSY;	/* in no list yet */
+		ev.events = EPOLLIN | EPOLLONESHOT;
+		ev.data.ptr = c;
+		if (epoll_ctl(cs->ep, EPOLL_CTL_ADD, fd, &ev) == -1) {
+			close(fd);
+			free(c);
+			accept_backoff(cs, errno);
+			return;
+		}
+		set_state(cs, c, CS_READING);
+	}
+}
+
+/* Close what is past its deadline; ms until the next deadline. */
+static int
+expire(struct connset *cs, int64_t now)
+{
+	int64_t next = now + TICK_MS;
+
+	while (cs->reading.head != NULL &&
+	    cs->reading.head->deadline_ms <= now) {
+		logrl(&cs->rl_late, LOG_WARN, "read deadline passed; request "
+		    "dropped", "peer", cs->reading.head->peer);
+		conn_close(cs, cs->reading.head);
+	}
+	while (cs->idle.head != NULL && cs->idle.head->deadline_ms <= now)
+		conn_close(cs, cs->idle.head);
+	if (cs->reading.head != NULL && cs->reading.head->deadline_ms < next)
+		next = cs->reading.head->deadline_ms;
+	if (cs->idle.head != NULL && cs->idle.head->deadline_ms < next)
+		next = cs->idle.head->deadline_ms;
+	if (cs->paused_until != 0 && cs->paused_until < next)
+		next = cs->paused_until;
+	return next > now ? (int)(next - now) : 0;
+}
+
+static void
+begin_stop(struct connset *cs, int stop_fd)
+{
+	cs->stopping = 1;
+	epoll_ctl(cs->ep, EPOLL_CTL_DEL, stop_fd, NULL);
+	epoll_ctl(cs->ep, EPOLL_CTL_DEL, cs->listen_fd, NULL);
+	cs->listening = 0;
+	while (cs->idle.head != NULL)
+		conn_close(cs, cs->idle.head);
+	/*
+	 * A request begun gets at most CONN_STOP_READ_MS more to arrive;
+	 * the list stays in deadline order. One not begun is not waited for.
+	 */
+	for (struct conn *c = cs->reading.head, *n; c != NULL; c = n) {
+		n = c->next;
+		if (!frec_busy(&c->fr))
+			conn_close(cs, c);
+		else if (c->deadline_ms > now_ms() + CONN_STOP_READ_MS)
+			c->deadline_ms = now_ms() + CONN_STOP_READ_MS;
+	}
+}
+
+int
+conn_run(struct connset *cs, int stop_fd)
+{
+	struct epoll_event	ev = { .events = EPOLLIN,
+	    .data.ptr = &cs->tag_stop }, evs[EVENTS_MAX];
+
+	if (epoll_ctl(cs->ep, EPOLL_CTL_ADD, stop_fd, &ev) == -1)
+		return -1;
+	for (;;) {
+		int64_t	now = now_ms();
+		int	timeout = expire(cs, now), n;
+
+		bury(cs);
+		if (cs->stopping && cs->reading.n == 0 && cs->busy == 0)
+			break;
+		n = epoll_wait(cs->ep, evs, EVENTS_MAX, timeout);
+		if (n == -1 && errno != EINTR) {
+			log_msg(LOG_ERROR, "epoll_wait failed", LF_STR("error",
+			    strerror(errno)), LF_END);
+			return -1;
+		}
+		if (cs->heartbeat != NULL)
+			__atomic_fetch_add(cs->heartbeat, 1, __ATOMIC_RELAXED);
+		if (cs->paused_until != 0 && now_ms() >= cs->paused_until) {
+			cs->paused_until = 0;
+			if (!cs->stopping)
+				listen_events(cs, 1);
+		}
+		for (int i = 0; i < n; i++) {
+			void *p = evs[i].data.ptr;
+
+			if (p == &cs->tag_stop)
+				begin_stop(cs, stop_fd);
+			else if (p == &cs->tag_listen) {
+				if (!cs->stopping)
+					accept_some(cs);
+			} else if (p == &cs->tag_done)
+				on_done(cs);
+			else if (((struct conn *)p)->state != CS_CLOSED)
+				on_readable(cs, p);
+		}
+	}
+	return 0;
+}
+
+void
+conn_done(struct connset *cs, struct conn *c, int keep)
+{
+	int		wake;
+	uint64_t	one = 1;
+
+	pthread_mutex_lock(&cs->mu);
+	c->keep = keep;
+	c->qnext = cs->done;
+	cs->done = c;
+	wake = !cs->signalled;
+	cs->signalled = 1;
+	pthread_mutex_unlock(&cs->mu);
+	if (wake && write(cs->efd, &one, sizeof(one)) == -1)
+		log_msg(LOG_ERROR, "eventfd write failed", LF_STR("error",
+		    strerror(errno)), LF_END);
+}
+
+struct connset *
+conn_new(const struct award_config *cfg, int listen_fd, int check_peer,
+    conn_dispatch_fn dispatch, void *arg, uint64_t *heartbeat)
+{
+	struct connset		*cs;
+	struct epoll_event	 ev = { .events = EPOLLIN };
+
+	if ((cs = calloc(1, sizeof(*cs))) == NULL)
+		return NULL;
+	cs->cfg = cfg;
+	cs->listen_fd = listen_fd;
+	cs->check_peer = check_peer;
+	cs->dispatch = dispatch;
+	cs->arg = arg;
+	cs->heartbeat = heartbeat;
+	cs->efd = -1;
+	pthread_mutex_init(&cs->mu, NULL);
+	if ((cs->ep = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
+	    (cs->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
+		goto fail;
+	ev.data.ptr = &cs->tag_done;
+	if (epoll_ctl(cs->ep, EPOLL_CTL_ADD, cs->efd, &ev) == -1)
+		goto fail;
+	ev.data.ptr = &cs->tag_listen;
+	if (epoll_ctl(cs->ep, EPOLL_CTL_ADD, listen_fd, &ev) == -1)
+		goto fail;
+	cs->listening = 1;
+	return cs;
+fail:
+	conn_free(cs);
+	return NULL;
+}
+
+void
+conn_free(struct connset *cs)
+{
+	if (cs == NULL)
+		return;
+	while (cs->reading.head != NULL)
+		conn_close(cs, cs->reading.head);
+	while (cs->idle.head != NULL)
+		conn_close(cs, cs->idle.head);
+	bury(cs);
+	if (cs->ep != -1)
+		close(cs->ep);
+	if (cs->efd != -1)
+		close(cs->efd);
+	pthread_mutex_destroy(&cs->mu);
+	free(cs);
+}

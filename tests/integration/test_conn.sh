@@ -1,0 +1,222 @@
+# award — integration: the worker's FastCGI connections (issue 14, issue
+# 18 findings 1, 2, 3): kept connections through the shipped nginx
+# (upstream keepalive + fastcgi_keep_conn on), hostile and stalled raw
+# FastCGI peers, running out of descriptors, HEAD.
+
+# conn_worker: the one worker's pid (WORKERS=1).
+conn_worker() {
+	local w
+	w=$(children_of "$APP_PID")
+	[ "$(wc -w <<<"$w")" = 1 ] || fail "expected one worker, found: $w"
+	echo "$w"
+}
+
+# fd_count PID: the process's open descriptors.
+fd_count() {
+	find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l
+}
+
+# cpu_ticks PID: utime + stime of the process, all its threads.
+cpu_ticks() {
+	local line
+	read -r line <"/proc/$1/stat"
+	line=${line##*) }
+	# shellcheck disable=SC2086
+	set -- $line
+	echo $((${12} + ${13}))
+}
+
+# nginx's common tuning (keepalive + fastcgi_keep_conn on) used to leave
+# requests hanging 30 s and leak a descriptor per request: every request
+# is answered at once, and the worker's descriptors stay flat.
+it keepalive_requests_answered_no_fd_leak
+t_keepalive_requests_answered_no_fd_leak() {
+	local i w before after pids=() code
+	WORKERS=1
+	start_stack
+	grep -q 'fastcgi_keep_conn on;' "$T/nginx/award.conf" ||
+		fail "the shipped config does not keep FastCGI connections"
+	seed_contest c1
+	seed_plans
+	for i in $(seq 1 12); do
+		webhook "$(payment "ord-ka$i" 123456789 plan_1m "$(iso_now)")"
+		check_status 200
+		check_json '$.award' awarded
+	done
+	for i in $(seq 1 12); do
+		curl -s -m 10 -o /dev/null -w '%{http_code}' "$HTTP/healthz" \
+			>"$T/ka$i.code" 2>/dev/null &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do
+		wait "$i"
+	done
+	for i in $(seq 1 12); do
+		code=$(<"$T/ka$i.code")
+		[ "$code" = 200 ] || fail "parallel request $i: status $code"
+	done
+	w=$(conn_worker)
+	before=$(fd_count "$w")
+	# 1000 requests over kept connections (curl reuses its own too).
+	for i in $(seq 1 1000); do
+		echo "url = \"$HTTP/healthz\""
+		echo "output = /dev/null"
+	done >"$T/urls"
+	curl -s -m 120 -K "$T/urls" -w '%{http_code}\n' >"$T/codes" ||
+		fail "curl over 1000 requests failed"
+	[ "$(grep -c '^200$' "$T/codes")" = 1000 ] ||
+		fail "not all 1000 answered 200: $(sort "$T/codes" | uniq -c)"
+	after=$(fd_count "$w")
+	# nginx keeps at most 16 idle connections per worker process (2).
+	[ "$after" -le $((before + 32)) ] ||
+		fail "worker descriptors grew from $before to $after"
+	alive "$w" || fail "the worker died"
+}
+
+# A raw FastCGI client: two requests on one kept connection, one after
+# the other and sent at once, both answered; without the flag the
+# connection is closed after END_REQUEST.
+it keep_conn_two_requests
+t_keep_conn_two_requests() {
+	local out
+	WORKERS=1
+	start_app
+	out=$(timeout 20 python3 "$HERE/fcgi_raw.py" "$SOCK" two)
+	[ "$out" = "Status: 200 OK
+end 1
+Status: 200 OK
+end 1
+eof" ] || fail "two requests on a kept connection: $out"
+	out=$(timeout 20 python3 "$HERE/fcgi_raw.py" "$SOCK" pipelined)
+	[ "$out" = "Status: 200 OK
+end 1
+Status: 200 OK
+end 1
+eof" ] || fail "two pipelined requests: $out"
+	out=$(timeout 20 python3 "$HERE/fcgi_raw.py" "$SOCK" nokeep)
+	[ "$out" = "Status: 200 OK
+end 1
+eof" ] || fail "a request without FCGI_KEEP_CONN: $out"
+}
+
+# Issue 18 finding 2: the 22-byte PARAMS record (name length 0x7ffffff0)
+# aborted the worker. Now the connection is closed, the worker lives on.
+it fcgi_huge_params_record
+t_fcgi_huge_params_record() {
+	local w out i
+	WORKERS=1
+	start_stack
+	seed_contest c1
+	seed_plans
+	w=$(conn_worker)
+	for i in 1 2 3; do
+		out=$(timeout 20 python3 "$HERE/fcgi_raw.py" "$SOCK" huge22)
+		[ "$out" = closed ] || fail "the 22-byte record: $out"
+	done
+	[ "$(conn_worker)" = "$w" ] || fail "the worker was replaced"
+	webhook "$(payment ord-h1 123456789 plan_1m "$(iso_now)")"
+	check_status 200
+	check_json '$.award' awarded
+	grep -q 'FastCGI record refused' "$T/fcgi.log" ||
+		fail "the refusal was not logged"
+}
+
+# Issue 18 finding 3: more stalled connections than threads no longer
+# starve the webhook: reading happens in the poll loop.
+it stalled_connections_do_not_starve
+t_stalled_connections_do_not_starve() {
+	local i pids=() code hp
+	WORKERS=1
+	APP_ENV=(AWARD_THREADS=2 AWARD_READ_TIMEOUT_MS=60000)
+	start_stack
+	seed_contest c1
+	seed_plans
+	python3 "$HERE/fcgi_raw.py" "$SOCK" stall 40 >"$T/stall.out" &
+	hp=$!
+	PIDS+=("$hp")
+	for i in $(seq 1 100); do
+		grep -q '^stalled 40$' "$T/stall.out" && break
+		sleep 0.1
+	done
+	grep -q '^stalled 40$' "$T/stall.out" ||
+		fail "could not stall 40 connections: $(cat "$T/stall.out")"
+	for i in $(seq 1 20); do
+		payment "ord-st$i" 123456789 plan_1m "$(iso_now)" >"$T/st$i.json"
+		curl -s -m 30 -H 'Expect:' -H 'Content-Type: application/json' \
+			--data-binary "@$T/st$i.json" -o /dev/null \
+			-w '%{http_code}' "$HTTP/v1/payments/webhook" \
+			>"$T/st$i.code" 2>/dev/null &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do
+		wait "$i"
+	done
+	for i in $(seq 1 20); do
+		code=$(<"$T/st$i.code")
+		[ "$code" = 200 ] || fail "webhook $i behind 40 stalled" \
+			"connections: status $code"
+	done
+	check_sql "select count(*) from ticket_ledger" 20
+}
+
+# Out of descriptors: the worker backs off instead of spinning on accept,
+# logs the error a few times with a count, and serves again once
+# connections close.
+it emfile_backs_off
+t_emfile_backs_off() {
+	local w open_n hp t0 t1 c0 c1 hz lines
+	WORKERS=1
+	APP_ENV=(AWARD_READ_TIMEOUT_MS=60000)
+	start_stack
+	w=$(conn_worker)
+	open_n=$(fd_count "$w")
+	prlimit --pid "$w" --nofile=$((open_n + 8)) ||
+		fail "prlimit failed"
+	python3 "$HERE/fcgi_raw.py" "$SOCK" hold 60 >"$T/hold.out" &
+	hp=$!
+	PIDS+=("$hp")
+	for i in $(seq 1 100); do
+		grep -q '^held' "$T/hold.out" && break
+		sleep 0.1
+	done
+	sleep 0.5
+	hz=$(getconf CLK_TCK)
+	t0=$(now_ms)
+	c0=$(cpu_ticks "$w")
+	sleep 3
+	c1=$(cpu_ticks "$w")
+	t1=$(now_ms)
+	# CPU time over the window: well under half of it (a spin is ~100%).
+	[ $(((c1 - c0) * 1000 / hz)) -lt $(((t1 - t0) / 2)) ] ||
+		fail "worker used $(((c1 - c0) * 1000 / hz)) ms CPU in" \
+			"$((t1 - t0)) ms at EMFILE"
+	lines=$(grep -c 'accept failed' "$T/fcgi.log")
+	[ "$lines" -ge 1 ] || fail "EMFILE was not logged"
+	[ "$lines" -le 10 ] || fail "EMFILE logged $lines times in 3 s"
+	kill "$hp"
+	wait "$hp" 2>/dev/null
+	forget_pid "$hp"
+	for i in $(seq 1 50); do
+		req GET "$HTTP/healthz" -m 5
+		[ "$STATUS" = 200 ] && break
+		sleep 0.2
+	done
+	check_status 200
+	alive "$w" || fail "the worker died"
+}
+
+# HEAD on a GET endpoint is GET without a body; Allow lists HEAD.
+it head_is_get_without_body
+t_head_is_get_without_body() {
+	start_stack
+	# curl -I writes the headers where the body would go.
+	req HEAD "$HTTP/healthz" -I
+	check_status 200
+	[[ $BODY != *'{'* ]] || fail "HEAD answered with a body: $BODY"
+	check_hdr Content-Length 15
+	check_hdr_has Content-Type application/json
+	req POST "$HTTP/healthz" --data-binary ''
+	check_error 405
+	check_hdr_has Allow HEAD
+	check_hdr_has Allow GET
+}
