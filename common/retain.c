@@ -36,22 +36,6 @@ static const char *const rt_sql[RT__MAX] = {
 	" WHERE status = 'done' AND done_ms < ?1 LIMIT ?2)",
 };
 
-/* 1 when main.reconcile_runs exists with a started_at column. */
-static int
-have_reconcile_runs(sqlite3 *db)
-{
-	sqlite3_stmt	*st = NULL;
-	int		 found = 0;
-
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info("
-	    "'reconcile_runs', 'main') WHERE name = 'started_at'", -1, &st,
-	    NULL) != SQLITE_OK)
-		return 0;
-	found = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return found;
-}
-
 /*
  * Run sql in batches until a batch deletes fewer than RETAIN_BATCH rows.
  * Adds the rows deleted to *count. 0, or -1 with err set.
@@ -106,9 +90,8 @@ retain_run(struct award_ctx *ctx, int64_t now_ms, struct retain_counts *out,
 	if (batches(ctx->db, rt_sql[RT_RETRY_RUNS], runs_cut,
 	    &out->retry_runs, err, errsz) == -1)
 		return -1;
-	if (have_reconcile_runs(ctx->db) && batches(ctx->db,
-	    rt_sql[RT_RECONCILE_RUNS], runs_cut, &out->reconcile_runs, err,
-	    errsz) == -1)
+	if (batches(ctx->db, rt_sql[RT_RECONCILE_RUNS], runs_cut,
+	    &out->reconcile_runs, err, errsz) == -1)
 		return -1;
 	return batches(ctx->db, rt_sql[RT_DONE], done_cut, &out->done, err,
 	    errsz);

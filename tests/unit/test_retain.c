@@ -191,21 +191,19 @@ Test(retain, dead_rows_payments_ledger_are_never_deleted, .init = setup,
 	    " payment_id = 'pay-old'"), 1);
 }
 
-Test(retain, reconcile_runs_absent_or_present, .init = setup_sep,
+Test(retain, reconcile_runs_old_go_recent_stay, .init = setup_sep,
     .fini = teardown)
 {
 	struct retain_counts k;
 
-	/* Without the table (a database award-reconcile never used). */
-	run_row(t0 - 100 * DAY);
-	retain(&k);
-	cr_assert_eq(k.retry_runs, 1);
-	cr_assert_eq(k.reconcile_runs, 0);
-
-	tu_exec(&env, "CREATE TABLE IF NOT EXISTS reconcile_runs(id INTEGER"
-	    " PRIMARY KEY, started_at TEXT NOT NULL)");
-	tu_exec(&env, "INSERT INTO reconcile_runs(started_at) VALUES"
-	    " ('2026-08-01T00:00:00.000Z'), ('2026-11-27T11:00:00.000Z')");
+	tu_exec(&env, "INSERT INTO reconcile_runs(started_at, finished_at,"
+	    " since, fetched_payments, fetched_refunds, known, skipped,"
+	    " awarded, duplicate, not_eligible, queued, reversed, partial,"
+	    " unknown_payment, api_requests) VALUES"
+	    " ('2026-08-01T00:00:00.000Z', '2026-08-01T00:00:01.000Z',"
+	    " '2026-07-29T00:00:00.000Z', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2),"
+	    " ('2026-11-27T11:00:00.000Z', '2026-11-27T11:00:01.000Z',"
+	    " '2026-11-24T11:00:00.000Z', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2)");
 	retain(&k);
 	cr_assert_eq(k.reconcile_runs, 1);
 	tu_assert_str(tu_str(&env, "SELECT group_concat(started_at) FROM"
