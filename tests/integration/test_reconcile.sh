@@ -113,7 +113,7 @@ check_summary() {
 # A service database made and seeded without the responder: a contest
 # running now and the four plans.
 recon_db() {
-	retry_ok
+	retry_ok --init
 	seed_contest c1
 	seed_plans
 }
