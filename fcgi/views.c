@@ -83,7 +83,7 @@ queue_row(void *arg, const struct stats_queue_row *r)
 	tbuf_html(&p->b, r->error != NULL ? r->error : "—");
 	tbuf_str(&p->b, "</td><td data-label=\"last / next attempt\">");
 	page_when(p, r->last_attempt_at);
-	tbuf_str(&p->b, "<br>next: ");
+	tbuf_str(&p->b, " next: ");
 	if (dead)
 		tbuf_str(&p->b, "<span class=\"muted\">none (dead)</span>");
 	else if (strcmp(r->status, "done") == 0)
