@@ -1,7 +1,7 @@
 /*
  * The dashboard's query string to one of its pages (console.h). Every
  * parameter passes a validator first (console_lookup_key() for the search
- * keys, validate_id() for a contest, a bounded integer for the page); a
+ * keys, contest_id_ok() for a contest, a bounded integer for the page); a
  * refused one is a 400 page that says why. Nothing here writes.
  */
 #include <stdint.h>
