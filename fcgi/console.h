@@ -6,7 +6,11 @@
 #ifndef AWARD_CONSOLE_H
 #define AWARD_CONSOLE_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "ctx.h"
+#include "lookup.h"
 
 /*
  * The page of query ("" or NULL: the overview): ?order_id= | ?payment_id=
@@ -16,5 +20,15 @@
  * NULL on a database error or when out of memory (a 503).
  */
 char	*console_page(struct award_ctx *ctx, const char *query, int *status);
+
+/*
+ * The lookup key of a query string (GET /v1/admin/lookup and the
+ * dashboard's search): exactly one of order_id, payment_id, telegram_id,
+ * validated (SPEC.md §5 field rules). Returns the key with the id copied
+ * into buf (bufsz) or *tg set; LOOKUP__MAX with *why (a 400 message) when
+ * none, several, or a malformed one is given.
+ */
+enum lookup_key console_lookup_key(const char *query, char *buf,
+	    size_t bufsz, int64_t *tg, const char **why);
 
 #endif

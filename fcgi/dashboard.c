@@ -168,9 +168,9 @@ counts(struct page *p, const struct stats_summary *s)
 	    s->dead > s->acked ? " bad" : "", (long long)s->dead,
 	    (long long)s->done);
 	if (s->oldest_pending_ms >= 0) {
-		tbuf_str(&p->b, "<p>Oldest pending row queued ");
+		tbuf_str(&p->b, "<p>Oldest pending row queued: ");
 		page_when_ms(p, s->oldest_pending_ms);
-		tbuf_str(&p->b, ".</p>\n");
+		tbuf_str(&p->b, "</p>\n");
 	}
 }
 
@@ -328,10 +328,11 @@ dashboard_render(struct award_ctx *ctx)
 	cron(&p, s);
 	counts(&p, s);
 	tbuf_str(&p.b, "<h2>Pending (newest first)</h2>\n");
-	views_queue_table(&p, ctx, "pending", 0, DASHBOARD_ROWS, s->pending,
-	    0);
+	views_queue_table(&p, ctx, "pending", 0, DASHBOARD_OVERVIEW_ROWS,
+	    s->pending, 0);
 	tbuf_str(&p.b, "<h2>Dead (newest first)</h2>\n");
-	views_queue_table(&p, ctx, "dead", 0, DASHBOARD_ROWS, s->dead, 0);
+	views_queue_table(&p, ctx, "dead", 0, DASHBOARD_OVERVIEW_ROWS, s->dead,
+	    0);
 	ledger(&p, s);
 	top(&p, ctx, s);
 	payments(&p, ctx, s);

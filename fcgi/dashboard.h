@@ -21,6 +21,7 @@
 #include "page.h"
 
 #define DASHBOARD_ROWS		50	/* queue rows per page */
+#define DASHBOARD_OVERVIEW_ROWS	10	/* of each status on the overview */
 #define DASHBOARD_PAGES_MAX	100000	/* ?page= at most */
 #define DASHBOARD_TOP		10
 #define DASHBOARD_BOARD		100	/* a contest view's leaderboard */

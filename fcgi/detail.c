@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "dashboard.h"
 #include "lookup.h"
 #include "views.h"
@@ -25,14 +26,27 @@ str(const cJSON *item, const char *name)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-/* Field name of item as an integer; *has 0 when not a number. */
+/*
+ * Field name of item as an integer: lookup.c writes them as raw number
+ * text (jsonw.h), exact beyond 2^53. *has 0 when missing or null.
+ */
 static int64_t
 num(const cJSON *item, const char *name, int *has)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(item, name);
+	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(item, name);
+	long long	 n;
 
-	*has = cJSON_IsNumber(v);
-	return *has ? (int64_t)v->valuedouble : 0;
+	*has = 0;
+	if (cJSON_IsRaw(v) && v->valuestring != NULL &&
+	    config_parse_int(v->valuestring, INT64_MIN, INT64_MAX, &n) == 0) {
+		*has = 1;
+		return n;
+	}
+	if (cJSON_IsNumber(v)) {
+		*has = 1;
+		return (int64_t)v->valuedouble;
+	}
+	return 0;
 }
 
 static void

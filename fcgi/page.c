@@ -14,7 +14,7 @@
 #include "page.h"
 
 /* base64 of the SHA-256 of STYLE */
-#define PAGE_STYLE_HASH "0DQrYlW4HCq+yrF7hmftBgM9Yf4OQqSU5q2WosmY5QM="
+#define PAGE_STYLE_HASH "tpNXTU3fVi/4nn+ilahEKnAmatdPWFD3lEkxrjMGCGc="
 
 /*
  * The pages' whole style. Its SHA-256 (base64) is in page_csp: change
@@ -28,7 +28,7 @@
 	"margin:1.4em 0 .4em}a{color:#0b57d0}"				\
 	"table{border-collapse:collapse;width:100%;background:#fff}"	\
 	"th,td{border:1px solid #ddd;padding:4px 6px;text-align:left;"	\
-	"vertical-align:top}td.e{overflow-wrap:anywhere}"		\
+	"vertical-align:top}td.e{overflow-wrap:anywhere;min-width:8em}"		\
 	"th{background:#f0f0f0;white-space:nowrap}"			\
 	"td.n{text-align:right;white-space:nowrap}td.k{white-space:nowrap}"\
 	"code.id{font:13px/1.3 ui-monospace,monospace;white-space:nowrap}"\
@@ -48,7 +48,7 @@
 	"form{margin:0}form.s{display:inline-flex;gap:4px;margin:0 12px "\
 	"6px 0}input{font:inherit;padding:3px 6px;width:14em;max-width:"	\
 	"60vw}button{font:inherit;padding:4px 10px;cursor:pointer;"	\
-	"white-space:nowrap}td form{display:inline-block;margin:0 4px 4px 0}"\
+	"white-space:nowrap}td form{margin:0 0 4px}"\
 	"@media (max-width:720px){th{white-space:normal}"		\
 	"code.id{white-space:normal;overflow-wrap:anywhere}"		\
 	".cards,.cards tbody,.cards tr,.cards td{display:block;"		\

@@ -520,45 +520,6 @@ h_ack(struct route_env *env, struct request *req, const struct params *p,
 	}
 }
 
-/*
- * The one lookup key of a query: exactly one of order_id, payment_id,
- * telegram_id, validated. Returns the key with *text (buf) or *tg set, or
- * LOOKUP__MAX with *why set (400).
- */
-enum lookup_key
-routes_lookup_key(const char *query, char *buf, size_t bufsz, int64_t *tg,
-    const char **why)
-{
-	enum lookup_key	 found = LOOKUP__MAX;
-	char		 tmp[AWARD_ID_MAX + 2];
-	int		 rc;
-
-	*why = "give exactly one of order_id, payment_id, telegram_id";
-	for (int k = 0; k < LOOKUP__MAX; k++) {
-		rc = http_query(query, lookup_key_name(k), tmp, sizeof(tmp));
-		if (rc == 0)
-			continue;
-		if (found != LOOKUP__MAX)
-			return LOOKUP__MAX;
-		found = k;
-		if (k == LOOKUP_TELEGRAM) {
-			if (rc == -1 || validate_telegram_id_str(tmp, tg) == -1) {
-				*why = "telegram_id: not an integer from 1 to "
-				    "2^53-1";
-				return LOOKUP__MAX;
-			}
-		} else if (rc == -1 || !validate_id(tmp) ||
-		    strlen(tmp) >= bufsz) {
-			*why = k == LOOKUP_ORDER ? "order_id: not 1-128 of "
-			    "[A-Za-z0-9._:-]" : "payment_id: not 1-128 of "
-			    "[A-Za-z0-9._:-]";
-			return LOOKUP__MAX;
-		} else
-			snprintf(buf, bufsz, "%s", tmp);
-	}
-	return found;
-}
-
 /* GET /v1/admin/lookup (SPEC.md §5). */
 static void
 h_lookup(struct route_env *env, struct request *req, const struct params *p,
@@ -572,7 +533,7 @@ h_lookup(struct route_env *env, struct request *req, const struct params *p,
 	cJSON			*o;
 
 	(void)p;
-	if ((key = routes_lookup_key(req->query, id, sizeof(id), &tg,
+	if ((key = console_lookup_key(req->query, id, sizeof(id), &tg,
 	    &why)) == LOOKUP__MAX) {
 		bad_request(req, res, why);
 		return;

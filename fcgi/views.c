@@ -67,21 +67,23 @@ queue_row(void *arg, const struct stats_queue_row *r)
 	tbuf_printf(&p->b, "<tr data-id=\"%lld\"%s>", (long long)r->id,
 	    dead && r->acked_at != NULL ? " class=\"acked\"" : "");
 	page_td_int(p, "id", NULL, r->id);
-	tbuf_printf(&p->b, "<td data-label=\"kind\" class=\"k\">%s</td>",
-	    strcmp(r->kind, "refund") == 0 ? "refund" : "award");
-	if (strcmp(r->kind, "refund") == 0)
-		page_td_link(p, "order / payment", "payment_id",
-		    r->payment_id);
-	else
-		page_td_link(p, "order / payment", "order_id", r->order_id);
+	/* An award row names its order, a refund row its payment. */
+	tbuf_printf(&p->b, "<td data-label=\"%s\">",
+	    strcmp(r->kind, "refund") == 0 ? "refund of payment" : "order");
+	if (strcmp(r->kind, "refund") == 0) {
+		tbuf_str(&p->b, "<span class=\"muted k\">refund of</span> ");
+		page_link(p, "payment_id", r->payment_id);
+	} else
+		page_link(p, "order_id", r->order_id);
+	tbuf_str(&p->b, "</td>");
 	page_td_tg(p, "telegram id", r->has_tg, r->tg_id);
 	page_td(p, "plan", r->plan_id);
 	page_td_int(p, "attempts", NULL, r->attempts);
 	tbuf_str(&p->b, "<td data-label=\"last error\" class=\"e\">");
 	tbuf_html(&p->b, r->error != NULL ? r->error : "—");
-	tbuf_str(&p->b, "</td><td data-label=\"last attempt\">");
+	tbuf_str(&p->b, "</td><td data-label=\"last / next attempt\">");
 	page_when(p, r->last_attempt_at);
-	tbuf_str(&p->b, "</td><td data-label=\"next attempt\">");
+	tbuf_str(&p->b, " next: ");
 	if (dead)
 		tbuf_str(&p->b, "<span class=\"muted\">none (dead)</span>");
 	else if (strcmp(r->status, "done") == 0)
@@ -158,10 +160,10 @@ views_queue_table(struct page *p, struct award_ctx *ctx, const char *status,
 		p->b.failed = 1;
 	if (a.n > 0 && text != NULL) {
 		tbuf_printf(&p->b, "<table id=\"%s-rows\" class=\"cards\">"
-		    "<thead><tr><th>id</th><th>kind</th><th>order / payment"
-		    "</th><th>telegram id</th><th>plan</th><th>attempts</th>"
-		    "<th>last error</th><th>last attempt</th><th>next attempt"
-		    "</th><th>admin</th><th></th></tr></thead><tbody>\n",
+		    "<thead><tr><th>id</th><th>order</th><th>telegram id</th>"
+		    "<th>plan</th><th>attempts</th><th>last error</th>"
+		    "<th>last / next attempt</th><th>admin</th><th></th>"
+		    "</tr></thead><tbody>\n",
 		    status);
 		tbuf_str(&p->b, text);
 		tbuf_str(&p->b, "</tbody></table>\n");

@@ -14,7 +14,14 @@ the shipped nginx over HTTPS. Checks what an admin sees and does:
 * "Retry now" on a dead row puts it back to pending and lands on the
   dashboard again;
 * a form on another origin that posts to the requeue URL, in the same
-  browser with the same credentials, is refused and changes nothing.
+  browser with the same credentials, is refused and changes nothing;
+* search by order id opens the detail view, whose links lead on to the
+  buyer's telegram id (tickets per contest) and to the contest's page;
+* the queue is paged for real: page 2 holds the rows after page 1;
+* "Acknowledge" on a dead row records who and when, keeps the row listed
+  as dead and takes it out of the strip's red count;
+* detail, queue and overview read without sideways scrolling at 1280 and
+  390 px (screenshots of each).
 
 Usage: dashboard.py BASE TOKEN DB OUTDIR EVIL_URL
 Prints "FAIL: why" and exits 1 on the first failed check.
@@ -29,6 +36,8 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
 BASE, TOKEN, DB, OUT, EVIL = sys.argv[1:6]
+PAGE = 50   # DASHBOARD_ROWS
+FIRST = 10  # DASHBOARD_OVERVIEW_ROWS
 
 
 class Fail(Exception):
@@ -115,12 +124,14 @@ def numbers_match(d):
               "count-%s: page %s, database %s" % (st, text(d, "#count-"
                                                              + st), want))
         if want:
+            if st == "done":
+                continue    # listed on its own page only
             shown = len(d.find_elements(By.CSS_SELECTOR,
                                         "#%s-rows tbody tr" % st))
-            check(shown == min(want, 100), "%s rows shown: %s of %s"
+            check(shown == min(want, FIRST), "%s rows shown: %s of %s"
                   % (st, shown, want))
-            check(text(d, "#%s-showing" % st) ==
-                  "showing %d of %d" % (min(want, 100), want),
+            check(text(d, "#%s-showing" % st).startswith(
+                "rows 1–%d of %d" % (min(want, FIRST), want)),
                   "%s-showing says %r" % (st, text(d, "#%s-showing" % st)))
     for reason, rows, tickets in q(
             "SELECT reason, count(*), sum(delta) FROM ticket_ledger"
@@ -234,8 +245,123 @@ def main():
               % (body[:200], d.current_url))
         check(q("SELECT * FROM failed_awards ORDER BY id") == before,
               "the cross-origin post changed failed_awards")
+
+        search_and_links(d)
+        paging(d)
+        acknowledge(d)
     finally:
         d.quit()
+
+
+def both_widths(d, url, name):
+    """url has no sideways scroll at 1280 and 390 px; screenshots."""
+    for w, h in ((1280, 1000), (390, 844)):
+        d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": w, "height": h, "deviceScaleFactor": 1,
+            "mobile": w < 600})
+        d.get(url)
+        no_hscroll(d, w)
+        screenshot(d, w, "%s/%s-%d.png" % (OUT, name, w))
+    d.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def search_and_links(d):
+    order, buyer, pay = q("SELECT order_id, telegram_id, payment_id"
+                          " FROM payments WHERE order_id = 'ord-b20'")[0]
+    d.get(BASE + "/v1/admin/dashboard")
+    box = d.find_element(By.ID, "q-order_id")
+    box.send_keys(order)
+    box.submit()
+    check(d.current_url.endswith("/v1/admin/dashboard?order_id=" + order),
+          "search went to %s" % d.current_url)
+    check(order in text(d, "#detail"), "detail heading: %r"
+          % text(d, "#detail"))
+    check(text(d, "#d-payments td.outcome") == "awarded",
+          "detail outcome %r" % text(d, "#d-payments td.outcome"))
+    rows = q("SELECT id FROM ticket_ledger WHERE order_id = ?"
+             " ORDER BY rowid", order)
+    got = [c.text for c in d.find_elements(
+        By.CSS_SELECTOR, "#d-ledger tbody td[data-label='row']")]
+    check(got == [r[0] for r in rows], "detail ledger rows %s, database %s"
+          % (got, rows))
+    no_csp_reports(d)
+    both_widths(d, d.current_url, "detail")
+    # The buyer's link: the telegram id's detail with tickets per contest.
+    d.get(BASE + "/v1/admin/dashboard?order_id=" + order)
+    d.find_element(By.CSS_SELECTOR, "#d-payments td[data-label='buyer'] a"
+                   ).click()
+    check(d.current_url.endswith("?telegram_id=%d" % buyer),
+          "buyer link went to %s" % d.current_url)
+    want = q("SELECT contest_id, sum(delta) FROM ticket_ledger"
+             " WHERE referrer_id = ? GROUP BY contest_id", buyer)
+    got = [(r.find_element(By.CSS_SELECTOR, "td[data-label='contest']")
+            .text, int(r.find_element(By.CSS_SELECTOR,
+                                      "td[data-label='tickets']").text))
+           for r in d.find_elements(By.CSS_SELECTOR, "#d-tickets tbody tr")]
+    check(got == [tuple(w) for w in want], "tickets per contest %s,"
+          " database %s" % (got, want))
+    # The payment's own link, then the contest's page.
+    d.find_element(By.CSS_SELECTOR,
+                   "#d-payments td[data-label='payment'] a").click()
+    check(d.current_url.endswith("?payment_id=" + pay),
+          "payment link went to %s" % d.current_url)
+    d.find_element(By.CSS_SELECTOR,
+                   "#d-ledger td[data-label='contest'] a").click()
+    check("?contest=" in d.current_url, "contest link went to %s"
+          % d.current_url)
+    check(d.find_elements(By.CSS_SELECTOR, "#board tbody tr"),
+          "the contest page has no leaderboard")
+
+
+def paging(d):
+    total = q1("SELECT count(*) FROM failed_awards WHERE status = 'pending'")
+    check(total > PAGE, "seed more than %d pending rows (%d)"
+          % (PAGE, total))
+    d.get(BASE + "/v1/admin/dashboard?status=pending")
+    first = [int(r.get_attribute("data-id")) for r in d.find_elements(
+        By.CSS_SELECTOR, "#pending-rows tbody tr")]
+    want = [r[0] for r in q("SELECT id FROM failed_awards WHERE status ="
+                            " 'pending' ORDER BY id DESC")]
+    check(first == want[:PAGE], "page 1 rows %s..., database %s..."
+          % (first[:3], want[:3]))
+    d.find_element(By.CSS_SELECTOR, "#pending-showing a[rel='next']").click()
+    second = [int(r.get_attribute("data-id")) for r in d.find_elements(
+        By.CSS_SELECTOR, "#pending-rows tbody tr")]
+    check(second == want[PAGE:2 * PAGE], "page 2 rows %s, database %s"
+          % (second, want[PAGE:2 * PAGE]))
+    check(text(d, "#pending-showing").startswith(
+        "rows %d–%d of %d" % (PAGE + 1, min(total, 2 * PAGE), total)),
+          "page 2 says %r" % text(d, "#pending-showing"))
+    both_widths(d, BASE + "/v1/admin/dashboard?status=pending", "queue")
+
+
+def acknowledge(d):
+    dead = q1("SELECT min(id) FROM failed_awards WHERE status = 'dead'"
+              " AND acked_at IS NULL")
+    check(dead is not None, "no dead row to acknowledge")
+    d.get(BASE + "/v1/admin/dashboard")
+    before = text(d, "#s-dead")
+    d.find_element(By.CSS_SELECTOR, "#dead-rows tr[data-id='%d'] button.ack"
+                   % dead).click()
+    for _ in range(100):
+        if q1("SELECT acked_by FROM failed_awards WHERE id = ?", dead):
+            break
+        time.sleep(0.05)
+    row = q("SELECT status, acked_by, acked_at FROM failed_awards"
+            " WHERE id = ?", dead)[0]
+    check(row[0] == "dead" and row[1] == "admin" and row[2],
+          "after Acknowledge the row is %s" % (row,))
+    check(d.current_url.endswith("/v1/admin/dashboard"),
+          "after Acknowledge the browser is at %s" % d.current_url)
+    who = text(d, "#dead-rows tr[data-id='%d'] td.who" % dead)
+    check(who.startswith("acknowledged by admin"), "row says %r" % who)
+    check(not d.find_elements(By.CSS_SELECTOR,
+                              "#dead-rows tr[data-id='%d'] button.ack"
+                              % dead), "the button is still there")
+    n = int(before.split()[0])
+    check(text(d, "#s-dead") == "%d dead" % (n - 1),
+          "strip says %r after, %r before" % (text(d, "#s-dead"), before))
+    both_widths(d, BASE + "/v1/admin/dashboard", "dashboard")
 
 
 if __name__ == "__main__":

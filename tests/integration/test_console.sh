@@ -213,6 +213,14 @@ t_console_browser() {
 	done
 	webhook "$(payment ord-b20 3002 plan_12m "$(iso_now)")"
 	check_json '$.award' awarded
+	# More pending rows than one page holds (the queue is paged).
+	sql "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n
+		WHERE i < 60) INSERT INTO failed_awards(kind, status, attempts,
+		last_error, order_id, telegram_id, plan_id, order_created_at,
+		created_at, updated_at, last_attempt_at, next_attempt_at,
+		next_attempt_ms) SELECT 'award', 'pending', 1, 'no such plan',
+		'ord-page-' || i, 6000 + i, 'plan_x', '$(iso_now)', '$(iso_now)',
+		'$(iso_now)', '$(iso_now)', '$(iso_days 1)', 0 FROM n"
 	console_queue ord-q1 5001
 	console_queue ord-q2 5002
 	d1=$(console_dead ord-d1 5003)
@@ -251,11 +259,13 @@ t_console_browser() {
 	alive "$evil_pid" || fail "the other origin's server did not start:" \
 		"$(tail -n 1 "$T/evil.log")"
 	mkdir -p "$ROOT/build"
-	out=$(HOME=$T timeout 90 "$py" "$ROOT/tests/browser/dashboard.py" \
+	out=$(HOME=$T timeout 110 "$py" "$ROOT/tests/browser/dashboard.py" \
 		"$HTTPS" "$ADMIN_TOKEN" "$DB" "$T" \
 		"http://127.0.0.1:$EVIL_PORT" 2>"$T/browser.err")
 	[ "$out" = ok ] || fail "browser: ${out:-no answer} $(tail -n 3 "$T/browser.err")"
-	cp "$T"/dashboard-*.png "$ROOT/build/" 2>/dev/null
+	cp "$T"/dashboard-*.png "$T"/detail-*.png "$T"/queue-*.png \
+		"$ROOT/build/" 2>/dev/null
 	check_sql "SELECT status FROM failed_awards WHERE id = $d1" dead
+	check_sql "SELECT acked_by FROM failed_awards WHERE id = $d1" admin
 	check_sql "SELECT status FROM failed_awards WHERE id = $d2" pending
 }

@@ -710,3 +710,103 @@ Test(retryq, grouped_run_one_failure_undoes_nothing, .init = setup,
 	tu_assert_str(col_str("status", "g256"), "pending", "g256 status");
 	tu_assert_str(col_str("outcome", "g257"), "awarded", "g257 outcome");
 }
+
+/* ---- acknowledging dead rows (SPEC.md §5 .../ack) ---- */
+
+/* Queue o1 and make it dead; its id. */
+static int64_t
+dead_row(void)
+{
+	queue_failing("o1", "p-missing");
+	tu_exec(&env, "UPDATE failed_awards SET status = 'dead'"
+	    " WHERE order_id = 'o1'");
+	return col_int("id", "o1");
+}
+
+Test(retryq, ack_dead_records_who_and_when, .init = setup,
+    .fini = teardown)
+{
+	int64_t	id = dead_row();
+	char	buf[ATIME_BUFSZ], want[64];
+
+	env.cfg.now_ms = t0 + MIN;
+	cr_assert_eq(retryq_ack(env.ctx, id, "alice"), RETRYQ_REQUEUED);
+	snprintf(want, sizeof(want), "dead|alice|%s", tu_iso(t0 + MIN, buf));
+	tu_assert_str(col_str("status || '|' || acked_by || '|' || acked_at",
+	    "o1"), want, "the acknowledged row");
+}
+
+Test(retryq, ack_again_keeps_first_who_and_when, .init = setup,
+    .fini = teardown)
+{
+	int64_t	id = dead_row();
+	char	buf[ATIME_BUFSZ], want[64];
+
+	env.cfg.now_ms = t0 + MIN;
+	cr_assert_eq(retryq_ack(env.ctx, id, "alice"), RETRYQ_REQUEUED);
+	env.cfg.now_ms = t0 + HOUR;
+	cr_assert_eq(retryq_ack(env.ctx, id, "bob"), RETRYQ_REQUEUED);
+	snprintf(want, sizeof(want), "alice|%s", tu_iso(t0 + MIN, buf));
+	tu_assert_str(col_str("acked_by || '|' || acked_at", "o1"), want,
+	    "after a second acknowledgement");
+}
+
+Test(retryq, ack_without_who_is_token, .init = setup, .fini = teardown)
+{
+	int64_t id = dead_row();
+
+	cr_assert_eq(retryq_ack(env.ctx, id, NULL), RETRYQ_REQUEUED);
+	tu_assert_str(col_str("acked_by", "o1"), "token", "acked_by");
+}
+
+Test(retryq, ack_pending_or_done_refused, .init = setup, .fini = teardown)
+{
+	struct retry_run	r;
+	int64_t			id;
+
+	queue_failing("o1", "p-missing");
+	id = col_int("id", "o1");
+	cr_assert_eq(retryq_ack(env.ctx, id, "alice"), RETRYQ_IS_DONE);
+	cr_assert_eq(col_int("acked_at IS NULL", "o1"), 1);
+	tu_plan(&env, "p-missing", 2);
+	run(1, 100, &r);
+	tu_assert_str(col_str("status", "o1"), "done", "status");
+	cr_assert_eq(retryq_ack(env.ctx, id, "alice"), RETRYQ_IS_DONE);
+	cr_assert_eq(col_int("acked_at IS NULL", "o1"), 1);
+}
+
+Test(retryq, ack_unknown_not_found, .init = setup, .fini = teardown)
+{
+	dead_row();
+	cr_assert_eq(retryq_ack(env.ctx, 424242, "alice"), RETRYQ_NOT_FOUND);
+	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM failed_awards"
+	    " WHERE acked_at IS NOT NULL"), 0);
+}
+
+Test(retryq, requeue_clears_ack_and_records_who, .init = setup,
+    .fini = teardown)
+{
+	int64_t	id = dead_row();
+	char	buf[ATIME_BUFSZ], want[64];
+
+	cr_assert_eq(retryq_ack(env.ctx, id, "alice"), RETRYQ_REQUEUED);
+	env.cfg.now_ms = t0 + 2 * MIN;
+	cr_assert_eq(retryq_requeue(env.ctx, id, "bob"), RETRYQ_REQUEUED);
+	snprintf(want, sizeof(want), "pending|null|null|bob|%s",
+	    tu_iso(t0 + 2 * MIN, buf));
+	tu_assert_str(col_str("status || '|' || coalesce(acked_by, 'null')"
+	    " || '|' || coalesce(acked_at, 'null') || '|' || requeued_by ||"
+	    " '|' || requeued_at", "o1"), want, "after the requeue");
+}
+
+Test(retryq, new_failure_of_acked_order_clears_ack, .init = setup,
+    .fini = teardown)
+{
+	int64_t id = dead_row();
+
+	cr_assert_eq(retryq_ack(env.ctx, id, "alice"), RETRYQ_REQUEUED);
+	/* The order is delivered again and fails again: pending anew. */
+	queue_failing("o1", "p-missing");
+	tu_assert_str(col_str("status || '|' || (acked_at IS NULL) || '|' ||"
+	    " (acked_by IS NULL)", "o1"), "pending|1|1", "after a new failure");
+}
