@@ -129,6 +129,7 @@ bench: deps
 	$(MAKE) --no-print-directory all $(BUILD)/bench/bench_award
 	AWARD_BIN_DIR=$(BUILD) bash tests/bench/run.sh
 	AWARD_BIN_DIR=$(BUILD) bash tests/bench/admin_views.sh
+	AWARD_BIN_DIR=$(BUILD) bash tests/bench/reconcile.sh
 
 # libFuzzer over every parser of untrusted input. Not part of make test.
 FUZZ_SECONDS ?= 60
