@@ -435,6 +435,10 @@ t_reconcile_not_set_up() {
 	grep -q 'not set up' "$T/recon.err" || fail "no 'not set up' line"
 	[ ! -e "$DB" ] || fail "a database was created"
 	[ "$(yk_requests)" = 0 ] || fail "the API was called"
+	# Installed but not configured yet either: still quiet, still nothing.
+	recon AWARD_YOOKASSA_SHOP_ID= AWARD_YOOKASSA_SECRET_KEY=
+	[ "$RECON_RC" = 0 ] || fail "exit $RECON_RC when not set up nor configured"
+	[ ! -e "$DB" ] || fail "a database was created"
 	recon --version
 	[ "$RECON_RC" = 0 ] && [[ $RECON_OUT == "award-reconcile "* ]] ||
 		fail "--version: $RECON_OUT"
