@@ -1,5 +1,5 @@
 # award — GNU make + pkg-config. Everything is built under $(BUILD).
-#   make            build/award-fcgi and build/award-retry
+#   make            build/award-fcgi, build/award-retry, build/award-reconcile
 #   make test       unit tests (Criterion) and integration tests (nginx)
 #   make asan       the whole suite again under ASan + UBSan (build/asan)
 #   make run        a demo database, the responder and a private nginx
