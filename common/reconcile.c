@@ -237,6 +237,18 @@ flush(struct rc *r)
 	r->n = 0;
 }
 
+/*
+ * 1 when it is a YooKassa test shop's object ("test": true) that the
+ * webhook would ignore (SPEC.md §5, AWARD_ACCEPT_TEST_PAYMENTS): skipped
+ * here as well, since a run treats each item as its notification.
+ */
+static int
+test_payment(const struct rc *r, const cJSON *it)
+{
+	return !r->ctx->cfg->accept_test_payments &&
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "test"));
+}
+
 /* One payment of a page: skipped, known, or a job for flush(). */
 static void
 take_payment(struct rc *r, const struct yk_page *p, const cJSON *it)
@@ -251,6 +263,9 @@ take_payment(struct rc *r, const struct yk_page *p, const cJSON *it)
 	if (!cJSON_IsString(status) || strcmp(status->valuestring,
 	    "succeeded") != 0)
 		snprintf(err, sizeof(err), "status is not succeeded");
+	else if (test_payment(r, it))
+		snprintf(err, sizeof(err), "a test shop's payment "
+		    "(AWARD_ACCEPT_TEST_PAYMENTS is not 1)");
 	else if (validate_api_payment(p->text, p->len, p->root, it, &j->award,
 	    &no_order, err, sizeof(err)) == 0 && j->award.payment_id[0] ==
 	    '\0')
