@@ -91,7 +91,7 @@ $(BUILD)/tests/test_stats: $(BUILD)/fcgi/dashboard.o $(BUILD)/fcgi/metrics.o \
 	$(BUILD)/fcgi/textbuf.o $(BUILD)/fcgi/counters.o
 
 # test_fcgi_rec tests the responder's FastCGI record parser.
-$(BUILD)/tests/test_fcgi_rec: $(BUILD)/fcgi/fcgi_rec.o
+$(BUILD)/tests/test_fcgi_rec: $(BUILD)/fcgi/fcgi_rec.o $(BUILD)/fcgi/fcgi_out.o
 
 $(BUILD)/bench/bench_award: tests/bench/bench_award.c $(BUILD)/libaward.a
 	@mkdir -p $(@D)

@@ -220,3 +220,53 @@ t_head_is_get_without_body() {
 	check_hdr_has Allow HEAD
 	check_hdr_has Allow GET
 }
+
+# The watchdog is fed only while the worker's loop makes progress (issue
+# 18 finding 1: a spinning worker kept it fed). A fake NOTIFY_SOCKET
+# records what the supervisor sends; the worker is frozen with SIGSTOP.
+it watchdog_needs_progress
+t_watchdog_needs_progress() {
+	local w lp n0 n1 i
+	WORKERS=1
+	python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+print("ready", flush=True)
+while True:
+    print(s.recv(4096).decode(errors="replace").replace("\n", " "),
+          flush=True)
+' "$T/notify.sock" >"$T/notify.log" &
+	lp=$!
+	PIDS+=("$lp")
+	for i in $(seq 1 50); do
+		grep -q '^ready' "$T/notify.log" && break
+		sleep 0.1
+	done
+	APP_ENV=("NOTIFY_SOCKET=$T/notify.sock" "WATCHDOG_USEC=1000000")
+	start_app
+	for i in $(seq 1 100); do
+		[ "$(grep -c 'WATCHDOG=1' "$T/notify.log")" -ge 2 ] && break
+		sleep 0.1
+	done
+	[ "$(grep -c 'WATCHDOG=1' "$T/notify.log")" -ge 2 ] ||
+		fail "the watchdog was never fed: $(cat "$T/notify.log")"
+	w=$(conn_worker)
+	kill -STOP "$w"
+	# 10 s without progress stops the feeding; look from 12 s to 15 s.
+	sleep 12
+	n0=$(grep -c 'WATCHDOG=1' "$T/notify.log")
+	sleep 3
+	n1=$(grep -c 'WATCHDOG=1' "$T/notify.log")
+	kill -CONT "$w"
+	[ "$n1" = "$n0" ] ||
+		fail "watchdog fed $((n1 - n0)) times while the worker was stopped"
+	grep -q 'worker makes no progress' "$T/fcgi.log" ||
+		fail "the stall was not logged"
+	for i in $(seq 1 50); do
+		[ "$(grep -c 'WATCHDOG=1' "$T/notify.log")" -gt "$n1" ] && break
+		sleep 0.1
+	done
+	[ "$(grep -c 'WATCHDOG=1' "$T/notify.log")" -gt "$n1" ] ||
+		fail "the watchdog was not fed again after the worker resumed"
+}
