@@ -131,7 +131,8 @@ bench: deps
 FUZZ_SECONDS ?= 60
 FUZZ_SRC = tests/fuzz/fuzz_input.c common/validate.c common/atime.c \
 	   common/money.c common/cidr.c common/config.c common/log.c \
-	   fcgi/http.c
+	   fcgi/http.c fcgi/fcgi_rec.c fcgi/fcgi_out.c
+FUZZ_FCGI_SRC = tests/fuzz/fuzz_fcgi.c fcgi/fcgi_rec.c
 fuzz: deps
 	@command -v clang >/dev/null || { echo "make fuzz needs clang"; exit 1; }
 	@mkdir -p $(BUILD)/fuzz/corpus
@@ -140,6 +141,12 @@ fuzz: deps
 	  $(LIBS_FCGI) $(LIBS_CORE)
 	$(BUILD)/fuzz/fuzz_input -max_total_time=$(FUZZ_SECONDS) \
 	  -max_len=4096 -timeout=5 $(BUILD)/fuzz/corpus tests/fuzz/seeds
+	@mkdir -p $(BUILD)/fuzz/corpus_fcgi
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -Icommon -Ifcgi \
+	  $(PC_CFLAGS) -o $(BUILD)/fuzz/fuzz_fcgi $(FUZZ_FCGI_SRC)
+	$(BUILD)/fuzz/fuzz_fcgi -max_total_time=$(FUZZ_SECONDS) \
+	  -max_len=70000 -timeout=5 $(BUILD)/fuzz/corpus_fcgi \
+	  tests/fuzz/seeds_fcgi
 
 deps:
 	@missing=""; for p in $(DEBIAN_PKGS); do \
