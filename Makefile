@@ -12,7 +12,7 @@ BUILD	?= build
 SANITIZE ?=
 VERSION	?= 1.1.0
 
-PKGS	 = sqlite3 libcjson
+PKGS	 = sqlite3 libcjson libcurl
 CC	?= cc
 WARN	 = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wwrite-strings -Werror
@@ -35,22 +35,24 @@ LIBS_TEST = $(shell pkg-config --libs criterion 2>/dev/null)
 LIB_SRC	 = $(wildcard common/*.c)
 LIB_OBJ	 = $(LIB_SRC:common/%.c=$(BUILD)/common/%.o) $(BUILD)/common/schema.o
 FCGI_OBJ = $(patsubst fcgi/%.c,$(BUILD)/fcgi/%.o,$(wildcard fcgi/*.c))
-CRON_OBJ = $(patsubst cron/%.c,$(BUILD)/cron/%.o,$(wildcard cron/*.c))
+CRON_OBJ = $(patsubst cron/%.c,$(BUILD)/cron/%.o,$(filter-out \
+	   cron/reconcile.c,$(wildcard cron/*.c)))
+RECONCILE_OBJ = $(BUILD)/cron/reconcile.o
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 UNIT_HELP = $(patsubst tests/unit/%.c,$(BUILD)/tests/%.o,\
 	    $(filter-out tests/unit/test_%.c,$(wildcard tests/unit/*.c)))
 
 DEBIAN_PKGS = gcc make pkg-config libfcgi-dev libsqlite3-dev libcjson-dev \
-	      libcriterion-dev nginx curl openssl sqlite3 mandoc systemd procps \
+	      libcriterion-dev libcurl4-openssl-dev nginx curl openssl sqlite3 mandoc systemd procps \
 	      chromium chromium-driver python3-selenium prometheus
 
 .PHONY: all test unit integration asan run bench fuzz deps clean \
-	install uninstall
+	install uninstall alerts
 .SUFFIXES:
 .SECONDARY:
 
-all: $(BUILD)/award-fcgi $(BUILD)/award-retry
+all: $(BUILD)/award-fcgi $(BUILD)/award-retry $(BUILD)/award-reconcile
 
 $(BUILD)/libaward.a: $(LIB_OBJ)
 	@mkdir -p $(@D)
@@ -83,12 +85,17 @@ $(BUILD)/award-fcgi: $(FCGI_OBJ) $(BUILD)/libaward.a
 $(BUILD)/award-retry: $(CRON_OBJ) $(BUILD)/libaward.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_CORE)
 
+# The reconciliation run (SPEC.md §11): no libfcgi either.
+$(BUILD)/award-reconcile: $(RECONCILE_OBJ) $(BUILD)/libaward.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_CORE)
+
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(UNIT_HELP) $(BUILD)/libaward.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_TEST) $(LIBS_CORE)
 
 # test_stats also checks the responder's renderings of the stats.
 $(BUILD)/tests/test_stats: $(BUILD)/fcgi/dashboard.o $(BUILD)/fcgi/metrics.o \
-	$(BUILD)/fcgi/textbuf.o $(BUILD)/fcgi/counters.o
+	$(BUILD)/fcgi/textbuf.o $(BUILD)/fcgi/counters.o $(BUILD)/fcgi/page.o \
+	$(BUILD)/fcgi/views.o $(BUILD)/fcgi/detail.o
 
 # test_fcgi_rec tests the responder's FastCGI record parser.
 $(BUILD)/tests/test_fcgi_rec: $(BUILD)/fcgi/fcgi_rec.o $(BUILD)/fcgi/fcgi_out.o
@@ -113,6 +120,10 @@ unit: $(UNIT_BIN) all
 
 integration: all
 	AWARD_BIN_DIR=$(BUILD) bash tests/integration/run.sh
+
+# The alert rules' unit tests alone (integration runs them too).
+alerts:
+	bash tests/alerts/run.sh
 
 asan: deps
 	$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 unit integration
@@ -185,6 +196,8 @@ inst	 = sed 's|/usr/local/sbin/|$(SBINDIR)/|g' $(2) >$(3).new && \
 	   chmod $(1) $(3).new && mv -f $(3).new $(3)
 
 INSTALLED = $(SBINDIR)/award-fcgi $(SBINDIR)/award-retry \
+	$(SBINDIR)/award-reconcile $(MAN8DIR)/award-reconcile.8 \
+	$(ETC)/cron.d/award-reconcile \
 	$(SBINDIR)/award-backup \
 	$(MAN8DIR)/award-fcgi.8 $(MAN8DIR)/award-retry.8 \
 	$(UNITDIR)/award-fcgi.service $(UNITDIR)/award-fcgi.socket \
@@ -200,6 +213,9 @@ install: all
 	  $(D)$(ETC)/nginx/sites-available $(D)$(ETC)/nginx/award
 	install -d -m 0750 $(D)$(ETC)/award
 	install -m 0755 $(BUILD)/award-fcgi $(BUILD)/award-retry $(D)$(SBINDIR)/
+	install -m 0755 $(BUILD)/award-reconcile $(D)$(SBINDIR)/
+	$(call inst,0644,man/award-reconcile.8,$(D)$(MAN8DIR)/award-reconcile.8)
+	$(call inst,0644,cron/award-reconcile.cron,$(D)$(ETC)/cron.d/award-reconcile)
 	$(call inst,0755,deploy/award-backup,$(D)$(SBINDIR)/award-backup)
 	$(call inst,0644,man/award-fcgi.8,$(D)$(MAN8DIR)/award-fcgi.8)
 	$(call inst,0644,man/award-retry.8,$(D)$(MAN8DIR)/award-retry.8)

@@ -68,6 +68,8 @@ CREATE TABLE IF NOT EXISTS payments(
 	created_at TEXT NOT NULL,
 	updated_at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS payments_order ON payments(order_id);
+-- The admin lookup by telegram id (lookup.c).
+CREATE INDEX IF NOT EXISTS payments_buyer ON payments(telegram_id);
 
 -- Each refund once, by its YooKassa id (SPEC.md §4 "Refunds"). status:
 -- 'counted' into its payment's refunded_minor; 'pending', its payment not
@@ -85,7 +87,11 @@ CREATE TABLE IF NOT EXISTS refunds(
 -- A payment's first sighting finds the refunds waiting for it.
 CREATE INDEX IF NOT EXISTS refunds_payment ON refunds(payment_id);
 
--- The durable retry queue (SPEC.md §6). Rows are never deleted.
+-- The durable retry queue (SPEC.md §6). Dead rows are never deleted; done
+-- rows go after AWARD_RETAIN_DONE_DAYS (retain.c). The column done_ms (when
+-- the row became done) and its index failed_awards_done came with schema
+-- version 3 and are added by db.c (added_columns) to every database, new
+-- or old, so that both get the same column and index.
 CREATE TABLE IF NOT EXISTS failed_awards(
 	id INTEGER PRIMARY KEY,
 	kind TEXT NOT NULL CHECK (kind IN ('award', 'refund')),
@@ -106,7 +112,14 @@ CREATE TABLE IF NOT EXISTS failed_awards(
 	updated_at TEXT NOT NULL,
 	last_attempt_at TEXT NOT NULL,
 	next_attempt_at TEXT NOT NULL,
-	next_attempt_ms INTEGER NOT NULL);
+	next_attempt_ms INTEGER NOT NULL,
+	-- Admin actions (schema version 3, db.c adds them to older files):
+	-- who acknowledged a dead row and when (NULL: not acknowledged;
+	-- cleared when the row leaves 'dead'), who requeued it last and when.
+	acked_at TEXT,
+	acked_by TEXT,
+	requeued_at TEXT,
+	requeued_by TEXT);
 -- An order (or a refund) is queued at most once.
 CREATE UNIQUE INDEX IF NOT EXISTS failed_awards_order
 	ON failed_awards(order_id) WHERE kind = 'award';
@@ -117,6 +130,9 @@ CREATE INDEX IF NOT EXISTS failed_awards_due
 	ON failed_awards(next_attempt_ms, id) WHERE status = 'pending';
 CREATE INDEX IF NOT EXISTS failed_awards_status
 	ON failed_awards(status, id);
+-- The admin lookup by payment id (lookup.c).
+CREATE INDEX IF NOT EXISTS failed_awards_payment
+	ON failed_awards(payment_id);
 
 CREATE TABLE IF NOT EXISTS retry_runs(
 	id INTEGER PRIMARY KEY,
@@ -133,6 +149,31 @@ CREATE TABLE IF NOT EXISTS retry_runs(
 	stopped TEXT);		-- NULL: ran to the end; else why it stopped
 -- Columns added after their table first shipped are also listed in db.c
 -- (added_columns), which adds them to databases made before.
+
+-- One row per reconciliation run that took the lock (SPEC.md §11): the
+-- counts of its summary line; stopped NULL when it ran to the end, else
+-- api_unavailable | api_bad_response | api_auth | database. A dry run
+-- writes none. api_requests: HTTP requests sent, retries included.
+CREATE TABLE IF NOT EXISTS reconcile_runs(
+	id INTEGER PRIMARY KEY,
+	started_at TEXT NOT NULL,
+	finished_at TEXT NOT NULL,
+	since TEXT NOT NULL,
+	fetched_payments INTEGER NOT NULL,
+	fetched_refunds INTEGER NOT NULL,
+	known INTEGER NOT NULL,
+	skipped INTEGER NOT NULL,
+	awarded INTEGER NOT NULL,
+	duplicate INTEGER NOT NULL,
+	not_eligible INTEGER NOT NULL,
+	queued INTEGER NOT NULL,
+	reversed INTEGER NOT NULL,
+	partial INTEGER NOT NULL,
+	unknown_payment INTEGER NOT NULL,
+	api_requests INTEGER NOT NULL,
+	stopped TEXT);
+CREATE INDEX IF NOT EXISTS reconcile_runs_finished
+	ON reconcile_runs(finished_at);
 
 -- Admin views' totals (stats.c). The ledger is append-only and lives in the
 -- bot database, which the bot writes too, so its totals are folded in on
@@ -178,7 +219,7 @@ CREATE TABLE IF NOT EXISTS payment_totals(
 CREATE TRIGGER IF NOT EXISTS payments_totals_insert AFTER INSERT ON payments
 BEGIN
 	INSERT INTO payment_totals(outcome, payments, refunded)
-	VALUES (coalesce(new.outcome, ''), 1, coalesce(new.amount_minor > 0
+	VALUES (coalesce(new.outcome, ''), 1, coalesce(new.refunded_minor > 0
 		AND new.refunded_minor >= new.amount_minor, 0))
 	ON CONFLICT(outcome) DO UPDATE SET payments = payments + 1,
 		refunded = refunded + excluded.refunded;
@@ -187,11 +228,11 @@ CREATE TRIGGER IF NOT EXISTS payments_totals_update
 	AFTER UPDATE OF outcome, amount_minor, refunded_minor ON payments
 BEGIN
 	UPDATE payment_totals SET payments = payments - 1,
-		refunded = refunded - coalesce(old.amount_minor > 0
+		refunded = refunded - coalesce(old.refunded_minor > 0
 			AND old.refunded_minor >= old.amount_minor, 0)
 	WHERE outcome = coalesce(old.outcome, '');
 	INSERT INTO payment_totals(outcome, payments, refunded)
-	VALUES (coalesce(new.outcome, ''), 1, coalesce(new.amount_minor > 0
+	VALUES (coalesce(new.outcome, ''), 1, coalesce(new.refunded_minor > 0
 		AND new.refunded_minor >= new.amount_minor, 0))
 	ON CONFLICT(outcome) DO UPDATE SET payments = payments + 1,
 		refunded = refunded + excluded.refunded;
@@ -199,7 +240,7 @@ END;
 CREATE TRIGGER IF NOT EXISTS payments_totals_delete AFTER DELETE ON payments
 BEGIN
 	UPDATE payment_totals SET payments = payments - 1,
-		refunded = refunded - coalesce(old.amount_minor > 0
+		refunded = refunded - coalesce(old.refunded_minor > 0
 			AND old.refunded_minor >= old.amount_minor, 0)
 	WHERE outcome = coalesce(old.outcome, '');
 END;

@@ -13,13 +13,16 @@
 #include "award.h"
 #include "db.h"
 #include "log.h"
+#include "refund.h"
 
 enum aw_stmt {
 	AW_PAYMENT_UPSERT,
 	AW_REFUNDS_TAKE,
 	AW_REFUNDS_ADD,
+	AW_REFUNDS_UNCOUNT,
 	AW_PAYMENT_OUTCOME,
 	AW_REFUNDED,
+	AW_REVERSE,
 	AW_HAS_SELF,
 	AW_CONTEST,
 	AW_CONTEST_UNREADABLE,
@@ -51,16 +54,43 @@ static const char *const aw_sql[AW__MAX] = {
 	" ELSE 'mismatch' END"
 	" WHERE payment_id = ?1 AND status = 'pending'"
 	" RETURNING refund_id, amount_minor, currency, status",
-	/* AW_REFUNDS_ADD */
+	/* AW_REFUNDS_ADD (?2 < 0 takes back what AW_REFUNDS_UNCOUNT undid) */
 	"UPDATE main.payments SET refunded_minor = refunded_minor + ?2"
 	" WHERE payment_id = ?1",
+	/*
+	 * AW_REFUNDS_UNCOUNT: refunds counted while the payment's currency
+	 * was unknown (refund.c compares only known currencies) that turn
+	 * out to be in another one: never counted after all.
+	 */
+	"UPDATE main.refunds SET status = 'mismatch'"
+	" WHERE payment_id = ?1 AND status = 'counted'"
+	" AND currency IS NOT NULL AND currency <> (SELECT p.currency"
+	" FROM main.payments AS p WHERE p.payment_id = ?1)"
+	" RETURNING refund_id, amount_minor, currency",
 	/* AW_PAYMENT_OUTCOME: a payment that awarded stays "awarded". */
 	"UPDATE main.payments SET updated_at = ?3, outcome ="
 	" CASE WHEN outcome = 'awarded' THEN outcome ELSE ?2 END"
 	" WHERE payment_id = ?1",
-	/* AW_REFUNDED: any payment of this order refunded in full. */
+	/*
+	 * AW_REFUNDED: any payment of this order refunded in full: its
+	 * amount known and reached by refunds (one at least, for 0.00).
+	 */
 	"SELECT 1 FROM main.payments WHERE (order_id = ?1 OR payment_id = ?2)"
-	" AND amount_minor > 0 AND refunded_minor >= amount_minor LIMIT 1",
+	" AND " REFUND_FULL_SQL " LIMIT 1",
+	/*
+	 * AW_REVERSE: one REFUND row per award row of the orders of the
+	 * payments AW_REFUNDED finds, as refund.c writes them; REFUND:<row
+	 * id> makes it at most once, whichever of amount and refunds came
+	 * last.
+	 */
+	"INSERT INTO bot.ticket_ledger(id, contest_id, referrer_id,"
+	" referred_id, order_id, delta, reason, created_at)"
+	" SELECT 'REFUND:' || id, contest_id, referrer_id, referred_id,"
+	" order_id, -delta, 'REFUND', ?3 FROM bot.ticket_ledger"
+	" WHERE order_id IN (SELECT order_id FROM main.payments"
+	" WHERE (order_id = ?1 OR payment_id = ?2) AND " REFUND_FULL_SQL ")"
+	" AND reason IN ('SELF_PURCHASE', 'INVITEE_PAYMENT')"
+	" ON CONFLICT(id) DO NOTHING",
 	/* AW_HAS_SELF: rule 1, also for legacy rows with random ids. */
 	"SELECT 1 FROM bot.ticket_ledger WHERE order_id = ?1"
 	" AND reason = 'SELF_PURCHASE' LIMIT 1",
@@ -119,6 +149,19 @@ award_unprepare(struct award_ctx *ctx)
 	ctx->aw = NULL;
 }
 
+/* refunded_minor += delta for payment_id; 0 or -1. */
+static int
+add_refunded(struct award_ctx *ctx, const char *payment_id, int64_t delta)
+{
+	sqlite3_stmt *st = ctx->aw[AW_REFUNDS_ADD];
+
+	if (delta == 0)
+		return 0;
+	sqlite3_bind_text(st, 1, payment_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, delta);
+	return db_step_done(st) == SQLITE_DONE ? 0 : -1;
+}
+
 /*
  * Count the refunds recorded before payment_id was seen into its
  * refunded_minor, once: each leaves 'pending' here, in the transaction that
@@ -159,12 +202,40 @@ take_refunds(struct award_ctx *ctx, const char *payment_id)
 	db_reset(st);
 	if (rc != SQLITE_DONE || bad)
 		return -1;
-	if (sum == 0)
-		return 0;
-	st = ctx->aw[AW_REFUNDS_ADD];
+	return add_refunded(ctx, payment_id, sum);
+}
+
+/*
+ * The payment's currency became known after refunds were counted without
+ * it to compare (refund.c compares known currencies only): those in
+ * another currency leave the count, marked 'mismatch' and logged at warn,
+ * so that they never make the payment refunded in full. 0 or -1.
+ */
+static int
+uncount_refunds(struct award_ctx *ctx, const char *payment_id)
+{
+	sqlite3_stmt	*st = ctx->aw[AW_REFUNDS_UNCOUNT];
+	int64_t		 sum = 0, amount;
+	int		 rc, bad = 0;
+
 	sqlite3_bind_text(st, 1, payment_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, sum);
-	return db_step_done(st) == SQLITE_DONE ? 0 : -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		amount = sqlite3_column_int64(st, 1);
+		log_msg(LOG_WARN, "refund in another currency than its "
+		    "payment: no longer counted",
+		    LF_STR("refund_id", db_col_text(st, 0)),
+		    LF_STR("payment_id", payment_id),
+		    LF_STR("currency", db_col_text(st, 2)),
+		    LF_INT("amount_minor", amount), LF_END);
+		if (amount < 0 || amount > INT64_MAX - sum)
+			bad = 1;
+		else
+			sum += amount;
+	}
+	db_reset(st);
+	if (rc != SQLITE_DONE || bad)
+		return -1;
+	return add_refunded(ctx, payment_id, -sum);
 }
 
 int
@@ -186,9 +257,12 @@ award_record_payment(struct award_ctx *ctx, const struct award_req *req)
 	db_bind_opt_text(st, 6, req->currency);
 	sqlite3_bind_text(st, 7, ot, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 8, now, -1, SQLITE_STATIC);
-	if (db_step_done(st) != SQLITE_DONE)
+	if (db_step_done(st) != SQLITE_DONE || take_refunds(ctx,
+	    req->payment_id) == -1)
 		return -1;
-	return take_refunds(ctx, req->payment_id);
+	/* Only a request that brings a currency can make it known. */
+	return req->currency[0] != '\0' ?
+	    uncount_refunds(ctx, req->payment_id) : 0;
 }
 
 /*
@@ -351,6 +425,35 @@ no_contest(struct award_ctx *ctx, struct award_out *out)
 	return AWARD_NOT_ELIGIBLE;
 }
 
+/*
+ * A payment of req's order is refunded in full. Its award rows may still
+ * stand: the refunds were counted while the payment's amount was unknown
+ * (refund.c answered "partial"), or, with two files, a crash lost the bot
+ * database's half of a reversal. Reverse them now, at most once (SPEC §4
+ * "Refunds": whichever of the amount and the refunds becomes known last).
+ * 0 or -1.
+ */
+static int
+reverse_refunded(struct award_ctx *ctx, const struct award_req *req,
+    struct award_out *out, const char *now)
+{
+	sqlite3_stmt *st = ctx->aw[AW_REVERSE];
+
+	sqlite3_bind_text(st, 1, req->order_id, -1, SQLITE_STATIC);
+	db_bind_opt_text(st, 2, req->payment_id);
+	sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
+	if (db_step_done(st) != SQLITE_DONE)
+		return -1;
+	out->reversed_rows = sqlite3_changes(ctx->db);
+	if (out->reversed_rows > 0)
+		log_msg(LOG_WARN, "award rows reversed: a payment of the "
+		    "order is refunded in full",
+		    LF_STR("order_id", req->order_id),
+		    LF_STR("payment_id", req->payment_id),
+		    LF_INT("reversed_rows", out->reversed_rows), LF_END);
+	return 0;
+}
+
 /* The body of the transaction; returns the result, FAILED with error. */
 static enum award_result
 apply_txn(struct award_ctx *ctx, const struct award_req *req,
@@ -373,6 +476,8 @@ apply_txn(struct award_ctx *ctx, const struct award_req *req,
 		return AWARD_FAILED;
 	if (rc == 1) {
 		db_reset(st);
+		if (reverse_refunded(ctx, req, out, now) == -1)
+			return AWARD_FAILED;
 		out->reason = "refunded";
 		return AWARD_NOT_ELIGIBLE;
 	}
@@ -469,6 +574,7 @@ award_apply_txn(struct award_ctx *ctx, const struct award_req *req,
 			snprintf(out->error, sizeof(out->error), "%s",
 			    sqlite3_errmsg(ctx->db));
 		out->tickets = out->referrer_tickets = out->referrer_id = 0;
+		out->reversed_rows = 0;
 	}
 	return out->result = r;
 }
@@ -494,6 +600,7 @@ award_apply(struct award_ctx *ctx, const struct award_req *req,
 		    sqlite3_errmsg(ctx->db));
 		db_rollback(ctx->db);
 		out->tickets = out->referrer_tickets = out->referrer_id = 0;
+		out->reversed_rows = 0;
 		return out->result = AWARD_FAILED;
 	}
 	return out->result;

@@ -42,6 +42,7 @@ struct award_out {
 	int64_t		 referrer_id;		/* AWARDED: 0 if none */
 	char		 contest_id[AWARD_ID_MAX * 2 + 1];
 	const char	*reason;	/* NOT_ELIGIBLE: static text */
+	int64_t		 reversed_rows;	/* "refunded": REFUND rows added now */
 	char		 error[AWARD_ERR_MAX];	/* FAILED and after */
 };
 
@@ -53,7 +54,11 @@ const char *award_result_name(enum award_result r);
  * record the payment (when req->payment_id is set). Fills *out; returns
  * out->result: AWARDED, DUPLICATE, NOT_ELIGIBLE (reason "no_contest",
  * "no_tickets" or "refunded"), or FAILED with out->error, in which case
- * nothing was written.
+ * nothing was written. "refunded" means a payment of the order is
+ * refunded in full (refund.h): the order's award rows, if any, are then
+ * reversed in the same transaction, once (out->reversed_rows counts the
+ * REFUND rows added now) -- also when the refunds were counted before
+ * the payment's amount became known (SPEC §4 "Refunds").
  */
 enum award_result award_apply(struct award_ctx *ctx,
 	    const struct award_req *req, struct award_out *out);
@@ -71,8 +76,10 @@ enum award_result award_apply_txn(struct award_ctx *ctx,
  * Upsert the payments row of req (no-op without payment_id) inside the
  * caller's transaction, and count into its refunded_minor the refunds
  * recorded before the payment was seen (refund.c), each once; those in
- * another currency are never counted (logged at warn). The caller's
- * transaction must be able to write the service database. Returns 0 or -1.
+ * another currency are never counted (logged at warn), and those counted
+ * while the payment's currency was unknown that turn out to be in another
+ * are taken back. The caller's transaction must be able to write the
+ * service database. Returns 0 or -1.
  */
 int	award_record_payment(struct award_ctx *ctx,
 	    const struct award_req *req);

@@ -79,6 +79,7 @@ enum cfg_key {
 	K_MAX_BODY,
 	K_BUSY_TIMEOUT_MS,
 	K_SYNCHRONOUS,
+	K_UNSAFE_NORMAL,
 	K_RETRY_MAX_ATTEMPTS,
 	K_WEBHOOK_ALLOW,
 	K_FCGI_ALLOW,
@@ -88,6 +89,16 @@ enum cfg_key {
 	K_SERVICE_TOKEN,
 	K_SERVICE_TOKEN_FILE,
 	K_LOG_LEVEL,
+	K_RETAIN_RUNS_DAYS,
+	K_RETAIN_DONE_DAYS,
+	K_ACCEPT_TEST_PAYMENTS,
+	K_YK_SHOP_ID,
+	K_YK_SECRET_KEY,
+	K_YK_SECRET_KEY_FILE,
+	K_YK_API,
+	K_YK_TIMEOUT_MS,
+	K_RECONCILE_HOURS,
+	K_VERIFY_PAYMENTS,
 	K__MAX
 };
 
@@ -100,6 +111,7 @@ static const char *const key_names[K__MAX] = {
 	"AWARD_MAX_BODY",
 	"AWARD_BUSY_TIMEOUT_MS",
 	"AWARD_SYNCHRONOUS",
+	"AWARD_UNSAFE_NORMAL",
 	"AWARD_RETRY_MAX_ATTEMPTS",
 	"AWARD_WEBHOOK_ALLOW",
 	"AWARD_FCGI_ALLOW",
@@ -109,6 +121,16 @@ static const char *const key_names[K__MAX] = {
 	"AWARD_SERVICE_TOKEN",
 	"AWARD_SERVICE_TOKEN_FILE",
 	"AWARD_LOG_LEVEL",
+	"AWARD_RETAIN_RUNS_DAYS",
+	"AWARD_RETAIN_DONE_DAYS",
+	"AWARD_ACCEPT_TEST_PAYMENTS",
+	"AWARD_YOOKASSA_SHOP_ID",
+	"AWARD_YOOKASSA_SECRET_KEY",
+	"AWARD_YOOKASSA_SECRET_KEY_FILE",
+	"AWARD_YOOKASSA_API",
+	"AWARD_YOOKASSA_TIMEOUT_MS",
+	"AWARD_RECONCILE_HOURS",
+	"AWARD_VERIFY_PAYMENTS",
 };
 
 /*
@@ -207,6 +229,39 @@ file_line(const char *path, int lineno, char *s, struct cfg_file *f,
 	return 0;
 }
 
+enum { LINE_EOF, LINE_OK, LINE_LONG, LINE_NUL };
+
+/*
+ * One line of fp into buf (NUL-terminated, without its newline; *len its
+ * length). fgets() cannot tell a NUL byte from the end of the line, so the
+ * bytes are read one by one. Returns LINE_EOF at the end of the file,
+ * LINE_OK, LINE_LONG when it does not fit in bufsz - 1 bytes, LINE_NUL
+ * when it holds a NUL byte (reported as what it is, not as a long line).
+ */
+static int
+read_line(FILE *fp, char *buf, size_t bufsz, size_t *len)
+{
+	int ch, nul = 0, any = 0;
+
+	*len = 0;
+	while ((ch = getc(fp)) != EOF) {
+		any = 1;
+		if (ch == '\n')
+			break;
+		if (ch == '\0')
+			nul = 1;
+		if (*len + 1 >= bufsz) {
+			buf[*len] = '\0';
+			return nul ? LINE_NUL : LINE_LONG;
+		}
+		buf[(*len)++] = (char)ch;
+	}
+	buf[*len] = '\0';
+	if (!any)
+		return LINE_EOF;
+	return nul ? LINE_NUL : LINE_OK;
+}
+
 /*
  * Read the configuration file at path into f: a regular file, not
  * writable by every user, lines of at most CONFIG_LINE_MAX bytes.
@@ -217,7 +272,8 @@ read_file(const char *path, struct cfg_file *f, char *err, size_t errsz)
 	char		 line[CONFIG_LINE_MAX + 2];
 	struct stat	 st;
 	FILE		*fp;
-	int		 lineno = 0, rc = -1;
+	size_t		 n;
+	int		 lineno = 0, rc = -1, got;
 
 	if ((fp = fopen(path, "r")) == NULL) {
 		snprintf(err, errsz, "--config %s: %s", path, strerror(errno));
@@ -232,20 +288,16 @@ read_file(const char *path, struct cfg_file *f, char *err, size_t errsz)
 		    "(chmod o-w it)", path);
 		goto out;
 	}
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		size_t n = strlen(line);
-
+	while ((got = read_line(fp, line, sizeof(line), &n)) != 0) {
 		lineno++;
-		if (n > 0 && line[n - 1] == '\n')
-			line[--n] = '\0';
-		else if (!feof(fp)) {
-			snprintf(err, errsz, "%s:%d: line longer than %d "
-			    "bytes", path, lineno, CONFIG_LINE_MAX);
+		if (got == LINE_NUL) {
+			snprintf(err, errsz, "%s:%d: a NUL byte in the line",
+			    path, lineno);
 			goto out;
 		}
 		if (n > 0 && line[n - 1] == '\r')
 			line[--n] = '\0';
-		if (n > CONFIG_LINE_MAX) {
+		if (got == LINE_LONG || n > CONFIG_LINE_MAX) {
 			snprintf(err, errsz, "%s:%d: line longer than %d "
 			    "bytes", path, lineno, CONFIG_LINE_MAX);
 			goto out;
@@ -371,6 +423,12 @@ load_ints(struct award_config *c, const struct cfg_file *f,
 		{ K_MAX_BODY, 1, 64 * 1024 * 1024 },
 		{ K_BUSY_TIMEOUT_MS, 0, 600000 },
 		{ K_RETRY_MAX_ATTEMPTS, 1, 1000 },
+		{ K_RETAIN_RUNS_DAYS, 1, CONFIG_RETAIN_MAX },
+		{ K_RETAIN_DONE_DAYS, 1, CONFIG_RETAIN_MAX },
+		{ K_ACCEPT_TEST_PAYMENTS, 0, 1 },
+		{ K_YK_TIMEOUT_MS, 1, CONFIG_YK_TIMEOUT_MAX },
+		{ K_RECONCILE_HOURS, 1, CONFIG_RECONCILE_HOURS_MAX },
+		{ K_VERIFY_PAYMENTS, 0, 1 },
 	};
 	struct cfg_val	v;
 	long long	n;
@@ -399,6 +457,24 @@ load_ints(struct award_config *c, const struct cfg_file *f,
 		case K_BUSY_TIMEOUT_MS:
 			c->busy_timeout_ms = (int)n;
 			break;
+		case K_RETAIN_RUNS_DAYS:
+			c->retain_runs_days = (int)n;
+			break;
+		case K_RETAIN_DONE_DAYS:
+			c->retain_done_days = (int)n;
+			break;
+		case K_ACCEPT_TEST_PAYMENTS:
+			c->accept_test_payments = (int)n;
+			break;
+		case K_YK_TIMEOUT_MS:
+			c->yk_timeout_ms = (int)n;
+			break;
+		case K_RECONCILE_HOURS:
+			c->reconcile_hours = (int)n;
+			break;
+		case K_VERIFY_PAYMENTS:
+			c->verify_payments = (int)n;
+			break;
 		default:
 			c->retry_max_attempts = (int)n;
 			break;
@@ -420,6 +496,89 @@ load_cidrs(const struct cfg_file *f, const char *path, int k,
 	if (cidr_parse_list(v.val, out, &why) == -1) {
 		snprintf(err, errsz, "%s%s: %s: \"%.200s\"", v.where,
 		    key_names[k], why, v.val);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * SPEC.md §7: NORMAL can lose commits answered 200 when the power fails
+ * (docs/durability.md), so it is refused unless AWARD_UNSAFE_NORMAL=1
+ * says the operator accepts that. The flag is 0 or 1.
+ */
+static int
+load_unsafe_normal(const struct award_config *c, const struct cfg_file *f,
+    const char *path, const char *sync_where, char *err, size_t errsz)
+{
+	struct cfg_val	v;
+	int		unsafe = 0;
+
+	resolve(f, path, K_UNSAFE_NORMAL, &v);
+	if (v.val != NULL) {
+		if (strcmp(v.val, "1") == 0)
+			unsafe = 1;
+		else if (strcmp(v.val, "0") != 0) {
+			snprintf(err, errsz, "%sAWARD_UNSAFE_NORMAL: must be 0 "
+			    "or 1: \"%.64s\"", v.where, v.val);
+			return -1;
+		}
+	}
+	if (!c->synchronous_full && !unsafe) {
+		snprintf(err, errsz, "%sAWARD_SYNCHRONOUS=NORMAL loses awards "
+		    "already answered 200 when the power fails: refused "
+		    "unless AWARD_UNSAFE_NORMAL=1 is set too", sync_where);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * YooKassa's API (SPEC.md §7, §11): the shop id (digits), the secret key
+ * (a token pair, never printed), the API base. Verification on without
+ * shop id or key is the start-up error.
+ */
+static int
+load_yookassa(struct award_config *c, const struct cfg_file *f,
+    const char *path, char *err, size_t errsz)
+{
+	struct cfg_val	 v;
+	const char	*why, *missing;
+	size_t		 n;
+
+	resolve(f, path, K_YK_SHOP_ID, &v);
+	if (v.val != NULL && *v.val != '\0') {
+		n = strlen(v.val);
+		if (n > CONFIG_YK_SHOP_ID_MAX || strspn(v.val,
+		    "0123456789") != n) {
+			snprintf(err, errsz, "%sAWARD_YOOKASSA_SHOP_ID: not 1 "
+			    "to %d digits: \"%.64s\"", v.where,
+			    CONFIG_YK_SHOP_ID_MAX, v.val);
+			return -1;
+		}
+		memcpy(c->yk_shop_id, v.val, n + 1);
+	}
+	if (load_token(f, path, K_YK_SECRET_KEY, K_YK_SECRET_KEY_FILE,
+	    c->yk_secret_key, sizeof(c->yk_secret_key), err, errsz) == -1)
+		return -1;
+	resolve(f, path, K_YK_API, &v);
+	if (v.val != NULL) {
+		if (strlen(v.val) > CONFIG_YK_API_MAX) {
+			snprintf(err, errsz, "%sAWARD_YOOKASSA_API: longer than "
+			    "%d bytes", v.where, CONFIG_YK_API_MAX);
+			return -1;
+		}
+		if (config_api_url_ok(v.val, &why) == -1) {
+			/* Not the value: it might hold credentials. */
+			snprintf(err, errsz, "%sAWARD_YOOKASSA_API: %s",
+			    v.where, why);
+			return -1;
+		}
+		strcpy(c->yk_api, v.val);
+	}
+	if (c->verify_payments && (missing = config_yookassa_missing(c)) !=
+	    NULL) {
+		snprintf(err, errsz, "AWARD_VERIFY_PAYMENTS=1 needs %s",
+		    missing);
 		return -1;
 	}
 	return 0;
@@ -463,6 +622,8 @@ load_all(struct award_config *c, const struct cfg_file *f, const char *path,
 			return -1;
 		}
 	}
+	if (load_unsafe_normal(c, f, path, v.where, err, errsz) == -1)
+		return -1;
 	resolve(f, path, K_LOG_LEVEL, &v);
 	if (v.val != NULL && log_level_parse(v.val, &c->log_level) == -1) {
 		snprintf(err, errsz, "%sAWARD_LOG_LEVEL: must be debug, info, "
@@ -479,6 +640,8 @@ load_all(struct award_config *c, const struct cfg_file *f, const char *path,
 		return -1;
 	if (load_token(f, path, K_SERVICE_TOKEN, K_SERVICE_TOKEN_FILE,
 	    c->service_token, sizeof(c->service_token), err, errsz) == -1)
+		return -1;
+	if (load_yookassa(c, f, path, err, errsz) == -1)
 		return -1;
 	return 0;
 }
@@ -502,6 +665,11 @@ config_load_file(struct award_config *c, const char *path, char *err,
 	c->synchronous_full = 1;
 	c->retry_max_attempts = 8;
 	c->log_level = LOG_INFO;
+	c->retain_runs_days = CONFIG_RETAIN_RUNS_DEFAULT;
+	c->retain_done_days = CONFIG_RETAIN_DONE_DEFAULT;
+	strcpy(c->yk_api, CONFIG_YK_API_DEFAULT);
+	c->yk_timeout_ms = CONFIG_YK_TIMEOUT_DEFAULT;
+	c->reconcile_hours = CONFIG_RECONCILE_HOURS_DEFAULT;
 
 	if (path != NULL) {
 		if (set_path(c->config_path, path) == -1) {
@@ -615,4 +783,94 @@ const char *
 config_bot_db(const struct award_config *c)
 {
 	return c->bot_db_path[0] != '\0' ? c->bot_db_path : c->db_path;
+}
+
+/* 1 when host (as written in a URL, brackets for IPv6) is loopback. */
+static int
+host_is_loopback(const char *host, size_t n)
+{
+	char	 buf[64];
+	int	 a, b, c, d;
+	char	 tail;
+
+	if (n == 0 || n >= sizeof(buf))
+		return 0;
+	memcpy(buf, host, n);
+	buf[n] = '\0';
+	if (strcmp(buf, "localhost") == 0 || strcmp(buf, "[::1]") == 0)
+		return 1;
+	if (strspn(buf, "0123456789.") != n ||
+	    sscanf(buf, "%d.%d.%d.%d%c", &a, &b, &c, &d, &tail) != 4)
+		return 0;
+	return a == 127 && b >= 0 && b <= 255 && c >= 0 && c <= 255 &&
+	    d >= 0 && d <= 255;
+}
+
+int
+config_api_url_ok(const char *url, const char **why)
+{
+	const char	*host, *end, *port;
+	int		 https;
+
+	if (strncmp(url, "https://", 8) == 0) {
+		https = 1;
+		host = url + 8;
+	} else if (strncmp(url, "http://", 7) == 0) {
+		https = 0;
+		host = url + 7;
+	} else {
+		*why = "not an https:// URL";
+		return -1;
+	}
+	for (const char *p = url; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == '?' ||
+		    *p == '#' || *p == '@' || *p == '%') {
+			*why = "spaces, control characters, user info, query "
+			    "or fragment";
+			return -1;
+		}
+	if (*host == '[') {
+		if ((end = strchr(host, ']')) == NULL) {
+			*why = "bad host";
+			return -1;
+		}
+		end++;
+	} else
+		end = host + strcspn(host, ":/");
+	if (end == host) {
+		*why = "no host";
+		return -1;
+	}
+	port = end;
+	if (*port == ':') {
+		size_t d = strspn(port + 1, "0123456789");
+
+		if (d == 0 || d > 5 || (port[1 + d] != '\0' &&
+		    port[1 + d] != '/')) {
+			*why = "bad port";
+			return -1;
+		}
+	} else if (*port != '\0' && *port != '/') {
+		*why = "bad host";
+		return -1;
+	}
+	if (url[strlen(url) - 1] == '/') {
+		*why = "ends in '/' (write the base without it)";
+		return -1;
+	}
+	if (!https && !host_is_loopback(host, (size_t)(end - host))) {
+		*why = "plain http:// only to a loopback host (use https://)";
+		return -1;
+	}
+	return 0;
+}
+
+const char *
+config_yookassa_missing(const struct award_config *c)
+{
+	if (c->yk_shop_id[0] == '\0')
+		return "AWARD_YOOKASSA_SHOP_ID";
+	if (c->yk_secret_key[0] == '\0')
+		return "AWARD_YOOKASSA_SECRET_KEY (or _FILE)";
+	return NULL;
 }

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "cidr.h"
 #include "log.h"
@@ -31,6 +32,19 @@
 #define CONFIG_THREADS_DEFAULT	32
 #define CONFIG_FCGI_ALLOW_DEFAULT "127.0.0.0/8, ::1/128"
 #define CONFIG_READ_TIMEOUT_DEFAULT 10000
+/* Retention of the retry run (SPEC.md §6): days, 1 to CONFIG_RETAIN_MAX. */
+#define CONFIG_RETAIN_RUNS_DEFAULT 90
+#define CONFIG_RETAIN_DONE_DEFAULT 180
+#define CONFIG_RETAIN_MAX	36500
+
+/* YooKassa's API (SPEC.md §7, §11). */
+#define CONFIG_YK_API_DEFAULT	"https://api.yookassa.ru/v3"
+#define CONFIG_YK_API_MAX	512	/* bytes of AWARD_YOOKASSA_API */
+#define CONFIG_YK_SHOP_ID_MAX	32	/* digits of AWARD_YOOKASSA_SHOP_ID */
+#define CONFIG_YK_TIMEOUT_DEFAULT 10000	/* ms, one API call */
+#define CONFIG_YK_TIMEOUT_MAX	600000
+#define CONFIG_RECONCILE_HOURS_DEFAULT 72
+#define CONFIG_RECONCILE_HOURS_MAX 2160	/* 90 days */
 
 struct award_config {
 	char		 db_path[CONFIG_PATH_MAX];
@@ -51,6 +65,16 @@ struct award_config {
 	int64_t		 now_ms;	/* 0 = the real clock; tests only */
 	char		 config_path[CONFIG_PATH_MAX]; /* "" = no file read */
 	int		 listen_set;	/* AWARD_LISTEN in file or environment */
+	int		 retain_runs_days; /* retry_runs, reconcile_runs */
+	int		 retain_done_days; /* done failed_awards rows */
+	int		 accept_test_payments; /* 1: "test": true awards too */
+	/* YooKassa's API (SPEC.md §11); shop id "" = reconciliation off */
+	char		 yk_shop_id[CONFIG_YK_SHOP_ID_MAX + 1];
+	char		 yk_secret_key[CONFIG_TOKEN_MAX];	/* never logged */
+	char		 yk_api[CONFIG_YK_API_MAX + 1];
+	int		 yk_timeout_ms;
+	int		 reconcile_hours;
+	int		 verify_payments;	/* AWARD_VERIFY_PAYMENTS=1 */
 };
 
 /*
@@ -118,6 +142,30 @@ int	config_flag_value(const char *name, int argc, char *argv[], int *i,
 /* Parse a decimal integer in [lo, hi]; 0 or -1. */
 int	config_parse_int(const char *s, long long lo, long long hi,
 	    long long *out);
+
+/*
+ * Print the resolved settings of c to f as KEY=value lines, one per
+ * setting of SPEC.md §7 (config_print.c); token values are never
+ * printed, only whether each token is set. What `award-retry
+ * --print-config` shows and deploy/award-backup reads. Returns 0, or -1
+ * on a write error.
+ */
+int	config_print(const struct award_config *c, FILE *f);
+
+/*
+ * Whether url may be AWARD_YOOKASSA_API: https://HOST[:PORT][/PATH], or
+ * http:// only when HOST is loopback (127.0.0.0/8, [::1], localhost), with
+ * no user info, query or fragment, and no trailing '/'. Returns 0, or -1
+ * with a static reason in *why.
+ */
+int	config_api_url_ok(const char *url, const char **why);
+
+/*
+ * The setting that reconciliation lacks (SPEC.md §11): the name of
+ * AWARD_YOOKASSA_SHOP_ID or AWARD_YOOKASSA_SECRET_KEY, or NULL when both
+ * are set.
+ */
+const char *config_yookassa_missing(const struct award_config *c);
 
 /* The bot database path in effect: bot_db_path, or db_path when empty. */
 const char *config_bot_db(const struct award_config *c);

@@ -10,6 +10,7 @@
 #include "award.h"
 #include "ctx.h"
 #include "db.h"
+#include "lookup.h"
 #include "refund.h"
 #include "retryq.h"
 #include "stats.h"
@@ -28,7 +29,8 @@ award_ctx_open(const struct award_config *cfg, char *err, size_t errsz)
 	    award_prepare(ctx, err, errsz) == -1 ||
 	    refund_prepare(ctx, err, errsz) == -1 ||
 	    retryq_prepare(ctx, err, errsz) == -1 ||
-	    stats_prepare(ctx, err, errsz) == -1) {
+	    stats_prepare(ctx, err, errsz) == -1 ||
+	    lookup_prepare(ctx, err, errsz) == -1) {
 		award_ctx_close(ctx);
 		return NULL;
 	}
@@ -40,6 +42,7 @@ award_ctx_close(struct award_ctx *ctx)
 {
 	if (ctx == NULL)
 		return;
+	lookup_unprepare(ctx);
 	stats_unprepare(ctx);
 	retryq_unprepare(ctx);
 	refund_unprepare(ctx);

@@ -21,6 +21,7 @@ struct award_ctx {
 	sqlite3_stmt			**rf;	/* refund.c */
 	sqlite3_stmt			**rq;	/* retryq.c */
 	sqlite3_stmt			**st;	/* stats.c */
+	sqlite3_stmt			**lk;	/* lookup.c */
 };
 
 /*

@@ -173,6 +173,27 @@ static const struct {
 	    "ALTER TABLE main.refunds ADD COLUMN status TEXT NOT NULL"
 	    " DEFAULT 'counted'"
 	    " CHECK (status IN ('counted', 'pending', 'mismatch'))" },
+	/*
+	 * Version 3: when a queue row became done, for retention
+	 * (retain.c). Rows done before it take their updated_at, which
+	 * the change to done set; the partial index finds them by age.
+	 */
+	{ "failed_awards", "done_ms",
+	    "ALTER TABLE main.failed_awards ADD COLUMN done_ms INTEGER;"
+	    " UPDATE main.failed_awards SET done_ms = CAST(round("
+	    "(julianday(updated_at) - 2440587.5) * 86400000.0) AS INTEGER)"
+	    " WHERE status = 'done';"
+	    " CREATE INDEX IF NOT EXISTS main.failed_awards_done"
+	    " ON failed_awards(done_ms) WHERE status = 'done'" },
+	/* Version 3: who acknowledged / requeued a queued row, and when. */
+	{ "failed_awards", "acked_at",
+	    "ALTER TABLE main.failed_awards ADD COLUMN acked_at TEXT" },
+	{ "failed_awards", "acked_by",
+	    "ALTER TABLE main.failed_awards ADD COLUMN acked_by TEXT" },
+	{ "failed_awards", "requeued_at",
+	    "ALTER TABLE main.failed_awards ADD COLUMN requeued_at TEXT" },
+	{ "failed_awards", "requeued_by",
+	    "ALTER TABLE main.failed_awards ADD COLUMN requeued_by TEXT" },
 };
 
 /* 1 when main.table has column, 0 when not, -1 on error. */

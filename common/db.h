@@ -11,12 +11,13 @@
 #define AWARD_DB_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include <sqlite3.h>
 
 #include "config.h"
 
-#define DB_SCHEMA_VERSION 2
+#define DB_SCHEMA_VERSION 3
 
 /*
  * Open the service database at c->db_path (and the bot database), creating
@@ -64,5 +65,34 @@ void	 db_rollback(sqlite3 *db);
 
 /* 1 when the service and bot databases are one file on this connection. */
 int	 db_same_file(sqlite3 *db);
+
+/* Whether the service is set up (db_setup_state()). */
+enum db_setup {
+	DB_SETUP_READY,		/* the service database exists */
+	DB_SETUP_NONE,		/* none yet: create nothing, exit 0 */
+	DB_SETUP_ERROR		/* cannot tell (msg says why) */
+};
+
+/*
+ * SPEC.md §6 "Not set up yet", for the cron binaries (award-retry,
+ * award-reconcile): DB_SETUP_NONE when the service database file does not
+ * exist, with the one line to print in msg; such a run creates nothing.
+ * Only award-fcgi (or award-retry --init) calls db_open() regardless. A
+ * service database whose recorded bot database is missing is READY here
+ * and refused by db_open() (SPEC.md §10). Looks only; creates nothing
+ * (db_setup.c).
+ */
+enum db_setup db_setup_state(const struct award_config *c, char *msg,
+	    size_t msgsz);
+
+/*
+ * `award-fcgi --check` (issue 17): one line per check on f ("ok",
+ * "warn" or "FAIL", what, detail) for the configuration (already loaded),
+ * the service database (exists, opens, schema version not newer than
+ * DB_SCHEMA_VERSION), the bot database (exists, its tables), their
+ * pairing (SPEC.md §10) and the tokens. Opens read-only and creates
+ * nothing. Returns 0 when no line is FAIL, else -1.
+ */
+int	db_check(const struct award_config *c, FILE *f);
 
 #endif

@@ -90,11 +90,23 @@ job_log(const struct job *j)
 		    LF_STR("error", j->rout.error[0] ? j->rout.error : NULL),
 		    LF_END);
 		break;
+	case JOB_ACK:
+		log_msg(j->requeue == RETRYQ_ERROR ? LOG_ERROR : LOG_INFO,
+		    "failed award acknowledged by admin",
+		    LF_STR("request_id", j->request_id),
+		    LF_INT("id", j->requeue_id),
+		    LF_STR("by", j->actor != NULL ? j->actor : "token"),
+		    LF_STR("outcome", j->requeue == RETRYQ_REQUEUED ?
+		    "acknowledged" : j->requeue == RETRYQ_NOT_FOUND ?
+		    "not_found" : j->requeue == RETRYQ_IS_DONE ? "not_dead" :
+		    "error"), LF_END);
+		break;
 	default:
 		log_msg(j->requeue == RETRYQ_ERROR ? LOG_ERROR : LOG_INFO,
 		    "failed award requeue by admin",
 		    LF_STR("request_id", j->request_id),
 		    LF_INT("id", j->requeue_id),
+		    LF_STR("by", j->actor != NULL ? j->actor : "token"),
 		    LF_STR("outcome", j->requeue == RETRYQ_REQUEUED ?
 		    "requeued" : j->requeue == RETRYQ_NOT_FOUND ?
 		    "not_found" : j->requeue == RETRYQ_IS_DONE ? "is_done" :
@@ -157,8 +169,11 @@ job_run(struct award_ctx *ctx, struct job *j)
 		if (refund_apply(ctx, &j->refund, &j->rout) == REFUND_FAILED)
 			save_failure_alone(ctx, j);
 		break;
+	case JOB_ACK:
+		j->requeue = retryq_ack(ctx, j->requeue_id, j->actor);
+		break;
 	default:
-		j->requeue = retryq_requeue(ctx, j->requeue_id);
+		j->requeue = retryq_requeue(ctx, j->requeue_id, j->actor);
 		break;
 	}
 	job_log(j);
@@ -221,8 +236,11 @@ apply_in_txn(struct award_ctx *ctx, struct job *j)
 	case JOB_REFUND:
 		return refund_apply_txn(ctx, &j->refund, &j->rout) ==
 		    REFUND_FAILED;
+	case JOB_ACK:
+		j->requeue = retryq_ack(ctx, j->requeue_id, j->actor);
+		return j->requeue == RETRYQ_ERROR;
 	default:
-		j->requeue = retryq_requeue(ctx, j->requeue_id);
+		j->requeue = retryq_requeue(ctx, j->requeue_id, j->actor);
 		return j->requeue == RETRYQ_ERROR;
 	}
 }
@@ -242,7 +260,8 @@ group_step(struct award_ctx *ctx, struct job *j)
 		if (sqlite3_get_autocommit(ctx->db) ||
 		    exec_rc(ctx, "ROLLBACK TO job") != SQLITE_OK)
 			return -1;
-		if (j->kind == JOB_REQUEUE || save_failure(ctx, j) == -1) {
+		if (j->kind == JOB_REQUEUE || j->kind == JOB_ACK ||
+		    save_failure(ctx, j) == -1) {
 			if (sqlite3_get_autocommit(ctx->db) ||
 			    exec_rc(ctx, "ROLLBACK TO job") != SQLITE_OK)
 				return -1;
@@ -275,7 +294,7 @@ group_cannot_begin(struct award_ctx *ctx, struct job **jobs, size_t n, int rc)
 	for (size_t i = 0; i < n; i++) {
 		struct job *j = jobs[i];
 
-		if (j->kind == JOB_REQUEUE) {
+		if (j->kind == JOB_REQUEUE || j->kind == JOB_ACK) {
 			if (down) {
 				j->requeue = RETRYQ_ERROR;
 				job_log(j);

@@ -27,6 +27,7 @@ enum job_kind {
 	JOB_AWARD,	/* webhook payment.succeeded, POST /v1/awards */
 	JOB_REFUND,	/* webhook refund.succeeded */
 	JOB_REQUEUE,	/* POST /v1/admin/failed-awards/{id}/retry */
+	JOB_ACK,	/* POST /v1/admin/failed-awards/{id}/ack */
 	JOB__MAX
 };
 
@@ -35,7 +36,8 @@ enum job_kind {
  * request_id (may be NULL); the run fills the output: aout.result
  * (AWARDED, DUPLICATE, NOT_ELIGIBLE, QUEUED or UNAVAILABLE), rout.result
  * (REVERSED, PARTIAL, DUPLICATE, UNKNOWN_PAYMENT, QUEUED or UNAVAILABLE)
- * or requeue. Every result is durably committed before it is filled in,
+ * or requeue (JOB_REQUEUE and JOB_ACK, on row requeue_id by actor, NULL
+ * meaning "token"). Every result is durably committed before it is filled in,
  * except UNAVAILABLE / RETRYQ_ERROR, which mean nothing was saved.
  */
 struct job {
@@ -46,6 +48,7 @@ struct job {
 	struct refund_req		 refund;
 	struct refund_out		 rout;
 	int64_t				 requeue_id;
+	const char			*actor;
 	enum retryq_requeue_result	 requeue;
 	int				 alone;	/* internal: rerun alone */
 };

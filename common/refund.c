@@ -64,6 +64,13 @@ refund_result_name(enum refund_result r)
 }
 
 int
+refund_is_full(int64_t amount_minor, int64_t refunded_minor)
+{
+	return amount_minor >= 0 && refunded_minor > 0 &&
+	    refunded_minor >= amount_minor;
+}
+
+int
 refund_prepare(struct award_ctx *ctx, char *err, size_t errsz)
 {
 	ctx->rf = db_stmts_new(ctx->db, rf_sql, RF__MAX, err, errsz);
@@ -175,7 +182,7 @@ apply_txn(struct award_ctx *ctx, const struct refund_req *req,
 		 * database did, the reversal is missing: repair it now
 		 * (REFUND:<row id> keeps this idempotent).
 		 */
-		if (amount_known && amount > 0 && refunded >= amount &&
+		if (refund_is_full(amount_known ? amount : -1, refunded) &&
 		    reverse(ctx, out, now) == -1)
 			goto dberr;
 		return REFUND_DUPLICATE;
@@ -200,7 +207,12 @@ apply_txn(struct award_ctx *ctx, const struct refund_req *req,
 	if (rows == 0)
 		return REFUND_UNKNOWN_PAYMENT;	/* counted; no tickets */
 
-	if (!amount_known || amount <= 0 || refunded < amount)
+	/*
+	 * An amount not known yet: partial for now. When the payment's
+	 * amount arrives, award.c reverses the rows if the refunds counted
+	 * here reach it (SPEC §4: whichever becomes known last).
+	 */
+	if (!refund_is_full(amount_known ? amount : -1, refunded))
 		return REFUND_PARTIAL;
 
 	if (reverse(ctx, out, now) == -1)

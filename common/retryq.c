@@ -32,6 +32,7 @@ enum rq_stmt {
 	RQ_DONE,
 	RQ_FAILED,
 	RQ_REQUEUE,
+	RQ_ACK,
 	RQ_STATUS,
 	RQ_RUN_INSERT,
 	RQ__MAX
@@ -51,6 +52,7 @@ static const char *const rq_sql[RQ__MAX] = {
 	" END,"
 	" attempts = " NEXT_A ","
 	" last_error = excluded.last_error, outcome = NULL,"
+	" acked_at = NULL, acked_by = NULL,"
 	" telegram_id = excluded.telegram_id, plan_id = excluded.plan_id,"
 	" order_created_at = excluded.order_created_at,"
 	" payment_id = coalesce(excluded.payment_id, payment_id),"
@@ -72,6 +74,7 @@ static const char *const rq_sql[RQ__MAX] = {
 	" END,"
 	" attempts = " NEXT_A ","
 	" last_error = excluded.last_error, outcome = NULL,"
+	" acked_at = NULL, acked_by = NULL,"
 	" updated_at = excluded.updated_at,"
 	" last_attempt_at = excluded.last_attempt_at,"
 	" next_attempt_ms = ?13 + " DELAY(NEXT_A) ","
@@ -93,7 +96,8 @@ static const char *const rq_sql[RQ__MAX] = {
 	" FROM main.failed_awards WHERE id = ?1 AND status = 'pending'",
 	/* RQ_DONE */
 	"UPDATE main.failed_awards SET status = 'done', outcome = ?2,"
-	" last_attempt_at = award_iso(?3), updated_at = award_iso(?3)"
+	" last_attempt_at = award_iso(?3), updated_at = award_iso(?3),"
+	" done_ms = ?3"
 	" WHERE id = ?1",
 	/* RQ_FAILED: attempt n = attempts + 1 just failed */
 	"UPDATE main.failed_awards SET attempts = attempts + 1,"
@@ -103,11 +107,17 @@ static const char *const rq_sql[RQ__MAX] = {
 	" next_attempt_ms = ?3 + " DELAY("attempts + 1") ","
 	" next_attempt_at = award_iso(?3 + " DELAY("attempts + 1") ")"
 	" WHERE id = ?1 RETURNING status",
-	/* RQ_REQUEUE */
+	/* RQ_REQUEUE: ?3 who; clears an acknowledgement */
 	"UPDATE main.failed_awards SET status = 'pending',"
 	" next_attempt_ms = ?2, next_attempt_at = award_iso(?2),"
-	" updated_at = award_iso(?2)"
+	" updated_at = award_iso(?2), requeued_at = award_iso(?2),"
+	" requeued_by = ?3, acked_at = NULL, acked_by = NULL"
 	" WHERE id = ?1 AND status IN ('pending', 'dead')",
+	/* RQ_ACK: ?3 who; the first who and when are kept */
+	"UPDATE main.failed_awards SET"
+	" acked_at = coalesce(acked_at, award_iso(?2)),"
+	" acked_by = coalesce(acked_by, ?3)"
+	" WHERE id = ?1 AND status = 'dead'",
 	/* RQ_STATUS */
 	"SELECT status FROM main.failed_awards WHERE id = ?1",
 	/* RQ_RUN_INSERT */
@@ -326,15 +336,22 @@ retryq_record_run(struct award_ctx *ctx, const struct retry_run *run)
 	return db_step_done(st) == SQLITE_DONE ? 0 : -1;
 }
 
-enum retryq_requeue_result
-retryq_requeue(struct award_ctx *ctx, int64_t id)
+/*
+ * Run the admin statement k on row id by who; when it changed no row, tell
+ * an unknown id (NOT_FOUND) from a row in another status (IS_DONE).
+ */
+static enum retryq_requeue_result
+admin_update(struct award_ctx *ctx, enum rq_stmt k, int64_t id,
+    const char *who)
 {
-	sqlite3_stmt			*st = ctx->rq[RQ_REQUEUE];
+	sqlite3_stmt			*st = ctx->rq[k];
 	enum retryq_requeue_result	 r;
 	int				 rc;
 
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, award_ctx_now(ctx));
+	sqlite3_bind_text(st, 3, who != NULL && *who != '\0' ? who : "token",
+	    -1, SQLITE_STATIC);
 	if (db_step_done(st) != SQLITE_DONE)
 		return RETRYQ_ERROR;
 	if (sqlite3_changes(ctx->db) > 0)
@@ -346,6 +363,18 @@ retryq_requeue(struct award_ctx *ctx, int64_t id)
 	    RETRYQ_NOT_FOUND : RETRYQ_ERROR;
 	db_reset(st);
 	return r;
+}
+
+enum retryq_requeue_result
+retryq_requeue(struct award_ctx *ctx, int64_t id, const char *who)
+{
+	return admin_update(ctx, RQ_REQUEUE, id, who);
+}
+
+enum retryq_requeue_result
+retryq_ack(struct award_ctx *ctx, int64_t id, const char *who)
+{
+	return admin_update(ctx, RQ_ACK, id, who);
 }
 
 int

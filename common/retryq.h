@@ -91,19 +91,35 @@ struct retry_run {
 /* Add the retry_runs row of run; 0 or -1. */
 int	retryq_record_run(struct award_ctx *ctx, const struct retry_run *run);
 
+/* Who did an admin action: the Basic user name, or "token" (Bearer). */
+#define RETRYQ_ACTOR_MAX	64
+
+/* The outcome of an admin action on one row (requeue, acknowledge). */
 enum retryq_requeue_result {
-	RETRYQ_REQUEUED,
+	RETRYQ_REQUEUED,	/* done: requeued, or acknowledged */
 	RETRYQ_NOT_FOUND,
-	RETRYQ_IS_DONE,
+	RETRYQ_IS_DONE,		/* the row's status forbids it */
 	RETRYQ_ERROR
 };
 
 /*
  * Admin: a pending or dead row back to pending, due now (its attempt count
- * is kept). Returns REQUEUED, NOT_FOUND (no such id), IS_DONE (the row is
- * done and stays so) or ERROR (database).
+ * is kept), recording who (NULL or "": "token") and when as the last
+ * requeue, and clearing an acknowledgement. Returns REQUEUED, NOT_FOUND
+ * (no such id), IS_DONE (the row is done and stays so) or ERROR (database).
  */
-enum retryq_requeue_result retryq_requeue(struct award_ctx *ctx, int64_t id);
+enum retryq_requeue_result retryq_requeue(struct award_ctx *ctx, int64_t id,
+	    const char *who);
+
+/*
+ * Admin: acknowledge a dead row (SPEC.md §5 .../ack): it stays dead and
+ * listed, but no longer counts as dead for the alerts. The first who and
+ * when are kept when it is acknowledged again. Returns REQUEUED (it is
+ * acknowledged), NOT_FOUND, IS_DONE (the row is not dead: 409) or ERROR.
+ * A requeue, or a new failure of its order, clears the acknowledgement.
+ */
+enum retryq_requeue_result retryq_ack(struct award_ctx *ctx, int64_t id,
+	    const char *who);
 
 /*
  * Take the run lock: an exclusive flock(2) on the service database file

@@ -51,6 +51,8 @@ enum st_stmt {
 	ST_QUEUE_CLEAR,
 	ST_QUEUE_FILL,
 	ST_READY_SET,
+	ST_BACKUP,
+	ST_ACKED,
 	ST__MAX
 };
 
@@ -59,7 +61,7 @@ enum st_stmt {
 	" main.ledger_totals_state WHERE id = 1), 0))"
 
 #define PAY_GROUPS "SELECT coalesce(outcome, ''), count(*),"		\
-	" coalesce(sum(amount_minor > 0 AND refunded_minor >= amount_minor),"\
+	" coalesce(sum(refunded_minor > 0 AND refunded_minor >= amount_minor),"\
 	" 0) FROM main.payments GROUP BY 1"
 
 static const char *const st_sql[ST__MAX] = {
@@ -71,8 +73,9 @@ static const char *const st_sql[ST__MAX] = {
 	/* ST_QUEUE: newest first */
 	"SELECT id, status, kind, telegram_id, order_id, plan_id,"
 	" order_created_at, attempts, last_attempt_at, last_error,"
-	" next_attempt_at, refund_id, payment_id FROM main.failed_awards"
-	" WHERE status = ?1 ORDER BY id DESC LIMIT ?2",
+	" next_attempt_at, refund_id, payment_id, acked_at, acked_by,"
+	" requeued_at, requeued_by FROM main.failed_awards"
+	" WHERE status = ?1 ORDER BY id DESC LIMIT ?2 OFFSET ?3",
 	/* ST_LEDGER: folded totals plus the rows past the watermark */
 	"SELECT reason, sum(n), sum(t) FROM ("
 	" SELECT reason, rows AS n, tickets AS t FROM main.ledger_totals"
@@ -183,6 +186,12 @@ static const char *const st_sql[ST__MAX] = {
 	" SELECT status, count(*) FROM main.failed_awards GROUP BY status",
 	/* ST_READY_SET */
 	"UPDATE main.totals_ready SET ready = 1 WHERE name = ?1",
+	/* ST_BACKUP: the last backup's snapshot instant (deploy/award-backup) */
+	"SELECT CAST(value AS INTEGER) FROM main.award_meta"
+	" WHERE key = 'backup_snapshot_ms'",
+	/* ST_ACKED: dead rows an admin acknowledged (few: by the index) */
+	"SELECT count(*) FROM main.failed_awards"
+	" WHERE status = 'dead' AND acked_at IS NOT NULL",
 };
 
 /* Minutes of ledger_minutes kept: 25 hours, an hour more than shown. */
@@ -433,6 +442,12 @@ summary_queue(struct award_ctx *ctx, struct stats_summary *s)
 	db_reset(st);
 	if (rc != SQLITE_DONE)
 		return -1;
+	st = ctx->st[ST_ACKED];
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		s->acked = sqlite3_column_int64(st, 0);
+	db_reset(st);
+	if (rc != SQLITE_ROW)
+		return -1;
 	st = ctx->st[ST_OLDEST_PENDING];
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW &&
 	    sqlite3_column_type(st, 0) != SQLITE_NULL)
@@ -552,6 +567,21 @@ summary_contest(struct award_ctx *ctx, struct stats_summary *s)
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* When the last backup's snapshot was taken; -1 when none is recorded. */
+static int
+summary_backup(struct award_ctx *ctx, struct stats_summary *s)
+{
+	sqlite3_stmt	*st = ctx->st[ST_BACKUP];
+	int		 rc;
+
+	s->backup_ms = -1;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+		s->backup_ms = sqlite3_column_int64(st, 0);
+	db_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
 int
 stats_summary(struct award_ctx *ctx, struct stats_summary *s)
 {
@@ -564,7 +594,7 @@ stats_summary(struct award_ctx *ctx, struct stats_summary *s)
 		    LF_STR("error", sqlite3_errmsg(ctx->db)), LF_END);
 	if (summary_queue(ctx, s) == -1 || summary_ledger(ctx, s) == -1 ||
 	    summary_payments(ctx, s) == -1 || summary_run(ctx, s) == -1 ||
-	    summary_contest(ctx, s) == -1)
+	    summary_contest(ctx, s) == -1 || summary_backup(ctx, s) == -1)
 		return -1;
 	return 0;
 }
@@ -573,12 +603,20 @@ int
 stats_queue_rows(struct award_ctx *ctx, const char *status, int limit,
     int (*fn)(void *, const struct stats_queue_row *), void *arg)
 {
+	return stats_queue_page(ctx, status, 0, limit, fn, arg);
+}
+
+int
+stats_queue_page(struct award_ctx *ctx, const char *status, int64_t offset,
+    int limit, int (*fn)(void *, const struct stats_queue_row *), void *arg)
+{
 	sqlite3_stmt		*st = ctx->st[ST_QUEUE];
 	struct stats_queue_row	 r;
 	int			 rc;
 
 	sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, limit);
+	sqlite3_bind_int64(st, 3, offset);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		memset(&r, 0, sizeof(r));
 		r.id = sqlite3_column_int64(st, 0);
@@ -595,6 +633,10 @@ stats_queue_rows(struct award_ctx *ctx, const char *status, int limit,
 		r.next_attempt_at = col_or_null(st, 10);
 		r.refund_id = col_or_null(st, 11);
 		r.payment_id = col_or_null(st, 12);
+		r.acked_at = col_or_null(st, 13);
+		r.acked_by = col_or_null(st, 14);
+		r.requeued_at = col_or_null(st, 15);
+		r.requeued_by = col_or_null(st, 16);
 		if (fn(arg, &r) == -1) {
 			rc = SQLITE_ABORT;
 			break;
@@ -705,6 +747,13 @@ json_queue_row(void *arg, const struct stats_queue_row *r)
 	    NULL : r->next_attempt_at);
 	add_text_or_null(o, "refundId", r->refund_id);
 	add_text_or_null(o, "paymentId", r->payment_id);
+	if (strcmp(r->status, "dead") == 0) {
+		cJSON_AddBoolToObject(o, "acknowledged", r->acked_at != NULL);
+		add_text_or_null(o, "acknowledgedAt", r->acked_at);
+		add_text_or_null(o, "acknowledgedBy", r->acked_by);
+	}
+	add_text_or_null(o, "requeuedAt", r->requeued_at);
+	add_text_or_null(o, "requeuedBy", r->requeued_by);
 	return 0;
 }
 
@@ -757,6 +806,7 @@ stats_retry(struct award_ctx *ctx, int limit)
 	jsonw_add_int(o, "pending", s->pending);
 	jsonw_add_int(o, "done", s->done);
 	jsonw_add_int(o, "dead", s->dead);
+	jsonw_add_int(o, "acknowledged", s->acked);
 	if (stats_queue_rows(ctx, "dead", limit, json_queue_row,
 	    cJSON_AddArrayToObject(root, "dead")) == -1)
 		goto fail;

@@ -57,6 +57,7 @@ struct stats_run {
 struct stats_summary {
 	int64_t			now_ms;
 	int64_t			pending, done, dead;
+	int64_t			acked;	/* of the dead, acknowledged */
 	int64_t			oldest_pending_ms;	/* -1: none pending */
 	struct stats_group	ledger[STATS_GROUPS_MAX];	/* by reason */
 	size_t			nledger;
@@ -70,6 +71,7 @@ struct stats_summary {
 	int			contest_running;
 	char			contest_id[STATS_TEXT_MAX];
 	char			contest_ends_at[STATS_TEXT_MAX];
+	int64_t			backup_ms;	/* last backup; -1: none */
 };
 
 /*
@@ -96,6 +98,8 @@ struct stats_queue_row {
 	int64_t		 attempts;
 	const char	*last_attempt_at, *error, *next_attempt_at;
 	const char	*refund_id, *payment_id;
+	const char	*acked_at, *acked_by;	/* NULL: not acknowledged */
+	const char	*requeued_at, *requeued_by; /* the last requeue */
 };
 
 /*
@@ -107,6 +111,11 @@ struct stats_queue_row {
 int	 stats_queue_rows(struct award_ctx *ctx, const char *status,
 	    int limit, int (*fn)(void *, const struct stats_queue_row *),
 	    void *arg);
+
+/* stats_queue_rows() from the offset-th row on (paging). */
+int	 stats_queue_page(struct award_ctx *ctx, const char *status,
+	    int64_t offset, int limit,
+	    int (*fn)(void *, const struct stats_queue_row *), void *arg);
 
 /* One payment; text NULL for SQL NULL. */
 struct stats_payment_row {
@@ -132,7 +141,9 @@ int	 stats_top(struct award_ctx *ctx, const char *contest_id, int limit,
 
 /*
  * GET /v1/admin/award-retry-stats: {"queueSize", "items" (pending, newest
- * first, at most limit), "counts", "dead" (with "id"), "ledger",
+ * first, at most limit), "counts" (pending, done, dead and of the dead
+ * "acknowledged"), "dead" (with "id", and "acknowledgedAt" /
+ * "acknowledgedBy", null when not acknowledged), "ledger",
  * "lastRun", "lastRunAgeSeconds", "retryStale"}. Returns a tree the caller
  * deletes, or NULL on a database error.
  */

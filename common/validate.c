@@ -498,6 +498,14 @@ enum webhook_kind
 validate_webhook(const char *body, size_t len, struct award_req *award,
     struct refund_req *refund, char *err, size_t errsz)
 {
+	return validate_webhook_test(body, len, 1, award, refund, err, errsz);
+}
+
+enum webhook_kind
+validate_webhook_test(const char *body, size_t len, int accept_test,
+    struct award_req *award, struct refund_req *refund, char *err,
+    size_t errsz)
+{
 	cJSON			*root;
 	const cJSON		*ev, *obj;
 	struct body		 b;
@@ -520,7 +528,12 @@ validate_webhook(const char *body, size_t len, struct award_req *award,
 		snprintf(err, errsz, "event (string) and object (object) "
 		    "are required");
 		k = WEBHOOK_BAD;
-	} else if (strcmp(ev->valuestring, "payment.succeeded") == 0)
+	} else if (!accept_test && cJSON_IsTrue(
+	    cJSON_GetObjectItemCaseSensitive(obj, "test")) &&
+	    (strcmp(ev->valuestring, "payment.succeeded") == 0 ||
+	    strcmp(ev->valuestring, "refund.succeeded") == 0))
+		k = WEBHOOK_TEST;
+	else if (strcmp(ev->valuestring, "payment.succeeded") == 0)
 		k = webhook_payment(&b, obj, award, err, errsz);
 	else if (strcmp(ev->valuestring, "refund.succeeded") == 0)
 		k = webhook_refund(obj, refund, err, errsz);
@@ -528,6 +541,42 @@ validate_webhook(const char *body, size_t len, struct award_req *award,
 		k = WEBHOOK_IGNORED;
 	cJSON_Delete(root);
 	return k;
+}
+
+int
+validate_api_payment(const char *text, size_t len, const cJSON *root,
+    const cJSON *obj, struct award_req *award, int *no_order_id, char *err,
+    size_t errsz)
+{
+	struct body	 b = { text, len, root };
+	const cJSON	*meta;
+
+	memset(award, 0, sizeof(*award));
+	award->amount_minor = -1;
+	if (no_order_id != NULL) {
+		meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+		*no_order_id = !cJSON_IsObject(meta) ||
+		    cJSON_GetObjectItemCaseSensitive(meta, "order_id") == NULL;
+	}
+	if (!cJSON_IsObject(obj)) {
+		snprintf(err, errsz, "not an object");
+		return -1;
+	}
+	return webhook_payment(&b, obj, award, err, errsz) ==
+	    WEBHOOK_PAYMENT ? 0 : -1;
+}
+
+int
+validate_api_refund(const cJSON *obj, struct refund_req *refund, char *err,
+    size_t errsz)
+{
+	memset(refund, 0, sizeof(*refund));
+	if (!cJSON_IsObject(obj)) {
+		snprintf(err, errsz, "not an object");
+		return -1;
+	}
+	return webhook_refund(obj, refund, err, errsz) == WEBHOOK_REFUND ?
+	    0 : -1;
 }
 
 int

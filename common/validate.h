@@ -54,6 +54,7 @@ enum webhook_kind {
 	WEBHOOK_IGNORED,	/* another event: 200 ignored */
 	WEBHOOK_PAYMENT,	/* payment.succeeded: *award filled */
 	WEBHOOK_REFUND,		/* refund.succeeded: *refund filled */
+	WEBHOOK_TEST,		/* from a test shop, not accepted: 200 ignored */
 	WEBHOOK__MAX
 };
 
@@ -64,6 +65,32 @@ enum webhook_kind {
 enum webhook_kind validate_webhook(const char *body, size_t len,
 	    struct award_req *award, struct refund_req *refund, char *err,
 	    size_t errsz);
+
+/*
+ * validate_webhook() with the test-shop rule of SPEC.md §5: unless
+ * accept_test (AWARD_ACCEPT_TEST_PAYMENTS=1), a payment.succeeded or
+ * refund.succeeded whose object.test is true is WEBHOOK_TEST, before its
+ * metadata is looked at (nothing is recorded for it). validate_webhook()
+ * is this with accept_test = 1.
+ */
+enum webhook_kind validate_webhook_test(const char *body, size_t len,
+	    int accept_test, struct award_req *award,
+	    struct refund_req *refund, char *err, size_t errsz);
+
+/*
+ * A payment or refund object as YooKassa's API returns it (a list item
+ * or GET /payments/{id}): the "object" of the matching notification,
+ * judged by the same rules (SPEC.md §5, §11). text[0..len) is the answer
+ * that validate_parse() made root of, and obj is inside root (for how
+ * numbers are written). Fills *award / *refund; returns 0, or -1 with a
+ * short reason in err. *no_order_id (may be NULL) is set to 1 when a
+ * payment's metadata has no order_id at all (not the bot's payment).
+ */
+int	validate_api_payment(const char *text, size_t len, const cJSON *root,
+	    const cJSON *obj, struct award_req *award, int *no_order_id,
+	    char *err, size_t errsz);
+int	validate_api_refund(const cJSON *obj, struct refund_req *refund,
+	    char *err, size_t errsz);
 
 /*
  * Validate a POST /v1/awards body: order_id, telegram_id, plan_id,

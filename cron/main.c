@@ -15,8 +15,10 @@
 #include "atime.h"
 #include "config.h"
 #include "ctx.h"
+#include "db.h"
 #include "job.h"
 #include "log.h"
+#include "retain.h"
 #include "retryq.h"
 
 /*
@@ -35,7 +37,7 @@ startup_error(const char *err)
 #endif
 
 #define USAGE "award-retry [--config PATH] [--db PATH] [--bot-db PATH] " \
-	"[--limit N] [--force] [--now TIME]"
+	"[--limit N] [--force] [--now TIME] [--init] [--print-config]"
 
 /* Flags whose value is the next argument (config_early()). */
 static const char *const value_flags[] = { "--db", "--bot-db", "--limit",
@@ -59,6 +61,11 @@ help(void)
 	    "  --limit N      at most N rows this run (default %d)\n"
 	    "  --force        every pending row, due or not\n"
 	    "  --now TIME     run as if the clock said TIME (tests)\n"
+	    "  --init         create the databases when there are none yet\n"
+	    "                 (without it, a run on a host that is not set up\n"
+	    "                 creates nothing and exits 0)\n"
+	    "  --print-config print the resolved settings (never a token) "
+	    "and exit\n"
 	    "  --version      print the version and exit\n"
 	    "  --help         print this and exit\n", USAGE,
 	    CONFIG_FILE_DEFAULT, RETRYQ_LIMIT_DEFAULT);
@@ -73,7 +80,9 @@ main(int argc, char *argv[])
 	char			 err[CONFIG_ERR_MAX];
 	const char		*val, *file;
 	long long		 limit = RETRYQ_LIMIT_DEFAULT;
+	struct retain_counts	 kept;
 	int			 force = 0, lockfd, rc, r, explicit;
+	int			 init = 0, print = 0;
 
 	switch (config_early(argc, argv, value_flags, &file, &explicit)) {
 	case CONFIG_EARLY_HELP:
@@ -105,6 +114,10 @@ main(int argc, char *argv[])
 			}
 		} else if (strcmp(argv[i], "--force") == 0) {
 			force = 1;
+		} else if (strcmp(argv[i], "--init") == 0) {
+			init = 1;
+		} else if (strcmp(argv[i], "--print-config") == 0) {
+			print = 1;
 		} else if ((r = config_flag_value("--limit", argc, argv, &i,
 		    &val)) != 0) {
 			if (r == -1 || config_parse_int(val, 1, 1000000,
@@ -127,6 +140,26 @@ main(int argc, char *argv[])
 		}
 	}
 	log_set_level(cfg.log_level);
+	if (print)
+		return config_print(&cfg, stdout) == 0 ? 0 : 1;
+
+	/*
+	 * Not set up yet (SPEC.md §6): cron runs this before the operator
+	 * has named the databases; creating one now would pair it with the
+	 * wrong bot database. Only award-fcgi or --init creates them.
+	 */
+	if (!init) {
+		switch (db_setup_state(&cfg, err, sizeof(err))) {
+		case DB_SETUP_NONE:
+			log_msg(LOG_INFO, err, LF_END);
+			return 0;
+		case DB_SETUP_ERROR:
+			startup_error(err);
+			return 1;
+		default:
+			break;
+		}
+	}
 
 	/*
 	 * Open first: the run lock is taken on the database file, which
@@ -148,6 +181,20 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	rc = job_retry_run(ctx, force, (int)limit, &run) == 0 ? 0 : 1;
+	/* Retention after a run that met no outage (SPEC.md §6). */
+	if (rc == 0 && retain_run(ctx, award_ctx_now(ctx), &kept, err,
+	    sizeof(err)) == -1) {
+		log_msg(LOG_ERROR, "retention stopped", LF_STR("error", err),
+		    LF_INT("retry_runs", kept.retry_runs),
+		    LF_INT("reconcile_runs", kept.reconcile_runs),
+		    LF_INT("done", kept.done), LF_END);
+		rc = 1;
+	} else if (rc == 0 && kept.retry_runs + kept.reconcile_runs +
+	    kept.done > 0)
+		log_msg(LOG_INFO, "retention: deleted old rows",
+		    LF_INT("retry_runs", kept.retry_runs),
+		    LF_INT("reconcile_runs", kept.reconcile_runs),
+		    LF_INT("done", kept.done), LF_END);
 	award_ctx_close(ctx);
 	close(lockfd);
 	return rc;

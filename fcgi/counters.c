@@ -15,7 +15,8 @@
 
 static const char *const route_names[] = {
 	"webhook", "awards", "user_tickets", "retry_stats", "requeue",
-	"leaderboard", "metrics", "dashboard", "healthz", "other",
+	"leaderboard", "metrics", "dashboard", "healthz", "ack", "lookup",
+	"other",
 };
 #define ROUTE__MAX	(sizeof(route_names) / sizeof(route_names[0]))
 #define ROUTE_OTHER	(ROUTE__MAX - 1)
@@ -52,8 +53,11 @@ struct counters {
 	uint64_t	commit[COMMIT__MAX + 1];
 	uint64_t	commit_sum_us;
 	uint64_t	fallback_jobs;
+	uint64_t	ignored[2];	/* ignored_reasons */
 	uint64_t	heartbeat[COUNTERS_HEARTBEATS];
 };
+
+static const char *const ignored_reasons[2] = { "event", "test_payment" };
 
 struct counters *
 counters_new(void)
@@ -147,6 +151,14 @@ counters_fallback(struct counters *c, size_t jobs)
 {
 	if (c != NULL)
 		add(&c->fallback_jobs, jobs);
+}
+
+void
+counters_ignored(struct counters *c, const char *reason)
+{
+	if (c != NULL)
+		add(&c->ignored[reason != NULL &&
+		    strcmp(reason, ignored_reasons[1]) == 0], 1);
 }
 
 /* A growing text buffer; on allocation failure it stays failed. */
@@ -260,6 +272,13 @@ counters_prom(const struct counters *c)
 	    "# TYPE award_writer_fallback_jobs_total counter\n"
 	    "award_writer_fallback_jobs_total %llu\n",
 	    (unsigned long long)load(&c->fallback_jobs));
+	put(&t, "# HELP award_webhook_ignored_total Notifications answered "
+	    "200 ignored, by reason (another event, a test shop's).\n"
+	    "# TYPE award_webhook_ignored_total counter\n");
+	for (size_t i = 0; i < 2; i++)
+		put(&t, "award_webhook_ignored_total{reason=\"%s\"} %llu\n",
+		    ignored_reasons[i],
+		    (unsigned long long)load(&c->ignored[i]));
 	if (t.failed) {
 		free(t.s);
 		return NULL;

@@ -36,6 +36,13 @@ void	counters_request(struct counters *c, const char *route, int status,
 /* One commit group of jobs jobs whose COMMIT took seconds. */
 void	counters_group(struct counters *c, size_t jobs, double seconds);
 
+/*
+ * One webhook answered "ignored" for reason: "event" (another event) or
+ * "test_payment" (a test shop's, SPEC.md §5); anything else counts as
+ * "event". c may be NULL.
+ */
+void	counters_ignored(struct counters *c, const char *reason);
+
 /* jobs that left a failed group and ran alone (SPEC.md §2, issue 8). */
 void	counters_fallback(struct counters *c, size_t jobs);
 

@@ -1,176 +1,97 @@
 /*
- * The admin dashboard page (dashboard.h). Layout: one column of sections
- * that reads at 390 px (tables become one card per row under 720 px, long
- * values wrap) and at 1280 px. The only state change it offers is the
- * requeue form, a POST the route accepts with Basic only from this page's
- * own origin (routes.c, requeue_guard).
+ * The dashboard's overview page (dashboard_render): the summary strip,
+ * search, the first rows of the queue, the last retry run, ledger totals,
+ * the running contest's top 10, payments and contests. Every section links
+ * on to the views of views.c and detail.c. The only state changes it
+ * offers are the "Retry now" and "Acknowledge" forms, POSTs the routes
+ * accept with Basic only from this page's own origin (routes.c).
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "atime.h"
 #include "dashboard.h"
+#include "refund.h"
 #include "stats.h"
-#include "textbuf.h"
+#include "views.h"
 
-/* base64 of the SHA-256 of STYLE */
-#define DASHBOARD_STYLE_HASH "ghf3TC1eZ5Ujn4feXedu15O95w+V9gaM56Hu21aTe70="
+/* One box of the strip; alarm: red. */
+static void
+box_open(struct page *p, const char *id, const char *title, int alarm)
+{
+	tbuf_printf(&p->b, "<div id=\"%s\"%s><b>%s</b>", id,
+	    alarm ? " class=\"alarm\"" : "", title);
+}
 
 /*
- * The page's whole style. Its SHA-256 (base64) is in dashboard_csp: change
- * one, change the other (`printf %s "$STYLE" | openssl dgst -sha256
- * -binary | base64`).
+ * The summary strip: one look says whether anything needs an admin. The
+ * retry box is green only when runs keep up and no dead row waits.
  */
-#define STYLE								\
-	"body{font:15px/1.4 system-ui,sans-serif;margin:0 auto;"	\
-	"max-width:1240px;padding:12px;color:#1a1a1a;background:#fafafa}"\
-	"h1{font-size:1.4em;margin:.2em 0}h2{font-size:1.15em;"		\
-	"margin:1.4em 0 .4em}"						\
-	"table{border-collapse:collapse;width:100%;background:#fff}"	\
-	"th,td{border:1px solid #ddd;padding:4px 6px;text-align:left;"	\
-	"vertical-align:top;overflow-wrap:anywhere}"			\
-	"th{background:#f0f0f0;white-space:nowrap}"			\
-	"td.n{text-align:right;white-space:nowrap}td.k{white-space:nowrap}"\
-	".warn{background:#fde2e1;border:2px solid #c62828;color:#7f0000;"\
-	"padding:8px 10px;font-weight:bold}"				\
-	".ok{color:#1b5e20}.bad{color:#b71c1c;font-weight:bold}"	\
-	".muted{color:#666}.count{margin:.2em 0;color:#444}"		\
-	"form{margin:0}button{font:inherit;padding:4px 10px;"		\
-	"cursor:pointer;white-space:nowrap}"				\
-	"@media (max-width:720px){th{white-space:normal}.cards,.cards tbody,.cards tr,.cards td{"\
-	"display:block;width:auto}.cards thead{display:none}"		\
-	".cards tr{border:1px solid #ccc;margin:0 0 8px;padding:4px;"	\
-	"background:#fff}.cards td{border:0;padding:2px 4px}"		\
-	".cards td.n{text-align:left}.cards td::before{"		\
-	"content:attr(data-label) \": \";font-weight:bold;color:#555}}"
-
-const char dashboard_csp[] = "default-src 'none'; "
-    "style-src 'sha256-" DASHBOARD_STYLE_HASH "'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-
-struct page {
-	struct tbuf	 b;
-	int64_t		 now;
-	int		 err;
-};
-
-/* "N s/min/h/days ago" (or "in ...") between ms and now. */
 static void
-relative(struct tbuf *b, int64_t ms, int64_t now)
+strip(struct page *p, const struct stats_summary *s)
 {
-	int64_t	d = now - ms, a = d < 0 ? -d : d;
-	const char *pre = d < 0 ? "in " : "", *post = d < 0 ? "" : " ago";
+	int64_t dead = s->dead - s->acked;
 
-	a /= 1000;
-	if (a < 120)
-		tbuf_printf(b, "%s%lld s%s", pre, (long long)a, post);
-	else if (a < 3 * 3600)
-		tbuf_printf(b, "%s%lld min%s", pre, (long long)(a / 60), post);
-	else if (a < 72 * 3600)
-		tbuf_printf(b, "%s%lld h%s", pre, (long long)(a / 3600), post);
-	else
-		tbuf_printf(b, "%s%lld days%s", pre, (long long)(a / 86400),
-		    post);
-}
+	tbuf_str(&p->b, "<div class=\"strip\" id=\"strip\">");
+	box_open(p, "s-health", "Health", 0);
+	tbuf_str(&p->b, "<span class=\"ok\" id=\"db-health\">databases "
+	    "answering</span></div>");
 
-/* A time from the database: UTC ISO-8601 and how long ago; raw if odd. */
-static void
-when(struct page *p, const char *s)
-{
-	char	buf[ATIME_BUFSZ];
-	int64_t	ms;
-
-	if (s == NULL || *s == '\0') {
-		tbuf_str(&p->b, "<span class=\"muted\">—</span>");
-		return;
-	}
-	if (atime_parse(s, &ms) == -1) {
-		tbuf_html(&p->b, s);
-		return;
-	}
-	atime_format(ms, buf);
-	tbuf_printf(&p->b, "<time datetime=\"%s\">%s</time> <span "
-	    "class=\"muted\">(", buf, buf);
-	relative(&p->b, ms, p->now);
-	tbuf_str(&p->b, ")</span>");
-}
-
-static void
-when_ms(struct page *p, int64_t ms)
-{
-	char buf[ATIME_BUFSZ];
-
-	atime_format(ms, buf);
-	when(p, buf);
-}
-
-/* <td data-label="label"> with text escaped. */
-static void
-td(struct page *p, const char *label, const char *text)
-{
-	tbuf_printf(&p->b, "<td data-label=\"%s\">", label);
-	if (text == NULL)
-		tbuf_str(&p->b, "<span class=\"muted\">—</span>");
-	else
-		tbuf_html(&p->b, text);
-	tbuf_str(&p->b, "</td>");
-}
-
-static void
-td_int(struct page *p, const char *label, const char *cls, int64_t v)
-{
-	tbuf_printf(&p->b, "<td data-label=\"%s\" class=\"n%s%s\">%lld</td>",
-	    label, cls != NULL ? " " : "", cls != NULL ? cls : "",
-	    (long long)v);
-}
-
-/* "showing n of total" above a table, or "none". */
-static void
-showing(struct page *p, const char *id, int64_t shown, int64_t total)
-{
-	tbuf_printf(&p->b, "<p class=\"count\" id=\"%s\">", id);
-	if (total == 0)
-		tbuf_str(&p->b, "none</p>\n");
-	else
-		tbuf_printf(&p->b, "showing %lld of %lld</p>\n",
-		    (long long)shown, (long long)total);
-}
-
-static void
-head(struct page *p)
-{
-	char buf[ATIME_BUFSZ];
-
-	atime_format(p->now, buf);
-	tbuf_str(&p->b, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
-	    "<meta charset=\"utf-8\">"
-	    "<meta name=\"viewport\" content=\"width=device-width, "
-	    "initial-scale=1\">"
-	    "<meta name=\"referrer\" content=\"same-origin\">"
-	    "<title>award admin</title><style>" STYLE "</style></head>\n"
-	    "<body>\n<h1>award — admin console</h1>\n");
-	tbuf_printf(&p->b, "<p class=\"muted\">Page made at <time "
-	    "id=\"now\" datetime=\"%s\">%s</time> (UTC). Reload to refresh."
-	    "</p>\n", buf, buf);
-}
-
-static void
-health(struct page *p, const struct stats_summary *s)
-{
-	tbuf_str(&p->b, "<h2>Health</h2>\n<ul>\n<li>Databases: "
-	    "<span class=\"ok\" id=\"db-health\">answering</span></li>\n"
-	    "<li>Contest running now: ");
+	box_open(p, "s-contest", "Contest", !s->contest_running);
 	if (s->contest_running) {
-		tbuf_str(&p->b, "<b id=\"contest-id\">");
+		tbuf_str(&p->b, "<span id=\"contest-id\">");
 		tbuf_html(&p->b, s->contest_id);
-		tbuf_str(&p->b, "</b>, ends ");
-		when(p, s->contest_ends_at);
+		tbuf_str(&p->b, "</span> <span class=\"muted\">ends ");
+		page_when(p, s->contest_ends_at);
+		tbuf_str(&p->b, "</span>");
 	} else
-		tbuf_str(&p->b, "<span class=\"bad\" id=\"contest-id\">"
-		    "none</span>");
-	tbuf_str(&p->b, "</li>\n</ul>\n");
+		tbuf_str(&p->b, "<span class=\"bad\" id=\"contest-id\">none "
+		    "running</span>");
+	tbuf_str(&p->b, "</div>");
+
+	box_open(p, "s-queue", "Queue", dead > 0);
+	tbuf_printf(&p->b, "<a href=\"" PAGE_PATH "?status=pending\">%lld "
+	    "pending</a> · <a href=\"" PAGE_PATH "?status=dead\" class=\"%s\" "
+	    "id=\"s-dead\">%lld dead</a>", (long long)s->pending,
+	    dead > 0 ? "bad" : "ok", (long long)dead);
+	if (s->acked > 0)
+		tbuf_printf(&p->b, " <span class=\"muted\">(+%lld "
+		    "acknowledged)</span>", (long long)s->acked);
+	tbuf_str(&p->b, "</div>");
+
+	box_open(p, "s-retry", "Last retry run", s->retry_stale);
+	if (!s->run.present)
+		tbuf_str(&p->b, "<span class=\"muted\">none yet</span>");
+	else if (s->run.ended_ms >= 0)
+		page_when_ms(p, s->run.ended_ms);
+	if (s->retry_stale)
+		tbuf_str(&p->b, " <span class=\"bad\">stale</span>");
+	else if (dead > 0)
+		tbuf_printf(&p->b, " <span class=\"amber\">%lld dead row%s "
+		    "wait%s for an admin</span>", (long long)dead,
+		    dead == 1 ? "" : "s", dead == 1 ? "s" : "");
+	else if (s->run.present && s->run.stopped)
+		tbuf_str(&p->b, " <span class=\"amber\">stopped on an "
+		    "outage</span>");
+	else
+		tbuf_str(&p->b, " <span class=\"ok\">keeping up</span>");
+	tbuf_str(&p->b, "</div>");
+
+	/*
+	 * Reconciliation (SPEC.md §11) reports here once its runs are
+	 * recorded where this page reads (the stats summary): until then,
+	 * "not known" rather than a made-up state.
+	 */
+	box_open(p, "s-reconcile", "Last reconciliation", 0);
+	tbuf_str(&p->b, "<span class=\"muted\">not known</span></div>");
+	box_open(p, "s-backup", "Last backup", 0);
+	if (s->backup_ms >= 0)
+		page_when_ms(p, s->backup_ms);
+	else
+		tbuf_str(&p->b, "<span class=\"muted\">none recorded</span>");
+	tbuf_str(&p->b, "</div>");
+	tbuf_str(&p->b, "</div>\n");
 }
 
 static void
@@ -189,7 +110,14 @@ cron(struct page *p, const struct stats_summary *s)
 			tbuf_str(&p->b, "no retry run finished in the last "
 			    "15 minutes.");
 		tbuf_str(&p->b, " Check the award-retry cron job.</p>\n");
-	} else
+	} else if (s->dead - s->acked > 0)
+		tbuf_printf(&p->b, "<p class=\"amber\" id=\"dead-waiting\">"
+		    "Retry runs are on time, but %lld dead row%s get%s no more "
+		    "attempts: fix the cause and Retry now, or Acknowledge."
+		    "</p>\n", (long long)(s->dead - s->acked),
+		    s->dead - s->acked == 1 ? "" : "s",
+		    s->dead - s->acked == 1 ? "s" : "");
+	else
 		tbuf_str(&p->b, "<p class=\"ok\" id=\"retry-ok\">Retry runs "
 		    "are keeping up.</p>\n");
 	if (!r->present) {
@@ -197,27 +125,25 @@ cron(struct page *p, const struct stats_summary *s)
 		    "yet.</p>\n");
 		return;
 	}
-	tbuf_str(&p->b, "<table id=\"last-run\" class=\"cards\"><thead><tr><th>started</th>"
-	    "<th>ended</th><th>picked</th><th>awarded</th><th>failed</th>"
-	    "<th>dead</th><th>duration</th><th>stopped</th></tr></thead>"
-	    "<tbody><tr><td data-label=\"started\">");
-	when(p, r->started_at);
+	tbuf_str(&p->b, "<table id=\"last-run\" class=\"cards\"><thead><tr>"
+	    "<th>started</th><th>ended</th><th>picked</th><th>awarded</th>"
+	    "<th>failed</th><th>dead</th><th>duration</th><th>stopped</th>"
+	    "</tr></thead><tbody><tr><td data-label=\"started\">");
+	page_when(p, r->started_at);
 	tbuf_str(&p->b, "</td><td data-label=\"ended\" id=\"run-ended\">");
 	if (r->ended_ms >= 0)
-		when_ms(p, r->ended_ms);
+		page_when_ms(p, r->ended_ms);
 	else
 		tbuf_str(&p->b, "—");
 	tbuf_str(&p->b, "</td>");
-	td_int(p, "picked", NULL, r->picked);
-	td_int(p, "awarded", NULL, r->awarded);
-	td_int(p, "failed", NULL, r->failed);
-	td_int(p, "dead", NULL, r->dead);
+	page_td_int(p, "picked", NULL, r->picked);
+	page_td_int(p, "awarded", NULL, r->awarded);
+	page_td_int(p, "failed", NULL, r->failed);
+	page_td_int(p, "dead", NULL, r->dead);
 	tbuf_printf(&p->b, "<td data-label=\"duration\" class=\"n\">%lld ms"
 	    "</td>", (long long)r->duration_ms);
-	if (r->stopped)
-		tbuf_str(&p->b, "<td data-label=\"stopped\" class=\"bad\">");
-	else
-		tbuf_str(&p->b, "<td data-label=\"stopped\">");
+	tbuf_str(&p->b, r->stopped ? "<td data-label=\"stopped\" "
+	    "class=\"bad\">" : "<td data-label=\"stopped\">");
 	tbuf_html(&p->b, r->stopped ? r->stop_reason : "no, ran to the end");
 	tbuf_str(&p->b, "</td></tr></tbody></table>\n");
 }
@@ -228,19 +154,52 @@ counts(struct page *p, const struct stats_summary *s)
 	tbuf_str(&p->b, "<h2>Retry queue by status</h2>\n<table id=\"queue-"
 	    "counts\"><thead><tr><th>status</th><th>rows</th></tr></thead>"
 	    "<tbody>\n");
-	tbuf_printf(&p->b, "<tr><td data-label=\"status\">pending</td>"
-	    "<td data-label=\"rows\" class=\"n\" id=\"count-pending\">%lld"
-	    "</td></tr>\n<tr><td data-label=\"status\">dead</td>"
-	    "<td data-label=\"rows\" class=\"n\" id=\"count-dead\">%lld"
-	    "</td></tr>\n<tr><td data-label=\"status\">done</td>"
-	    "<td data-label=\"rows\" class=\"n\" id=\"count-done\">%lld"
-	    "</td></tr>\n</tbody></table>\n", (long long)s->pending,
-	    (long long)s->dead, (long long)s->done);
+	tbuf_printf(&p->b, "<tr><td data-label=\"status\"><a href=\"" PAGE_PATH
+	    "?status=pending\">pending</a></td><td data-label=\"rows\" "
+	    "class=\"n\" id=\"count-pending\">%lld</td></tr>\n"
+	    "<tr><td data-label=\"status\"><a href=\"" PAGE_PATH
+	    "?status=dead\">dead</a> <span class=\"muted\">(%lld "
+	    "acknowledged)</span></td><td data-label=\"rows\" class=\"n%s\" "
+	    "id=\"count-dead\">%lld</td></tr>\n"
+	    "<tr><td data-label=\"status\"><a href=\"" PAGE_PATH
+	    "?status=done\">done</a></td><td data-label=\"rows\" class=\"n\" "
+	    "id=\"count-done\">%lld</td></tr>\n</tbody></table>\n",
+	    (long long)s->pending, (long long)s->acked,
+	    s->dead > s->acked ? " bad" : "", (long long)s->dead,
+	    (long long)s->done);
 	if (s->oldest_pending_ms >= 0) {
 		tbuf_str(&p->b, "<p>Oldest pending row queued ");
-		when_ms(p, s->oldest_pending_ms);
+		page_when_ms(p, s->oldest_pending_ms);
 		tbuf_str(&p->b, ".</p>\n");
 	}
+}
+
+static void
+ledger(struct page *p, const struct stats_summary *s)
+{
+	tbuf_str(&p->b, "<h2>Ledger totals</h2>\n<p class=\"muted\">All time "
+	    "and the last 24 hours; a contest's own totals are on its page "
+	    "(Contests below).</p>\n");
+	if (s->nledger == 0) {
+		tbuf_str(&p->b, "<p>The ledger is empty.</p>\n");
+		return;
+	}
+	tbuf_str(&p->b, "<table id=\"ledger\" class=\"cards\"><thead><tr>"
+	    "<th>reason</th><th>rows</th><th>tickets</th><th>rows in the "
+	    "last 24 h</th></tr></thead><tbody>\n");
+	for (size_t i = 0; i < s->nledger; i++) {
+		const struct stats_group *g = &s->ledger[i];
+
+		tbuf_str(&p->b, "<tr data-reason=\"");
+		tbuf_html(&p->b, g->name);
+		tbuf_str(&p->b, "\">");
+		page_td(p, "reason", g->name);
+		page_td_int(p, "rows", "rows", g->rows);
+		page_td_int(p, "tickets", "tickets", g->tickets);
+		page_td_int(p, "rows in the last 24 h", "day", g->rows_24h);
+		tbuf_str(&p->b, "</tr>\n");
+	}
+	tbuf_str(&p->b, "</tbody></table>\n");
 }
 
 struct rows_arg {
@@ -249,114 +208,15 @@ struct rows_arg {
 };
 
 static int
-queue_row(void *arg, const struct stats_queue_row *r)
-{
-	struct rows_arg	*a = arg;
-	struct page	*p = a->p;
-	char		 tg[24];
-	int		 dead = strcmp(r->status, "dead") == 0;
-
-	a->n++;
-	tbuf_printf(&p->b, "<tr data-id=\"%lld\">", (long long)r->id);
-	td_int(p, "id", NULL, r->id);
-	tbuf_printf(&p->b, "<td data-label=\"kind\" class=\"k\">%s</td>",
-	    strcmp(r->kind, "refund") == 0 ? "refund" : "award");
-	td(p, "order", r->order_id);
-	snprintf(tg, sizeof(tg), "%lld", (long long)r->tg_id);
-	td(p, "telegram id", r->has_tg ? tg : NULL);
-	td(p, "plan", r->plan_id);
-	td_int(p, "attempts", NULL, r->attempts);
-	td(p, "last error", r->error);
-	tbuf_str(&p->b, "<td data-label=\"last attempt\">");
-	when(p, r->last_attempt_at);
-	tbuf_str(&p->b, "</td><td data-label=\"next attempt\">");
-	if (dead)
-		tbuf_str(&p->b, "<span class=\"muted\">none (dead)</span>");
-	else
-		when(p, r->next_attempt_at);
-	tbuf_printf(&p->b, "</td><td data-label=\"action\"><form method=\"post\""
-	    " action=\"/v1/admin/failed-awards/%lld/retry\"><button "
-	    "type=\"submit\">Retry now</button></form></td></tr>\n",
-	    (long long)r->id);
-	return 0;
-}
-
-static void
-queue(struct page *p, struct award_ctx *ctx, const char *status,
-    const char *title, int64_t total)
-{
-	struct rows_arg	a = { p, 0 };
-	struct tbuf	save;
-
-	tbuf_printf(&p->b, "<h2>%s</h2>\n", title);
-	/* The rows first, into a buffer of their own: the count goes above. */
-	save = p->b;
-	p->b = (struct tbuf)TBUF_INIT;
-	if (stats_queue_rows(ctx, status, DASHBOARD_ROWS, queue_row, &a) ==
-	    -1)
-		p->err = 1;
-	{
-		struct tbuf	 rows = p->b;
-		char		*text;
-		char		 id[32];
-
-		p->b = save;
-		snprintf(id, sizeof(id), "%s-showing", status);
-		showing(p, id, a.n, total > a.n ? total : a.n);
-		text = tbuf_finish(&rows);
-		if (text == NULL && a.n > 0)
-			p->b.failed = 1;
-		if (a.n > 0) {
-			tbuf_printf(&p->b, "<table id=\"%s-rows\" class=\"cards\"><thead><tr>"
-			    "<th>id</th><th>kind</th><th>order</th>"
-			    "<th>telegram id</th><th>plan</th><th>attempts"
-			    "</th><th>last error</th><th>last attempt</th>"
-			    "<th>next attempt</th><th></th></tr></thead>"
-			    "<tbody>\n", status);
-			if (text != NULL)
-				tbuf_str(&p->b, text);
-			tbuf_str(&p->b, "</tbody></table>\n");
-		}
-		free(text);
-	}
-}
-
-static void
-ledger(struct page *p, const struct stats_summary *s)
-{
-	tbuf_str(&p->b, "<h2>Ledger totals</h2>\n");
-	if (s->nledger == 0) {
-		tbuf_str(&p->b, "<p>The ledger is empty.</p>\n");
-		return;
-	}
-	tbuf_str(&p->b, "<table id=\"ledger\" class=\"cards\"><thead><tr><th>reason</th>"
-	    "<th>rows</th><th>tickets</th><th>rows in the last 24 h</th>"
-	    "</tr></thead><tbody>\n");
-	for (size_t i = 0; i < s->nledger; i++) {
-		const struct stats_group *g = &s->ledger[i];
-
-		tbuf_str(&p->b, "<tr data-reason=\"");
-		tbuf_html(&p->b, g->name);
-		tbuf_str(&p->b, "\">");
-		td(p, "reason", g->name);
-		td_int(p, "rows", "rows", g->rows);
-		td_int(p, "tickets", "tickets", g->tickets);
-		td_int(p, "rows in the last 24 h", "day", g->rows_24h);
-		tbuf_str(&p->b, "</tr>\n");
-	}
-	tbuf_str(&p->b, "</tbody></table>\n");
-}
-
-static int
 top_row(void *arg, int64_t owner, int64_t tickets)
 {
 	struct rows_arg	*a = arg;
 
 	a->n++;
 	tbuf_str(&a->p->b, "<tr>");
-	td_int(a->p, "rank", NULL, a->n);
-	td_int(a->p, "telegram id", "owner", owner);
-	td_int(a->p, "tickets", "tickets", tickets);
+	page_td_int(a->p, "rank", NULL, a->n);
+	page_td_tg(a->p, "telegram id", 1, owner);
+	page_td_int(a->p, "tickets", "tickets", tickets);
 	tbuf_str(&a->p->b, "</tr>\n");
 	return 0;
 }
@@ -378,22 +238,9 @@ top(struct page *p, struct award_ctx *ctx, const struct stats_summary *s)
 	tbuf_str(&p->b, "</tbody></table>\n");
 	if (a.n == 0)
 		tbuf_str(&p->b, "<p>No tickets yet.</p>\n");
-}
-
-static void
-money(struct page *p, const char *label, int has, int64_t minor,
-    const char *currency)
-{
-	tbuf_printf(&p->b, "<td data-label=\"%s\" class=\"n\">", label);
-	if (!has)
-		tbuf_str(&p->b, "—");
-	else {
-		tbuf_printf(&p->b, "%s%lld.%02lld ", minor < 0 ? "-" : "",
-		    (long long)(minor < 0 ? -minor : minor) / 100,
-		    (long long)(minor < 0 ? -minor : minor) % 100);
-		tbuf_html(&p->b, currency);
-	}
-	tbuf_str(&p->b, "</td>");
+	tbuf_str(&p->b, "<p><a href=\"" PAGE_PATH "?contest=");
+	page_arg(p, s->contest_id);
+	tbuf_str(&p->b, "\">Whole leaderboard and totals ›</a></p>\n");
 }
 
 static int
@@ -401,26 +248,25 @@ payment_row(void *arg, const struct stats_payment_row *r)
 {
 	struct rows_arg	*a = arg;
 	struct page	*p = a->p;
-	char		 tg[24];
-	int		 full = r->has_amount && r->amount_minor > 0 &&
-			    r->refunded_minor >= r->amount_minor;
+	int		 full = r->has_amount &&
+			    refund_is_full(r->amount_minor, r->refunded_minor);
 
 	a->n++;
 	tbuf_str(&p->b, "<tr>");
-	td(p, "payment", r->payment_id);
-	td(p, "order", r->order_id);
-	snprintf(tg, sizeof(tg), "%lld", (long long)r->tg_id);
-	td(p, "telegram id", tg);
-	td(p, "plan", r->plan_id);
-	money(p, "amount", r->has_amount, r->amount_minor, r->currency);
-	money(p, "refunded", r->refunded_minor != 0, r->refunded_minor,
+	page_td_link(p, "payment", "payment_id", r->payment_id);
+	page_td_link(p, "order", "order_id", r->order_id);
+	page_td_tg(p, "telegram id", 1, r->tg_id);
+	page_td(p, "plan", r->plan_id);
+	page_td_money(p, "amount", r->has_amount, r->amount_minor,
 	    r->currency);
+	page_td_money(p, "refunded", r->refunded_minor != 0,
+	    r->refunded_minor, r->currency);
 	tbuf_str(&p->b, "<td data-label=\"outcome\" class=\"outcome\">");
 	tbuf_html(&p->b, r->outcome != NULL ? r->outcome : "none yet");
 	if (full)
 		tbuf_str(&p->b, ", refunded");
 	tbuf_str(&p->b, "</td><td data-label=\"seen\">");
-	when(p, r->created_at);
+	page_when(p, r->created_at);
 	tbuf_str(&p->b, "</td></tr>\n");
 	return 0;
 }
@@ -437,21 +283,24 @@ payments(struct page *p, struct award_ctx *ctx, const struct stats_summary *s)
 		tbuf_str(&p->b, "<tr data-outcome=\"");
 		tbuf_html(&p->b, s->payments[i].name);
 		tbuf_str(&p->b, "\">");
-		td(p, "outcome", s->payments[i].name);
-		td_int(p, "payments", "payments", s->payments[i].rows);
-		td_int(p, "refunded in full", "refunded",
+		page_td(p, "outcome", s->payments[i].name);
+		page_td_int(p, "payments", "payments", s->payments[i].rows);
+		page_td_int(p, "refunded in full", "refunded",
 		    s->payments[i].tickets);
 		tbuf_str(&p->b, "</tr>\n");
 	}
-	tbuf_str(&p->b, "</tbody></table>\n<h2>Latest payments</h2>\n");
-	showing(p, "payments-showing", s->payments_total < DASHBOARD_PAYMENTS ?
-	    s->payments_total : DASHBOARD_PAYMENTS, s->payments_total);
+	tbuf_printf(&p->b, "</tbody></table>\n<h2>Latest payments</h2>\n"
+	    "<p class=\"count\" id=\"payments-showing\">%s%lld of %lld</p>\n",
+	    s->payments_total == 0 ? "none: " : "the latest ",
+	    (long long)(s->payments_total < DASHBOARD_PAYMENTS ?
+	    s->payments_total : DASHBOARD_PAYMENTS),
+	    (long long)s->payments_total);
 	if (s->payments_total == 0)
 		return;
-	tbuf_str(&p->b, "<table id=\"payments\" class=\"cards\"><thead><tr><th>payment</th>"
-	    "<th>order</th><th>telegram id</th><th>plan</th><th>amount</th>"
-	    "<th>refunded</th><th>outcome</th><th>seen</th></tr></thead>"
-	    "<tbody>\n");
+	tbuf_str(&p->b, "<table id=\"payments\" class=\"cards\"><thead><tr>"
+	    "<th>payment</th><th>order</th><th>telegram id</th><th>plan</th>"
+	    "<th>amount</th><th>refunded</th><th>outcome</th><th>seen</th>"
+	    "</tr></thead><tbody>\n");
 	if (stats_payments_latest(ctx, DASHBOARD_PAYMENTS, payment_row, &a) ==
 	    -1)
 		p->err = 1;
@@ -473,21 +322,24 @@ dashboard_render(struct award_ctx *ctx)
 		return NULL;
 	}
 	p.now = s->now_ms;
-	head(&p);
-	health(&p, s);
+	page_head(&p, "Overview");
+	strip(&p, s);
+	views_search(&p);
 	cron(&p, s);
 	counts(&p, s);
-	queue(&p, ctx, "pending", "Pending (newest first)", s->pending);
-	queue(&p, ctx, "dead", "Dead (newest first)", s->dead);
+	tbuf_str(&p.b, "<h2>Pending (newest first)</h2>\n");
+	views_queue_table(&p, ctx, "pending", 0, DASHBOARD_ROWS, s->pending,
+	    0);
+	tbuf_str(&p.b, "<h2>Dead (newest first)</h2>\n");
+	views_queue_table(&p, ctx, "dead", 0, DASHBOARD_ROWS, s->dead, 0);
 	ledger(&p, s);
 	top(&p, ctx, s);
 	payments(&p, ctx, s);
-	tbuf_str(&p.b, "</body></html>\n");
+	tbuf_printf(&p.b, "<h2>Contests</h2>\n");
+	views_contests(&p, ctx, DASHBOARD_CONTESTS);
+	tbuf_str(&p.b, "<p><a href=\"" PAGE_PATH "?contests=all\">All "
+	    "contests ›</a></p>\n");
 	free(s);
-	html = tbuf_finish(&p.b);
-	if (p.err) {
-		free(html);
-		return NULL;
-	}
+	html = views_finish(&p);
 	return html;
 }

@@ -1,31 +1,57 @@
 /*
- * GET /v1/admin/dashboard (SPEC.md §5): one server-rendered HTML page for
- * people — health, cron health, the retry queue with a "Retry now" form
- * per pending or dead row, the last retry run, ledger totals, the running
- * contest's top 10 and the latest payments. No script, no external asset:
- * its one inline style is allowed by hash in DASHBOARD_CSP, which the
- * route sends with it. Every value from the database is escaped.
+ * GET /v1/admin/dashboard (SPEC.md §5): server-rendered HTML pages for
+ * people. The overview: a summary strip (health, the contest, the queue
+ * with dead rows in red, the last retry, reconciliation and backup),
+ * search, the first rows of the queue with "Retry now" and "Acknowledge",
+ * ledger totals, the running contest's top 10, the latest payments and
+ * the contests. Views behind it, each a GET that writes nothing: the
+ * detail of one order, payment or telegram id (detail.c), the queue by
+ * status with paging, a contest's leaderboard and totals (views.c). No
+ * script, no external asset: the one inline style is allowed by hash in
+ * the CSP (page.h). Every value from a database is escaped. The query
+ * string is parsed and validated by console.c, not here.
  */
 #ifndef AWARD_DASHBOARD_H
 #define AWARD_DASHBOARD_H
 
+#include <stdint.h>
+
 #include "ctx.h"
+#include "lookup.h"
+#include "page.h"
 
-/* Rows of the pending and dead tables shown; the page says "of N". */
-#define DASHBOARD_ROWS		100
+#define DASHBOARD_ROWS		50	/* queue rows per page */
+#define DASHBOARD_PAGES_MAX	100000	/* ?page= at most */
 #define DASHBOARD_TOP		10
+#define DASHBOARD_BOARD		100	/* a contest view's leaderboard */
 #define DASHBOARD_PAYMENTS	20
+#define DASHBOARD_CONTESTS	10	/* contests on the overview */
+#define DASHBOARD_CONTESTS_ALL	500	/* on the contests view */
+
+#define dashboard_csp	page_csp
 
 /*
- * The page's Content-Security-Policy. The style hash is that of the
- * page's <style> text (tests/integration/test_console.sh checks it).
+ * Each page, read through ctx at its clock: a malloc'd string the caller
+ * frees, or NULL on a database error or when out of memory.
  */
-extern const char dashboard_csp[];
+char	*dashboard_render(struct award_ctx *ctx);	/* the overview */
 
-/*
- * The page, read through ctx at its clock. Returns a malloc'd string the
- * caller frees, or NULL on a database error or when out of memory.
- */
-char	*dashboard_render(struct award_ctx *ctx);
+/* The queue rows of status ("pending", "dead", "done"), page n (1-based). */
+char	*dashboard_queue(struct award_ctx *ctx, const char *status,
+	    int64_t page);
+
+/* A contest's leaderboard and totals; *found 0 when it does not exist. */
+char	*dashboard_contest(struct award_ctx *ctx, const char *contest_id,
+	    int *found);
+
+/* Every contest (newest first), with links to their views. */
+char	*dashboard_contests(struct award_ctx *ctx);
+
+/* The detail view of one validated key (lookup_run()). */
+char	*dashboard_detail(struct award_ctx *ctx, enum lookup_key key,
+	    const char *text, int64_t tg);
+
+/* A page saying why a query was refused (a 400), with the search forms. */
+char	*dashboard_refused(struct award_ctx *ctx, const char *why);
 
 #endif

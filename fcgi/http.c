@@ -434,3 +434,36 @@ http_auth(const struct request *req, const char *token, int allow_basic)
 	}
 	return AUTH_MISSING;
 }
+
+void
+http_auth_actor(const struct request *req, char *buf, size_t bufsz)
+{
+	const char	*h = req->authorization;
+	char		 dec[2 * CONFIG_TOKEN_MAX];
+	const char	*colon;
+	long		 n;
+	size_t		 len, i;
+
+	if (bufsz == 0)
+		return;
+	snprintf(buf, bufsz, "token");
+	if (h == NULL || strncasecmp(h, "Basic ", 6) != 0)
+		return;
+	h += 6;
+	while (*h == ' ')
+		h++;
+	if ((n = b64decode(h, dec, sizeof(dec))) < 0 ||
+	    (colon = memchr(dec, ':', (size_t)n)) == NULL)
+		return;
+	len = (size_t)(colon - dec);
+	if (len == 0) {
+		snprintf(buf, bufsz, "basic");
+		return;
+	}
+	if (len >= bufsz)
+		len = bufsz - 1;
+	for (i = 0; i < len; i++)
+		buf[i] = dec[i] >= 0x20 && dec[i] < 0x7f && dec[i] != '"' &&
+		    dec[i] != '\\' ? dec[i] : '?';
+	buf[len] = '\0';
+}

@@ -120,4 +120,12 @@ enum auth_result {
 enum auth_result http_auth(const struct request *req, const char *token,
 	    int allow_basic);
 
+/*
+ * Who sent an authorized request, for the record of an admin action: the
+ * Basic user name (at most bufsz - 1 bytes; bytes outside printable ASCII
+ * become '?'; an empty name is "basic"), or "token" for Bearer. Call only
+ * after http_auth() said AUTH_OK.
+ */
+void	http_auth_actor(const struct request *req, char *buf, size_t bufsz);
+
 #endif

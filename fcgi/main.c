@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "db.h"
 #include "listen.h"
 #include "log.h"
 #include "supervisor.h"
@@ -27,7 +28,7 @@ startup_error(const char *err)
 }
 
 #define USAGE "award-fcgi [--config PATH] [--listen unix:PATH|HOST:PORT] " \
-	"[--workers N] [--threads N] [--db PATH] [--bot-db PATH]"
+	"[--workers N] [--threads N] [--db PATH] [--bot-db PATH] [--check]"
 
 /* Flags whose value is the next argument (config_early()). */
 static const char *const value_flags[] = { "--db", "--bot-db", "--listen",
@@ -54,6 +55,10 @@ help(void)
 	    "  --threads N     request threads per worker (AWARD_THREADS)\n"
 	    "  --db PATH       service database (AWARD_DB)\n"
 	    "  --bot-db PATH   bot database (AWARD_BOT_DB)\n"
+	    "  --check         check the configuration, both databases, their "
+	    "pairing\n"
+	    "                  and the tokens, one line each; exit 0 or 1; "
+	    "creates nothing\n"
 	    "  --version       print the version and exit\n"
 	    "  --help          print this and exit\n"
 	    "Signals: TERM/INT stop after in-flight requests; HUP reloads "
@@ -67,7 +72,7 @@ main(int argc, char *argv[])
 	struct listen_sock	 ls;
 	char			 err[CONFIG_ERR_MAX];
 	const char		*file;
-	int			 r, explicit, flag_listen;
+	int			 r, explicit, flag_listen, check = 0;
 
 	switch (config_early(argc, argv, value_flags, &file, &explicit)) {
 	case CONFIG_EARLY_HELP:
@@ -84,19 +89,25 @@ main(int argc, char *argv[])
 	}
 	/* Files this binary creates: 0640 (SPEC.md §7). */
 	umask(027);
-	if (config_load_file(&cfg, file, err, sizeof(err)) == -1) {
-		startup_error(err);
-		return 1;
-	}
-	if ((r = supervisor_flags(&cfg, argc, argv, &flag_listen, err,
-	    sizeof(err))) != 0) {
-		if (r > 0)
-			usage(argv[r]);
+	for (int i = 1; i < argc; i++)
+		check |= strcmp(argv[i], "--check") == 0;
+	if (config_load_file(&cfg, file, err, sizeof(err)) == -1 ||
+	    (r = supervisor_flags(&cfg, argc, argv, &flag_listen, err,
+	    sizeof(err))) < 0) {
+		if (check)
+			printf("FAIL configuration: %s\n", err);
 		else
 			startup_error(err);
 		return 1;
 	}
+	if (r > 0) {
+		usage(argv[r]);
+		return 1;
+	}
 	log_set_level(cfg.log_level);
+	/* The first-day check (issue 17): looks, creates nothing. */
+	if (check)
+		return db_check(&cfg, stdout) == 0 ? 0 : 1;
 	/* Configuration and database errors surface here, at start. */
 	if (supervisor_probe(&cfg, err, sizeof(err)) == -1) {
 		startup_error(err);

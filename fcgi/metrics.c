@@ -11,6 +11,10 @@
 #include "metrics.h"
 #include "textbuf.h"
 
+#ifndef AWARD_VERSION
+#define AWARD_VERSION	"unknown"
+#endif
+
 static void
 family(struct tbuf *b, const char *name, const char *type, const char *help)
 {
@@ -83,7 +87,9 @@ queue(struct tbuf *b, const struct stats_summary *s)
 	    "Rows of the retry queue (failed_awards) by status.");
 	sample(b, "award_failed_awards", "status", "pending", s->pending);
 	sample(b, "award_failed_awards", "status", "done", s->done);
-	sample(b, "award_failed_awards", "status", "dead", s->dead);
+	/* An acknowledged dead row no longer alerts (SPEC.md §5 .../ack). */
+	sample(b, "award_failed_awards", "status", "dead", s->dead - s->acked);
+	sample(b, "award_failed_awards", "status", "acknowledged", s->acked);
 	family(b, "award_failed_awards_oldest_pending_age_seconds", "gauge",
 	    "Age of the oldest pending row of the retry queue; 0 when none.");
 	seconds(b, "award_failed_awards_oldest_pending_age_seconds",
@@ -142,6 +148,16 @@ metrics_render(const struct stats_summary *s, const struct counters *c)
 	family(&b, "award_contest_running", "gauge",
 	    "1 while a contest is running.");
 	tbuf_printf(&b, "award_contest_running %d\n", s->contest_running);
+	if (s->backup_ms >= 0) {
+		family(&b, "award_backup_last_timestamp_seconds", "gauge",
+		    "The snapshot instant of the last backup award-backup "
+		    "took, in seconds since the epoch.");
+		seconds(&b, "award_backup_last_timestamp_seconds",
+		    s->backup_ms);
+	}
+	family(&b, "award_build_info", "gauge",
+	    "The running build: its version in a label, value 1.");
+	sample(&b, "award_build_info", "version", AWARD_VERSION, 1);
 	if (c != NULL) {
 		if ((own = counters_prom(c)) == NULL)
 			b.failed = 1;

@@ -15,9 +15,12 @@
 #include "award.h"
 #include "cidr.h"
 #include "config.h"
+#include "console.h"
+#include "counters.h"
 #include "dashboard.h"
 #include "jsonw.h"
 #include "log.h"
+#include "lookup.h"
 #include "metrics.h"
 #include "readers.h"
 #include "refund.h"
@@ -37,6 +40,10 @@ enum guard {
 };
 
 #define DASHBOARD_PATH	"/v1/admin/dashboard"
+
+#ifndef AWARD_VERSION
+#define AWARD_VERSION	"unknown"
+#endif
 
 /* Path parameters: at most one, copied out of the path. */
 struct params {
@@ -65,6 +72,10 @@ static void h_retry_stats(struct route_env *, struct request *,
     const struct params *, struct response *);
 static void h_requeue(struct route_env *, struct request *,
     const struct params *, struct response *);
+static void h_ack(struct route_env *, struct request *,
+    const struct params *, struct response *);
+static void h_lookup(struct route_env *, struct request *,
+    const struct params *, struct response *);
 static void h_leaderboard(struct route_env *, struct request *,
     const struct params *, struct response *);
 static void h_metrics(struct route_env *, struct request *,
@@ -84,6 +95,10 @@ static const struct route routes[] = {
 	    GUARD_ADMIN_READ, h_retry_stats },
 	{ "requeue", "/v1/admin/failed-awards/", "/retry", "POST",
 	    GUARD_ADMIN_FORM, h_requeue },
+	{ "ack", "/v1/admin/failed-awards/", "/ack", "POST",
+	    GUARD_ADMIN_FORM, h_ack },
+	{ "lookup", "/v1/admin/lookup", NULL, "GET", GUARD_ADMIN_READ,
+	    h_lookup },
 	{ "leaderboard", "/v1/admin/contests/", "/leaderboard", "GET",
 	    GUARD_ADMIN_READ, h_leaderboard },
 	{ "metrics", "/v1/admin/metrics", NULL, "GET", GUARD_ADMIN_READ,
@@ -288,11 +303,24 @@ h_webhook(struct route_env *env, struct request *req,
 	(void)p;
 	if (body(env, req, &buf, &len, res) == -1)
 		return;
-	switch (validate_webhook(buf, len, &ar, &rr, err, sizeof(err))) {
+	switch (validate_webhook_test(buf, len,
+	    env->cfg->accept_test_payments, &ar, &rr, err, sizeof(err))) {
 	case WEBHOOK_BAD:
 		bad_request(req, res, err);
 		break;
+	case WEBHOOK_TEST:
+		/* A test shop's notification: nothing recorded (SPEC.md §5). */
+		log_msg(LOG_INFO, "test payment ignored",
+		    LF_STR("request_id", req->request_id),
+		    LF_STR("remote_addr", req->remote_addr), LF_END);
+		counters_ignored(env->counters, "test_payment");
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "status", "ignored");
+		cJSON_AddStringToObject(o, "reason", "test_payment");
+		http_json(res, 200, o);
+		break;
 	case WEBHOOK_IGNORED:
+		counters_ignored(env->counters, "event");
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "status", "ignored");
 		http_json(res, 200, o);
@@ -422,12 +450,14 @@ h_requeue(struct route_env *env, struct request *req, const struct params *p,
 {
 	long long	 id;
 	cJSON		*o;
+	char		 actor[RETRYQ_ACTOR_MAX];
 
 	if (config_parse_int(p->arg, 1, INT64_MAX, &id) == -1) {
 		http_error(res, 404, "no such failed award");
 		return;
 	}
-	switch (writer_requeue(env->writer, id, req->request_id)) {
+	http_auth_actor(req, actor, sizeof(actor));
+	switch (writer_requeue(env->writer, id, actor, req->request_id)) {
 	case RETRYQ_REQUEUED:
 		if (http_is_form(req)) {
 			/* The dashboard's "Retry now": back to the page. */
@@ -449,6 +479,110 @@ h_requeue(struct route_env *env, struct request *req, const struct params *p,
 		http_error(res, 503, "database unavailable");
 		break;
 	}
+}
+
+/* POST /v1/admin/failed-awards/{id}/ack (SPEC.md §5). */
+static void
+h_ack(struct route_env *env, struct request *req, const struct params *p,
+    struct response *res)
+{
+	long long	 id;
+	cJSON		*o;
+	char		 actor[RETRYQ_ACTOR_MAX];
+
+	if (config_parse_int(p->arg, 1, INT64_MAX, &id) == -1) {
+		http_error(res, 404, "no such failed award");
+		return;
+	}
+	http_auth_actor(req, actor, sizeof(actor));
+	switch (writer_ack(env->writer, id, actor, req->request_id)) {
+	case RETRYQ_REQUEUED:
+		if (http_is_form(req)) {
+			/* The dashboard's "Acknowledge": back to the page. */
+			http_see_other(res, DASHBOARD_PATH);
+			break;
+		}
+		o = cJSON_CreateObject();
+		jsonw_add_int(o, "id", id);
+		cJSON_AddStringToObject(o, "status", "dead");
+		cJSON_AddBoolToObject(o, "acknowledged", 1);
+		http_json(res, 200, o);
+		break;
+	case RETRYQ_NOT_FOUND:
+		http_error(res, 404, "no such failed award");
+		break;
+	case RETRYQ_IS_DONE:
+		http_error(res, 409, "this failed award is not dead");
+		break;
+	default:
+		http_error(res, 503, "database unavailable");
+		break;
+	}
+}
+
+/*
+ * The one lookup key of a query: exactly one of order_id, payment_id,
+ * telegram_id, validated. Returns the key with *text (buf) or *tg set, or
+ * LOOKUP__MAX with *why set (400).
+ */
+enum lookup_key
+routes_lookup_key(const char *query, char *buf, size_t bufsz, int64_t *tg,
+    const char **why)
+{
+	enum lookup_key	 found = LOOKUP__MAX;
+	char		 tmp[AWARD_ID_MAX + 2];
+	int		 rc;
+
+	*why = "give exactly one of order_id, payment_id, telegram_id";
+	for (int k = 0; k < LOOKUP__MAX; k++) {
+		rc = http_query(query, lookup_key_name(k), tmp, sizeof(tmp));
+		if (rc == 0)
+			continue;
+		if (found != LOOKUP__MAX)
+			return LOOKUP__MAX;
+		found = k;
+		if (k == LOOKUP_TELEGRAM) {
+			if (rc == -1 || validate_telegram_id_str(tmp, tg) == -1) {
+				*why = "telegram_id: not an integer from 1 to "
+				    "2^53-1";
+				return LOOKUP__MAX;
+			}
+		} else if (rc == -1 || !validate_id(tmp) ||
+		    strlen(tmp) >= bufsz) {
+			*why = k == LOOKUP_ORDER ? "order_id: not 1-128 of "
+			    "[A-Za-z0-9._:-]" : "payment_id: not 1-128 of "
+			    "[A-Za-z0-9._:-]";
+			return LOOKUP__MAX;
+		} else
+			snprintf(buf, bufsz, "%s", tmp);
+	}
+	return found;
+}
+
+/* GET /v1/admin/lookup (SPEC.md §5). */
+static void
+h_lookup(struct route_env *env, struct request *req, const struct params *p,
+    struct response *res)
+{
+	struct award_ctx	*ctx;
+	enum lookup_key		 key;
+	char			 id[AWARD_ID_MAX + 1];
+	const char		*why;
+	int64_t			 tg = 0;
+	cJSON			*o;
+
+	(void)p;
+	if ((key = routes_lookup_key(req->query, id, sizeof(id), &tg,
+	    &why)) == LOOKUP__MAX) {
+		bad_request(req, res, why);
+		return;
+	}
+	if ((ctx = reader(env, res)) == NULL)
+		return;
+	if ((o = lookup_run(ctx, key, id, tg)) == NULL)
+		http_error(res, 503, "database unavailable");
+	else
+		http_json(res, 200, o);
 }
 
 static void
@@ -521,15 +655,19 @@ static void
 h_dashboard(struct route_env *env, struct request *req,
     const struct params *p, struct response *res)
 {
-	struct award_ctx *ctx;
+	struct award_ctx	*ctx;
+	char			*html;
+	int			 status;
 
-	(void)req;
 	(void)p;
 	if ((ctx = reader(env, res)) == NULL)
 		return;
-	text_page(res, dashboard_render(ctx), CTYPE_HTML);
-	if (res->status == 200)
+	html = console_page(ctx, req->query, &status);
+	text_page(res, html, CTYPE_HTML);
+	if (html != NULL) {
+		res->status = status;	/* 400 and 404 pages are pages too */
 		res->csp = dashboard_csp;
+	}
 }
 
 static void
@@ -549,5 +687,6 @@ h_health(struct route_env *env, struct request *req, const struct params *p,
 	}
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "status", "ok");
+	cJSON_AddStringToObject(o, "version", AWARD_VERSION);
 	http_json(res, 200, o);
 }

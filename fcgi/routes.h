@@ -8,6 +8,7 @@
 #include "config.h"
 #include "ctx.h"
 #include "http.h"
+#include "lookup.h"
 
 struct writer;
 struct counters;
@@ -33,6 +34,16 @@ struct route_env {
  * databases cannot be opened.
  */
 struct award_ctx *route_reader(struct route_env *env);
+
+/*
+ * The lookup key of a query string (GET /v1/admin/lookup and the
+ * dashboard's search): exactly one of order_id, payment_id, telegram_id,
+ * validated (SPEC.md §5 field rules). Returns the key with the id copied
+ * into buf (bufsz) or *tg set; LOOKUP__MAX with *why (a 400 message) when
+ * none, several, or a malformed one is given.
+ */
+enum lookup_key routes_lookup_key(const char *query, char *buf, size_t bufsz,
+	    int64_t *tg, const char **why);
 
 /* Route req, run its handler and fill *res (status, body, headers). */
 void	routes_dispatch(struct route_env *env, struct request *req,

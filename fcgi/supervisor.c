@@ -191,7 +191,7 @@ supervisor_flags(struct award_config *c, int argc, char *argv[], int *flag_liste
 				return -1;
 			}
 			c->threads = (int)n;
-		} else
+		} else if (strcmp(argv[i], "--check") != 0)
 			return i;
 	}
 	return 0;

@@ -242,10 +242,22 @@ writer_refund(struct writer *w, const struct refund_req *req,
 }
 
 enum retryq_requeue_result
-writer_requeue(struct writer *w, int64_t id, const char *request_id)
+writer_requeue(struct writer *w, int64_t id, const char *actor,
+    const char *request_id)
 {
 	struct wjob wj = { .job = { .kind = JOB_REQUEUE,
-	    .request_id = request_id, .requeue_id = id } };
+	    .request_id = request_id, .requeue_id = id, .actor = actor } };
+
+	submit(w, &wj);
+	return wj.job.requeue;
+}
+
+enum retryq_requeue_result
+writer_ack(struct writer *w, int64_t id, const char *actor,
+    const char *request_id)
+{
+	struct wjob wj = { .job = { .kind = JOB_ACK,
+	    .request_id = request_id, .requeue_id = id, .actor = actor } };
 
 	submit(w, &wj);
 	return wj.job.requeue;

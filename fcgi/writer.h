@@ -42,6 +42,9 @@ enum refund_result writer_refund(struct writer *w,
 	    const struct refund_req *req, const char *request_id,
 	    struct refund_out *out);
 enum retryq_requeue_result writer_requeue(struct writer *w, int64_t id,
-	    const char *request_id);
+	    const char *actor, const char *request_id);
+/* Acknowledge dead row id (retryq_ack) through the writer. */
+enum retryq_requeue_result writer_ack(struct writer *w, int64_t id,
+	    const char *actor, const char *request_id);
 
 #endif

@@ -101,6 +101,9 @@ if [ -z "${AWARD_DB:-}" ]; then
 fi
 export AWARD_DB
 export AWARD_WEBHOOK_ALLOW=${AWARD_WEBHOOK_ALLOW-$YOOKASSA, 127.0.0.0/8, ::1/128}
+# The demo's sample notification comes from a test shop ("test": true), as
+# a shop's first notifications do: the demo accepts them (SPEC.md §7).
+export AWARD_ACCEPT_TEST_PAYMENTS=1
 unset AWARD_ADMIN_TOKEN AWARD_SERVICE_TOKEN AWARD_LISTEN
 
 # A unix socket path holds at most 107 bytes.

@@ -153,7 +153,8 @@ EOF
 		fail "bot tables appeared in the service database"
 
 	# Environment over the file, flag over the environment.
-	boot_bin award-retry "AWARD_DB=$T/env.db" -- --config "$conf"
+	# (--init: a run creates no database of its own accord, SPEC.md §6.)
+	boot_bin award-retry "AWARD_DB=$T/env.db" -- --config "$conf" --init
 	[ "$RC" = 0 ] || fail "AWARD_DB from the environment: exit $RC: $ERR"
 	[ "$(sqlite3 "$T/env.db" "select count(*) from retry_runs")" = 1 ] ||
 		fail "AWARD_DB from the environment did not win over the file"
@@ -274,7 +275,7 @@ t_boot_root_then_service_user() {
 	chmod 700 "$d"
 	base_env
 	"${as_user[@]}" "${BASE_ENV[@]}" "$BIN/award-retry" --db "$d/award.db" \
-		</dev/null >>"$T/retry.log" 2>&1 ||
+		--init </dev/null >>"$T/retry.log" 2>&1 ||
 		fail "the first run as nobody: $(tail -n 1 "$T/retry.log")"
 	for i in root nobody root nobody; do
 		if [ "$i" = root ]; then
@@ -297,7 +298,7 @@ t_boot_root_then_service_user() {
 	mkdir "$d/state"
 	chown nobody:nogroup "$d/state"
 	"${BASE_ENV[@]}" "$BIN/award-retry" --db "$d/state/award.db" \
-		</dev/null >>"$T/retry.log" 2>&1 ||
+		--init </dev/null >>"$T/retry.log" 2>&1 ||
 		fail "root's first run: $(tail -n 1 "$T/retry.log")"
 	"${as_user[@]}" "${BASE_ENV[@]}" "$BIN/award-retry" \
 		--db "$d/state/award.db" </dev/null >>"$T/retry.log" 2>&1 ||
@@ -324,7 +325,8 @@ t_boot_file_modes() {
 		[ "$(mode_of "$f")" = 640 ] ||
 			fail "$f is mode $(mode_of "$f"), expected 640"
 	done
-	retry_ok "AWARD_BOT_DB=$T/bot.db" --db "$T/fresh.db" --bot-db "$T/fresh-bot.db"
+	retry_ok "AWARD_BOT_DB=$T/bot.db" --db "$T/fresh.db" --bot-db "$T/fresh-bot.db" \
+		--init
 	for f in "$T/fresh.db" "$T/fresh-bot.db"; do
 		[ "$(mode_of "$f")" = 640 ] ||
 			fail "award-retry made $f mode $(mode_of "$f"), expected 640"

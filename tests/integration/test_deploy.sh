@@ -7,12 +7,16 @@
 # written and keeps the exit status; award-backup copies under load and
 # its copy restores.
 
+# award-backup resolves the configuration through award-retry --print-config.
+export AWARD_RETRY_BIN=$BIN/award-retry
+
 # The layout of a default install (PREFIX=/usr/local): mode and path.
 DEPLOY_LAYOUT='755 etc
 750 etc/award
 640 etc/award/award.conf
 755 etc/cron.d
 644 etc/cron.d/award-backup
+644 etc/cron.d/award-reconcile
 644 etc/cron.d/award-retry
 755 etc/nginx
 755 etc/nginx/award
@@ -34,11 +38,13 @@ DEPLOY_LAYOUT='755 etc
 755 usr/local/sbin
 755 usr/local/sbin/award-backup
 755 usr/local/sbin/award-fcgi
+755 usr/local/sbin/award-reconcile
 755 usr/local/sbin/award-retry
 755 usr/local/share
 755 usr/local/share/man
 755 usr/local/share/man/man8
 644 usr/local/share/man/man8/award-fcgi.8
+644 usr/local/share/man/man8/award-reconcile.8
 644 usr/local/share/man/man8/award-retry.8'
 
 # What uninstall leaves of a default install: the standard directories.
@@ -187,7 +193,7 @@ t_man_lint() {
 	local d=$T/root out p f
 	command -v mandoc >/dev/null || fail "mandoc missing (make deps)"
 	deploy_install "$d"
-	for p in award-fcgi award-retry; do
+	for p in award-fcgi award-retry award-reconcile; do
 		out=$(mandoc -Tlint -W warning "$d/usr/local/share/man/man8/$p.8" 2>&1) ||
 			fail "mandoc -Tlint $p.8: $out"
 		[ -z "$out" ] || fail "mandoc -Tlint $p.8: $out"
@@ -204,6 +210,10 @@ t_man_lint() {
 	for f in --limit --force --now; do
 		grep -q "^\.It Fl ${f#-}" "$d/usr/local/share/man/man8/award-retry.8" ||
 			fail "award-retry.8 does not document $f"
+	done
+	for f in --since --dry-run; do
+		grep -q "^\.It Fl ${f#-}" "$d/usr/local/share/man/man8/award-reconcile.8" ||
+			fail "award-reconcile.8 does not document $f"
 	done
 }
 
@@ -267,7 +277,7 @@ EOF
 # certificate; then the installed cron line, as written.
 it installed_stack
 t_installed_stack() {
-	local d=$T/root conf=$T/award.conf cmd rc out
+	local d=$T/root conf=$T/award.conf cmd rc out n
 	deploy_install "$d"
 	"$d/usr/local/sbin/award-fcgi" --version >/dev/null 2>&1 ||
 		fail "award-fcgi --version fails: no --config support yet"
@@ -322,12 +332,14 @@ t_installed_stack() {
 		where order_id = 'ord-q'" "done awarded"
 	grep -q '^award-retry$' "$T/journal" ||
 		fail "no award-retry stream in the journal: $(head -c 300 "$T/journal")"
-	# A failing run keeps its status through the cron line.
-	sed -i "s|^AWARD_DB=.*|AWARD_DB=$T/no/such/dir/award.db|" "$conf"
+	# A failing run keeps its status through the cron line. (A database
+	# that does not exist is "not set up yet", exit 0: SPEC.md §6.)
+	n=$(grep -c '^award-retry$' "$T/journal")
+	echo 'AWARD_BUSY_TIMEOUT_MS=soon' >>"$conf"
 	journal_run "$T/journal" "$cmd"
 	rc=$?
 	[ "$rc" = 1 ] || fail "a failing cron run exited $rc, not 1"
-	[ "$(grep -c '^award-retry$' "$T/journal")" = 2 ] ||
+	[ "$(grep -c '^award-retry$' "$T/journal")" -gt "$n" ] ||
 		fail "the failing run did not reach the journal"
 	out=$(tail -n 1 "$T/journal")
 	[[ $out == *'"level":"error"'* ]] || fail "no error line in the journal: $out"

@@ -207,3 +207,58 @@ t_tickets_match_ledger() {
 	check_json '$.items[0].telegram_id' 222000333
 	check_json '$.items[0].tickets' 12
 }
+
+# Issue 18 finding 6, as it happened: the bot's /v1/awards names the
+# payment but not its amount; the full refund arrives (partial: nothing
+# to compare with); the late payment.succeeded brings the amount. SPEC §4:
+# the rows are reversed whichever of the two became known last, once.
+it late_amount_full_refund_reverses
+t_late_amount_full_refund_reverses() {
+	local now
+	start_stack
+	seed_contest c1
+	seed_plans
+	seed_referral 123456789 111111111
+	now=$(iso_now)
+	post_json "$HTTP/v1/awards" \
+		"$(award_body ord-la 123456789 plan_3m "$now" pay-la)" \
+		-H "Authorization: Bearer $SERVICE_TOKEN"
+	check_status 200
+	check_json '$.award' awarded
+	check_json '$.tickets' 3
+	check_json '$.referrer_tickets' 3
+	webhook "$(refund rf-la pay-la 199.00)"
+	check_status 200
+	check_json '$.refund' partial
+	check_sql "select count(*) from ticket_ledger where reason = 'REFUND'" 0
+
+	webhook "$(payment ord-la 123456789 plan_3m "$now" pay-la 199.00)"
+	check_status 200
+	check_json '$.status' processed
+	check_json '$.award' not_eligible
+	check_json '$.reason' refunded
+	check_sql "select id, referrer_id, delta from ticket_ledger
+		where reason = 'REFUND' order by id" \
+		"REFUND:INVITEE_PAYMENT:ord-la|111111111|-3
+REFUND:SELF_PURCHASE:ord-la|123456789|-3"
+	req GET "$HTTP/v1/users/123456789/tickets?contest_id=c1" \
+		-H "Authorization: Bearer $SERVICE_TOKEN"
+	check_json '$.tickets' 0
+	req GET "$HTTP/v1/users/111111111/tickets?contest_id=c1" \
+		-H "Authorization: Bearer $SERVICE_TOKEN"
+	check_json '$.tickets' 0
+
+	# Redeliveries of all three add no row.
+	webhook "$(payment ord-la 123456789 plan_3m "$now" pay-la 199.00)"
+	check_json '$.award' not_eligible
+	webhook "$(refund rf-la pay-la 199.00)"
+	check_json '$.refund' duplicate
+	post_json "$HTTP/v1/awards" \
+		"$(award_body ord-la 123456789 plan_3m "$now" pay-la)" \
+		-H "Authorization: Bearer $SERVICE_TOKEN"
+	check_json '$.award' not_eligible
+	check_sql "select count(*), sum(delta) from ticket_ledger
+		where order_id = 'ord-la'" "4|0"
+	check_sql "select amount_minor, refunded_minor from payments
+		where payment_id = 'pay-la'" "19900|19900"
+}

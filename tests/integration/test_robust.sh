@@ -291,6 +291,8 @@ AWARD_MAX_BODY=-1
 AWARD_MAX_BODY=64k
 AWARD_SYNCHRONOUS=OFF
 AWARD_SYNCHRONOUS=
+AWARD_SYNCHRONOUS=NORMAL
+AWARD_UNSAFE_NORMAL=yes
 AWARD_WEBHOOK_ALLOW=1.2.3.4/33
 AWARD_WEBHOOK_ALLOW=10.0.0.300/8
 AWARD_WEBHOOK_ALLOW=2a02:5180::/129
@@ -332,11 +334,12 @@ t_config_listen_port_range() {
 	config_error award-fcgi listen AWARD_LISTEN=127.0.0.1:70000
 }
 
-# AWARD_SYNCHRONOUS=NORMAL is accepted by both binaries; the database is
-# in WAL mode either way, also new files made by award-retry.
+# AWARD_SYNCHRONOUS=NORMAL with AWARD_UNSAFE_NORMAL=1 is accepted by both
+# binaries (without the flag it is refused: test config_errors); the
+# database is in WAL mode either way, also new files made by award-retry.
 it synchronous_normal
 t_synchronous_normal() {
-	APP_ENV=(AWARD_SYNCHRONOUS=NORMAL)
+	APP_ENV=(AWARD_SYNCHRONOUS=NORMAL AWARD_UNSAFE_NORMAL=1)
 	start_stack
 	seed_contest c1
 	seed_plans
@@ -347,10 +350,11 @@ t_synchronous_normal() {
 	webhook "$(payment ord-sn2 123456789 plan_none "$(iso_now)")"
 	check_json '$.award' queued
 	sql "INSERT INTO plan_tickets VALUES ('plan_none', 1)"
-	retry_ok AWARD_SYNCHRONOUS=NORMAL --force
+	retry_ok AWARD_SYNCHRONOUS=NORMAL AWARD_UNSAFE_NORMAL=1 --force
 	check_sql "select status from failed_awards where order_id = 'ord-sn2'" done
 	check_sql "PRAGMA journal_mode" wal
-	retry_ok AWARD_SYNCHRONOUS=NORMAL --db "$T/fresh.db" \
+	retry_ok AWARD_SYNCHRONOUS=NORMAL AWARD_UNSAFE_NORMAL=1 \
+		--db "$T/fresh.db" \
 		--bot-db "$T/fresh-bot.db"
 	DB=$T/fresh.db check_sql "PRAGMA journal_mode" wal
 	DB=$T/fresh-bot.db check_sql "PRAGMA journal_mode" wal

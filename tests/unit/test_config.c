@@ -281,8 +281,46 @@ Test(config, synchronous_normal_from_env)
 	struct award_config c;
 
 	env("AWARD_SYNCHRONOUS", "NORMAL");
+	env("AWARD_UNSAFE_NORMAL", "1");
 	load_ok(&c);
 	cr_assert_eq(c.synchronous_full, 0);
+}
+
+/* SPEC §7: NORMAL loses answered awards on power loss (docs/durability.md). */
+Test(config, bad_synchronous_normal_without_unsafe_flag)
+{
+	char err[CONFIG_ERR_MAX];
+
+	env("AWARD_SYNCHRONOUS", "NORMAL");
+	load_bad("AWARD_UNSAFE_NORMAL=1", err);
+	cr_assert_not_null(strstr(err, "AWARD_SYNCHRONOUS=NORMAL"), "%s", err);
+	cr_assert_not_null(strstr(err, "power"), "%s", err);
+	env("AWARD_UNSAFE_NORMAL", "0");
+	load_bad("AWARD_UNSAFE_NORMAL=1", NULL);
+}
+
+Test(config, bad_unsafe_normal_value)
+{
+	env("AWARD_UNSAFE_NORMAL", "yes");
+	load_bad("AWARD_UNSAFE_NORMAL", NULL);
+	env("AWARD_UNSAFE_NORMAL", "");
+	load_bad("AWARD_UNSAFE_NORMAL", NULL);
+	env("AWARD_SYNCHRONOUS", "NORMAL");
+	env("AWARD_UNSAFE_NORMAL", "true");
+	load_bad("AWARD_UNSAFE_NORMAL", NULL);
+}
+
+Test(config, unsafe_normal_alone_keeps_full)
+{
+	struct award_config c;
+
+	env("AWARD_UNSAFE_NORMAL", "1");
+	load_ok(&c);
+	cr_assert_eq(c.synchronous_full, 1);
+	env("AWARD_UNSAFE_NORMAL", "0");
+	env("AWARD_SYNCHRONOUS", "FULL");
+	load_ok(&c);
+	cr_assert_eq(c.synchronous_full, 1);
 }
 
 Test(config, synchronous_full_from_env)
@@ -947,6 +985,7 @@ Test(config, file_every_key_comments_blank_lines_quotes)
 	    "AWARD_MAX_BODY=1000\n"
 	    "AWARD_BUSY_TIMEOUT_MS=250\n"
 	    "AWARD_SYNCHRONOUS='NORMAL'\n"
+	    "AWARD_UNSAFE_NORMAL=1\n"
 	    "AWARD_RETRY_MAX_ATTEMPTS=4\n"
 	    "AWARD_WEBHOOK_ALLOW=10.0.0.0/8, ::1/128\n"
 	    "AWARD_FCGI_ALLOW=127.0.0.1/32\n"
@@ -1059,6 +1098,11 @@ Test(config, bad_file_value_names_file_line_key)
 {
 	file_bad("\n\nAWARD_WORKERS=0\n", 3, "AWARD_WORKERS");
 	file_bad("AWARD_SYNCHRONOUS=OFF\n", 1, "AWARD_SYNCHRONOUS");
+	file_bad("AWARD_DB=x.db\nAWARD_SYNCHRONOUS=NORMAL\n", 2,
+	    "AWARD_UNSAFE_NORMAL=1");
+	file_bad("AWARD_SYNCHRONOUS=NORMAL\nAWARD_UNSAFE_NORMAL=0\n", 1,
+	    "AWARD_UNSAFE_NORMAL=1");
+	file_bad("AWARD_UNSAFE_NORMAL=on\n", 1, "AWARD_UNSAFE_NORMAL");
 	file_bad("AWARD_WEBHOOK_ALLOW=1.2.3.4/33\n", 1, "AWARD_WEBHOOK_ALLOW");
 	file_bad("AWARD_DB=\n", 1, "AWARD_DB");
 	file_bad("AWARD_LOG_LEVEL=loud\n", 1, "AWARD_LOG_LEVEL");
@@ -1174,4 +1218,79 @@ Test(config, early_help_version_config)
 		cr_assert_eq(config_early(2, argv, value_flags, &file, &ex),
 		    CONFIG_EARLY_BAD);
 	}
+}
+
+/* Write n bytes of content (NULs allowed) to a new temporary file. */
+static void
+tmp_bytes(const char *content, size_t n, char path[64])
+{
+	int fd;
+
+	snprintf(path, 64, "/tmp/award-test-conf-XXXXXX");
+	fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, content, n), (ssize_t)n);
+	cr_assert_eq(close(fd), 0);
+}
+
+/* Issue 18, minor: a NUL byte is reported as one, not as a long line. */
+Test(config, bad_file_nul_byte_named_as_such)
+{
+	static const char	 text[] = "# ok\nAWARD_DB=/srv/a\0b.db\n";
+	struct award_config	 c;
+	char			 path[64], err[CONFIG_ERR_MAX] = "", want[96];
+	int			 rc;
+
+	tmp_bytes(text, sizeof(text) - 1, path);
+	rc = config_load_file(&c, path, err, sizeof(err));
+	unlink(path);
+	cr_assert_eq(rc, -1, "a NUL byte was accepted");
+	snprintf(want, sizeof(want), "%s:2: ", path);
+	cr_assert_not_null(strstr(err, want), "\"%s\" does not name %s", err,
+	    want);
+	cr_assert_not_null(strstr(err, "NUL"), "%s", err);
+	cr_assert_null(strstr(err, "longer"), "%s", err);
+}
+
+Test(config, bad_file_nul_byte_in_last_line_without_newline)
+{
+	static const char	 text[] = "AWARD_WORKERS=2\n\0";
+	struct award_config	 c;
+	char			 path[64], err[CONFIG_ERR_MAX] = "";
+	int			 rc;
+
+	tmp_bytes(text, sizeof(text) - 1, path);
+	rc = config_load_file(&c, path, err, sizeof(err));
+	unlink(path);
+	cr_assert_eq(rc, -1);
+	cr_assert_not_null(strstr(err, ":2: a NUL byte"), "%s", err);
+}
+
+Test(config, file_long_lines_still_named_long)
+{
+	struct award_config	 c;
+	char			*text, path[64], err[CONFIG_ERR_MAX] = "";
+	size_t			 n = CONFIG_LINE_MAX + 100;
+	int			 rc;
+
+	cr_assert_not_null(text = malloc(n + 32));
+	memset(text, '#', n);
+	memcpy(text + n, "\nAWARD_WORKERS=2\n", 17);
+	tmp_bytes(text, n + 17, path);
+	free(text);
+	rc = config_load_file(&c, path, err, sizeof(err));
+	unlink(path);
+	cr_assert_eq(rc, -1);
+	cr_assert_not_null(strstr(err, ":1: line longer than"), "%s", err);
+
+	/* Exactly CONFIG_LINE_MAX bytes, with CRLF, is fine. */
+	cr_assert_not_null(text = malloc(CONFIG_LINE_MAX + 32));
+	memset(text, '#', CONFIG_LINE_MAX);
+	memcpy(text + CONFIG_LINE_MAX, "\r\nAWARD_WORKERS=2\n", 18);
+	tmp_bytes(text, CONFIG_LINE_MAX + 18, path);
+	free(text);
+	rc = config_load_file(&c, path, err, sizeof(err));
+	unlink(path);
+	cr_assert_eq(rc, 0, "%s", err);
+	cr_assert_eq(c.workers, 2);
 }

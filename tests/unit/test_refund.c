@@ -848,3 +848,299 @@ Test(refund, bot_db_locked_refund_queued_then_retried, .init = setup_sep,
 	cr_assert_eq(refund_rows(), 2);
 	cr_assert_eq(refunded_minor(), AMOUNT);
 }
+
+/*
+ * ---- the payment's amount learned after its refunds (issue 18 finding 6,
+ * SPEC §4 "Refunds": the rows are reversed whichever of the amount and the
+ * refunds becomes known last) ----
+ */
+
+/* Order o1, payment pay-1, without amount or currency (the bot's call). */
+static enum award_result
+pay_o1_no_amount(struct award_out *out)
+{
+	struct award_req req = tu_req("o1", BUYER, "p30", T_ORDER);
+
+	snprintf(req.payment_id, sizeof(req.payment_id), "pay-1");
+	return award_apply(env.ctx, &req, out);
+}
+
+/* Order o1, pay-1 of amount in currency cur ("" for a bare amount). */
+static enum award_result
+pay_o1_amount(int64_t amount, const char *cur, struct award_out *out)
+{
+	struct award_req req = tu_req("o1", BUYER, "p30", T_ORDER);
+
+	tu_req_pay(&req, "pay-1", amount);
+	snprintf(req.currency, sizeof(req.currency), "%s", cur);
+	return award_apply(env.ctx, &req, out);
+}
+
+static void
+expect_refunded(enum award_result r, const struct award_out *out,
+    int64_t reversed)
+{
+	cr_assert_eq(r, AWARD_NOT_ELIGIBLE, "got %s: %s",
+	    award_result_name(r), out->error);
+	tu_assert_str(out->reason ? strdup(out->reason) : NULL, "refunded",
+	    "reason");
+	cr_assert_eq(out->reversed_rows, reversed, "reversed %lld rows, want "
+	    "%lld", (long long)out->reversed_rows, (long long)reversed);
+}
+
+/* Both award rows of o1 reversed exactly once; nobody keeps a ticket. */
+static void
+expect_o1_reversed(void)
+{
+	cr_assert_eq(refund_rows(), 2, "REFUND rows: %lld",
+	    (long long)refund_rows());
+	tu_assert_ledger(&env, "REFUND:SELF_PURCHASE:o1", "c1", BUYER, BUYER,
+	    "o1", -3, "REFUND");
+	tu_assert_ledger(&env, "REFUND:INVITEE_PAYMENT:o1", "c1", REFERRER,
+	    BUYER, "o1", -3, "REFUND");
+	cr_assert_eq(tickets_of(BUYER), 0);
+	cr_assert_eq(tickets_of(REFERRER), 0);
+}
+
+/* The issue's sequence, then every redelivery of it. */
+static void
+late_amount_sequence(void)
+{
+	struct award_out out;
+
+	cr_assert_eq(pay_o1_no_amount(&out), AWARD_AWARDED);
+	cr_assert_eq(tickets_of(BUYER) + tickets_of(REFERRER), 6);
+	expect_refund("r1", "pay-1", AMOUNT, REFUND_PARTIAL);
+	cr_assert_eq(refund_rows(), 0, "reversed before the amount was known");
+	expect_refunded(pay_o1(&out), &out, 2);
+	expect_o1_reversed();
+	tu_assert_str(tu_str(&env, "SELECT amount_minor || '|' ||"
+	    " refunded_minor || '|' || outcome FROM payments"),
+	    "19900|19900|awarded", "payments row");
+	/* Redeliveries of all three add nothing. */
+	expect_refunded(pay_o1(&out), &out, 0);
+	expect_refunded(pay_o1_no_amount(&out), &out, 0);
+	expect_refund("r1", "pay-1", AMOUNT, REFUND_DUPLICATE);
+	cr_assert_eq(refunded_minor(), AMOUNT, "counted twice");
+	expect_o1_reversed();
+}
+
+Test(refund, late_amount_after_full_refund_reverses_rows,
+    .init = setup_plain, .fini = teardown)
+{
+	late_amount_sequence();
+}
+
+Test(refund, late_amount_after_full_refund_reverses_rows_separate_bot_db,
+    .init = setup_sep_plain, .fini = teardown)
+{
+	late_amount_sequence();
+}
+
+Test(refund, late_amount_partial_refunds_adding_up_reverse,
+    .init = setup_plain, .fini = teardown)
+{
+	struct award_out out;
+
+	cr_assert_eq(pay_o1_no_amount(&out), AWARD_AWARDED);
+	expect_refund("r1", "pay-1", 100, REFUND_PARTIAL);
+	expect_refund("r2", "pay-1", AMOUNT - 100, REFUND_PARTIAL);
+	expect_refunded(pay_o1(&out), &out, 2);
+	expect_o1_reversed();
+}
+
+Test(refund, late_amount_refunds_short_keep_tickets_until_complete,
+    .init = setup_plain, .fini = teardown)
+{
+	struct award_out out;
+
+	cr_assert_eq(pay_o1_no_amount(&out), AWARD_AWARDED);
+	expect_refund("r1", "pay-1", 100, REFUND_PARTIAL);
+	cr_assert_eq(pay_o1(&out), AWARD_DUPLICATE, "got %s",
+	    award_result_name(out.result));
+	cr_assert_eq(out.reversed_rows, 0);
+	cr_assert_eq(tickets_of(BUYER), 3, "a partial refund took tickets");
+	cr_assert_eq(tickets_of(REFERRER), 3);
+	/* The amount is known now: the completing refund reverses. */
+	expect_refund("r2", "pay-1", AMOUNT - 100, REFUND_REVERSED);
+	expect_o1_reversed();
+}
+
+Test(refund, late_bare_amount_without_currency_reverses,
+    .init = setup_plain, .fini = teardown)
+{
+	struct award_out out;
+
+	/* /v1/awards again, now with "amount":"199.00" and no currency. */
+	cr_assert_eq(pay_o1_no_amount(&out), AWARD_AWARDED);
+	expect_refund("r1", "pay-1", AMOUNT, REFUND_PARTIAL);
+	expect_refunded(pay_o1_amount(AMOUNT, "", &out), &out, 2);
+	expect_o1_reversed();
+}
+
+Test(refund, refund_before_payment_award_without_amount_then_amount,
+    .init = setup_plain, .fini = teardown)
+{
+	struct award_out out;
+
+	/* The refund first, then the bot without amount: nothing to compare. */
+	expect_refund("r1", "pay-1", AMOUNT, REFUND_UNKNOWN_PAYMENT);
+	cr_assert_eq(pay_o1_no_amount(&out), AWARD_AWARDED, "got %s",
+	    award_result_name(out.result));
+	tu_assert_str(refund_row("r1"), "pay-1|19900|RUB|counted", "refund");
+	/* The webhook brings the amount: the counted refund reaches it. */
+	expect_refunded(pay_o1(&out), &out, 2);
+	expect_o1_reversed();
+}
+
+Test(refund, bot_award_without_payment_id_refund_then_webhook_reverses,
+    .init = setup_plain, .fini = teardown)
+{
+	struct award_req	req = tu_req("o1", BUYER, "p30", T_ORDER);
+	struct award_out	out;
+
+	/* /v1/awards without payment_id, the refund, then the webhook. */
+	cr_assert_eq(award_apply(env.ctx, &req, &out), AWARD_AWARDED);
+	expect_refund("r1", "pay-1", AMOUNT, REFUND_UNKNOWN_PAYMENT);
+	expect_refunded(pay_o1(&out), &out, 2);
+	expect_o1_reversed();
+	/* The bot's redelivery without payment_id: still nothing back. */
+	cr_assert_eq(award_apply(env.ctx, &req, &out), AWARD_NOT_ELIGIBLE);
+	expect_o1_reversed();
+}
+
+Test(refund, late_amount_learned_by_queued_award_retry_reverses,
+    .init = setup_sep_plain, .fini = teardown, .timeout = 30)
+{
+	struct award_out	 out;
+	struct award_req	 req = tu_req("o1", BUYER, "p30", T_ORDER);
+	struct retry_run	 run;
+	sqlite3			*lock;
+
+	cr_assert_eq(pay_o1_no_amount(&out), AWARD_AWARDED);
+	expect_refund("r1", "pay-1", AMOUNT, REFUND_PARTIAL);
+	/* The webhook meets a locked bot database: queued, amount saved. */
+	tu_close(&env);
+	env.cfg.busy_timeout_ms = 100;
+	tu_open(&env);
+	tu_req_pay(&req, "pay-1", AMOUNT);
+	lock = tu_lock(tu_bot_path(&env));
+	cr_assert_eq(job_award(env.ctx, &req, NULL, &out), AWARD_QUEUED,
+	    "got %s: %s", award_result_name(out.result), out.error);
+	tu_unlock(lock);
+	cr_assert_eq(tu_int(&env, "SELECT amount_minor FROM payments"),
+	    AMOUNT);
+	cr_assert_eq(refund_rows(), 0);
+	/* The retry run reverses the rows and ends the row done. */
+	cr_assert_eq(job_retry_run(env.ctx, 1, 100, &run), 0);
+	cr_assert_eq(run.not_eligible, 1);
+	tu_assert_str(tu_str(&env, "SELECT status || '|' || outcome FROM"
+	    " failed_awards"), "done|not_eligible", "queued row");
+	expect_o1_reversed();
+}
+
+Test(refund, late_amount_in_one_group_with_its_refund,
+    .init = setup_plain, .fini = teardown)
+{
+	struct award_out	 out;
+	struct job		 jobs[2], *p[2];
+
+	cr_assert_eq(pay_o1_no_amount(&out), AWARD_AWARDED);
+	memset(jobs, 0, sizeof(jobs));
+	jobs[0].kind = JOB_REFUND;
+	jobs[0].refund = tu_refund("r1", "pay-1", AMOUNT);
+	jobs[1].kind = JOB_AWARD;
+	jobs[1].award = tu_req("o1", BUYER, "p30", T_ORDER);
+	tu_req_pay(&jobs[1].award, "pay-1", AMOUNT);
+	p[0] = &jobs[0];
+	p[1] = &jobs[1];
+	job_run_group(env.ctx, p, 2, NULL);
+	cr_assert_eq(jobs[0].rout.result, REFUND_PARTIAL);
+	expect_refunded(jobs[1].aout.result, &jobs[1].aout, 2);
+	expect_o1_reversed();
+}
+
+Test(refund, late_currency_other_than_counted_refund_takes_it_back,
+    .init = setup_plain, .fini = teardown)
+{
+	struct award_out	out;
+	struct refund_out	rout;
+
+	/* A USD refund counted while the payment's currency was unknown. */
+	cr_assert_eq(pay_o1_no_amount(&out), AWARD_AWARDED);
+	cr_assert_eq(refund_cur("r-usd", AMOUNT, "USD", &rout),
+	    REFUND_PARTIAL);
+	cr_assert_eq(refunded_minor(), AMOUNT);
+	/* The payment is RUB: the USD refund never counted, tickets stay. */
+	cr_assert_eq(pay_o1(&out), AWARD_DUPLICATE, "got %s (%s)",
+	    award_result_name(out.result), out.reason ? out.reason : "");
+	cr_assert_eq(refunded_minor(), 0, "a USD refund still counts");
+	tu_assert_str(refund_row("r-usd"), "pay-1|19900|USD|mismatch",
+	    "the USD refund");
+	cr_assert_eq(tickets_of(BUYER), 3);
+	cr_assert_eq(tickets_of(REFERRER), 3);
+	/* Redelivered, it now meets a RUB payment: a failure. */
+	cr_assert_eq(refund_cur("r-usd", AMOUNT, "USD", &rout), REFUND_FAILED);
+	cr_assert_eq(refunded_minor(), 0);
+	/* A RUB refund still completes it. */
+	cr_assert_eq(refund_cur("r-rub", AMOUNT, "RUB", &rout),
+	    REFUND_REVERSED);
+	expect_o1_reversed();
+}
+
+Test(refund, late_currency_same_as_counted_refund_reverses,
+    .init = setup_plain, .fini = teardown)
+{
+	struct award_out	out;
+	struct refund_out	rout;
+
+	cr_assert_eq(pay_o1_no_amount(&out), AWARD_AWARDED);
+	cr_assert_eq(refund_cur("r-rub", AMOUNT, "RUB", &rout),
+	    REFUND_PARTIAL);
+	cr_assert_eq(refund_cur("r-none", 100, "", &rout), REFUND_PARTIAL);
+	expect_refunded(pay_o1(&out), &out, 2);
+	tu_assert_str(tu_str(&env, "SELECT group_concat(refund_id || ':' ||"
+	    " status, ' ') FROM (SELECT * FROM refunds ORDER BY refund_id)"),
+	    "r-none:counted r-rub:counted", "refunds");
+	cr_assert_eq(refunded_minor(), AMOUNT + 100);
+	expect_o1_reversed();
+}
+
+/* ---- a 0.00 payment (issue 18, minor) ---- */
+
+Test(refund, zero_payment_refund_reverses, .init = setup_plain,
+    .fini = teardown)
+{
+	struct award_out out;
+
+	cr_assert_eq(pay_o1_amount(0, "RUB", &out), AWARD_AWARDED);
+	expect_refund("r1", "pay-1", 1, REFUND_REVERSED);
+	expect_o1_reversed();
+	tu_assert_str(tu_str(&env, "SELECT payments || '|' || refunded FROM"
+	    " payment_totals WHERE outcome = 'awarded'"), "1|1",
+	    "payment totals");
+}
+
+Test(refund, zero_payment_without_refund_is_awarded_not_refunded,
+    .init = setup_plain, .fini = teardown)
+{
+	struct award_out out;
+
+	cr_assert_eq(pay_o1_amount(0, "RUB", &out), AWARD_AWARDED);
+	cr_assert_eq(pay_o1_amount(0, "RUB", &out), AWARD_DUPLICATE);
+	cr_assert_eq(tickets_of(BUYER), 3);
+	cr_assert_eq(refund_rows(), 0);
+	tu_assert_str(tu_str(&env, "SELECT payments || '|' || refunded FROM"
+	    " payment_totals WHERE outcome = 'awarded'"), "1|0",
+	    "payment totals");
+}
+
+Test(refund, zero_payment_refunded_before_it_arrives_not_awarded,
+    .init = setup_plain, .fini = teardown)
+{
+	struct award_out out;
+
+	expect_refund("r1", "pay-1", 1, REFUND_UNKNOWN_PAYMENT);
+	expect_refunded(pay_o1_amount(0, "RUB", &out), &out, 0);
+	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM ticket_ledger"), 0);
+}

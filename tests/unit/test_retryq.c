@@ -287,7 +287,7 @@ Test(retryq, requeue_dead_to_pending_due_now, .init = setup,
 	id = col_int("id", "o1");
 
 	now = env.cfg.now_ms = t0 + 3 * HOUR;
-	cr_assert_eq(retryq_requeue(env.ctx, id), RETRYQ_REQUEUED);
+	cr_assert_eq(retryq_requeue(env.ctx, id, "token"), RETRYQ_REQUEUED);
 	tu_assert_str(col_str("status", "o1"), "pending", "after requeue");
 	cr_assert_eq(col_int("next_attempt_ms", "o1"), now);
 	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM failed_awards"), 1);
@@ -307,7 +307,7 @@ Test(retryq, requeue_pending_due_now, .init = setup, .fini = teardown)
 	queue_failing("o1", "p-missing");
 	id = col_int("id", "o1");
 	env.cfg.now_ms = t0 + MIN;
-	cr_assert_eq(retryq_requeue(env.ctx, id), RETRYQ_REQUEUED);
+	cr_assert_eq(retryq_requeue(env.ctx, id, "token"), RETRYQ_REQUEUED);
 	cr_assert_eq(col_int("next_attempt_ms", "o1"), t0 + MIN);
 	tu_assert_str(col_str("status", "o1"), "pending", "status");
 }
@@ -315,8 +315,8 @@ Test(retryq, requeue_pending_due_now, .init = setup, .fini = teardown)
 Test(retryq, requeue_unknown_id_not_found, .init = setup, .fini = teardown)
 {
 	queue_failing("o1", "p-missing");
-	cr_assert_eq(retryq_requeue(env.ctx, 424242), RETRYQ_NOT_FOUND);
-	cr_assert_eq(retryq_requeue(env.ctx, -1), RETRYQ_NOT_FOUND);
+	cr_assert_eq(retryq_requeue(env.ctx, 424242, "token"), RETRYQ_NOT_FOUND);
+	cr_assert_eq(retryq_requeue(env.ctx, -1, "token"), RETRYQ_NOT_FOUND);
 	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM failed_awards"), 1);
 }
 
@@ -330,7 +330,7 @@ Test(retryq, requeue_done_is_done, .init = setup, .fini = teardown)
 	run(1, 100, &r);
 	tu_assert_str(col_str("status", "o1"), "done", "status");
 	id = col_int("id", "o1");
-	cr_assert_eq(retryq_requeue(env.ctx, id), RETRYQ_IS_DONE);
+	cr_assert_eq(retryq_requeue(env.ctx, id, "token"), RETRYQ_IS_DONE);
 	tu_assert_str(col_str("status || '|' || outcome", "o1"),
 	    "done|awarded", "row after a refused requeue");
 }

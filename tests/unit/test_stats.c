@@ -321,7 +321,7 @@ Test(stats, dashboard_retry_form_and_dead_row_without_next_attempt,
 	cr_assert_not_null(strstr(h, form), "%s", h);
 	cr_assert_not_null(strstr(h, "none (dead)"));
 	cr_assert_not_null(strstr(h, "id=\"retry-stale\""));
-	cr_assert_not_null(strstr(h, "showing 1 of 1"));
+	cr_assert_not_null(strstr(h, "rows 1–1 of 1"));
 	free(h);
 }
 

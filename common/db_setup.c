@@ -1,0 +1,238 @@
+/*
+ * Before the databases are opened: whether the service is set up at all
+ * (SPEC.md §6 "Not set up yet"), and the first-day check of
+ * `award-fcgi --check` (issue 17). Both only look: no file, table or row
+ * is created here, which is the point (db_open() creates; this decides
+ * whether a caller may let it). Not the place for opening the databases
+ * for work: that is db.c.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+
+enum db_setup
+db_setup_state(const struct award_config *c, char *msg, size_t msgsz)
+{
+	struct stat st;
+
+	if (stat(c->db_path, &st) == 0) {
+		msg[0] = '\0';
+		return DB_SETUP_READY;
+	}
+	if (errno != ENOENT) {
+		snprintf(msg, msgsz, "service database %s: %s", c->db_path,
+		    strerror(errno));
+		return DB_SETUP_ERROR;
+	}
+	snprintf(msg, msgsz, "the service is not set up yet: no service "
+	    "database at %s (award-fcgi creates it at its first start, or "
+	    "award-retry --init)", c->db_path);
+	return DB_SETUP_NONE;
+}
+
+/* Open path read-only, never creating it; NULL when it cannot be. */
+static sqlite3 *
+open_ro(const char *path, char *err, size_t errsz)
+{
+	sqlite3 *db = NULL;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errsz, "%s", db != NULL ? sqlite3_errmsg(db) :
+		    "out of memory");
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	return db;
+}
+
+/*
+ * The text of the first column of sql's first row into out ("" when no
+ * row or no such table); -1 on another error.
+ */
+static int
+one_text(sqlite3 *db, const char *sql, char *out, size_t outsz)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 rc;
+
+	out[0] = '\0';
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return strstr(sqlite3_errmsg(db), "no such table") != NULL ?
+		    0 : -1;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+	    sqlite3_column_text(st, 0) != NULL)
+		snprintf(out, outsz, "%s", sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+static void
+line(FILE *f, const char *tag, const char *what, const char *detail)
+{
+	fprintf(f, "%-4s %s: %s\n", tag, what, detail);
+}
+
+/* The bot tables the service reads (SPEC.md §3). */
+static const char *const bot_tables[] = { "contests", "user_referrals",
+	"ref_events", "ticket_ledger", "plan_tickets" };
+
+/*
+ * The bot database at path: "" in id when it has no identity yet.
+ * Returns 0 (with a line printed) or -1 when it cannot be used.
+ */
+static int
+check_bot(FILE *f, const char *path, char *id, size_t idsz)
+{
+	sqlite3		*db;
+	char		 err[CONFIG_ERR_MAX], buf[64], missing[128] = "";
+	char		 detail[CONFIG_PATH_MAX + 256];
+	char		 contests[32], active[32], plans[32];
+
+	id[0] = '\0';
+	if ((db = open_ro(path, err, sizeof(err))) == NULL) {
+		snprintf(detail, sizeof(detail), "%s: %s", path, err);
+		line(f, "FAIL", "bot database", detail);
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(bot_tables) / sizeof(bot_tables[0]);
+	    i++) {
+		char sql[128];
+
+		snprintf(sql, sizeof(sql), "SELECT name FROM sqlite_schema "
+		    "WHERE type = 'table' AND name = '%s'", bot_tables[i]);
+		if (one_text(db, sql, buf, sizeof(buf)) == -1) {
+			snprintf(detail, sizeof(detail), "%s: %s", path,
+			    sqlite3_errmsg(db));
+			line(f, "FAIL", "bot database", detail);
+			sqlite3_close(db);
+			return -1;
+		}
+		if (buf[0] == '\0' && strlen(missing) + strlen(bot_tables[i]) +
+		    2 < sizeof(missing))
+			snprintf(missing + strlen(missing), sizeof(missing) -
+			    strlen(missing), "%s%s", missing[0] ? ", " : "",
+			    bot_tables[i]);
+	}
+	(void)one_text(db, "SELECT value FROM award_bot_identity WHERE id = 1",
+	    id, idsz);
+	(void)one_text(db, "SELECT count(*) FROM contests", contests,
+	    sizeof(contests));
+	(void)one_text(db, "SELECT count(*) FROM contests WHERE is_active = 1",
+	    active, sizeof(active));
+	(void)one_text(db, "SELECT count(*) FROM plan_tickets", plans,
+	    sizeof(plans));
+	sqlite3_close(db);
+	if (missing[0] != '\0') {
+		snprintf(detail, sizeof(detail), "%s: no table %s yet "
+		    "(award-fcgi creates what is missing; the bot fills "
+		    "contests, plan_tickets, user_referrals)", path, missing);
+		line(f, "warn", "bot database", detail);
+		return 0;
+	}
+	snprintf(detail, sizeof(detail), "%s: %s contests (%s active), "
+	    "%s plans in plan_tickets", path, contests, active, plans);
+	line(f, strcmp(active, "0") == 0 || strcmp(plans, "0") == 0 ?
+	    "warn" : "ok", "bot database", detail);
+	return 0;
+}
+
+int
+db_check(const struct award_config *c, FILE *f)
+{
+	struct stat	 st;
+	sqlite3		*db;
+	const char	*bot = config_bot_db(c);
+	char		 detail[2 * CONFIG_PATH_MAX + 256], err[CONFIG_ERR_MAX];
+	char		 version[32], rec[64], recpath[CONFIG_PATH_MAX];
+	char		 id[64];
+	int		 failed = 0, have_db, have_bot, same;
+
+	line(f, "ok", "configuration", c->config_path[0] != '\0' ?
+	    c->config_path : "no file (defaults and the environment)");
+
+	have_db = stat(c->db_path, &st) == 0;
+	have_bot = stat(bot, &st) == 0;
+	same = strcmp(c->db_path, bot) == 0;
+	rec[0] = recpath[0] = version[0] = '\0';
+	if (!have_db) {
+		snprintf(detail, sizeof(detail), "%s: not created yet "
+		    "(award-fcgi creates it at its first start)%s", c->db_path,
+		    same ? "; AWARD_BOT_DB is not set, so it will hold the "
+		    "bot tables too" : "");
+		line(f, "warn", "service database", detail);
+	} else if ((db = open_ro(c->db_path, err, sizeof(err))) == NULL) {
+		snprintf(detail, sizeof(detail), "%s: %s", c->db_path, err);
+		line(f, "FAIL", "service database", detail);
+		failed = 1;
+	} else {
+		if (one_text(db, "SELECT value FROM award_meta WHERE key = "
+		    "'schema_version'", version, sizeof(version)) == -1 ||
+		    one_text(db, "SELECT value FROM award_meta WHERE key = "
+		    "'bot_identity'", rec, sizeof(rec)) == -1 ||
+		    one_text(db, "SELECT value FROM award_meta WHERE key = "
+		    "'bot_db_path'", recpath, sizeof(recpath)) == -1) {
+			snprintf(detail, sizeof(detail), "%s: %s", c->db_path,
+			    sqlite3_errmsg(db));
+			line(f, "FAIL", "service database", detail);
+			failed = 1;
+		} else if (version[0] != '\0' && atoi(version) >
+		    DB_SCHEMA_VERSION) {
+			snprintf(detail, sizeof(detail), "%s: schema version "
+			    "%s is newer than this binary's %d (a downgrade: "
+			    "restore the backup taken before the upgrade)",
+			    c->db_path, version, DB_SCHEMA_VERSION);
+			line(f, "FAIL", "service database", detail);
+			failed = 1;
+		} else {
+			snprintf(detail, sizeof(detail), "%s: schema version "
+			    "%s", c->db_path, version[0] ? version : "none yet");
+			line(f, "ok", "service database", detail);
+		}
+		sqlite3_close(db);
+	}
+
+	id[0] = '\0';
+	if (same && !have_db) {
+		/* Said above: one file, not made yet. */
+	} else if (!have_bot) {
+		snprintf(detail, sizeof(detail), "%s: does not exist%s", bot,
+		    rec[0] ? "" : " (set AWARD_BOT_DB to the bot's database)");
+		line(f, "FAIL", "bot database", detail);
+		failed = 1;
+	} else if (check_bot(f, bot, id, sizeof(id)) == -1)
+		failed = 1;
+
+	if (rec[0] == '\0') {
+		snprintf(detail, sizeof(detail), "not recorded yet: the first "
+		    "start of award-fcgi pairs %s with %s", c->db_path, bot);
+		line(f, "ok", "pairing", detail);
+	} else if (strcmp(rec, id) != 0) {
+		snprintf(detail, sizeof(detail), "bot database %s is missing "
+		    "or is not the one service database %s was set up with "
+		    "(%s); the binaries refuse to start", bot, c->db_path,
+		    recpath);
+		line(f, "FAIL", "pairing", detail);
+		failed = 1;
+	} else {
+		snprintf(detail, sizeof(detail), "%s is the bot database %s "
+		    "was set up with", bot, c->db_path);
+		line(f, "ok", "pairing", detail);
+	}
+
+	/* Loading the configuration read and checked the token files. */
+	line(f, c->admin_token[0] ? "ok" : "warn", "admin token",
+	    c->admin_token[0] ? "set" : "not set: the admin endpoints answer "
+	    "403");
+	line(f, c->service_token[0] ? "ok" : "warn", "service token",
+	    c->service_token[0] ? "set" : "not set: /v1/awards and the "
+	    "tickets endpoint answer 403");
+	fflush(f);
+	return failed ? -1 : 0;
+}

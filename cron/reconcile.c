@@ -1,0 +1,202 @@
+/*
+ * award-reconcile: one reconciliation run against YooKassa's API
+ * (SPEC.md §11), started hourly by system cron and by hand. Thin on
+ * purpose, like award-retry's main.c: configuration, the API client, the
+ * run lock, then reconcile_run(); the one summary line on stdout, JSON
+ * log lines on stderr. Never links libfcgi.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "atime.h"
+#include "config.h"
+#include "ctx.h"
+#include "log.h"
+#include "reconcile.h"
+#include "yookassa.h"
+
+#ifndef AWARD_VERSION
+#define AWARD_VERSION "unknown"
+#endif
+
+#define USAGE "award-reconcile [--config PATH] [--db PATH] [--bot-db PATH] " \
+	"[--since INSTANT] [--dry-run]"
+
+static const char *const value_flags[] = { "--db", "--bot-db", "--since",
+	NULL };
+
+static void
+startup_error(const char *err)
+{
+	log_msg(LOG_ERROR, "award-reconcile cannot start", LF_STR("error", err),
+	    LF_END);
+}
+
+static void
+help(void)
+{
+	printf("usage: %s\n"
+	    "  --config PATH    configuration file (default %s, read when "
+	    "it exists)\n"
+	    "  --db PATH        service database (AWARD_DB)\n"
+	    "  --bot-db PATH    bot database (AWARD_BOT_DB)\n"
+	    "  --since INSTANT  look back to INSTANT (ISO-8601) instead of "
+	    "AWARD_RECONCILE_HOURS (default %d)\n"
+	    "  --dry-run        fetch and classify; write nothing\n"
+	    "  --version        print the version and exit\n"
+	    "  --help           print this and exit\n", USAGE,
+	    CONFIG_FILE_DEFAULT, CONFIG_RECONCILE_HOURS_DEFAULT);
+}
+
+/* 1 when path does not exist (and nothing else is wrong with it). */
+static int
+absent(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == -1 && (errno == ENOENT || errno == ENOTDIR);
+}
+
+/*
+ * The command line after config_early(): the shared flags, --since and
+ * --dry-run. 0, or -1 after a start-up error.
+ */
+static int
+flags(struct award_config *cfg, int argc, char *argv[], int64_t *since,
+    int *dry_run)
+{
+	char		 err[CONFIG_ERR_MAX];
+	const char	*val;
+	int		 r;
+
+	for (int i = 1; i < argc; i++) {
+		if (config_flag_value("--config", argc, argv, &i, &val) != 0)
+			continue;
+		if ((r = config_flag(cfg, argc, argv, &i, err,
+		    sizeof(err))) != 0) {
+			if (r == -1) {
+				startup_error(err);
+				return -1;
+			}
+		} else if (strcmp(argv[i], "--dry-run") == 0) {
+			*dry_run = 1;
+		} else if ((r = config_flag_value("--since", argc, argv, &i,
+		    &val)) != 0) {
+			if (r == -1 || strlen(val) >= 64 ||
+			    atime_parse(val, since) == -1) {
+				startup_error("--since: needs an ISO-8601 "
+				    "instant");
+				return -1;
+			}
+		} else {
+			log_msg(LOG_ERROR, "unknown argument",
+			    LF_STR("argument", argv[i]), LF_STR("usage", USAGE),
+			    LF_END);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct award_config	 cfg;
+	struct award_ctx	*ctx = NULL;
+	struct yk_client	*yk = NULL;
+	struct reconcile_run	 run;
+	char			 err[CONFIG_ERR_MAX], line[RECONCILE_SUMMARY_MAX];
+	const char		*file, *missing;
+	int64_t			 since = -1;
+	int			 dry_run = 0, lockfd = -1, rc = 1, explicit;
+
+	switch (config_early(argc, argv, value_flags, &file, &explicit)) {
+	case CONFIG_EARLY_HELP:
+		help();
+		return 0;
+	case CONFIG_EARLY_VERSION:
+		printf("award-reconcile %s\n", AWARD_VERSION);
+		return 0;
+	case CONFIG_EARLY_BAD:
+		startup_error("--config: needs a path");
+		return 1;
+	default:
+		break;
+	}
+	umask(027);
+	if (config_load_file(&cfg, file, err, sizeof(err)) == -1) {
+		startup_error(err);
+		return 1;
+	}
+	if (flags(&cfg, argc, argv, &since, &dry_run) == -1)
+		return 1;
+	log_set_level(cfg.log_level);
+	if ((missing = config_yookassa_missing(&cfg)) != NULL) {
+		snprintf(err, sizeof(err), "reconciliation is not configured: "
+		    "%s is not set", missing);
+		startup_error(err);
+		return 1;
+	}
+	if (yk_global_init() == -1) {
+		startup_error("libcurl: global init failed");
+		return 1;
+	}
+	if ((yk = yk_open(&cfg, err, sizeof(err))) == NULL) {
+		startup_error(err);
+		return 1;
+	}
+	/* SPEC.md §6 "not set up yet": create nothing, say so, exit 0. */
+	if (absent(cfg.db_path) && absent(config_bot_db(&cfg))) {
+		log_msg(LOG_INFO, "the service is not set up yet (no service "
+		    "or bot database); nothing to reconcile",
+		    LF_STR("db", cfg.db_path), LF_END);
+		yk_close(yk);
+		return 0;
+	}
+	if ((ctx = award_ctx_open(&cfg, err, sizeof(err))) == NULL) {
+		startup_error(err);
+		goto out;
+	}
+	if ((lockfd = reconcile_lock(cfg.db_path, err, sizeof(err))) == -2) {
+		log_msg(LOG_INFO, "another reconciliation run is in progress; "
+		    "exiting", LF_END);
+		rc = 0;
+		goto out;
+	}
+	if (lockfd == -1) {
+		startup_error(err);
+		goto out;
+	}
+	if (since == -1)
+		since = award_ctx_now(ctx) -
+		    (int64_t)cfg.reconcile_hours * 3600 * 1000;
+	rc = reconcile_run(ctx, yk, since, dry_run, &run) == 0 ? 0 : 1;
+	if (reconcile_record_run(ctx, &run) == -1) {
+		log_msg(LOG_ERROR, "cannot record reconcile_runs",
+		    LF_STR("error", sqlite3_errmsg(ctx->db)), LF_END);
+		rc = 1;
+	}
+	if (run.stop == RECONCILE_API_AUTH)
+		log_msg(LOG_ERROR, "YooKassa refused the credentials "
+		    "(AWARD_YOOKASSA_SHOP_ID / AWARD_YOOKASSA_SECRET_KEY)",
+		    LF_STR("error", run.error), LF_END);
+	log_msg(rc == 0 ? LOG_INFO : LOG_ERROR, "reconcile run",
+	    LF_INT("dry_run", dry_run), LF_INT("api_requests",
+	    run.api_requests), LF_INT("duration_ms", run.finished_ms -
+	    run.started_ms), LF_STR("stopped", reconcile_stop_name(run.stop)),
+	    LF_STR("error", run.error[0] ? run.error : NULL), LF_END);
+	if (reconcile_summary(&run, line, sizeof(line)) == 0)
+		printf("%s\n", line);
+	fflush(stdout);
+out:
+	award_ctx_close(ctx);
+	yk_close(yk);
+	if (lockfd >= 0)
+		close(lockfd);
+	return rc;
+}

@@ -1,0 +1,339 @@
+# award — integration: the admin API of issue 17 (SPEC.md §5): the
+# acknowledgement of dead rows, the lookup, the version in /healthz and the
+# metrics, and test-shop notifications (SPEC.md §5 table, §7).
+# Every test reads no configuration file (AWARD_CONFIG empty).
+
+# ack ID [curl args...]: POST the acknowledgement of row ID.
+ack() {
+	local id=$1
+	shift
+	req POST "$HTTPS/v1/admin/failed-awards/$id/ack" "$@"
+}
+
+# api_dead ORDER TG: a queued award (unknown plan) made dead; echoes its id.
+api_dead() {
+	webhook "$(payment "$1" "$2" plan_none "$(iso_now)")"
+	check_json '$.award' queued
+	sql "UPDATE failed_awards SET status = 'dead', attempts = 8
+		WHERE order_id = '$1'"
+	sql "SELECT id FROM failed_awards WHERE order_id = '$1'"
+}
+
+# metric NAME_AND_LABELS: the value of one sample in the last body.
+metric() {
+	awk -v k="$1" '$1 == k { print $2 }' <<<"$BODY"
+}
+
+it admin_ack
+t_admin_ack() {
+	local id pid origin at
+	APP_ENV=("AWARD_CONFIG=")
+	start_stack
+	seed_contest c1
+	seed_plans
+	id=$(api_dead ord-a1 1001)
+	pid=$(api_dead ord-a2 1002)
+	sql "UPDATE failed_awards SET status = 'pending', attempts = 2
+		WHERE id = $pid"
+	origin="https://127.0.0.1:$HTTPS_PORT"
+
+	admin_get /v1/admin/metrics
+	[ "$(metric 'award_failed_awards{status="dead"}')" = 1 ] ||
+		fail "$REQ: dead is not 1 before the ack"
+	[ "$(metric 'award_failed_awards{status="acknowledged"}')" = 0 ] ||
+		fail "$REQ: acknowledged is not 0 before the ack"
+
+	# Unknown id, malformed id: 404. A pending row: 409. Nothing changed.
+	ack 999999 -H "Authorization: Bearer $ADMIN_TOKEN"
+	check_error 404
+	ack abc -H "Authorization: Bearer $ADMIN_TOKEN"
+	check_error 404
+	ack "$pid" -H "Authorization: Bearer $ADMIN_TOKEN"
+	check_error 409
+	check_sql "SELECT acked_at IS NULL FROM failed_awards WHERE id = $pid" 1
+	# No token: 401; Basic cross-origin or without Origin: 403.
+	ack "$id"
+	check_error 401
+	ack "$id" -u "alice:$ADMIN_TOKEN"
+	check_error 403
+	check_json '$.error' "cross-origin request refused"
+	ack "$id" -u "alice:$ADMIN_TOKEN" -H "Origin: https://evil.example"
+	check_error 403
+	check_sql "SELECT acked_at IS NULL FROM failed_awards WHERE id = $id" 1
+
+	# Basic from our own origin: acknowledged by alice.
+	ack "$id" -u "alice:$ADMIN_TOKEN" -H "Origin: $origin"
+	check_status 200
+	check_json_type
+	check_no_store
+	check_json '$.id' "$id"
+	check_json '$.status' dead
+	check_json '$.acknowledged' 1
+	check_sql "SELECT status || '|' || acked_by FROM failed_awards
+		WHERE id = $id" "dead|alice"
+	at=$(sql "SELECT acked_at FROM failed_awards WHERE id = $id")
+	[[ $at == 20??-??-??T??:??:??.???Z ]] || fail "acked_at '$at'"
+	grep -q '"msg":"failed award acknowledged by admin".*"by":"alice"' \
+		"$T/fcgi.log" || fail "the acknowledgement is not logged"
+
+	# Again, by Bearer: the same 200, the first who and when kept.
+	sleep 0.01
+	ack "$id" -H "Authorization: Bearer $ADMIN_TOKEN"
+	check_status 200
+	check_json '$.acknowledged' 1
+	check_sql "SELECT acked_by || '|' || acked_at FROM failed_awards
+		WHERE id = $id" "alice|$at"
+
+	# Stats: still listed under dead, with who and when; metrics split.
+	admin_get /v1/admin/award-retry-stats
+	check_json '$.dead[0].id' "$id"
+	check_json '$.dead[0].acknowledgedBy' alice
+	check_json '$.dead[0].acknowledgedAt' "$at"
+	check_json '$.counts.dead' 1
+	check_json '$.counts.acknowledged' 1
+	admin_get /v1/admin/metrics
+	[ "$(metric 'award_failed_awards{status="dead"}')" = 0 ] ||
+		fail "$REQ: an acknowledged row still counts as dead"
+	[ "$(metric 'award_failed_awards{status="acknowledged"}')" = 1 ] ||
+		fail "$REQ: acknowledged is not 1"
+
+	# The dashboard's form: 303 back to the page.
+	ack "$id" -u "alice:$ADMIN_TOKEN" -H "Origin: $origin" \
+		-H 'Content-Type: application/x-www-form-urlencoded' \
+		--data-binary ''
+	check_status 303
+	check_hdr Location /v1/admin/dashboard
+
+	# A requeue clears it and records who pressed Retry; dead again,
+	# the row counts as dead and can be acknowledged anew.
+	req POST "$HTTPS/v1/admin/failed-awards/$id/retry" \
+		-u "bob:$ADMIN_TOKEN" -H "Origin: $origin"
+	check_status 200
+	check_sql "SELECT status || '|' || (acked_at IS NULL) || '|' ||
+		(acked_by IS NULL) || '|' || requeued_by || '|' ||
+		(requeued_at IS NOT NULL) FROM failed_awards WHERE id = $id" \
+		"pending|1|1|bob|1"
+	grep -q '"msg":"failed award requeue by admin".*"by":"bob"' \
+		"$T/fcgi.log" || fail "the requeue's who is not logged"
+	sql "UPDATE failed_awards SET status = 'dead' WHERE id = $id"
+	admin_get /v1/admin/metrics
+	[ "$(metric 'award_failed_awards{status="dead"}')" = 1 ] ||
+		fail "$REQ: a requeued row made dead again is not dead"
+	admin_get /v1/admin/award-retry-stats
+	[ "$(jtype '$.dead[0].acknowledgedAt')" = null ] ||
+		fail "$REQ: acknowledgedAt not null after the requeue: $BODY"
+	check_json '$.dead[0].requeuedBy' bob
+	ack "$id" -H "Authorization: Bearer $ADMIN_TOKEN"
+	check_status 200
+	check_sql "SELECT acked_by FROM failed_awards WHERE id = $id" token
+	# A GET of the ack is 405.
+	req GET "$HTTPS/v1/admin/failed-awards/$id/ack" \
+		-H "Authorization: Bearer $ADMIN_TOKEN"
+	check_status 405
+}
+
+it admin_lookup
+t_admin_lookup() {
+	local before
+	APP_ENV=("AWARD_CONFIG=")
+	start_stack
+	seed_contest old "$(iso_days -60)" "$(iso_days -30)" 30 1
+	seed_contest c1
+	seed_plans
+	seed_referral 2002 2001
+	webhook "$(payment ord-l1 2002 plan_3m "$(iso_now)" pay-l1)"
+	check_json '$.award' awarded
+	webhook "$(payment ord-l2 2002 plan_1m "$(iso_days -40)" pay-l2)"
+	check_json '$.award' awarded
+	webhook "$(refund ref-l1 pay-l1 50.00)"
+	check_json '$.refund' partial
+	webhook "$(payment ord-l3 2002 plan_none "$(iso_now)" pay-l3)"
+	check_json '$.award' queued
+	# The referrer's own purchase, and a row the referrer owns.
+	webhook "$(payment ord-l4 2001 plan_1m "$(iso_now)" pay-l4)"
+	check_json '$.award' awarded
+	before=$(sqlite3 "$DB" .dump | md5sum)
+
+	# By order id.
+	admin_get "/v1/admin/lookup?order_id=ord-l1"
+	check_status 200
+	check_json_type
+	check_no_store
+	check_json '$.query.order_id' ord-l1
+	check_json '$.payments[#-1].payment_id' pay-l1
+	[ "$(jlen '$.payments')" = 1 ] || fail "$REQ: payments: $BODY"
+	check_json '$.payments[0].outcome' awarded
+	check_json '$.payments[0].refunded' 50.00
+	check_json '$.payments[0].refunded_minor' 5000
+	check_json '$.payments[0].amount' 199.00
+	[ "$(jlen '$.refunds')" = 1 ] || fail "$REQ: refunds: $BODY"
+	check_json '$.refunds[0].refund_id' ref-l1
+	check_json '$.refunds[0].amount' 50.00
+	[ "$(jlen '$.ledger')" = 2 ] || fail "$REQ: ledger: $BODY"
+	check_json "\$.ledger[0].id" SELF_PURCHASE:ord-l1
+	check_json "\$.ledger[0].owner_id" 2002
+	check_json "\$.ledger[0].delta" 3
+	check_json "\$.ledger[1].id" INVITEE_PAYMENT:ord-l1
+	check_json "\$.ledger[1].owner_id" 2001
+	[ "$(jlen '$.queue')" = 0 ] || fail "$REQ: queue: $BODY"
+	[ "$(jlen '$.tickets')" = 0 ] || fail "$REQ: tickets: $BODY"
+
+	# By payment id: the queued one, with its attempts and last error.
+	admin_get "/v1/admin/lookup?payment_id=pay-l3"
+	check_status 200
+	check_json '$.payments[0].order_id' ord-l3
+	[ "$(jlen '$.queue')" = 1 ] || fail "$REQ: queue: $BODY"
+	check_json '$.queue[0].status' pending
+	check_json '$.queue[0].attempts' 1
+	[ -n "$(jget '$.queue[0].last_error')" ] ||
+		fail "$REQ: no last error: $BODY"
+	[ "$(jlen '$.ledger')" = 0 ] || fail "$REQ: ledger: $BODY"
+	# A refund recorded before its payment is found by the payment id.
+	webhook "$(refund ref-l9 pay-l9 10.00)"
+	check_json '$.refund' unknown_payment
+	admin_get "/v1/admin/lookup?payment_id=pay-l9"
+	check_status 200
+	[ "$(jlen '$.payments')" = 0 ] || fail "$REQ: payments: $BODY"
+	check_json '$.refunds[0].refund_id' ref-l9
+	check_json '$.refunds[0].status' pending
+	before=$(sqlite3 "$DB" .dump | md5sum)
+
+	# By telegram id: the buyer's payments, the orders' rows, tickets
+	# per contest (the old contest too).
+	admin_get "/v1/admin/lookup?telegram_id=2002"
+	check_status 200
+	check_json '$.query.telegram_id' 2002
+	[ "$(jlen '$.payments')" = 3 ] || fail "$REQ: payments: $BODY"
+	[ "$(jlen '$.queue')" = 1 ] || fail "$REQ: queue: $BODY"
+	[ "$(jlen '$.tickets')" = 2 ] || fail "$REQ: tickets: $BODY"
+	check_json '$.tickets[0].contest_id' c1
+	check_json '$.tickets[0].tickets' 3
+	check_json '$.tickets[1].contest_id' old
+	check_json '$.tickets[1].tickets' 1
+	# The referrer: its own purchase and the invitee rows it owns.
+	admin_get "/v1/admin/lookup?telegram_id=2001"
+	check_status 200
+	[ "$(jlen '$.payments')" = 1 ] || fail "$REQ: payments: $BODY"
+	[ "$(jlen '$.tickets')" = 1 ] || fail "$REQ: tickets: $BODY"
+	check_json '$.tickets[0].contest_id' c1
+	check_json '$.tickets[0].tickets' 4
+	[ "$(jlen '$.ledger')" = 2 ] || fail "$REQ: ledger: $BODY"
+	check_json '$.ledger[0].id' INVITEE_PAYMENT:ord-l1
+	check_json '$.ledger[0].buyer_id' 2002
+	check_json '$.ledger[1].id' SELF_PURCHASE:ord-l4
+	# A sum of 0 is still listed (a refunded order's rows).
+	sql "INSERT INTO ticket_ledger(id, contest_id, referrer_id, referred_id,
+		order_id, delta, reason, created_at) VALUES
+		('x1', 'c1', 7007, 7007, 'ord-x', 2, 'SELF_PURCHASE', '$(iso_now)'),
+		('x2', 'c1', 7007, 7007, 'ord-x', -2, 'REFUND', '$(iso_now)')"
+	admin_get "/v1/admin/lookup?telegram_id=7007"
+	check_json '$.tickets[0].tickets' 0
+	check_json '$.tickets[0].rows' 2
+	before=$(sqlite3 "$DB" .dump | md5sum)
+
+	# Nothing known: 200 with empty lists.
+	for q in order_id=nope payment_id=nope telegram_id=99; do
+		admin_get "/v1/admin/lookup?$q"
+		check_status 200
+		for l in payments refunds ledger queue tickets; do
+			[ "$(jlen "\$.$l")" = 0 ] ||
+				fail "$REQ: $l not empty: $BODY"
+		done
+	done
+	# Bad input: 400 (none, two keys, malformed values).
+	for q in "" "order_id=a&payment_id=b" "order_id=a&telegram_id=1" \
+		"order_id=" "order_id=a%20b" "payment_id=$(printf 'p%.0s' \
+		$(seq 1 129))" telegram_id=0 telegram_id=-1 telegram_id=1e2 \
+		telegram_id=9007199254740992 telegram_id=abc "order_id=%zz"; do
+		admin_get "/v1/admin/lookup?$q"
+		check_error 400
+	done
+	# Basic works (a browser), no token does not; a GET writes nothing.
+	req GET "$HTTPS/v1/admin/lookup?order_id=ord-l1" -u "x:$ADMIN_TOKEN"
+	check_status 200
+	req GET "$HTTPS/v1/admin/lookup?order_id=ord-l1"
+	check_error 401
+	[ "$(sqlite3 "$DB" .dump | md5sum)" = "$before" ] ||
+		fail "a lookup changed the database"
+}
+
+it admin_version
+t_admin_version() {
+	local v
+	APP_ENV=("AWARD_CONFIG=")
+	start_stack
+	v=$("$BIN/award-fcgi" --version | awk '{ print $2 }')
+	[ -n "$v" ] || fail "award-fcgi --version printed no version"
+	req GET "$HTTP/healthz"
+	check_status 200
+	check_json '$.status' ok
+	check_json '$.version' "$v"
+	admin_get /v1/admin/metrics
+	check_status 200
+	grep -qx "award_build_info{version=\"$v\"} 1" <<<"$BODY" ||
+		fail "$REQ: no award_build_info for $v"
+	req GET "$HTTPS/v1/admin/dashboard" -u "admin:$ADMIN_TOKEN"
+	check_status 200
+	grep -q "id=\"version\">$v<" <<<"$BODY" ||
+		fail "$REQ: the version is not on the page"
+}
+
+# test_payment ORDER TG: the fixture from a test shop ("test": true).
+test_payment() {
+	payment "$1" "$2" plan_1m "$(iso_now)" "pay-$1" |
+		sed 's/"test": false/"test": true/'
+}
+
+it admin_test_payments_ignored
+t_admin_test_payments_ignored() {
+	APP_ENV=("AWARD_CONFIG=")
+	start_stack
+	seed_contest c1
+	seed_plans
+	grep -q '"test": false' "$FIXTURES/payment.succeeded.json" ||
+		fail "the fixture has no \"test\": false to turn"
+	webhook "$(test_payment ord-t1 3001)"
+	check_status 200
+	check_json '$.status' ignored
+	check_json '$.reason' test_payment
+	[ "$(jtype '$.award')" = "" ] || fail "$REQ: an award field: $BODY"
+	# A test shop's refund is ignored too; a real one still counts.
+	webhook "$(refund ref-t1 pay-ord-t1 199.00 |
+		sed 's/"status": "succeeded"/"test": true, "status": "succeeded"/')"
+	check_json '$.reason' test_payment
+	check_sql "SELECT (SELECT count(*) FROM ticket_ledger) ||
+		(SELECT count(*) FROM payments) || (SELECT count(*) FROM refunds)
+		|| (SELECT count(*) FROM failed_awards)" 0000
+	# Not from a test shop: awarded as always.
+	webhook "$(payment ord-t2 3002 plan_1m "$(iso_now)")"
+	check_json '$.award' awarded
+	admin_get /v1/admin/metrics
+	[ "$(metric 'award_webhook_ignored_total{reason="test_payment"}')" = 2 ] ||
+		fail "$REQ: test payments not counted"
+}
+
+it admin_test_payments_accepted
+t_admin_test_payments_accepted() {
+	APP_ENV=("AWARD_CONFIG=" "AWARD_ACCEPT_TEST_PAYMENTS=1")
+	start_stack
+	seed_contest c1
+	seed_plans
+	webhook "$(test_payment ord-t1 3001)"
+	check_json '$.award' awarded
+	check_sql "SELECT count(*) FROM ticket_ledger WHERE order_id = 'ord-t1'" 1
+	admin_get /v1/admin/metrics
+	[ "$(metric 'award_webhook_ignored_total{reason="test_payment"}')" = 0 ] ||
+		fail "$REQ: an accepted test payment counted as ignored"
+}
+
+it admin_test_payments_bad_setting
+t_admin_test_payments_bad_setting() {
+	local out rc
+	base_env
+	out=$("${BASE_ENV[@]}" AWARD_CONFIG= AWARD_ACCEPT_TEST_PAYMENTS=yes \
+		"$BIN/award-fcgi" --listen "unix:$SOCK" --db "$DB" 2>&1 </dev/null)
+	rc=$?
+	[ "$rc" = 1 ] || fail "AWARD_ACCEPT_TEST_PAYMENTS=yes: exit $rc"
+	[[ $out == *AWARD_ACCEPT_TEST_PAYMENTS* ]] ||
+		fail "the error does not name the setting: $out"
+}
