@@ -159,16 +159,24 @@ t_stalled_connections_do_not_starve() {
 	check_sql "select count(*) from ticket_ledger" 20
 }
 
-# Out of descriptors: the worker backs off instead of spinning on accept,
-# logs the error a few times with a count, and serves again once
-# connections close.
+# Out of descriptors: the worker sheds its idle kept connection, backs off
+# instead of spinning on accept, logs the error a few times with a count,
+# and serves again once connections close.
 it emfile_backs_off
 t_emfile_backs_off() {
-	local w open_n hp t0 t1 c0 c1 hz lines
+	local w open_n hp t0 t1 c0 c1 hz lines i
 	WORKERS=1
 	APP_ENV=(AWARD_READ_TIMEOUT_MS=60000)
 	start_stack
 	w=$(conn_worker)
+	# An idle kept connection: the first to go when descriptors run out.
+	python3 "$HERE/fcgi_raw.py" "$SOCK" idle 30 >"$T/idle.out" &
+	PIDS+=($!)
+	for i in $(seq 1 100); do
+		grep -q '^end 1' "$T/idle.out" && break
+		sleep 0.1
+	done
+	grep -q '^end 1' "$T/idle.out" || fail "the kept request: $(cat "$T/idle.out")"
 	open_n=$(fd_count "$w")
 	prlimit --pid "$w" --nofile=$((open_n + 8)) ||
 		fail "prlimit failed"
@@ -190,6 +198,8 @@ t_emfile_backs_off() {
 	[ $(((c1 - c0) * 1000 / hz)) -lt $(((t1 - t0) / 2)) ] ||
 		fail "worker used $(((c1 - c0) * 1000 / hz)) ms CPU in" \
 			"$((t1 - t0)) ms at EMFILE"
+	grep -q '^closed' "$T/idle.out" ||
+		fail "the idle kept connection was not shed: $(cat "$T/idle.out")"
 	lines=$(grep -c 'accept failed' "$T/fcgi.log")
 	[ "$lines" -ge 1 ] || fail "EMFILE was not logged"
 	[ "$lines" -le 10 ] || fail "EMFILE logged $lines times in 3 s"
