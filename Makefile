@@ -45,7 +45,7 @@ UNIT_HELP = $(patsubst tests/unit/%.c,$(BUILD)/tests/%.o,\
 
 DEBIAN_PKGS = gcc make pkg-config libfcgi-dev libsqlite3-dev libcjson-dev \
 	      libcriterion-dev libcurl4-openssl-dev nginx curl openssl sqlite3 mandoc systemd procps \
-	      chromium chromium-driver python3-selenium prometheus
+	      chromium chromium-driver python3-selenium prometheus strace
 
 .PHONY: all test unit integration asan run bench fuzz deps clean \
 	install uninstall alerts
