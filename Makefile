@@ -45,7 +45,7 @@ UNIT_HELP = $(patsubst tests/unit/%.c,$(BUILD)/tests/%.o,\
 
 DEBIAN_PKGS = gcc make pkg-config libfcgi-dev libsqlite3-dev libcjson-dev \
 	      libcriterion-dev libcurl4-openssl-dev nginx curl openssl sqlite3 mandoc systemd procps \
-	      chromium chromium-driver python3-selenium prometheus
+	      chromium chromium-driver python3-selenium prometheus strace
 
 .PHONY: all test unit integration asan run bench fuzz deps clean \
 	install uninstall alerts
@@ -98,7 +98,7 @@ $(BUILD)/tests/test_stats: $(BUILD)/fcgi/dashboard.o $(BUILD)/fcgi/metrics.o \
 	$(BUILD)/fcgi/views.o $(BUILD)/fcgi/detail.o
 
 # test_fcgi_rec tests the responder's FastCGI record parser.
-$(BUILD)/tests/test_fcgi_rec: $(BUILD)/fcgi/fcgi_rec.o
+$(BUILD)/tests/test_fcgi_rec: $(BUILD)/fcgi/fcgi_rec.o $(BUILD)/fcgi/fcgi_out.o
 
 $(BUILD)/bench/bench_award: tests/bench/bench_award.c $(BUILD)/libaward.a
 	@mkdir -p $(@D)
@@ -143,7 +143,8 @@ bench: deps
 FUZZ_SECONDS ?= 60
 FUZZ_SRC = tests/fuzz/fuzz_input.c common/validate.c common/atime.c \
 	   common/money.c common/cidr.c common/config.c common/log.c \
-	   fcgi/http.c
+	   fcgi/http.c fcgi/fcgi_rec.c fcgi/fcgi_out.c
+FUZZ_FCGI_SRC = tests/fuzz/fuzz_fcgi.c fcgi/fcgi_rec.c
 FUZZ_YK_SRC = tests/fuzz/fuzz_yookassa.c common/yookassa.c \
 	   common/validate.c common/atime.c common/money.c common/config.c \
 	   common/cidr.c common/log.c
@@ -163,6 +164,12 @@ fuzz: deps
 	$(BUILD)/fuzz/fuzz_yookassa -max_total_time=$(FUZZ_SECONDS) \
 	  -max_len=16384 -timeout=5 $(BUILD)/fuzz/corpus-yookassa \
 	  tests/fuzz/seeds-yookassa
+	@mkdir -p $(BUILD)/fuzz/corpus_fcgi
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -Icommon -Ifcgi \
+	  $(PC_CFLAGS) -o $(BUILD)/fuzz/fuzz_fcgi $(FUZZ_FCGI_SRC)
+	$(BUILD)/fuzz/fuzz_fcgi -max_total_time=$(FUZZ_SECONDS) \
+	  -max_len=70000 -timeout=5 $(BUILD)/fuzz/corpus_fcgi \
+	  tests/fuzz/seeds_fcgi
 
 deps:
 	@missing=""; for p in $(DEBIAN_PKGS); do \

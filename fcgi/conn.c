@@ -287,6 +287,8 @@ on_done(struct connset *cs)
 			continue;
 		}
 		frec_next(&c->fr);
+		if (cs->idle.n >= CONN_IDLE_MAX)
+			conn_close(cs, cs->idle.head);
 		set_state(cs, c, CS_IDLE);
 		if (plen > 0)
 			rc = consume(cs, c, pend, plen);

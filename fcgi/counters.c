@@ -54,6 +54,7 @@ struct counters {
 	uint64_t	commit_sum_us;
 	uint64_t	fallback_jobs;
 	uint64_t	ignored[2];	/* ignored_reasons */
+	uint64_t	heartbeat[COUNTERS_HEARTBEATS];
 };
 
 static const char *const ignored_reasons[2] = { "event", "test_payment" };
@@ -72,6 +73,18 @@ counters_free(struct counters *c)
 {
 	if (c != NULL)
 		munmap(c, sizeof(*c));
+}
+
+uint64_t *
+counters_heartbeat(struct counters *c, unsigned i)
+{
+	return c != NULL ? &c->heartbeat[i % COUNTERS_HEARTBEATS] : NULL;
+}
+
+uint64_t
+counters_heartbeat_get(const uint64_t *hb)
+{
+	return hb != NULL ? __atomic_load_n(hb, __ATOMIC_RELAXED) : 0;
 }
 
 static void

@@ -14,6 +14,11 @@
 
 struct counters;
 
+#include <stdint.h>
+
+/* Heartbeat words, one per worker process (issue 18 finding 1). */
+#define COUNTERS_HEARTBEATS	1024
+
 /* Map a zeroed set of counters shared with future children; NULL on error. */
 struct counters *counters_new(void);
 
@@ -40,6 +45,17 @@ void	counters_ignored(struct counters *c, const char *reason);
 
 /* jobs that left a failed group and ran alone (SPEC.md §2, issue 8). */
 void	counters_fallback(struct counters *c, size_t jobs);
+
+/*
+ * Heartbeat word i % COUNTERS_HEARTBEATS: a worker's poll loop advances
+ * it (relaxed atomic add), the supervisor reads it with
+ * counters_heartbeat_get() to feed systemd's watchdog only while every
+ * worker makes progress. NULL when c is NULL.
+ */
+uint64_t *counters_heartbeat(struct counters *c, unsigned i);
+
+/* The current value of a heartbeat word; 0 for NULL. */
+uint64_t counters_heartbeat_get(const uint64_t *hb);
 
 /*
  * The counters as Prometheus text exposition (version 0.0.4), HELP and

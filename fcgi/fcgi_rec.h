@@ -10,7 +10,7 @@
  * REQUEST, PARAMS to the empty record, STDIN to the empty record) is there.
  * One request per connection at a time (FCGI_MPXS_CONNS 0). Management
  * records are answered through the reply buffer; nothing here does I/O
- * except frec_send_response().
+ * except frec_send_response() (fcgi_out.c).
  */
 #ifndef AWARD_FCGI_REC_H
 #define AWARD_FCGI_REC_H
@@ -109,11 +109,5 @@ int	frec_body(const struct frec *p, const char **body, size_t *len);
  */
 int	frec_send_response(int fd, uint16_t id, const char *head,
 	    size_t hlen, const char *body, size_t blen, int timeout_ms);
-
-/*
- * Write all of buf (management replies), waiting at most timeout_ms on a
- * non-blocking fd. Returns 0 or -1.
- */
-int	frec_write_all(int fd, const void *buf, size_t len, int timeout_ms);
 
 #endif

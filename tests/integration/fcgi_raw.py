@@ -9,6 +9,8 @@ Usage: python3 fcgi_raw.py SOCKET MODE [ARG]
   hold N         open N connections that send nothing; "held K" (K opened)
   two            two requests on one kept connection, one after the other
   pipelined      two requests on one kept connection, sent at once
+  idle SECS      one request on a kept connection, then wait SECS for the
+                 responder to close it: "closed" or "open"
   nokeep         one request without FCGI_KEEP_CONN (then "eof" expected)
 The last two print one "Status: NNN" line per answer and "end N" per
 FCGI_END_REQUEST, then "eof" if the responder closed the connection.
@@ -112,6 +114,15 @@ def main():
         read_answers(s, 1)
         s.shutdown(socket.SHUT_WR)
         read_answers(s, 1, 5)
+    elif mode == "idle":
+        s = connect(path)
+        s.sendall(request(1, True))
+        read_answers(s, 1)
+        s.settimeout(float(sys.argv[3]))
+        try:
+            print("closed" if s.recv(100) == b"" else "data", flush=True)
+        except socket.timeout:
+            print("open", flush=True)
     elif mode == "nokeep":
         s = connect(path)
         s.sendall(request(1, False))

@@ -159,16 +159,24 @@ t_stalled_connections_do_not_starve() {
 	check_sql "select count(*) from ticket_ledger" 20
 }
 
-# Out of descriptors: the worker backs off instead of spinning on accept,
-# logs the error a few times with a count, and serves again once
-# connections close.
+# Out of descriptors: the worker sheds its idle kept connection, backs off
+# instead of spinning on accept, logs the error a few times with a count,
+# and serves again once connections close.
 it emfile_backs_off
 t_emfile_backs_off() {
-	local w open_n hp t0 t1 c0 c1 hz lines
+	local w open_n hp t0 t1 c0 c1 hz lines i
 	WORKERS=1
 	APP_ENV=(AWARD_READ_TIMEOUT_MS=60000)
 	start_stack
 	w=$(conn_worker)
+	# An idle kept connection: the first to go when descriptors run out.
+	python3 "$HERE/fcgi_raw.py" "$SOCK" idle 30 >"$T/idle.out" &
+	PIDS+=($!)
+	for i in $(seq 1 100); do
+		grep -q '^end 1' "$T/idle.out" && break
+		sleep 0.1
+	done
+	grep -q '^end 1' "$T/idle.out" || fail "the kept request: $(cat "$T/idle.out")"
 	open_n=$(fd_count "$w")
 	prlimit --pid "$w" --nofile=$((open_n + 8)) ||
 		fail "prlimit failed"
@@ -190,6 +198,8 @@ t_emfile_backs_off() {
 	[ $(((c1 - c0) * 1000 / hz)) -lt $(((t1 - t0) / 2)) ] ||
 		fail "worker used $(((c1 - c0) * 1000 / hz)) ms CPU in" \
 			"$((t1 - t0)) ms at EMFILE"
+	grep -q '^closed' "$T/idle.out" ||
+		fail "the idle kept connection was not shed: $(cat "$T/idle.out")"
 	lines=$(grep -c 'accept failed' "$T/fcgi.log")
 	[ "$lines" -ge 1 ] || fail "EMFILE was not logged"
 	[ "$lines" -le 10 ] || fail "EMFILE logged $lines times in 3 s"
@@ -224,4 +234,54 @@ t_head_is_get_without_body() {
 	check_error 405
 	check_hdr_has Allow HEAD
 	check_hdr_has Allow GET
+}
+
+# The watchdog is fed only while the worker's loop makes progress (issue
+# 18 finding 1: a spinning worker kept it fed). A fake NOTIFY_SOCKET
+# records what the supervisor sends; the worker is frozen with SIGSTOP.
+it watchdog_needs_progress
+t_watchdog_needs_progress() {
+	local w lp n0 n1 i
+	WORKERS=1
+	python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+print("ready", flush=True)
+while True:
+    print(s.recv(4096).decode(errors="replace").replace("\n", " "),
+          flush=True)
+' "$T/notify.sock" >"$T/notify.log" &
+	lp=$!
+	PIDS+=("$lp")
+	for i in $(seq 1 50); do
+		grep -q '^ready' "$T/notify.log" && break
+		sleep 0.1
+	done
+	APP_ENV=("NOTIFY_SOCKET=$T/notify.sock" "WATCHDOG_USEC=1000000")
+	start_app
+	for i in $(seq 1 100); do
+		[ "$(grep -c 'WATCHDOG=1' "$T/notify.log")" -ge 2 ] && break
+		sleep 0.1
+	done
+	[ "$(grep -c 'WATCHDOG=1' "$T/notify.log")" -ge 2 ] ||
+		fail "the watchdog was never fed: $(cat "$T/notify.log")"
+	w=$(conn_worker)
+	kill -STOP "$w"
+	# 10 s without progress stops the feeding; look from 12 s to 15 s.
+	sleep 12
+	n0=$(grep -c 'WATCHDOG=1' "$T/notify.log")
+	sleep 3
+	n1=$(grep -c 'WATCHDOG=1' "$T/notify.log")
+	kill -CONT "$w"
+	[ "$n1" = "$n0" ] ||
+		fail "watchdog fed $((n1 - n0)) times while the worker was stopped"
+	grep -q 'worker makes no progress' "$T/fcgi.log" ||
+		fail "the stall was not logged"
+	for i in $(seq 1 50); do
+		[ "$(grep -c 'WATCHDOG=1' "$T/notify.log")" -gt "$n1" ] && break
+		sleep 0.1
+	done
+	[ "$(grep -c 'WATCHDOG=1' "$T/notify.log")" -gt "$n1" ] ||
+		fail "the watchdog was not fed again after the worker resumed"
 }
