@@ -124,7 +124,10 @@ writer_main(void *arg)
 			w->tail = NULL;
 		pthread_mutex_unlock(&w->mu);
 
+		/* The group's log lines: one write, before any answer. */
+		log_batch_begin();
 		job_run_group(w->ctx, batch, n, &st);
+		log_batch_end();
 		counters_group(w->counters, n, st.seconds);
 		if (st.fallback > 0)
 			counters_fallback(w->counters, st.fallback);

@@ -9,7 +9,8 @@
 # or both are taken out, whatever the shipped file says):
 #   empty    tests/bench/empty_fcgi: libfcgi, 32 threads, reads the body,
 #            answers {} — the transport ceiling every other row is a ratio to
-#   FULL     award-fcgi, one worker, 32 threads, AWARD_SYNCHRONOUS=FULL
+#   FULL     award-fcgi, one worker, 32 threads, AWARD_SYNCHRONOUS=FULL,
+#            the shipped log level (info: a line per request and per award)
 #   NORMAL   the same at NORMAL
 #   before   (AWARD_BENCH_BEFORE=DIR) FULL and NORMAL with DIR/award-fcgi
 # For each: req/s (wrk -t2 -cCONNS, DUR s, new orders as in webhook.lua),
@@ -158,7 +159,7 @@ stack() {
 		done
 	else
 		WORKERS=1
-		APP_ENV=(AWARD_LOG_LEVEL=warn "AWARD_BOT_DB=$BOT"
+		APP_ENV=(AWARD_LOG_LEVEL=info "AWARD_BOT_DB=$BOT"
 			"AWARD_SYNCHRONOUS=$2" AWARD_THREADS=32)
 		start_app
 		RESP_PID=$APP_PID
@@ -167,6 +168,31 @@ stack() {
 	[ "$1" = empty ] || seed
 	wrk -t2 -c8 -d2s -s "$HERE/webhook.lua" "$HTTP/v1/payments/webhook" \
 		>/dev/null 2>&1	# warm-up
+}
+
+# send_n N OUT: N new orders (webhook_n.lua stops each wrk thread after its
+# share); wrk waits out its duration even then, so it is interrupted (it
+# prints its summary on SIGINT) once nginx's access log has N more lines.
+send_n() {
+	local n=$1 out=$2 log=$T/nginx/logs/access.log off size got=0 wpid k=0
+	off=$(stat -c %s "$log")
+	RUNS=$((RUNS + 1))
+	RUN=$RUNS LIMIT=$n THREADS=2 wrk -t2 -c"$CONNS" -d3600s --timeout 10s \
+		-s "$HERE/webhook_n.lua" "$HTTP/v1/payments/webhook" >"$out" 2>&1 &
+	wpid=$!
+	# The lines added since the last look, counted once each.
+	while alive "$wpid" && [ "$got" -lt "$n" ]; do
+		k=$((k + 1))
+		# HOT_SEND_MAX seconds at most (a stalled responder)
+		[ "$k" -lt $((${HOT_SEND_MAX:-900} * 5)) ] || break
+		sleep 0.2
+		size=$(stat -c %s "$log")
+		got=$((got + $(tail -c +$((off + 1)) "$log" |
+			head -c $((size - off)) | tr -dc '\n' | wc -c)))
+		off=$size
+	done
+	kill -INT "$wpid" 2>/dev/null
+	wait "$wpid" 2>/dev/null
 }
 
 RUNS=0
@@ -208,10 +234,7 @@ traced() {
 	strace -c -f -o "$T/strace.txt" "${args[@]}" 2>/dev/null &
 	spid=$!
 	sleep 1
-	RUNS=$((RUNS + 1))
-	RUN=$RUNS LIMIT=$STRACE_N THREADS=2 wrk -t2 -c"$CONNS" -d"${HOT_STRACE_MAX:-60}s" \
-		--timeout 10s -s "$HERE/webhook_n.lua" \
-		"$HTTP/v1/payments/webhook" >"$T/wrk-n.txt" 2>&1
+	HOT_SEND_MAX=${HOT_STRACE_MAX:-60} send_n "$STRACE_N" "$T/wrk-n.txt"
 	kill -INT "$spid"
 	wait "$spid" 2>/dev/null
 	local sent
@@ -220,7 +243,7 @@ traced() {
 		printf " %5.1f", $4 / n }' "$T/strace.txt"
 	awk -v n="${sent:-1}" '$1 ~ /^[0-9.]+$/ && NF >= 5 && $NF != "total" &&
 		$4 / n >= 0.05 { printf "%s %.1f\n", $NF, $4 / n }' \
-		"$T/strace.txt" | sort -k2,2 -nr | head -n 8 | tr '\n' ' ' |
+		"$T/strace.txt" | sort -k2,2 -nr | head -n 14 | tr '\n' ' ' |
 		sed 's/^/ /'
 	echo
 }
@@ -261,10 +284,7 @@ keep_conn off
 total=0
 first=
 for n in $MEM_REQS; do
-	RUNS=$((RUNS + 1))
-	RUN=$RUNS LIMIT=$((n - total)) THREADS=2 wrk -t2 -c"$CONNS" -d3600s \
-		--timeout 10s -s "$HERE/webhook_n.lua" \
-		"$HTTP/v1/payments/webhook" >"$T/wrk-m.txt" 2>&1
+	send_n $((n - total)) "$T/wrk-m.txt"
 	sent=$(awk '/requests in/ { print $1 }' "$T/wrk-m.txt")
 	total=$((total + ${sent:-0}))
 	rss=$(kb VmRSS $(app_pids) $(nginx_pids))
