@@ -19,12 +19,14 @@
 # over the timed run), and the system calls per request of the responder
 # by kind (strace -c -f over STRACE_N requests, a separate run: strace
 # slows everything, so those runs give counts, never times).
-# Then memory: the peak RSS (sum of VmHWM) of every process, nginx's
+# First, bench_award's floor (NORMAL) with malloc as the worker sets it and
+# with glibc's defaults, alternated. Then memory: the peak RSS (sum of VmHWM) of every process, nginx's
 # included, and the RSS of all processes after each count of HOT_MEM_REQS
 # requests on one FULL stack (bounded memory: the last over the first).
 #
 # Usage: AWARD_BIN_DIR=build bash tests/bench/hotpath.sh
-#   HOT_DUR=8  HOT_CONNS=32  HOT_STRACE_N=2000  HOT_KEEPALIVE=16
+#   HOT_DUR=8  HOT_CONNS=32  HOT_STRACE_N=2000  HOT_KEEPALIVE=16  FLOOR_N=3000
+#   HOT_ROWS="empty FULL NORMAL" (any of these, or before-FULL, before-NORMAL)
 #   HOT_MEM_REQS="100000 300000"  (the issue's check: "100000 1000000",
 #   about 6 more minutes; "" skips the memory part)
 #   AWARD_BENCH_BEFORE=DIR  an older build's directory, for before/after
@@ -39,6 +41,7 @@ CONNS=${HOT_CONNS:-32}
 STRACE_N=${HOT_STRACE_N:-2000}
 KEEPALIVE=${HOT_KEEPALIVE:-16}
 MEM_REQS=${HOT_MEM_REQS-100000 300000}
+FLOOR_N=${FLOOR_N:-3000}
 WAIT_S=20
 export AWARD_CONFIG=
 HZ=$(getconf CLK_TCK)
@@ -247,6 +250,16 @@ traced() {
 		sed 's/^/ /'
 	echo
 }
+
+echo "== 5a. malloc fixed at start (memtune.h) against glibc's defaults:" \
+	"bench_award floor NORMAL $FLOOR_N, alternated, awards/s"
+for _ in 1 2; do
+	g=$(AWARD_BENCH_MALLOC=glibc "$BIN/bench/bench_award" floor NORMAL \
+		"$FLOOR_N" | awk '{ print $2 }')
+	m=$("$BIN/bench/bench_award" floor NORMAL "$FLOOR_N" | awk '{ print $2 }')
+	echo "  glibc defaults $g, memtune $m: x$(awk -v a="$m" -v b="$g" \
+		'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
+done
 
 echo "== 5. the hot path against its transport (${DUR}s per row," \
 	"wrk -t2 -c$CONNS; syscalls/req from strace -c -f over $STRACE_N" \
