@@ -26,7 +26,8 @@
 #
 # Usage: AWARD_BIN_DIR=build bash tests/bench/hotpath.sh
 #   HOT_DUR=8  HOT_CONNS=32  HOT_STRACE_N=2000  HOT_KEEPALIVE=16  FLOOR_N=3000
-#   HOT_ROWS="empty FULL NORMAL" (any of these, or before-FULL, before-NORMAL)
+#   HOT_ROWS="empty FULL NORMAL" (any of these, or before-FULL, before-NORMAL;
+#   empty: none)
 #   HOT_MEM_REQS="100000 300000"  (the issue's check: "100000 1000000",
 #   about 6 more minutes; "" skips the memory part)
 #   AWARD_BENCH_BEFORE=DIR  an older build's directory, for before/after
@@ -218,7 +219,7 @@ timed() {
 		"$out")
 	RPS=${rps:-0}
 	base=${EMPTY_RPS[$2]:-$RPS}
-	printf "  %-7s %-4s %9.0f %6.2f %8s %8s %9.0f %9.0f %6s %6s %6.1f" \
+	printf "  %-13s %-4s %9.0f %6.2f %8s %8s %9.0f %9.0f %6s %6s %6.1f" \
 		"$1" "$2" "$RPS" "$(awk -v a="$RPS" -v b="$base" \
 		'BEGIN { print (b > 0 ? a / b : 0) }')" "$p50" "$p99" \
 		"$(awk -v t=$((a1 - a0)) -v n="${reqs:-0}" -v hz="$HZ" \
@@ -264,13 +265,13 @@ done
 echo "== 5. the hot path against its transport (${DUR}s per row," \
 	"wrk -t2 -c$CONNS; syscalls/req from strace -c -f over $STRACE_N" \
 	"requests)"
-printf "  %-7s %-4s %9s %6s %8s %8s %9s %9s %6s %6s %6s  %s\n" row keep \
+printf "  %-13s %-4s %9s %6s %8s %8s %9s %9s %6s %6s %6s  %s\n" row keep \
 	req/s /empty "p50(ms)" "p99(ms)" "app-us/r" "ngx-us/r" non2xx sockerr \
 	peakMB \
 	"syscalls/req: total, by kind"
 declare -A EMPTY_RPS
-read -r -a rows <<<"${HOT_ROWS:-empty FULL NORMAL}"
-[ -n "${AWARD_BENCH_BEFORE:-}" ] && [ -z "${HOT_ROWS:-}" ] &&
+read -r -a rows <<<"${HOT_ROWS-empty FULL NORMAL}"
+[ -n "${AWARD_BENCH_BEFORE:-}" ] && [ -z "${HOT_ROWS+set}" ] &&
 	rows+=(before-FULL before-NORMAL)
 NOW_BIN=$BIN
 for row in "${rows[@]}"; do
@@ -282,7 +283,7 @@ for row in "${rows[@]}"; do
 	esac
 	for keep in off on; do
 		keep_conn "$keep"
-		timed "${row#before-}" "$keep"
+		timed "$row" "$keep"
 		[ "$row" = empty ] && EMPTY_RPS[$keep]=$RPS
 		traced
 	done
