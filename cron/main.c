@@ -17,6 +17,7 @@
 #include "ctx.h"
 #include "job.h"
 #include "log.h"
+#include "memtune.h"
 #include "retryq.h"
 
 /*
@@ -127,6 +128,8 @@ main(int argc, char *argv[])
 		}
 	}
 	log_set_level(cfg.log_level);
+	/* As the responder's worker: heap kept between transactions. */
+	memtune_process(0);
 
 	/*
 	 * Open first: the run lock is taken on the database file, which
