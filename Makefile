@@ -104,6 +104,11 @@ $(BUILD)/bench/bench_award: tests/bench/bench_award.c $(BUILD)/libaward.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_CORE)
 
+# The transport ceiling of make bench: libfcgi answering {} (hotpath.sh).
+$(BUILD)/bench/empty_fcgi: tests/bench/empty_fcgi.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_FCGI)
+
 test: deps
 	$(MAKE) --no-print-directory unit integration
 
@@ -134,10 +139,12 @@ run: deps
 	AWARD_BIN_DIR=$(BUILD) bash scripts/run.sh
 
 bench: deps
-	$(MAKE) --no-print-directory all $(BUILD)/bench/bench_award
+	$(MAKE) --no-print-directory all $(BUILD)/bench/bench_award \
+	  $(BUILD)/bench/empty_fcgi
 	AWARD_BIN_DIR=$(BUILD) bash tests/bench/run.sh
 	AWARD_BIN_DIR=$(BUILD) bash tests/bench/admin_views.sh
 	AWARD_BIN_DIR=$(BUILD) bash tests/bench/reconcile.sh
+	AWARD_BIN_DIR=$(BUILD) bash tests/bench/hotpath.sh
 
 # libFuzzer over every parser of untrusted input. Not part of make test.
 FUZZ_SECONDS ?= 60

@@ -48,4 +48,16 @@ void	log_set_level(enum log_level level);
  */
 void	log_msg(enum log_level level, const char *msg, ...);
 
+/*
+ * Batch the calling thread's lines until log_batch_end: they are kept in a
+ * thread-local buffer of PIPE_BUF bytes and written in order, whole lines
+ * only, one write(2) per buffer-full, so lines still never interleave with
+ * other threads' or processes'. log_batch_end writes what is left and
+ * closes the batch; without an open batch it is a no-op. A batch delays
+ * its lines until its end: open one only around work that ends soon (a
+ * group), never across a wait for the network. errno is preserved.
+ */
+void	log_batch_begin(void);
+void	log_batch_end(void);
+
 #endif

@@ -18,6 +18,7 @@
 #include "db.h"
 #include "job.h"
 #include "log.h"
+#include "memtune.h"
 #include "retain.h"
 #include "retryq.h"
 
@@ -160,6 +161,8 @@ main(int argc, char *argv[])
 			break;
 		}
 	}
+	/* As the responder's worker: heap kept between transactions. */
+	memtune_process(0);
 
 	/*
 	 * Open first: the run lock is taken on the database file, which

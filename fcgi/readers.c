@@ -5,9 +5,11 @@
  * give connections back.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "log.h"
+#include "memtune.h"
 #include "readers.h"
 
 struct readers {
@@ -55,7 +57,14 @@ readers_take(struct readers *r)
 	r->open++;
 	pthread_mutex_unlock(&r->mu);
 
-	if ((ctx = award_ctx_open(r->cfg, err, sizeof(err))) == NULL) {
+	ctx = award_ctx_open(r->cfg, err, sizeof(err));
+	if (ctx != NULL && memtune_reader(ctx->db) == -1) {
+		snprintf(err, sizeof(err), "mmap_size: %s",
+		    sqlite3_errmsg(ctx->db));
+		award_ctx_close(ctx);
+		ctx = NULL;
+	}
+	if (ctx == NULL) {
 		log_msg(LOG_ERROR, "cannot open a read connection",
 		    LF_STR("error", err), LF_END);
 		pthread_mutex_lock(&r->mu);

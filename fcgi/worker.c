@@ -31,6 +31,7 @@
 #include "ctx.h"
 #include "http.h"
 #include "log.h"
+#include "memtune.h"
 #include "readers.h"
 #include "routes.h"
 #include "worker.h"
@@ -41,11 +42,10 @@
  * arena of its own, and each of SQLite's connections (writer, readers,
  * checkpointer) a page cache filled from the arena of whichever thread
  * used it; together they grew a worker past 20 MB under load. Two arenas
- * and a soft limit on SQLite's heap keep a worker near 8 MB at the same
- * throughput (the pages evicted are still in the OS page cache).
+ * keep that bounded; the page caches themselves are sized in memtune.h
+ * (no soft heap limit: it made SQLite read hot pages again every group).
  */
 #define ARENA_MAX	2
-#define SQLITE_HEAP_SOFT (2 * 1024 * 1024)
 
 struct worker;
 
@@ -182,8 +182,7 @@ worker_run(const struct award_config *cfg, int listen_fd,
 	if (getppid() != parent)
 		return 0;
 
-	mallopt(M_ARENA_MAX, ARENA_MAX);
-	sqlite3_soft_heap_limit64(SQLITE_HEAP_SOFT);
+	memtune_process(ARENA_MAX);
 	memset(&wk, 0, sizeof(wk));
 	wk.cfg = cfg;
 	pthread_mutex_init(&wk.mu, NULL);

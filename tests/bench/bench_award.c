@@ -18,6 +18,10 @@
  *            awards of new orders, one award_apply() (one durable
  *            transaction) each, service and bot in separate files as the
  *            shipped configuration has them; prints "floor_tps X".
+ *
+ * glibc's malloc is set up as award-fcgi's worker sets it (memtune.h),
+ * unless AWARD_BENCH_MALLOC=glibc asks for glibc's defaults (the "before"
+ * of that setting, in hotpath.sh).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -33,6 +37,7 @@
 #include "job.h"
 #include "config.h"
 #include "ctx.h"
+#include "memtune.h"
 #include "retryq.h"
 
 static double
@@ -232,7 +237,10 @@ main(int argc, char *argv[])
 	char	dir[] = "/tmp/award-bench-XXXXXX";
 	char	cmd[128];
 	int	n = argc > 1 ? atoi(argv[1]) : 2000;
+	const char *m = getenv("AWARD_BENCH_MALLOC");
 
+	if (m == NULL || strcmp(m, "glibc") != 0)
+		memtune_process(0);
 	if (n < 10)
 		n = 10;
 	if (mkdtemp(dir) == NULL)

@@ -6,6 +6,7 @@
  * checked with cJSON's parser plus this file's own UTF-8 and control-byte
  * check (cJSON checks neither); lines whole when threads log at once.
  */
+#define _GNU_SOURCE	/* pipe2, O_DIRECT: a packet-mode pipe */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -565,4 +566,98 @@ Test(log, threads_lines_never_interleave, .init = setup, .fini = teardown)
 	for (int i = 0; i < LOG_THREADS; i++)
 		cr_assert_eq(per[i], LOG_PER_THREAD);
 	free(s);
+}
+
+/*
+ * A batch (log_batch_begin/end, the writer's group): nothing is written
+ * until its end, then every line in order, in writes that each hold whole
+ * lines and at most PIPE_BUF bytes. stderr is a packet-mode pipe here
+ * (O_DIRECT), so each read returns exactly one write.
+ */
+Test(log, batch_writes_whole_lines_in_order_at_end)
+{
+	int	 fds[2], saved_fd, writes = 0, lines = 0;
+	char	 pkt[8192], value[301];
+	ssize_t	 n;
+
+	cr_assert_eq(pipe2(fds, O_DIRECT | O_NONBLOCK), 0);
+	saved_fd = dup(STDERR_FILENO);
+	cr_assert_geq(dup2(fds[1], STDERR_FILENO), 0);
+	log_set_level(LOG_INFO);
+	memset(value, 'v', sizeof(value) - 1);
+	value[sizeof(value) - 1] = '\0';
+
+	log_batch_begin();
+	for (int i = 0; i < 40; i++)
+		log_msg(LOG_INFO, "batched", LF_INT("i", i),
+		    LF_STR("pad", value), LF_END);
+	/* 40 lines of ~400 bytes: some went out when the buffer filled. */
+	n = read(fds[0], pkt, sizeof(pkt));
+	cr_assert_gt(n, 0, "nothing written before the buffer filled");
+	cr_assert_leq(n, 4096);
+	cr_assert_eq(pkt[n - 1], '\n', "a write ended inside a line");
+	writes = 1;
+	lines = 0;
+	for (ssize_t k = 0; k < n; k++)
+		lines += pkt[k] == '\n';
+	log_batch_end();
+	log_msg(LOG_INFO, "after", LF_END);	/* unbatched again */
+	dup2(saved_fd, STDERR_FILENO);
+	close(saved_fd);
+	close(fds[1]);
+
+	/* The rest: whole lines, in order, i counting up from where it was. */
+	for (;;) {
+		char *p, *nl;
+
+		n = read(fds[0], pkt, sizeof(pkt) - 1);
+		if (n <= 0)
+			break;
+		writes++;
+		cr_assert_leq(n, 4096);
+		cr_assert_eq(pkt[n - 1], '\n', "a write ended inside a line");
+		pkt[n] = '\0';
+		for (p = pkt; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+			cJSON *o;
+
+			*nl = '\0';
+			o = cJSON_Parse(p);
+			cr_assert_not_null(o, "not JSON: %s", p);
+			if (lines < 40) {
+				cr_assert_str_eq(
+				    cJSON_GetObjectItem(o, "msg")->valuestring,
+				    "batched");
+				cr_assert_eq(
+				    cJSON_GetObjectItem(o, "i")->valueint, lines);
+			} else
+				cr_assert_str_eq(
+				    cJSON_GetObjectItem(o, "msg")->valuestring,
+				    "after");
+			cJSON_Delete(o);
+			lines++;
+		}
+	}
+	close(fds[0]);
+	cr_assert_eq(lines, 41);
+	/* ~16 kB in PIPE_BUF writes, plus the unbatched line. */
+	cr_assert_lt(writes, 10, "%d writes for 41 lines", writes);
+	cr_assert_geq(writes, 5);
+}
+
+/* Without a batch, log_batch_end writes nothing and each line is a write. */
+Test(log, batch_end_without_batch_is_noop, .init = setup, .fini = teardown)
+{
+	char *s;
+
+	log_batch_end();
+	s = captured();
+	cr_assert_str_eq(s, "");
+	free(s);
+	log_batch_begin();
+	log_msg(LOG_INFO, "held", LF_END);
+	s = captured();
+	cr_assert_str_eq(s, "", "a batched line was written before the end");
+	free(s);
+	log_batch_end();
+	cJSON_Delete(one_line());
 }

@@ -1,0 +1,88 @@
+/*
+ * Unit tests for common/memtune.c: the writer's page cache and a reader's
+ * memory map are set on the service database and, when attached, on the
+ * bot's, as PRAGMA reads them back.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <sqlite3.h>
+
+#include "memtune.h"
+
+static char dir[] = "/tmp/award-memtune-XXXXXX";
+
+static sqlite3 *
+open_pair(int attach)
+{
+	char	 path[256], sql[300];
+	sqlite3	*db;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/a.db", dir);
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	if (attach) {
+		snprintf(sql, sizeof(sql), "ATTACH '%s/b.db' AS bot", dir);
+		cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL),
+		    SQLITE_OK);
+	}
+	return db;
+}
+
+static void
+close_pair(sqlite3 *db)
+{
+	char cmd[300];
+
+	sqlite3_close(db);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+static long long
+pragma(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt	*st;
+	long long	 v;
+
+	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK,
+	    "%s: %s", sql, sqlite3_errmsg(db));
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "%s", sql);
+	v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+Test(memtune, writer_cache_on_both_files)
+{
+	sqlite3 *db = open_pair(1);
+
+	cr_assert_eq(memtune_writer(db), 0);
+	cr_assert_eq(pragma(db, "PRAGMA main.cache_size"),
+	    -(long long)MEMTUNE_WRITER_CACHE_KIB);
+	cr_assert_eq(pragma(db, "PRAGMA bot.cache_size"),
+	    -(long long)MEMTUNE_WRITER_CACHE_KIB);
+	close_pair(db);
+}
+
+Test(memtune, writer_cache_single_file)
+{
+	sqlite3 *db = open_pair(0);
+
+	cr_assert_eq(memtune_writer(db), 0);
+	cr_assert_eq(pragma(db, "PRAGMA main.cache_size"),
+	    -(long long)MEMTUNE_WRITER_CACHE_KIB);
+	close_pair(db);
+}
+
+Test(memtune, reader_maps_both_files)
+{
+	sqlite3 *db = open_pair(1);
+
+	cr_assert_eq(memtune_reader(db), 0);
+	cr_assert_eq(pragma(db, "PRAGMA main.mmap_size"), MEMTUNE_READER_MMAP);
+	cr_assert_eq(pragma(db, "PRAGMA bot.mmap_size"), MEMTUNE_READER_MMAP);
+	close_pair(db);
+}
