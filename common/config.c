@@ -552,7 +552,13 @@ config_early(int argc, char *argv[], const char *const *value_flags,
 				break;
 			}
 	}
-	if (*file == NULL)
+	if (*file != NULL)
+		return CONFIG_EARLY_RUN;
+	/* SPEC.md §7, §10: the flag, then AWARD_CONFIG ("": no file). */
+	if ((val = getenv(CONFIG_ENV)) != NULL) {
+		*file = *val != '\0' ? val : NULL;
+		*explicit = 1;
+	} else
 		*file = config_default_file();
 	return CONFIG_EARLY_RUN;
 }

@@ -20,6 +20,8 @@
 #define CONFIG_TOKEN_MIN	32	/* shorter tokens are refused */
 #define CONFIG_LINE_MAX		8192	/* bytes per configuration line */
 #define CONFIG_FILE_DEFAULT	"/etc/award/award.conf"
+/* The environment's --config: a path, or "" for no file (SPEC.md §10). */
+#define CONFIG_ENV		"AWARD_CONFIG"
 
 /*
  * Defaults chosen by measurement (README "Figures", make bench): one writer
@@ -85,8 +87,10 @@ enum config_early {
 /*
  * The first look at the command line, before any file or database is
  * touched: --help / --version anywhere, and the configuration file, which
- * is --config PATH (*explicit = 1; config_load_file() fails when it does
- * not exist), else config_default_file().
+ * is --config PATH, else the value of AWARD_CONFIG when it is set (the
+ * empty string: *file NULL, no file), else config_default_file(). From the
+ * flag or the environment *explicit is 1, and config_load_file() fails
+ * when the file does not exist; a later reload keeps the same choice.
  * value_flags (NULL-terminated) names the binary's flags that take their
  * value as the next argument, so that a value is never read as a flag.
  */

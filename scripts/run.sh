@@ -20,6 +20,8 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
+# The demo reads no installed configuration unless AWARD_CONFIG names one.
+export AWARD_CONFIG="${AWARD_CONFIG-}"
 
 die() { echo "make run: $*" >&2; exit 1; }
 

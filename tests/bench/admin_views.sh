@@ -10,6 +10,8 @@
 # Usage: AWARD_BIN_DIR=build bash tests/bench/admin_views.sh [seconds]
 #   AWARD_BENCH_LEDGER / AWARD_BENCH_PAYMENTS  rows to seed (1000000, 500000)
 set -u
+# No installed configuration file leaks into the figures.
+export AWARD_CONFIG=
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 BIN=${AWARD_BIN_DIR:-build}
