@@ -758,3 +758,13 @@ db_rollback(sqlite3 *db)
 	if (!sqlite3_get_autocommit(db))
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 }
+
+void
+db_wait(sqlite3 *db, const struct award_config *c, int wait)
+{
+	if (wait)
+		sqlite3_busy_handler(db, busy_wait,
+		    (void *)&c->busy_timeout_ms);
+	else
+		sqlite3_busy_handler(db, NULL, NULL);
+}

@@ -65,4 +65,10 @@ void	 db_rollback(sqlite3 *db);
 /* 1 when the service and bot databases are one file on this connection. */
 int	 db_same_file(sqlite3 *db);
 
+/*
+ * wait 1: a busy database is waited for, at most c's busy timeout (as
+ * db_open() set it); 0: a busy database is reported at once (SQLITE_BUSY).
+ */
+void	 db_wait(sqlite3 *db, const struct award_config *c, int wait);
+
 #endif

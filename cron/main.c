@@ -1,9 +1,10 @@
 /*
  * award-retry: one run over the durable retry queue (SPEC.md §6), started
  * by system cron every five minutes. Thin on purpose: configuration, the
- * run lock, then job_retry_run(); exit 1 when the run stopped on an
- * outage. Never links libfcgi. Quiet on success (nothing on stdout); JSON
- * log lines go to stderr.
+ * run lock, then job_retry_run() and the admin totals' upkeep
+ * (totals_sync()); exit 1 when the run stopped on an outage. Never links
+ * libfcgi. Quiet on success (nothing on stdout); JSON log lines go to
+ * stderr.
  */
 #include <sys/stat.h>
 
@@ -18,6 +19,8 @@
 #include "job.h"
 #include "log.h"
 #include "retryq.h"
+#include "roles.h"
+#include "totals.h"
 
 /*
  * A start-up error: one JSON line on stderr (SPEC.md §7, §8) naming the
@@ -132,7 +135,8 @@ main(int argc, char *argv[])
 	 * Open first: the run lock is taken on the database file, which
 	 * opening creates on a new host.
 	 */
-	if ((ctx = award_ctx_open(&cfg, err, sizeof(err))) == NULL) {
+	if ((ctx = award_ctx_open(&cfg, &roles_writer, err,
+	    sizeof(err))) == NULL) {
 		startup_error(err);
 		return 1;
 	}
@@ -148,6 +152,10 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	rc = job_retry_run(ctx, force, (int)limit, &run) == 0 ? 0 : 1;
+	/* The admin views' totals: their upkeep is a writer's (totals.h). */
+	if (rc == 0 && totals_sync(ctx) == -1)
+		log_msg(LOG_WARN, "admin totals not brought up to date",
+		    LF_STR("error", sqlite3_errmsg(ctx->db)), LF_END);
 	award_ctx_close(ctx);
 	close(lockfd);
 	return rc;

@@ -32,6 +32,7 @@
 #include "counters.h"
 #include "ctx.h"
 #include "log.h"
+#include "roles.h"
 #include "sdnotify.h"
 #include "worker.h"
 
@@ -443,7 +444,7 @@ probe(const struct award_config *c, char *err, size_t errsz)
 {
 	struct award_ctx *ctx;
 
-	if ((ctx = award_ctx_open(c, err, errsz)) == NULL)
+	if ((ctx = award_ctx_open(c, &roles_checkpointer, err, errsz)) == NULL)
 		return -1;
 	award_ctx_close(ctx);
 	return 0;

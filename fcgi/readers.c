@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "readers.h"
+#include "roles.h"
 
 struct readers {
 	const struct award_config *cfg;
@@ -55,7 +56,8 @@ readers_take(struct readers *r)
 	r->open++;
 	pthread_mutex_unlock(&r->mu);
 
-	if ((ctx = award_ctx_open(r->cfg, err, sizeof(err))) == NULL) {
+	if ((ctx = award_ctx_open(r->cfg, &roles_reader, err,
+	    sizeof(err))) == NULL) {
 		log_msg(LOG_ERROR, "cannot open a read connection",
 		    LF_STR("error", err), LF_END);
 		pthread_mutex_lock(&r->mu);

@@ -12,6 +12,11 @@
  * would wait for it. The writer's WAL hook wakes a checkpointer thread
  * instead, which runs a PASSIVE checkpoint on a connection of its own: it
  * never blocks the writer, and the next group commits meanwhile.
+ *
+ * The admin views' totals are folded here too (totals.h), never by a read:
+ * when no job waits, one short step at a time, trying the write lock once
+ * so that it never waits behind another process; a job that arrives
+ * during a step waits for that step only (TOTALS_STEP_CHUNK rows).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -22,6 +27,8 @@
 #include "ctx.h"
 #include "job.h"
 #include "log.h"
+#include "roles.h"
+#include "totals.h"
 #include "writer.h"
 
 struct wjob {
@@ -40,8 +47,10 @@ struct writer {
 	struct wjob	*head, *tail;
 	int		 stopping;
 	int		 ckpt_due;
+	int		 upkeep_due;	/* totals_step() may have work */
 	struct award_ctx *ctx;
 	struct award_ctx *ckpt_ctx;	/* the checkpointer's connection */
+	int		 folding;	/* writer thread only: fold begun */
 	struct counters	*counters;
 	pthread_t	 thread;
 	pthread_t	 ckpt_thread;
@@ -91,6 +100,26 @@ ckpt_main(void *arg)
 	return NULL;
 }
 
+/*
+ * One step of the totals' upkeep (the writer thread, no job waiting):
+ * due again after a step that left more to do, else after the next group.
+ * Once a fold has begun it goes on to the watermark's end.
+ */
+static void
+upkeep(struct writer *w)
+{
+	enum totals_result rc;
+
+	rc = totals_step(w->ctx, w->folding ? 0 : TOTALS_FOLD_MIN, 1);
+	if (rc == TOTALS_ERROR)
+		log_msg(LOG_WARN, "admin totals not brought up to date",
+		    LF_STR("error", sqlite3_errmsg(w->ctx->db)), LF_END);
+	w->folding = rc == TOTALS_MORE;
+	pthread_mutex_lock(&w->mu);
+	w->upkeep_due = rc == TOTALS_MORE;
+	pthread_mutex_unlock(&w->mu);
+}
+
 static void *
 writer_main(void *arg)
 {
@@ -103,8 +132,15 @@ writer_main(void *arg)
 		struct job_group_stats st;
 
 		pthread_mutex_lock(&w->mu);
-		while (w->head == NULL && !w->stopping)
+		while (w->head == NULL && !w->stopping) {
+			if (w->upkeep_due) {
+				pthread_mutex_unlock(&w->mu);
+				upkeep(w);
+				pthread_mutex_lock(&w->mu);
+				continue;
+			}
 			pthread_cond_wait(&w->work, &w->mu);
+		}
 		if (w->head == NULL) {
 			pthread_mutex_unlock(&w->mu);
 			break;
@@ -124,6 +160,7 @@ writer_main(void *arg)
 			counters_fallback(w->counters, st.fallback);
 
 		pthread_mutex_lock(&w->mu);
+		w->upkeep_due = 1;
 		for (size_t i = 0; i < n; i++)
 			taken[i]->done = 1;
 		pthread_cond_broadcast(&w->done);
@@ -148,8 +185,11 @@ writer_start(const struct award_config *cfg, struct counters *counters,
 	pthread_cond_init(&w->work, NULL);
 	pthread_cond_init(&w->done, NULL);
 	pthread_cond_init(&w->ckpt, NULL);
-	if ((w->ctx = award_ctx_open(cfg, err, errsz)) == NULL ||
-	    (w->ckpt_ctx = award_ctx_open(cfg, err, errsz)) == NULL)
+	/* At start the totals may be behind (another process wrote). */
+	w->upkeep_due = 1;
+	if ((w->ctx = award_ctx_open(cfg, &roles_writer, err, errsz)) == NULL ||
+	    (w->ckpt_ctx = award_ctx_open(cfg, &roles_checkpointer, err,
+	    errsz)) == NULL)
 		goto fail;
 	/* Replaces the automatic checkpoint of the writer's connection. */
 	sqlite3_wal_hook(w->ctx->db, wal_hook, w);

@@ -34,6 +34,7 @@
 #include "config.h"
 #include "ctx.h"
 #include "retryq.h"
+#include "roles.h"
 
 static double
 now_s(void)
@@ -173,7 +174,8 @@ one_mode(const char *dir, int full, int n)
 	snprintf(fpath, sizeof(fpath), "%s/floor-%d.db", dir, full);
 	cfg.synchronous_full = full;
 
-	if ((ctx = award_ctx_open(&cfg, err, sizeof(err))) == NULL)
+	if ((ctx = award_ctx_open(&cfg, &roles_writer, err,
+	    sizeof(err))) == NULL)
 		die("open", err);
 	seed(cfg.db_path);
 
@@ -217,7 +219,8 @@ floor_only(const char *dir, int full, int n)
 	snprintf(cfg.db_path, sizeof(cfg.db_path), "%s/svc.db", dir);
 	snprintf(cfg.bot_db_path, sizeof(cfg.bot_db_path), "%s/bot.db", dir);
 	cfg.synchronous_full = full;
-	if ((ctx = award_ctx_open(&cfg, err, sizeof(err))) == NULL)
+	if ((ctx = award_ctx_open(&cfg, &roles_writer, err,
+	    sizeof(err))) == NULL)
 		die("open", err);
 	seed(cfg.bot_db_path);
 	(void)award_run(ctx, "warm", n / 10 + 1, AWARD_AWARDED);

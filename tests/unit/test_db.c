@@ -117,7 +117,7 @@ Test(db, two_contexts_at_once, .init = setup, .fini = teardown)
 	char			 err[CONFIG_ERR_MAX];
 
 	tu_open(&env);
-	second = award_ctx_open(&env.cfg, err, sizeof(err));
+	second = award_ctx_open(&env.cfg, &tu_role_all, err, sizeof(err));
 	cr_assert_not_null(second, "second context: %s", err);
 	award_ctx_close(second);
 	award_ctx_close(NULL);	/* a no-op */
@@ -131,7 +131,8 @@ race_open(int idx, void *arg)
 	char			 err[CONFIG_ERR_MAX];
 
 	tu_race_go();
-	if ((ctx = award_ctx_open(&e->cfg, err, sizeof(err))) == NULL) {
+	if ((ctx = award_ctx_open(&e->cfg, &tu_role_all,
+	    err, sizeof(err))) == NULL) {
 		fprintf(stderr, "process %d: award_ctx_open: %s\n", idx, err);
 		return 1;
 	}
@@ -292,7 +293,7 @@ Test(db, newer_schema_version_refused, .init = setup, .fini = teardown)
 	tu_close(&env);
 	tu_exec_file(env.cfg.db_path, "UPDATE award_meta SET value = '3'"
 	    " WHERE key = 'schema_version'");
-	ctx = award_ctx_open(&env.cfg, err, sizeof(err));
+	ctx = award_ctx_open(&env.cfg, &tu_role_all, err, sizeof(err));
 	award_ctx_close(ctx);
 	cr_assert_null(ctx, "opened a database of schema version 3");
 	cr_assert_neq(err[0], '\0', "no message");
@@ -311,7 +312,7 @@ Test(db, unwritable_path_fails_with_message, .init = setup,
 
 	snprintf(env.cfg.db_path, sizeof(env.cfg.db_path),
 	    "%s/no/such/dir/award.db", env.dir);
-	ctx = award_ctx_open(&env.cfg, err, sizeof(err));
+	ctx = award_ctx_open(&env.cfg, &tu_role_all, err, sizeof(err));
 	award_ctx_close(ctx);
 	cr_assert_null(ctx);
 	cr_assert(strstr(err, "no/such/dir") != NULL, "message: %s", err);
@@ -349,7 +350,7 @@ Test(db, service_file_bot_tables_not_used_when_bot_separate,
 	tu_close(&env);
 	snprintf(env.cfg.bot_db_path, sizeof(env.cfg.bot_db_path),
 	    "%s/bot.db", env.dir);
-	ctx = award_ctx_open(&env.cfg, err, sizeof(err));
+	ctx = award_ctx_open(&env.cfg, &tu_role_all, err, sizeof(err));
 	if (ctx == NULL) {
 		cr_assert_neq(err[0], '\0');
 		return;		/* refused with a message: acceptable */
@@ -429,7 +430,7 @@ open_refused(const char *what)
 	struct award_ctx	*ctx;
 	char			 err[CONFIG_ERR_MAX] = "";
 
-	ctx = award_ctx_open(&env.cfg, err, sizeof(err));
+	ctx = award_ctx_open(&env.cfg, &tu_role_all, err, sizeof(err));
 	award_ctx_close(ctx);
 	cr_assert_null(ctx, "%s: opened", what);
 	cr_assert_not_null(strstr(err, env.cfg.db_path), "%s: \"%s\" does not "
