@@ -1,6 +1,6 @@
 # award — GNU make + pkg-config. Everything is built under $(BUILD).
 #   make            build/award-fcgi and build/award-retry
-#   make test       unit tests (Criterion) and integration tests (nginx)
+#   make test       include check, unit (Criterion) and integration (nginx)
 #   make asan       the whole suite again under ASan + UBSan (build/asan)
 #   make run        a demo database, the responder and a private nginx
 #   make bench      the benchmarks of tests/bench
@@ -46,7 +46,7 @@ DEBIAN_PKGS = gcc make pkg-config libfcgi-dev libsqlite3-dev libcjson-dev \
 	      chromium chromium-driver python3-selenium prometheus
 
 .PHONY: all test unit integration asan run bench fuzz deps clean \
-	install uninstall
+	install uninstall check-includes
 .SUFFIXES:
 .SECONDARY:
 
@@ -98,7 +98,11 @@ $(BUILD)/bench/bench_award: tests/bench/bench_award.c $(BUILD)/libaward.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_CORE)
 
 test: deps
-	$(MAKE) --no-print-directory unit integration
+	$(MAKE) --no-print-directory check-includes unit integration
+
+# The include graph of common/, fcgi/ and cron/ stays a tree (no circle).
+check-includes:
+	bash scripts/check-includes.sh
 
 # A sanitizer report fails the run even where the test itself passed (a
 # leak is reported at exit, after Criterion has counted the test).
