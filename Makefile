@@ -46,7 +46,7 @@ DEBIAN_PKGS = gcc make pkg-config libfcgi-dev libsqlite3-dev libcjson-dev \
 	      chromium chromium-driver python3-selenium prometheus
 
 .PHONY: all test unit integration asan run bench fuzz deps clean \
-	install uninstall check-includes
+	install uninstall check-includes FORCE
 .SUFFIXES:
 .SECONDARY:
 
@@ -68,13 +68,26 @@ $(BUILD)/common/schema.c: schema.sql
 $(BUILD)/common/%.o: $(BUILD)/common/%.c
 	$(CC) $(ALL_CFLAGS) -Wno-overlength-strings -c -o $@ $<
 
-$(BUILD)/%.o: %.c $(wildcard common/*.h fcgi/*.h)
-	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+# Each object depends on exactly the headers it includes: the compiler
+# writes them to a .d file beside it (-MMD; -MP: a deleted header is no
+# error). An object without its .d (a tree built before) is rebuilt once.
+DEPFLAGS = -MMD -MP -MF $(@:.o=.d)
 
-$(BUILD)/tests/%.o: tests/unit/%.c $(wildcard common/*.h tests/unit/*.h)
+$(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags criterion) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%.o: tests/unit/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(shell pkg-config --cflags criterion) \
+	  -c -o $@ $<
+
+DEPFILES = $(patsubst %.o,%.d,$(filter-out $(BUILD)/common/schema.o,\
+	   $(LIB_OBJ)) $(FCGI_OBJ) $(CRON_OBJ) \
+	   $(UNIT_BIN:%=%.o) $(UNIT_HELP))
+-include $(wildcard $(DEPFILES))
+$(patsubst %.d,%.o,$(filter-out $(wildcard $(DEPFILES)),$(DEPFILES))): FORCE
+FORCE:
 
 $(BUILD)/award-fcgi: $(FCGI_OBJ) $(BUILD)/libaward.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_FCGI) $(LIBS_CORE)
@@ -95,7 +108,8 @@ $(BUILD)/tests/test_totals: $(BUILD)/fcgi/dashboard.o $(BUILD)/fcgi/metrics.o \
 
 $(BUILD)/bench/bench_award: tests/bench/bench_award.c $(BUILD)/libaward.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_CORE)
+	$(CC) $(ALL_CFLAGS) -MMD -MP $(LDFLAGS_ALL) -o $@ $^ $(LIBS_CORE)
+-include $(wildcard $(BUILD)/bench/bench_award.d)
 
 test: deps
 	$(MAKE) --no-print-directory check-includes unit integration
