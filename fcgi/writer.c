@@ -45,6 +45,7 @@ struct writer {
 	pthread_cond_t	 done;		/* a group finished */
 	pthread_cond_t	 ckpt;		/* a checkpoint is due, or stop */
 	struct wjob	*head, *tail;
+	size_t		 waiting;	/* jobs in the list, not yet taken */
 	int		 stopping;
 	int		 ckpt_due;
 	int		 upkeep_due;	/* totals_step() may have work */
@@ -152,6 +153,7 @@ writer_main(void *arg)
 		}
 		if (w->head == NULL)
 			w->tail = NULL;
+		w->waiting -= n;
 		pthread_mutex_unlock(&w->mu);
 
 		job_run_group(w->ctx, batch, n, &st);
@@ -251,6 +253,9 @@ submit(struct writer *w, struct wjob *wj)
 	else
 		w->head = wj;
 	w->tail = wj;
+	/* Tests see that jobs wait for one group (test_group.sh). */
+	log_msg(LOG_DEBUG, "writer job queued", LF_INT("waiting",
+	    (long long)++w->waiting), LF_END);
 	pthread_cond_signal(&w->work);
 	while (!wj->done)
 		pthread_cond_wait(&w->done, &w->mu);
