@@ -102,6 +102,9 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(UNIT_HELP) $(BUILD)/libaward.a
 # test_stats also checks the responder's renderings of the stats.
 $(BUILD)/tests/test_stats: $(BUILD)/fcgi/dashboard.o $(BUILD)/fcgi/metrics.o \
 	$(BUILD)/fcgi/textbuf.o $(BUILD)/fcgi/counters.o
+# test_http: the responder's parsers (fcgi/http.c links libfcgi).
+$(BUILD)/tests/test_http: $(BUILD)/fcgi/http.o
+$(BUILD)/tests/test_http: LIBS_TEST += $(LIBS_FCGI)
 # test_totals reads every view, the renderings included.
 $(BUILD)/tests/test_totals: $(BUILD)/fcgi/dashboard.o $(BUILD)/fcgi/metrics.o \
 	$(BUILD)/fcgi/textbuf.o $(BUILD)/fcgi/counters.o

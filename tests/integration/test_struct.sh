@@ -132,3 +132,24 @@ t_config_hostile_installed_ignored() {
 	[ ! -e /etc/award/award.conf ] || [ "$(cat /etc/award/award.conf)" != \
 		"$(cat "$T/hostile.conf")" ] || fail "the real /etc was written"
 }
+
+# /healthz answers 503 when a database does not answer its query (here the
+# bot's plan table gone from under a running responder), and 200 again
+# once it is back. One worker, requests one at a time: one read connection.
+it healthz_503_when_a_database_fails
+t_healthz_503_when_a_database_fails() {
+	WORKERS=1
+	start_stack
+	req GET "$HTTP/healthz"
+	check_status 200
+	sql "DROP TABLE plan_tickets;"
+	req GET "$HTTP/healthz"
+	check_error 503
+	check_json_type
+	check_json '$.error' "database unavailable"
+	sql "CREATE TABLE plan_tickets(plan_id TEXT PRIMARY KEY,
+		tickets INTEGER NOT NULL CHECK (tickets >= 0));"
+	req GET "$HTTP/healthz"
+	check_status 200
+	check_json '$.status' ok
+}
