@@ -101,13 +101,15 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(UNIT_HELP) $(BUILD)/libaward.a
 
 # test_stats also checks the responder's renderings of the stats.
 $(BUILD)/tests/test_stats: $(BUILD)/fcgi/dashboard.o $(BUILD)/fcgi/metrics.o \
-	$(BUILD)/fcgi/textbuf.o $(BUILD)/fcgi/counters.o
+	$(BUILD)/fcgi/textbuf.o $(BUILD)/fcgi/counters.o $(BUILD)/fcgi/route_ids.o
 # test_http: the responder's parsers (fcgi/http.c links libfcgi).
 $(BUILD)/tests/test_http: $(BUILD)/fcgi/http.o
 $(BUILD)/tests/test_http: LIBS_TEST += $(LIBS_FCGI)
 # test_totals reads every view, the renderings included.
 $(BUILD)/tests/test_totals: $(BUILD)/fcgi/dashboard.o $(BUILD)/fcgi/metrics.o \
-	$(BUILD)/fcgi/textbuf.o $(BUILD)/fcgi/counters.o
+	$(BUILD)/fcgi/textbuf.o $(BUILD)/fcgi/counters.o $(BUILD)/fcgi/route_ids.o
+# test_counters: one route vocabulary for the routes and their counters.
+$(BUILD)/tests/test_counters: $(BUILD)/fcgi/counters.o $(BUILD)/fcgi/route_ids.o
 
 $(BUILD)/bench/bench_award: tests/bench/bench_award.c $(BUILD)/libaward.a
 	@mkdir -p $(@D)

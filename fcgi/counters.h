@@ -21,7 +21,7 @@ struct counters *counters_new(void);
 void	counters_free(struct counters *c);
 
 /*
- * One answered request: route is the route's label ("webhook", ...; NULL
+ * One answered request: route is the route's label (route_name(); NULL
  * or unknown counts as "other"), status the HTTP status, seconds the time
  * from the request read to the answer. c may be NULL (no-op).
  */

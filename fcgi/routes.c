@@ -22,6 +22,7 @@
 #include "readers.h"
 #include "refund.h"
 #include "retryq.h"
+#include "route_ids.h"
 #include "routes.h"
 #include "stats.h"
 #include "validate.h"
@@ -47,7 +48,7 @@ typedef void (*handler_fn)(struct route_env *, struct request *,
     const struct params *, struct response *);
 
 struct route {
-	const char	*label;		/* for metrics (counters.c) */
+	enum route_id	 id;		/* its label (route_ids.h) */
 	const char	*prefix;	/* path before the parameter */
 	const char	*suffix;	/* after it; NULL: no parameter */
 	const char	*method;
@@ -75,22 +76,22 @@ static void h_health(struct route_env *, struct request *,
     const struct params *, struct response *);
 
 static const struct route routes[] = {
-	{ "webhook", "/v1/payments/webhook", NULL, "POST", GUARD_WEBHOOK,
+	{ ROUTE_WEBHOOK, "/v1/payments/webhook", NULL, "POST", GUARD_WEBHOOK,
 	    h_webhook },
-	{ "awards", "/v1/awards", NULL, "POST", GUARD_SERVICE, h_awards },
-	{ "user_tickets", "/v1/users/", "/tickets", "GET", GUARD_SERVICE,
+	{ ROUTE_AWARDS, "/v1/awards", NULL, "POST", GUARD_SERVICE, h_awards },
+	{ ROUTE_USER_TICKETS, "/v1/users/", "/tickets", "GET", GUARD_SERVICE,
 	    h_user_tickets },
-	{ "retry_stats", "/v1/admin/award-retry-stats", NULL, "GET",
+	{ ROUTE_RETRY_STATS, "/v1/admin/award-retry-stats", NULL, "GET",
 	    GUARD_ADMIN_READ, h_retry_stats },
-	{ "requeue", "/v1/admin/failed-awards/", "/retry", "POST",
+	{ ROUTE_REQUEUE, "/v1/admin/failed-awards/", "/retry", "POST",
 	    GUARD_ADMIN_FORM, h_requeue },
-	{ "leaderboard", "/v1/admin/contests/", "/leaderboard", "GET",
+	{ ROUTE_LEADERBOARD, "/v1/admin/contests/", "/leaderboard", "GET",
 	    GUARD_ADMIN_READ, h_leaderboard },
-	{ "metrics", "/v1/admin/metrics", NULL, "GET", GUARD_ADMIN_READ,
+	{ ROUTE_METRICS, "/v1/admin/metrics", NULL, "GET", GUARD_ADMIN_READ,
 	    h_metrics },
-	{ "dashboard", DASHBOARD_PATH, NULL, "GET", GUARD_ADMIN_READ,
+	{ ROUTE_DASHBOARD, DASHBOARD_PATH, NULL, "GET", GUARD_ADMIN_READ,
 	    h_dashboard },
-	{ "healthz", "/healthz", NULL, "GET", GUARD_NONE, h_health },
+	{ ROUTE_HEALTHZ, "/healthz", NULL, "GET", GUARD_NONE, h_health },
 };
 
 /* 1 when path matches r, with the parameter copied into p. */
@@ -185,11 +186,11 @@ routes_dispatch(struct route_env *env, struct request *req,
 			break;
 		}
 	if (found == NULL) {
-		res->route = "other";
+		res->route = route_name(ROUTE_OTHER);
 		http_error(res, 404, "not found");
 		return;
 	}
-	res->route = found->label;
+	res->route = route_name(found->id);
 	if (strcmp(req->method, found->method) != 0) {
 		res->allow = found->method;
 		http_error(res, 405, "method not allowed");
