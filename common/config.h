@@ -33,6 +33,17 @@
 #define CONFIG_THREADS_DEFAULT	32
 #define CONFIG_FCGI_ALLOW_DEFAULT "127.0.0.0/8, ::1/128"
 #define CONFIG_READ_TIMEOUT_DEFAULT 10000
+#define CONFIG_MAX_BODY_DEFAULT	65536		/* bytes */
+#define CONFIG_BUSY_TIMEOUT_DEFAULT 5000	/* ms */
+#define CONFIG_RETRY_ATTEMPTS_DEFAULT 8
+
+/* Bounds of the integer settings (SPEC.md §7): file, environment, flags. */
+#define CONFIG_WORKERS_MAX	256
+#define CONFIG_THREADS_MAX	1024
+#define CONFIG_READ_TIMEOUT_MAX	3600000		/* ms: an hour */
+#define CONFIG_MAX_BODY_MAX	(64 * 1024 * 1024)
+#define CONFIG_BUSY_TIMEOUT_MAX	600000		/* ms: ten minutes */
+#define CONFIG_RETRY_ATTEMPTS_MAX 1000
 
 struct award_config {
 	char		 db_path[CONFIG_PATH_MAX];

@@ -18,6 +18,7 @@
 #define RETRYQ_BASE_MS	300000LL	/* 5 min */
 #define RETRYQ_CAP_MS	21600000LL	/* 6 h */
 #define RETRYQ_LIMIT_DEFAULT 1000
+#define RETRYQ_LIMIT_MAX	1000000	/* award-retry --limit */
 
 /*
  * Delay after the n-th failed attempt (n >= 1): 5 min x 2^(n-1), at most

@@ -110,8 +110,8 @@ main(int argc, char *argv[])
 			force = 1;
 		} else if ((r = config_flag_value("--limit", argc, argv, &i,
 		    &val)) != 0) {
-			if (r == -1 || config_parse_int(val, 1, 1000000,
-			    &limit) == -1) {
+			if (r == -1 || config_parse_int(val, 1,
+			    RETRYQ_LIMIT_MAX, &limit) == -1) {
 				startup_error("--limit: needs "
 				    "an integer from 1 to 1000000");
 				return 1;

@@ -418,17 +418,21 @@ apply_flags(struct award_config *c, int argc, char *argv[], int *flag_listen,
 			*flag_listen = 1;
 		} else if ((r = config_flag_value("--workers", argc, argv, &i,
 		    &val)) != 0) {
-			if (r == -1 || config_parse_int(val, 1, 256, &n)) {
+			if (r == -1 || config_parse_int(val, 1,
+			    CONFIG_WORKERS_MAX, &n)) {
 				snprintf(err, errsz, "--workers: needs "
-				    "an integer from 1 to 256");
+				    "an integer from 1 to %d",
+				    CONFIG_WORKERS_MAX);
 				return -1;
 			}
 			c->workers = (int)n;
 		} else if ((r = config_flag_value("--threads", argc, argv, &i,
 		    &val)) != 0) {
-			if (r == -1 || config_parse_int(val, 1, 1024, &n)) {
+			if (r == -1 || config_parse_int(val, 1,
+			    CONFIG_THREADS_MAX, &n)) {
 				snprintf(err, errsz, "--threads: needs "
-				    "an integer from 1 to 1024");
+				    "an integer from 1 to %d",
+				    CONFIG_THREADS_MAX);
 				return -1;
 			}
 			c->threads = (int)n;
