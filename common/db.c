@@ -359,8 +359,8 @@ dberr:
  * (SPEC.md §7); SQLite gives its -wal and -shm the mode of this file (and,
  * run as root, its owner). Made by root in a directory another user owns
  * (the service's state directory), the file goes to that user, so that a
- * first run as root leaves nothing the service cannot write (issue 10
- * trap 2). An existing file is left alone.
+ * first run as root leaves nothing the service cannot write. An existing
+ * file is left alone.
  */
 static void
 create_file(const char *path)

@@ -111,12 +111,10 @@ static int
 save_failure(struct award_ctx *ctx, struct job *j)
 {
 	if (j->kind == JOB_REFUND)
-		return retryq_save_refund(ctx, &j->refund, j->rout.error) ==
-		    SQLITE_DONE ? 0 : -1;
+		return retryq_save_refund(ctx, &j->refund, j->rout.error);
 	if (award_record_payment(ctx, &j->award) == -1)
 		return -1;
-	return retryq_save_award(ctx, &j->award, j->aout.error) ==
-	    SQLITE_DONE ? 0 : -1;
+	return retryq_save_award(ctx, &j->award, j->aout.error);
 }
 
 /*
@@ -145,7 +143,8 @@ save_failure_alone(struct award_ctx *ctx, struct job *j)
 		j->aout.result = ok ? AWARD_QUEUED : AWARD_UNAVAILABLE;
 }
 
-void
+/* One job alone (job.h, job_award()); logs the outcome. */
+static void
 job_run(struct award_ctx *ctx, struct job *j)
 {
 	switch (j->kind) {
@@ -197,17 +196,6 @@ job_queue_award(struct award_ctx *ctx, const struct award_req *req,
 	snprintf(j.aout.error, sizeof(j.aout.error), "%s", error);
 	save_failure_alone(ctx, &j);
 	return j.aout.result == AWARD_QUEUED ? 0 : -1;
-}
-
-int
-job_queue_refund(struct award_ctx *ctx, const struct refund_req *req,
-    const char *error)
-{
-	struct job j = { .kind = JOB_REFUND, .refund = *req };
-
-	snprintf(j.rout.error, sizeof(j.rout.error), "%s", error);
-	save_failure_alone(ctx, &j);
-	return j.rout.result == REFUND_QUEUED ? 0 : -1;
 }
 
 /* The rules of j inside the open transaction; 1 when they failed. */

@@ -157,7 +157,7 @@ retryq_save_award(struct award_ctx *ctx, const struct award_req *req,
 	db_bind_opt_text(st, 8, req->currency);
 	sqlite3_bind_int64(st, 13, award_ctx_now(ctx));
 	sqlite3_bind_int(st, 14, ctx->cfg->retry_max_attempts);
-	return db_step_done(st);
+	return db_step_done(st) == SQLITE_DONE ? 0 : -1;
 }
 
 int
@@ -173,7 +173,7 @@ retryq_save_refund(struct award_ctx *ctx, const struct refund_req *req,
 	db_bind_opt_text(st, 5, req->currency);
 	sqlite3_bind_int64(st, 13, award_ctx_now(ctx));
 	sqlite3_bind_int(st, 14, ctx->cfg->retry_max_attempts);
-	return db_step_done(st);
+	return db_step_done(st) == SQLITE_DONE ? 0 : -1;
 }
 
 static void
@@ -356,7 +356,7 @@ retryq_lock(const char *db_path, char *err, size_t errsz)
 	/*
 	 * The database file itself, read-only: nothing is created, so no
 	 * run (root's included) leaves a file that stops a later run by
-	 * another user (issue 10 trap 2), and anyone who can read the
+	 * another user, and anyone who can read the
 	 * database can take the lock. flock(2) locks are apart from
 	 * SQLite's fcntl(2) locks on the same file.
 	 */

@@ -32,7 +32,7 @@ int64_t	retryq_backoff_ms(int n);
  * paragraph). A new order: pending, attempts 1, due in 5 min. An order
  * already queued and pending: attempts + 1 with the backoff, dead at the
  * maximum. One that was done or dead: pending again from attempt 1.
- * Returns SQLITE_DONE, or the SQLite error code.
+ * Returns 0, or -1 (the SQLite error is the connection's: sqlite3_errcode).
  */
 int	retryq_save_award(struct award_ctx *ctx, const struct award_req *req,
 	    const char *error);

@@ -31,7 +31,7 @@ void	counters_request(struct counters *c, const char *route, int status,
 /* One commit group of jobs jobs whose COMMIT took seconds. */
 void	counters_group(struct counters *c, size_t jobs, double seconds);
 
-/* jobs that left a failed group and ran alone (SPEC.md §2, issue 8). */
+/* jobs that left a failed group and ran alone (SPEC.md §2). */
 void	counters_fallback(struct counters *c, size_t jobs);
 
 /*

@@ -172,8 +172,8 @@ socket_alive(const struct sockaddr_un *sun)
 
 /*
  * Bind and listen on the unix socket at path. An existing socket that
- * answers belongs to a live process: refused (issue 10 trap 3), never
- * unlinked; a stale one is replaced. *id receives the new socket file's
+ * answers belongs to a live process: refused, never unlinked; a stale one
+ * is replaced. *id receives the new socket file's
  * identity, so that only that file is unlinked at the end.
  */
 static int

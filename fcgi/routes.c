@@ -2,8 +2,10 @@
  * Routes of SPEC.md §5. Order of checks for every request: path (404),
  * method (405 with Allow), then the route's guard (source address for the
  * webhook, a token for the rest), then the body (413 before reading, 400),
- * then the work. Every write goes to the process's writer (writer.h); a
- * 200 for a write is sent only after it reports the outcome committed.
+ * then the work. Every write of a request goes to the process's writer
+ * (writer.h); a 200 for a write is sent only after it reports the outcome
+ * committed. Reads take a connection of the read pool (readers.h) and
+ * never write.
  */
 #include <assert.h>
 #include <stdint.h>
@@ -201,7 +203,12 @@ routes_dispatch(struct route_env *env, struct request *req,
 	found->fn(env, req, &p, res);
 }
 
-struct award_ctx *
+/*
+ * The request's read connection, taken from the pool on the first call;
+ * the caller of routes_dispatch() gives it back. NULL, logged, when the
+ * databases cannot be opened.
+ */
+static struct award_ctx *
 route_reader(struct route_env *env)
 {
 	if (env->rd == NULL)

@@ -1,7 +1,8 @@
 /*
  * One worker process (SPEC.md §2): request threads over libfcgi, one writer
- * (writer.h) that commits every write in groups, read connections per
- * thread, and a read deadline on every request (SPEC.md §7).
+ * (writer.h) that commits every write in groups, a small pool of read
+ * connections the threads share (readers.h), and a read deadline on every
+ * request (SPEC.md §7).
  */
 #ifndef AWARD_WORKER_H
 #define AWARD_WORKER_H

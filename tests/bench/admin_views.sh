@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# award benchmark: the admin views at scale (issue 9). Seeds 1 000 000
+# award benchmark: the admin views at scale (SPEC.md §5). Seeds 1 000 000
 # ledger rows (SQL, recursive CTEs) and 500 000 payments, then measures the
 # latency of the stats JSON, the metrics, the dashboard and a leaderboard
 # through the shipped nginx over HTTPS with wrk (one connection, 40

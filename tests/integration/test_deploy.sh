@@ -1,4 +1,4 @@
-# award — integration: deploying (SPEC.md §10, issue 10). make install
+# award — integration: deploying (SPEC.md §10). make install
 # into a scratch DESTDIR lays out exactly the documented files and modes,
 # keeps a changed configuration, and make uninstall takes back what it put;
 # the units pass systemd-analyze verify and the security bar, the man pages

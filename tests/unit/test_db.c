@@ -522,9 +522,9 @@ Test(db, identity_other_bot_db_refused_nothing_written, .init = setup_sep,
 }
 
 /*
- * Issue 10 trap 1: the service database of a two-file pair opened with
- * no bot path (the bot database defaults to the service file): refused,
- * and no bot tables appear in the service file.
+ * The service database of a two-file pair opened with no bot path (the
+ * bot database defaults to the service file): refused, and no bot tables
+ * appear in the service file.
  */
 Test(db, identity_service_file_as_bot_refused, .init = setup_sep,
     .fini = teardown)
