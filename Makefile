@@ -6,7 +6,7 @@
 #   make bench      the benchmarks of tests/bench
 #   make fuzz       libFuzzer over the input parsers (clang; FUZZ_SECONDS)
 #   make deps       install the Debian packages (root) or print the line
-#   make install    PREFIX (/usr/local) and DESTDIR; make uninstall (README)
+#   make install    PREFIX (/usr/local) and DESTDIR; make uninstall (docs/deploy.md)
 
 BUILD	?= build
 SANITIZE ?=
@@ -183,7 +183,7 @@ clean:
 	rm -rf build
 
 # ---------------------------------------------------------------- install
-# The layout of SPEC.md §10 (listed in README "Deploy on Debian"). Files
+# The layout of SPEC.md §10 (listed in docs/deploy.md). Files
 # under /etc are not under PREFIX; everything is under DESTDIR. The shipped
 # files name /usr/local/sbin: that is rewritten to $(SBINDIR). Nothing here
 # touches the running system (no users, no systemctl): README's steps do.

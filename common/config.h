@@ -24,7 +24,7 @@
 #define CONFIG_ENV		"AWARD_CONFIG"
 
 /*
- * Defaults chosen by measurement (README "Figures", make bench): one writer
+ * Defaults chosen by measurement (docs/figures.md, make bench): one writer
  * per database is how SQLite wants to be written, so one worker process;
  * enough request threads that a commit group can fill while the previous
  * commit waits for fsync.

@@ -8,7 +8,7 @@
  *   duplicate award_apply() of an order already awarded
  *   retry     an award-retry run over an empty queue with many done rows
  *
- * Prints one line per figure and the ratios README.md quotes. Memory: the
+ * Prints one line per figure and the ratios docs/figures.md quotes. Memory: the
  * process's peak RSS (VmHWM) after the first and after the last batch; a
  * ratio near 1 means no growth per award.
  *
