@@ -437,8 +437,12 @@ retry_row(struct award_ctx *ctx, struct row *r, char *stop, size_t stopsz)
 	r->failed = failed;
 	if (failed) {
 		snprintf(r->error, sizeof(r->error), "%s", error);
-		if ((r->dead = retryq_mark_failed(ctx, r->it.id, error)) == -1)
+		enum retryq_mark_result mr;
+
+		if ((mr = retryq_mark_failed(ctx, r->it.id, error)) ==
+		    RETRYQ_MARK_ERROR)
 			goto queue;
+		r->dead = mr == RETRYQ_NOW_DEAD;
 	} else if (retryq_mark_done(ctx, r->it.id, r->outcome) == -1)
 		goto queue;
 	return 0;
@@ -485,15 +489,16 @@ job_retry_run(struct award_ctx *ctx, int force, int limit,
 				    "savepoint: %s", sqlite3_errmsg(ctx->db));
 				goto abort;
 			}
-			if ((rc = retryq_load(ctx, ids[i], &r->it)) == -1) {
+			if ((rc = retryq_load(ctx, ids[i], &r->it)) ==
+			    RETRYQ_LOAD_ERROR) {
 				snprintf(run->stopped, sizeof(run->stopped),
 				    "cannot read failed_awards: %s",
 				    sqlite3_errmsg(ctx->db));
 				goto abort;
 			}
-			/* loaded 0: no longer pending (an admin, another path) */
-			loaded = rc;
-			if (loaded == 1 && (rc = retry_row(ctx, r,
+			/* GONE: no longer pending (an admin, another path) */
+			loaded = rc == RETRYQ_LOADED;
+			if (loaded && (rc = retry_row(ctx, r,
 			    run->stopped, sizeof(run->stopped))) == -1)
 				goto abort;
 			if (exec_rc(ctx, "RELEASE row") != SQLITE_OK) {

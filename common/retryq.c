@@ -265,7 +265,7 @@ retryq_take_due(struct award_ctx *ctx, int force, int limit, int64_t now,
 	return 0;
 }
 
-int
+enum retryq_load_result
 retryq_load(struct award_ctx *ctx, int64_t id, struct retryq_item *it)
 {
 	sqlite3_stmt	*st = ctx->rq[RQ_ROW];
@@ -275,7 +275,8 @@ retryq_load(struct award_ctx *ctx, int64_t id, struct retryq_item *it)
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		read_item(st, it);
 	db_reset(st);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	return rc == SQLITE_ROW ? RETRYQ_LOADED : rc == SQLITE_DONE ?
+	    RETRYQ_GONE : RETRYQ_LOAD_ERROR;
 }
 
 int
@@ -289,7 +290,7 @@ retryq_mark_done(struct award_ctx *ctx, int64_t id, const char *outcome)
 	return db_step_done(st) == SQLITE_DONE ? 0 : -1;
 }
 
-int
+enum retryq_mark_result
 retryq_mark_failed(struct award_ctx *ctx, int64_t id, const char *error)
 {
 	sqlite3_stmt	*st = ctx->rq[RQ_FAILED];
@@ -304,7 +305,9 @@ retryq_mark_failed(struct award_ctx *ctx, int64_t id, const char *error)
 		rc = sqlite3_step(st);
 	}
 	db_reset(st);
-	return rc == SQLITE_DONE ? dead : -1;
+	if (rc != SQLITE_DONE)
+		return RETRYQ_MARK_ERROR;
+	return dead ? RETRYQ_NOW_DEAD : RETRYQ_STILL_PENDING;
 }
 
 int

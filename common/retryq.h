@@ -58,21 +58,35 @@ struct retryq_item {
 int	retryq_take_due(struct award_ctx *ctx, int force, int limit,
 	    int64_t now_ms, int64_t **ids, int *n);
 
+/* retryq_load(); the values are fixed (callers compared with 1, 0, -1). */
+enum retryq_load_result {
+	RETRYQ_LOAD_ERROR = -1,
+	RETRYQ_GONE = 0,	/* not pending (an admin or another path) */
+	RETRYQ_LOADED = 1
+};
+
 /*
- * Read row id if it is still pending: 1 with *it filled, 0 when it is not
- * (an admin or another path changed it since), -1 on error.
+ * Read row id if it is still pending: LOADED with *it filled, GONE when it
+ * is not (an admin or another path changed it since), or LOAD_ERROR.
  */
-int	retryq_load(struct award_ctx *ctx, int64_t id, struct retryq_item *it);
+enum retryq_load_result retryq_load(struct award_ctx *ctx, int64_t id, struct retryq_item *it);
 
 /* Mark row id done with outcome; 0 or -1. */
 int	retryq_mark_done(struct award_ctx *ctx, int64_t id,
 	    const char *outcome);
 
+/* retryq_mark_failed(); fixed values, as retryq_load_result. */
+enum retryq_mark_result {
+	RETRYQ_MARK_ERROR = -1,
+	RETRYQ_STILL_PENDING = 0,
+	RETRYQ_NOW_DEAD = 1
+};
+
 /*
  * Count a failed attempt of row id with the backoff (SPEC.md §6). Returns
- * 1 when the row is now dead, 0 when still pending, -1 on error.
+ * NOW_DEAD when the row reached the maximum, STILL_PENDING, or MARK_ERROR.
  */
-int	retryq_mark_failed(struct award_ctx *ctx, int64_t id,
+enum retryq_mark_result retryq_mark_failed(struct award_ctx *ctx, int64_t id,
 	    const char *error);
 
 struct retry_run {

@@ -412,7 +412,8 @@ stats_payments_latest(struct award_ctx *ctx, int limit,
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-static int
+/* Whether contest id exists: OK, NO_CONTEST or ERROR. */
+static enum stats_result
 contest_exists(struct award_ctx *ctx, const char *id)
 {
 	sqlite3_stmt	*st = ctx->st[ST_CONTEST_EXISTS];
@@ -421,18 +422,20 @@ contest_exists(struct award_ctx *ctx, const char *id)
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	db_reset(st);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	return rc == SQLITE_ROW ? STATS_OK : rc == SQLITE_DONE ?
+	    STATS_NO_CONTEST : STATS_ERROR;
 }
 
-int
+enum stats_result
 stats_top(struct award_ctx *ctx, const char *contest_id, int limit,
     int (*fn)(void *, int64_t, int64_t), void *arg)
 {
-	sqlite3_stmt	*st = ctx->st[ST_TOP];
-	int		 rc;
+	sqlite3_stmt		*st = ctx->st[ST_TOP];
+	enum stats_result	 found;
+	int			 rc;
 
-	if ((rc = contest_exists(ctx, contest_id)) != 1)
-		return rc == 0 ? 1 : -1;
+	if ((found = contest_exists(ctx, contest_id)) != STATS_OK)
+		return found;
 	sqlite3_bind_text(st, 1, contest_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, limit);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -578,31 +581,32 @@ int
 stats_leaderboard(struct award_ctx *ctx, const char *contest_id, int limit,
     cJSON **out)
 {
-	cJSON	*root;
-	int	 rc;
+	cJSON			*root;
+	enum stats_result	 rc;
 
 	*out = NULL;
 	if ((root = cJSON_CreateObject()) == NULL)
-		return -1;
+		return STATS_ERROR;
 	cJSON_AddStringToObject(root, "contest_id", contest_id);
 	rc = stats_top(ctx, contest_id, limit, json_top_row,
 	    cJSON_AddArrayToObject(root, "items"));
-	if (rc != 0) {
+	if (rc != STATS_OK) {
 		cJSON_Delete(root);
 		return rc;
 	}
 	*out = root;
-	return 0;
+	return STATS_OK;
 }
 
-int
+enum stats_result
 stats_user_tickets(struct award_ctx *ctx, int64_t telegram_id,
     const char *contest_id, cJSON **out)
 {
-	sqlite3_stmt	*st;
-	char		 cid[AWARD_ID_MAX * 2 + 1];
-	int64_t		 tickets;
-	int		 rc;
+	sqlite3_stmt		*st;
+	char			 cid[AWARD_ID_MAX * 2 + 1];
+	int64_t			 tickets;
+	enum stats_result	 found;
+	int			 rc;
 
 	*out = NULL;
 	if (contest_id == NULL) {
@@ -614,10 +618,11 @@ stats_user_tickets(struct award_ctx *ctx, int64_t telegram_id,
 			rc = SQLITE_TOOBIG;	/* longer than any id we take */
 		db_reset(st);
 		if (rc != SQLITE_ROW)
-			return rc == SQLITE_DONE ? 1 : -1;
+			return rc == SQLITE_DONE ? STATS_NO_CONTEST :
+			    STATS_ERROR;
 	} else {
-		if ((rc = contest_exists(ctx, contest_id)) != 1)
-			return rc == 0 ? 1 : -1;
+		if ((found = contest_exists(ctx, contest_id)) != STATS_OK)
+			return found;
 		snprintf(cid, sizeof(cid), "%s", contest_id);
 	}
 	st = ctx->st[ST_USER_TICKETS];
@@ -627,13 +632,13 @@ stats_user_tickets(struct award_ctx *ctx, int64_t telegram_id,
 	tickets = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	db_reset(st);
 	if (rc != SQLITE_ROW)
-		return -1;
+		return STATS_ERROR;
 	if ((*out = cJSON_CreateObject()) == NULL)
-		return -1;
+		return STATS_ERROR;
 	jsonw_add_int(*out, "telegram_id", telegram_id);
 	cJSON_AddStringToObject(*out, "contest_id", cid);
 	jsonw_add_int(*out, "tickets", tickets);
-	return 0;
+	return STATS_OK;
 }
 
 int

@@ -119,12 +119,22 @@ int	 stats_payments_latest(struct award_ctx *ctx, int limit,
 	    int (*fn)(void *, const struct stats_payment_row *), void *arg);
 
 /*
+ * What a view of one contest found. The values are fixed: callers that
+ * compared with 0, 1 and -1 before read the same.
+ */
+enum stats_result {
+	STATS_ERROR = -1,	/* a database error */
+	STATS_OK = 0,
+	STATS_NO_CONTEST = 1	/* no such contest, or none running now */
+};
+
+/*
  * The top owners of contest_id by tickets (descending, then telegram id),
  * at most limit, tickets > 0 only; fn(arg, owner, tickets) per owner.
  * Read from the owner totals' index plus the rows past the watermark.
- * Returns 0, 1 when the contest does not exist, -1 on error.
+ * Returns OK, NO_CONTEST, or ERROR (also when fn stopped).
  */
-int	 stats_top(struct award_ctx *ctx, const char *contest_id, int limit,
+enum stats_result stats_top(struct award_ctx *ctx, const char *contest_id, int limit,
 	    int (*fn)(void *, int64_t, int64_t), void *arg);
 
 /*
@@ -137,18 +147,19 @@ cJSON	*stats_retry(struct award_ctx *ctx, int limit);
 
 /*
  * Leaderboard of contest_id, at most limit owners by tickets (descending,
- * then telegram id). Returns 0 with *out set, 1 when the contest does not
- * exist, -1 on error.
+ * then telegram id). Returns OK with *out set (the caller deletes it),
+ * NO_CONTEST or ERROR with *out NULL.
  */
-int	 stats_leaderboard(struct award_ctx *ctx, const char *contest_id,
+enum stats_result stats_leaderboard(struct award_ctx *ctx, const char *contest_id,
 	    int limit, cJSON **out);
 
 /*
  * {"telegram_id","contest_id","tickets"}: the ledger sum. contest_id NULL
- * means the contest running now. Returns 0, 1 when the contest is unknown
- * (or none is running), -1 on error.
+ * means the contest running now. Returns OK with *out set (the caller
+ * deletes it), NO_CONTEST (unknown, or none running) or ERROR with *out
+ * NULL.
  */
-int	 stats_user_tickets(struct award_ctx *ctx, int64_t telegram_id,
+enum stats_result stats_user_tickets(struct award_ctx *ctx, int64_t telegram_id,
 	    const char *contest_id, cJSON **out);
 
 /* 0 when both databases answer a query, else -1. */

@@ -388,10 +388,10 @@ h_user_tickets(struct route_env *env, struct request *req,
 	if ((ctx = reader(env, res)) == NULL)
 		return;
 	switch (stats_user_tickets(ctx, id, rc == 1 ? cid : NULL, &out)) {
-	case 0:
+	case STATS_OK:
 		http_json(res, 200, out);
 		break;
-	case 1:
+	case STATS_NO_CONTEST:
 		http_error(res, 404, rc == 1 ? "unknown contest" :
 		    "no contest is running now");
 		break;
@@ -477,10 +477,10 @@ h_leaderboard(struct route_env *env, struct request *req,
 	if ((ctx = reader(env, res)) == NULL)
 		return;
 	switch (stats_leaderboard(ctx, p->arg, limit, &o)) {
-	case 0:
+	case STATS_OK:
 		http_json(res, 200, o);
 		break;
-	case 1:
+	case STATS_NO_CONTEST:
 		http_error(res, 404, "unknown contest");
 		break;
 	default:

@@ -94,11 +94,16 @@ echo "  seeded in $(($(date +%s) - t0)) s"
 export AWARD_BENCH_TOKEN=$ADMIN_TOKEN
 VIEWS=(/healthz /v1/admin/award-retry-stats /v1/admin/metrics
 	/v1/admin/dashboard /v1/admin/contests/bench/leaderboard)
-# The first admin read folds the ledger into the totals (once).
+# The views never write: the retry run, as cron starts it, folds the
+# ledger into the totals (once; --limit 1 leaves the queue as seeded but
+# one row). A build whose first read folded does it in that read instead.
+t0=$(date +%s%N)
+retry_ok --limit 1
+echo "  award-retry (folds $LEDGER rows): $((($(date +%s%N) - t0) / 1000000)) ms"
 t0=$(date +%s%N)
 req GET "$HTTPS/v1/admin/award-retry-stats" -H "Authorization: Bearer $ADMIN_TOKEN"
 [ "$STATUS" = 200 ] || fail "stats: $STATUS $BODY"
-echo "  first admin read (folds $LEDGER rows): $((($(date +%s%N) - t0) / 1000000)) ms"
+echo "  first admin read: $((($(date +%s%N) - t0) / 1000000)) ms"
 for v in "${VIEWS[@]}"; do
 	req GET "$HTTPS$v" -H "Authorization: Bearer $ADMIN_TOKEN"
 	[ "$STATUS" = 200 ] || fail "$v: $STATUS"

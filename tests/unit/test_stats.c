@@ -85,7 +85,7 @@ Test(stats, user_tickets_exact_for_largest_telegram_id, .init = setup,
 	char	*s;
 
 	ledger("a", "c1", BIG, 12);
-	cr_assert_eq(stats_user_tickets(env.ctx, BIG, "c1", &o), 0);
+	cr_assert_eq(stats_user_tickets(env.ctx, BIG, "c1", &o), STATS_OK);
 	s = text(o);
 	cr_assert_str_eq(s, "{\"telegram_id\":9007199254740991,"
 	    "\"contest_id\":\"c1\",\"tickets\":12}");
@@ -101,7 +101,7 @@ Test(stats, user_tickets_current_contest_and_sum, .init = setup,
 	ledger("a", "c1", 7, 5);
 	ledger("b", "c1", 7, -2);
 	ledger("c", "old", 7, 100);
-	cr_assert_eq(stats_user_tickets(env.ctx, 7, NULL, &o), 0);
+	cr_assert_eq(stats_user_tickets(env.ctx, 7, NULL, &o), STATS_OK);
 	s = text(o);
 	cr_assert_str_eq(s, "{\"telegram_id\":7,\"contest_id\":\"c1\","
 	    "\"tickets\":3}");
@@ -113,10 +113,12 @@ Test(stats, user_tickets_unknown_contest_or_none_running, .init = setup,
 {
 	cJSON *o = NULL;
 
-	cr_assert_eq(stats_user_tickets(env.ctx, 7, "nope", &o), 1);
+	cr_assert_eq(stats_user_tickets(env.ctx, 7, "nope", &o),
+	    STATS_NO_CONTEST);
 	cr_assert_null(o);
 	env.cfg.now_ms = tu_ms("2027-06-01T00:00:00.000Z");
-	cr_assert_eq(stats_user_tickets(env.ctx, 7, NULL, &o), 1);
+	cr_assert_eq(stats_user_tickets(env.ctx, 7, NULL, &o),
+	    STATS_NO_CONTEST);
 	cr_assert_null(o);
 }
 
@@ -132,19 +134,20 @@ Test(stats, leaderboard_order_limit_and_zero_owners, .init = setup,
 	ledger("d", "c1", 40, 4);
 	ledger("e", "c1", 40, -4);	/* refunded in full: no tickets */
 	ledger("f", "old", 50, 99);	/* another contest */
-	cr_assert_eq(stats_leaderboard(env.ctx, "c1", 20, &o), 0);
+	cr_assert_eq(stats_leaderboard(env.ctx, "c1", 20, &o), STATS_OK);
 	s = text(o);
 	cr_assert_str_eq(s, "{\"contest_id\":\"c1\",\"items\":["
 	    "{\"telegram_id\":20,\"tickets\":9},"
 	    "{\"telegram_id\":10,\"tickets\":3},"
 	    "{\"telegram_id\":30,\"tickets\":3}]}");
 	free(s);
-	cr_assert_eq(stats_leaderboard(env.ctx, "c1", 1, &o), 0);
+	cr_assert_eq(stats_leaderboard(env.ctx, "c1", 1, &o), STATS_OK);
 	s = text(o);
 	cr_assert_str_eq(s, "{\"contest_id\":\"c1\",\"items\":["
 	    "{\"telegram_id\":20,\"tickets\":9}]}");
 	free(s);
-	cr_assert_eq(stats_leaderboard(env.ctx, "nope", 20, &o), 1);
+	cr_assert_eq(stats_leaderboard(env.ctx, "nope", 20, &o),
+	    STATS_NO_CONTEST);
 	cr_assert_null(o);
 }
 
@@ -470,7 +473,8 @@ assert_top_matches(int limit)
 {
 	char buf[4096] = "", *want = top_truth(limit);
 
-	cr_assert_eq(stats_top(env.ctx, "c1", limit, top_collect, buf), 0);
+	cr_assert_eq(stats_top(env.ctx, "c1", limit, top_collect, buf),
+	    STATS_OK);
 	cr_assert_str_eq(buf, want);
 	free(want);
 }

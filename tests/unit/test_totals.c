@@ -106,13 +106,13 @@ read_everything(struct award_ctx *rd)
 	cr_assert_eq(s.payments_total, 2);
 	cr_assert_not_null(o = stats_retry(rd, 10));
 	cJSON_Delete(o);
-	cr_assert_eq(stats_leaderboard(rd, "c1", 3, &o), 0);
+	cr_assert_eq(stats_leaderboard(rd, "c1", 3, &o), STATS_OK);
 	cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(o, "items")), 3);
 	cJSON_Delete(o);
-	cr_assert_eq(stats_top(rd, "c1", 1, top_one, &top), 0);
+	cr_assert_eq(stats_top(rd, "c1", 1, top_one, &top), STATS_OK);
 	cr_assert_eq(top, tu_int(&env, "SELECT sum(delta) AS t FROM"
 	    " ticket_ledger GROUP BY referrer_id ORDER BY t DESC LIMIT 1"));
-	cr_assert_eq(stats_user_tickets(rd, 2, "c1", &o), 0);
+	cr_assert_eq(stats_user_tickets(rd, 2, "c1", &o), STATS_OK);
 	cJSON_Delete(o);
 	cr_assert_not_null(page = dashboard_render(rd));
 	free(page);
