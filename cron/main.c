@@ -56,7 +56,8 @@ help(void)
 {
 	printf("usage: %s\n"
 	    "  --config PATH  configuration file (default %s, read when it "
-	    "exists)\n"
+	    "exists;\n"
+	    "                 AWARD_CONFIG names one, \"\" none)\n"
 	    "  --db PATH      service database (AWARD_DB)\n"
 	    "  --bot-db PATH  bot database (AWARD_BOT_DB)\n"
 	    "  --limit N      at most N rows this run (default %d)\n"

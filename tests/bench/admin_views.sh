@@ -101,7 +101,11 @@ t0=$(date +%s%N)
 retry_ok --limit 1
 echo "  award-retry (folds $LEDGER rows): $((($(date +%s%N) - t0) / 1000000)) ms"
 t0=$(date +%s%N)
-req GET "$HTTPS/v1/admin/award-retry-stats" -H "Authorization: Bearer $ADMIN_TOKEN"
+for i in 1 2 3 4 5 6 7 8 9 10; do	# an older build folds here: slow
+	req GET "$HTTPS/v1/admin/award-retry-stats" \
+		-H "Authorization: Bearer $ADMIN_TOKEN"
+	[ "$STATUS" = 200 ] && break
+done
 [ "$STATUS" = 200 ] || fail "stats: $STATUS $BODY"
 echo "  first admin read: $((($(date +%s%N) - t0) / 1000000)) ms"
 for v in "${VIEWS[@]}"; do
