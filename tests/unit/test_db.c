@@ -18,6 +18,7 @@
 
 #include "award.h"
 #include "db.h"
+#include "roles.h"
 #include "testutil.h"
 
 static struct tu_env env;
@@ -131,8 +132,9 @@ race_open(int idx, void *arg)
 	char			 err[CONFIG_ERR_MAX];
 
 	tu_race_go();
-	if ((ctx = award_ctx_open(&e->cfg, &tu_role_all,
-	    err, sizeof(err))) == NULL) {
+	/* Opening the files is what races; no statements are needed. */
+	if ((ctx = award_ctx_open(&e->cfg, &roles_checkpointer, err,
+	    sizeof(err))) == NULL) {
 		fprintf(stderr, "process %d: award_ctx_open: %s\n", idx, err);
 		return 1;
 	}
@@ -168,8 +170,10 @@ race_first_open(void)
 	}
 }
 
+/* The timeout catches a hang only: 360 opens take long under ASan on a
+ * loaded machine. */
 Test(db, concurrent_first_open_of_new_files, .init = setup,
-    .fini = teardown, .timeout = 60)
+    .fini = teardown, .timeout = 600)
 {
 	race_first_open();
 }
