@@ -33,10 +33,11 @@ landed() {
 # then refunds of awarded payments racing redeliveries. Every order is in
 # the ledger exactly once, every 200 has its rows, every queued order its
 # failed_awards row, and the writer did commit several jobs per group: the
-# first burst arrives while another process holds the write lock, and the
+# first orders arrive while another process holds the write lock, and the
 # lock goes only once the responder logged jobs waiting behind the group
 # in progress, so a group of more than one job is certain, however the
-# machine schedules.
+# machine schedules. The lock is held for those first orders only: nginx
+# gives up on an answer after 30 s.
 it group_mixed_concurrent
 t_group_mixed_concurrent() {
 	local i k n=40 f code a awarded plan c0 s0 c1 s1 w=600
@@ -64,14 +65,16 @@ t_group_mixed_concurrent() {
 			fire "$T/m$i.$k.json" "$HTTP/v1/payments/webhook"
 		done
 		fire "$T/m$i.bot.json" "$HTTP/v1/awards" "$SERVICE_TOKEN"
+		[ "$i" = 3 ] || continue
+		until grep -q '"msg":"writer job queued","waiting":[2-9]' \
+			"$T/fcgi.log"; do
+			w=$((w - 1))
+			[ "$w" -gt 0 ] ||
+				fail "no two jobs ever waited for the writer"
+			sleep 0.05
+		done
+		unlock_db
 	done
-	until grep -q '"msg":"writer job queued","waiting":[2-9]' \
-		"$T/fcgi.log"; do
-		w=$((w - 1))
-		[ "$w" -gt 0 ] || fail "no two jobs ever waited for the writer"
-		sleep 0.05
-	done
-	unlock_db
 	landed
 	for i in $(seq 1 "$n"); do
 		awarded=0
