@@ -1,12 +1,12 @@
 # award — GNU make + pkg-config. Everything is built under $(BUILD).
 #   make            build/award-fcgi, build/award-retry, build/award-reconcile
-#   make test       unit tests (Criterion) and integration tests (nginx)
+#   make test       include check, unit (Criterion) and integration (nginx)
 #   make asan       the whole suite again under ASan + UBSan (build/asan)
 #   make run        a demo database, the responder and a private nginx
 #   make bench      the benchmarks of tests/bench
 #   make fuzz       libFuzzer over the input parsers (clang; FUZZ_SECONDS)
 #   make deps       install the Debian packages (root) or print the line
-#   make install    PREFIX (/usr/local) and DESTDIR; make uninstall (README)
+#   make install    PREFIX (/usr/local) and DESTDIR; make uninstall (docs/deploy.md)
 
 BUILD	?= build
 SANITIZE ?=
@@ -48,7 +48,7 @@ DEBIAN_PKGS = gcc make pkg-config libfcgi-dev libsqlite3-dev libcjson-dev \
 	      chromium chromium-driver python3-selenium prometheus strace
 
 .PHONY: all test unit integration asan run bench fuzz deps clean \
-	install uninstall alerts
+	install uninstall alerts check-includes FORCE
 .SUFFIXES:
 .SECONDARY:
 
@@ -70,13 +70,26 @@ $(BUILD)/common/schema.c: schema.sql
 $(BUILD)/common/%.o: $(BUILD)/common/%.c
 	$(CC) $(ALL_CFLAGS) -Wno-overlength-strings -c -o $@ $<
 
-$(BUILD)/%.o: %.c $(wildcard common/*.h fcgi/*.h)
-	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+# Each object depends on exactly the headers it includes: the compiler
+# writes them to a .d file beside it (-MMD; -MP: a deleted header is no
+# error). An object without its .d (a tree built before) is rebuilt once.
+DEPFLAGS = -MMD -MP -MF $(@:.o=.d)
 
-$(BUILD)/tests/%.o: tests/unit/%.c $(wildcard common/*.h tests/unit/*.h)
+$(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags criterion) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%.o: tests/unit/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(shell pkg-config --cflags criterion) \
+	  -c -o $@ $<
+
+DEPFILES = $(patsubst %.o,%.d,$(filter-out $(BUILD)/common/schema.o,\
+	   $(LIB_OBJ)) $(FCGI_OBJ) $(CRON_OBJ) \
+	   $(UNIT_BIN:%=%.o) $(UNIT_HELP))
+-include $(wildcard $(DEPFILES))
+$(patsubst %.d,%.o,$(filter-out $(wildcard $(DEPFILES)),$(DEPFILES))): FORCE
+FORCE:
 
 $(BUILD)/award-fcgi: $(FCGI_OBJ) $(BUILD)/libaward.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_FCGI) $(LIBS_CORE)
@@ -95,14 +108,24 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(UNIT_HELP) $(BUILD)/libaward.a
 # test_stats also checks the responder's renderings of the stats.
 $(BUILD)/tests/test_stats: $(BUILD)/fcgi/dashboard.o $(BUILD)/fcgi/metrics.o \
 	$(BUILD)/fcgi/textbuf.o $(BUILD)/fcgi/counters.o $(BUILD)/fcgi/page.o \
-	$(BUILD)/fcgi/views.o $(BUILD)/fcgi/detail.o
+	$(BUILD)/fcgi/views.o $(BUILD)/fcgi/detail.o $(BUILD)/fcgi/route_ids.o
 
 # test_fcgi_rec tests the responder's FastCGI record parser.
 $(BUILD)/tests/test_fcgi_rec: $(BUILD)/fcgi/fcgi_rec.o $(BUILD)/fcgi/fcgi_out.o
+# test_http: the responder's parsers.
+$(BUILD)/tests/test_http: $(BUILD)/fcgi/http.o $(BUILD)/fcgi/fcgi_rec.o \
+	$(BUILD)/fcgi/fcgi_out.o
+# test_totals reads every view, the renderings included.
+$(BUILD)/tests/test_totals: $(BUILD)/fcgi/dashboard.o $(BUILD)/fcgi/metrics.o \
+	$(BUILD)/fcgi/textbuf.o $(BUILD)/fcgi/counters.o $(BUILD)/fcgi/page.o \
+	$(BUILD)/fcgi/views.o $(BUILD)/fcgi/detail.o $(BUILD)/fcgi/route_ids.o
+# test_counters: one route vocabulary for the routes and their counters.
+$(BUILD)/tests/test_counters: $(BUILD)/fcgi/counters.o $(BUILD)/fcgi/route_ids.o
 
 $(BUILD)/bench/bench_award: tests/bench/bench_award.c $(BUILD)/libaward.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_CORE)
+	$(CC) $(ALL_CFLAGS) -MMD -MP $(LDFLAGS_ALL) -o $@ $^ $(LIBS_CORE)
+-include $(wildcard $(BUILD)/bench/bench_award.d)
 
 # The transport ceiling of make bench: libfcgi answering {} (hotpath.sh).
 $(BUILD)/bench/empty_fcgi: tests/bench/empty_fcgi.c
@@ -110,7 +133,11 @@ $(BUILD)/bench/empty_fcgi: tests/bench/empty_fcgi.c
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_FCGI)
 
 test: deps
-	$(MAKE) --no-print-directory unit integration
+	$(MAKE) --no-print-directory check-includes unit integration
+
+# The include graph of common/, fcgi/ and cron/ stays a tree (no circle).
+check-includes:
+	bash scripts/check-includes.sh
 
 # A sanitizer report fails the run even where the test itself passed (a
 # leak is reported at exit, after Criterion has counted the test).
@@ -197,7 +224,7 @@ clean:
 	rm -rf build
 
 # ---------------------------------------------------------------- install
-# The layout of SPEC.md §10 (listed in README "Deploy on Debian"). Files
+# The layout of SPEC.md §10 (listed in docs/deploy.md). Files
 # under /etc are not under PREFIX; everything is under DESTDIR. The shipped
 # files name /usr/local/sbin: that is rewritten to $(SBINDIR). Nothing here
 # touches the running system (no users, no systemctl): README's steps do.

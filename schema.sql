@@ -175,11 +175,12 @@ CREATE TABLE IF NOT EXISTS reconcile_runs(
 CREATE INDEX IF NOT EXISTS reconcile_runs_finished
 	ON reconcile_runs(finished_at);
 
--- Admin views' totals (stats.c). The ledger is append-only and lives in the
--- bot database, which the bot writes too, so its totals are folded in on
--- read up to a watermark on its rowid: ledger_totals_state.last_rowid. Rows
--- past it are added on the fly by every read, so an answer is exact whether
--- or not a fold ran. The watermark and the totals change in one
+-- Admin views' totals (read by stats.c, kept by totals.c). The ledger is
+-- append-only and lives in the bot database, which the bot writes too, so
+-- its totals are folded in by the writers (the responder's writer thread,
+-- award-retry) up to a watermark on its rowid,
+-- ledger_totals_state.last_rowid. Rows past it are added on the fly by
+-- every read, so an answer is exact whether or not a fold ran. The watermark and the totals change in one
 -- transaction of the service database, so nothing is counted twice.
 CREATE TABLE IF NOT EXISTS ledger_totals_state(
 	id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -207,8 +208,9 @@ CREATE TABLE IF NOT EXISTS ledger_minutes(
 -- Payments by outcome and the retry queue by status. Outcomes and statuses
 -- change (an UPDATE), so these are kept by triggers in the same
 -- transaction as the change. A table made on a database that already had
--- rows is filled once by the first reader, under the write lock, from the
--- rows themselves; totals_ready records that it was.
+-- rows is filled once by a writer (totals.c), under the write lock, from
+-- the rows themselves; totals_ready records that it was. Until then the
+-- views count the rows.
 CREATE TABLE IF NOT EXISTS totals_ready(
 	name TEXT PRIMARY KEY,		-- 'payments' | 'failed_awards'
 	ready INTEGER NOT NULL);

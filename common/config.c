@@ -417,12 +417,12 @@ load_ints(struct award_config *c, const struct cfg_file *f,
 		int		k;
 		long long	lo, hi;
 	} ints[] = {
-		{ K_WORKERS, 1, 256 },
-		{ K_THREADS, 1, 1024 },
-		{ K_READ_TIMEOUT_MS, 1, 3600000 },
-		{ K_MAX_BODY, 1, 64 * 1024 * 1024 },
-		{ K_BUSY_TIMEOUT_MS, 0, 600000 },
-		{ K_RETRY_MAX_ATTEMPTS, 1, 1000 },
+		{ K_WORKERS, 1, CONFIG_WORKERS_MAX },
+		{ K_THREADS, 1, CONFIG_THREADS_MAX },
+		{ K_READ_TIMEOUT_MS, 1, CONFIG_READ_TIMEOUT_MAX },
+		{ K_MAX_BODY, 1, CONFIG_MAX_BODY_MAX },
+		{ K_BUSY_TIMEOUT_MS, 0, CONFIG_BUSY_TIMEOUT_MAX },
+		{ K_RETRY_MAX_ATTEMPTS, 1, CONFIG_RETRY_ATTEMPTS_MAX },
 		{ K_RETAIN_RUNS_DAYS, 1, CONFIG_RETAIN_MAX },
 		{ K_RETAIN_DONE_DAYS, 1, CONFIG_RETAIN_MAX },
 		{ K_ACCEPT_TEST_PAYMENTS, 0, 1 },
@@ -660,10 +660,10 @@ config_load_file(struct award_config *c, const char *path, char *err,
 	c->workers = CONFIG_WORKERS_DEFAULT;
 	c->threads = CONFIG_THREADS_DEFAULT;
 	c->read_timeout_ms = CONFIG_READ_TIMEOUT_DEFAULT;
-	c->max_body = 65536;
-	c->busy_timeout_ms = 5000;
+	c->max_body = CONFIG_MAX_BODY_DEFAULT;
+	c->busy_timeout_ms = CONFIG_BUSY_TIMEOUT_DEFAULT;
 	c->synchronous_full = 1;
-	c->retry_max_attempts = 8;
+	c->retry_max_attempts = CONFIG_RETRY_ATTEMPTS_DEFAULT;
 	c->log_level = LOG_INFO;
 	c->retain_runs_days = CONFIG_RETAIN_RUNS_DEFAULT;
 	c->retain_done_days = CONFIG_RETAIN_DONE_DEFAULT;
@@ -720,7 +720,13 @@ config_early(int argc, char *argv[], const char *const *value_flags,
 				break;
 			}
 	}
-	if (*file == NULL)
+	if (*file != NULL)
+		return CONFIG_EARLY_RUN;
+	/* SPEC.md §7, §10: the flag, then AWARD_CONFIG ("": no file). */
+	if ((val = getenv(CONFIG_ENV)) != NULL) {
+		*file = *val != '\0' ? val : NULL;
+		*explicit = 1;
+	} else
 		*file = config_default_file();
 	return CONFIG_EARLY_RUN;
 }

@@ -21,9 +21,11 @@
 #define CONFIG_TOKEN_MIN	32	/* shorter tokens are refused */
 #define CONFIG_LINE_MAX		8192	/* bytes per configuration line */
 #define CONFIG_FILE_DEFAULT	"/etc/award/award.conf"
+/* The environment's --config: a path, or "" for no file (SPEC.md §10). */
+#define CONFIG_ENV		"AWARD_CONFIG"
 
 /*
- * Defaults chosen by measurement (README "Figures", make bench): one writer
+ * Defaults chosen by measurement (docs/figures.md, make bench): one writer
  * per database is how SQLite wants to be written, so one worker process;
  * enough request threads that a commit group can fill while the previous
  * commit waits for fsync.
@@ -45,6 +47,17 @@
 #define CONFIG_YK_TIMEOUT_MAX	600000
 #define CONFIG_RECONCILE_HOURS_DEFAULT 72
 #define CONFIG_RECONCILE_HOURS_MAX 2160	/* 90 days */
+#define CONFIG_MAX_BODY_DEFAULT	65536		/* bytes */
+#define CONFIG_BUSY_TIMEOUT_DEFAULT 5000	/* ms */
+#define CONFIG_RETRY_ATTEMPTS_DEFAULT 8
+
+/* Bounds of the integer settings (SPEC.md §7): file, environment, flags. */
+#define CONFIG_WORKERS_MAX	256
+#define CONFIG_THREADS_MAX	1024
+#define CONFIG_READ_TIMEOUT_MAX	3600000		/* ms: an hour */
+#define CONFIG_MAX_BODY_MAX	(64 * 1024 * 1024)
+#define CONFIG_BUSY_TIMEOUT_MAX	600000		/* ms: ten minutes */
+#define CONFIG_RETRY_ATTEMPTS_MAX 1000
 
 struct award_config {
 	char		 db_path[CONFIG_PATH_MAX];
@@ -109,8 +122,10 @@ enum config_early {
 /*
  * The first look at the command line, before any file or database is
  * touched: --help / --version anywhere, and the configuration file, which
- * is --config PATH (*explicit = 1; config_load_file() fails when it does
- * not exist), else config_default_file().
+ * is --config PATH, else the value of AWARD_CONFIG when it is set (the
+ * empty string: *file NULL, no file), else config_default_file(). From the
+ * flag or the environment *explicit is 1, and config_load_file() fails
+ * when the file does not exist; a later reload keeps the same choice.
  * value_flags (NULL-terminated) names the binary's flags that take their
  * value as the next argument, so that a value is never read as a flag.
  */

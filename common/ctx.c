@@ -1,39 +1,38 @@
 /*
- * The library context: opens the databases (db.c) and has each module
- * prepare its statements once for the connection. Not where any SQL or
- * rule lives.
+ * The library context: opens the databases (db.c) and has each part of
+ * the caller's role prepare its statements once for the connection. Not
+ * where any SQL or rule lives, and it knows no module above it.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "atime.h"
-#include "award.h"
 #include "ctx.h"
 #include "db.h"
-#include "lookup.h"
-#include "refund.h"
-#include "retryq.h"
-#include "stats.h"
 
 struct award_ctx *
-award_ctx_open(const struct award_config *cfg, char *err, size_t errsz)
+award_ctx_open(const struct award_config *cfg, const struct award_role *role,
+    char *err, size_t errsz)
 {
 	struct award_ctx *ctx;
 
+	assert(role->nparts <= AWARD_ROLE_PARTS_MAX);
 	if ((ctx = calloc(1, sizeof(*ctx))) == NULL) {
 		snprintf(err, errsz, "out of memory");
 		return NULL;
 	}
 	ctx->cfg = cfg;
-	if ((ctx->db = db_open(cfg, err, errsz)) == NULL ||
-	    award_prepare(ctx, err, errsz) == -1 ||
-	    refund_prepare(ctx, err, errsz) == -1 ||
-	    retryq_prepare(ctx, err, errsz) == -1 ||
-	    stats_prepare(ctx, err, errsz) == -1 ||
-	    lookup_prepare(ctx, err, errsz) == -1) {
+	ctx->role = role;
+	if ((ctx->db = db_open(cfg, err, errsz)) == NULL) {
 		award_ctx_close(ctx);
 		return NULL;
 	}
+	for (size_t i = 0; i < role->nparts; i++)
+		if (role->parts[i].prepare(ctx, err, errsz) == -1) {
+			award_ctx_close(ctx);
+			return NULL;
+		}
 	return ctx;
 }
 
@@ -42,11 +41,8 @@ award_ctx_close(struct award_ctx *ctx)
 {
 	if (ctx == NULL)
 		return;
-	lookup_unprepare(ctx);
-	stats_unprepare(ctx);
-	retryq_unprepare(ctx);
-	refund_unprepare(ctx);
-	award_unprepare(ctx);
+	for (size_t i = ctx->role->nparts; i > 0; i--)
+		ctx->role->parts[i - 1].unprepare(ctx);
 	db_close(ctx->db);
 	free(ctx);
 }

@@ -1,7 +1,13 @@
 /*
- * The context every library call takes: one database connection, its
- * prepared statements (one set per module, prepared once per connection),
- * and the configuration. No process-global state: a test can hold several.
+ * The context every library call takes: one database connection, the
+ * statements its role prepared, and the configuration. No process-global
+ * state: a test can hold several.
+ *
+ * A role lists the modules whose statements a connection prepares (as
+ * sqlbox's roles do): the caller composes it (roles.h has the service's),
+ * so this module knows none of the modules above it and the include graph
+ * stays a tree. A module whose statements the role did not prepare keeps
+ * its slot NULL; calling it on that connection is a programming error.
  */
 #ifndef AWARD_CTX_H
 #define AWARD_CTX_H
@@ -22,17 +28,37 @@ struct award_ctx {
 	sqlite3_stmt			**rq;	/* retryq.c */
 	sqlite3_stmt			**st;	/* stats.c */
 	sqlite3_stmt			**lk;	/* lookup.c */
+	sqlite3_stmt			**tt;	/* totals.c */
+	const struct award_role		*role;
 };
 
 /*
- * Open the databases of cfg (db_open) and prepare every module's
- * statements. cfg must outlive the context. Returns NULL with a one-line
- * message in err. Free with award_ctx_close().
+ * One module's part of a role: prepare fills the module's slot of ctx
+ * (0, or -1 with a message in err); unprepare empties it and is a no-op
+ * on an empty slot.
  */
-struct award_ctx *award_ctx_open(const struct award_config *cfg, char *err,
-	    size_t errsz);
+struct award_part {
+	int	(*prepare)(struct award_ctx *, char *, size_t);
+	void	(*unprepare)(struct award_ctx *);
+};
 
-/* Finalize and close; NULL is a no-op. */
+#define AWARD_ROLE_PARTS_MAX	8
+
+struct award_role {
+	const char		*name;		/* "writer", for messages */
+	size_t			 nparts;	/* <= AWARD_ROLE_PARTS_MAX */
+	struct award_part	 parts[AWARD_ROLE_PARTS_MAX];
+};
+
+/*
+ * Open the databases of cfg (db_open) and prepare the statements of each
+ * part of role, in order. cfg and role must outlive the context. Returns
+ * NULL with a one-line message in err. Free with award_ctx_close().
+ */
+struct award_ctx *award_ctx_open(const struct award_config *cfg,
+	    const struct award_role *role, char *err, size_t errsz);
+
+/* Unprepare in reverse order and close; NULL is a no-op. */
 void	award_ctx_close(struct award_ctx *ctx);
 
 /* The current instant: cfg->now_ms when set (tests), else the clock. */

@@ -299,43 +299,74 @@ static const char identity_sql[] =
     " created_at TEXT NOT NULL);";
 
 /*
- * The text of one row of sql (one text parameter, p1) into out; "" when no
- * row or when the table does not exist yet. -1 on any other error.
+ * Run sql (parameters ?1, ?2: p1, p2 as text, NULL for none) to its end;
+ * the text of its first row's first column into out when out is not NULL
+ * ("" when no row). 0, or -1 on an error (the connection's errmsg).
  */
 static int
-query_text(sqlite3 *db, const char *sql, const char *p1, char *out,
-    size_t outsz)
+run_text(sqlite3 *db, const char *sql, const char *p1, const char *p2,
+    char *out, size_t outsz)
 {
 	sqlite3_stmt	*st = NULL;
 	int		 rc;
 
-	out[0] = '\0';
+	if (out != NULL)
+		out[0] = '\0';
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		return strstr(sqlite3_errmsg(db), "no such table") != NULL ?
-		    0 : -1;
+		return -1;
 	if (p1 != NULL)
 		sqlite3_bind_text(st, 1, p1, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	if (p2 != NULL)
+		sqlite3_bind_text(st, 2, p2, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW && out != NULL)
 		snprintf(out, outsz, "%s", db_col_text(st, 0));
+	while (rc == SQLITE_ROW)
+		rc = sqlite3_step(st);
 	sqlite3_finalize(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* 1 when main has a table of that name, 0 when not, -1 on error. */
+static int
+has_table(sqlite3 *db, const char *table)
+{
+	char found[8];
+
+	if (run_text(db, "SELECT 1 FROM main.sqlite_master WHERE type = "
+	    "'table' AND name = ?1", table, NULL, found, sizeof(found)) == -1)
+		return -1;
+	return found[0] != '\0';
+}
+
+/*
+ * The text of one row of sql (one text parameter, p1) into out; "" when no
+ * row or when table does not exist yet (asked of SQLite first). -1 on any
+ * other error.
+ */
+static int
+query_text(sqlite3 *db, const char *table, const char *sql, const char *p1,
+    char *out, size_t outsz)
+{
+	int rc;
+
+	out[0] = '\0';
+	if ((rc = has_table(db, table)) != 1)
+		return rc;
+	return run_text(db, sql, p1, NULL, out, outsz);
 }
 
 static int
-read_identity(sqlite3 *db, const char *schema, char *out, size_t outsz)
+read_identity(sqlite3 *db, char *out, size_t outsz)
 {
-	char sql[128];
-
-	snprintf(sql, sizeof(sql), "SELECT value FROM %s.award_bot_identity "
-	    "WHERE id = 1", schema);
-	return query_text(db, sql, NULL, out, outsz);
+	return query_text(db, "award_bot_identity", "SELECT value FROM "
+	    "main.award_bot_identity WHERE id = 1", NULL, out, outsz);
 }
 
 static int
 read_meta(sqlite3 *db, const char *key, char *out, size_t outsz)
 {
-	return query_text(db, "SELECT value FROM main.award_meta WHERE key = ?",
-	    key, out, outsz);
+	return query_text(db, "award_meta", "SELECT value FROM main.award_meta"
+	    " WHERE key = ?1", key, out, outsz);
 }
 
 /*
@@ -346,28 +377,23 @@ static int
 ensure_identity(sqlite3 *bot, char *out, size_t outsz, char *err,
     size_t errsz)
 {
-	char now[ATIME_BUFSZ], *sql;
-	int  rc;
+	char now[ATIME_BUFSZ];
 
-	if (read_identity(bot, "main", out, outsz) == -1)
+	if (read_identity(bot, out, outsz) == -1)
 		goto dberr;
 	if (out[0] != '\0')
 		return 0;
 	atime_format(atime_now_ms(), now);
-	sql = sqlite3_mprintf("BEGIN IMMEDIATE; INSERT OR IGNORE INTO "
-	    "main.award_bot_identity(id, value, created_at) VALUES "
-	    "(1, lower(hex(randomblob(16))), %Q); COMMIT", now);
-	if (sql == NULL) {
-		snprintf(err, errsz, "out of memory");
+	if (exec(bot, "BEGIN IMMEDIATE", err, errsz) == -1)
 		return -1;
-	}
-	rc = exec(bot, sql, err, errsz);
-	sqlite3_free(sql);
-	if (rc == -1) {
+	if (run_text(bot, "INSERT OR IGNORE INTO main.award_bot_identity(id,"
+	    " value, created_at) VALUES (1, lower(hex(randomblob(16))), ?1)",
+	    now, NULL, NULL, 0) == -1 || exec(bot, "COMMIT", err, errsz) == -1) {
+		snprintf(err, errsz, "%s", sqlite3_errmsg(bot));
 		sqlite3_exec(bot, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
 	}
-	if (read_identity(bot, "main", out, outsz) == -1 || out[0] == '\0')
+	if (read_identity(bot, out, outsz) == -1 || out[0] == '\0')
 		goto dberr;
 	return 0;
 dberr:
@@ -380,8 +406,8 @@ dberr:
  * (SPEC.md §7); SQLite gives its -wal and -shm the mode of this file (and,
  * run as root, its owner). Made by root in a directory another user owns
  * (the service's state directory), the file goes to that user, so that a
- * first run as root leaves nothing the service cannot write (issue 10
- * trap 2). An existing file is left alone.
+ * first run as root leaves nothing the service cannot write. An existing
+ * file is left alone.
  */
 static void
 create_file(const char *path)
@@ -476,14 +502,14 @@ check_identity(sqlite3 *db, const struct award_config *c, const char *botpath,
 	if (rec[0] == '\0')
 		return 0;
 	if (same_file(c->db_path, botpath))
-		rc = read_identity(db, "main", have, sizeof(have));
+		rc = read_identity(db, have, sizeof(have));
 	else if (sqlite3_open_v2(botpath, &bot, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
 		rc = -1;
 	else {
 		sqlite3_busy_handler(bot, busy_wait,
 		    (void *)&c->busy_timeout_ms);
-		rc = read_identity(bot, "main", have, sizeof(have));
+		rc = read_identity(bot, have, sizeof(have));
 	}
 	sqlite3_close(bot);
 	if (rc == -1 || have[0] == '\0') {
@@ -510,20 +536,14 @@ static int
 record_identity(sqlite3 *db, const struct award_config *c, const char *botpath,
     const char *id, char *err, size_t errsz)
 {
-	char	*sql, rec[64];
-	int	 rc;
+	char	rec[64];
 
-	sql = sqlite3_mprintf("BEGIN IMMEDIATE; INSERT INTO main.award_meta"
-	    "(key, value) VALUES ('bot_identity', %Q), ('bot_db_path', %Q) "
-	    "ON CONFLICT(key) DO NOTHING; COMMIT", id, botpath);
-	if (sql == NULL) {
-		snprintf(err, errsz, "out of memory");
-		return -1;
-	}
-	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-	sqlite3_free(sql);
-	if (rc != SQLITE_OK || read_meta(db, "bot_identity", rec,
-	    sizeof(rec)) == -1) {
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK || run_text(db, "INSERT INTO main.award_meta(key, value)"
+	    " VALUES ('bot_identity', ?1), ('bot_db_path', ?2)"
+	    " ON CONFLICT(key) DO NOTHING", id, botpath, NULL, 0) == -1 ||
+	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK ||
+	    read_meta(db, "bot_identity", rec, sizeof(rec)) == -1) {
 		snprintf(err, errsz, "service database %s: %s", c->db_path,
 		    sqlite3_errmsg(db));
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
@@ -778,4 +798,14 @@ db_rollback(sqlite3 *db)
 {
 	if (!sqlite3_get_autocommit(db))
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+void
+db_wait(sqlite3 *db, const struct award_config *c, int wait)
+{
+	if (wait)
+		sqlite3_busy_handler(db, busy_wait,
+		    (void *)&c->busy_timeout_ms);
+	else
+		sqlite3_busy_handler(db, NULL, NULL);
 }

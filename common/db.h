@@ -94,5 +94,10 @@ enum db_setup db_setup_state(const struct award_config *c, char *msg,
  * nothing. Returns 0 when no line is FAIL, else -1.
  */
 int	db_check(const struct award_config *c, FILE *f);
+/*
+ * wait 1: a busy database is waited for, at most c's busy timeout (as
+ * db_open() set it); 0: a busy database is reported at once (SQLITE_BUSY).
+ */
+void	 db_wait(sqlite3 *db, const struct award_config *c, int wait);
 
 #endif

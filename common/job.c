@@ -123,12 +123,10 @@ static int
 save_failure(struct award_ctx *ctx, struct job *j)
 {
 	if (j->kind == JOB_REFUND)
-		return retryq_save_refund(ctx, &j->refund, j->rout.error) ==
-		    SQLITE_DONE ? 0 : -1;
+		return retryq_save_refund(ctx, &j->refund, j->rout.error);
 	if (award_record_payment(ctx, &j->award) == -1)
 		return -1;
-	return retryq_save_award(ctx, &j->award, j->aout.error) ==
-	    SQLITE_DONE ? 0 : -1;
+	return retryq_save_award(ctx, &j->award, j->aout.error);
 }
 
 /*
@@ -157,7 +155,8 @@ save_failure_alone(struct award_ctx *ctx, struct job *j)
 		j->aout.result = ok ? AWARD_QUEUED : AWARD_UNAVAILABLE;
 }
 
-void
+/* One job alone (job.h, job_award()); logs the outcome. */
+static void
 job_run(struct award_ctx *ctx, struct job *j)
 {
 	switch (j->kind) {
@@ -212,17 +211,6 @@ job_queue_award(struct award_ctx *ctx, const struct award_req *req,
 	snprintf(j.aout.error, sizeof(j.aout.error), "%s", error);
 	save_failure_alone(ctx, &j);
 	return j.aout.result == AWARD_QUEUED ? 0 : -1;
-}
-
-int
-job_queue_refund(struct award_ctx *ctx, const struct refund_req *req,
-    const char *error)
-{
-	struct job j = { .kind = JOB_REFUND, .refund = *req };
-
-	snprintf(j.rout.error, sizeof(j.rout.error), "%s", error);
-	save_failure_alone(ctx, &j);
-	return j.rout.result == REFUND_QUEUED ? 0 : -1;
 }
 
 /* The rules of j inside the open transaction; 1 when they failed. */
@@ -468,8 +456,12 @@ retry_row(struct award_ctx *ctx, struct row *r, char *stop, size_t stopsz)
 	r->failed = failed;
 	if (failed) {
 		snprintf(r->error, sizeof(r->error), "%s", error);
-		if ((r->dead = retryq_mark_failed(ctx, r->it.id, error)) == -1)
+		enum retryq_mark_result mr;
+
+		if ((mr = retryq_mark_failed(ctx, r->it.id, error)) ==
+		    RETRYQ_MARK_ERROR)
 			goto queue;
+		r->dead = mr == RETRYQ_NOW_DEAD;
 	} else if (retryq_mark_done(ctx, r->it.id, r->outcome) == -1)
 		goto queue;
 	return 0;
@@ -516,15 +508,16 @@ job_retry_run(struct award_ctx *ctx, int force, int limit,
 				    "savepoint: %s", sqlite3_errmsg(ctx->db));
 				goto abort;
 			}
-			if ((rc = retryq_load(ctx, ids[i], &r->it)) == -1) {
+			if ((rc = retryq_load(ctx, ids[i], &r->it)) ==
+			    RETRYQ_LOAD_ERROR) {
 				snprintf(run->stopped, sizeof(run->stopped),
 				    "cannot read failed_awards: %s",
 				    sqlite3_errmsg(ctx->db));
 				goto abort;
 			}
-			/* loaded 0: no longer pending (an admin, another path) */
-			loaded = rc;
-			if (loaded == 1 && (rc = retry_row(ctx, r,
+			/* GONE: no longer pending (an admin, another path) */
+			loaded = rc == RETRYQ_LOADED;
+			if (loaded && (rc = retry_row(ctx, r,
 			    run->stopped, sizeof(run->stopped))) == -1)
 				goto abort;
 			if (exec_rc(ctx, "RELEASE row") != SQLITE_OK) {

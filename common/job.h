@@ -3,7 +3,8 @@
  * retry queue (retryq.c): the one layer above both, so that neither rule
  * module knows the queue and the queue knows neither's logic. Three ways
  * in, one set of rules:
- *   job_run()        one job in transactions of its own (today's path);
+ *   job_award(), job_refund()  one job in transactions of its own (what
+ *                    a group falls back to for each of its jobs);
  *   job_run_group()  many jobs in one transaction, a savepoint each, one
  *                    COMMIT (the responder's writer, SPEC.md §2);
  *   job_retry_run()  the retry run over failed_awards, in groups too
@@ -62,14 +63,11 @@ struct job_group_stats {
 };
 
 /*
- * Run one job the way a lone request always ran: the rules in a BEGIN
- * IMMEDIATE transaction; on failure the failure saved in a transaction
- * that writes only the service database (SPEC.md §4, last paragraph), or
- * UNAVAILABLE when even that fails. Logs the outcome.
+ * Run one award or refund alone: the rules in a BEGIN IMMEDIATE
+ * transaction; on failure the failure saved in a transaction that writes
+ * only the service database (SPEC.md §4, last paragraph), or UNAVAILABLE
+ * when even that fails. Logs the outcome.
  */
-void	job_run(struct award_ctx *ctx, struct job *j);
-
-/* job_run() of one award or refund, for callers without a struct job. */
 enum award_result job_award(struct award_ctx *ctx, const struct award_req *req,
 	    const char *request_id, struct award_out *out);
 enum refund_result job_refund(struct award_ctx *ctx,
@@ -78,11 +76,10 @@ enum refund_result job_refund(struct award_ctx *ctx,
 
 /*
  * Save a failure of req with error text in failed_awards, alone (the
- * service database only), as job_run() does when the rules fail. 0 or -1.
+ * service database only), as job_award() does when the rules fail. 0 or
+ * -1.
  */
 int	job_queue_award(struct award_ctx *ctx, const struct award_req *req,
-	    const char *error);
-int	job_queue_refund(struct award_ctx *ctx, const struct refund_req *req,
 	    const char *error);
 
 /*
@@ -92,10 +89,11 @@ int	job_queue_refund(struct award_ctx *ctx, const struct refund_req *req,
  * the same transaction, so the others still commit. When SQLite ends the
  * transaction itself (SQLITE_FULL, IOERR, NOMEM, BUSY: autocommit is back
  * on) or COMMIT fails, no job of the group may be answered as committed:
- * each runs again alone through job_run(); the ledger's keys make that
- * safe. When BEGIN cannot take the write lock, each job's failure is saved
- * alone in the service database (a locked bot database still answers
- * "queued"). Logs every outcome once it is final. Fills *st when not NULL.
+ * each runs again alone (as job_award() runs one); the ledger's keys make
+ * that safe. When BEGIN cannot take the write lock, each job's failure is
+ * saved alone in the service database (a locked bot database still
+ * answers "queued"). Logs every outcome once it is final. Fills *st when
+ * not NULL.
  */
 void	job_run_group(struct award_ctx *ctx, struct job **jobs, size_t n,
 	    struct job_group_stats *st);

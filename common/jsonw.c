@@ -5,7 +5,8 @@
 
 #include "jsonw.h"
 
-cJSON *
+/* A JSON integer item for v; NULL when out of memory. */
+static cJSON *
 jsonw_int(int64_t v)
 {
 	char buf[24];

@@ -11,9 +11,6 @@
 
 #include <cjson/cJSON.h>
 
-/* A JSON integer item for v; NULL when out of memory. */
-cJSON	*jsonw_int(int64_t v);
-
 /* Add name: v to object o; returns 0 or -1 (out of memory). */
 int	 jsonw_add_int(cJSON *o, const char *name, int64_t v);
 

@@ -73,9 +73,9 @@ enum refund_result refund_apply_txn(struct award_ctx *ctx,
 	    const struct refund_req *req, struct refund_out *out);
 
 /*
- * Prepare this module's statements on ctx->db (called once per connection
- * by award_ctx_open()): 0, or -1 with a message in err. unprepare
- * finalizes them; it is a no-op when nothing was prepared.
+ * Prepare this module's statements on ctx->db (a part of roles_writer):
+ * 0, or -1 with a message in err. unprepare finalizes them; it is a no-op
+ * when nothing was prepared.
  */
 int	refund_prepare(struct award_ctx *ctx, char *err, size_t errsz);
 void	refund_unprepare(struct award_ctx *ctx);

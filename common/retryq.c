@@ -167,7 +167,7 @@ retryq_save_award(struct award_ctx *ctx, const struct award_req *req,
 	db_bind_opt_text(st, 8, req->currency);
 	sqlite3_bind_int64(st, 13, award_ctx_now(ctx));
 	sqlite3_bind_int(st, 14, ctx->cfg->retry_max_attempts);
-	return db_step_done(st);
+	return db_step_done(st) == SQLITE_DONE ? 0 : -1;
 }
 
 int
@@ -183,7 +183,7 @@ retryq_save_refund(struct award_ctx *ctx, const struct refund_req *req,
 	db_bind_opt_text(st, 5, req->currency);
 	sqlite3_bind_int64(st, 13, award_ctx_now(ctx));
 	sqlite3_bind_int(st, 14, ctx->cfg->retry_max_attempts);
-	return db_step_done(st);
+	return db_step_done(st) == SQLITE_DONE ? 0 : -1;
 }
 
 static void
@@ -275,7 +275,7 @@ retryq_take_due(struct award_ctx *ctx, int force, int limit, int64_t now,
 	return 0;
 }
 
-int
+enum retryq_load_result
 retryq_load(struct award_ctx *ctx, int64_t id, struct retryq_item *it)
 {
 	sqlite3_stmt	*st = ctx->rq[RQ_ROW];
@@ -285,7 +285,8 @@ retryq_load(struct award_ctx *ctx, int64_t id, struct retryq_item *it)
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		read_item(st, it);
 	db_reset(st);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	return rc == SQLITE_ROW ? RETRYQ_LOADED : rc == SQLITE_DONE ?
+	    RETRYQ_GONE : RETRYQ_LOAD_ERROR;
 }
 
 int
@@ -299,7 +300,7 @@ retryq_mark_done(struct award_ctx *ctx, int64_t id, const char *outcome)
 	return db_step_done(st) == SQLITE_DONE ? 0 : -1;
 }
 
-int
+enum retryq_mark_result
 retryq_mark_failed(struct award_ctx *ctx, int64_t id, const char *error)
 {
 	sqlite3_stmt	*st = ctx->rq[RQ_FAILED];
@@ -314,7 +315,9 @@ retryq_mark_failed(struct award_ctx *ctx, int64_t id, const char *error)
 		rc = sqlite3_step(st);
 	}
 	db_reset(st);
-	return rc == SQLITE_DONE ? dead : -1;
+	if (rc != SQLITE_DONE)
+		return RETRYQ_MARK_ERROR;
+	return dead ? RETRYQ_NOW_DEAD : RETRYQ_STILL_PENDING;
 }
 
 int
@@ -385,7 +388,7 @@ retryq_lock(const char *db_path, char *err, size_t errsz)
 	/*
 	 * The database file itself, read-only: nothing is created, so no
 	 * run (root's included) leaves a file that stops a later run by
-	 * another user (issue 10 trap 2), and anyone who can read the
+	 * another user, and anyone who can read the
 	 * database can take the lock. flock(2) locks are apart from
 	 * SQLite's fcntl(2) locks on the same file.
 	 */

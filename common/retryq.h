@@ -18,6 +18,7 @@
 #define RETRYQ_BASE_MS	300000LL	/* 5 min */
 #define RETRYQ_CAP_MS	21600000LL	/* 6 h */
 #define RETRYQ_LIMIT_DEFAULT 1000
+#define RETRYQ_LIMIT_MAX	1000000	/* award-retry --limit */
 
 /*
  * Delay after the n-th failed attempt (n >= 1): 5 min x 2^(n-1), at most
@@ -31,7 +32,7 @@ int64_t	retryq_backoff_ms(int n);
  * paragraph). A new order: pending, attempts 1, due in 5 min. An order
  * already queued and pending: attempts + 1 with the backoff, dead at the
  * maximum. One that was done or dead: pending again from attempt 1.
- * Returns SQLITE_DONE, or the SQLite error code.
+ * Returns 0, or -1 (the SQLite error is the connection's: sqlite3_errcode).
  */
 int	retryq_save_award(struct award_ctx *ctx, const struct award_req *req,
 	    const char *error);
@@ -57,21 +58,35 @@ struct retryq_item {
 int	retryq_take_due(struct award_ctx *ctx, int force, int limit,
 	    int64_t now_ms, int64_t **ids, int *n);
 
+/* retryq_load(); the values are fixed (callers compared with 1, 0, -1). */
+enum retryq_load_result {
+	RETRYQ_LOAD_ERROR = -1,
+	RETRYQ_GONE = 0,	/* not pending (an admin or another path) */
+	RETRYQ_LOADED = 1
+};
+
 /*
- * Read row id if it is still pending: 1 with *it filled, 0 when it is not
- * (an admin or another path changed it since), -1 on error.
+ * Read row id if it is still pending: LOADED with *it filled, GONE when it
+ * is not (an admin or another path changed it since), or LOAD_ERROR.
  */
-int	retryq_load(struct award_ctx *ctx, int64_t id, struct retryq_item *it);
+enum retryq_load_result retryq_load(struct award_ctx *ctx, int64_t id, struct retryq_item *it);
 
 /* Mark row id done with outcome; 0 or -1. */
 int	retryq_mark_done(struct award_ctx *ctx, int64_t id,
 	    const char *outcome);
 
+/* retryq_mark_failed(); fixed values, as retryq_load_result. */
+enum retryq_mark_result {
+	RETRYQ_MARK_ERROR = -1,
+	RETRYQ_STILL_PENDING = 0,
+	RETRYQ_NOW_DEAD = 1
+};
+
 /*
  * Count a failed attempt of row id with the backoff (SPEC.md §6). Returns
- * 1 when the row is now dead, 0 when still pending, -1 on error.
+ * NOW_DEAD when the row reached the maximum, STILL_PENDING, or MARK_ERROR.
  */
-int	retryq_mark_failed(struct award_ctx *ctx, int64_t id,
+enum retryq_mark_result retryq_mark_failed(struct award_ctx *ctx, int64_t id,
 	    const char *error);
 
 struct retry_run {
@@ -134,9 +149,9 @@ enum retryq_requeue_result retryq_ack(struct award_ctx *ctx, int64_t id,
 int	retryq_lock(const char *db_path, char *err, size_t errsz);
 
 /*
- * Prepare this module's statements on ctx->db (called once per connection
- * by award_ctx_open()): 0, or -1 with a message in err. unprepare
- * finalizes them; it is a no-op when nothing was prepared.
+ * Prepare this module's statements on ctx->db (a part of roles_writer):
+ * 0, or -1 with a message in err. unprepare finalizes them; it is a no-op
+ * when nothing was prepared.
  */
 int	retryq_prepare(struct award_ctx *ctx, char *err, size_t errsz);
 void	retryq_unprepare(struct award_ctx *ctx);

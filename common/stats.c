@@ -3,8 +3,11 @@
  * indexed or reads a small totals table: the ledger totals are the folded
  * totals plus the rows past the watermark (a rowid range), the leaderboard
  * is the top of the owner totals' index plus those rows' owners, payments
- * by outcome come from trigger-kept totals. See schema.sql and
- * stats_fold() for why that is exact under concurrent writers.
+ * by outcome come from trigger-kept totals (or the rows, before those are
+ * filled). See schema.sql and totals_fold() for why that is exact under
+ * concurrent writers. Nothing here writes: the upkeep of the totals is the
+ * writer's (totals.c), so a view answers while another process holds the
+ * write lock (SPEC.md §5).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +17,6 @@
 #include "award.h"
 #include "db.h"
 #include "jsonw.h"
-#include "log.h"
 #include "stats.h"
 
 enum st_stmt {
@@ -35,22 +37,6 @@ enum st_stmt {
 	ST_PAY_SCAN,
 	ST_QUEUE_TOTALS,
 	ST_PAY_LATEST,
-	ST_GAP,
-	ST_FOLD_LOCK,
-	ST_FOLD_CLEAR_REASON,
-	ST_FOLD_CLEAR_OWNER,
-	ST_FOLD_CLEAR_MINUTE,
-	ST_FOLD_REASON,
-	ST_FOLD_OWNER,
-	ST_FOLD_MINUTE,
-	ST_FOLD_PRUNE,
-	ST_FOLD_SET,
-	ST_READY_LOCK,
-	ST_PAY_CLEAR,
-	ST_PAY_FILL,
-	ST_QUEUE_CLEAR,
-	ST_QUEUE_FILL,
-	ST_READY_SET,
 	ST_BACKUP,
 	ST_ACKED,
 	ST__MAX
@@ -60,6 +46,7 @@ enum st_stmt {
 #define WMARK "(SELECT coalesce((SELECT last_rowid FROM"		\
 	" main.ledger_totals_state WHERE id = 1), 0))"
 
+/* Payments by outcome from the rows, as totals.c fills payment_totals. */
 #define PAY_GROUPS "SELECT coalesce(outcome, ''), count(*),"		\
 	" coalesce(sum(refunded_minor > 0 AND refunded_minor >= amount_minor),"\
 	" 0) FROM main.payments GROUP BY 1"
@@ -137,55 +124,6 @@ static const char *const st_sql[ST__MAX] = {
 	"SELECT payment_id, order_id, telegram_id, plan_id, amount_minor,"
 	" currency, refunded_minor, outcome, created_at FROM main.payments"
 	" ORDER BY rowid DESC LIMIT ?1",
-	/* ST_GAP: the watermark and the ledger's largest rowid */
-	"SELECT " WMARK ", coalesce((SELECT max(rowid) FROM"
-	" bot.ticket_ledger), 0)",
-	/* ST_FOLD_LOCK: a write first, to take the lock (stats_fold) */
-	"INSERT INTO main.ledger_totals_state(id, last_rowid) VALUES (1, 0)"
-	" ON CONFLICT(id) DO UPDATE SET last_rowid = last_rowid",
-	/* ST_FOLD_CLEAR_* */
-	"DELETE FROM main.ledger_totals",
-	"DELETE FROM main.ledger_owner_totals",
-	"DELETE FROM main.ledger_minutes",
-	/* ST_FOLD_REASON: rows (?1, ?2] */
-	"INSERT INTO main.ledger_totals(reason, rows, tickets)"
-	" SELECT reason, count(*), coalesce(sum(delta), 0)"
-	" FROM bot.ticket_ledger WHERE rowid > ?1 AND rowid <= ?2"
-	" GROUP BY reason ON CONFLICT(reason) DO UPDATE SET"
-	" rows = rows + excluded.rows, tickets = tickets + excluded.tickets",
-	/* ST_FOLD_OWNER */
-	"INSERT INTO main.ledger_owner_totals(contest_id, owner, tickets)"
-	" SELECT contest_id, referrer_id, coalesce(sum(delta), 0)"
-	" FROM bot.ticket_ledger WHERE rowid > ?1 AND rowid <= ?2"
-	" GROUP BY contest_id, referrer_id ON CONFLICT(contest_id, owner)"
-	" DO UPDATE SET tickets = tickets + excluded.tickets",
-	/* ST_FOLD_MINUTE: ?3 the first minute kept */
-	"INSERT INTO main.ledger_minutes(minute, reason, rows, tickets)"
-	" SELECT m, reason, count(*), coalesce(sum(delta), 0) FROM"
-	" (SELECT award_ms(created_at) / 60000 AS m, reason, delta"
-	" FROM bot.ticket_ledger WHERE rowid > ?1 AND rowid <= ?2)"
-	" WHERE m >= ?3 GROUP BY m, reason ON CONFLICT(minute, reason)"
-	" DO UPDATE SET rows = rows + excluded.rows,"
-	" tickets = tickets + excluded.tickets",
-	/* ST_FOLD_PRUNE */
-	"DELETE FROM main.ledger_minutes WHERE minute < ?1",
-	/* ST_FOLD_SET */
-	"UPDATE main.ledger_totals_state SET last_rowid = ?1 WHERE id = 1",
-	/* ST_READY_LOCK: a write first, to take the lock (totals_fill) */
-	"INSERT INTO main.totals_ready(name, ready) VALUES (?1, 0)"
-	" ON CONFLICT(name) DO UPDATE SET ready = ready",
-	/* ST_PAY_CLEAR */
-	"DELETE FROM main.payment_totals",
-	/* ST_PAY_FILL */
-	"INSERT INTO main.payment_totals(outcome, payments, refunded) "
-	PAY_GROUPS,
-	/* ST_QUEUE_CLEAR */
-	"DELETE FROM main.queue_totals",
-	/* ST_QUEUE_FILL */
-	"INSERT INTO main.queue_totals(status, rows)"
-	" SELECT status, count(*) FROM main.failed_awards GROUP BY status",
-	/* ST_READY_SET */
-	"UPDATE main.totals_ready SET ready = 1 WHERE name = ?1",
 	/* ST_BACKUP: the last backup's snapshot instant (deploy/award-backup) */
 	"SELECT CAST(value AS INTEGER) FROM main.award_meta"
 	" WHERE key = 'backup_snapshot_ms'",
@@ -193,9 +131,6 @@ static const char *const st_sql[ST__MAX] = {
 	"SELECT count(*) FROM main.failed_awards"
 	" WHERE status = 'dead' AND acked_at IS NOT NULL",
 };
-
-/* Minutes of ledger_minutes kept: 25 hours, an hour more than shown. */
-#define MINUTES_KEPT	(25 * 60)
 
 int
 stats_prepare(struct award_ctx *ctx, char *err, size_t errsz)
@@ -240,131 +175,6 @@ group(struct stats_group *g, size_t *n, const char *name)
 	return &g[(*n)++];
 }
 
-/* Roll back; -2 when the database was busy or locked, else -1. */
-static int
-rollback(struct award_ctx *ctx)
-{
-	int e = sqlite3_errcode(ctx->db) & 0xff;
-
-	db_rollback(ctx->db);
-	return e == SQLITE_BUSY || e == SQLITE_LOCKED ? -2 : -1;
-}
-
-/*
- * One fold chunk in its own transaction: 1 more to do, 0 done, -1 error,
- * -2 busy.
- */
-static int
-fold_chunk(struct award_ctx *ctx, int64_t now)
-{
-	sqlite3_stmt	*st;
-	int64_t		 w, max, hi;
-	int		 rc;
-
-	if (db_begin(ctx->db) != SQLITE_OK)
-		return -1;
-	if (db_step_done(ctx->st[ST_FOLD_LOCK]) != SQLITE_DONE)
-		goto fail;
-	st = ctx->st[ST_GAP];
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		w = sqlite3_column_int64(st, 0);
-		max = sqlite3_column_int64(st, 1);
-	}
-	db_reset(st);
-	if (rc != SQLITE_ROW)
-		goto fail;
-	if (max < w) {
-		log_msg(LOG_WARN, "ledger rowids below the totals' watermark; "
-		    "counting again from zero", LF_INT("watermark", w),
-		    LF_INT("max_rowid", max), LF_END);
-		if (db_step_done(ctx->st[ST_FOLD_CLEAR_REASON]) !=
-		    SQLITE_DONE || db_step_done(ctx->st[ST_FOLD_CLEAR_OWNER]) !=
-		    SQLITE_DONE || db_step_done(ctx->st[ST_FOLD_CLEAR_MINUTE]) !=
-		    SQLITE_DONE)
-			goto fail;
-		w = 0;
-	}
-	hi = max - w > STATS_FOLD_CHUNK ? w + STATS_FOLD_CHUNK : max;
-	for (int i = ST_FOLD_REASON; i <= ST_FOLD_MINUTE; i++) {
-		st = ctx->st[i];
-		sqlite3_bind_int64(st, 1, w);
-		sqlite3_bind_int64(st, 2, hi);
-		if (i == ST_FOLD_MINUTE)
-			sqlite3_bind_int64(st, 3, now / 60000 - MINUTES_KEPT);
-		if (db_step_done(st) != SQLITE_DONE)
-			goto fail;
-	}
-	st = ctx->st[ST_FOLD_PRUNE];
-	sqlite3_bind_int64(st, 1, now / 60000 - MINUTES_KEPT);
-	if (db_step_done(st) != SQLITE_DONE)
-		goto fail;
-	st = ctx->st[ST_FOLD_SET];
-	sqlite3_bind_int64(st, 1, hi);
-	if (db_step_done(st) != SQLITE_DONE)
-		goto fail;
-	if (db_commit(ctx->db) != SQLITE_OK)
-		goto fail;
-	return hi < max ? 1 : 0;
-fail:
-	return rollback(ctx);
-}
-
-/* stats_fold(), telling a busy database (-2) from other errors (-1). */
-static int
-fold_all(struct award_ctx *ctx)
-{
-	int64_t	now = award_ctx_now(ctx);
-	int	rc;
-
-	while ((rc = fold_chunk(ctx, now)) == 1)
-		;
-	return rc;
-}
-
-int
-stats_fold(struct award_ctx *ctx)
-{
-	return fold_all(ctx) == 0 ? 0 : -1;
-}
-
-/*
- * Fill the trigger-kept totals of table name ("payments": payment_totals,
- * "failed_awards": queue_totals) once, under the lock, from the rows:
- * 0, -1, or -2 when busy. The triggers count every change made after they
- * were created; the fill replaces whatever they counted before it with the
- * count of the rows, in the transaction that marks the table ready.
- */
-static int
-totals_fill(struct award_ctx *ctx, const char *name, int clear, int fill)
-{
-	sqlite3_stmt	*st = ctx->st[ST_READY];
-	int		 rc, ready = 0;
-
-	if (db_begin(ctx->db) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(ctx->st[ST_READY_LOCK], 1, name, -1, SQLITE_STATIC);
-	if (db_step_done(ctx->st[ST_READY_LOCK]) != SQLITE_DONE)
-		goto fail;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		ready = sqlite3_column_int(st, 0);
-	db_reset(st);
-	if (rc != SQLITE_ROW)
-		goto fail;
-	sqlite3_bind_text(ctx->st[ST_READY_SET], 1, name, -1, SQLITE_STATIC);
-	if (!ready && (db_step_done(ctx->st[clear]) != SQLITE_DONE ||
-	    db_step_done(ctx->st[fill]) != SQLITE_DONE ||
-	    db_step_done(ctx->st[ST_READY_SET]) != SQLITE_DONE))
-		goto fail;
-	db_reset(ctx->st[ST_READY_SET]);
-	if (db_commit(ctx->db) != SQLITE_OK)
-		goto fail;
-	return 0;
-fail:
-	db_reset(ctx->st[ST_READY_SET]);
-	return rollback(ctx);
-}
-
 /* 1 when the totals of table name are filled, 0 when not, -1 on error. */
 static int
 totals_ready(struct award_ctx *ctx, const char *name)
@@ -377,35 +187,6 @@ totals_ready(struct award_ctx *ctx, const char *name)
 		ready = sqlite3_column_int(st, 0);
 	db_reset(st);
 	return rc == SQLITE_ROW ? ready != 0 : -1;
-}
-
-int
-stats_sync(struct award_ctx *ctx)
-{
-	sqlite3_stmt	*st = ctx->st[ST_GAP];
-	int64_t		 gap = 0;
-	int		 rc, ready;
-
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		gap = sqlite3_column_int64(st, 1) - sqlite3_column_int64(st, 0);
-	db_reset(st);
-	if (rc != SQLITE_ROW)
-		return -1;
-	if (gap > STATS_FOLD_MIN || gap < 0) {
-		if ((rc = fold_all(ctx)) == -1)
-			return -1;
-		if (rc == -2)
-			log_msg(LOG_INFO, "ledger totals not folded: database "
-			    "busy", LF_INT("rows", gap), LF_END);
-	}
-	if ((ready = totals_ready(ctx, "payments")) == -1 || (!ready &&
-	    totals_fill(ctx, "payments", ST_PAY_CLEAR, ST_PAY_FILL) == -1))
-		return -1;
-	if ((ready = totals_ready(ctx, "failed_awards")) == -1 || (!ready &&
-	    totals_fill(ctx, "failed_awards", ST_QUEUE_CLEAR,
-	    ST_QUEUE_FILL) == -1))
-		return -1;
-	return 0;
 }
 
 int
@@ -589,9 +370,6 @@ stats_summary(struct award_ctx *ctx, struct stats_summary *s)
 	s->now_ms = award_ctx_now(ctx);
 	s->oldest_pending_ms = -1;
 	s->last_run_age_s = -1;
-	if (stats_sync(ctx) == -1)
-		log_msg(LOG_WARN, "admin totals not brought up to date",
-		    LF_STR("error", sqlite3_errmsg(ctx->db)), LF_END);
 	if (summary_queue(ctx, s) == -1 || summary_ledger(ctx, s) == -1 ||
 	    summary_payments(ctx, s) == -1 || summary_run(ctx, s) == -1 ||
 	    summary_contest(ctx, s) == -1 || summary_backup(ctx, s) == -1)
@@ -676,7 +454,8 @@ stats_payments_latest(struct award_ctx *ctx, int limit,
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-static int
+/* Whether contest id exists: OK, NO_CONTEST or ERROR. */
+static enum stats_result
 contest_exists(struct award_ctx *ctx, const char *id)
 {
 	sqlite3_stmt	*st = ctx->st[ST_CONTEST_EXISTS];
@@ -685,21 +464,20 @@ contest_exists(struct award_ctx *ctx, const char *id)
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	db_reset(st);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	return rc == SQLITE_ROW ? STATS_OK : rc == SQLITE_DONE ?
+	    STATS_NO_CONTEST : STATS_ERROR;
 }
 
-int
+enum stats_result
 stats_top(struct award_ctx *ctx, const char *contest_id, int limit,
     int (*fn)(void *, int64_t, int64_t), void *arg)
 {
-	sqlite3_stmt	*st = ctx->st[ST_TOP];
-	int		 rc;
+	sqlite3_stmt		*st = ctx->st[ST_TOP];
+	enum stats_result	 found;
+	int			 rc;
 
-	if ((rc = contest_exists(ctx, contest_id)) != 1)
-		return rc == 0 ? 1 : -1;
-	if (stats_sync(ctx) == -1)
-		log_msg(LOG_WARN, "admin totals not brought up to date",
-		    LF_STR("error", sqlite3_errmsg(ctx->db)), LF_END);
+	if ((found = contest_exists(ctx, contest_id)) != STATS_OK)
+		return found;
 	sqlite3_bind_text(st, 1, contest_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, limit);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -853,31 +631,32 @@ int
 stats_leaderboard(struct award_ctx *ctx, const char *contest_id, int limit,
     cJSON **out)
 {
-	cJSON	*root;
-	int	 rc;
+	cJSON			*root;
+	enum stats_result	 rc;
 
 	*out = NULL;
 	if ((root = cJSON_CreateObject()) == NULL)
-		return -1;
+		return STATS_ERROR;
 	cJSON_AddStringToObject(root, "contest_id", contest_id);
 	rc = stats_top(ctx, contest_id, limit, json_top_row,
 	    cJSON_AddArrayToObject(root, "items"));
-	if (rc != 0) {
+	if (rc != STATS_OK) {
 		cJSON_Delete(root);
 		return rc;
 	}
 	*out = root;
-	return 0;
+	return STATS_OK;
 }
 
-int
+enum stats_result
 stats_user_tickets(struct award_ctx *ctx, int64_t telegram_id,
     const char *contest_id, cJSON **out)
 {
-	sqlite3_stmt	*st;
-	char		 cid[AWARD_ID_MAX * 2 + 1];
-	int64_t		 tickets;
-	int		 rc;
+	sqlite3_stmt		*st;
+	char			 cid[AWARD_ID_MAX * 2 + 1];
+	int64_t			 tickets;
+	enum stats_result	 found;
+	int			 rc;
 
 	*out = NULL;
 	if (contest_id == NULL) {
@@ -889,10 +668,11 @@ stats_user_tickets(struct award_ctx *ctx, int64_t telegram_id,
 			rc = SQLITE_TOOBIG;	/* longer than any id we take */
 		db_reset(st);
 		if (rc != SQLITE_ROW)
-			return rc == SQLITE_DONE ? 1 : -1;
+			return rc == SQLITE_DONE ? STATS_NO_CONTEST :
+			    STATS_ERROR;
 	} else {
-		if ((rc = contest_exists(ctx, contest_id)) != 1)
-			return rc == 0 ? 1 : -1;
+		if ((found = contest_exists(ctx, contest_id)) != STATS_OK)
+			return found;
 		snprintf(cid, sizeof(cid), "%s", contest_id);
 	}
 	st = ctx->st[ST_USER_TICKETS];
@@ -902,13 +682,13 @@ stats_user_tickets(struct award_ctx *ctx, int64_t telegram_id,
 	tickets = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	db_reset(st);
 	if (rc != SQLITE_ROW)
-		return -1;
+		return STATS_ERROR;
 	if ((*out = cJSON_CreateObject()) == NULL)
-		return -1;
+		return STATS_ERROR;
 	jsonw_add_int(*out, "telegram_id", telegram_id);
 	cJSON_AddStringToObject(*out, "contest_id", cid);
 	jsonw_add_int(*out, "tickets", tickets);
-	return 0;
+	return STATS_OK;
 }
 
 int

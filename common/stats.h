@@ -7,9 +7,11 @@
  * answers are built here: they are the data, in the shape of SPEC.md §5.
  *
  * Totals are kept incrementally (schema.sql, "Admin views' totals"): the
- * ledger's up to a watermark on its rowid, folded in on read, with the rows
- * past the watermark added on the fly; payments' by triggers. Every answer
- * is exact whatever the fold did. See stats_fold().
+ * ledger's up to a watermark on its rowid, folded in by the writer
+ * (totals.h), with the rows past the watermark added on the fly here;
+ * payments' by triggers. Every answer is exact whatever the fold did, and
+ * no view writes: a view answers while another process holds the write
+ * lock (SPEC.md §5). These are the statements of roles_reader.
  */
 #ifndef AWARD_STATS_H
 #define AWARD_STATS_H
@@ -27,10 +29,6 @@
 
 /* No retry run finished for this long while rows are pending: stale. */
 #define STATS_STALE_MS		(15 * 60 * 1000)
-/* Rows past the watermark a read adds on the fly before it folds them. */
-#define STATS_FOLD_MIN		1000
-/* Ledger rows folded per transaction (each holds the service write lock). */
-#define STATS_FOLD_CHUNK	20000
 
 #define STATS_NAME_MAX		64	/* a reason or outcome, truncated */
 #define STATS_GROUPS_MAX	16	/* reasons / outcomes kept; more: "other" */
@@ -76,8 +74,7 @@ struct stats_summary {
 
 /*
  * Fill *out at the context's clock. Returns 0, or -1 on a database error
- * (out then holds whatever was read). Brings the totals up to date first
- * when many ledger rows are past the watermark (stats_sync()).
+ * (out then holds whatever was read).
  */
 int	 stats_summary(struct award_ctx *ctx, struct stats_summary *out);
 
@@ -131,12 +128,22 @@ int	 stats_payments_latest(struct award_ctx *ctx, int limit,
 	    int (*fn)(void *, const struct stats_payment_row *), void *arg);
 
 /*
+ * What a view of one contest found. The values are fixed: callers that
+ * compared with 0, 1 and -1 before read the same.
+ */
+enum stats_result {
+	STATS_ERROR = -1,	/* a database error */
+	STATS_OK = 0,
+	STATS_NO_CONTEST = 1	/* no such contest, or none running now */
+};
+
+/*
  * The top owners of contest_id by tickets (descending, then telegram id),
  * at most limit, tickets > 0 only; fn(arg, owner, tickets) per owner.
  * Read from the owner totals' index plus the rows past the watermark.
- * Returns 0, 1 when the contest does not exist, -1 on error.
+ * Returns OK, NO_CONTEST, or ERROR (also when fn stopped).
  */
-int	 stats_top(struct award_ctx *ctx, const char *contest_id, int limit,
+enum stats_result stats_top(struct award_ctx *ctx, const char *contest_id, int limit,
 	    int (*fn)(void *, int64_t, int64_t), void *arg);
 
 /*
@@ -151,54 +158,28 @@ cJSON	*stats_retry(struct award_ctx *ctx, int limit);
 
 /*
  * Leaderboard of contest_id, at most limit owners by tickets (descending,
- * then telegram id). Returns 0 with *out set, 1 when the contest does not
- * exist, -1 on error.
+ * then telegram id). Returns OK with *out set (the caller deletes it),
+ * NO_CONTEST or ERROR with *out NULL.
  */
-int	 stats_leaderboard(struct award_ctx *ctx, const char *contest_id,
+enum stats_result stats_leaderboard(struct award_ctx *ctx, const char *contest_id,
 	    int limit, cJSON **out);
 
 /*
  * {"telegram_id","contest_id","tickets"}: the ledger sum. contest_id NULL
- * means the contest running now. Returns 0, 1 when the contest is unknown
- * (or none is running), -1 on error.
+ * means the contest running now. Returns OK with *out set (the caller
+ * deletes it), NO_CONTEST (unknown, or none running) or ERROR with *out
+ * NULL.
  */
-int	 stats_user_tickets(struct award_ctx *ctx, int64_t telegram_id,
+enum stats_result stats_user_tickets(struct award_ctx *ctx, int64_t telegram_id,
 	    const char *contest_id, cJSON **out);
 
 /* 0 when both databases answer a query, else -1. */
 int	 stats_health(struct award_ctx *ctx);
 
 /*
- * Bring the totals up to date when worth it: fold the ledger when more
- * than STATS_FOLD_MIN rows are past the watermark, fill payment_totals
- * the first time. A fold that cannot take the lock is skipped (the reads
- * add the rows past the watermark anyway). Returns 0, -1 on an error
- * other than a busy database.
- */
-int	 stats_sync(struct award_ctx *ctx);
-
-/*
- * Fold every ledger row past the watermark into the totals, in
- * transactions of at most STATS_FOLD_CHUNK rows on ctx's connection.
- *
- * Concurrency: each transaction starts with a write to the service
- * database (taking its write lock, waiting at most the busy timeout, and
- * with it the newest snapshot), then reads the watermark again, folds the
- * rows from it to at most the ledger's largest rowid and moves it, and
- * commits. Two folds at once are serialized by that lock, and the second
- * finds the rows already folded; a read sees the totals and the watermark
- * of one commit in its statement's snapshot, and adds only rows past that
- * watermark. Only the service database is locked: the bot database is
- * read. A ledger whose largest rowid is below the watermark (rebuilt by
- * hand) is folded again from zero.
- * Returns 0, or -1 (nothing of the failed chunk kept).
- */
-int	 stats_fold(struct award_ctx *ctx);
-
-/*
- * Prepare this module's statements on ctx->db (called once per connection
- * by award_ctx_open()): 0, or -1 with a message in err. unprepare
- * finalizes them; it is a no-op when nothing was prepared.
+ * Prepare this module's statements on ctx->db (a part of roles_reader):
+ * 0, or -1 with a message in err. unprepare finalizes them; it is a no-op
+ * when nothing was prepared.
  */
 int	stats_prepare(struct award_ctx *ctx, char *err, size_t errsz);
 void	stats_unprepare(struct award_ctx *ctx);

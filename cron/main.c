@@ -1,9 +1,10 @@
 /*
  * award-retry: one run over the durable retry queue (SPEC.md §6), started
  * by system cron every five minutes. Thin on purpose: configuration, the
- * run lock, then job_retry_run(); exit 1 when the run stopped on an
- * outage. Never links libfcgi. Quiet on success (nothing on stdout); JSON
- * log lines go to stderr.
+ * run lock, then job_retry_run() and the admin totals' upkeep
+ * (totals_sync()); exit 1 when the run stopped on an outage. Never links
+ * libfcgi. Quiet on success (nothing on stdout); JSON log lines go to
+ * stderr.
  */
 #include <sys/stat.h>
 
@@ -21,6 +22,8 @@
 #include "memtune.h"
 #include "retain.h"
 #include "retryq.h"
+#include "roles.h"
+#include "totals.h"
 
 /*
  * A start-up error: one JSON line on stderr (SPEC.md §7, §8) naming the
@@ -56,7 +59,8 @@ help(void)
 {
 	printf("usage: %s\n"
 	    "  --config PATH  configuration file (default %s, read when it "
-	    "exists)\n"
+	    "exists;\n"
+	    "                 AWARD_CONFIG names one, \"\" none)\n"
 	    "  --db PATH      service database (AWARD_DB)\n"
 	    "  --bot-db PATH  bot database (AWARD_BOT_DB)\n"
 	    "  --limit N      at most N rows this run (default %d)\n"
@@ -121,8 +125,8 @@ main(int argc, char *argv[])
 			print = 1;
 		} else if ((r = config_flag_value("--limit", argc, argv, &i,
 		    &val)) != 0) {
-			if (r == -1 || config_parse_int(val, 1, 1000000,
-			    &limit) == -1) {
+			if (r == -1 || config_parse_int(val, 1,
+			    RETRYQ_LIMIT_MAX, &limit) == -1) {
 				startup_error("--limit: needs "
 				    "an integer from 1 to 1000000");
 				return 1;
@@ -168,7 +172,8 @@ main(int argc, char *argv[])
 	 * Open first: the run lock is taken on the database file, which
 	 * opening creates on a new host.
 	 */
-	if ((ctx = award_ctx_open(&cfg, err, sizeof(err))) == NULL) {
+	if ((ctx = award_ctx_open(&cfg, &roles_writer, err,
+	    sizeof(err))) == NULL) {
 		startup_error(err);
 		return 1;
 	}
@@ -198,6 +203,10 @@ main(int argc, char *argv[])
 		    LF_INT("retry_runs", kept.retry_runs),
 		    LF_INT("reconcile_runs", kept.reconcile_runs),
 		    LF_INT("done", kept.done), LF_END);
+	/* The admin views' totals: their upkeep is a writer's (totals.h). */
+	if (rc == 0 && totals_sync(ctx) == -1)
+		log_msg(LOG_WARN, "admin totals not brought up to date",
+		    LF_STR("error", sqlite3_errmsg(ctx->db)), LF_END);
 	award_ctx_close(ctx);
 	close(lockfd);
 	return rc;

@@ -18,6 +18,7 @@
 #include "ctx.h"
 #include "log.h"
 #include "reconcile.h"
+#include "roles.h"
 #include "yookassa.h"
 
 #ifndef AWARD_VERSION
@@ -161,7 +162,8 @@ main(int argc, char *argv[])
 		startup_error(err);
 		return 1;
 	}
-	if ((ctx = award_ctx_open(&cfg, err, sizeof(err))) == NULL) {
+	if ((ctx = award_ctx_open(&cfg, &roles_writer, err,
+	    sizeof(err))) == NULL) {
 		startup_error(err);
 		goto out;
 	}

@@ -12,14 +12,8 @@
 #include <string.h>
 
 #include "counters.h"
+#include "route_ids.h"
 
-static const char *const route_names[] = {
-	"webhook", "awards", "user_tickets", "retry_stats", "requeue",
-	"leaderboard", "metrics", "dashboard", "healthz", "ack", "lookup",
-	"other",
-};
-#define ROUTE__MAX	(sizeof(route_names) / sizeof(route_names[0]))
-#define ROUTE_OTHER	(ROUTE__MAX - 1)
 #define CLASS__MAX	5	/* 1xx .. 5xx */
 
 static const double dur_bounds[] = {
@@ -119,15 +113,10 @@ void
 counters_request(struct counters *c, const char *route, int status,
     double seconds)
 {
-	size_t r = ROUTE_OTHER, k;
+	size_t r = route_id(route), k;
 
 	if (c == NULL)
 		return;
-	for (size_t i = 0; route != NULL && i < ROUTE__MAX; i++)
-		if (strcmp(route, route_names[i]) == 0) {
-			r = i;
-			break;
-		}
 	k = status >= 100 && status < 600 ? (size_t)(status / 100 - 1) :
 	    CLASS__MAX - 1;
 	add(&c->requests[r][k], 1);
@@ -245,14 +234,15 @@ counters_prom(const struct counters *c)
 	for (size_t r = 0; r < ROUTE__MAX; r++)
 		for (size_t k = 0; k < CLASS__MAX; k++)
 			put(&t, "award_http_requests_total{route=\"%s\","
-			    "code=\"%zuxx\"} %llu\n", route_names[r], k + 1,
+			    "code=\"%zuxx\"} %llu\n",
+			    route_name((enum route_id)r), k + 1,
 			    (unsigned long long)load(&c->requests[r][k]));
 	put(&t, "# HELP award_http_request_duration_seconds Time from "
 	    "reading a request to its answer, by route.\n"
 	    "# TYPE award_http_request_duration_seconds histogram\n");
 	for (size_t r = 0; r < ROUTE__MAX; r++) {
 		snprintf(labels, sizeof(labels), "route=\"%s\",",
-		    route_names[r]);
+		    route_name((enum route_id)r));
 		hist(&t, "award_http_request_duration_seconds", labels,
 		    dur_bounds, DUR__MAX, c->duration[r].bucket,
 		    (double)load(&c->duration[r].sum_us) / 1e6);

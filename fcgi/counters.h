@@ -26,7 +26,7 @@ struct counters *counters_new(void);
 void	counters_free(struct counters *c);
 
 /*
- * One answered request: route is the route's label ("webhook", ...; NULL
+ * One answered request: route is the route's label (route_name(); NULL
  * or unknown counts as "other"), status the HTTP status, seconds the time
  * from the request read to the answer. c may be NULL (no-op).
  */
@@ -43,7 +43,7 @@ void	counters_group(struct counters *c, size_t jobs, double seconds);
  */
 void	counters_ignored(struct counters *c, const char *reason);
 
-/* jobs that left a failed group and ran alone (SPEC.md §2, issue 8). */
+/* jobs that left a failed group and ran alone (SPEC.md §2). */
 void	counters_fallback(struct counters *c, size_t jobs);
 
 /*

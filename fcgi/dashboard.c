@@ -233,7 +233,8 @@ top(struct page *p, struct award_ctx *ctx, const struct stats_summary *s)
 	}
 	tbuf_str(&p->b, "<table id=\"top\"><thead><tr><th>rank</th>"
 	    "<th>telegram id</th><th>tickets</th></tr></thead><tbody>\n");
-	if (stats_top(ctx, s->contest_id, DASHBOARD_TOP, top_row, &a) == -1)
+	if (stats_top(ctx, s->contest_id, DASHBOARD_TOP, top_row, &a) ==
+	    STATS_ERROR)
 		p->err = 1;
 	tbuf_str(&p->b, "</tbody></table>\n");
 	if (a.n == 0)

@@ -2,8 +2,8 @@
  * The responder's listening socket (SPEC.md §7, §9): --listen or
  * AWARD_LISTEN (a unix socket path or HOST:PORT), one systemd passes
  * (LISTEN_FDS), or one already listening on fd 0 (spawn-fcgi). A unix
- * socket that a live process answers on is never replaced (issue 10 trap
- * 3), and only the socket file this process made is removed at the end.
+ * socket that a live process answers on is never replaced, and only the
+ * socket file this process made is removed at the end.
  * Not here: what is done with the socket (supervisor.c, worker.c).
  */
 #include <sys/socket.h>
@@ -101,9 +101,9 @@ socket_alive(const struct sockaddr_un *sun)
 
 /*
  * Bind and listen on the unix socket at path. An existing socket that
- * answers belongs to a live process: refused (issue 10 trap 3), never
- * unlinked; a stale one is replaced. *id receives the new socket file's
- * identity, so that only that file is unlinked at the end.
+ * answers belongs to a live process: refused, never unlinked; a stale one
+ * is replaced. *id receives the new socket file's identity, so that only
+ * that file is unlinked at the end.
  */
 static int
 listen_unix(const char *path, struct stat *id, char *err, size_t errsz)

@@ -46,7 +46,8 @@ help(void)
 {
 	printf("usage: %s\n"
 	    "  --config PATH   configuration file (default %s, read when it "
-	    "exists)\n"
+	    "exists;\n"
+	    "                  AWARD_CONFIG names one, \"\" none)\n"
 	    "  --listen ADDR   unix:PATH or HOST:PORT (AWARD_LISTEN); without "
 	    "it a socket\n"
 	    "                  from systemd (LISTEN_FDS) or on fd 0 is used "

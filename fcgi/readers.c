@@ -11,6 +11,7 @@
 #include "log.h"
 #include "memtune.h"
 #include "readers.h"
+#include "roles.h"
 
 struct readers {
 	const struct award_config *cfg;
@@ -57,7 +58,7 @@ readers_take(struct readers *r)
 	r->open++;
 	pthread_mutex_unlock(&r->mu);
 
-	ctx = award_ctx_open(r->cfg, err, sizeof(err));
+	ctx = award_ctx_open(r->cfg, &roles_reader, err, sizeof(err));
 	if (ctx != NULL && memtune_reader(ctx->db) == -1) {
 		snprintf(err, sizeof(err), "mmap_size: %s",
 		    sqlite3_errmsg(ctx->db));

@@ -2,8 +2,10 @@
  * Routes of SPEC.md §5. Order of checks for every request: path (404),
  * method (405 with Allow), then the route's guard (source address for the
  * webhook, a token for the rest), then the body (413 before reading, 400),
- * then the work. Every write goes to the process's writer (writer.h); a
- * 200 for a write is sent only after it reports the outcome committed.
+ * then the work. Every write of a request goes to the process's writer
+ * (writer.h); a 200 for a write is sent only after it reports the outcome
+ * committed. Reads take a connection of the read pool (readers.h) and
+ * never write.
  */
 #include <assert.h>
 #include <stdint.h>
@@ -25,6 +27,7 @@
 #include "readers.h"
 #include "refund.h"
 #include "retryq.h"
+#include "route_ids.h"
 #include "routes.h"
 #include "stats.h"
 #include "validate.h"
@@ -54,7 +57,7 @@ typedef void (*handler_fn)(struct route_env *, struct request *,
     const struct params *, struct response *);
 
 struct route {
-	const char	*label;		/* for metrics (counters.c) */
+	enum route_id	 id;		/* its label (route_ids.h) */
 	const char	*prefix;	/* path before the parameter */
 	const char	*suffix;	/* after it; NULL: no parameter */
 	const char	*method;
@@ -86,26 +89,26 @@ static void h_health(struct route_env *, struct request *,
     const struct params *, struct response *);
 
 static const struct route routes[] = {
-	{ "webhook", "/v1/payments/webhook", NULL, "POST", GUARD_WEBHOOK,
+	{ ROUTE_WEBHOOK, "/v1/payments/webhook", NULL, "POST", GUARD_WEBHOOK,
 	    h_webhook },
-	{ "awards", "/v1/awards", NULL, "POST", GUARD_SERVICE, h_awards },
-	{ "user_tickets", "/v1/users/", "/tickets", "GET", GUARD_SERVICE,
+	{ ROUTE_AWARDS, "/v1/awards", NULL, "POST", GUARD_SERVICE, h_awards },
+	{ ROUTE_USER_TICKETS, "/v1/users/", "/tickets", "GET", GUARD_SERVICE,
 	    h_user_tickets },
-	{ "retry_stats", "/v1/admin/award-retry-stats", NULL, "GET",
+	{ ROUTE_RETRY_STATS, "/v1/admin/award-retry-stats", NULL, "GET",
 	    GUARD_ADMIN_READ, h_retry_stats },
-	{ "requeue", "/v1/admin/failed-awards/", "/retry", "POST",
+	{ ROUTE_REQUEUE, "/v1/admin/failed-awards/", "/retry", "POST",
 	    GUARD_ADMIN_FORM, h_requeue },
-	{ "ack", "/v1/admin/failed-awards/", "/ack", "POST",
+	{ ROUTE_ACK, "/v1/admin/failed-awards/", "/ack", "POST",
 	    GUARD_ADMIN_FORM, h_ack },
-	{ "lookup", "/v1/admin/lookup", NULL, "GET", GUARD_ADMIN_READ,
+	{ ROUTE_LOOKUP, "/v1/admin/lookup", NULL, "GET", GUARD_ADMIN_READ,
 	    h_lookup },
-	{ "leaderboard", "/v1/admin/contests/", "/leaderboard", "GET",
+	{ ROUTE_LEADERBOARD, "/v1/admin/contests/", "/leaderboard", "GET",
 	    GUARD_ADMIN_READ, h_leaderboard },
-	{ "metrics", "/v1/admin/metrics", NULL, "GET", GUARD_ADMIN_READ,
+	{ ROUTE_METRICS, "/v1/admin/metrics", NULL, "GET", GUARD_ADMIN_READ,
 	    h_metrics },
-	{ "dashboard", DASHBOARD_PATH, NULL, "GET", GUARD_ADMIN_READ,
+	{ ROUTE_DASHBOARD, DASHBOARD_PATH, NULL, "GET", GUARD_ADMIN_READ,
 	    h_dashboard },
-	{ "healthz", "/healthz", NULL, "GET", GUARD_NONE, h_health },
+	{ ROUTE_HEALTHZ, "/healthz", NULL, "GET", GUARD_NONE, h_health },
 };
 
 /* 1 when path matches r, with the parameter copied into p. */
@@ -200,11 +203,11 @@ routes_dispatch(struct route_env *env, struct request *req,
 			break;
 		}
 	if (found == NULL) {
-		res->route = "other";
+		res->route = route_name(ROUTE_OTHER);
 		http_error(res, 404, "not found");
 		return;
 	}
-	res->route = found->label;
+	res->route = route_name(found->id);
 	if (strcmp(req->method, found->method) != 0) {
 		/* HEAD is served as GET (http_request_init()). */
 		res->allow = strcmp(found->method, "GET") == 0 ? "GET, HEAD" :
@@ -217,7 +220,12 @@ routes_dispatch(struct route_env *env, struct request *req,
 	found->fn(env, req, &p, res);
 }
 
-struct award_ctx *
+/*
+ * The request's read connection, taken from the pool on the first call;
+ * the caller of routes_dispatch() gives it back. NULL, logged, when the
+ * databases cannot be opened.
+ */
+static struct award_ctx *
 route_reader(struct route_env *env)
 {
 	if (env->rd == NULL)
@@ -410,10 +418,10 @@ h_user_tickets(struct route_env *env, struct request *req,
 	if ((ctx = reader(env, res)) == NULL)
 		return;
 	switch (stats_user_tickets(ctx, id, rc == 1 ? cid : NULL, &out)) {
-	case 0:
+	case STATS_OK:
 		http_json(res, 200, out);
 		break;
-	case 1:
+	case STATS_NO_CONTEST:
 		http_error(res, 404, rc == 1 ? "unknown contest" :
 		    "no contest is running now");
 		break;
@@ -566,10 +574,10 @@ h_leaderboard(struct route_env *env, struct request *req,
 	if ((ctx = reader(env, res)) == NULL)
 		return;
 	switch (stats_leaderboard(ctx, p->arg, limit, &o)) {
-	case 0:
+	case STATS_OK:
 		http_json(res, 200, o);
 		break;
-	case 1:
+	case STATS_NO_CONTEST:
 		http_error(res, 404, "unknown contest");
 		break;
 	default:

@@ -17,22 +17,16 @@ struct readers;
  * What a request thread hands the routes: the configuration, its worker
  * process's writer (every write goes through it, SPEC.md §2), the counters
  * the worker processes share, and the pool of read connections, from
- * which a request that reads takes one (rd) for the rest of the request.
+ * which a request that reads takes one (rd) for the rest of the request;
+ * the caller of routes_dispatch() gives it back.
  */
 struct route_env {
 	const struct award_config	*cfg;
 	struct writer			*writer;
 	struct counters			*counters;
 	struct readers			*readers;
-	struct award_ctx		*rd;	/* route_reader() takes it */
+	struct award_ctx		*rd;	/* taken on the first read */
 };
-
-/*
- * The request's read connection, taken from the pool on the first call;
- * the caller of routes_dispatch() gives it back. NULL, logged, when the
- * databases cannot be opened.
- */
-struct award_ctx *route_reader(struct route_env *env);
 
 /* Route req, run its handler and fill *res (status, body, headers). */
 void	routes_dispatch(struct route_env *env, struct request *req,

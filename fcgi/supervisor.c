@@ -27,6 +27,7 @@
 #include "ctx.h"
 #include "log.h"
 #include "ratelog.h"
+#include "roles.h"
 #include "sdnotify.h"
 #include "supervisor.h"
 #include "worker.h"
@@ -177,17 +178,21 @@ supervisor_flags(struct award_config *c, int argc, char *argv[], int *flag_liste
 			*flag_listen = 1;
 		} else if ((r = config_flag_value("--workers", argc, argv, &i,
 		    &val)) != 0) {
-			if (r == -1 || config_parse_int(val, 1, 256, &n)) {
+			if (r == -1 || config_parse_int(val, 1,
+			    CONFIG_WORKERS_MAX, &n)) {
 				snprintf(err, errsz, "--workers: needs "
-				    "an integer from 1 to 256");
+				    "an integer from 1 to %d",
+				    CONFIG_WORKERS_MAX);
 				return -1;
 			}
 			c->workers = (int)n;
 		} else if ((r = config_flag_value("--threads", argc, argv, &i,
 		    &val)) != 0) {
-			if (r == -1 || config_parse_int(val, 1, 1024, &n)) {
+			if (r == -1 || config_parse_int(val, 1,
+			    CONFIG_THREADS_MAX, &n)) {
 				snprintf(err, errsz, "--threads: needs "
-				    "an integer from 1 to 1024");
+				    "an integer from 1 to %d",
+				    CONFIG_THREADS_MAX);
 				return -1;
 			}
 			c->threads = (int)n;
@@ -202,7 +207,7 @@ supervisor_probe(const struct award_config *c, char *err, size_t errsz)
 {
 	struct award_ctx *ctx;
 
-	if ((ctx = award_ctx_open(c, err, errsz)) == NULL)
+	if ((ctx = award_ctx_open(c, &roles_checkpointer, err, errsz)) == NULL)
 		return -1;
 	award_ctx_close(ctx);
 	return 0;

@@ -1,8 +1,8 @@
 /*
  * One worker process (SPEC.md §2): a poll loop that reads whole FastCGI
  * requests (conn.h), request threads, one writer (writer.h) that commits
- * every write in groups, read connections per thread, and a read deadline
- * on every request (SPEC.md §7).
+ * every write in groups, a small pool of read connections the threads
+ * share (readers.h), and a read deadline on every request (SPEC.md §7).
  */
 #ifndef AWARD_WORKER_H
 #define AWARD_WORKER_H

@@ -15,6 +15,11 @@
  * would wait for it. The writer's WAL hook wakes a checkpointer thread
  * instead, which runs a PASSIVE checkpoint on a connection of its own: it
  * never blocks the writer, and the next group commits meanwhile.
+ *
+ * The admin views' totals are folded here too (totals.h), never by a read:
+ * when no job waits, one short step at a time, trying the write lock once
+ * so that it never waits behind another process; a job that arrives
+ * during a step waits for that step only (TOTALS_STEP_CHUNK rows).
  */
 #include <assert.h>
 #include <errno.h>
@@ -29,6 +34,8 @@
 #include "job.h"
 #include "log.h"
 #include "memtune.h"
+#include "roles.h"
+#include "totals.h"
 #include "writer.h"
 
 struct wjob {
@@ -44,10 +51,13 @@ struct writer {
 	pthread_cond_t	 work;		/* jobs queued, or stop */
 	pthread_cond_t	 ckpt;		/* a checkpoint is due, or stop */
 	struct wjob	*head, *tail;
+	size_t		 waiting;	/* jobs in the list, not yet taken */
 	int		 stopping;
 	int		 ckpt_due;
+	int		 upkeep_due;	/* totals_step() may have work */
 	struct award_ctx *ctx;
 	struct award_ctx *ckpt_ctx;	/* the checkpointer's connection */
+	int		 folding;	/* writer thread only: fold begun */
 	struct counters	*counters;
 	pthread_t	 thread;
 	pthread_t	 ckpt_thread;
@@ -97,6 +107,26 @@ ckpt_main(void *arg)
 	return NULL;
 }
 
+/*
+ * One step of the totals' upkeep (the writer thread, no job waiting):
+ * due again after a step that left more to do, else after the next group.
+ * Once a fold has begun it goes on to the watermark's end.
+ */
+static void
+upkeep(struct writer *w)
+{
+	enum totals_result rc;
+
+	rc = totals_step(w->ctx, w->folding ? 0 : TOTALS_FOLD_MIN, 1);
+	if (rc == TOTALS_ERROR)
+		log_msg(LOG_WARN, "admin totals not brought up to date",
+		    LF_STR("error", sqlite3_errmsg(w->ctx->db)), LF_END);
+	w->folding = rc == TOTALS_MORE;
+	pthread_mutex_lock(&w->mu);
+	w->upkeep_due = rc == TOTALS_MORE;
+	pthread_mutex_unlock(&w->mu);
+}
+
 static void *
 writer_main(void *arg)
 {
@@ -109,8 +139,15 @@ writer_main(void *arg)
 		struct job_group_stats st;
 
 		pthread_mutex_lock(&w->mu);
-		while (w->head == NULL && !w->stopping)
+		while (w->head == NULL && !w->stopping) {
+			if (w->upkeep_due) {
+				pthread_mutex_unlock(&w->mu);
+				upkeep(w);
+				pthread_mutex_lock(&w->mu);
+				continue;
+			}
 			pthread_cond_wait(&w->work, &w->mu);
+		}
 		if (w->head == NULL) {
 			pthread_mutex_unlock(&w->mu);
 			break;
@@ -122,6 +159,7 @@ writer_main(void *arg)
 		}
 		if (w->head == NULL)
 			w->tail = NULL;
+		w->waiting -= n;
 		pthread_mutex_unlock(&w->mu);
 
 		/* The group's log lines: one write, before any answer. */
@@ -132,6 +170,9 @@ writer_main(void *arg)
 		if (st.fallback > 0)
 			counters_fallback(w->counters, st.fallback);
 
+		pthread_mutex_lock(&w->mu);
+		w->upkeep_due = 1;
+		pthread_mutex_unlock(&w->mu);
 		/*
 		 * A waiter may return (and its job leave the stack) as soon
 		 * as its semaphore is posted: nothing reads taken[i] after.
@@ -157,8 +198,11 @@ writer_start(const struct award_config *cfg, struct counters *counters,
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->work, NULL);
 	pthread_cond_init(&w->ckpt, NULL);
-	if ((w->ctx = award_ctx_open(cfg, err, errsz)) == NULL ||
-	    (w->ckpt_ctx = award_ctx_open(cfg, err, errsz)) == NULL)
+	/* At start the totals may be behind (another process wrote). */
+	w->upkeep_due = 1;
+	if ((w->ctx = award_ctx_open(cfg, &roles_writer, err, errsz)) == NULL ||
+	    (w->ckpt_ctx = award_ctx_open(cfg, &roles_checkpointer, err,
+	    errsz)) == NULL)
 		goto fail;
 	if (memtune_writer(w->ctx->db) == -1) {
 		snprintf(err, errsz, "writer cache: %s",
@@ -226,6 +270,9 @@ submit(struct writer *w, struct wjob *wj)
 	else
 		w->head = wj;
 	w->tail = wj;
+	/* Tests see that jobs wait for one group (test_group.sh). */
+	log_msg(LOG_DEBUG, "writer job queued", LF_INT("waiting",
+	    (long long)++w->waiting), LF_END);
 	pthread_cond_signal(&w->work);
 	pthread_mutex_unlock(&w->mu);
 	do

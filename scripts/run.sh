@@ -4,7 +4,7 @@
 # and random tokens, starts the responder and a private nginx rendered from
 # the shipped nginx/ config, prints the URLs and ready curl commands, and
 # waits. Ctrl-C (or SIGTERM) stops both, by pid. Not a way to deploy: see
-# nginx/award.conf and README.md for production.
+# nginx/award.conf and docs/deploy.md for production.
 #
 # Environment:
 #   AWARD_BIN_DIR        the build directory (default build)
@@ -20,6 +20,8 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
+# The demo reads no installed configuration unless AWARD_CONFIG names one.
+export AWARD_CONFIG="${AWARD_CONFIG-}"
 
 die() { echo "make run: $*" >&2; exit 1; }
 

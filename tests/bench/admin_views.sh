@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# award benchmark: the admin views at scale (issue 9). Seeds 1 000 000
+# award benchmark: the admin views at scale (SPEC.md §5). Seeds 1 000 000
 # ledger rows (SQL, recursive CTEs) and 500 000 payments, then measures the
 # latency of the stats JSON, the metrics, the dashboard and a leaderboard
 # through the shipped nginx over HTTPS with wrk (one connection, 40
@@ -10,6 +10,8 @@
 # Usage: AWARD_BIN_DIR=build bash tests/bench/admin_views.sh [seconds]
 #   AWARD_BENCH_LEDGER / AWARD_BENCH_PAYMENTS  rows to seed (1000000, 500000)
 set -u
+# No installed configuration file leaks into the figures.
+export AWARD_CONFIG=
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 BIN=${AWARD_BIN_DIR:-build}
@@ -92,11 +94,20 @@ echo "  seeded in $(($(date +%s) - t0)) s"
 export AWARD_BENCH_TOKEN=$ADMIN_TOKEN
 VIEWS=(/healthz /v1/admin/award-retry-stats /v1/admin/metrics
 	/v1/admin/dashboard /v1/admin/contests/bench/leaderboard)
-# The first admin read folds the ledger into the totals (once).
+# The views never write: the retry run, as cron starts it, folds the
+# ledger into the totals (once; --limit 1 leaves the queue as seeded but
+# one row). A build whose first read folded does it in that read instead.
 t0=$(date +%s%N)
-req GET "$HTTPS/v1/admin/award-retry-stats" -H "Authorization: Bearer $ADMIN_TOKEN"
+retry_ok --limit 1
+echo "  award-retry (folds $LEDGER rows): $((($(date +%s%N) - t0) / 1000000)) ms"
+t0=$(date +%s%N)
+for i in 1 2 3 4 5 6 7 8 9 10; do	# an older build folds here: slow
+	req GET "$HTTPS/v1/admin/award-retry-stats" \
+		-H "Authorization: Bearer $ADMIN_TOKEN"
+	[ "$STATUS" = 200 ] && break
+done
 [ "$STATUS" = 200 ] || fail "stats: $STATUS $BODY"
-echo "  first admin read (folds $LEDGER rows): $((($(date +%s%N) - t0) / 1000000)) ms"
+echo "  first admin read: $((($(date +%s%N) - t0) / 1000000)) ms"
 for v in "${VIEWS[@]}"; do
 	req GET "$HTTPS$v" -H "Authorization: Bearer $ADMIN_TOKEN"
 	[ "$STATUS" = 200 ] || fail "$v: $STATUS"

@@ -8,7 +8,7 @@
  *   duplicate award_apply() of an order already awarded
  *   retry     an award-retry run over an empty queue with many done rows
  *
- * Prints one line per figure and the ratios README.md quotes. Memory: the
+ * Prints one line per figure and the ratios docs/figures.md quotes. Memory: the
  * process's peak RSS (VmHWM) after the first and after the last batch; a
  * ratio near 1 means no growth per award.
  *
@@ -39,6 +39,7 @@
 #include "ctx.h"
 #include "memtune.h"
 #include "retryq.h"
+#include "roles.h"
 
 static double
 now_s(void)
@@ -178,7 +179,8 @@ one_mode(const char *dir, int full, int n)
 	snprintf(fpath, sizeof(fpath), "%s/floor-%d.db", dir, full);
 	cfg.synchronous_full = full;
 
-	if ((ctx = award_ctx_open(&cfg, err, sizeof(err))) == NULL)
+	if ((ctx = award_ctx_open(&cfg, &roles_writer, err,
+	    sizeof(err))) == NULL)
 		die("open", err);
 	seed(cfg.db_path);
 
@@ -222,7 +224,8 @@ floor_only(const char *dir, int full, int n)
 	snprintf(cfg.db_path, sizeof(cfg.db_path), "%s/svc.db", dir);
 	snprintf(cfg.bot_db_path, sizeof(cfg.bot_db_path), "%s/bot.db", dir);
 	cfg.synchronous_full = full;
-	if ((ctx = award_ctx_open(&cfg, err, sizeof(err))) == NULL)
+	if ((ctx = award_ctx_open(&cfg, &roles_writer, err,
+	    sizeof(err))) == NULL)
 		die("open", err);
 	seed(cfg.bot_db_path);
 	(void)award_run(ctx, "warm", n / 10 + 1, AWARD_AWARDED);

@@ -26,6 +26,8 @@
 #       table: git worktree add ../before REV && make -C ../before &&
 #       AWARD_BENCH_BEFORE=../before/build make bench
 set -u
+# No installed configuration file leaks into the figures.
+export AWARD_CONFIG=
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 BIN=${AWARD_BIN_DIR:-build}

@@ -174,9 +174,12 @@ it_setup() {
 }
 
 # base_env: env(1) arguments every binary starts with — nothing inherited
-# from the caller's AWARD_* variables, sanitizer options passed through.
+# from the caller's AWARD_* variables, no configuration file (an installed
+# /etc/award/award.conf never leaks in, SPEC.md §10), sanitizer options
+# passed through.
 base_env() {
-	BASE_ENV=(env -i "PATH=$PATH" "HOME=${HOME:-/}" "TZ=UTC" "LANG=C")
+	BASE_ENV=(env -i "PATH=$PATH" "HOME=${HOME:-/}" "TZ=UTC" "LANG=C"
+		"AWARD_CONFIG=")
 	local v
 	for v in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
 		[ -n "${!v:-}" ] && BASE_ENV+=("$v=${!v}")

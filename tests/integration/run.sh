@@ -12,6 +12,8 @@
 # exits 1 when any test failed. Logs of each test stay in the temp directory
 # (named at the end) when something failed.
 set -u
+# No installed configuration file leaks into any binary a test starts.
+export AWARD_CONFIG=
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)

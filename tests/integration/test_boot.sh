@@ -1,5 +1,5 @@
 # award — integration: starting and deploying the real binaries (SPEC.md
-# §7, §10; issue 10): --version / --help, the configuration file read by
+# §7, §10): --version / --help, the configuration file read by
 # both binaries, the service database refusing a wrong bot database, the
 # retry lock a root run cannot poison, file modes, the responder refusing
 # a live socket, systemd socket activation, readiness and watchdog
@@ -192,9 +192,9 @@ EOF
 	done
 }
 
-# ------------------------------------------------------------ trap 1: the bot database
+# ------------------------------------------------------------ the bot database
 
-# Issue 10 trap 1: the responder runs with its bot database in a file of
+# The responder runs with its bot database in a file of
 # its own; award-retry started without AWARD_BOT_DB (or with another bot
 # database) refuses with one line naming both, exit 1, and changes
 # nothing: no bot tables in the service file, the queued row untouched,
@@ -251,9 +251,9 @@ t_boot_wrong_bot_db_refused() {
 		where order_id = 'ord-tb'")" = 2 ] || fail "the order was not awarded"
 }
 
-# ------------------------------------------------------------ trap 2: the retry lock
+# ------------------------------------------------------------ the retry lock
 
-# Issue 10 trap 2: award-retry run once as root, then as the service user
+# award-retry run once as root, then as the service user
 # (here nobody), on a database that user owns: both runs succeed, and
 # root leaves no file behind that the service user cannot use.
 it boot_root_then_service_user
@@ -310,7 +310,7 @@ t_boot_root_then_service_user() {
 
 # ------------------------------------------------------------ file modes
 
-# Databases are created 0640 (SPEC.md §7, issue 11 item 7), their -wal and
+# Databases are created 0640 (SPEC.md §7), their -wal and
 # -shm too, even when the caller's umask would allow more.
 it boot_file_modes
 t_boot_file_modes() {
@@ -333,9 +333,9 @@ t_boot_file_modes() {
 	done
 }
 
-# ------------------------------------------------------------ trap 3: a live socket
+# ------------------------------------------------------------ a live socket
 
-# Issue 10 trap 3: a second responder on the socket path of a live one
+# A second responder on the socket path of a live one
 # exits 1 with a clear error and leaves the socket alone; the first keeps
 # serving through nginx. A stale socket (nothing listening) is replaced.
 it boot_live_socket_refused

@@ -1,4 +1,4 @@
-# award — integration: the admin console (issue 9, SPEC.md §5 "Admin"):
+# award — integration: the admin console (SPEC.md §5 "Admin"):
 # the requeue's Origin rules for Basic, the page's CSP, cron health in
 # the stats JSON, metrics through promtool, and the page in a real browser.
 

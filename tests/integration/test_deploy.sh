@@ -1,4 +1,4 @@
-# award — integration: deploying (SPEC.md §10, issue 10). make install
+# award — integration: deploying (SPEC.md §10). make install
 # into a scratch DESTDIR lays out exactly the documented files and modes,
 # keeps a changed configuration, and make uninstall takes back what it put;
 # the units pass systemd-analyze verify and the security bar, the man pages
@@ -147,7 +147,7 @@ t_install_keeps_config() {
 
 # systemd-analyze verify, offline, over a root holding the installed tree,
 # the distribution's units (sysinit.target, ...) and the commands the
-# units run; then the security exposure the README reports.
+# units run; then the security exposure docs/deploy.md reports.
 it units_verify
 t_units_verify() {
 	local d=$T/root out score u=usr/local/lib/systemd/system
@@ -167,8 +167,8 @@ t_units_verify() {
 	[ -n "$score" ] || fail "no exposure figure: $(tail -n 2 <<<"$out")"
 	awk -v s="$score" 'BEGIN { exit !(s < 2.0) }' ||
 		fail "exposure $score is not below 2.0"
-	grep -q "exposure.* $score " "$ROOT/README.md" ||
-		fail "README does not report the exposure $score"
+	grep -q "exposure.* $score " "$ROOT/docs/deploy.md" ||
+		fail "docs/deploy.md does not report the exposure $score"
 	# The unit's own choices, which verify cannot judge.
 	for k in 'Type=notify' 'User=award' 'UMask=0027' 'WatchdogSec=' \
 		'ExecReload=/bin/kill -HUP $MAINPID' 'StateDirectory=award' \

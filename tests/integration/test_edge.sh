@@ -1,4 +1,4 @@
-# award — integration: the edge (issue 11 items 6, 7, 8): log lines that
+# award — integration: the edge (SPEC.md §5, §8): log lines that
 # are always JSON, nginx's limits on floods, the bot API on plain HTTP only
 # from loopback, nginx's own error answers in JSON, and an access log
 # without query strings.

@@ -780,7 +780,8 @@ race_award(int idx, void *p)
 	char			 err[256];
 
 	(void)idx;
-	if ((ctx = award_ctx_open(&a->e->cfg, err, sizeof(err))) == NULL)
+	if ((ctx = award_ctx_open(&a->e->cfg, &tu_role_all,
+	    err, sizeof(err))) == NULL)
 		return 90;
 	tu_race_go();
 	job_award(ctx, &a->req, NULL, &out);

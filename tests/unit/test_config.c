@@ -1294,3 +1294,72 @@ Test(config, file_long_lines_still_named_long)
 	cr_assert_eq(rc, 0, "%s", err);
 	cr_assert_eq(c.workers, 2);
 }
+
+/* ---- AWARD_CONFIG: the environment's --config (SPEC.md §7, §10) ---- */
+
+Test(config, env_config_empty_reads_no_file)
+{
+	char		 a0[] = "p";
+	char		*argv[] = { a0, NULL };
+	const char	*file = "unset";
+	int		 ex = 0;
+
+	env("AWARD_CONFIG", "");
+	cr_assert_eq(config_early(1, argv, value_flags, &file, &ex),
+	    CONFIG_EARLY_RUN);
+	cr_assert_null(file, "AWARD_CONFIG= still names %s", file);
+	cr_assert_eq(ex, 1);	/* a reload keeps "no file" */
+}
+
+Test(config, env_config_path_is_read)
+{
+	struct award_config	 c;
+	char			 a0[] = "p", path[64], err[CONFIG_ERR_MAX] = "";
+	char			*argv[] = { a0, NULL };
+	const char		*file = NULL;
+	int			 ex = 0;
+
+	tmp_file("AWARD_DB=/from/the/env/file.db\n", path);
+	env("AWARD_CONFIG", path);
+	cr_assert_eq(config_early(1, argv, value_flags, &file, &ex),
+	    CONFIG_EARLY_RUN);
+	cr_assert_str_eq(file, path);
+	cr_assert_eq(ex, 1);
+	cr_assert_eq(config_load_file(&c, file, err, sizeof(err)), 0, "%s",
+	    err);
+	cr_assert_str_eq(c.db_path, "/from/the/env/file.db");
+	unlink(path);
+}
+
+Test(config, env_config_missing_file_is_an_error)
+{
+	struct award_config	 c;
+	char			 a0[] = "p", err[CONFIG_ERR_MAX] = "";
+	char			*argv[] = { a0, NULL };
+	const char		*file = NULL;
+	int			 ex = 0;
+
+	env("AWARD_CONFIG", "/nonexistent/award-test.conf");
+	cr_assert_eq(config_early(1, argv, value_flags, &file, &ex),
+	    CONFIG_EARLY_RUN);
+	cr_assert_eq(config_load_file(&c, file, err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "/nonexistent/award-test.conf"), "%s",
+	    err);
+}
+
+Test(config, flag_config_wins_over_env)
+{
+	char		 a0[] = "p", c1[] = "--config", c2[] = "/flag.conf";
+	char		*argv[] = { a0, c1, c2, NULL };
+	const char	*file = NULL;
+	int		 ex = 0;
+
+	env("AWARD_CONFIG", "/env.conf");
+	cr_assert_eq(config_early(3, argv, value_flags, &file, &ex),
+	    CONFIG_EARLY_RUN);
+	cr_assert_str_eq(file, "/flag.conf");
+	env("AWARD_CONFIG", "");
+	cr_assert_eq(config_early(3, argv, value_flags, &file, &ex),
+	    CONFIG_EARLY_RUN);
+	cr_assert_str_eq(file, "/flag.conf");
+}

@@ -2,9 +2,9 @@
  * Unit tests for common/log.c (SPEC.md §8): one JSON object per line on
  * stderr with ts, level, msg and the caller's fields; strings escaped; a
  * long value cut, never the line's other fields; every line strict JSON in
- * well-formed UTF-8 whatever bytes the caller passes (issue 11 item 8),
- * checked with cJSON's parser plus this file's own UTF-8 and control-byte
- * check (cJSON checks neither); lines whole when threads log at once.
+ * well-formed UTF-8 whatever bytes the caller passes, checked with
+ * cJSON's parser plus this file's own UTF-8 and control-byte check (cJSON
+ * checks neither); lines whole when threads log at once.
  */
 #define _GNU_SOURCE	/* pipe2, O_DIRECT: a packet-mode pipe */
 #include <errno.h>

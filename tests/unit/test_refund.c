@@ -619,7 +619,8 @@ race_refund(int idx, void *p)
 	char			 err[256];
 
 	(void)idx;
-	if ((ctx = award_ctx_open(&a->e->cfg, err, sizeof(err))) == NULL)
+	if ((ctx = award_ctx_open(&a->e->cfg, &tu_role_all,
+	    err, sizeof(err))) == NULL)
 		return 90;
 	tu_race_go();
 	job_refund(ctx, &a->req, NULL, &out);
@@ -673,7 +674,8 @@ race_distinct_refunds(int idx, void *p)
 	struct refund_req	 req = a->req;
 	char			 err[256];
 
-	if ((ctx = award_ctx_open(&a->e->cfg, err, sizeof(err))) == NULL)
+	if ((ctx = award_ctx_open(&a->e->cfg, &tu_role_all,
+	    err, sizeof(err))) == NULL)
 		return 90;
 	snprintf(req.refund_id, sizeof(req.refund_id), "r-%d", idx);
 	tu_race_go();
@@ -716,7 +718,8 @@ race_pay_refund(int idx, void *p)
 	snprintf(order, sizeof(order), "o-%d", k);
 	snprintf(pay, sizeof(pay), "pay-%d", k);
 	snprintf(rid, sizeof(rid), "r-%d", k);
-	if ((ctx = award_ctx_open(&e->cfg, err, sizeof(err))) == NULL)
+	if ((ctx = award_ctx_open(&e->cfg, &tu_role_all,
+	    err, sizeof(err))) == NULL)
 		return 90;
 	tu_race_go();
 	if (idx % 2 == 0) {

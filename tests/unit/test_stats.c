@@ -18,6 +18,7 @@
 #include "retryq.h"
 #include "stats.h"
 #include "testutil.h"
+#include "totals.h"
 
 #define BIG	9007199254740991LL	/* 2^53 - 1 */
 
@@ -84,7 +85,7 @@ Test(stats, user_tickets_exact_for_largest_telegram_id, .init = setup,
 	char	*s;
 
 	ledger("a", "c1", BIG, 12);
-	cr_assert_eq(stats_user_tickets(env.ctx, BIG, "c1", &o), 0);
+	cr_assert_eq(stats_user_tickets(env.ctx, BIG, "c1", &o), STATS_OK);
 	s = text(o);
 	cr_assert_str_eq(s, "{\"telegram_id\":9007199254740991,"
 	    "\"contest_id\":\"c1\",\"tickets\":12}");
@@ -100,7 +101,7 @@ Test(stats, user_tickets_current_contest_and_sum, .init = setup,
 	ledger("a", "c1", 7, 5);
 	ledger("b", "c1", 7, -2);
 	ledger("c", "old", 7, 100);
-	cr_assert_eq(stats_user_tickets(env.ctx, 7, NULL, &o), 0);
+	cr_assert_eq(stats_user_tickets(env.ctx, 7, NULL, &o), STATS_OK);
 	s = text(o);
 	cr_assert_str_eq(s, "{\"telegram_id\":7,\"contest_id\":\"c1\","
 	    "\"tickets\":3}");
@@ -112,10 +113,12 @@ Test(stats, user_tickets_unknown_contest_or_none_running, .init = setup,
 {
 	cJSON *o = NULL;
 
-	cr_assert_eq(stats_user_tickets(env.ctx, 7, "nope", &o), 1);
+	cr_assert_eq(stats_user_tickets(env.ctx, 7, "nope", &o),
+	    STATS_NO_CONTEST);
 	cr_assert_null(o);
 	env.cfg.now_ms = tu_ms("2027-06-01T00:00:00.000Z");
-	cr_assert_eq(stats_user_tickets(env.ctx, 7, NULL, &o), 1);
+	cr_assert_eq(stats_user_tickets(env.ctx, 7, NULL, &o),
+	    STATS_NO_CONTEST);
 	cr_assert_null(o);
 }
 
@@ -131,19 +134,20 @@ Test(stats, leaderboard_order_limit_and_zero_owners, .init = setup,
 	ledger("d", "c1", 40, 4);
 	ledger("e", "c1", 40, -4);	/* refunded in full: no tickets */
 	ledger("f", "old", 50, 99);	/* another contest */
-	cr_assert_eq(stats_leaderboard(env.ctx, "c1", 20, &o), 0);
+	cr_assert_eq(stats_leaderboard(env.ctx, "c1", 20, &o), STATS_OK);
 	s = text(o);
 	cr_assert_str_eq(s, "{\"contest_id\":\"c1\",\"items\":["
 	    "{\"telegram_id\":20,\"tickets\":9},"
 	    "{\"telegram_id\":10,\"tickets\":3},"
 	    "{\"telegram_id\":30,\"tickets\":3}]}");
 	free(s);
-	cr_assert_eq(stats_leaderboard(env.ctx, "c1", 1, &o), 0);
+	cr_assert_eq(stats_leaderboard(env.ctx, "c1", 1, &o), STATS_OK);
 	s = text(o);
 	cr_assert_str_eq(s, "{\"contest_id\":\"c1\",\"items\":["
 	    "{\"telegram_id\":20,\"tickets\":9}]}");
 	free(s);
-	cr_assert_eq(stats_leaderboard(env.ctx, "nope", 20, &o), 1);
+	cr_assert_eq(stats_leaderboard(env.ctx, "nope", 20, &o),
+	    STATS_NO_CONTEST);
 	cr_assert_null(o);
 }
 
@@ -424,10 +428,13 @@ Test(stats, totals_exact_before_and_after_folds, .init = setup,
 	many(10, 3, "SELF_PURCHASE", 2, "a");
 	assert_totals_match();		/* all on the fly */
 	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM ledger_totals"), 0);
-	many(STATS_FOLD_MIN + 5, 50, "INVITEE_PAYMENT", 3, "b");
-	assert_totals_match();		/* folded by the read */
+	many(TOTALS_FOLD_MIN + 5, 50, "INVITEE_PAYMENT", 3, "b");
+	assert_totals_match();		/* still on the fly: reads never fold */
+	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM ledger_totals"), 0);
+	cr_assert_eq(totals_sync(env.ctx), 0);	/* the writer's upkeep */
 	cr_assert_eq(tu_int(&env, "SELECT last_rowid FROM ledger_totals_state"),
 	    tu_int(&env, "SELECT max(rowid) FROM ticket_ledger"));
+	assert_totals_match();		/* folded */
 	/* Legacy rows: random ids, duplicates of one order, a refund. */
 	tu_ledger(&env, "9f1c-legacy-1", "c1", 7, 7, "old-1", 5,
 	    "SELF_PURCHASE", "2025-01-01 10:00:00");
@@ -435,8 +442,8 @@ Test(stats, totals_exact_before_and_after_folds, .init = setup,
 	    "SELF_PURCHASE", "2025-01-01 10:00:00");
 	ledger("REFUND:x", "c1", 7, -5);
 	assert_totals_match();		/* folded plus on the fly */
-	cr_assert_eq(stats_fold(env.ctx), 0);
-	cr_assert_eq(stats_fold(env.ctx), 0);	/* again: nothing twice */
+	cr_assert_eq(totals_fold(env.ctx), 0);
+	cr_assert_eq(totals_fold(env.ctx), 0);	/* again: nothing twice */
 	assert_totals_match();
 }
 
@@ -466,7 +473,8 @@ assert_top_matches(int limit)
 {
 	char buf[4096] = "", *want = top_truth(limit);
 
-	cr_assert_eq(stats_top(env.ctx, "c1", limit, top_collect, buf), 0);
+	cr_assert_eq(stats_top(env.ctx, "c1", limit, top_collect, buf),
+	    STATS_OK);
 	cr_assert_str_eq(buf, want);
 	free(want);
 }
@@ -475,7 +483,7 @@ Test(stats, leaderboard_from_totals_and_rows_past_watermark, .init = setup,
     .fini = teardown)
 {
 	many(3000, 40, "SELF_PURCHASE", 1, "a");
-	cr_assert_eq(stats_fold(env.ctx), 0);
+	cr_assert_eq(totals_fold(env.ctx), 0);
 	assert_top_matches(10);
 	/* Past the watermark: a new owner jumps in, a top owner drops. */
 	ledger("n1", "c1", 999, 500);
@@ -484,7 +492,7 @@ Test(stats, leaderboard_from_totals_and_rows_past_watermark, .init = setup,
 	assert_top_matches(10);
 	assert_top_matches(1);
 	assert_top_matches(1000);
-	cr_assert_eq(stats_fold(env.ctx), 0);
+	cr_assert_eq(totals_fold(env.ctx), 0);
 	assert_top_matches(10);
 }
 
@@ -494,14 +502,14 @@ Test(stats, fold_from_another_connection_counts_once, .init = setup,
 	struct award_ctx	*other;
 	char			 err[256];
 
-	other = award_ctx_open(&env.cfg, err, sizeof(err));
+	other = award_ctx_open(&env.cfg, &tu_role_all, err, sizeof(err));
 	cr_assert_not_null(other, "%s", err);
-	many(STATS_FOLD_CHUNK + 10, 7, "SELF_PURCHASE", 1, "a");
-	cr_assert_eq(stats_fold(other), 0);
-	cr_assert_eq(stats_fold(env.ctx), 0);
+	many(TOTALS_FOLD_CHUNK + 10, 7, "SELF_PURCHASE", 1, "a");
+	cr_assert_eq(totals_fold(other), 0);
+	cr_assert_eq(totals_fold(env.ctx), 0);
 	many(100, 7, "SELF_PURCHASE", 1, "b");
-	cr_assert_eq(stats_fold(env.ctx), 0);
-	cr_assert_eq(stats_fold(other), 0);
+	cr_assert_eq(totals_fold(env.ctx), 0);
+	cr_assert_eq(totals_fold(other), 0);
 	assert_totals_match();
 	assert_top_matches(10);
 	award_ctx_close(other);
@@ -520,10 +528,11 @@ race_fold(int idx, void *arg)
 	int			 rc;
 
 	(void)idx;
-	if ((ctx = award_ctx_open(&a->env->cfg, err, sizeof(err))) == NULL)
+	if ((ctx = award_ctx_open(&a->env->cfg, &tu_role_all,
+	    err, sizeof(err))) == NULL)
 		return 2;
 	tu_race_go();
-	rc = stats_fold(ctx) == 0 ? 0 : 1;
+	rc = totals_fold(ctx) == 0 ? 0 : 1;
 	award_ctx_close(ctx);
 	return rc;
 }
@@ -534,14 +543,14 @@ Test(stats, folds_racing_in_processes_count_once, .init = setup,
 	struct race_arg	a = { &env };
 	int		codes[6];
 
-	many(3 * STATS_FOLD_CHUNK + 17, 11, "SELF_PURCHASE", 2, "a");
+	many(3 * TOTALS_FOLD_CHUNK + 17, 11, "SELF_PURCHASE", 2, "a");
 	tu_close(&env);
 	tu_race(6, race_fold, &a, codes);
 	for (int i = 0; i < 6; i++)
 		cr_assert_eq(codes[i], 0, "child %d: %d", i, codes[i]);
 	tu_open(&env);
 	cr_assert_eq(tu_int(&env, "SELECT rows FROM ledger_totals WHERE"
-	    " reason = 'SELF_PURCHASE'"), 3 * STATS_FOLD_CHUNK + 17);
+	    " reason = 'SELF_PURCHASE'"), 3 * TOTALS_FOLD_CHUNK + 17);
 	assert_totals_match();
 	assert_top_matches(20);
 }
@@ -556,9 +565,12 @@ Test(stats, payments_by_outcome_kept_by_triggers, .init = setup,
 	    " created_at, updated_at) VALUES"
 	    " ('p1', 'o1', 1, 'x', 100, 'RUB', 't', 'awarded', 't', 't'),"
 	    " ('p2', 'o2', 1, 'x', 100, 'RUB', 't', NULL, 't', 't')");
-	/* Made before the first read: the read fills the totals once. */
+	/* Made before the totals were filled: counted from the rows. */
 	cr_assert_eq(stats_summary(env.ctx, &s), 0);
 	cr_assert_eq(s.payments_total, 2);
+	cr_assert_eq(totals_sync(env.ctx), 0);	/* the writer fills them */
+	cr_assert_eq(tu_int(&env, "SELECT sum(payments) FROM payment_totals"),
+	    2);
 	tu_exec(&env, "UPDATE payments SET outcome = 'queued' WHERE"
 	    " payment_id = 'p2'");
 	tu_exec(&env, "UPDATE payments SET refunded_minor = 100 WHERE"
@@ -590,7 +602,7 @@ Test(stats, ledger_rows_in_last_24h, .init = setup, .fini = teardown)
 	cr_assert_eq(s.nledger, 1);
 	cr_assert_eq(s.ledger[0].rows, 2);
 	cr_assert_eq(s.ledger[0].rows_24h, 1);
-	cr_assert_eq(stats_fold(env.ctx), 0);
+	cr_assert_eq(totals_fold(env.ctx), 0);
 	cr_assert_eq(stats_summary(env.ctx, &s), 0);
 	cr_assert_eq(s.ledger[0].rows_24h, 1);
 }
@@ -613,8 +625,9 @@ setup_separate(void)
 Test(stats, totals_exact_with_a_separate_bot_database,
     .init = setup_separate, .fini = teardown)
 {
-	many(STATS_FOLD_MIN + 20, 13, "SELF_PURCHASE", 2, "a");
+	many(TOTALS_FOLD_MIN + 20, 13, "SELF_PURCHASE", 2, "a");
 	assert_totals_match();
+	cr_assert_eq(totals_sync(env.ctx), 0);
 	cr_assert_gt(tu_int(&env, "SELECT last_rowid FROM main.ledger_totals_state"),
 	    0);
 	many(30, 5, "REFUND", -1, "r");

@@ -17,9 +17,22 @@
 #include <criterion/criterion.h>
 
 #include "log.h"
+#include "lookup.h"
+#include "retryq.h"
+#include "stats.h"
 #include "testutil.h"
+#include "totals.h"
 
 extern char **environ;
+
+const struct award_role tu_role_all = { "test", 6, {
+	{ award_prepare, award_unprepare },
+	{ refund_prepare, refund_unprepare },
+	{ retryq_prepare, retryq_unprepare },
+	{ totals_prepare, totals_unprepare },
+	{ stats_prepare, stats_unprepare },
+	{ lookup_prepare, lookup_unprepare },
+} };
 
 static void
 clear_award_env(void)
@@ -52,6 +65,8 @@ tu_init(struct tu_env *e, int separate_bot)
 	snprintf(e->dir, sizeof(e->dir), "/tmp/award-unit-XXXXXX");
 	cr_assert_not_null(mkdtemp(e->dir), "mkdtemp: %s", strerror(errno));
 	clear_award_env();
+	/* No installed configuration file leaks in (SPEC.md §10). */
+	cr_assert_eq(setenv("AWARD_CONFIG", "", 1), 0);
 	cr_assert_eq(config_load(&e->cfg, err, sizeof(err)), 0,
 	    "config_load: %s", err);
 	snprintf(e->cfg.db_path, sizeof(e->cfg.db_path), "%s/award.db",
@@ -68,7 +83,7 @@ tu_open(struct tu_env *e)
 	char err[CONFIG_ERR_MAX] = "";
 
 	cr_assert_null(e->ctx, "tu_open: a context is already open");
-	e->ctx = award_ctx_open(&e->cfg, err, sizeof(err));
+	e->ctx = award_ctx_open(&e->cfg, &tu_role_all, err, sizeof(err));
 	cr_assert_not_null(e->ctx, "award_ctx_open: %s", err);
 	return e->ctx;
 }

@@ -29,14 +29,21 @@ struct tu_env {
 };
 
 /*
- * Make a temp dir under /tmp, clear AWARD_* from the environment, fill
+ * Make a temp dir under /tmp, clear AWARD_* from the environment (and set
+ * AWARD_CONFIG to "": no configuration file for any binary started), fill
  * e->cfg with config_load() and point db_path (and bot_db_path when
  * separate_bot) into the dir. No context is opened. Logging is silenced
  * unless AWARD_TEST_LOG is set.
  */
 void	 tu_init(struct tu_env *e, int separate_bot);
 
-/* award_ctx_open(&e->cfg) into e->ctx, asserting success. */
+/*
+ * Every module's statements on one connection: tests write and read
+ * through one context. The service never opens this role (roles.h).
+ */
+extern const struct award_role tu_role_all;
+
+/* award_ctx_open(&e->cfg, &tu_role_all) into e->ctx, asserting success. */
 struct award_ctx *tu_open(struct tu_env *e);
 
 /* Close e->ctx (if any). */
