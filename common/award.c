@@ -13,7 +13,7 @@
 #include "award.h"
 #include "db.h"
 #include "log.h"
-#include "refund.h"
+#include "money.h"
 
 enum aw_stmt {
 	AW_PAYMENT_UPSERT,
@@ -76,7 +76,7 @@ static const char *const aw_sql[AW__MAX] = {
 	 * amount known and reached by refunds (one at least, for 0.00).
 	 */
 	"SELECT 1 FROM main.payments WHERE (order_id = ?1 OR payment_id = ?2)"
-	" AND " REFUND_FULL_SQL " LIMIT 1",
+	" AND " MONEY_REFUNDED_FULL_SQL " LIMIT 1",
 	/*
 	 * AW_REVERSE: one REFUND row per award row of the orders of the
 	 * payments AW_REFUNDED finds, as refund.c writes them; REFUND:<row
@@ -88,7 +88,7 @@ static const char *const aw_sql[AW__MAX] = {
 	" SELECT 'REFUND:' || id, contest_id, referrer_id, referred_id,"
 	" order_id, -delta, 'REFUND', ?3 FROM bot.ticket_ledger"
 	" WHERE order_id IN (SELECT order_id FROM main.payments"
-	" WHERE (order_id = ?1 OR payment_id = ?2) AND " REFUND_FULL_SQL ")"
+	" WHERE (order_id = ?1 OR payment_id = ?2) AND " MONEY_REFUNDED_FULL_SQL ")"
 	" AND reason IN ('SELF_PURCHASE', 'INVITEE_PAYMENT')"
 	" ON CONFLICT(id) DO NOTHING",
 	/* AW_HAS_SELF: rule 1, also for legacy rows with random ids. */

@@ -42,3 +42,10 @@ money_parse(const char *s, int64_t *minor)
 	*minor = v;
 	return 0;
 }
+
+int
+money_refunded_in_full(int64_t amount_minor, int64_t refunded_minor)
+{
+	return amount_minor >= 0 && refunded_minor > 0 &&
+	    refunded_minor >= amount_minor;
+}

@@ -13,6 +13,7 @@
 
 #include "atime.h"
 #include "db.h"
+#include "money.h"
 #include "refund.h"
 
 enum rf_stmt {
@@ -61,13 +62,6 @@ const char *
 refund_result_name(enum refund_result r)
 {
 	return r < REFUND__MAX ? result_names[r] : "unknown";
-}
-
-int
-refund_is_full(int64_t amount_minor, int64_t refunded_minor)
-{
-	return amount_minor >= 0 && refunded_minor > 0 &&
-	    refunded_minor >= amount_minor;
 }
 
 int
@@ -182,7 +176,7 @@ apply_txn(struct award_ctx *ctx, const struct refund_req *req,
 		 * database did, the reversal is missing: repair it now
 		 * (REFUND:<row id> keeps this idempotent).
 		 */
-		if (refund_is_full(amount_known ? amount : -1, refunded) &&
+		if (money_refunded_in_full(amount_known ? amount : -1, refunded) &&
 		    reverse(ctx, out, now) == -1)
 			goto dberr;
 		return REFUND_DUPLICATE;
@@ -212,7 +206,7 @@ apply_txn(struct award_ctx *ctx, const struct refund_req *req,
 	 * amount arrives, award.c reverses the rows if the refunds counted
 	 * here reach it (SPEC §4: whichever becomes known last).
 	 */
-	if (!refund_is_full(amount_known ? amount : -1, refunded))
+	if (!money_refunded_in_full(amount_known ? amount : -1, refunded))
 		return REFUND_PARTIAL;
 
 	if (reverse(ctx, out, now) == -1)

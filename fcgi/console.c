@@ -14,6 +14,7 @@
 #include "dashboard.h"
 #include "http.h"
 #include "validate.h"
+#include "views.h"
 
 /*
  * Contest ids are the bot's (SPEC.md §3 sets no character class): any
@@ -103,7 +104,7 @@ queue_page(struct award_ctx *ctx, const char *query, const char *st,
 		*status = 400;
 		return dashboard_refused(ctx, "page: not a page number");
 	}
-	return dashboard_queue(ctx, st, page);
+	return views_queue_page(ctx, st, page);
 }
 
 char *
@@ -141,12 +142,12 @@ console_page(struct award_ctx *ctx, const char *query, int *status)
 			return dashboard_refused(ctx, "contest: not 1-255 "
 			    "bytes without control characters");
 		}
-		html = dashboard_contest(ctx, cid, &found);
+		html = views_contest_page(ctx, cid, &found);
 		if (html != NULL && !found)
 			*status = 404;
 		return html;
 	}
 	if (http_query(query, "contests", id, sizeof(id)) != 0)
-		return dashboard_contests(ctx);
+		return views_contests_page(ctx);
 	return dashboard_render(ctx);
 }

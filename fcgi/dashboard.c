@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "dashboard.h"
-#include "refund.h"
+#include "money.h"
 #include "stats.h"
 #include "views.h"
 
@@ -250,7 +250,7 @@ payment_row(void *arg, const struct stats_payment_row *r)
 	struct rows_arg	*a = arg;
 	struct page	*p = a->p;
 	int		 full = r->has_amount &&
-			    refund_is_full(r->amount_minor, r->refunded_minor);
+			    money_refunded_in_full(r->amount_minor, r->refunded_minor);
 
 	a->n++;
 	tbuf_str(&p->b, "<tr>");

@@ -20,15 +20,6 @@
 #include "lookup.h"
 #include "page.h"
 
-#define DASHBOARD_ROWS		50	/* queue rows per page */
-#define DASHBOARD_OVERVIEW_ROWS	10	/* of each status on the overview */
-#define DASHBOARD_PAGES_MAX	100000	/* ?page= at most */
-#define DASHBOARD_TOP		10
-#define DASHBOARD_BOARD		100	/* a contest view's leaderboard */
-#define DASHBOARD_PAYMENTS	20
-#define DASHBOARD_CONTESTS	10	/* contests on the overview */
-#define DASHBOARD_CONTESTS_ALL	500	/* on the contests view */
-
 #define dashboard_csp	page_csp
 
 /*
@@ -36,17 +27,6 @@
  * frees, or NULL on a database error or when out of memory.
  */
 char	*dashboard_render(struct award_ctx *ctx);	/* the overview */
-
-/* The queue rows of status ("pending", "dead", "done"), page n (1-based). */
-char	*dashboard_queue(struct award_ctx *ctx, const char *status,
-	    int64_t page);
-
-/* A contest's leaderboard and totals; *found 0 when it does not exist. */
-char	*dashboard_contest(struct award_ctx *ctx, const char *contest_id,
-	    int *found);
-
-/* Every contest (newest first), with links to their views. */
-char	*dashboard_contests(struct award_ctx *ctx);
 
 /* The detail view of one validated key (lookup_run()). */
 char	*dashboard_detail(struct award_ctx *ctx, enum lookup_key key,

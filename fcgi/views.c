@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dashboard.h"
 #include "lookup.h"
 #include "stats.h"
 #include "views.h"
@@ -172,7 +171,7 @@ views_queue_table(struct page *p, struct award_ctx *ctx, const char *status,
 }
 
 char *
-dashboard_queue(struct award_ctx *ctx, const char *status, int64_t page)
+views_queue_page(struct award_ctx *ctx, const char *status, int64_t page)
 {
 	struct stats_summary	*s;
 	struct page		 p;
@@ -242,7 +241,7 @@ totals_row(void *arg, const char *reason, int64_t rows, int64_t tickets,
 }
 
 char *
-dashboard_contest(struct award_ctx *ctx, const char *contest_id, int *found)
+views_contest_page(struct award_ctx *ctx, const char *contest_id, int *found)
 {
 	struct page	p;
 	struct board	a;
@@ -311,7 +310,7 @@ views_contests(struct page *p, struct award_ctx *ctx, int limit)
 }
 
 char *
-dashboard_contests(struct award_ctx *ctx)
+views_contests_page(struct award_ctx *ctx)
 {
 	struct page p;
 

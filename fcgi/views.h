@@ -10,6 +10,32 @@
 #include "ctx.h"
 #include "page.h"
 
+/* The dashboard's limits, shared by its pages. */
+#define DASHBOARD_ROWS		50	/* queue rows per page */
+#define DASHBOARD_OVERVIEW_ROWS	10	/* of each status on the overview */
+#define DASHBOARD_PAGES_MAX	100000	/* ?page= at most */
+#define DASHBOARD_TOP		10
+#define DASHBOARD_BOARD		100	/* a contest view's leaderboard */
+#define DASHBOARD_PAYMENTS	20
+#define DASHBOARD_CONTESTS	10	/* contests on the overview */
+#define DASHBOARD_CONTESTS_ALL	500	/* on the contests view */
+
+/*
+ * The pages of views.c, read through ctx at its clock: a malloc'd string
+ * the caller frees, or NULL on a database error or when out of memory.
+ */
+/* The queue rows of status ("pending", "dead", "done"), page n (1-based). */
+char	*views_queue_page(struct award_ctx *ctx, const char *status,
+	    int64_t page);
+
+/* A contest's leaderboard and totals; *found 0 when it does not exist. */
+char	*views_contest_page(struct award_ctx *ctx, const char *contest_id,
+	    int *found);
+
+/* Every contest (newest first), with links to their views. */
+char	*views_contests_page(struct award_ctx *ctx);
+
+
 /*
  * The rows of status from offset (newest first), at most limit, as a
  * table id="<status>-rows" with a pager line id="<status>-showing"
