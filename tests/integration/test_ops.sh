@@ -374,3 +374,21 @@ t_ops_cron_without_systemd_cat() {
 	ls "$T"/backups/*Z/award.db >/dev/null 2>&1 ||
 		fail "no backup made: $(cat "$T/cron.out")"
 }
+
+# docs/prometheus.yml passes promtool as shipped (no token file needed) and
+# names README's host; the backup alerts pass their promtool unit tests.
+it ops_promtool_backup_rules
+t_ops_promtool_backup_rules() {
+	local out
+	command -v promtool >/dev/null || fail "promtool missing (make deps)"
+	[ ! -e /etc/prometheus/award-admin.token ] ||
+		echo "note: /etc/prometheus/award-admin.token exists here"
+	out=$(cd "$ROOT/docs" && promtool check config prometheus.yml 2>&1) ||
+		fail "promtool check config docs/prometheus.yml: $out"
+	grep -q "targets: \['pay.example.com:443'\]" "$ROOT/docs/prometheus.yml" ||
+		fail "docs/prometheus.yml does not scrape pay.example.com"
+	grep -q 'pay\.example\.com' "$ROOT/README.md" ||
+		fail "README no longer names pay.example.com"
+	out=$(cd "$ROOT/docs" && promtool test rules alerts-backup.test.yml 2>&1) ||
+		fail "promtool test rules docs/alerts-backup.test.yml: $out"
+}
