@@ -392,3 +392,47 @@ t_ops_promtool_backup_rules() {
 	out=$(cd "$ROOT/docs" && promtool test rules alerts-backup.test.yml 2>&1) ||
 		fail "promtool test rules docs/alerts-backup.test.yml: $out"
 }
+
+# docs/deploy-firstday.md's smoke test, as written there: a payment of
+# 2000-01-01 through nginx is recorded not_eligible, nothing in the ledger.
+it ops_firstday_smoke_payload
+t_ops_firstday_smoke_payload() {
+	local id=smoke-$RANDOM body
+	start_stack
+	seed_contest c1
+	seed_plans
+	body=$(sed -n '/^{"type":"notification"/,/^EOF$/p' \
+		"$ROOT/docs/deploy-firstday.md" | sed '$d' | sed "s/\$id/$id/g")
+	[ -n "$body" ] || fail "no smoke payload in docs/deploy-firstday.md"
+	webhook "$body"
+	check_status 200
+	check_json '$.award' not_eligible
+	check_json '$.reason' no_contest
+	check_sql "select outcome from payments where payment_id = '$id'" not_eligible
+	check_sql "select count(*) from ticket_ledger" 0
+	check_sql "select count(*) from failed_awards" 0
+}
+
+# docs/bot-contract.md's worked example, as written there: the contest
+# and plans, the referral, then the example payment awards 3 + 3 tickets.
+it ops_bot_contract_example
+t_ops_bot_contract_example() {
+	local doc=$ROOT/docs/bot-contract.md sqlblock ref
+	start_stack
+	sqlblock=$(sed -n "/^sqlite3 \/var\/lib\/vpnbot\/bot.db <<'SQL'$/,/^SQL$/p" \
+		"$doc" | sed '1d;$d')
+	ref=$(sed -n '/^INSERT INTO user_referrals/,/;$/p' "$doc")
+	[ -n "$sqlblock" ] && [ -n "$ref" ] || fail "examples not found in $doc"
+	sqlite3 -bail "$DB" <<<"$sqlblock" || fail "the contest example fails"
+	sqlite3 "$DB" "$ref" || fail "the referral example fails"
+	post_json "$HTTP/v1/awards" "$(award_body ord_2026_12_10_000123 123456789 \
+		plan_3m 2026-12-10T10:51:17.000Z)" \
+		-H "Authorization: Bearer $SERVICE_TOKEN"
+	check_status 200
+	check_json '$.award' awarded
+	check_json '$.tickets' 3
+	check_json '$.referrer_tickets' 3
+	check_sql "SELECT coalesce(sum(delta), 0) FROM ticket_ledger
+		WHERE contest_id = 'winter-2026' AND referrer_id = 111111111" 3
+	check_sql "select status from ref_events where referred_id = 123456789" qualified
+}
