@@ -8,6 +8,8 @@
 # without systemd-cat.
 
 export AWARD_RETRY_BIN=$BIN/award-retry
+# No configuration file is read (SPEC.md §10): a machine's never leaks in.
+export AWARD_CONFIG=
 
 # ops_bin BINARY [NAME=VALUE...] [-- ARGS...]: as boot_bin (test_boot.sh),
 # with AWARD_CONFIG empty: no configuration file is read.
