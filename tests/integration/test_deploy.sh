@@ -420,6 +420,29 @@ t_installed_stack() {
 	[[ $out == *'"level":"error"'* ]] || fail "no error line in the journal: $out"
 }
 
+# deploy_load PREFIX TG MIN: webhooks for orders PREFIX1, PREFIX2, ... of
+# buyer TG in a loop through nginx, in the background (LOADER is its pid),
+# until stop_pid; returns once the ledger holds MIN rows.
+deploy_load() {
+	local n=200
+	(
+		i=0
+		while :; do
+			i=$((i + 1))
+			curl -s -o /dev/null -m 10 -H 'Content-Type: application/json' \
+				--data-binary "$(payment "$1$i" "$2" plan_1m "$(iso_now)")" \
+				"$HTTP/v1/payments/webhook"
+		done
+	) &
+	LOADER=$!
+	PIDS+=("$LOADER")
+	until [ "$(sql 'select count(*) from ticket_ledger')" -ge "$3" ]; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || fail "the load loop awards nothing"
+		sleep 0.05
+	done
+}
+
 # award-backup while webhooks keep arriving through nginx: the copy is one
 # consistent snapshot between the counts before and after, and restoring it
 # into a fresh directory gives back exactly that ledger, usable by the
@@ -431,23 +454,8 @@ t_backup_under_load() {
 	seed_contest c1
 	seed_plans
 	seed_referral 800 801
-	(
-		i=0
-		while :; do
-			i=$((i + 1))
-			curl -s -o /dev/null -m 10 -H 'Content-Type: application/json' \
-				--data-binary "$(payment "ord-l$i" 800 plan_1m "$(iso_now)")" \
-				"$HTTP/v1/payments/webhook"
-		done
-	) &
-	loader=$!
-	PIDS+=("$loader")
-	n=200
-	until [ "$(sql 'select count(*) from ticket_ledger')" -ge 40 ]; do
-		n=$((n - 1))
-		[ "$n" -gt 0 ] || fail "the load loop awards nothing"
-		sleep 0.05
-	done
+	deploy_load ord-l 800 40
+	loader=$LOADER
 	before=$(sql 'select count(*) from ticket_ledger')
 	"$ROOT/deploy/award-backup" --config /nonexistent --db "$DB" \
 		--dir "$T/backups" >"$T/backup.out" 2>&1 ||

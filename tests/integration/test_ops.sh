@@ -11,23 +11,12 @@ export AWARD_RETRY_BIN=$BIN/award-retry
 # No configuration file is read (SPEC.md §10): a machine's never leaks in.
 export AWARD_CONFIG=
 
-# ops_bin BINARY [NAME=VALUE...] [-- ARGS...]: as boot_bin (test_boot.sh),
+# ops_bin BINARY [NAME=VALUE...] [-- ARGS...]: boot_bin (test_boot.sh)
 # with AWARD_CONFIG empty: no configuration file is read.
 ops_bin() {
-	local bin=$1 envs=("AWARD_CONFIG=")
+	local bin=$1
 	shift
-	while [ $# -gt 0 ] && [ "$1" != -- ]; do
-		envs+=("$1")
-		shift
-	done
-	[ "${1:-}" = -- ] && shift
-	base_env
-	timeout -k 2 30 "${BASE_ENV[@]}" "${envs[@]}" "$BIN/$bin" "$@" \
-		</dev/null >"$T/ops.out" 2>"$T/ops.err"
-	RC=$?
-	OUT=$(<"$T/ops.out")
-	ERR=$(<"$T/ops.err")
-	cat "$T/ops.err" >>"$T/retry.log"
+	boot_bin "$bin" AWARD_CONFIG= "$@"
 }
 
 # ops_backup ARGS...: deploy/award-backup with no configuration file.
@@ -280,23 +269,8 @@ t_ops_backup_snapshot_instant() {
 	start_stack
 	seed_contest c1
 	seed_plans
-	(
-		i=0
-		while :; do
-			i=$((i + 1))
-			curl -s -o /dev/null -m 10 -H 'Content-Type: application/json' \
-				--data-binary "$(payment "ord-s$i" 800 plan_1m "$(iso_now)")" \
-				"$HTTP/v1/payments/webhook"
-		done
-	) &
-	loader=$!
-	PIDS+=("$loader")
-	n=200
-	until [ "$(sql 'select count(*) from ticket_ledger')" -ge 20 ]; do
-		n=$((n - 1))
-		[ "$n" -gt 0 ] || fail "the load loop awards nothing"
-		sleep 0.05
-	done
+	deploy_load ord-s 800 20
+	loader=$LOADER
 	ops_backup --db "$DB" --dir "$T/backups" ||
 		fail "backup: $(tail -n 2 "$T/backup.out")"
 	n=$(sql 'select count(*) from ticket_ledger')
