@@ -70,7 +70,7 @@ t_ops_retry_not_set_up() {
 # award-fcgi --check: one line per check, exit 0/1, creates nothing.
 it ops_fcgi_check
 t_ops_fcgi_check() {
-	local d=$T/state
+	local d=$T/state n w
 	mkdir "$d"
 	ops_bin award-fcgi -- --check --db "$d/award.db"
 	[ "$RC" = 0 ] || fail "--check before the first start: exit $RC: $OUT $ERR"
@@ -86,8 +86,16 @@ t_ops_fcgi_check() {
 	APP_ENV=("AWARD_BOT_DB=$d/bot.db")
 	DB=$d/award.db
 	start_app
-	stop_pid "$APP_PID"
-	forget_pid "$APP_PID"
+	# Stopped once it logged its start (its signals are set up by then).
+	n=$((WAIT_S * 20))
+	until grep -q '"msg":"award-fcgi started"' "$T/fcgi.log"; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || fail "award-fcgi did not log its start"
+		sleep 0.05
+	done
+	stop_pid "$APP_PID" TERM
+	[ "$STOP_RC" = 0 ] || fail "award-fcgi exited $STOP_RC on SIGTERM"
+	APP_PID=
 	sqlite3 "$d/bot.db" "INSERT INTO plan_tickets VALUES ('plan_1m', 1);
 		INSERT INTO contests(id, starts_at, ends_at, is_active)
 		VALUES ('c1', '$(iso_days -1)', '$(iso_days 1)', 1)"
@@ -252,8 +260,9 @@ t_ops_restore_refused_live() {
 	webhook "$(payment ord-r3 902 plan_1m "$(iso_now)")"
 	check_json '$.award' awarded
 
-	stop_pid "$APP_PID"
-	forget_pid "$APP_PID"
+	stop_pid "$APP_PID" TERM
+	[ "$STOP_RC" = 0 ] || fail "award-fcgi exited $STOP_RC on SIGTERM"
+	APP_PID=
 	ops_backup --db "$DB" --restore "$bk" ||
 		fail "the restore of a stopped service: $(tail -n 2 "$T/backup.out")"
 	check_sql "select group_concat(order_id) from ticket_ledger" ord-r1
