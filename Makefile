@@ -246,12 +246,18 @@ INSTALLED = $(SBINDIR)/award-fcgi $(SBINDIR)/award-retry \
 	$(ETC)/cron.d/award-reconcile \
 	$(SBINDIR)/award-backup \
 	$(MAN8DIR)/award-fcgi.8 $(MAN8DIR)/award-retry.8 \
+	$(MAN8DIR)/award-backup.8 \
 	$(UNITDIR)/award-fcgi.service $(UNITDIR)/award-fcgi.socket \
 	$(SYSUSERSDIR)/award.conf $(TMPFILESDIR)/award.conf \
 	$(ETC)/cron.d/award-retry $(ETC)/cron.d/award-backup \
 	$(ETC)/nginx/sites-available/award.conf \
-	$(ETC)/nginx/award/award_fastcgi_params \
-	$(ETC)/nginx/award/webhook_allow.conf
+	$(ETC)/nginx/sites-available/award.conf.previous \
+	$(ETC)/nginx/award/award_fastcgi_params
+# The operator's files: installed when missing, never overwritten; removed
+# by uninstall only while they are still the shipped default.
+KEPT	 = deploy/award.conf:$(ETC)/award/award.conf:0640 \
+	   nginx/webhook_allow.conf:$(ETC)/nginx/award/webhook_allow.conf:0644 \
+	   nginx/limits.conf:$(ETC)/nginx/award/limits.conf:0644
 
 install: all
 	install -d -m 0755 $(D)$(SBINDIR) $(D)$(MAN8DIR) $(D)$(UNITDIR) \
@@ -265,29 +271,55 @@ install: all
 	$(call inst,0755,deploy/award-backup,$(D)$(SBINDIR)/award-backup)
 	$(call inst,0644,man/award-fcgi.8,$(D)$(MAN8DIR)/award-fcgi.8)
 	$(call inst,0644,man/award-retry.8,$(D)$(MAN8DIR)/award-retry.8)
+	$(call inst,0644,man/award-backup.8,$(D)$(MAN8DIR)/award-backup.8)
 	$(call inst,0644,deploy/award-fcgi.service,$(D)$(UNITDIR)/award-fcgi.service)
 	$(call inst,0644,deploy/award-fcgi.socket,$(D)$(UNITDIR)/award-fcgi.socket)
 	$(call inst,0644,deploy/sysusers.conf,$(D)$(SYSUSERSDIR)/award.conf)
 	$(call inst,0644,deploy/tmpfiles.conf,$(D)$(TMPFILESDIR)/award.conf)
 	$(call inst,0644,cron/award-retry.cron,$(D)$(ETC)/cron.d/award-retry)
 	$(call inst,0644,deploy/award-backup.cron,$(D)$(ETC)/cron.d/award-backup)
+	@# The site is the project's: replaced, the previous copy kept beside
+	@# it (not enabled) when it differed, e.g. by a server_name.
+	@f=$(D)$(ETC)/nginx/sites-available/award.conf; \
+	if [ -e $$f ] && ! cmp -s nginx/award.conf $$f; then \
+	  cp -p $$f $$f.previous; \
+	  echo "replacing $$f; your previous copy is $$f.previous"; fi
 	install -m 0644 nginx/award.conf $(D)$(ETC)/nginx/sites-available/award.conf
-	install -m 0644 nginx/award_fastcgi_params nginx/webhook_allow.conf \
-	  $(D)$(ETC)/nginx/award/
-	@# The configuration is the admin's: installed once, never replaced.
-	@if [ -e $(D)$(ETC)/award/award.conf ]; then \
-	  echo "keeping $(D)$(ETC)/award/award.conf"; \
-	  if ! cmp -s deploy/award.conf $(D)$(ETC)/award/award.conf; then \
-	    echo "  (the shipped template is deploy/award.conf)"; fi; \
-	else \
-	  echo "install -m 0640 deploy/award.conf $(D)$(ETC)/award/award.conf"; \
-	  install -m 0640 deploy/award.conf $(D)$(ETC)/award/award.conf; \
-	fi
+	install -m 0644 nginx/award_fastcgi_params $(D)$(ETC)/nginx/award/
+	@# The operator's files (KEPT): installed once, never replaced.
+	@for k in $(KEPT); do \
+	  src=$${k%%:*}; rest=$${k#*:}; dst=$(D)$${rest%%:*}; mode=$${rest#*:}; \
+	  if [ -e $$dst ]; then \
+	    echo "keeping $$dst (yours: never overwritten)"; \
+	    if ! cmp -s $$src $$dst; then \
+	      echo "  it differs from the shipped default $$src:" \
+	        "compare with: diff $$dst $$src"; fi; \
+	  else \
+	    echo "install -m $$mode $$src $$dst"; \
+	    install -m $$mode $$src $$dst || exit 1; \
+	  fi; \
+	done
 
-# Removes what install put, except a configuration the admin changed and
-# the token files (theirs); /etc/award and /etc/nginx/award go when empty.
-# The databases and backups (/var/lib/award, /var/backups/award) stay.
+# Removes what install put, except the operator's files (KEPT) they
+# changed and the token files (theirs); /etc/award and /etc/nginx/award go
+# when empty. The databases and backups (/var/lib/award,
+# /var/backups/award) stay. Refuses, removing nothing, while an enabled
+# nginx site or conf.d file other than award.conf's own link includes
+# /etc/nginx/award/: nginx -t would fail and its next restart take down
+# every site (issue 17). docs/operations.md "Removal".
 uninstall:
+	@users=$$(grep -l '/etc/nginx/award/' \
+	  $(D)$(ETC)/nginx/sites-enabled/* $(D)$(ETC)/nginx/conf.d/* \
+	  2>/dev/null | while read -r f; do \
+	    if [ -L "$$f" ] && [ "$$(basename "$$f")" = award.conf ] && \
+	      [ "$$(readlink "$$f")" = ../sites-available/award.conf -o \
+	      "$$(readlink "$$f")" = $(ETC)/nginx/sites-available/award.conf ]; \
+	    then continue; fi; echo "$$f"; done); \
+	if [ -n "$$users" ]; then \
+	  echo "make uninstall: refusing: these nginx files include" \
+	    "/etc/nginx/award/:" $$users; \
+	  echo "  remove or edit them (then nginx -t), or keep award installed"; \
+	  exit 1; fi
 	rm -f $(addprefix $(D),$(INSTALLED))
 	@if [ -L $(D)$(ETC)/nginx/sites-enabled/award.conf ] && \
 	  [ "$$(readlink $(D)$(ETC)/nginx/sites-enabled/award.conf)" = \
@@ -296,9 +328,10 @@ uninstall:
 	    $(ETC)/nginx/sites-available/award.conf ]; then \
 	  echo "rm -f $(D)$(ETC)/nginx/sites-enabled/award.conf"; \
 	  rm -f $(D)$(ETC)/nginx/sites-enabled/award.conf; fi
-	@if [ -e $(D)$(ETC)/award/award.conf ]; then \
-	  if cmp -s deploy/award.conf $(D)$(ETC)/award/award.conf; then \
-	    echo "rm -f $(D)$(ETC)/award/award.conf"; \
-	    rm -f $(D)$(ETC)/award/award.conf; \
-	  else echo "keeping $(D)$(ETC)/award/award.conf (changed)"; fi; fi
+	@for k in $(KEPT); do \
+	  src=$${k%%:*}; rest=$${k#*:}; dst=$(D)$${rest%%:*}; \
+	  [ -e $$dst ] || continue; \
+	  if cmp -s $$src $$dst; then echo "rm -f $$dst"; rm -f $$dst; \
+	  else echo "keeping $$dst (changed)"; fi; \
+	done
 	@rmdir $(D)$(ETC)/nginx/award $(D)$(ETC)/award 2>/dev/null || true

@@ -35,13 +35,18 @@ db_setup_state(const struct award_config *c, char *msg, size_t msgsz)
 	return DB_SETUP_NONE;
 }
 
-/* Open path read-only, never creating it; NULL when it cannot be. */
+/*
+ * Open path to read, never creating it; NULL when it cannot be. Opened
+ * read-write (no SQLITE_OPEN_CREATE) though only read, so that closing the
+ * last connection removes the -wal and -shm files opening made, as the
+ * binaries' own connections do; a read-only connection would leave them.
+ */
 static sqlite3 *
 open_ro(const char *path, char *err, size_t errsz)
 {
 	sqlite3 *db = NULL;
 
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY |
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		snprintf(err, errsz, "%s", db != NULL ? sqlite3_errmsg(db) :
 		    "out of memory");

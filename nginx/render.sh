@@ -109,6 +109,7 @@ else
 	cp "$snippets/webhook_allow.conf" "$prefix/webhook_allow.conf"
 fi
 cp "$snippets/award_fastcgi_params" "$prefix/award_fastcgi_params"
+cp "$snippets/limits.conf" "$prefix/limits.conf"
 
 # Each production value -> its private value; every one must occur.
 subst=(

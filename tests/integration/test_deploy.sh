@@ -21,6 +21,7 @@ DEPLOY_LAYOUT='755 etc
 755 etc/nginx
 755 etc/nginx/award
 644 etc/nginx/award/award_fastcgi_params
+644 etc/nginx/award/limits.conf
 644 etc/nginx/award/webhook_allow.conf
 755 etc/nginx/sites-available
 644 etc/nginx/sites-available/award.conf
@@ -43,6 +44,7 @@ DEPLOY_LAYOUT='755 etc
 755 usr/local/share
 755 usr/local/share/man
 755 usr/local/share/man/man8
+644 usr/local/share/man/man8/award-backup.8
 644 usr/local/share/man/man8/award-fcgi.8
 644 usr/local/share/man/man8/award-reconcile.8
 644 usr/local/share/man/man8/award-retry.8'
@@ -145,6 +147,80 @@ t_install_keeps_config() {
 		fail "files left after uninstall: $got"
 }
 
+# Issue 17: the operator's nginx snippets (allow list, rate limits) are
+# installed once and never overwritten, and install says when the shipped
+# default differs; the project's files are replaced (the site's previous
+# copy kept beside it, not enabled). Uninstall keeps changed snippets.
+it install_keeps_operator_files
+t_install_keeps_operator_files() {
+	local d=$T/root n=$T/root/etc/nginx
+	deploy_install "$d"
+	echo '203.0.113.7/32 1;' >>"$n/award/webhook_allow.conf"
+	sed -i 's/rate=20r\/s/rate=5r\/s/' "$n/award/limits.conf"
+	cp "$n/award/webhook_allow.conf" "$T/allow.kept"
+	cp "$n/award/limits.conf" "$T/limits.kept"
+	echo '# stale' >>"$n/award/award_fastcgi_params"
+	sed -i 's/^\(\s*\)server_name .*/\1server_name award.example.org;/' \
+		"$n/sites-available/award.conf"
+	cp "$n/sites-available/award.conf" "$T/site.edited"
+	: >"$T/install.log"
+	deploy_install "$d"
+	cmp -s "$T/allow.kept" "$n/award/webhook_allow.conf" ||
+		fail "a second install replaced webhook_allow.conf"
+	cmp -s "$T/limits.kept" "$n/award/limits.conf" ||
+		fail "a second install replaced limits.conf"
+	grep -q "keeping $n/award/webhook_allow.conf" "$T/install.log" &&
+		grep -q "differs from the shipped default nginx/webhook_allow.conf" \
+		"$T/install.log" || fail "install did not say the allow list differs:" \
+		"$(cat "$T/install.log")"
+	grep -q "differs from the shipped default nginx/limits.conf" \
+		"$T/install.log" || fail "install did not say limits.conf differs"
+	cmp -s "$ROOT/nginx/award_fastcgi_params" "$n/award/award_fastcgi_params" ||
+		fail "award_fastcgi_params (the project's) was not replaced"
+	cmp -s "$ROOT/nginx/award.conf" "$n/sites-available/award.conf" ||
+		fail "the site (the project's) was not replaced"
+	cmp -s "$T/site.edited" "$n/sites-available/award.conf.previous" ||
+		fail "the edited site was not kept as award.conf.previous"
+	grep -q "previous copy is $n/sites-available/award.conf.previous" \
+		"$T/install.log" || fail "install did not say where the old site went"
+	# An unchanged allow list goes with uninstall, a changed one stays.
+	cp "$ROOT/nginx/limits.conf" "$n/award/limits.conf"
+	deploy_uninstall "$d"
+	cmp -s "$T/allow.kept" "$n/award/webhook_allow.conf" ||
+		fail "uninstall removed the changed allow list"
+	[ ! -e "$n/award/limits.conf" ] || fail "uninstall left the default limits.conf"
+	[ ! -e "$n/sites-available/award.conf.previous" ] ||
+		fail "uninstall left award.conf.previous"
+}
+
+# Issue 17: uninstall refuses, removing nothing, while another enabled
+# site (or conf.d file) includes /etc/nginx/award/; award.conf's own link
+# is taken away with it.
+it uninstall_refuses_while_included
+t_uninstall_refuses_while_included() {
+	local d=$T/root n=$T/root/etc/nginx before
+	deploy_install "$d"
+	mkdir -p "$n/sites-enabled" "$n/conf.d"
+	cp "$n/sites-available/award.conf" "$n/sites-enabled/award-copy"
+	before=$(tree "$d")
+	make -s --no-print-directory -C "$ROOT" uninstall DESTDIR="$d" \
+		BUILD="$BIN" >"$T/uninstall.log" 2>&1 &&
+		fail "uninstall went ahead while sites-enabled/award-copy includes the snippets"
+	grep -q "refusing.*sites-enabled/award-copy" "$T/uninstall.log" ||
+		fail "no clear refusal: $(cat "$T/uninstall.log")"
+	[ "$(tree "$d")" = "$before" ] || fail "the refused uninstall removed files"
+	rm "$n/sites-enabled/award-copy"
+	echo 'include /etc/nginx/award/limits.conf;' >"$n/conf.d/mine.conf"
+	make -s --no-print-directory -C "$ROOT" uninstall DESTDIR="$d" \
+		BUILD="$BIN" >"$T/uninstall.log" 2>&1 &&
+		fail "uninstall went ahead while conf.d/mine.conf includes a snippet"
+	rm "$n/conf.d/mine.conf"
+	ln -s ../sites-available/award.conf "$n/sites-enabled/award.conf"
+	deploy_uninstall "$d"
+	[ ! -e "$n/award" ] && [ ! -L "$n/sites-enabled/award.conf" ] ||
+		fail "uninstall with only its own link: $(ls -A "$n/award" "$n/sites-enabled" 2>&1)"
+}
+
 # systemd-analyze verify, offline, over a root holding the installed tree,
 # the distribution's units (sysinit.target, ...) and the commands the
 # units run; then the security exposure docs/deploy.md reports.
@@ -193,7 +269,7 @@ t_man_lint() {
 	local d=$T/root out p f
 	command -v mandoc >/dev/null || fail "mandoc missing (make deps)"
 	deploy_install "$d"
-	for p in award-fcgi award-retry award-reconcile; do
+	for p in award-fcgi award-retry award-reconcile award-backup; do
 		out=$(mandoc -Tlint -W warning "$d/usr/local/share/man/man8/$p.8" 2>&1) ||
 			fail "mandoc -Tlint $p.8: $out"
 		[ -z "$out" ] || fail "mandoc -Tlint $p.8: $out"
@@ -207,13 +283,19 @@ t_man_lint() {
 		grep -q "^\.It Fl ${f#-}" "$d/usr/local/share/man/man8/award-fcgi.8" ||
 			fail "award-fcgi.8 does not document $f"
 	done
-	for f in --limit --force --now; do
+	for f in --limit --force --now --init --print-config; do
 		grep -q "^\.It Fl ${f#-}" "$d/usr/local/share/man/man8/award-retry.8" ||
 			fail "award-retry.8 does not document $f"
 	done
 	for f in --since --dry-run; do
 		grep -q "^\.It Fl ${f#-}" "$d/usr/local/share/man/man8/award-reconcile.8" ||
 			fail "award-reconcile.8 does not document $f"
+	done
+	grep -q "^\.It Fl -check" "$d/usr/local/share/man/man8/award-fcgi.8" ||
+		fail "award-fcgi.8 does not document --check"
+	for f in --dir --keep --restore --force; do
+		grep -q "^\.It Fl ${f#-}" "$d/usr/local/share/man/man8/award-backup.8" ||
+			fail "award-backup.8 does not document $f"
 	done
 }
 
@@ -345,6 +427,29 @@ t_installed_stack() {
 	[[ $out == *'"level":"error"'* ]] || fail "no error line in the journal: $out"
 }
 
+# deploy_load PREFIX TG MIN: webhooks for orders PREFIX1, PREFIX2, ... of
+# buyer TG in a loop through nginx, in the background (LOADER is its pid),
+# until stop_pid; returns once the ledger holds MIN rows.
+deploy_load() {
+	local n=200
+	(
+		i=0
+		while :; do
+			i=$((i + 1))
+			curl -s -o /dev/null -m 10 -H 'Content-Type: application/json' \
+				--data-binary "$(payment "$1$i" "$2" plan_1m "$(iso_now)")" \
+				"$HTTP/v1/payments/webhook"
+		done
+	) &
+	LOADER=$!
+	PIDS+=("$LOADER")
+	until [ "$(sql 'select count(*) from ticket_ledger')" -ge "$3" ]; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || fail "the load loop awards nothing"
+		sleep 0.05
+	done
+}
+
 # award-backup while webhooks keep arriving through nginx: the copy is one
 # consistent snapshot between the counts before and after, and restoring it
 # into a fresh directory gives back exactly that ledger, usable by the
@@ -356,23 +461,8 @@ t_backup_under_load() {
 	seed_contest c1
 	seed_plans
 	seed_referral 800 801
-	(
-		i=0
-		while :; do
-			i=$((i + 1))
-			curl -s -o /dev/null -m 10 -H 'Content-Type: application/json' \
-				--data-binary "$(payment "ord-l$i" 800 plan_1m "$(iso_now)")" \
-				"$HTTP/v1/payments/webhook"
-		done
-	) &
-	loader=$!
-	PIDS+=("$loader")
-	n=200
-	until [ "$(sql 'select count(*) from ticket_ledger')" -ge 40 ]; do
-		n=$((n - 1))
-		[ "$n" -gt 0 ] || fail "the load loop awards nothing"
-		sleep 0.05
-	done
+	deploy_load ord-l 800 40
+	loader=$LOADER
 	before=$(sql 'select count(*) from ticket_ledger')
 	"$ROOT/deploy/award-backup" --config /nonexistent --db "$DB" \
 		--dir "$T/backups" >"$T/backup.out" 2>&1 ||

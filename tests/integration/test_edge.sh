@@ -83,7 +83,7 @@ t_edge_nginx_config_valid() {
 		"$ROOT/nginx/award.conf" >"$T/drift.conf"
 	mkdir -p "$T/drift"
 	cp "$ROOT/nginx/render.sh" "$ROOT/nginx/award_fastcgi_params" \
-		"$ROOT/nginx/webhook_allow.conf" "$T/drift/"
+		"$ROOT/nginx/webhook_allow.conf" "$ROOT/nginx/limits.conf" "$T/drift/"
 	cp "$T/drift.conf" "$T/drift/award.conf"
 	AWARD_NGINX_CLIENT_TIMEOUT=3 bash "$T/drift/render.sh" \
 		--prefix "$T/drift/out" --socket "$T/s.sock" --cert "$CERT" \

@@ -8,24 +8,15 @@
 # without systemd-cat.
 
 export AWARD_RETRY_BIN=$BIN/award-retry
+# No configuration file is read (SPEC.md §10): a machine's never leaks in.
+export AWARD_CONFIG=
 
-# ops_bin BINARY [NAME=VALUE...] [-- ARGS...]: as boot_bin (test_boot.sh),
+# ops_bin BINARY [NAME=VALUE...] [-- ARGS...]: boot_bin (test_boot.sh)
 # with AWARD_CONFIG empty: no configuration file is read.
 ops_bin() {
-	local bin=$1 envs=("AWARD_CONFIG=")
+	local bin=$1
 	shift
-	while [ $# -gt 0 ] && [ "$1" != -- ]; do
-		envs+=("$1")
-		shift
-	done
-	[ "${1:-}" = -- ] && shift
-	base_env
-	timeout -k 2 30 "${BASE_ENV[@]}" "${envs[@]}" "$BIN/$bin" "$@" \
-		</dev/null >"$T/ops.out" 2>"$T/ops.err"
-	RC=$?
-	OUT=$(<"$T/ops.out")
-	ERR=$(<"$T/ops.err")
-	cat "$T/ops.err" >>"$T/retry.log"
+	boot_bin "$bin" AWARD_CONFIG= "$@"
 }
 
 # ops_backup ARGS...: deploy/award-backup with no configuration file.
@@ -79,7 +70,7 @@ t_ops_retry_not_set_up() {
 # award-fcgi --check: one line per check, exit 0/1, creates nothing.
 it ops_fcgi_check
 t_ops_fcgi_check() {
-	local d=$T/state
+	local d=$T/state n w
 	mkdir "$d"
 	ops_bin award-fcgi -- --check --db "$d/award.db"
 	[ "$RC" = 0 ] || fail "--check before the first start: exit $RC: $OUT $ERR"
@@ -95,8 +86,16 @@ t_ops_fcgi_check() {
 	APP_ENV=("AWARD_BOT_DB=$d/bot.db")
 	DB=$d/award.db
 	start_app
-	stop_pid "$APP_PID"
-	forget_pid "$APP_PID"
+	# Stopped once it logged its start (its signals are set up by then).
+	n=$((WAIT_S * 20))
+	until grep -q '"msg":"award-fcgi started"' "$T/fcgi.log"; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || fail "award-fcgi did not log its start"
+		sleep 0.05
+	done
+	stop_pid "$APP_PID" TERM
+	[ "$STOP_RC" = 0 ] || fail "award-fcgi exited $STOP_RC on SIGTERM"
+	APP_PID=
 	sqlite3 "$d/bot.db" "INSERT INTO plan_tickets VALUES ('plan_1m', 1);
 		INSERT INTO contests(id, starts_at, ends_at, is_active)
 		VALUES ('c1', '$(iso_days -1)', '$(iso_days 1)', 1)"
@@ -261,8 +260,9 @@ t_ops_restore_refused_live() {
 	webhook "$(payment ord-r3 902 plan_1m "$(iso_now)")"
 	check_json '$.award' awarded
 
-	stop_pid "$APP_PID"
-	forget_pid "$APP_PID"
+	stop_pid "$APP_PID" TERM
+	[ "$STOP_RC" = 0 ] || fail "award-fcgi exited $STOP_RC on SIGTERM"
+	APP_PID=
 	ops_backup --db "$DB" --restore "$bk" ||
 		fail "the restore of a stopped service: $(tail -n 2 "$T/backup.out")"
 	check_sql "select group_concat(order_id) from ticket_ledger" ord-r1
@@ -278,23 +278,8 @@ t_ops_backup_snapshot_instant() {
 	start_stack
 	seed_contest c1
 	seed_plans
-	(
-		i=0
-		while :; do
-			i=$((i + 1))
-			curl -s -o /dev/null -m 10 -H 'Content-Type: application/json' \
-				--data-binary "$(payment "ord-s$i" 800 plan_1m "$(iso_now)")" \
-				"$HTTP/v1/payments/webhook"
-		done
-	) &
-	loader=$!
-	PIDS+=("$loader")
-	n=200
-	until [ "$(sql 'select count(*) from ticket_ledger')" -ge 20 ]; do
-		n=$((n - 1))
-		[ "$n" -gt 0 ] || fail "the load loop awards nothing"
-		sleep 0.05
-	done
+	deploy_load ord-s 800 20
+	loader=$LOADER
 	ops_backup --db "$DB" --dir "$T/backups" ||
 		fail "backup: $(tail -n 2 "$T/backup.out")"
 	n=$(sql 'select count(*) from ticket_ledger')
@@ -373,4 +358,67 @@ t_ops_cron_without_systemd_cat() {
 		fail "the backup cron line failed: $(cat "$T/cron.out")"
 	ls "$T"/backups/*Z/award.db >/dev/null 2>&1 ||
 		fail "no backup made: $(cat "$T/cron.out")"
+}
+
+# docs/prometheus.yml passes promtool as shipped (no token file needed) and
+# names README's host; the backup alerts pass their promtool unit tests.
+it ops_promtool_backup_rules
+t_ops_promtool_backup_rules() {
+	local out
+	command -v promtool >/dev/null || fail "promtool missing (make deps)"
+	[ ! -e /etc/prometheus/award-admin.token ] ||
+		echo "note: /etc/prometheus/award-admin.token exists here"
+	out=$(cd "$ROOT/docs" && promtool check config prometheus.yml 2>&1) ||
+		fail "promtool check config docs/prometheus.yml: $out"
+	grep -q "targets: \['pay.example.com:443'\]" "$ROOT/docs/prometheus.yml" ||
+		fail "docs/prometheus.yml does not scrape pay.example.com"
+	grep -q 'pay\.example\.com' "$ROOT/docs/deploy.md" ||
+		fail "docs/deploy.md no longer names pay.example.com"
+	out=$(cd "$ROOT/tests/alerts" && promtool test rules \
+	    AwardBackupStale.test.yml AwardBackupNeverRecorded.test.yml 2>&1) ||
+		fail "promtool test rules of the backup alerts: $out"
+}
+
+# docs/deploy-firstday.md's smoke test, as written there: a payment of
+# 2000-01-01 through nginx is recorded not_eligible, nothing in the ledger.
+it ops_firstday_smoke_payload
+t_ops_firstday_smoke_payload() {
+	local id=smoke-$RANDOM body
+	start_stack
+	seed_contest c1
+	seed_plans
+	body=$(sed -n '/^{"type":"notification"/,/^EOF$/p' \
+		"$ROOT/docs/deploy-firstday.md" | sed '$d' | sed "s/\$id/$id/g")
+	[ -n "$body" ] || fail "no smoke payload in docs/deploy-firstday.md"
+	webhook "$body"
+	check_status 200
+	check_json '$.award' not_eligible
+	check_json '$.reason' no_contest
+	check_sql "select outcome from payments where payment_id = '$id'" not_eligible
+	check_sql "select count(*) from ticket_ledger" 0
+	check_sql "select count(*) from failed_awards" 0
+}
+
+# docs/bot-contract.md's worked example, as written there: the contest
+# and plans, the referral, then the example payment awards 3 + 3 tickets.
+it ops_bot_contract_example
+t_ops_bot_contract_example() {
+	local doc=$ROOT/docs/bot-contract.md sqlblock ref
+	start_stack
+	sqlblock=$(sed -n "/^sqlite3 \/var\/lib\/vpnbot\/bot.db <<'SQL'$/,/^SQL$/p" \
+		"$doc" | sed '1d;$d')
+	ref=$(sed -n '/^INSERT INTO user_referrals/,/;$/p' "$doc")
+	[ -n "$sqlblock" ] && [ -n "$ref" ] || fail "examples not found in $doc"
+	sqlite3 -bail "$DB" <<<"$sqlblock" || fail "the contest example fails"
+	sqlite3 "$DB" "$ref" || fail "the referral example fails"
+	post_json "$HTTP/v1/awards" "$(award_body ord_2026_12_10_000123 123456789 \
+		plan_3m 2026-12-10T10:51:17.000Z)" \
+		-H "Authorization: Bearer $SERVICE_TOKEN"
+	check_status 200
+	check_json '$.award' awarded
+	check_json '$.tickets' 3
+	check_json '$.referrer_tickets' 3
+	check_sql "SELECT coalesce(sum(delta), 0) FROM ticket_ledger
+		WHERE contest_id = 'winter-2026' AND referrer_id = 111111111" 3
+	check_sql "select status from ref_events where referred_id = 123456789" qualified
 }

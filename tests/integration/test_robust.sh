@@ -354,8 +354,7 @@ t_synchronous_normal() {
 	check_sql "select status from failed_awards where order_id = 'ord-sn2'" done
 	check_sql "PRAGMA journal_mode" wal
 	retry_ok AWARD_SYNCHRONOUS=NORMAL AWARD_UNSAFE_NORMAL=1 \
-		--db "$T/fresh.db" \
-		--bot-db "$T/fresh-bot.db"
+		--db "$T/fresh.db" --bot-db "$T/fresh-bot.db" --init
 	DB=$T/fresh.db check_sql "PRAGMA journal_mode" wal
 	DB=$T/fresh-bot.db check_sql "PRAGMA journal_mode" wal
 	retry_ok AWARD_SYNCHRONOUS=FULL --force

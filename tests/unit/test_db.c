@@ -76,7 +76,7 @@ schema_objects(const char *path)
 	return tu_int_file(path, "SELECT count(*) FROM sqlite_master");
 }
 
-Test(db, schema_applied_idempotently_version_2, .init = setup,
+Test(db, schema_applied_idempotently_with_version, .init = setup,
     .fini = teardown)
 {
 	int64_t objects;
@@ -382,7 +382,7 @@ Test(db, service_file_bot_tables_not_used_when_bot_separate,
  * in it) is migrated in place: columns added, its refunds kept and taken
  * as counted (version 1 counted every refund it stored), version 2.
  */
-Test(db, version_1_refunds_table_migrated_to_2, .init = setup,
+Test(db, version_1_refunds_table_migrated, .init = setup,
     .fini = teardown)
 {
 	tu_exec_file(env.cfg.db_path, "CREATE TABLE award_meta(key TEXT"
