@@ -94,6 +94,13 @@ $(BUILD)/bench/bench_award: tests/bench/bench_award.c $(BUILD)/libaward.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_CORE)
 
+# The power-loss shim (tests/powerloss/shim.c): an LD_PRELOAD library for
+# test_powerloss.sh, built without sanitizers (it runs inside the binary's).
+$(BUILD)/tests/powerloss_shim.so: tests/powerloss/shim.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 $(WARN) -O2 -g -fPIC -shared -o $@ $< \
+	  -ldl -pthread
+
 test: deps
 	$(MAKE) --no-print-directory unit integration
 
@@ -108,7 +115,7 @@ unit: $(UNIT_BIN) all
 	    echo "$$t: sanitizer report above"; exit 1; fi; \
 	done
 
-integration: all
+integration: all $(BUILD)/tests/powerloss_shim.so
 	AWARD_BIN_DIR=$(BUILD) bash tests/integration/run.sh
 
 asan: deps
