@@ -18,7 +18,7 @@
 # the log) within a range that the load always reaches; if it were not
 # reached, the run cuts at the next write after the load (PL_CUT_FILE).
 
-PL_ORDERS=${AWARD_PL_ORDERS:-400}	# webhooks per run
+PL_ORDERS=${AWARD_PL_ORDERS:-300}	# webhooks per run
 PL_PARALLEL=8				# of them in flight at once
 
 # pl_bodies RUN: one notification per order in $T/pl/b (the fixture with
@@ -101,25 +101,31 @@ pl_sql() {
 		$1" 2>&1
 }
 
-# pl_check_answered ANSWERS: every order answered 200 is in the databases.
-pl_check_answered() {
-	local o a missing=0 n=0 vals=
+# pl_lost ANSWERS: the orders answered 200 that the databases lack.
+pl_lost() {
+	local o a n=0 vals=
 	while read -r o a; do
 		n=$((n + 1))
 		vals+="${vals:+,}('$o','$a')"
 	done <"$1"
 	[ "$n" -gt 0 ] || return 0
-	missing=$(pl_sql "CREATE TEMP TABLE ans(o TEXT, a TEXT);
+	pl_sql "CREATE TEMP TABLE ans(o TEXT, a TEXT);
 		INSERT INTO ans VALUES $vals;
 		SELECT group_concat(o || ':' || a, ' ') FROM ans
 		WHERE (a IN ('awarded', 'duplicate') AND NOT EXISTS (SELECT 1
 			FROM bot.ticket_ledger WHERE id = 'SELF_PURCHASE:' || o))
 		OR (a = 'queued' AND NOT EXISTS (SELECT 1 FROM failed_awards
 			WHERE order_id = o AND kind = 'award'))
-		OR a NOT IN ('awarded', 'duplicate', 'queued');")
+		OR a NOT IN ('awarded', 'duplicate', 'queued');"
+}
+
+# pl_check_answered ANSWERS: every order answered 200 is in the databases.
+pl_check_answered() {
+	local missing
+	missing=$(pl_lost "$1")
 	[ -z "$missing" ] ||
 		fail "answered 200 but lost at the cut ($PL_WHAT): $missing"
-	echo "answered 200 before the cut: $n, all present"
+	echo "answered 200 before the cut: $(grep -c '' "$1"), all present"
 }
 
 # pl_run RUN SEPARATE CUT: the whole scenario. SEPARATE=1 puts the bot
@@ -135,6 +141,8 @@ pl_run() {
 		files=$DB:$PL_BOT
 		APP_ENV+=("AWARD_BOT_DB=$PL_BOT")
 	fi
+	[ -n "${PL_NORMAL:-}" ] &&
+		APP_ENV+=(AWARD_SYNCHRONOUS=NORMAL AWARD_UNSAFE_NORMAL=1)
 	PL_WHAT="PL_CUT=$cutspec, seed $PL_SEED"
 	echo "power cut: $PL_WHAT, bot database separate: $sep"
 	WORKERS=1
@@ -152,6 +160,19 @@ pl_run() {
 		'$(iso_days -1)' FROM n;" || fail "seed referrals"
 	pl_bodies "$run"
 	pl_t bodies
+	# Fill each WAL to about 900 pages, as the bot's own writes would
+	# (from another connection, without checkpointing): the commits of the
+	# first webhooks take it past the checkpointer's 1000 pages, so a
+	# checkpoint of both files runs while the webhooks come in.
+	for f in $(printf '%s\n' "$DB" "$PL_BOT" | sort -u); do
+		[ -n "${PL_NORMAL:-}" ] && break
+		sqlite3 -cmd ".timeout 10000" "$f" "PRAGMA wal_autocheckpoint=0;
+			CREATE TABLE IF NOT EXISTS pl_pad(x BLOB);
+			WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1
+			FROM n WHERE i < 900) INSERT INTO pl_pad
+			SELECT randomblob(3000) FROM n;" >/dev/null || fail "pad the WAL"
+	done
+	pl_t padded
 
 	PL_WORKER=$(children_of "$APP_PID")
 	[ -n "$PL_WORKER" ] || fail "no worker under $APP_PID"
@@ -183,6 +204,12 @@ pl_run() {
 		ok=$(sqlite3 -cmd ".timeout 10000" "$f" "PRAGMA integrity_check" 2>&1)
 		[ "$ok" = ok ] || fail "integrity_check of $f after the cut: $ok"
 	done
+	if [ -n "${PL_NORMAL:-}" ]; then
+		PL_LOST=$(pl_lost "$T/pl/answered" | wc -w)
+		echo "NORMAL: answered 200 $(grep -c '' "$T/pl/answered")," \
+			"lost $PL_LOST"
+		return 0
+	fi
 	pl_check_answered "$T/pl/answered"
 	pl_t checked
 
@@ -271,6 +298,8 @@ t_powerloss_checkpoint_two_files() {
 	else
 		pl_run cs 1 "dbsync:1"
 	fi
+	grep -q '^cut db' "$T/pl.log" ||
+		fail "the cut was not in a checkpoint: $(<"$T/pl.log")"
 }
 
 # A cut at a moment under load, both files.
@@ -278,4 +307,16 @@ it powerloss_moment_two_files
 t_powerloss_moment_two_files() {
 	pl_seed
 	pl_run mt 1 "ms:$((300 + RANDOM % 700))"
+}
+
+# What AWARD_SYNCHRONOUS=NORMAL costs (docs/durability.md): under WAL it
+# syncs the WAL only at checkpoints, so a cut before the first one loses
+# every award already answered 200. Kept as the documentation of that
+# risk: the files stay intact, the answered awards do not.
+it powerloss_normal_loses_answered_awards
+t_powerloss_normal_loses_answered_awards() {
+	pl_seed
+	PL_NORMAL=1 PL_ORDERS=100 pl_run nl 1 "walwrite:$((150 + RANDOM % 100))"
+	[ "$PL_LOST" -gt 0 ] ||
+		fail "NORMAL lost no answered award ($PL_WHAT): $(<"$T/pl.log")"
 }
