@@ -132,6 +132,13 @@ $(BUILD)/bench/empty_fcgi: tests/bench/empty_fcgi.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_FCGI)
 
+# The power-loss shim (tests/powerloss/shim.c): an LD_PRELOAD library for
+# test_powerloss.sh, built without sanitizers (it runs inside the binary's).
+$(BUILD)/tests/powerloss_shim.so: tests/powerloss/shim.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 $(WARN) -O2 -g -fPIC -shared -o $@ $< \
+	  -ldl -pthread
+
 test: deps
 	$(MAKE) --no-print-directory check-includes unit integration
 
@@ -150,7 +157,7 @@ unit: $(UNIT_BIN) all
 	    echo "$$t: sanitizer report above"; exit 1; fi; \
 	done
 
-integration: all
+integration: all $(BUILD)/tests/powerloss_shim.so
 	AWARD_BIN_DIR=$(BUILD) bash tests/integration/run.sh
 
 # The alert rules' unit tests alone (integration runs them too).
