@@ -173,6 +173,10 @@ static const struct {
 	    "ALTER TABLE main.refunds ADD COLUMN status TEXT NOT NULL"
 	    " DEFAULT 'counted'"
 	    " CHECK (status IN ('counted', 'pending', 'mismatch'))" },
+	/* Version 3: rows to verify with YooKassa's API (SPEC.md §11). */
+	{ "failed_awards", "verify",
+	    "ALTER TABLE main.failed_awards ADD COLUMN verify INTEGER NOT NULL"
+	    " DEFAULT 0" },
 };
 
 /* 1 when main.table has column, 0 when not, -1 on error. */

@@ -16,7 +16,7 @@
 
 #include "config.h"
 
-#define DB_SCHEMA_VERSION 2
+#define DB_SCHEMA_VERSION 3
 
 /*
  * Open the service database at c->db_path (and the bot database), creating

@@ -48,6 +48,7 @@
 #include "routes.h"
 #include "worker.h"
 #include "writer.h"
+#include "yookassa.h"
 
 #define QUEUE_MAX	1024	/* accepted connections waiting for a thread */
 /*
@@ -371,6 +372,11 @@ worker_run(const struct award_config *cfg, int listen_fd,
 		goto out;
 	}
 	wk.nslots = cfg->threads;
+	/* libcurl's global set-up, once, before the request threads. */
+	if (cfg->verify_payments && yk_global_init() == -1) {
+		log_msg(LOG_ERROR, "libcurl: global set-up failed", LF_END);
+		goto out;
+	}
 	for (int i = 0; i < wk.nslots; i++) {
 		struct slot *s = &wk.slots[i];
 		int e;
@@ -436,8 +442,10 @@ stop:
 		poll(NULL, 0, 20);
 	}
 	for (int i = 0; i < wk.nslots; i++)
-		if (wk.slots[i].started)
+		if (wk.slots[i].started) {
 			pthread_join(wk.slots[i].thread, NULL);
+			route_env_done(&wk.slots[i].env);
+		}
 out:
 	writer_stop(writer);
 	readers_free(readers);
