@@ -12,6 +12,7 @@
 
 #include "atime.h"
 #include "dashboard.h"
+#include "recstats.h"
 #include "stats.h"
 #include "textbuf.h"
 
@@ -219,6 +220,55 @@ cron(struct page *p, const struct stats_summary *s)
 	else
 		tbuf_str(&p->b, "<td data-label=\"stopped\">");
 	tbuf_html(&p->b, r->stopped ? r->stop_reason : "no, ran to the end");
+	tbuf_str(&p->b, "</td></tr></tbody></table>\n");
+}
+
+/* Reconciliation (SPEC.md §11): the last run, what it ever recovered. */
+static void
+reconcile(struct page *p, struct award_ctx *ctx)
+{
+	struct recstats			 rs;
+	const struct recstats_run	*l = &rs.last;
+
+	if (recstats_read(ctx, &rs) == -1) {
+		p->err = 1;
+		return;
+	}
+	tbuf_str(&p->b, "<h2>Reconciliation with YooKassa</h2>\n");
+	if (rs.stale)
+		tbuf_str(&p->b, "<p class=\"warn\" id=\"reconcile-stale\" "
+		    "role=\"alert\">Reconciliation is stale: no "
+		    "award-reconcile run completed in the last 3 hours. Check "
+		    "its cron job and the last run's stop reason.</p>\n");
+	else if (!rs.configured)
+		tbuf_str(&p->b, "<p id=\"reconcile-off\">Not configured "
+		    "(AWARD_YOOKASSA_SHOP_ID and the secret key).</p>\n");
+	tbuf_printf(&p->b, "<p id=\"reconcile-recovered\">Payments recovered "
+	    "(awarded by reconciliation because their notification never "
+	    "arrived), all time: <strong>%lld</strong>.</p>\n",
+	    (long long)rs.recovered_total);
+	if (!l->present) {
+		tbuf_str(&p->b, "<p id=\"reconcile-last\">No reconciliation "
+		    "run recorded yet.</p>\n");
+		return;
+	}
+	tbuf_str(&p->b, "<table id=\"reconcile-last\" class=\"cards\">"
+	    "<thead><tr><th>ended</th><th>since</th><th>payments</th>"
+	    "<th>refunds</th><th>known</th><th>recovered</th><th>skipped</th>"
+	    "<th>stopped</th></tr></thead><tbody><tr>"
+	    "<td data-label=\"ended\">");
+	when(p, l->finished_at);
+	tbuf_str(&p->b, "</td><td data-label=\"since\">");
+	when(p, l->since);
+	tbuf_str(&p->b, "</td>");
+	td_int(p, "payments", NULL, l->fetched_payments);
+	td_int(p, "refunds", NULL, l->fetched_refunds);
+	td_int(p, "known", NULL, l->known);
+	td_int(p, "recovered", "recovered", l->awarded);
+	td_int(p, "skipped", NULL, l->skipped);
+	tbuf_str(&p->b, l->stopped ? "<td data-label=\"stopped\" "
+	    "class=\"bad\">" : "<td data-label=\"stopped\">");
+	tbuf_html(&p->b, l->stopped ? l->stop_reason : "no, ran to the end");
 	tbuf_str(&p->b, "</td></tr></tbody></table>\n");
 }
 
@@ -476,6 +526,7 @@ dashboard_render(struct award_ctx *ctx)
 	head(&p);
 	health(&p, s);
 	cron(&p, s);
+	reconcile(&p, ctx);
 	counts(&p, s);
 	queue(&p, ctx, "pending", "Pending (newest first)", s->pending);
 	queue(&p, ctx, "dead", "Dead (newest first)", s->dead);

@@ -210,3 +210,68 @@ t_verify_off_makes_no_api_call() {
 	check_sql "select outcome from failed_awards" awarded
 	[ "$(yk_requests)" = 0 ] || fail "API called: $(cat "$T/yk.log")"
 }
+
+# ------------------------------------------------------------ admin (§11)
+
+it verify_admin_reconcile_block_and_metrics
+t_verify_admin_reconcile_block_and_metrics() {
+	local out
+	command -v promtool >/dev/null || fail "promtool missing (make deps)"
+	vf_stack 0
+	# Before any run: null, null, and stale (configured, never ran).
+	admin_get /v1/admin/award-retry-stats
+	check_status 200
+	[ "$(jtype '$.reconcile.lastRun')" = null ] || fail "lastRun: $BODY"
+	[ "$(jtype '$.reconcile.lastRunAgeSeconds')" = null ] ||
+		fail "lastRunAgeSeconds: $BODY"
+	[ "$(jtype '$.reconcile.stale')" = true ] || fail "stale: $BODY"
+	admin_get /v1/admin/metrics
+	out=$(promtool check metrics <<<"$BODY" 2>&1) ||
+		fail "promtool check metrics: $out"
+	grep -qx 'award_reconcile_recovered_total 0' <<<"$BODY" ||
+		fail "no recovered_total 0"
+	! grep -q '^award_reconcile_last_run_timestamp_seconds ' <<<"$BODY" ||
+		fail "a last-run timestamp before any run"
+	req GET "$HTTPS/v1/admin/dashboard" -u "admin:$ADMIN_TOKEN"
+	grep -q 'id="reconcile-stale"' <<<"$BODY" || fail "dashboard: no warning"
+
+	# A run recovers 3 of 4 (one was notified): its values everywhere.
+	yk_gen 4 adm 7400000
+	webhook "$(payment adm-000000 7400000 plan_1m "$(iso_now)" \
+		pay-adm-000000)"
+	check_json '$.award' awarded
+	recon_ok
+	admin_get /v1/admin/award-retry-stats
+	check_json '$.reconcile.lastRun.applied.awarded' 3
+	check_json '$.reconcile.lastRun.known' 1
+	check_json '$.reconcile.lastRun.fetched.payments' 4
+	check_json '$.reconcile.recoveredTotal' 3
+	[ "$(jtype '$.reconcile.lastRun.stopped')" = null ] || fail "stopped: $BODY"
+	[ "$(jtype '$.reconcile.stale')" = false ] || fail "stale: $BODY"
+	[ "$(jget '$.reconcile.lastRunAgeSeconds')" -lt 60 ] ||
+		fail "lastRunAgeSeconds: $BODY"
+	# A stopped run is the last run, but does not make it fresh again.
+	yk_faults '[{"status":500,"retry_after":"0"}]'
+	sql "UPDATE reconcile_runs SET finished_at = '2020-01-01T00:00:00.000Z'"
+	recon
+	[ "$RECON_RC" = 1 ] || fail "recon with the API down: exit $RECON_RC"
+	admin_get /v1/admin/award-retry-stats
+	check_json '$.reconcile.lastRun.stopped' api_unavailable
+	[ "$(jtype '$.reconcile.stale')" = true ] || fail "stale: $BODY"
+	admin_get /v1/admin/metrics
+	out=$(promtool check metrics <<<"$BODY" 2>&1) ||
+		fail "promtool check metrics: $out"
+	grep -qx 'award_reconcile_recovered_total 3' <<<"$BODY" ||
+		fail "recovered_total: $(grep reconcile <<<"$BODY")"
+	grep -qE '^award_reconcile_last_run_timestamp_seconds [0-9]{10}\.[0-9]{3}$' \
+		<<<"$BODY" || fail "timestamp: $(grep reconcile <<<"$BODY")"
+	# Retention deletes old runs; the total stays.
+	sql "DELETE FROM reconcile_runs"
+	admin_get /v1/admin/metrics
+	grep -qx 'award_reconcile_recovered_total 3' <<<"$BODY" ||
+		fail "recovered_total after retention: $(grep reconcile <<<"$BODY")"
+	req GET "$HTTPS/v1/admin/dashboard" -u "admin:$ADMIN_TOKEN"
+	grep -q 'id="reconcile-recovered"' <<<"$BODY" &&
+		grep -q '<strong>3</strong>' <<<"$BODY" ||
+		fail "dashboard: recovered not shown"
+}
