@@ -48,7 +48,7 @@ DEBIAN_PKGS = gcc make pkg-config libfcgi-dev libsqlite3-dev libcjson-dev \
 	      chromium chromium-driver python3-selenium prometheus
 
 .PHONY: all test unit integration asan run bench fuzz deps clean \
-	install uninstall
+	install uninstall alerts-reconcile-test
 .SUFFIXES:
 .SECONDARY:
 
@@ -101,7 +101,12 @@ $(BUILD)/bench/bench_award: tests/bench/bench_award.c $(BUILD)/libaward.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_CORE)
 
 test: deps
-	$(MAKE) --no-print-directory unit integration
+	$(MAKE) --no-print-directory unit integration alerts-reconcile-test
+
+# The reconciliation alert rules and their promtool unit tests (SPEC §11).
+alerts-reconcile-test:
+	promtool check rules docs/alerts.yml
+	promtool test rules docs/alerts-reconcile.test.yml
 
 # A sanitizer report fails the run even where the test itself passed (a
 # leak is reported at exit, after Criterion has counted the test).

@@ -190,8 +190,12 @@ recstats_prom(const struct recstats *r)
 	    "reconciliation awarded because their notification never "
 	    "arrived, all time.\n"
 	    "# TYPE award_reconcile_recovered_total counter\n"
-	    "award_reconcile_recovered_total %lld\n", line,
-	    (long long)r->recovered_total);
+	    "award_reconcile_recovered_total %lld\n"
+	    "# HELP award_reconcile_stale 1 when reconciliation is configured "
+	    "and no run completed in the last 3 hours.\n"
+	    "# TYPE award_reconcile_stale gauge\n"
+	    "award_reconcile_stale %d\n", line,
+	    (long long)r->recovered_total, r->stale);
 	assert(n > 0 && (size_t)n < sizeof(buf));
 	return strdup(buf);
 }

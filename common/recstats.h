@@ -65,8 +65,9 @@ cJSON	*recstats_json(const struct recstats *r);
 
 /*
  * The Prometheus text of award_reconcile_last_run_timestamp_seconds (the
- * latest run's end; absent before any run) and
- * award_reconcile_recovered_total, each with HELP and TYPE. malloc'd
+ * latest run's end; absent before any run),
+ * award_reconcile_recovered_total and award_reconcile_stale (0 or 1, as
+ * in the stats JSON), each with HELP and TYPE. malloc'd
  * (caller frees), NULL when out of memory.
  */
 char	*recstats_prom(const struct recstats *r);

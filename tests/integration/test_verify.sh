@@ -230,6 +230,7 @@ t_verify_admin_reconcile_block_and_metrics() {
 		fail "promtool check metrics: $out"
 	grep -qx 'award_reconcile_recovered_total 0' <<<"$BODY" ||
 		fail "no recovered_total 0"
+	grep -qx 'award_reconcile_stale 1' <<<"$BODY" || fail "no stale 1"
 	! grep -q '^award_reconcile_last_run_timestamp_seconds ' <<<"$BODY" ||
 		fail "a last-run timestamp before any run"
 	req GET "$HTTPS/v1/admin/dashboard" -u "admin:$ADMIN_TOKEN"
@@ -263,6 +264,7 @@ t_verify_admin_reconcile_block_and_metrics() {
 		fail "promtool check metrics: $out"
 	grep -qx 'award_reconcile_recovered_total 3' <<<"$BODY" ||
 		fail "recovered_total: $(grep reconcile <<<"$BODY")"
+	grep -qx 'award_reconcile_stale 1' <<<"$BODY" || fail "no stale 1"
 	grep -qE '^award_reconcile_last_run_timestamp_seconds [0-9]{10}\.[0-9]{3}$' \
 		<<<"$BODY" || fail "timestamp: $(grep reconcile <<<"$BODY")"
 	# Retention deletes old runs; the total stays.
