@@ -26,9 +26,8 @@
 #include "routes.h"
 #include "stats.h"
 #include "validate.h"
-#include "verify.h"
+#include "webverify.h"
 #include "writer.h"
-#include "yookassa.h"
 
 enum guard {
 	GUARD_NONE,
@@ -274,142 +273,6 @@ award_response(struct response *res, const struct award_out *out)
 	http_json(res, 200, o);
 }
 
-void
-route_env_done(struct route_env *env)
-{
-	yk_close(env->yk);
-	env->yk = NULL;
-}
-
-/*
- * The thread's API client for verification, one request per call
- * (verify.h: the request's wait is bounded by one API timeout). NULL,
- * logged, when it cannot be made.
- */
-static struct yk_client *
-route_yk(struct route_env *env)
-{
-	char err[YK_ERR_MAX];
-
-	if (env->yk == NULL) {
-		if ((env->yk = yk_open(env->cfg, err, sizeof(err))) == NULL) {
-			log_msg(LOG_ERROR, "cannot make the YooKassa API "
-			    "client", LF_STR("error", err), LF_END);
-			return NULL;
-		}
-		yk_set_attempts(env->yk, VERIFY_REQUEST_ATTEMPTS);
-	}
-	return env->yk;
-}
-
-/* 200 {"status":"ignored","reason":"not_confirmed"}, logged at warn. */
-static void
-not_confirmed(struct request *req, const char *kind, const char *id,
-    const char *why, struct response *res)
-{
-	cJSON *o;
-
-	log_msg(LOG_WARN, "notification not confirmed by the API; ignored",
-	    LF_STR("request_id", req->request_id),
-	    LF_STR("remote_addr", req->remote_addr), LF_STR("kind", kind),
-	    LF_STR("id", id[0] ? id : NULL), LF_STR("error", why), LF_END);
-	o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "status", "ignored");
-	cJSON_AddStringToObject(o, "reason", "not_confirmed");
-	http_json(res, 200, o);
-}
-
-/*
- * AWARD_VERIFY_PAYMENTS (SPEC.md §11), on the request thread before the
- * job reaches the writer: *ar becomes the API's copy; an API that cannot
- * answer leaves the notification's fields marked verify (queued for the
- * retry run to verify). Returns 0 to go on, 1 when answered (ignored).
- */
-static int
-verify_award(struct route_env *env, struct request *req,
-    struct award_req *ar, struct response *res)
-{
-	struct yk_client	*yk = route_yk(env);
-	struct award_req	 api;
-	char			 why[AWARD_ERR_MAX];
-	enum verify_result	 r = VERIFY_UNAVAILABLE;
-
-	snprintf(why, sizeof(why), "no API client");
-	if (yk != NULL || ar->payment_id[0] == '\0')
-		r = verify_payment(yk, ar->payment_id, &api, why, sizeof(why));
-	switch (r) {
-	case VERIFY_CONFIRMED:
-		if (strcmp(api.order_id, ar->order_id) != 0 ||
-		    api.telegram_id != ar->telegram_id ||
-		    strcmp(api.plan_id, ar->plan_id) != 0 ||
-		    api.amount_minor != ar->amount_minor)
-			log_msg(LOG_WARN, "notification differs from the "
-			    "API's copy; the API's is applied",
-			    LF_STR("request_id", req->request_id),
-			    LF_STR("remote_addr", req->remote_addr),
-			    LF_STR("payment_id", api.payment_id),
-			    LF_STR("order_id", api.order_id),
-			    LF_STR("notified_order_id", ar->order_id),
-			    LF_INT("tg_id", api.telegram_id),
-			    LF_INT("notified_tg_id", ar->telegram_id),
-			    LF_END);
-		*ar = api;
-		return 0;
-	case VERIFY_NOT_CONFIRMED:
-		not_confirmed(req, "payment", ar->payment_id, why, res);
-		return 1;
-	default:
-		log_msg(LOG_WARN, "cannot verify the notification now; "
-		    "queued for the retry run to verify",
-		    LF_STR("request_id", req->request_id),
-		    LF_STR("payment_id", ar->payment_id),
-		    LF_STR("error", why), LF_END);
-		ar->verify = 1;
-		return 0;
-	}
-}
-
-/* The same for a refund (GET /refunds/{id}). */
-static int
-verify_refund_req(struct route_env *env, struct request *req,
-    struct refund_req *rr, struct response *res)
-{
-	struct yk_client	*yk = route_yk(env);
-	struct refund_req	 api;
-	char			 why[AWARD_ERR_MAX];
-	enum verify_result	 r = VERIFY_UNAVAILABLE;
-
-	snprintf(why, sizeof(why), "no API client");
-	if (yk != NULL)
-		r = verify_refund(yk, rr->refund_id, &api, why, sizeof(why));
-	switch (r) {
-	case VERIFY_CONFIRMED:
-		if (strcmp(api.payment_id, rr->payment_id) != 0 ||
-		    api.amount_minor != rr->amount_minor)
-			log_msg(LOG_WARN, "refund notification differs from "
-			    "the API's copy; the API's is applied",
-			    LF_STR("request_id", req->request_id),
-			    LF_STR("remote_addr", req->remote_addr),
-			    LF_STR("refund_id", api.refund_id),
-			    LF_STR("payment_id", api.payment_id),
-			    LF_STR("notified_payment_id", rr->payment_id),
-			    LF_END);
-		*rr = api;
-		return 0;
-	case VERIFY_NOT_CONFIRMED:
-		not_confirmed(req, "refund", rr->refund_id, why, res);
-		return 1;
-	default:
-		log_msg(LOG_WARN, "cannot verify the refund now; queued for "
-		    "the retry run to verify",
-		    LF_STR("request_id", req->request_id),
-		    LF_STR("refund_id", rr->refund_id),
-		    LF_STR("error", why), LF_END);
-		rr->verify = 1;
-		return 0;
-	}
-}
-
 static void
 h_webhook(struct route_env *env, struct request *req,
     const struct params *p, struct response *res)
@@ -436,14 +299,14 @@ h_webhook(struct route_env *env, struct request *req,
 		break;
 	case WEBHOOK_PAYMENT:
 		if (env->cfg->verify_payments &&
-		    verify_award(env, req, &ar, res) == 1)
+		    webverify_award(env, req, &ar, res) == 1)
 			break;
 		writer_award(env->writer, &ar, req->request_id, &ao);
 		award_response(res, &ao);
 		break;
 	case WEBHOOK_REFUND:
 		if (env->cfg->verify_payments &&
-		    verify_refund_req(env, req, &rr, res) == 1)
+		    webverify_refund(env, req, &rr, res) == 1)
 			break;
 		if (writer_refund(env->writer, &rr, req->request_id, &ro) ==
 		    REFUND_UNAVAILABLE) {
