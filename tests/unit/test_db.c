@@ -86,7 +86,7 @@ Test(db, schema_applied_idempotently_version_2, .init = setup,
 	cr_assert_eq(schema_objects(env.cfg.db_path), objects,
 	    "reopening changed the schema");
 	tu_assert_str(tu_str_file(env.cfg.db_path, "SELECT value FROM"
-	    " award_meta WHERE key = 'schema_version'"), "2",
+	    " award_meta WHERE key = 'schema_version'"), "3",
 	    "schema_version");
 	cr_assert_eq(tu_int_file(env.cfg.db_path, "SELECT count(*) FROM"
 	    " award_meta WHERE key = 'schema_version'"), 1);
@@ -163,7 +163,7 @@ race_first_open(void)
 			    "not open the new databases (see stderr)", round,
 			    i);
 		tu_assert_str(tu_str_file(db, "SELECT value FROM award_meta"
-		    " WHERE key = 'schema_version'"), "2", "schema_version");
+		    " WHERE key = 'schema_version'"), "3", "schema_version");
 	}
 }
 
@@ -290,16 +290,16 @@ Test(db, newer_schema_version_refused, .init = setup, .fini = teardown)
 
 	tu_open(&env);
 	tu_close(&env);
-	tu_exec_file(env.cfg.db_path, "UPDATE award_meta SET value = '3'"
+	tu_exec_file(env.cfg.db_path, "UPDATE award_meta SET value = '4'"
 	    " WHERE key = 'schema_version'");
 	ctx = award_ctx_open(&env.cfg, err, sizeof(err));
 	award_ctx_close(ctx);
-	cr_assert_null(ctx, "opened a database of schema version 3");
+	cr_assert_null(ctx, "opened a database of schema version 4");
 	cr_assert_neq(err[0], '\0', "no message");
-	cr_assert(strstr(err, "version") != NULL && strstr(err, "3") != NULL,
+	cr_assert(strstr(err, "version") != NULL && strstr(err, "4") != NULL,
 	    "message: %s", err);
 	tu_assert_str(tu_str_file(env.cfg.db_path, "SELECT value FROM"
-	    " award_meta WHERE key = 'schema_version'"), "3",
+	    " award_meta WHERE key = 'schema_version'"), "4",
 	    "the newer version was overwritten");
 }
 
@@ -388,7 +388,7 @@ Test(db, version_1_refunds_table_migrated_to_2, .init = setup,
 	tu_close(&env);
 	tu_open(&env);	/* a second open finds nothing to do */
 	tu_assert_str(tu_str_file(env.cfg.db_path, "SELECT value FROM"
-	    " award_meta WHERE key = 'schema_version'"), "2",
+	    " award_meta WHERE key = 'schema_version'"), "3",
 	    "schema_version");
 	tu_assert_str(tu_str_file(env.cfg.db_path, "SELECT refund_id || '|'"
 	    " || amount_minor || '|' || status || '|' ||"
@@ -581,4 +581,34 @@ Test(db, new_files_mode_0640, .init = setup_sep, .fini = teardown)
 	assert_mode(path, 0640);
 	snprintf(path, sizeof(path), "%s-shm", env.cfg.db_path);
 	assert_mode(path, 0640);
+}
+
+/*
+ * A version 2 queue (failed_awards without verify, a pending row in it)
+ * gains the column of version 3 (SPEC.md §11), its rows unmarked.
+ */
+Test(db, version_2_failed_awards_gains_verify, .init = setup,
+    .fini = teardown)
+{
+	tu_open(&env);
+	tu_close(&env);
+	tu_exec_file(env.cfg.db_path, "DROP TABLE failed_awards;"
+	    " CREATE TABLE failed_awards(id INTEGER PRIMARY KEY, kind TEXT"
+	    " NOT NULL, status TEXT NOT NULL DEFAULT 'pending', attempts"
+	    " INTEGER NOT NULL DEFAULT 1, last_error TEXT, outcome TEXT,"
+	    " order_id TEXT, telegram_id INTEGER, plan_id TEXT,"
+	    " order_created_at TEXT, payment_id TEXT, amount_minor INTEGER,"
+	    " currency TEXT, refund_id TEXT, created_at TEXT NOT NULL,"
+	    " updated_at TEXT NOT NULL, last_attempt_at TEXT NOT NULL,"
+	    " next_attempt_at TEXT NOT NULL, next_attempt_ms INTEGER NOT NULL);"
+	    " INSERT INTO failed_awards(kind, order_id, created_at, updated_at,"
+	    " last_attempt_at, next_attempt_at, next_attempt_ms) VALUES"
+	    " ('award', 'o-old', 'x', 'x', 'x', 'x', 0);"
+	    " UPDATE award_meta SET value = '2' WHERE key = 'schema_version'");
+	tu_open(&env);
+	tu_assert_str(tu_str_file(env.cfg.db_path, "SELECT order_id || '|' ||"
+	    " verify FROM failed_awards"), "o-old|0", "the version 2 row");
+	tu_assert_str(tu_str_file(env.cfg.db_path, "SELECT value FROM"
+	    " award_meta WHERE key = 'schema_version'"), "3",
+	    "schema_version");
 }
