@@ -1,5 +1,5 @@
 # award — GNU make + pkg-config. Everything is built under $(BUILD).
-#   make            build/award-fcgi and build/award-retry
+#   make            build/award-fcgi, build/award-retry, build/award-reconcile
 #   make test       unit tests (Criterion) and integration tests (nginx)
 #   make asan       the whole suite again under ASan + UBSan (build/asan)
 #   make run        a demo database, the responder and a private nginx
@@ -136,12 +136,16 @@ bench: deps
 	$(MAKE) --no-print-directory all $(BUILD)/bench/bench_award
 	AWARD_BIN_DIR=$(BUILD) bash tests/bench/run.sh
 	AWARD_BIN_DIR=$(BUILD) bash tests/bench/admin_views.sh
+	AWARD_BIN_DIR=$(BUILD) bash tests/bench/reconcile.sh
 
 # libFuzzer over every parser of untrusted input. Not part of make test.
 FUZZ_SECONDS ?= 60
 FUZZ_SRC = tests/fuzz/fuzz_input.c common/validate.c common/atime.c \
 	   common/money.c common/cidr.c common/config.c common/log.c \
 	   fcgi/http.c
+FUZZ_YK_SRC = tests/fuzz/fuzz_yookassa.c common/yookassa.c \
+	   common/validate.c common/atime.c common/money.c common/config.c \
+	   common/cidr.c common/log.c
 fuzz: deps
 	@command -v clang >/dev/null || { echo "make fuzz needs clang"; exit 1; }
 	@mkdir -p $(BUILD)/fuzz/corpus
@@ -150,6 +154,14 @@ fuzz: deps
 	  $(LIBS_FCGI) $(LIBS_CORE)
 	$(BUILD)/fuzz/fuzz_input -max_total_time=$(FUZZ_SECONDS) \
 	  -max_len=4096 -timeout=5 $(BUILD)/fuzz/corpus tests/fuzz/seeds
+	@# What award-reconcile reads from YooKassa's API (SPEC.md §11).
+	@mkdir -p $(BUILD)/fuzz/corpus-yookassa
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -Icommon \
+	  $(PC_CFLAGS) -o $(BUILD)/fuzz/fuzz_yookassa $(FUZZ_YK_SRC) \
+	  $(LIBS_CORE)
+	$(BUILD)/fuzz/fuzz_yookassa -max_total_time=$(FUZZ_SECONDS) \
+	  -max_len=16384 -timeout=5 $(BUILD)/fuzz/corpus-yookassa \
+	  tests/fuzz/seeds-yookassa
 
 deps:
 	@missing=""; for p in $(DEBIAN_PKGS); do \

@@ -20,6 +20,10 @@
 #include "validate.h"
 #include "yookassa.h"
 
+#ifndef AWARD_VERSION
+#define AWARD_VERSION "unknown"
+#endif
+
 struct yk_client {
 	const struct award_config	*cfg;
 	CURL				*curl;

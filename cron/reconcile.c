@@ -136,6 +136,17 @@ main(int argc, char *argv[])
 	if (flags(&cfg, argc, argv, &since, &dry_run) == -1)
 		return 1;
 	log_set_level(cfg.log_level);
+	/*
+	 * SPEC.md §6 "not set up yet": the cron line is installed before the
+	 * databases exist; create nothing, say so, exit 0. (A bad setting was
+	 * refused above all the same.)
+	 */
+	if (absent(cfg.db_path) && absent(config_bot_db(&cfg))) {
+		log_msg(LOG_INFO, "the service is not set up yet (no service "
+		    "or bot database); nothing to reconcile",
+		    LF_STR("db", cfg.db_path), LF_END);
+		return 0;
+	}
 	if ((missing = config_yookassa_missing(&cfg)) != NULL) {
 		snprintf(err, sizeof(err), "reconciliation is not configured: "
 		    "%s is not set", missing);
@@ -149,14 +160,6 @@ main(int argc, char *argv[])
 	if ((yk = yk_open(&cfg, err, sizeof(err))) == NULL) {
 		startup_error(err);
 		return 1;
-	}
-	/* SPEC.md §6 "not set up yet": create nothing, say so, exit 0. */
-	if (absent(cfg.db_path) && absent(config_bot_db(&cfg))) {
-		log_msg(LOG_INFO, "the service is not set up yet (no service "
-		    "or bot database); nothing to reconcile",
-		    LF_STR("db", cfg.db_path), LF_END);
-		yk_close(yk);
-		return 0;
 	}
 	if ((ctx = award_ctx_open(&cfg, err, sizeof(err))) == NULL) {
 		startup_error(err);

@@ -52,7 +52,7 @@ if [ -n "$missing" ]; then
 	echo "integration: missing tools:$missing (apt-get install -y$missing)" >&2
 	exit 1
 fi
-for b in award-fcgi award-retry; do
+for b in award-fcgi award-retry award-reconcile; do
 	if [ ! -x "$BIN/$b" ]; then
 		echo "integration: $BIN/$b not built (run make)" >&2
 		exit 1

@@ -435,10 +435,32 @@ t_reconcile_not_set_up() {
 	grep -q 'not set up' "$T/recon.err" || fail "no 'not set up' line"
 	[ ! -e "$DB" ] || fail "a database was created"
 	[ "$(yk_requests)" = 0 ] || fail "the API was called"
+	# Installed but not configured yet either: still quiet, still nothing.
+	recon AWARD_YOOKASSA_SHOP_ID= AWARD_YOOKASSA_SECRET_KEY=
+	[ "$RECON_RC" = 0 ] || fail "exit $RECON_RC when not set up nor configured"
+	[ ! -e "$DB" ] || fail "a database was created"
 	recon --version
 	[ "$RECON_RC" = 0 ] && [[ $RECON_OUT == "award-reconcile "* ]] ||
 		fail "--version: $RECON_OUT"
 	recon --help
 	[ "$RECON_RC" = 0 ] && [[ $RECON_OUT == usage:* ]] ||
 		fail "--help: $RECON_OUT"
+}
+
+it reconcile_database_outage
+t_reconcile_database_outage() {
+	recon_db
+	yk_gen 5 dbo
+	yk_start
+	lock_db "$DB"
+	recon AWARD_BUSY_TIMEOUT_MS=300
+	unlock_db
+	[ "$RECON_RC" = 1 ] || fail "exit $RECON_RC with the database locked"
+	check_summary '$.stopped' database '$.applied.awarded' 0
+	# Stopped at the first page: the refunds were never asked for.
+	[ "$(yk_requests '/v3/refunds')" = 0 ] || fail "went on after the outage"
+	check_sql "select count(*) from ticket_ledger" 0
+	recon_ok
+	check_summary '$.applied.awarded' 5 '$.known' 0
+	check_sql "select count(*) from ticket_ledger" 5
 }

@@ -101,9 +101,11 @@ class State:
         for kind in ("payments", "refunds"):
             items = list(value.get(kind, []))
             # Newest first, ties by id: a stable order for the cursors.
-            items.sort(key=lambda o: (parse_time(o["created_at"]), o["id"]),
-                       reverse=True)
-            self.sorted[kind] = items
+            keyed = [(parse_time(o["created_at"]), o["id"], o)
+                     for o in items]
+            keyed.sort(key=lambda k: (k[0], k[1]), reverse=True)
+            self.sorted[kind] = [(t, o) for t, _, o in keyed]
+            items = [o for _, _, o in keyed]
             self.by_id[kind] = {o["id"]: o for o in items}
 
     def _reset_faults(self, rules):
@@ -237,9 +239,9 @@ class Handler(BaseHTTPRequestHandler):
         if not 1 <= limit <= LIMIT_MAX:
             return self.answer(400, error_body(400, "invalid limit"))
         status = one("status")
-        items = [o for o in st.sorted[kind]
+        items = [o for t, o in st.sorted[kind]
                  if (status is None or o.get("status") == status) and
-                 (since is None or parse_time(o["created_at"]) >= since)]
+                 (since is None or t >= since)]
         page = items[start:start + limit]
         out = {"type": "list", "items": page}
         if start + limit < len(items):
