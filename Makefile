@@ -102,8 +102,10 @@ $(BUILD)/award-retry: $(CRON_OBJ) $(BUILD)/libaward.a
 $(BUILD)/award-reconcile: $(RECONCILE_OBJ) $(BUILD)/libaward.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_CORE)
 
+# Objects before the library: fcgi/ objects a test adds may call into it.
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(UNIT_HELP) $(BUILD)/libaward.a
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_TEST) $(LIBS_CORE)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(filter %.o,$^) $(filter %.a,$^) \
+	    $(LIBS_TEST) $(LIBS_CORE)
 
 # test_stats also checks the responder's renderings of the stats.
 $(BUILD)/tests/test_stats: $(BUILD)/fcgi/dashboard.o $(BUILD)/fcgi/metrics.o \

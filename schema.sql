@@ -119,7 +119,11 @@ CREATE TABLE IF NOT EXISTS failed_awards(
 	acked_at TEXT,
 	acked_by TEXT,
 	requeued_at TEXT,
-	requeued_by TEXT);
+	requeued_by TEXT,
+	-- 1: saved from a notification the API could not confirm yet
+	-- (AWARD_VERIFY_PAYMENTS, SPEC.md §11); the retry run verifies it
+	-- before applying it. Also in db.c's added_columns.
+	verify INTEGER NOT NULL DEFAULT 0);
 -- An order (or a refund) is queued at most once.
 CREATE UNIQUE INDEX IF NOT EXISTS failed_awards_order
 	ON failed_awards(order_id) WHERE kind = 'award';
@@ -174,6 +178,20 @@ CREATE TABLE IF NOT EXISTS reconcile_runs(
 	stopped TEXT);
 CREATE INDEX IF NOT EXISTS reconcile_runs_finished
 	ON reconcile_runs(finished_at);
+-- Payments reconciliation awarded, all time (award_reconcile_recovered_total):
+-- kept apart from reconcile_runs, whose old rows retention deletes, and
+-- counted by a trigger on the run's row, so award-reconcile need not know.
+CREATE TABLE IF NOT EXISTS reconcile_totals(
+	id INTEGER PRIMARY KEY CHECK (id = 1),
+	recovered INTEGER NOT NULL DEFAULT 0);
+CREATE TRIGGER IF NOT EXISTS reconcile_runs_recovered
+	AFTER INSERT ON reconcile_runs
+	BEGIN
+		INSERT INTO reconcile_totals(id, recovered)
+		VALUES (1, NEW.awarded)
+		ON CONFLICT(id) DO UPDATE
+		SET recovered = recovered + excluded.recovered;
+	END;
 
 -- Admin views' totals (read by stats.c, kept by totals.c). The ledger is
 -- append-only and lives in the bot database, which the bot writes too, so

@@ -23,6 +23,9 @@ struct award_req {
 	char	payment_id[AWARD_ID_MAX + 1];	/* "" = not known */
 	int64_t	amount_minor;			/* -1 = not known */
 	char	currency[8];			/* "" = not known */
+	int	verify;	/* 1: a notification the API has not confirmed yet
+			 * (SPEC.md §11): queued for the retry run to verify,
+			 * never applied as it is (job.c) */
 };
 
 enum award_result {

@@ -194,6 +194,10 @@ static const struct {
 	    "ALTER TABLE main.failed_awards ADD COLUMN requeued_at TEXT" },
 	{ "failed_awards", "requeued_by",
 	    "ALTER TABLE main.failed_awards ADD COLUMN requeued_by TEXT" },
+	/* Version 3: rows to verify with YooKassa's API (SPEC.md §11). */
+	{ "failed_awards", "verify",
+	    "ALTER TABLE main.failed_awards ADD COLUMN verify INTEGER NOT NULL"
+	    " DEFAULT 0" },
 };
 
 /* 1 when main.table has column, 0 when not, -1 on error. */

@@ -14,6 +14,7 @@
 #include "db.h"
 #include "job.h"
 #include "log.h"
+#include "verify.h"
 
 static double
 mono_s(void)
@@ -124,7 +125,8 @@ save_failure(struct award_ctx *ctx, struct job *j)
 {
 	if (j->kind == JOB_REFUND)
 		return retryq_save_refund(ctx, &j->refund, j->rout.error);
-	if (award_record_payment(ctx, &j->award) == -1)
+	/* An unconfirmed notification's payment is not recorded: hints only. */
+	if (!j->award.verify && award_record_payment(ctx, &j->award) == -1)
 		return -1;
 	return retryq_save_award(ctx, &j->award, j->aout.error);
 }
@@ -155,10 +157,35 @@ save_failure_alone(struct award_ctx *ctx, struct job *j)
 		j->aout.result = ok ? AWARD_QUEUED : AWARD_UNAVAILABLE;
 }
 
+/*
+ * A job the API has not confirmed (SPEC.md §11): not applied, only saved
+ * for the retry run to verify. 1 when j is one (its error text set).
+ */
+static int
+unverified(struct job *j)
+{
+	if (j->kind == JOB_AWARD && j->award.verify) {
+		snprintf(j->aout.error, sizeof(j->aout.error), "%s",
+		    JOB_UNVERIFIED_ERROR);
+		return 1;
+	}
+	if (j->kind == JOB_REFUND && j->refund.verify) {
+		snprintf(j->rout.error, sizeof(j->rout.error), "%s",
+		    JOB_UNVERIFIED_ERROR);
+		return 1;
+	}
+	return 0;
+}
+
 /* One job alone (job.h, job_award()); logs the outcome. */
 static void
 job_run(struct award_ctx *ctx, struct job *j)
 {
+	if (unverified(j)) {
+		save_failure_alone(ctx, j);
+		job_log(j);
+		return;
+	}
 	switch (j->kind) {
 	case JOB_AWARD:
 		if (award_apply(ctx, &j->award, &j->aout) == AWARD_FAILED)
@@ -244,7 +271,7 @@ group_step(struct award_ctx *ctx, struct job *j)
 	j->alone = 0;
 	if (exec_rc(ctx, "SAVEPOINT job") != SQLITE_OK)
 		return -1;
-	if (apply_in_txn(ctx, j)) {
+	if (unverified(j) || apply_in_txn(ctx, j)) {
 		if (sqlite3_get_autocommit(ctx->db) ||
 		    exec_rc(ctx, "ROLLBACK TO job") != SQLITE_OK)
 			return -1;
@@ -366,8 +393,21 @@ struct row {
 	struct retryq_item	 it;
 	const char		*outcome;	/* static text */
 	char			 error[AWARD_ERR_MAX];
-	int			 failed, dead;
+	int			 failed, dead, not_confirmed;
 	enum award_result	 award;
+};
+
+/*
+ * A row's verification, made before its group's transaction begins
+ * (SPEC.md §11: no API call inside a write transaction).
+ */
+struct checked {
+	int64_t			 id;
+	int			 no_api;	/* verify, but no API set up */
+	enum verify_result	 r;
+	struct award_req	 award;		/* CONFIRMED: the API's copy */
+	struct refund_req	 refund;
+	char			 error[AWARD_ERR_MAX];
 };
 
 static void
@@ -375,7 +415,7 @@ row_log(const struct row *r)
 {
 	const struct retryq_item *it = &r->it;
 
-	log_msg(r->failed ? LOG_WARN : LOG_INFO, "retry",
+	log_msg(r->failed || r->not_confirmed ? LOG_WARN : LOG_INFO, "retry",
 	    LF_INT("id", it->id),
 	    LF_STR("kind", it->is_refund ? "refund" : "award"),
 	    LF_STR("order_id", it->is_refund ? NULL : it->award.order_id),
@@ -384,7 +424,8 @@ row_log(const struct row *r)
 	    LF_INT("attempt", it->attempts + (r->failed ? 1 : 0)),
 	    LF_STR("outcome", r->failed ? (r->dead ? "dead" : "failed") :
 	    r->outcome),
-	    LF_STR("error", r->failed ? r->error : NULL), LF_END);
+	    LF_STR("error", r->failed || r->not_confirmed ? r->error : NULL),
+	    LF_END);
 }
 
 static void
@@ -407,22 +448,48 @@ row_count(const struct row *r, struct retry_run *run)
 }
 
 /*
- * The rules for one loaded row, in its savepoint. Returns 0 with r filled
- * (its failure or its outcome marked in the queue), 1 for an outage
- * (the savepoint rolled back: the row is as it was; why in stop), -1 when
- * the transaction is unusable (why in stop).
+ * The rules for one loaded row, in its savepoint; v is its verification
+ * (NULL when none was made). Returns 0 with r filled (its failure or its
+ * outcome marked in the queue), 1 for an outage (the savepoint rolled
+ * back: the row is as it was; why in stop), 2 when the row needs a
+ * verification that was not made (left as it was, for the next run), -1
+ * when the transaction is unusable (why in stop).
  */
 static int
-retry_row(struct award_ctx *ctx, struct row *r, char *stop, size_t stopsz)
+retry_row(struct award_ctx *ctx, struct row *r, const struct checked *v,
+    char *stop, size_t stopsz)
 {
 	struct award_out	 ao;
 	struct refund_out	 ro;
 	const char		*error = NULL;
 	int			 failed, dbrc = SQLITE_OK;
+	int			 verify = r->it.is_refund ?
+				    r->it.refund.verify : r->it.award.verify;
 
+	if (!r->it.bad && verify && v == NULL)
+		return 2;	/* marked after its verification was made */
+	if (!r->it.bad && verify && v != NULL && !v->no_api &&
+	    v->r == VERIFY_CONFIRMED) {
+		/* The API's copy, never the notification's (SPEC.md §11). */
+		if (r->it.is_refund)
+			r->it.refund = v->refund;
+		else
+			r->it.award = v->award;
+		verify = 0;
+	}
 	if (r->it.bad) {
 		failed = 1;
 		error = "queued row has unreadable fields";
+	} else if (verify && v != NULL && v->no_api) {
+		failed = 1;
+		error = "needs verification, but the YooKassa API is not "
+		    "configured (AWARD_YOOKASSA_SHOP_ID, _SECRET_KEY)";
+	} else if (verify && v != NULL) {
+		/* Not confirmed: ends done, nothing applied. */
+		failed = 0;
+		r->not_confirmed = 1;
+		r->outcome = "not_confirmed";
+		snprintf(r->error, sizeof(r->error), "%s", v->error);
 	} else if (r->it.is_refund) {
 		failed = refund_apply_txn(ctx, &r->it.refund, &ro) ==
 		    REFUND_FAILED;
@@ -471,18 +538,86 @@ queue:
 	return -1;
 }
 
+/*
+ * Verify the rows ids[from..*to) that need it, before their group's
+ * transaction begins, into v (at most JOB_GROUP_MAX, *nv of them). When
+ * the API cannot be reached at a row, *to is cut to that row (the rows
+ * before it still run) and the reason is written to stop: the run ends
+ * after that group, as an outage (SPEC.md §6, §11). Returns 0, or -1 when
+ * the queue cannot be read (why in stop).
+ */
+static int
+prefetch(struct award_ctx *ctx, struct yk_client *yk, const int64_t *ids,
+    int from, int *to, struct checked *v, int *nv, char *stop, size_t stopsz)
+{
+	struct retryq_item	 it;
+	int			 rc, verify;
+
+	*nv = 0;
+	for (int k = from; k < *to; k++) {
+		if ((rc = retryq_load(ctx, ids[k], &it)) == -1) {
+			snprintf(stop, stopsz, "cannot read failed_awards: %s",
+			    sqlite3_errmsg(ctx->db));
+			return -1;
+		}
+		verify = it.is_refund ? it.refund.verify : it.award.verify;
+		if (rc == 0 || it.bad || !verify)
+			continue;
+		struct checked *c = &v[(*nv)++];
+
+		memset(c, 0, sizeof(*c));
+		c->id = ids[k];
+		if (yk == NULL) {
+			c->no_api = 1;
+			continue;
+		}
+		c->r = it.is_refund ? verify_refund(yk, it.refund.refund_id,
+		    &c->refund, c->error, sizeof(c->error)) :
+		    verify_payment(yk, it.award.payment_id, &c->award,
+		    c->error, sizeof(c->error));
+		if (c->r == VERIFY_UNAVAILABLE) {
+			snprintf(stop, stopsz, "api_unavailable: row %lld: "
+			    "%.160s (the run stops, the attempt is not "
+			    "counted)", (long long)ids[k], c->error);
+			(*nv)--;
+			*to = k;
+			return 0;
+		}
+	}
+	return 0;
+}
+
+static const struct checked *
+checked_find(const struct checked *v, int nv, int64_t id)
+{
+	for (int k = 0; k < nv; k++)
+		if (v[k].id == id)
+			return &v[k];
+	return NULL;
+}
+
 int
 job_retry_run(struct award_ctx *ctx, int force, int limit,
     struct retry_run *run)
 {
+	return job_retry_run_verified(ctx, NULL, force, limit, run);
+}
+
+int
+job_retry_run_verified(struct award_ctx *ctx, struct yk_client *yk,
+    int force, int limit, struct retry_run *run)
+{
 	struct row	*rows = NULL;
+	struct checked	*checks = NULL;
+	char		 api_stop[AWARD_ERR_MAX] = "";
 	int64_t		*ids = NULL, t0 = atime_now_ms();
-	int		 n = 0, i = 0, g, rc, loaded;
+	int		 n = 0, i = 0, g, rc, loaded, end, nv = 0;
 
 	memset(run, 0, sizeof(*run));
 	run->started_ms = award_ctx_now(ctx);
 	run->forced = force;
-	if ((rows = calloc(JOB_GROUP_MAX, sizeof(*rows))) == NULL) {
+	if ((rows = calloc(JOB_GROUP_MAX, sizeof(*rows))) == NULL ||
+	    (checks = calloc(JOB_GROUP_MAX, sizeof(*checks))) == NULL) {
 		snprintf(run->stopped, sizeof(run->stopped), "out of memory");
 		goto out;
 	}
@@ -493,13 +628,20 @@ job_retry_run(struct award_ctx *ctx, int force, int limit,
 		goto out;
 	}
 	while (i < n && run->stopped[0] == '\0') {
+		end = n - i > JOB_GROUP_MAX ? i + JOB_GROUP_MAX : n;
+		if (prefetch(ctx, yk, ids, i, &end, checks, &nv,
+		    api_stop, sizeof(api_stop)) == -1) {
+			snprintf(run->stopped, sizeof(run->stopped), "%s",
+			    api_stop);
+			break;
+		}
 		if ((rc = db_begin_immediate(ctx->db)) != SQLITE_OK) {
 			snprintf(run->stopped, sizeof(run->stopped), "begin: "
 			    "%s (outage: the run stops, no attempt counted)",
 			    sqlite3_errstr(rc));
 			break;
 		}
-		for (g = 0; i < n && g < JOB_GROUP_MAX; i++) {
+		for (g = 0; i < end; i++) {
 			struct row *r = &rows[g];
 
 			memset(r, 0, sizeof(*r));
@@ -518,7 +660,8 @@ job_retry_run(struct award_ctx *ctx, int force, int limit,
 			/* GONE: no longer pending (an admin, another path) */
 			loaded = rc == RETRYQ_LOADED;
 			if (loaded && (rc = retry_row(ctx, r,
-			    run->stopped, sizeof(run->stopped))) == -1)
+			    checked_find(checks, nv, ids[i]), run->stopped,
+			    sizeof(run->stopped))) == -1)
 				goto abort;
 			if (exec_rc(ctx, "RELEASE row") != SQLITE_OK) {
 				snprintf(run->stopped, sizeof(run->stopped),
@@ -527,7 +670,7 @@ job_retry_run(struct award_ctx *ctx, int force, int limit,
 			}
 			if (loaded == 1 && rc == 1)
 				break;	/* an outage at this row: it stays */
-			if (loaded == 1)
+			if (loaded == 1 && rc != 2)
 				g++;
 		}
 		if (db_commit(ctx->db) != SQLITE_OK) {
@@ -540,6 +683,9 @@ job_retry_run(struct award_ctx *ctx, int force, int limit,
 			row_count(&rows[k], run);
 			row_log(&rows[k]);
 		}
+		if (api_stop[0] != '\0' && run->stopped[0] == '\0')
+			snprintf(run->stopped, sizeof(run->stopped), "%s",
+			    api_stop);
 	}
 	goto out;
 abort:
@@ -547,6 +693,7 @@ abort:
 out:
 	free(ids);
 	free(rows);
+	free(checks);
 	run->duration_ms = atime_now_ms() - t0;
 	rc = run->stopped[0] == '\0' ? 0 : -1;
 	if (retryq_record_run(ctx, run) == -1) {
@@ -558,7 +705,9 @@ out:
 	    LF_INT("picked", run->picked), LF_INT("awarded", run->awarded),
 	    LF_INT("duplicate", run->duplicate),
 	    LF_INT("not_eligible", run->not_eligible),
-	    LF_INT("refunds", run->refunds), LF_INT("failed", run->failed),
+	    LF_INT("refunds", run->refunds),
+	    LF_INT("not_confirmed", run->not_confirmed),
+	    LF_INT("failed", run->failed),
 	    LF_INT("dead", run->dead), LF_INT("forced", force),
 	    LF_INT("duration_ms", run->duration_ms),
 	    LF_STR("stopped", run->stopped[0] ? run->stopped : NULL), LF_END);

@@ -22,7 +22,13 @@
 #include "refund.h"
 #include "retryq.h"
 
+struct yk_client;
+
 #define JOB_GROUP_MAX	256	/* jobs in one commit group */
+/* last_error of a row saved unconfirmed (award.h's verify). */
+#define JOB_UNVERIFIED_ERROR \
+	"not verified: the YooKassa API could not be reached"
+
 
 enum job_kind {
 	JOB_AWARD,	/* webhook payment.succeeded, POST /v1/awards */
@@ -113,5 +119,17 @@ void	job_run_group(struct award_ctx *ctx, struct job **jobs, size_t n,
  */
 int	job_retry_run(struct award_ctx *ctx, int force, int limit,
 	    struct retry_run *run);
+
+/*
+ * job_retry_run() that also verifies (SPEC.md §11): a row saved from a
+ * notification the API had not confirmed is fetched with yk before its
+ * group's transaction begins and applied from the API's copy; one the API
+ * does not confirm ends done with outcome "not_confirmed"; an API that
+ * cannot be reached stops the run after the rows before it, no attempt
+ * counted, run->stopped beginning "api_unavailable". yk NULL (the API not
+ * configured): such a row fails as an attempt, saying so.
+ */
+int	job_retry_run_verified(struct award_ctx *ctx, struct yk_client *yk,
+	    int force, int limit, struct retry_run *run);
 
 #endif

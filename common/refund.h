@@ -15,6 +15,7 @@ struct refund_req {
 	char	payment_id[AWARD_ID_MAX + 1];
 	int64_t	amount_minor;
 	char	currency[8];
+	int	verify;		/* 1: not confirmed by the API yet (award.h) */
 };
 
 enum refund_result {

@@ -43,10 +43,10 @@ static const char *const rq_sql[RQ__MAX] = {
 	"INSERT INTO main.failed_awards(kind, status, attempts, last_error,"
 	" order_id, telegram_id, plan_id, order_created_at, payment_id,"
 	" amount_minor, currency, created_at, updated_at, last_attempt_at,"
-	" next_attempt_at, next_attempt_ms)"
+	" next_attempt_at, next_attempt_ms, verify)"
 	" VALUES ('award', CASE WHEN ?14 <= 1 THEN 'dead' ELSE 'pending' END,"
 	" 1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, award_iso(?13), award_iso(?13),"
-	" award_iso(?13), award_iso(?13 + 300000), ?13 + 300000)"
+	" award_iso(?13), award_iso(?13 + 300000), ?13 + 300000, ?15)"
 	" ON CONFLICT(order_id) WHERE kind = 'award' DO UPDATE SET"
 	" status = CASE WHEN (" NEXT_A ") >= ?14 THEN 'dead' ELSE 'pending'"
 	" END,"
@@ -58,6 +58,7 @@ static const char *const rq_sql[RQ__MAX] = {
 	" payment_id = coalesce(excluded.payment_id, payment_id),"
 	" amount_minor = coalesce(excluded.amount_minor, amount_minor),"
 	" currency = coalesce(excluded.currency, currency),"
+	" verify = max(verify, excluded.verify),"
 	" updated_at = excluded.updated_at,"
 	" last_attempt_at = excluded.last_attempt_at,"
 	" next_attempt_ms = ?13 + " DELAY(NEXT_A) ","
@@ -65,16 +66,18 @@ static const char *const rq_sql[RQ__MAX] = {
 	/* RQ_RECORD_REFUND: ?13 now ms, ?14 max attempts */
 	"INSERT INTO main.failed_awards(kind, status, attempts, last_error,"
 	" refund_id, payment_id, amount_minor, currency, created_at,"
-	" updated_at, last_attempt_at, next_attempt_at, next_attempt_ms)"
+	" updated_at, last_attempt_at, next_attempt_at, next_attempt_ms,"
+	" verify)"
 	" VALUES ('refund', CASE WHEN ?14 <= 1 THEN 'dead' ELSE 'pending' END,"
 	" 1, ?1, ?2, ?3, ?4, ?5, award_iso(?13), award_iso(?13),"
-	" award_iso(?13), award_iso(?13 + 300000), ?13 + 300000)"
+	" award_iso(?13), award_iso(?13 + 300000), ?13 + 300000, ?15)"
 	" ON CONFLICT(refund_id) WHERE kind = 'refund' DO UPDATE SET"
 	" status = CASE WHEN (" NEXT_A ") >= ?14 THEN 'dead' ELSE 'pending'"
 	" END,"
 	" attempts = " NEXT_A ","
 	" last_error = excluded.last_error, outcome = NULL,"
 	" acked_at = NULL, acked_by = NULL,"
+	" verify = max(verify, excluded.verify),"
 	" updated_at = excluded.updated_at,"
 	" last_attempt_at = excluded.last_attempt_at,"
 	" next_attempt_ms = ?13 + " DELAY(NEXT_A) ","
@@ -92,8 +95,8 @@ static const char *const rq_sql[RQ__MAX] = {
 	" WHERE status = 'pending' ORDER BY next_attempt_ms, id LIMIT ?2",
 	/* RQ_ROW: one due row, read when its turn comes */
 	"SELECT id, kind, attempts, order_id, telegram_id, plan_id,"
-	" order_created_at, payment_id, amount_minor, currency, refund_id"
-	" FROM main.failed_awards WHERE id = ?1 AND status = 'pending'",
+	" order_created_at, payment_id, amount_minor, currency, refund_id,"
+	" verify FROM main.failed_awards WHERE id = ?1 AND status = 'pending'",
 	/* RQ_DONE */
 	"UPDATE main.failed_awards SET status = 'done', outcome = ?2,"
 	" last_attempt_at = award_iso(?3), updated_at = award_iso(?3),"
@@ -167,6 +170,7 @@ retryq_save_award(struct award_ctx *ctx, const struct award_req *req,
 	db_bind_opt_text(st, 8, req->currency);
 	sqlite3_bind_int64(st, 13, award_ctx_now(ctx));
 	sqlite3_bind_int(st, 14, ctx->cfg->retry_max_attempts);
+	sqlite3_bind_int(st, 15, req->verify != 0);
 	return db_step_done(st) == SQLITE_DONE ? 0 : -1;
 }
 
@@ -183,6 +187,7 @@ retryq_save_refund(struct award_ctx *ctx, const struct refund_req *req,
 	db_bind_opt_text(st, 5, req->currency);
 	sqlite3_bind_int64(st, 13, award_ctx_now(ctx));
 	sqlite3_bind_int(st, 14, ctx->cfg->retry_max_attempts);
+	sqlite3_bind_int(st, 15, req->verify != 0);
 	return db_step_done(st) == SQLITE_DONE ? 0 : -1;
 }
 
@@ -221,6 +226,7 @@ read_item(sqlite3_stmt *st, struct retryq_item *it)
 		copy_col(st, 9, r->currency, sizeof(r->currency), &it->bad);
 		copy_col(st, 10, r->refund_id, sizeof(r->refund_id),
 		    &it->bad);
+		r->verify = sqlite3_column_int(st, 11) != 0;
 		if (r->refund_id[0] == '\0' || r->payment_id[0] == '\0')
 			it->bad = 1;
 		return;
@@ -237,6 +243,9 @@ read_item(sqlite3_stmt *st, struct retryq_item *it)
 	a->amount_minor = sqlite3_column_type(st, 8) == SQLITE_NULL ? -1 :
 	    sqlite3_column_int64(st, 8);
 	copy_col(st, 9, a->currency, sizeof(a->currency), &it->bad);
+	a->verify = sqlite3_column_int(st, 11) != 0;
+	if (a->verify && a->payment_id[0] == '\0')
+		it->bad = 1;	/* nothing to ask the API about */
 	if (a->order_id[0] == '\0' || a->plan_id[0] == '\0')
 		it->bad = 1;
 }

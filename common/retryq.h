@@ -101,6 +101,7 @@ struct retry_run {
 	int	failed;		/* failed again, still pending */
 	int	dead;		/* failed and reached the maximum */
 	char	stopped[AWARD_ERR_MAX];	/* "" = ran to the end */
+	int	not_confirmed;	/* done: the API did not confirm (§11) */
 };
 
 /* Add the retry_runs row of run; 0 or -1. */

@@ -31,6 +31,7 @@ struct yk_client {
 	int64_t				 requests;
 	yk_sleep_fn			 sleep_fn;
 	void				*sleep_arg;
+	int				 attempts;	/* per call */
 };
 
 /* What one HTTP request brought back. */
@@ -339,6 +340,7 @@ yk_open(const struct award_config *cfg, char *err, size_t errsz)
 		free(c);
 		return NULL;
 	}
+	c->attempts = YK_ATTEMPTS;
 	return c;
 }
 
@@ -349,6 +351,12 @@ yk_close(struct yk_client *c)
 		return;
 	curl_easy_cleanup(c->curl);
 	free(c);
+}
+
+void
+yk_set_attempts(struct yk_client *c, int n)
+{
+	c->attempts = n < 1 ? 1 : n > YK_ATTEMPTS ? YK_ATTEMPTS : n;
 }
 
 int64_t
@@ -448,7 +456,7 @@ get(struct yk_client *c, const char *url, char **body, size_t *len,
 
 	*body = NULL;
 	*len = 0;
-	for (int attempt = 1; attempt <= YK_ATTEMPTS; attempt++) {
+	for (int attempt = 1; attempt <= c->attempts; attempt++) {
 		rc = get_once(c, url, &a, &status, err, errsz);
 		if (rc == CURLE_OK && status >= 200 && status < 300) {
 			r = YK_OK;
@@ -486,7 +494,7 @@ get(struct yk_client *c, const char *url, char **body, size_t *len,
 			break;
 		}
 		r = YK_UNAVAILABLE;
-		if (attempt == YK_ATTEMPTS)
+		if (attempt == c->attempts)
 			break;
 		wait = 1000 << (attempt - 1);
 		if (a.retry_after_s >= 0)
@@ -510,7 +518,8 @@ get(struct yk_client *c, const char *url, char **body, size_t *len,
 		char why[YK_ERR_MAX];
 
 		snprintf(why, sizeof(why), "%s", err);
-		snprintf(err, errsz, "after %d requests: %s", YK_ATTEMPTS, why);
+		snprintf(err, errsz, "after %d requests: %s", c->attempts,
+		    why);
 	}
 	free(a.buf);
 	return r;

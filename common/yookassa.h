@@ -135,6 +135,13 @@ enum yk_result yk_list(struct yk_client *c, enum yk_kind kind,
 enum yk_result yk_get(struct yk_client *c, enum yk_kind kind,
 	    const char *id, struct yk_object *obj, char *err, size_t errsz);
 
+/*
+ * Requests per call from now on, retries included: 1..YK_ATTEMPTS (the
+ * default). A request thread that must answer soon takes fewer
+ * (verify.h); the rules for what is retried stay those of yk_get().
+ */
+void	yk_set_attempts(struct yk_client *c, int n);
+
 /* HTTP requests this client has sent, retries included. */
 int64_t	yk_requests(const struct yk_client *c);
 

@@ -24,6 +24,7 @@
 #include "retryq.h"
 #include "roles.h"
 #include "totals.h"
+#include "yookassa.h"
 
 /*
  * A start-up error: one JSON line on stderr (SPEC.md §7, §8) naming the
@@ -82,6 +83,7 @@ main(int argc, char *argv[])
 	struct award_config	 cfg;
 	struct award_ctx	*ctx;
 	struct retry_run	 run;
+	struct yk_client	*yk = NULL;
 	char			 err[CONFIG_ERR_MAX];
 	const char		*val, *file;
 	long long		 limit = RETRYQ_LIMIT_DEFAULT;
@@ -188,7 +190,22 @@ main(int argc, char *argv[])
 		startup_error(err);
 		return 1;
 	}
-	rc = job_retry_run(ctx, force, (int)limit, &run) == 0 ? 0 : 1;
+	/*
+	 * Rows saved unconfirmed are verified with the API (SPEC.md §11)
+	 * whenever its shop id and key are set, whether or not the
+	 * responder verifies today: they were queued when it did.
+	 */
+	snprintf(err, sizeof(err), "libcurl: global set-up failed");
+	if (config_yookassa_missing(&cfg) == NULL && (yk_global_init() == -1 ||
+	    (yk = yk_open(&cfg, err, sizeof(err))) == NULL)) {
+		award_ctx_close(ctx);
+		close(lockfd);
+		startup_error(err);
+		return 1;
+	}
+	rc = job_retry_run_verified(ctx, yk, force, (int)limit, &run) == 0 ?
+	    0 : 1;
+	yk_close(yk);
 	/* Retention after a run that met no outage (SPEC.md §6). */
 	if (rc == 0 && retain_run(ctx, award_ctx_now(ctx), &kept, err,
 	    sizeof(err)) == -1) {

@@ -13,6 +13,7 @@
 
 #include "dashboard.h"
 #include "money.h"
+#include "recstats.h"
 #include "stats.h"
 #include "views.h"
 
@@ -29,7 +30,8 @@ box_open(struct page *p, const char *id, const char *title, int alarm)
  * retry box is green only when runs keep up and no dead row waits.
  */
 static void
-strip(struct page *p, const struct stats_summary *s)
+strip(struct page *p, const struct stats_summary *s,
+    const struct recstats *rs)
 {
 	int64_t dead = s->dead - s->acked;
 
@@ -78,13 +80,20 @@ strip(struct page *p, const struct stats_summary *s)
 		tbuf_str(&p->b, " <span class=\"ok\">keeping up</span>");
 	tbuf_str(&p->b, "</div>");
 
-	/*
-	 * Reconciliation (SPEC.md §11) reports here once its runs are
-	 * recorded where this page reads (the stats summary): until then,
-	 * "not known" rather than a made-up state.
-	 */
-	box_open(p, "s-reconcile", "Last reconciliation", 0);
-	tbuf_str(&p->b, "<span class=\"muted\">not known</span></div>");
+	/* Reconciliation (SPEC.md §11): red when stale. */
+	box_open(p, "s-reconcile", "Last reconciliation", rs->stale);
+	if (!rs->last.present)
+		tbuf_str(&p->b, rs->configured ? "<span class=\"bad\">none "
+		    "yet</span>" : "<span class=\"muted\">not configured"
+		    "</span>");
+	else {
+		page_when(p, rs->last.finished_at);
+		tbuf_printf(&p->b, " <span class=\"%s\">%s</span>",
+		    rs->last.stopped ? "bad" : rs->stale ? "bad" : "ok",
+		    rs->last.stopped ? "stopped" : rs->stale ? "stale" :
+		    "completed");
+	}
+	tbuf_str(&p->b, "</div>");
 	box_open(p, "s-backup", "Last backup", 0);
 	if (s->backup_ms >= 0)
 		page_when_ms(p, s->backup_ms);
@@ -145,6 +154,50 @@ cron(struct page *p, const struct stats_summary *s)
 	tbuf_str(&p->b, r->stopped ? "<td data-label=\"stopped\" "
 	    "class=\"bad\">" : "<td data-label=\"stopped\">");
 	tbuf_html(&p->b, r->stopped ? r->stop_reason : "no, ran to the end");
+	tbuf_str(&p->b, "</td></tr></tbody></table>\n");
+}
+
+/* Reconciliation (SPEC.md §11): the last run, what it ever recovered. */
+static void
+reconcile(struct page *p, const struct recstats *rs)
+{
+	const struct recstats_run *l = &rs->last;
+
+	tbuf_str(&p->b, "<h2>Reconciliation with YooKassa</h2>\n");
+	if (rs->stale)
+		tbuf_str(&p->b, "<p class=\"warn\" id=\"reconcile-stale\" "
+		    "role=\"alert\">Reconciliation is stale: no "
+		    "award-reconcile run completed in the last 3 hours. Check "
+		    "its cron job and the last run's stop reason.</p>\n");
+	else if (!rs->configured)
+		tbuf_str(&p->b, "<p id=\"reconcile-off\">Not configured "
+		    "(AWARD_YOOKASSA_SHOP_ID and the secret key).</p>\n");
+	tbuf_printf(&p->b, "<p id=\"reconcile-recovered\">Payments recovered "
+	    "(awarded by reconciliation because their notification never "
+	    "arrived), all time: <strong>%lld</strong>.</p>\n",
+	    (long long)rs->recovered_total);
+	if (!l->present) {
+		tbuf_str(&p->b, "<p id=\"reconcile-last\">No reconciliation "
+		    "run recorded yet.</p>\n");
+		return;
+	}
+	tbuf_str(&p->b, "<table id=\"reconcile-last\" class=\"cards\">"
+	    "<thead><tr><th>ended</th><th>since</th><th>payments</th>"
+	    "<th>refunds</th><th>known</th><th>recovered</th><th>skipped</th>"
+	    "<th>stopped</th></tr></thead><tbody><tr>"
+	    "<td data-label=\"ended\">");
+	page_when(p, l->finished_at);
+	tbuf_str(&p->b, "</td><td data-label=\"since\">");
+	page_when(p, l->since);
+	tbuf_str(&p->b, "</td>");
+	page_td_int(p, "payments", NULL, l->fetched_payments);
+	page_td_int(p, "refunds", NULL, l->fetched_refunds);
+	page_td_int(p, "known", NULL, l->known);
+	page_td_int(p, "recovered", "recovered", l->awarded);
+	page_td_int(p, "skipped", NULL, l->skipped);
+	tbuf_str(&p->b, l->stopped ? "<td data-label=\"stopped\" "
+	    "class=\"bad\">" : "<td data-label=\"stopped\">");
+	tbuf_html(&p->b, l->stopped ? l->stop_reason : "no, ran to the end");
 	tbuf_str(&p->b, "</td></tr></tbody></table>\n");
 }
 
@@ -312,21 +365,23 @@ char *
 dashboard_render(struct award_ctx *ctx)
 {
 	struct stats_summary	*s;
+	struct recstats		 rs;
 	struct page		 p;
 	char			*html;
 
 	if ((s = malloc(sizeof(*s))) == NULL)
 		return NULL;
 	memset(&p, 0, sizeof(p));
-	if (stats_summary(ctx, s) == -1) {
+	if (stats_summary(ctx, s) == -1 || recstats_read(ctx, &rs) == -1) {
 		free(s);
 		return NULL;
 	}
 	p.now = s->now_ms;
 	page_head(&p, "Overview");
-	strip(&p, s);
+	strip(&p, s, &rs);
 	views_search(&p);
 	cron(&p, s);
+	reconcile(&p, &rs);
 	counts(&p, s);
 	tbuf_str(&p.b, "<h2>Pending (newest first)</h2>\n");
 	views_queue_table(&p, ctx, "pending", 0, DASHBOARD_OVERVIEW_ROWS,

@@ -25,12 +25,14 @@
 #include "lookup.h"
 #include "metrics.h"
 #include "readers.h"
+#include "recstats.h"
 #include "refund.h"
 #include "retryq.h"
 #include "route_ids.h"
 #include "routes.h"
 #include "stats.h"
 #include "validate.h"
+#include "webverify.h"
 #include "writer.h"
 
 enum guard {
@@ -334,10 +336,16 @@ h_webhook(struct route_env *env, struct request *req,
 		http_json(res, 200, o);
 		break;
 	case WEBHOOK_PAYMENT:
+		if (env->cfg->verify_payments &&
+		    webverify_award(env, req, &ar, res) == 1)
+			break;
 		writer_award(env->writer, &ar, req->request_id, &ao);
 		award_response(res, &ao);
 		break;
 	case WEBHOOK_REFUND:
+		if (env->cfg->verify_payments &&
+		    webverify_refund(env, req, &rr, res) == 1)
+			break;
 		if (writer_refund(env->writer, &rr, req->request_id, &ro) ==
 		    REFUND_UNAVAILABLE) {
 			http_error(res, 503, "database unavailable; nothing "
@@ -431,6 +439,19 @@ h_user_tickets(struct route_env *env, struct request *req,
 	}
 }
 
+/* The stats JSON's "reconcile" block (SPEC.md §11 "Admin"). 0 or -1. */
+static int
+add_reconcile(struct award_ctx *ctx, cJSON *o)
+{
+	struct recstats	 rs;
+	cJSON		*b;
+
+	if (recstats_read(ctx, &rs) == -1 || (b = recstats_json(&rs)) == NULL)
+		return -1;
+	cJSON_AddItemToObject(o, "reconcile", b);
+	return 0;
+}
+
 static void
 h_retry_stats(struct route_env *env, struct request *req,
     const struct params *p, struct response *res)
@@ -446,9 +467,11 @@ h_retry_stats(struct route_env *env, struct request *req,
 	}
 	if ((ctx = reader(env, res)) == NULL)
 		return;
-	if ((o = stats_retry(ctx, limit)) == NULL)
+	if ((o = stats_retry(ctx, limit)) == NULL ||
+	    add_reconcile(ctx, o) == -1) {
+		cJSON_Delete(o);
 		http_error(res, 503, "database unavailable");
-	else
+	} else
 		http_json(res, 200, o);
 }
 
@@ -600,6 +623,31 @@ text_page(struct response *res, char *s, const char *ctype)
 	res->len = strlen(s);
 }
 
+/*
+ * page (malloc'd, may be NULL) with reconciliation's metrics added at its
+ * end (recstats_prom), or NULL (page freed) on an error.
+ */
+static char *
+with_reconcile(struct award_ctx *ctx, char *page)
+{
+	struct recstats	 rs;
+	char		*rec = NULL, *out = NULL;
+	size_t		 a, b;
+
+	if (page != NULL && recstats_read(ctx, &rs) == 0 &&
+	    (rec = recstats_prom(&rs)) != NULL) {
+		a = strlen(page);
+		b = strlen(rec);
+		if ((out = malloc(a + b + 1)) != NULL) {
+			memcpy(out, page, a);
+			memcpy(out + a, rec, b + 1);
+		}
+	}
+	free(rec);
+	free(page);
+	return out;
+}
+
 static void
 h_metrics(struct route_env *env, struct request *req, const struct params *p,
     struct response *res)
@@ -616,7 +664,8 @@ h_metrics(struct route_env *env, struct request *req, const struct params *p,
 		return;
 	}
 	text_page(res, stats_summary(ctx, s) == 0 ?
-	    metrics_render(s, env->counters) : NULL, CTYPE_METRICS);
+	    with_reconcile(ctx, metrics_render(s, env->counters)) : NULL,
+	    CTYPE_METRICS);
 	free(s);
 }
 

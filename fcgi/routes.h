@@ -12,6 +12,7 @@
 struct writer;
 struct counters;
 struct readers;
+struct yk_client;
 
 /*
  * What a request thread hands the routes: the configuration, its worker
@@ -26,7 +27,12 @@ struct route_env {
 	struct counters			*counters;
 	struct readers			*readers;
 	struct award_ctx		*rd;	/* taken on the first read */
+	struct yk_client		*yk;	/* the thread's API client,
+						 * opened on first use (§11) */
 };
+
+/* Free what the thread's env opened (its API client). */
+void	route_env_done(struct route_env *env);
 
 /* Route req, run its handler and fill *res (status, body, headers). */
 void	routes_dispatch(struct route_env *env, struct request *req,

@@ -36,6 +36,7 @@
 #include "routes.h"
 #include "worker.h"
 #include "writer.h"
+#include "yookassa.h"
 
 /*
  * Memory (make bench, README "Figures"): glibc gives each busy thread an
@@ -223,6 +224,11 @@ worker_run(const struct award_config *cfg, int listen_fd,
 		goto out;
 	}
 	wk.nslots = cfg->threads;
+	/* libcurl's global set-up, once, before the request threads. */
+	if (cfg->verify_payments && yk_global_init() == -1) {
+		log_msg(LOG_ERROR, "libcurl: global set-up failed", LF_END);
+		goto out;
+	}
 	for (int i = 0; i < wk.nslots; i++) {
 		struct slot *s = &wk.slots[i];
 		int e;
@@ -254,8 +260,10 @@ worker_run(const struct award_config *cfg, int listen_fd,
 	pthread_cond_broadcast(&wk.cv);
 	pthread_mutex_unlock(&wk.mu);
 	for (int i = 0; i < wk.nslots; i++)
-		if (wk.slots[i].started)
+		if (wk.slots[i].started) {
 			pthread_join(wk.slots[i].thread, NULL);
+			route_env_done(&wk.slots[i].env);
+		}
 out:
 	writer_stop(writer);
 	readers_free(readers);

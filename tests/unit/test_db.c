@@ -591,3 +591,33 @@ Test(db, new_files_mode_0640, .init = setup_sep, .fini = teardown)
 	snprintf(path, sizeof(path), "%s-shm", env.cfg.db_path);
 	assert_mode(path, 0640);
 }
+
+/*
+ * A version 2 queue (failed_awards without verify, a pending row in it)
+ * gains the column of version 3 (SPEC.md §11), its rows unmarked.
+ */
+Test(db, version_2_failed_awards_gains_verify, .init = setup,
+    .fini = teardown)
+{
+	tu_open(&env);
+	tu_close(&env);
+	tu_exec_file(env.cfg.db_path, "DROP TABLE failed_awards;"
+	    " CREATE TABLE failed_awards(id INTEGER PRIMARY KEY, kind TEXT"
+	    " NOT NULL, status TEXT NOT NULL DEFAULT 'pending', attempts"
+	    " INTEGER NOT NULL DEFAULT 1, last_error TEXT, outcome TEXT,"
+	    " order_id TEXT, telegram_id INTEGER, plan_id TEXT,"
+	    " order_created_at TEXT, payment_id TEXT, amount_minor INTEGER,"
+	    " currency TEXT, refund_id TEXT, created_at TEXT NOT NULL,"
+	    " updated_at TEXT NOT NULL, last_attempt_at TEXT NOT NULL,"
+	    " next_attempt_at TEXT NOT NULL, next_attempt_ms INTEGER NOT NULL);"
+	    " INSERT INTO failed_awards(kind, order_id, created_at, updated_at,"
+	    " last_attempt_at, next_attempt_at, next_attempt_ms) VALUES"
+	    " ('award', 'o-old', 'x', 'x', 'x', 'x', 0);"
+	    " UPDATE award_meta SET value = '2' WHERE key = 'schema_version'");
+	tu_open(&env);
+	tu_assert_str(tu_str_file(env.cfg.db_path, "SELECT order_id || '|' ||"
+	    " verify FROM failed_awards"), "o-old|0", "the version 2 row");
+	tu_assert_str(tu_str_file(env.cfg.db_path, "SELECT value FROM"
+	    " award_meta WHERE key = 'schema_version'"), "3",
+	    "schema_version");
+}

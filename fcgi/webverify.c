@@ -1,0 +1,145 @@
+/*
+ * Verification on the request thread (webverify.h): one API request per
+ * notification (VERIFY_REQUEST_ATTEMPTS), so a webhook waits at most one
+ * AWARD_YOOKASSA_TIMEOUT_MS for the API; what cannot be confirmed now is
+ * queued and verified by the retry run with the full retries of §11.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "log.h"
+#include "verify.h"
+#include "webverify.h"
+#include "yookassa.h"
+
+void
+route_env_done(struct route_env *env)
+{
+	yk_close(env->yk);
+	env->yk = NULL;
+}
+
+/*
+ * The thread's API client for verification, one request per call
+ * (verify.h: the request's wait is bounded by one API timeout). NULL,
+ * logged, when it cannot be made.
+ */
+static struct yk_client *
+route_yk(struct route_env *env)
+{
+	char err[YK_ERR_MAX];
+
+	if (env->yk == NULL) {
+		if ((env->yk = yk_open(env->cfg, err, sizeof(err))) == NULL) {
+			log_msg(LOG_ERROR, "cannot make the YooKassa API "
+			    "client", LF_STR("error", err), LF_END);
+			return NULL;
+		}
+		yk_set_attempts(env->yk, VERIFY_REQUEST_ATTEMPTS);
+	}
+	return env->yk;
+}
+
+/* 200 {"status":"ignored","reason":"not_confirmed"}, logged at warn. */
+static void
+not_confirmed(struct request *req, const char *kind, const char *id,
+    const char *why, struct response *res)
+{
+	cJSON *o;
+
+	log_msg(LOG_WARN, "notification not confirmed by the API; ignored",
+	    LF_STR("request_id", req->request_id),
+	    LF_STR("remote_addr", req->remote_addr), LF_STR("kind", kind),
+	    LF_STR("id", id[0] ? id : NULL), LF_STR("error", why), LF_END);
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "status", "ignored");
+	cJSON_AddStringToObject(o, "reason", "not_confirmed");
+	http_json(res, 200, o);
+}
+
+int
+webverify_award(struct route_env *env, struct request *req,
+    struct award_req *ar, struct response *res)
+{
+	struct yk_client	*yk = route_yk(env);
+	struct award_req	 api;
+	char			 why[AWARD_ERR_MAX];
+	enum verify_result	 r = VERIFY_UNAVAILABLE;
+
+	snprintf(why, sizeof(why), "no API client");
+	if (yk != NULL || ar->payment_id[0] == '\0')
+		r = verify_payment(yk, ar->payment_id, &api, why, sizeof(why));
+	switch (r) {
+	case VERIFY_CONFIRMED:
+		if (strcmp(api.order_id, ar->order_id) != 0 ||
+		    api.telegram_id != ar->telegram_id ||
+		    strcmp(api.plan_id, ar->plan_id) != 0 ||
+		    api.amount_minor != ar->amount_minor)
+			log_msg(LOG_WARN, "notification differs from the "
+			    "API's copy; the API's is applied",
+			    LF_STR("request_id", req->request_id),
+			    LF_STR("remote_addr", req->remote_addr),
+			    LF_STR("payment_id", api.payment_id),
+			    LF_STR("order_id", api.order_id),
+			    LF_STR("notified_order_id", ar->order_id),
+			    LF_INT("tg_id", api.telegram_id),
+			    LF_INT("notified_tg_id", ar->telegram_id),
+			    LF_END);
+		*ar = api;
+		return 0;
+	case VERIFY_NOT_CONFIRMED:
+		not_confirmed(req, "payment", ar->payment_id, why, res);
+		return 1;
+	default:
+		log_msg(LOG_WARN, "cannot verify the notification now; "
+		    "queued for the retry run to verify",
+		    LF_STR("request_id", req->request_id),
+		    LF_STR("payment_id", ar->payment_id),
+		    LF_STR("error", why), LF_END);
+		ar->verify = 1;
+		return 0;
+	}
+}
+
+int
+webverify_refund(struct route_env *env, struct request *req,
+    struct refund_req *rr, struct response *res)
+{
+	struct yk_client	*yk = route_yk(env);
+	struct refund_req	 api;
+	char			 why[AWARD_ERR_MAX];
+	enum verify_result	 r = VERIFY_UNAVAILABLE;
+
+	snprintf(why, sizeof(why), "no API client");
+	if (yk != NULL)
+		r = verify_refund(yk, rr->refund_id, &api, why, sizeof(why));
+	switch (r) {
+	case VERIFY_CONFIRMED:
+		if (strcmp(api.payment_id, rr->payment_id) != 0 ||
+		    api.amount_minor != rr->amount_minor)
+			log_msg(LOG_WARN, "refund notification differs from "
+			    "the API's copy; the API's is applied",
+			    LF_STR("request_id", req->request_id),
+			    LF_STR("remote_addr", req->remote_addr),
+			    LF_STR("refund_id", api.refund_id),
+			    LF_STR("payment_id", api.payment_id),
+			    LF_STR("notified_payment_id", rr->payment_id),
+			    LF_END);
+		*rr = api;
+		return 0;
+	case VERIFY_NOT_CONFIRMED:
+		not_confirmed(req, "refund", rr->refund_id, why, res);
+		return 1;
+	default:
+		log_msg(LOG_WARN, "cannot verify the refund now; queued for "
+		    "the retry run to verify",
+		    LF_STR("request_id", req->request_id),
+		    LF_STR("refund_id", rr->refund_id),
+		    LF_STR("error", why), LF_END);
+		rr->verify = 1;
+		return 0;
+	}
+}
+
