@@ -34,6 +34,7 @@
 #include "validate.h"
 #include "webverify.h"
 #include "writer.h"
+#include "yookassa.h"
 
 enum guard {
 	GUARD_NONE,
@@ -227,6 +228,13 @@ routes_dispatch(struct route_env *env, struct request *req,
  * the caller of routes_dispatch() gives it back. NULL, logged, when the
  * databases cannot be opened.
  */
+void
+route_env_done(struct route_env *env)
+{
+	yk_close(env->yk);
+	env->yk = NULL;
+}
+
 static struct award_ctx *
 route_reader(struct route_env *env)
 {
@@ -337,14 +345,14 @@ h_webhook(struct route_env *env, struct request *req,
 		break;
 	case WEBHOOK_PAYMENT:
 		if (env->cfg->verify_payments &&
-		    webverify_award(env, req, &ar, res) == 1)
+		    webverify_award(env->cfg, &env->yk, req, &ar, res) == 1)
 			break;
 		writer_award(env->writer, &ar, req->request_id, &ao);
 		award_response(res, &ao);
 		break;
 	case WEBHOOK_REFUND:
 		if (env->cfg->verify_payments &&
-		    webverify_refund(env, req, &rr, res) == 1)
+		    webverify_refund(env->cfg, &env->yk, req, &rr, res) == 1)
 			break;
 		if (writer_refund(env->writer, &rr, req->request_id, &ro) ==
 		    REFUND_UNAVAILABLE) {

@@ -14,32 +14,25 @@
 #include "webverify.h"
 #include "yookassa.h"
 
-void
-route_env_done(struct route_env *env)
-{
-	yk_close(env->yk);
-	env->yk = NULL;
-}
-
 /*
  * The thread's API client for verification, one request per call
  * (verify.h: the request's wait is bounded by one API timeout). NULL,
  * logged, when it cannot be made.
  */
 static struct yk_client *
-route_yk(struct route_env *env)
+thread_yk(const struct award_config *cfg, struct yk_client **ykp)
 {
 	char err[YK_ERR_MAX];
 
-	if (env->yk == NULL) {
-		if ((env->yk = yk_open(env->cfg, err, sizeof(err))) == NULL) {
+	if (*ykp == NULL) {
+		if ((*ykp = yk_open(cfg, err, sizeof(err))) == NULL) {
 			log_msg(LOG_ERROR, "cannot make the YooKassa API "
 			    "client", LF_STR("error", err), LF_END);
 			return NULL;
 		}
-		yk_set_attempts(env->yk, VERIFY_REQUEST_ATTEMPTS);
+		yk_set_attempts(*ykp, VERIFY_REQUEST_ATTEMPTS);
 	}
-	return env->yk;
+	return *ykp;
 }
 
 /* 200 {"status":"ignored","reason":"not_confirmed"}, logged at warn. */
@@ -60,10 +53,10 @@ not_confirmed(struct request *req, const char *kind, const char *id,
 }
 
 int
-webverify_award(struct route_env *env, struct request *req,
-    struct award_req *ar, struct response *res)
+webverify_award(const struct award_config *cfg, struct yk_client **ykp,
+    struct request *req, struct award_req *ar, struct response *res)
 {
-	struct yk_client	*yk = route_yk(env);
+	struct yk_client	*yk = thread_yk(cfg, ykp);
 	struct award_req	 api;
 	char			 why[AWARD_ERR_MAX];
 	enum verify_result	 r = VERIFY_UNAVAILABLE;
@@ -104,10 +97,10 @@ webverify_award(struct route_env *env, struct request *req,
 }
 
 int
-webverify_refund(struct route_env *env, struct request *req,
-    struct refund_req *rr, struct response *res)
+webverify_refund(const struct award_config *cfg, struct yk_client **ykp,
+    struct request *req, struct refund_req *rr, struct response *res)
 {
-	struct yk_client	*yk = route_yk(env);
+	struct yk_client	*yk = thread_yk(cfg, ykp);
 	struct refund_req	 api;
 	char			 why[AWARD_ERR_MAX];
 	enum verify_result	 r = VERIFY_UNAVAILABLE;

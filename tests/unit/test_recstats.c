@@ -178,7 +178,14 @@ Test(recstats, verify_row_without_api_fails_as_attempt)
 	r.verify = 1;
 	f.verify = 1;
 	cr_assert_eq(job_queue_award(env.ctx, &r, JOB_UNVERIFIED_ERROR), 0);
-	cr_assert_eq(job_queue_refund(env.ctx, &f, JOB_UNVERIFIED_ERROR), 0);
+	{
+		/* A group queues an unconfirmed refund without applying it. */
+		struct job	 jf = { .kind = JOB_REFUND, .refund = f };
+		struct job	*jp = &jf;
+
+		job_run_group(env.ctx, &jp, 1, NULL);
+		cr_assert_eq(jf.rout.result, REFUND_QUEUED);
+	}
 	cr_assert_eq(job_retry_run(env.ctx, 1, 100, &run), 0);
 	cr_assert_eq(run.failed, 2);
 	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM ticket_ledger"), 0);
