@@ -243,6 +243,28 @@ print(json.dumps({"payments": [other, nometa, bad, good], "refunds": []}))'
 	check_summary '$.skipped' 3 '$.known' 1
 }
 
+# A YooKassa test shop's payment ("test": true) is skipped as its
+# notification would be ignored (SPEC.md §5), unless
+# AWARD_ACCEPT_TEST_PAYMENTS=1, when it is applied like a real one.
+it reconcile_test_shop_payments
+t_reconcile_test_shop_payments() {
+	recon_db
+	yk_py '
+t = payment("pay-test-1", "test-1", 8300001, "plan_1m", ago(10))
+t["test"] = True
+real = payment("pay-real-1", "real-1", 8300002, "plan_1m", ago(5))
+print(json.dumps({"payments": [t, real], "refunds": []}))'
+	yk_start
+	recon_ok
+	check_summary '$.fetched.payments' 2 '$.skipped' 1 '$.applied.awarded' 1
+	check_sql "select group_concat(payment_id) from payments" pay-real-1
+	check_sql "select count(*) from ticket_ledger where order_id = 'test-1'" 0
+	recon_ok AWARD_ACCEPT_TEST_PAYMENTS=1
+	check_summary '$.skipped' 0 '$.known' 1 '$.applied.awarded' 1
+	check_sql "select count(*) from ticket_ledger where order_id = 'test-1'
+		and reason = 'SELF_PURCHASE'" 1
+}
+
 it reconcile_api_outage_mid_run
 t_reconcile_api_outage_mid_run() {
 	recon_db
