@@ -34,6 +34,7 @@ import time
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.common.exceptions import WebDriverException
 
 BASE, TOKEN, DB, OUT, EVIL = sys.argv[1:6]
 PAGE = 50   # DASHBOARD_ROWS
@@ -225,8 +226,12 @@ def main():
         st = q1("SELECT status FROM failed_awards WHERE id = ?", dead)
         check(st == "pending", "dead row %d is %s after Retry now"
               % (dead, st))
-        check(d.current_url.endswith("/v1/admin/dashboard"),
-              "after Retry now the browser is at %s" % d.current_url)
+        url = arrived(d, lambda u: u.endswith("/v1/admin/dashboard") and
+                      d.find_elements(By.CSS_SELECTOR,
+                                      "#pending-rows tr[data-id='%d']"
+                                      % dead))
+        check(url.endswith("/v1/admin/dashboard"),
+              "after Retry now the browser is at %s" % url)
         check(d.find_elements(By.CSS_SELECTOR,
                               "#pending-rows tr[data-id='%d']" % dead),
               "the requeued row is not listed as pending")
@@ -265,6 +270,23 @@ def both_widths(d, url, name):
     d.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
+def arrived(d, pred):
+    """Wait (at most 30 s) until the browser's URL satisfies pred and the
+    page has loaded: a form's submit() returns before the navigation it
+    starts, so an immediate look at the URL depends on the machine's
+    speed. Returns the URL."""
+    for _ in range(600):
+        try:
+            url = d.current_url
+            if pred(url) and d.execute_script(
+                    "return document.readyState") == "complete":
+                return url
+        except WebDriverException:
+            pass        # the page went away mid-look: look again
+        time.sleep(0.05)
+    return d.current_url
+
+
 def search_and_links(d):
     order, buyer, pay = q("SELECT order_id, telegram_id, payment_id"
                           " FROM payments WHERE order_id = 'ord-b20'")[0]
@@ -272,8 +294,9 @@ def search_and_links(d):
     box = d.find_element(By.ID, "q-order_id")
     box.send_keys(order)
     box.submit()
-    check(d.current_url.endswith("/v1/admin/dashboard?order_id=" + order),
-          "search went to %s" % d.current_url)
+    url = arrived(d, lambda u: "order_id=" in u)
+    check(url.endswith("/v1/admin/dashboard?order_id=" + order),
+          "search went to %s" % url)
     check(order in text(d, "#detail"), "detail heading: %r"
           % text(d, "#detail"))
     check(text(d, "#d-payments td.outcome") == "awarded",
@@ -290,8 +313,9 @@ def search_and_links(d):
     d.get(BASE + "/v1/admin/dashboard?order_id=" + order)
     d.find_element(By.CSS_SELECTOR, "#d-payments td[data-label='buyer'] a"
                    ).click()
-    check(d.current_url.endswith("?telegram_id=%d" % buyer),
-          "buyer link went to %s" % d.current_url)
+    url = arrived(d, lambda u: "telegram_id=" in u)
+    check(url.endswith("?telegram_id=%d" % buyer),
+          "buyer link went to %s" % url)
     want = q("SELECT contest_id, sum(delta) FROM ticket_ledger"
              " WHERE referrer_id = ? GROUP BY contest_id", buyer)
     got = [(r.find_element(By.CSS_SELECTOR, "td[data-label='contest']")
@@ -303,12 +327,13 @@ def search_and_links(d):
     # The payment's own link, then the contest's page.
     d.find_element(By.CSS_SELECTOR,
                    "#d-payments td[data-label='payment'] a").click()
-    check(d.current_url.endswith("?payment_id=" + pay),
-          "payment link went to %s" % d.current_url)
+    url = arrived(d, lambda u: "payment_id=" in u)
+    check(url.endswith("?payment_id=" + pay),
+          "payment link went to %s" % url)
     d.find_element(By.CSS_SELECTOR,
                    "#d-ledger td[data-label='contest'] a").click()
-    check("?contest=" in d.current_url, "contest link went to %s"
-          % d.current_url)
+    url = arrived(d, lambda u: "?contest=" in u)
+    check("?contest=" in url, "contest link went to %s" % url)
     check(d.find_elements(By.CSS_SELECTOR, "#board tbody tr"),
           "the contest page has no leaderboard")
 
@@ -325,6 +350,7 @@ def paging(d):
     check(first == want[:PAGE], "page 1 rows %s..., database %s..."
           % (first[:3], want[:3]))
     d.find_element(By.CSS_SELECTOR, "#pending-showing a[rel='next']").click()
+    arrived(d, lambda u: "page=2" in u)
     second = [int(r.get_attribute("data-id")) for r in d.find_elements(
         By.CSS_SELECTOR, "#pending-rows tbody tr")]
     check(second == want[PAGE:2 * PAGE], "page 2 rows %s, database %s"
@@ -351,8 +377,12 @@ def acknowledge(d):
             " WHERE id = ?", dead)[0]
     check(row[0] == "dead" and row[1] == "admin" and row[2],
           "after Acknowledge the row is %s" % (row,))
-    check(d.current_url.endswith("/v1/admin/dashboard"),
-          "after Acknowledge the browser is at %s" % d.current_url)
+    url = arrived(d, lambda u: u.endswith("/v1/admin/dashboard") and
+                  not d.find_elements(By.CSS_SELECTOR,
+                                      "#dead-rows tr[data-id='%d'] button.ack"
+                                      % dead))
+    check(url.endswith("/v1/admin/dashboard"),
+          "after Acknowledge the browser is at %s" % url)
     who = text(d, "#dead-rows tr[data-id='%d'] td.who" % dead)
     check(who.startswith("acknowledged by admin"), "row says %r" % who)
     check(not d.find_elements(By.CSS_SELECTOR,
