@@ -81,7 +81,7 @@ t_writer_folds_totals() {
 # folded, the trigger-kept totals filled.
 it retry_run_folds_totals
 t_retry_run_folds_totals() {
-	retry_ok		# creates the database
+	retry_ok --init	# creates the database (SPEC.md §6: only --init does)
 	sql "DELETE FROM totals_ready; DELETE FROM payment_totals;"
 	seed_contest c1
 	seed_ledger 30
