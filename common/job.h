@@ -8,7 +8,7 @@
  *   job_run_group()  many jobs in one transaction, a savepoint each, one
  *                    COMMIT (the responder's writer, SPEC.md §2);
  *   job_retry_run()  the retry run over failed_awards, in groups too
- *                    (SPEC.md §6).
+ *                    (SPEC.md §6; retryrun.c, the rest in job.c).
  * Not here: threads and queues of waiting requests (fcgi/writer.c).
  */
 #ifndef AWARD_JOB_H

@@ -4,7 +4,8 @@
  * and cron health, the leaderboard, a user's tickets and the health check.
  * Renderings that only the web needs (the dashboard page, the Prometheus
  * text) live in fcgi/; this module gives them numbers and rows. The JSON
- * answers are built here: they are the data, in the shape of SPEC.md §5.
+ * answers are built here: they are the data, in the shape of SPEC.md §5
+ * (stats.c reads; stats_json.c builds the retry view and the leaderboard).
  *
  * Totals are kept incrementally (schema.sql, "Admin views' totals"): the
  * ledger's up to a watermark on its rowid, folded in by the writer

@@ -5,7 +5,9 @@
  * then the work. Every write of a request goes to the process's writer
  * (writer.h); a 200 for a write is sent only after it reports the outcome
  * committed. Reads take a connection of the read pool (readers.h) and
- * never write.
+ * never write. Here: the route table, the guards, the dispatch and what
+ * every handler shares, with the webhook, award, tickets and health
+ * handlers. Not here: the admin handlers (routes_admin.c).
  */
 #include <assert.h>
 #include <stdint.h>
@@ -16,18 +18,11 @@
 
 #include "award.h"
 #include "cidr.h"
-#include "config.h"
-#include "console.h"
 #include "counters.h"
-#include "dashboard.h"
 #include "jsonw.h"
 #include "log.h"
-#include "lookup.h"
-#include "metrics.h"
 #include "readers.h"
-#include "recstats.h"
 #include "refund.h"
-#include "retryq.h"
 #include "route_ids.h"
 #include "routes.h"
 #include "stats.h"
@@ -45,16 +40,9 @@ enum guard {
 	GUARD_ADMIN_FORM	/* admin token, Bearer, or Basic same-origin */
 };
 
-#define DASHBOARD_PATH	"/v1/admin/dashboard"
-
 #ifndef AWARD_VERSION
 #define AWARD_VERSION	"unknown"
 #endif
-
-/* Path parameters: at most one, copied out of the path. */
-struct params {
-	char	arg[AWARD_ID_MAX + 1];
-};
 
 typedef void (*handler_fn)(struct route_env *, struct request *,
     const struct params *, struct response *);
@@ -74,20 +62,6 @@ static void h_awards(struct route_env *, struct request *,
     const struct params *, struct response *);
 static void h_user_tickets(struct route_env *, struct request *,
     const struct params *, struct response *);
-static void h_retry_stats(struct route_env *, struct request *,
-    const struct params *, struct response *);
-static void h_requeue(struct route_env *, struct request *,
-    const struct params *, struct response *);
-static void h_ack(struct route_env *, struct request *,
-    const struct params *, struct response *);
-static void h_lookup(struct route_env *, struct request *,
-    const struct params *, struct response *);
-static void h_leaderboard(struct route_env *, struct request *,
-    const struct params *, struct response *);
-static void h_metrics(struct route_env *, struct request *,
-    const struct params *, struct response *);
-static void h_dashboard(struct route_env *, struct request *,
-    const struct params *, struct response *);
 static void h_health(struct route_env *, struct request *,
     const struct params *, struct response *);
 
@@ -98,19 +72,19 @@ static const struct route routes[] = {
 	{ ROUTE_USER_TICKETS, "/v1/users/", "/tickets", "GET", GUARD_SERVICE,
 	    h_user_tickets },
 	{ ROUTE_RETRY_STATS, "/v1/admin/award-retry-stats", NULL, "GET",
-	    GUARD_ADMIN_READ, h_retry_stats },
+	    GUARD_ADMIN_READ, routes_retry_stats },
 	{ ROUTE_REQUEUE, "/v1/admin/failed-awards/", "/retry", "POST",
-	    GUARD_ADMIN_FORM, h_requeue },
+	    GUARD_ADMIN_FORM, routes_requeue },
 	{ ROUTE_ACK, "/v1/admin/failed-awards/", "/ack", "POST",
-	    GUARD_ADMIN_FORM, h_ack },
+	    GUARD_ADMIN_FORM, routes_ack },
 	{ ROUTE_LOOKUP, "/v1/admin/lookup", NULL, "GET", GUARD_ADMIN_READ,
-	    h_lookup },
+	    routes_lookup },
 	{ ROUTE_LEADERBOARD, "/v1/admin/contests/", "/leaderboard", "GET",
-	    GUARD_ADMIN_READ, h_leaderboard },
+	    GUARD_ADMIN_READ, routes_leaderboard },
 	{ ROUTE_METRICS, "/v1/admin/metrics", NULL, "GET", GUARD_ADMIN_READ,
-	    h_metrics },
+	    routes_metrics },
 	{ ROUTE_DASHBOARD, DASHBOARD_PATH, NULL, "GET", GUARD_ADMIN_READ,
-	    h_dashboard },
+	    routes_dashboard },
 	{ ROUTE_HEALTHZ, "/healthz", NULL, "GET", GUARD_NONE, h_health },
 };
 
@@ -248,8 +222,8 @@ route_reader(struct route_env *env)
  * writer's: WAL lets it read while a group commits). NULL with a 503 set
  * when the databases cannot be opened.
  */
-static struct award_ctx *
-reader(struct route_env *env, struct response *res)
+struct award_ctx *
+routes_reader(struct route_env *env, struct response *res)
 {
 	struct award_ctx *ctx = route_reader(env);
 
@@ -275,8 +249,8 @@ body(struct route_env *env, struct request *req, char **buf, size_t *len,
 	}
 }
 
-static void
-bad_request(struct request *req, struct response *res, const char *why)
+void
+routes_bad_request(struct request *req, struct response *res, const char *why)
 {
 	log_msg(LOG_WARN, "bad request", LF_STR("request_id",
 	    req->request_id), LF_STR("path", req->path),
@@ -324,7 +298,7 @@ h_webhook(struct route_env *env, struct request *req,
 	switch (validate_webhook_test(buf, len,
 	    env->cfg->accept_test_payments, &ar, &rr, err, sizeof(err))) {
 	case WEBHOOK_BAD:
-		bad_request(req, res, err);
+		routes_bad_request(req, res, err);
 		break;
 	case WEBHOOK_TEST:
 		/* A test shop's notification: nothing recorded (SPEC.md §5). */
@@ -387,27 +361,12 @@ h_awards(struct route_env *env, struct request *req, const struct params *p,
 	if (body(env, req, &buf, &len, res) == -1)
 		return;
 	if (validate_award_body(buf, len, &ar, err, sizeof(err)) == -1)
-		bad_request(req, res, err);
+		routes_bad_request(req, res, err);
 	else {
 		writer_award(env->writer, &ar, req->request_id, &ao);
 		award_response(res, &ao);
 	}
 	free(buf);
-}
-
-/* ?limit=: absent -> def; 1..max (larger is capped); -1 when malformed. */
-static int
-limit_param(struct request *req, int def, int max)
-{
-	char		buf[24];
-	long long	v;
-	int		rc = http_query(req->query, "limit", buf, sizeof(buf));
-
-	if (rc == 0)
-		return def;
-	if (rc == -1 || config_parse_int(buf, 1, 1LL << 31, &v) == -1)
-		return -1;
-	return v > max ? max : (int)v;
 }
 
 static void
@@ -421,17 +380,17 @@ h_user_tickets(struct route_env *env, struct request *req,
 	int		 rc;
 
 	if (validate_telegram_id_str(p->arg, &id) == -1) {
-		bad_request(req, res, "telegram_id: not an integer from 1 to "
-		    "2^53-1");
+		routes_bad_request(req, res, "telegram_id: not an integer "
+		    "from 1 to 2^53-1");
 		return;
 	}
 	rc = http_query(req->query, "contest_id", cid, sizeof(cid));
 	if (rc == -1 || (rc == 1 && !validate_id(cid))) {
-		bad_request(req, res, "contest_id: not 1-128 of "
+		routes_bad_request(req, res, "contest_id: not 1-128 of "
 		    "[A-Za-z0-9._:-]");
 		return;
 	}
-	if ((ctx = reader(env, res)) == NULL)
+	if ((ctx = routes_reader(env, res)) == NULL)
 		return;
 	switch (stats_user_tickets(ctx, id, rc == 1 ? cid : NULL, &out)) {
 	case STATS_OK:
@@ -447,255 +406,6 @@ h_user_tickets(struct route_env *env, struct request *req,
 	}
 }
 
-/* The stats JSON's "reconcile" block (SPEC.md §11 "Admin"). 0 or -1. */
-static int
-add_reconcile(struct award_ctx *ctx, cJSON *o)
-{
-	struct recstats	 rs;
-	cJSON		*b;
-
-	if (recstats_read(ctx, &rs) == -1 || (b = recstats_json(&rs)) == NULL)
-		return -1;
-	cJSON_AddItemToObject(o, "reconcile", b);
-	return 0;
-}
-
-static void
-h_retry_stats(struct route_env *env, struct request *req,
-    const struct params *p, struct response *res)
-{
-	struct award_ctx *ctx;
-	cJSON	*o;
-	int	 limit = limit_param(req, STATS_LIMIT_DEFAULT, 1000);
-
-	(void)p;
-	if (limit == -1) {
-		bad_request(req, res, "limit: not a positive integer");
-		return;
-	}
-	if ((ctx = reader(env, res)) == NULL)
-		return;
-	if ((o = stats_retry(ctx, limit)) == NULL ||
-	    add_reconcile(ctx, o) == -1) {
-		cJSON_Delete(o);
-		http_error(res, 503, "database unavailable");
-	} else
-		http_json(res, 200, o);
-}
-
-static void
-h_requeue(struct route_env *env, struct request *req, const struct params *p,
-    struct response *res)
-{
-	long long	 id;
-	cJSON		*o;
-	char		 actor[RETRYQ_ACTOR_MAX];
-
-	if (config_parse_int(p->arg, 1, INT64_MAX, &id) == -1) {
-		http_error(res, 404, "no such failed award");
-		return;
-	}
-	http_auth_actor(req, actor, sizeof(actor));
-	switch (writer_requeue(env->writer, id, actor, req->request_id)) {
-	case RETRYQ_REQUEUED:
-		if (http_is_form(req)) {
-			/* The dashboard's "Retry now": back to the page. */
-			http_see_other(res, DASHBOARD_PATH);
-			break;
-		}
-		o = cJSON_CreateObject();
-		jsonw_add_int(o, "id", id);
-		cJSON_AddStringToObject(o, "status", "pending");
-		http_json(res, 200, o);
-		break;
-	case RETRYQ_NOT_FOUND:
-		http_error(res, 404, "no such failed award");
-		break;
-	case RETRYQ_IS_DONE:
-		http_error(res, 409, "this failed award is done");
-		break;
-	default:
-		http_error(res, 503, "database unavailable");
-		break;
-	}
-}
-
-/* POST /v1/admin/failed-awards/{id}/ack (SPEC.md §5). */
-static void
-h_ack(struct route_env *env, struct request *req, const struct params *p,
-    struct response *res)
-{
-	long long	 id;
-	cJSON		*o;
-	char		 actor[RETRYQ_ACTOR_MAX];
-
-	if (config_parse_int(p->arg, 1, INT64_MAX, &id) == -1) {
-		http_error(res, 404, "no such failed award");
-		return;
-	}
-	http_auth_actor(req, actor, sizeof(actor));
-	switch (writer_ack(env->writer, id, actor, req->request_id)) {
-	case RETRYQ_REQUEUED:
-		if (http_is_form(req)) {
-			/* The dashboard's "Acknowledge": back to the page. */
-			http_see_other(res, DASHBOARD_PATH);
-			break;
-		}
-		o = cJSON_CreateObject();
-		jsonw_add_int(o, "id", id);
-		cJSON_AddStringToObject(o, "status", "dead");
-		cJSON_AddBoolToObject(o, "acknowledged", 1);
-		http_json(res, 200, o);
-		break;
-	case RETRYQ_NOT_FOUND:
-		http_error(res, 404, "no such failed award");
-		break;
-	case RETRYQ_IS_DONE:
-		http_error(res, 409, "this failed award is not dead");
-		break;
-	default:
-		http_error(res, 503, "database unavailable");
-		break;
-	}
-}
-
-/* GET /v1/admin/lookup (SPEC.md §5). */
-static void
-h_lookup(struct route_env *env, struct request *req, const struct params *p,
-    struct response *res)
-{
-	struct award_ctx	*ctx;
-	enum lookup_key		 key;
-	char			 id[AWARD_ID_MAX + 1];
-	const char		*why;
-	int64_t			 tg = 0;
-	cJSON			*o;
-
-	(void)p;
-	if ((key = console_lookup_key(req->query, id, sizeof(id), &tg,
-	    &why)) == LOOKUP__MAX) {
-		bad_request(req, res, why);
-		return;
-	}
-	if ((ctx = reader(env, res)) == NULL)
-		return;
-	if ((o = lookup_run(ctx, key, id, tg)) == NULL)
-		http_error(res, 503, "database unavailable");
-	else
-		http_json(res, 200, o);
-}
-
-static void
-h_leaderboard(struct route_env *env, struct request *req,
-    const struct params *p, struct response *res)
-{
-	struct award_ctx *ctx;
-	cJSON	*o = NULL;
-	int	 limit = limit_param(req, LEADERBOARD_DEFAULT,
-		    LEADERBOARD_MAX);
-
-	if (!validate_id(p->arg)) {
-		http_error(res, 404, "unknown contest");
-		return;
-	}
-	if (limit == -1) {
-		bad_request(req, res, "limit: not a positive integer");
-		return;
-	}
-	if ((ctx = reader(env, res)) == NULL)
-		return;
-	switch (stats_leaderboard(ctx, p->arg, limit, &o)) {
-	case STATS_OK:
-		http_json(res, 200, o);
-		break;
-	case STATS_NO_CONTEST:
-		http_error(res, 404, "unknown contest");
-		break;
-	default:
-		http_error(res, 503, "database unavailable");
-		break;
-	}
-}
-
-/* A text page (malloc'd) or NULL: 503 when it could not be built. */
-static void
-text_page(struct response *res, char *s, const char *ctype)
-{
-	if (s == NULL) {
-		http_error(res, 503, "database unavailable");
-		return;
-	}
-	res->status = 200;
-	res->ctype = ctype;
-	res->body = s;
-	res->len = strlen(s);
-}
-
-/*
- * page (malloc'd, may be NULL) with reconciliation's metrics added at its
- * end (recstats_prom), or NULL (page freed) on an error.
- */
-static char *
-with_reconcile(struct award_ctx *ctx, char *page)
-{
-	struct recstats	 rs;
-	char		*rec = NULL, *out = NULL;
-	size_t		 a, b;
-
-	if (page != NULL && recstats_read(ctx, &rs) == 0 &&
-	    (rec = recstats_prom(&rs)) != NULL) {
-		a = strlen(page);
-		b = strlen(rec);
-		if ((out = malloc(a + b + 1)) != NULL) {
-			memcpy(out, page, a);
-			memcpy(out + a, rec, b + 1);
-		}
-	}
-	free(rec);
-	free(page);
-	return out;
-}
-
-static void
-h_metrics(struct route_env *env, struct request *req, const struct params *p,
-    struct response *res)
-{
-	struct award_ctx	*ctx;
-	struct stats_summary	*s;
-
-	(void)req;
-	(void)p;
-	if ((ctx = reader(env, res)) == NULL)
-		return;
-	if ((s = malloc(sizeof(*s))) == NULL) {
-		http_error(res, 500, "out of memory");
-		return;
-	}
-	text_page(res, stats_summary(ctx, s) == 0 ?
-	    with_reconcile(ctx, metrics_render(s, env->counters)) : NULL,
-	    CTYPE_METRICS);
-	free(s);
-}
-
-static void
-h_dashboard(struct route_env *env, struct request *req,
-    const struct params *p, struct response *res)
-{
-	struct award_ctx	*ctx;
-	char			*html;
-	int			 status;
-
-	(void)p;
-	if ((ctx = reader(env, res)) == NULL)
-		return;
-	html = console_page(ctx, req->query, &status);
-	text_page(res, html, CTYPE_HTML);
-	if (html != NULL) {
-		res->status = status;	/* 400 and 404 pages are pages too */
-		res->csp = dashboard_csp;
-	}
-}
-
 static void
 h_health(struct route_env *env, struct request *req, const struct params *p,
     struct response *res)
@@ -705,7 +415,7 @@ h_health(struct route_env *env, struct request *req, const struct params *p,
 
 	(void)req;
 	(void)p;
-	if ((ctx = reader(env, res)) == NULL)
+	if ((ctx = routes_reader(env, res)) == NULL)
 		return;
 	if (stats_health(ctx) == -1) {
 		http_error(res, 503, "database unavailable");

@@ -1,10 +1,14 @@
 /*
  * The HTTP interface of SPEC.md §5: one table of routes, their methods and
- * their auth, and the handlers behind them.
+ * their auth, and the handlers behind them (routes.c: the table, the
+ * dispatch, the webhook, award, tickets and health handlers; routes_admin.c:
+ * the admin handlers). The last part of this header is only for those two
+ * files.
  */
 #ifndef AWARD_ROUTES_H
 #define AWARD_ROUTES_H
 
+#include "award.h"
 #include "config.h"
 #include "ctx.h"
 #include "http.h"
@@ -37,5 +41,46 @@ void	route_env_done(struct route_env *env);
 /* Route req, run its handler and fill *res (status, body, headers). */
 void	routes_dispatch(struct route_env *env, struct request *req,
 	    struct response *res);
+
+/* ---- Between routes.c and routes_admin.c; not for other callers. ---- */
+
+#define DASHBOARD_PATH	"/v1/admin/dashboard"
+
+/* Path parameters: at most one, copied out of the path. */
+struct params {
+	char	arg[AWARD_ID_MAX + 1];
+};
+
+/*
+ * The request's read connection (never the writer's: WAL lets it read
+ * while a group commits), taken from env's pool on the first call and
+ * kept in env->rd. NULL with a 503 set in res when the databases cannot
+ * be opened.
+ */
+struct award_ctx *routes_reader(struct route_env *env, struct response *res);
+
+/* Log req as a bad request and set a 400 with why in res. */
+void	routes_bad_request(struct request *req, struct response *res,
+	    const char *why);
+
+/*
+ * The admin handlers of the route table (routes_admin.c), each filling
+ * res: GET award-retry-stats, POST failed-awards/{id}/retry and .../ack,
+ * GET lookup, GET contests/{id}/leaderboard, GET metrics, GET dashboard.
+ */
+void	routes_retry_stats(struct route_env *, struct request *,
+	    const struct params *, struct response *);
+void	routes_requeue(struct route_env *, struct request *,
+	    const struct params *, struct response *);
+void	routes_ack(struct route_env *, struct request *,
+	    const struct params *, struct response *);
+void	routes_lookup(struct route_env *, struct request *,
+	    const struct params *, struct response *);
+void	routes_leaderboard(struct route_env *, struct request *,
+	    const struct params *, struct response *);
+void	routes_metrics(struct route_env *, struct request *,
+	    const struct params *, struct response *);
+void	routes_dashboard(struct route_env *, struct request *,
+	    const struct params *, struct response *);
 
 #endif
