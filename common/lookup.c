@@ -6,7 +6,7 @@
  * ledger's order index (and, for a telegram id, the rows it owns, one
  * index probe per contest), queue rows by order and by payment. All the
  * statements of a lookup run inside one read transaction, so the lists
- * agree with each other. Not here: rendering (routes.c JSON, the
+ * agree with each other. Not here: rendering (routes_admin.c JSON, the
  * dashboard's detail page).
  */
 #include <stdio.h>

@@ -1,8 +1,9 @@
 /*
  * The durable retry queue, failed_awards (SPEC.md §6), as storage: saving a
  * failure, the backoff, taking due rows, marking them, the admin re-queue,
- * the retry_runs record. Rows are never deleted. It runs no award rules:
- * the retry run that does is job.c's. The one-run-at-a-time lock is here
+ * the retry_runs record. Only done rows are ever deleted, by retention
+ * (retain.c); dead rows never. It runs no award rules:
+ * the retry run that does is retryrun.c's. The one-run-at-a-time lock is here
  * too, so the cron binary stays a thin main().
  */
 #ifndef AWARD_RETRYQ_H

@@ -1,6 +1,6 @@
 /*
  * Unit tests for common/recstats.c (SPEC.md §11 "Admin") and for the
- * verification paths of common/job.c that need no API: a stale flag at
+ * verification paths of common/job.c and retryrun.c that need no API: a stale flag at
  * the 3 h edge with a fixed clock, the last run, the recovered total that
  * outlives retention, the metrics text; an unconfirmed job queued with
  * nothing applied, and a row to verify when the API is not configured.
