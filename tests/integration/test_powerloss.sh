@@ -223,8 +223,10 @@ pl_run() {
 	while read -r o; do
 		n=$((n + 1))
 		pl_entry "$o" >>"$T/pl/redo.cfg"
-	done < <(awk 'NR == FNR { a[$1] = 1; next } !($1 in a) { print $1 }' \
-		"$T/pl/answered" "$T/pl/orders")
+	# FILENAME, not NR == FNR: no order may have been answered before
+	# the cut, and an empty first file would make every order "answered".
+	done < <(awk 'FILENAME == ARGV[1] { a[$1] = 1; next }
+		!($1 in a) { print $1 }' "$T/pl/answered" "$T/pl/orders")
 	pl_t restarted
 	echo "redelivered: $n"
 	if [ "$n" -gt 0 ]; then
