@@ -114,15 +114,15 @@ load_token(const struct cfg_file *f, const char *path, int kname, int kfile,
 	for (const char *p = out; *p; p++)
 		if ((unsigned char)*p <= ' ' || *p == 0x7f) {
 			snprintf(err, errsz, "%s%s: token has spaces or control "
-			    "characters", src == config_key_names[kfile] ? file.where :
-			    tok.where, src);
+			    "characters", src == config_key_names[kfile] ?
+			    file.where : tok.where, src);
 			out[0] = '\0';
 			return -1;
 		}
 	if (strlen(out) < CONFIG_TOKEN_MIN) {
 		snprintf(err, errsz, "%s%s: token shorter than %d characters",
-		    src == config_key_names[kfile] ? file.where : tok.where, src,
-		    CONFIG_TOKEN_MIN);
+		    src == config_key_names[kfile] ? file.where : tok.where,
+		    src, CONFIG_TOKEN_MIN);
 		out[0] = '\0';
 		return -1;
 	}
@@ -171,8 +171,8 @@ load_ints(struct award_config *c, const struct cfg_file *f,
 	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
 		resolve(f, path, ints[i].k, &v);
 		n = 0;
-		if (val_int(&v, config_key_names[ints[i].k], ints[i].lo, ints[i].hi,
-		    &n, err, errsz) == -1)
+		if (val_int(&v, config_key_names[ints[i].k], ints[i].lo,
+		    ints[i].hi, &n, err, errsz) == -1)
 			return -1;
 		if (v.val == NULL)
 			continue;

@@ -111,7 +111,8 @@ db_identity_ensure(sqlite3 *bot, char *out, size_t outsz, char *err,
 		return -1;
 	if (run_text(bot, "INSERT OR IGNORE INTO main.award_bot_identity(id,"
 	    " value, created_at) VALUES (1, lower(hex(randomblob(16))), ?1)",
-	    now, NULL, NULL, 0) == -1 || db_exec(bot, "COMMIT", err, errsz) == -1) {
+	    now, NULL, NULL, 0) == -1 || db_exec(bot, "COMMIT", err,
+	    errsz) == -1) {
 		snprintf(err, errsz, "%s", sqlite3_errmsg(bot));
 		sqlite3_exec(bot, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
@@ -143,8 +144,8 @@ db_same_path(const char *a, const char *b)
  * the one-line refusal naming both paths in err.
  */
 int
-db_identity_check(sqlite3 *db, const struct award_config *c, const char *botpath,
-    char *rec, size_t recsz, char *err, size_t errsz)
+db_identity_check(sqlite3 *db, const struct award_config *c,
+    const char *botpath, char *rec, size_t recsz, char *err, size_t errsz)
 {
 	sqlite3	*bot = NULL;
 	char	 have[64], recpath[CONFIG_PATH_MAX];
@@ -190,8 +191,8 @@ db_identity_check(sqlite3 *db, const struct award_config *c, const char *botpath
  * stays and the other open is refused.
  */
 int
-db_identity_record(sqlite3 *db, const struct award_config *c, const char *botpath,
-    const char *id, char *err, size_t errsz)
+db_identity_record(sqlite3 *db, const struct award_config *c,
+    const char *botpath, const char *id, char *err, size_t errsz)
 {
 	char	rec[64];
 

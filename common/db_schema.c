@@ -79,7 +79,8 @@ fail:
  * which waits for it.
  */
 int
-db_schema_apply(sqlite3 *db, const char *text, int service, char *err, size_t errsz)
+db_schema_apply(sqlite3 *db, const char *text, int service, char *err,
+    size_t errsz)
 {
 	int rc = apply_once(db, text, service, "BEGIN", err, errsz);
 
