@@ -184,13 +184,16 @@ bench: deps
 
 # libFuzzer over every parser of untrusted input. Not part of make test.
 FUZZ_SECONDS ?= 60
-FUZZ_SRC = tests/fuzz/fuzz_input.c common/validate.c common/atime.c \
-	   common/money.c common/cidr.c common/config.c common/log.c \
+FUZZ_SRC = tests/fuzz/fuzz_input.c common/validate.c \
+	   common/validate_json.c common/atime.c \
+	   common/money.c common/cidr.c common/config.c \
+	   common/config_file.c common/config_yk.c common/log.c \
 	   fcgi/http.c fcgi/fcgi_rec.c fcgi/fcgi_out.c
 FUZZ_FCGI_SRC = tests/fuzz/fuzz_fcgi.c fcgi/fcgi_rec.c
 FUZZ_YK_SRC = tests/fuzz/fuzz_yookassa.c common/yookassa.c \
-	   common/validate.c common/atime.c common/money.c common/config.c \
-	   common/cidr.c common/log.c
+	   common/validate.c common/validate_json.c common/atime.c \
+	   common/money.c common/config.c common/config_file.c \
+	   common/config_yk.c common/cidr.c common/log.c
 fuzz: deps
 	@command -v clang >/dev/null || { echo "make fuzz needs clang"; exit 1; }
 	@mkdir -p $(BUILD)/fuzz/corpus

@@ -1,10 +1,10 @@
 /*
  * The configuration file, the environment and the shared flags to a
- * validated struct award_config (SPEC.md §7, §10). Token values are never
- * printed, not even in errors.
+ * validated struct award_config (SPEC.md §7, §10): the settings, their
+ * bounds and checks. Token values are never printed, not even in errors.
+ * Not the reading of the file's lines or of token files (config_file.c),
+ * nor the YooKassa URL check callers make (config_yk.c).
  */
-#include <sys/stat.h>
-
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_keys.h"
 
 int
 config_parse_int(const char *s, long long lo, long long hi, long long *out)
@@ -41,99 +42,6 @@ set_path(char *dst, const char *src)
 }
 
 /*
- * Read a token file: the whole file less trailing newlines and spaces.
- * -1 when unreadable or when the token is longer than outsz - 1.
- */
-static int
-read_token_file(const char *path, char *out, size_t outsz)
-{
-	char	 buf[CONFIG_TOKEN_MAX + 64];
-	FILE	*f;
-	size_t	 n;
-	int	 extra;
-
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	extra = fgetc(f) != EOF;
-	fclose(f);
-	if (extra)
-		return -1;
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' ||
-	    buf[n - 1] == ' ' || buf[n - 1] == '\t'))
-		n--;
-	if (n >= outsz)
-		return -1;
-	memcpy(out, buf, n);
-	out[n] = '\0';
-	return 0;
-}
-
-/* The settings a configuration file or the environment may hold. */
-enum cfg_key {
-	K_DB,
-	K_BOT_DB,
-	K_LISTEN,
-	K_WORKERS,
-	K_THREADS,
-	K_MAX_BODY,
-	K_BUSY_TIMEOUT_MS,
-	K_SYNCHRONOUS,
-	K_UNSAFE_NORMAL,
-	K_RETRY_MAX_ATTEMPTS,
-	K_WEBHOOK_ALLOW,
-	K_FCGI_ALLOW,
-	K_READ_TIMEOUT_MS,
-	K_ADMIN_TOKEN,
-	K_ADMIN_TOKEN_FILE,
-	K_SERVICE_TOKEN,
-	K_SERVICE_TOKEN_FILE,
-	K_LOG_LEVEL,
-	K_RETAIN_RUNS_DAYS,
-	K_RETAIN_DONE_DAYS,
-	K_ACCEPT_TEST_PAYMENTS,
-	K_YK_SHOP_ID,
-	K_YK_SECRET_KEY,
-	K_YK_SECRET_KEY_FILE,
-	K_YK_API,
-	K_YK_TIMEOUT_MS,
-	K_RECONCILE_HOURS,
-	K_VERIFY_PAYMENTS,
-	K__MAX
-};
-
-static const char *const key_names[K__MAX] = {
-	"AWARD_DB",
-	"AWARD_BOT_DB",
-	"AWARD_LISTEN",
-	"AWARD_WORKERS",
-	"AWARD_THREADS",
-	"AWARD_MAX_BODY",
-	"AWARD_BUSY_TIMEOUT_MS",
-	"AWARD_SYNCHRONOUS",
-	"AWARD_UNSAFE_NORMAL",
-	"AWARD_RETRY_MAX_ATTEMPTS",
-	"AWARD_WEBHOOK_ALLOW",
-	"AWARD_FCGI_ALLOW",
-	"AWARD_READ_TIMEOUT_MS",
-	"AWARD_ADMIN_TOKEN",
-	"AWARD_ADMIN_TOKEN_FILE",
-	"AWARD_SERVICE_TOKEN",
-	"AWARD_SERVICE_TOKEN_FILE",
-	"AWARD_LOG_LEVEL",
-	"AWARD_RETAIN_RUNS_DAYS",
-	"AWARD_RETAIN_DONE_DAYS",
-	"AWARD_ACCEPT_TEST_PAYMENTS",
-	"AWARD_YOOKASSA_SHOP_ID",
-	"AWARD_YOOKASSA_SECRET_KEY",
-	"AWARD_YOOKASSA_SECRET_KEY_FILE",
-	"AWARD_YOOKASSA_API",
-	"AWARD_YOOKASSA_TIMEOUT_MS",
-	"AWARD_RECONCILE_HOURS",
-	"AWARD_VERIFY_PAYMENTS",
-};
-
-/*
  * One setting as found: its value (NULL = not set) and where it came from,
  * "" for the environment or "FILE:LINE: " for the configuration file, the
  * prefix of every error about it.
@@ -143,186 +51,13 @@ struct cfg_val {
 	char		 where[CONFIG_PATH_MAX + 32];
 };
 
-/* The values of the configuration file, copied out of its lines. */
-struct cfg_file {
-	char	*val[K__MAX];
-	int	 line[K__MAX];
-};
-
-static void
-cfg_file_free(struct cfg_file *f)
-{
-	for (size_t i = 0; i < K__MAX; i++)
-		free(f->val[i]);
-	memset(f, 0, sizeof(*f));
-}
-
-static int
-is_space(char ch)
-{
-	return ch == ' ' || ch == '\t';
-}
-
-/*
- * One line of the file (without its newline) into f. The syntax is the
- * part of systemd's EnvironmentFile= both agree on: KEY=value, blank
- * lines, comments on lines of their own ('#' or ';'), spaces around the
- * key and value dropped, and a value may be wrapped whole in "..." or
- * '...'. No escapes, no line continuation, no quote or backslash inside
- * a value: what systemd would read differently is refused.
- */
-static int
-file_line(const char *path, int lineno, char *s, struct cfg_file *f,
-    char *err, size_t errsz)
-{
-	char	*eq, *key, *val, *end;
-	size_t	 n;
-	int	 k;
-
-	while (is_space(*s))
-		s++;
-	if (*s == '\0' || *s == '#' || *s == ';')
-		return 0;
-	if ((eq = strchr(s, '=')) == NULL) {
-		snprintf(err, errsz, "%s:%d: not KEY=value", path, lineno);
-		return -1;
-	}
-	key = s;
-	for (end = eq; end > key && is_space(end[-1]); end--)
-		continue;
-	*end = '\0';
-	for (k = 0; k < K__MAX; k++)
-		if (strcmp(key, key_names[k]) == 0)
-			break;
-	if (k == K__MAX) {
-		snprintf(err, errsz, "%s:%d: unknown key \"%.64s\"", path,
-		    lineno, key);
-		return -1;
-	}
-	val = eq + 1;
-	while (is_space(*val))
-		val++;
-	n = strlen(val);
-	while (n > 0 && is_space(val[n - 1]))
-		val[--n] = '\0';
-	if (n >= 2 && (val[0] == '"' || val[0] == '\'') &&
-	    val[n - 1] == val[0]) {
-		val[n - 1] = '\0';
-		val++;
-	}
-	if (strpbrk(val, "\"'\\") != NULL) {
-		snprintf(err, errsz, "%s:%d: %s: a quote or backslash inside "
-		    "the value (write it bare or wrap it whole in quotes)",
-		    path, lineno, key_names[k]);
-		return -1;
-	}
-	if (f->val[k] != NULL) {
-		snprintf(err, errsz, "%s:%d: %s: set again (first on line %d)",
-		    path, lineno, key_names[k], f->line[k]);
-		return -1;
-	}
-	if ((f->val[k] = strdup(val)) == NULL) {
-		snprintf(err, errsz, "out of memory");
-		return -1;
-	}
-	f->line[k] = lineno;
-	return 0;
-}
-
-enum { LINE_EOF, LINE_OK, LINE_LONG, LINE_NUL };
-
-/*
- * One line of fp into buf (NUL-terminated, without its newline; *len its
- * length). fgets() cannot tell a NUL byte from the end of the line, so the
- * bytes are read one by one. Returns LINE_EOF at the end of the file,
- * LINE_OK, LINE_LONG when it does not fit in bufsz - 1 bytes, LINE_NUL
- * when it holds a NUL byte (reported as what it is, not as a long line).
- */
-static int
-read_line(FILE *fp, char *buf, size_t bufsz, size_t *len)
-{
-	int ch, nul = 0, any = 0;
-
-	*len = 0;
-	while ((ch = getc(fp)) != EOF) {
-		any = 1;
-		if (ch == '\n')
-			break;
-		if (ch == '\0')
-			nul = 1;
-		if (*len + 1 >= bufsz) {
-			buf[*len] = '\0';
-			return nul ? LINE_NUL : LINE_LONG;
-		}
-		buf[(*len)++] = (char)ch;
-	}
-	buf[*len] = '\0';
-	if (!any)
-		return LINE_EOF;
-	return nul ? LINE_NUL : LINE_OK;
-}
-
-/*
- * Read the configuration file at path into f: a regular file, not
- * writable by every user, lines of at most CONFIG_LINE_MAX bytes.
- */
-static int
-read_file(const char *path, struct cfg_file *f, char *err, size_t errsz)
-{
-	char		 line[CONFIG_LINE_MAX + 2];
-	struct stat	 st;
-	FILE		*fp;
-	size_t		 n;
-	int		 lineno = 0, rc = -1, got;
-
-	if ((fp = fopen(path, "r")) == NULL) {
-		snprintf(err, errsz, "--config %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fileno(fp), &st) == -1 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errsz, "--config %s: not a regular file", path);
-		goto out;
-	}
-	if (st.st_mode & S_IWOTH) {
-		snprintf(err, errsz, "--config %s: writable by every user "
-		    "(chmod o-w it)", path);
-		goto out;
-	}
-	while ((got = read_line(fp, line, sizeof(line), &n)) != 0) {
-		lineno++;
-		if (got == LINE_NUL) {
-			snprintf(err, errsz, "%s:%d: a NUL byte in the line",
-			    path, lineno);
-			goto out;
-		}
-		if (n > 0 && line[n - 1] == '\r')
-			line[--n] = '\0';
-		if (got == LINE_LONG || n > CONFIG_LINE_MAX) {
-			snprintf(err, errsz, "%s:%d: line longer than %d "
-			    "bytes", path, lineno, CONFIG_LINE_MAX);
-			goto out;
-		}
-		if (file_line(path, lineno, line, f, err, errsz) == -1)
-			goto out;
-	}
-	if (ferror(fp)) {
-		snprintf(err, errsz, "--config %s: %s", path, strerror(errno));
-		goto out;
-	}
-	rc = 0;
-out:
-	fclose(fp);
-	if (rc == -1)
-		cfg_file_free(f);
-	return rc;
-}
 
 /* Setting k from the environment when it is set there, else the file. */
 static void
 resolve(const struct cfg_file *f, const char *path, int k, struct cfg_val *v)
 {
 	v->where[0] = '\0';
-	if ((v->val = getenv(key_names[k])) != NULL)
+	if ((v->val = getenv(config_key_names[k])) != NULL)
 		return;
 	if ((v->val = f->val[k]) != NULL)
 		snprintf(v->where, sizeof(v->where), "%s:%d: ", path,
@@ -344,18 +79,18 @@ load_token(const struct cfg_file *f, const char *path, int kname, int kfile,
 	const char	*src;
 
 	out[0] = '\0';
-	if (getenv(key_names[kname]) != NULL ||
-	    getenv(key_names[kfile]) != NULL) {
-		tok.val = getenv(key_names[kname]);
-		file.val = getenv(key_names[kfile]);
+	if (getenv(config_key_names[kname]) != NULL ||
+	    getenv(config_key_names[kfile]) != NULL) {
+		tok.val = getenv(config_key_names[kname]);
+		file.val = getenv(config_key_names[kfile]);
 		tok.where[0] = file.where[0] = '\0';
 	} else {
 		resolve(f, path, kname, &tok);
 		resolve(f, path, kfile, &file);
 	}
 	if (file.val != NULL && *file.val != '\0') {
-		src = key_names[kfile];
-		if (read_token_file(file.val, out, outsz) == -1) {
+		src = config_key_names[kfile];
+		if (config_read_token_file(file.val, out, outsz) == -1) {
 			snprintf(err, errsz, "%s%s: cannot read token file "
 			    "(or longer than %zu bytes): %s", file.where, src,
 			    outsz - 1, file.val);
@@ -367,7 +102,7 @@ load_token(const struct cfg_file *f, const char *path, int kname, int kfile,
 			return -1;
 		}
 	} else if (tok.val != NULL && *tok.val != '\0') {
-		src = key_names[kname];
+		src = config_key_names[kname];
 		if (strlen(tok.val) >= outsz) {
 			snprintf(err, errsz, "%s%s: longer than %zu bytes",
 			    tok.where, src, outsz - 1);
@@ -379,15 +114,15 @@ load_token(const struct cfg_file *f, const char *path, int kname, int kfile,
 	for (const char *p = out; *p; p++)
 		if ((unsigned char)*p <= ' ' || *p == 0x7f) {
 			snprintf(err, errsz, "%s%s: token has spaces or control "
-			    "characters", src == key_names[kfile] ? file.where :
-			    tok.where, src);
+			    "characters", src == config_key_names[kfile] ?
+			    file.where : tok.where, src);
 			out[0] = '\0';
 			return -1;
 		}
 	if (strlen(out) < CONFIG_TOKEN_MIN) {
 		snprintf(err, errsz, "%s%s: token shorter than %d characters",
-		    src == key_names[kfile] ? file.where : tok.where, src,
-		    CONFIG_TOKEN_MIN);
+		    src == config_key_names[kfile] ? file.where : tok.where,
+		    src, CONFIG_TOKEN_MIN);
 		out[0] = '\0';
 		return -1;
 	}
@@ -436,8 +171,8 @@ load_ints(struct award_config *c, const struct cfg_file *f,
 	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
 		resolve(f, path, ints[i].k, &v);
 		n = 0;
-		if (val_int(&v, key_names[ints[i].k], ints[i].lo, ints[i].hi,
-		    &n, err, errsz) == -1)
+		if (val_int(&v, config_key_names[ints[i].k], ints[i].lo,
+		    ints[i].hi, &n, err, errsz) == -1)
 			return -1;
 		if (v.val == NULL)
 			continue;
@@ -495,7 +230,7 @@ load_cidrs(const struct cfg_file *f, const char *path, int k,
 		v.val = def;
 	if (cidr_parse_list(v.val, out, &why) == -1) {
 		snprintf(err, errsz, "%s%s: %s: \"%.200s\"", v.where,
-		    key_names[k], why, v.val);
+		    config_key_names[k], why, v.val);
 		return -1;
 	}
 	return 0;
@@ -676,12 +411,12 @@ config_load_file(struct award_config *c, const char *path, char *err,
 			snprintf(err, errsz, "--config: empty or too long");
 			return -1;
 		}
-		if (read_file(path, &f, err, errsz) == -1)
+		if (config_file_read(path, &f, err, errsz) == -1)
 			return -1;
 		path = c->config_path;
 	}
 	rc = load_all(c, &f, path, err, errsz);
-	cfg_file_free(&f);
+	config_file_free(&f);
 	return rc;
 }
 
@@ -789,94 +524,4 @@ const char *
 config_bot_db(const struct award_config *c)
 {
 	return c->bot_db_path[0] != '\0' ? c->bot_db_path : c->db_path;
-}
-
-/* 1 when host (as written in a URL, brackets for IPv6) is loopback. */
-static int
-host_is_loopback(const char *host, size_t n)
-{
-	char	 buf[64];
-	int	 a, b, c, d;
-	char	 tail;
-
-	if (n == 0 || n >= sizeof(buf))
-		return 0;
-	memcpy(buf, host, n);
-	buf[n] = '\0';
-	if (strcmp(buf, "localhost") == 0 || strcmp(buf, "[::1]") == 0)
-		return 1;
-	if (strspn(buf, "0123456789.") != n ||
-	    sscanf(buf, "%d.%d.%d.%d%c", &a, &b, &c, &d, &tail) != 4)
-		return 0;
-	return a == 127 && b >= 0 && b <= 255 && c >= 0 && c <= 255 &&
-	    d >= 0 && d <= 255;
-}
-
-int
-config_api_url_ok(const char *url, const char **why)
-{
-	const char	*host, *end, *port;
-	int		 https;
-
-	if (strncmp(url, "https://", 8) == 0) {
-		https = 1;
-		host = url + 8;
-	} else if (strncmp(url, "http://", 7) == 0) {
-		https = 0;
-		host = url + 7;
-	} else {
-		*why = "not an https:// URL";
-		return -1;
-	}
-	for (const char *p = url; *p; p++)
-		if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == '?' ||
-		    *p == '#' || *p == '@' || *p == '%') {
-			*why = "spaces, control characters, user info, query "
-			    "or fragment";
-			return -1;
-		}
-	if (*host == '[') {
-		if ((end = strchr(host, ']')) == NULL) {
-			*why = "bad host";
-			return -1;
-		}
-		end++;
-	} else
-		end = host + strcspn(host, ":/");
-	if (end == host) {
-		*why = "no host";
-		return -1;
-	}
-	port = end;
-	if (*port == ':') {
-		size_t d = strspn(port + 1, "0123456789");
-
-		if (d == 0 || d > 5 || (port[1 + d] != '\0' &&
-		    port[1 + d] != '/')) {
-			*why = "bad port";
-			return -1;
-		}
-	} else if (*port != '\0' && *port != '/') {
-		*why = "bad host";
-		return -1;
-	}
-	if (url[strlen(url) - 1] == '/') {
-		*why = "ends in '/' (write the base without it)";
-		return -1;
-	}
-	if (!https && !host_is_loopback(host, (size_t)(end - host))) {
-		*why = "plain http:// only to a loopback host (use https://)";
-		return -1;
-	}
-	return 0;
-}
-
-const char *
-config_yookassa_missing(const struct award_config *c)
-{
-	if (c->yk_shop_id[0] == '\0')
-		return "AWARD_YOOKASSA_SHOP_ID";
-	if (c->yk_secret_key[0] == '\0')
-		return "AWARD_YOOKASSA_SECRET_KEY (or _FILE)";
-	return NULL;
 }

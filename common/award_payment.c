@@ -1,0 +1,132 @@
+/*
+ * The payments row of an award request and the refunds that arrived
+ * before it (SPEC.md §4 "Refunds"): award_record_payment() upserts the
+ * row, counts the refunds kept 'pending' by refund.c into refunded_minor
+ * once, and takes back those that turn out to be in another currency. Its
+ * statements are award.c's (ctx->aw). Not the award rules (award.c), nor
+ * a refund arriving after its payment (refund.c).
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "atime.h"
+#include "award.h"
+#include "award_stmts.h"
+#include "db.h"
+#include "log.h"
+
+/* refunded_minor += delta for payment_id; 0 or -1. */
+static int
+add_refunded(struct award_ctx *ctx, const char *payment_id, int64_t delta)
+{
+	sqlite3_stmt *st = ctx->aw[AW_REFUNDS_ADD];
+
+	if (delta == 0)
+		return 0;
+	sqlite3_bind_text(st, 1, payment_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, delta);
+	return db_step_done(st) == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * Count the refunds recorded before payment_id was seen into its
+ * refunded_minor, once: each leaves 'pending' here, in the transaction that
+ * first records the payment (SPEC §4 "Refunds": a payment refunded in full
+ * is never awarded). A refund in another currency is never counted; it is
+ * marked 'mismatch' and logged at warn, the way refund.c fails one that
+ * arrives after its payment. Returns 0 or -1.
+ */
+static int
+take_refunds(struct award_ctx *ctx, const char *payment_id)
+{
+	sqlite3_stmt	*st = ctx->aw[AW_REFUNDS_TAKE];
+	int64_t		 sum = 0, amount;
+	int		 rc, bad = 0;
+
+	sqlite3_bind_text(st, 1, payment_id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *rid = db_col_text(st, 0), *cur = db_col_text(st, 2);
+
+		amount = sqlite3_column_int64(st, 1);
+		if (strcmp(db_col_text(st, 3), "counted") != 0) {
+			log_msg(LOG_WARN, "refund in another currency than "
+			    "its payment: not counted",
+			    LF_STR("refund_id", rid),
+			    LF_STR("payment_id", payment_id),
+			    LF_STR("currency", cur),
+			    LF_INT("amount_minor", amount), LF_END);
+			continue;
+		}
+		if (amount < 0 || amount > INT64_MAX - sum)
+			bad = 1;
+		else
+			sum += amount;
+		log_msg(LOG_INFO, "refund recorded before its payment counted",
+		    LF_STR("refund_id", rid), LF_STR("payment_id", payment_id),
+		    LF_INT("amount_minor", amount), LF_END);
+	}
+	db_reset(st);
+	if (rc != SQLITE_DONE || bad)
+		return -1;
+	return add_refunded(ctx, payment_id, sum);
+}
+
+/*
+ * The payment's currency became known after refunds were counted without
+ * it to compare (refund.c compares known currencies only): those in
+ * another currency leave the count, marked 'mismatch' and logged at warn,
+ * so that they never make the payment refunded in full. 0 or -1.
+ */
+static int
+uncount_refunds(struct award_ctx *ctx, const char *payment_id)
+{
+	sqlite3_stmt	*st = ctx->aw[AW_REFUNDS_UNCOUNT];
+	int64_t		 sum = 0, amount;
+	int		 rc, bad = 0;
+
+	sqlite3_bind_text(st, 1, payment_id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		amount = sqlite3_column_int64(st, 1);
+		log_msg(LOG_WARN, "refund in another currency than its "
+		    "payment: no longer counted",
+		    LF_STR("refund_id", db_col_text(st, 0)),
+		    LF_STR("payment_id", payment_id),
+		    LF_STR("currency", db_col_text(st, 2)),
+		    LF_INT("amount_minor", amount), LF_END);
+		if (amount < 0 || amount > INT64_MAX - sum)
+			bad = 1;
+		else
+			sum += amount;
+	}
+	db_reset(st);
+	if (rc != SQLITE_DONE || bad)
+		return -1;
+	return add_refunded(ctx, payment_id, -sum);
+}
+
+int
+award_record_payment(struct award_ctx *ctx, const struct award_req *req)
+{
+	sqlite3_stmt	*st = ctx->aw[AW_PAYMENT_UPSERT];
+	char		 ot[ATIME_BUFSZ], now[ATIME_BUFSZ];
+
+	if (req->payment_id[0] == '\0')
+		return 0;
+	atime_format(req->order_ms, ot);
+	atime_format(award_ctx_now(ctx), now);
+	sqlite3_bind_text(st, 1, req->payment_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, req->order_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, req->telegram_id);
+	sqlite3_bind_text(st, 4, req->plan_id, -1, SQLITE_STATIC);
+	if (req->amount_minor >= 0)
+		sqlite3_bind_int64(st, 5, req->amount_minor);
+	db_bind_opt_text(st, 6, req->currency);
+	sqlite3_bind_text(st, 7, ot, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, now, -1, SQLITE_STATIC);
+	if (db_step_done(st) != SQLITE_DONE || take_refunds(ctx,
+	    req->payment_id) == -1)
+		return -1;
+	/* Only a request that brings a currency can make it known. */
+	return req->currency[0] != '\0' ?
+	    uncount_refunds(ctx, req->payment_id) : 0;
+}

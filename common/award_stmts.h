@@ -1,0 +1,28 @@
+/*
+ * Within the award module only (award.c, award_payment.c): the indices
+ * of the statements award_prepare() prepares into ctx->aw from the SQL
+ * table of award.c. Not for callers of the module: they include award.h.
+ */
+#ifndef AWARD_AWARD_STMTS_H
+#define AWARD_AWARD_STMTS_H
+
+enum aw_stmt {
+	AW_PAYMENT_UPSERT,
+	AW_REFUNDS_TAKE,
+	AW_REFUNDS_ADD,
+	AW_REFUNDS_UNCOUNT,
+	AW_PAYMENT_OUTCOME,
+	AW_REFUNDED,
+	AW_REVERSE,
+	AW_HAS_SELF,
+	AW_CONTEST,
+	AW_CONTEST_UNREADABLE,
+	AW_PLAN,
+	AW_LEDGER_INSERT,
+	AW_REFERRAL,
+	AW_REF_QUALIFY,
+	AW_REF_INSERT,
+	AW__MAX
+};
+
+#endif
