@@ -3,7 +3,7 @@
  * primary key counts each refund once; reversing rows have deterministic ids
  * (REFUND:<row id>), so a full refund reverses each award row at most once
  * however often or concurrently it arrives. A refund for a payment not yet
- * seen is recorded 'pending'; award_record_payment() (award.c) counts it
+ * seen is recorded 'pending'; award_record_payment() (award_payment.c) counts it
  * when the payment arrives. The transaction body writes something only
  * when its result is to be kept: FAILED rolls back, anything else commits.
  */
@@ -32,7 +32,7 @@ static const char *const rf_sql[RF__MAX] = {
 	/*
 	 * RF_INSERT: no change means this refund was recorded before. ?5 is
 	 * 'counted' when the payment is known (RF_ADD follows), 'pending'
-	 * when it is not (award.c counts it when the payment arrives).
+	 * when it is not (award_payment.c counts it when the payment arrives).
 	 */
 	"INSERT INTO main.refunds(refund_id, payment_id, amount_minor,"
 	" created_at, currency, status) VALUES (?1, ?2, ?3, ?4, ?6, ?5)"
