@@ -255,29 +255,10 @@ ledger(struct page *p, const struct stats_summary *s)
 	tbuf_str(&p->b, "</tbody></table>\n");
 }
 
-struct rows_arg {
-	struct page	*p;
-	int64_t		 n;
-};
-
-static int
-top_row(void *arg, int64_t owner, int64_t tickets)
-{
-	struct rows_arg	*a = arg;
-
-	a->n++;
-	tbuf_str(&a->p->b, "<tr>");
-	page_td_int(a->p, "rank", NULL, a->n);
-	page_td_tg(a->p, "telegram id", 1, owner);
-	page_td_int(a->p, "tickets", "tickets", tickets);
-	tbuf_str(&a->p->b, "</tr>\n");
-	return 0;
-}
-
 static void
 top(struct page *p, struct award_ctx *ctx, const struct stats_summary *s)
 {
-	struct rows_arg a = { p, 0 };
+	struct views_rows a = { p, 0 };
 
 	tbuf_str(&p->b, "<h2>Top 10 of the running contest</h2>\n");
 	if (!s->contest_running) {
@@ -286,7 +267,7 @@ top(struct page *p, struct award_ctx *ctx, const struct stats_summary *s)
 	}
 	tbuf_str(&p->b, "<table id=\"top\"><thead><tr><th>rank</th>"
 	    "<th>telegram id</th><th>tickets</th></tr></thead><tbody>\n");
-	if (stats_top(ctx, s->contest_id, DASHBOARD_TOP, top_row, &a) ==
+	if (stats_top(ctx, s->contest_id, DASHBOARD_TOP, views_board_row, &a) ==
 	    STATS_ERROR)
 		p->err = 1;
 	tbuf_str(&p->b, "</tbody></table>\n");
@@ -300,7 +281,7 @@ top(struct page *p, struct award_ctx *ctx, const struct stats_summary *s)
 static int
 payment_row(void *arg, const struct stats_payment_row *r)
 {
-	struct rows_arg	*a = arg;
+	struct views_rows	*a = arg;
 	struct page	*p = a->p;
 	int		 full = r->has_amount &&
 			    money_refunded_in_full(r->amount_minor, r->refunded_minor);
@@ -328,7 +309,7 @@ payment_row(void *arg, const struct stats_payment_row *r)
 static void
 payments(struct page *p, struct award_ctx *ctx, const struct stats_summary *s)
 {
-	struct rows_arg a = { p, 0 };
+	struct views_rows a = { p, 0 };
 
 	tbuf_str(&p->b, "<h2>Payments</h2>\n<table id=\"payment-outcomes\">"
 	    "<thead><tr><th>outcome</th><th>payments</th><th>refunded in "

@@ -75,9 +75,25 @@ routes_retry_stats(struct route_env *env, struct request *req,
 		http_json(res, 200, o);
 }
 
-void
-routes_requeue(struct route_env *env, struct request *req,
-    const struct params *p, struct response *res)
+/*
+ * What the requeue and the acknowledge answer (SPEC.md §5): the JSON of
+ * a done action, and the 409 text when the row is not in a state for it.
+ */
+struct row_action {
+	enum retryq_requeue_result (*run)(struct writer *, int64_t,
+				    const char *, const char *);
+	const char	*status;	/* "status" of the answer */
+	int		 acknowledged;	/* 1: "acknowledged": true too */
+	const char	*conflict;	/* the 409 message */
+};
+
+/*
+ * POST /v1/admin/failed-awards/{id}/retry or /ack through the writer; a
+ * form post (the dashboard's buttons) is answered 303 back to the page.
+ */
+static void
+row_action(struct route_env *env, struct request *req, const struct params *p,
+    const struct row_action *a, struct response *res)
 {
 	long long	 id;
 	cJSON		*o;
@@ -88,23 +104,24 @@ routes_requeue(struct route_env *env, struct request *req,
 		return;
 	}
 	http_auth_actor(req, actor, sizeof(actor));
-	switch (writer_requeue(env->writer, id, actor, req->request_id)) {
+	switch (a->run(env->writer, id, actor, req->request_id)) {
 	case RETRYQ_REQUEUED:
 		if (http_is_form(req)) {
-			/* The dashboard's "Retry now": back to the page. */
 			http_see_other(res, DASHBOARD_PATH);
 			break;
 		}
 		o = cJSON_CreateObject();
 		jsonw_add_int(o, "id", id);
-		cJSON_AddStringToObject(o, "status", "pending");
+		cJSON_AddStringToObject(o, "status", a->status);
+		if (a->acknowledged)
+			cJSON_AddBoolToObject(o, "acknowledged", 1);
 		http_json(res, 200, o);
 		break;
 	case RETRYQ_NOT_FOUND:
 		http_error(res, 404, "no such failed award");
 		break;
 	case RETRYQ_IS_DONE:
-		http_error(res, 409, "this failed award is done");
+		http_error(res, 409, a->conflict);
 		break;
 	default:
 		http_error(res, 503, "database unavailable");
@@ -112,43 +129,25 @@ routes_requeue(struct route_env *env, struct request *req,
 	}
 }
 
+void
+routes_requeue(struct route_env *env, struct request *req,
+    const struct params *p, struct response *res)
+{
+	static const struct row_action requeue = { writer_requeue, "pending",
+	    0, "this failed award is done" };
+
+	row_action(env, req, p, &requeue, res);
+}
+
 /* POST /v1/admin/failed-awards/{id}/ack (SPEC.md §5). */
 void
 routes_ack(struct route_env *env, struct request *req, const struct params *p,
     struct response *res)
 {
-	long long	 id;
-	cJSON		*o;
-	char		 actor[RETRYQ_ACTOR_MAX];
+	static const struct row_action ack = { writer_ack, "dead", 1,
+	    "this failed award is not dead" };
 
-	if (config_parse_int(p->arg, 1, INT64_MAX, &id) == -1) {
-		http_error(res, 404, "no such failed award");
-		return;
-	}
-	http_auth_actor(req, actor, sizeof(actor));
-	switch (writer_ack(env->writer, id, actor, req->request_id)) {
-	case RETRYQ_REQUEUED:
-		if (http_is_form(req)) {
-			/* The dashboard's "Acknowledge": back to the page. */
-			http_see_other(res, DASHBOARD_PATH);
-			break;
-		}
-		o = cJSON_CreateObject();
-		jsonw_add_int(o, "id", id);
-		cJSON_AddStringToObject(o, "status", "dead");
-		cJSON_AddBoolToObject(o, "acknowledged", 1);
-		http_json(res, 200, o);
-		break;
-	case RETRYQ_NOT_FOUND:
-		http_error(res, 404, "no such failed award");
-		break;
-	case RETRYQ_IS_DONE:
-		http_error(res, 409, "this failed award is not dead");
-		break;
-	default:
-		http_error(res, 503, "database unavailable");
-		break;
-	}
+	row_action(env, req, p, &ack, res);
 }
 
 /* GET /v1/admin/lookup (SPEC.md §5). */

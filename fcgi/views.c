@@ -203,15 +203,10 @@ views_queue_page(struct award_ctx *ctx, const char *status, int64_t page)
 	return views_finish(&p);
 }
 
-struct board {
-	struct page	*p;
-	int64_t		 n;
-};
-
-static int
-board_row(void *arg, int64_t owner, int64_t tickets)
+int
+views_board_row(void *arg, int64_t owner, int64_t tickets)
 {
-	struct board *a = arg;
+	struct views_rows *a = arg;
 
 	a->n++;
 	tbuf_str(&a->p->b, "<tr>");
@@ -226,7 +221,7 @@ static int
 totals_row(void *arg, const char *reason, int64_t rows, int64_t tickets,
     int64_t owners)
 {
-	struct board *a = arg;
+	struct views_rows *a = arg;
 
 	a->n++;
 	tbuf_str(&a->p->b, "<tr data-reason=\"");
@@ -244,7 +239,7 @@ char *
 views_contest_page(struct award_ctx *ctx, const char *contest_id, int *found)
 {
 	struct page	p;
-	struct board	a;
+	struct views_rows	a;
 	int		rc;
 
 	memset(&p, 0, sizeof(p));
@@ -257,15 +252,15 @@ views_contest_page(struct award_ctx *ctx, const char *contest_id, int *found)
 	    "\n<table id=\"contest-totals\" class=\"cards\"><thead><tr>"
 	    "<th>reason</th><th>rows</th><th>tickets</th><th>owners</th>"
 	    "</tr></thead><tbody>\n");
-	a = (struct board){ &p, 0 };
+	a = (struct views_rows){ &p, 0 };
 	if (lookup_contest_totals(ctx, contest_id, totals_row, &a) == -1)
 		p.err = 1;
 	tbuf_str(&p.b, "</tbody></table>\n");
 	tbuf_printf(&p.b, "<h3>Leaderboard (top %d)</h3>\n<table id=\"board\" "
 	    "class=\"cards\"><thead><tr><th>rank</th><th>telegram id</th>"
 	    "<th>tickets</th></tr></thead><tbody>\n", DASHBOARD_BOARD);
-	a = (struct board){ &p, 0 };
-	rc = stats_top(ctx, contest_id, DASHBOARD_BOARD, board_row, &a);
+	a = (struct views_rows){ &p, 0 };
+	rc = stats_top(ctx, contest_id, DASHBOARD_BOARD, views_board_row, &a);
 	if (rc == 1)
 		*found = 0;
 	else if (rc == -1)
@@ -279,7 +274,7 @@ views_contest_page(struct award_ctx *ctx, const char *contest_id, int *found)
 static int
 contest_row(void *arg, const struct lookup_contest *c)
 {
-	struct board *a = arg;
+	struct views_rows *a = arg;
 
 	a->n++;
 	tbuf_str(&a->p->b, "<tr>");
@@ -297,7 +292,7 @@ contest_row(void *arg, const struct lookup_contest *c)
 void
 views_contests(struct page *p, struct award_ctx *ctx, int limit)
 {
-	struct board a = { p, 0 };
+	struct views_rows a = { p, 0 };
 
 	tbuf_str(&p->b, "<table id=\"contests\" class=\"cards\"><thead><tr>"
 	    "<th>contest</th><th>starts</th><th>ends</th><th>active</th>"

@@ -52,6 +52,18 @@ void	views_search(struct page *p);
 /* The contests table, newest first, at most limit. */
 void	views_contests(struct page *p, struct award_ctx *ctx, int limit);
 
+/* A row callback's state: the page and the rows written so far. */
+struct views_rows {
+	struct page	*p;
+	int64_t		 n;
+};
+
+/*
+ * One leaderboard row (stats_top()'s callback, arg a struct views_rows):
+ * rank, the owner's telegram id as a link, tickets. Returns 0.
+ */
+int	views_board_row(void *arg, int64_t owner, int64_t tickets);
+
 /* Finish p: the text, or NULL (freed) when p->err or out of memory. */
 char	*views_finish(struct page *p);
 
