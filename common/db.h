@@ -75,8 +75,10 @@ enum db_setup {
 
 /*
  * SPEC.md §6 "Not set up yet", for the cron binaries (award-retry,
- * award-reconcile): DB_SETUP_NONE when the service database file does not
- * exist, with the one line to print in msg; such a run creates nothing.
+ * award-reconcile): DB_SETUP_NONE when neither the service database file
+ * nor the bot database file exists, with the one line to print in msg;
+ * such a run creates nothing. A bot database of its own that exists
+ * without a service database is READY: the run makes the pair.
  * Only award-fcgi (or award-retry --init) calls db_open() regardless. A
  * service database whose recorded bot database is missing is READY here
  * and refused by db_open() (SPEC.md §10). Looks only; creates nothing

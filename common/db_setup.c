@@ -15,23 +15,46 @@
 
 #include "db.h"
 
-enum db_setup
-db_setup_state(const struct award_config *c, char *msg, size_t msgsz)
+/* 1 when path exists, 0 when it does not, -1 (msg set) when unknown. */
+static int
+exists(const char *what, const char *path, char *msg, size_t msgsz)
 {
 	struct stat st;
 
-	if (stat(c->db_path, &st) == 0) {
-		msg[0] = '\0';
-		return DB_SETUP_READY;
-	}
-	if (errno != ENOENT) {
-		snprintf(msg, msgsz, "service database %s: %s", c->db_path,
-		    strerror(errno));
+	if (stat(path, &st) == 0)
+		return 1;
+	if (errno == ENOENT)
+		return 0;
+	snprintf(msg, msgsz, "%s %s: %s", what, path, strerror(errno));
+	return -1;
+}
+
+enum db_setup
+db_setup_state(const struct award_config *c, char *msg, size_t msgsz)
+{
+	const char	*bot = config_bot_db(c);
+	int		 svc, b;
+
+	msg[0] = '\0';
+	if ((svc = exists("service database", c->db_path, msg, msgsz)) == -1)
 		return DB_SETUP_ERROR;
+	if (svc == 1)
+		return DB_SETUP_READY;
+	/*
+	 * SPEC.md §6: only a run that finds neither file creates nothing. A
+	 * bot database of its own that exists (the bot's, with its tables)
+	 * is a pair to start: db_open() makes the service database and
+	 * records the pairing, as award-fcgi would.
+	 */
+	if (strcmp(bot, c->db_path) != 0) {
+		if ((b = exists("bot database", bot, msg, msgsz)) == -1)
+			return DB_SETUP_ERROR;
+		if (b == 1)
+			return DB_SETUP_READY;
 	}
 	snprintf(msg, msgsz, "the service is not set up yet: no service "
-	    "database at %s (award-fcgi creates it at its first start, or "
-	    "award-retry --init)", c->db_path);
+	    "database at %s and no bot database (award-fcgi creates them at "
+	    "its first start, or award-retry --init)", c->db_path);
 	return DB_SETUP_NONE;
 }
 

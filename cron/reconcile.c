@@ -5,9 +5,9 @@
  * run lock, then reconcile_run(); the one summary line on stdout, JSON
  * log lines on stderr. Never links libfcgi.
  */
+
 #include <sys/stat.h>
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +16,7 @@
 #include "atime.h"
 #include "config.h"
 #include "ctx.h"
+#include "db.h"
 #include "log.h"
 #include "reconcile.h"
 #include "roles.h"
@@ -52,15 +53,6 @@ help(void)
 	    "  --version        print the version and exit\n"
 	    "  --help           print this and exit\n", USAGE,
 	    CONFIG_FILE_DEFAULT, CONFIG_RECONCILE_HOURS_DEFAULT);
-}
-
-/* 1 when path does not exist (and nothing else is wrong with it). */
-static int
-absent(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == -1 && (errno == ENOENT || errno == ENOTDIR);
 }
 
 /*
@@ -137,22 +129,26 @@ main(int argc, char *argv[])
 	if (flags(&cfg, argc, argv, &since, &dry_run) == -1)
 		return 1;
 	log_set_level(cfg.log_level);
-	/*
-	 * SPEC.md §6 "not set up yet": the cron line is installed before the
-	 * databases exist; create nothing, say so, exit 0. (A bad setting was
-	 * refused above all the same.)
-	 */
-	if (absent(cfg.db_path) && absent(config_bot_db(&cfg))) {
-		log_msg(LOG_INFO, "the service is not set up yet (no service "
-		    "or bot database); nothing to reconcile",
-		    LF_STR("db", cfg.db_path), LF_END);
-		return 0;
-	}
+	/* SPEC.md §11: not configured is the start-up error, always. */
 	if ((missing = config_yookassa_missing(&cfg)) != NULL) {
 		snprintf(err, sizeof(err), "reconciliation is not configured: "
 		    "%s is not set", missing);
 		startup_error(err);
 		return 1;
+	}
+	/*
+	 * SPEC.md §6 "not set up yet": the cron line is installed before the
+	 * databases exist; create nothing, say so, exit 0.
+	 */
+	switch (db_setup_state(&cfg, err, sizeof(err))) {
+	case DB_SETUP_NONE:
+		log_msg(LOG_INFO, err, LF_END);
+		return 0;
+	case DB_SETUP_ERROR:
+		startup_error(err);
+		return 1;
+	default:
+		break;
 	}
 	if (yk_global_init() == -1) {
 		startup_error("libcurl: global init failed");

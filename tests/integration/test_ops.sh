@@ -65,6 +65,16 @@ t_ops_retry_not_set_up() {
 	[[ $ERR == *"$d/bot.db"*"$d/award.db"* ]] ||
 		fail "the error does not name both: $ERR"
 	[ ! -e "$d/bot.db" ] || fail "the missing bot database was created"
+
+	# The bot's own database exists and the service's not yet: SPEC.md §6
+	# spares only a run that finds neither, so this run makes the pair.
+	mkdir "$T/pair"
+	sqlite3 "$T/pair/bot.db" "CREATE TABLE plan_tickets(plan_id TEXT
+		PRIMARY KEY, tickets INTEGER NOT NULL)"
+	ops_bin award-retry -- --db "$T/pair/award.db" --bot-db "$T/pair/bot.db"
+	[ "$RC" = 0 ] || fail "bot database alone: exit $RC: $ERR"
+	[ "$(sqlite3 "$T/pair/award.db" 'select count(*) from retry_runs')" = 1 ] ||
+		fail "with the bot database alone the run recorded nothing"
 }
 
 # award-fcgi --check: one line per check, exit 0/1, creates nothing.

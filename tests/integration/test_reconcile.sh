@@ -457,9 +457,12 @@ t_reconcile_not_set_up() {
 	grep -q 'not set up' "$T/recon.err" || fail "no 'not set up' line"
 	[ ! -e "$DB" ] || fail "a database was created"
 	[ "$(yk_requests)" = 0 ] || fail "the API was called"
-	# Installed but not configured yet either: still quiet, still nothing.
+	# Not configured is the start-up error (SPEC.md §11), set up or not:
+	# exit 1 naming the missing setting, nothing created.
 	recon AWARD_YOOKASSA_SHOP_ID= AWARD_YOOKASSA_SECRET_KEY=
-	[ "$RECON_RC" = 0 ] || fail "exit $RECON_RC when not set up nor configured"
+	[ "$RECON_RC" = 1 ] || fail "exit $RECON_RC when not configured"
+	grep -q 'AWARD_YOOKASSA_SHOP_ID' "$T/recon.err" ||
+		fail "the missing setting is not named: $(cat "$T/recon.err")"
 	[ ! -e "$DB" ] || fail "a database was created"
 	recon --version
 	[ "$RECON_RC" = 0 ] && [[ $RECON_OUT == "award-reconcile "* ]] ||

@@ -77,6 +77,22 @@ Test(db_setup, none_without_service_database_creates_nothing,
 	cr_assert_eq(entries(), 0, "a file was created");
 }
 
+/*
+ * The bot's own database exists (its tables, its data) and the service
+ * database not yet: a pair to start, not "not set up" (SPEC.md §6 names
+ * only the case where neither file exists).
+ */
+Test(db_setup, ready_with_bot_database_alone, .init = setup_sep,
+    .fini = teardown)
+{
+	char msg[CONFIG_ERR_MAX];
+
+	tu_exec_file(env.cfg.bot_db_path, "CREATE TABLE plan_tickets(plan_id"
+	    " TEXT PRIMARY KEY, tickets INTEGER NOT NULL)");
+	cr_assert_eq(db_setup_state(&env.cfg, msg, sizeof(msg)),
+	    DB_SETUP_READY, "msg: %s", msg);
+}
+
 Test(db_setup, ready_once_created, .init = setup, .fini = teardown)
 {
 	char msg[CONFIG_ERR_MAX];
