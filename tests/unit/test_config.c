@@ -15,39 +15,14 @@
 #include <criterion/criterion.h>
 
 #include "config.h"
+#include "testutil.h"
 
 extern char **environ;
 
 #define SECRET	"s3cr3t-T0ken_value-0123456789abcdef"
 #define SVC	"svc-token-0123456789abcdef0123456789"
 
-static void
-clear_award_env(void)
-{
-	char	name[256];
-	int	again = 1;
-
-	/* unsetenv changes environ: rescan from the start after each one. */
-	while (again) {
-		again = 0;
-		for (char **e = environ; *e != NULL; e++) {
-			const char *eq = strchr(*e, '=');
-			size_t n;
-
-			if (strncmp(*e, "AWARD_", 6) != 0 || eq == NULL)
-				continue;
-			n = (size_t)(eq - *e);
-			cr_assert_lt(n, sizeof(name));
-			memcpy(name, *e, n);
-			name[n] = '\0';
-			cr_assert_eq(unsetenv(name), 0);
-			again = 1;
-			break;
-		}
-	}
-}
-
-TestSuite(config, .init = clear_award_env);
+TestSuite(config, .init = tu_clear_award_env);
 
 static void
 env(const char *name, const char *value)

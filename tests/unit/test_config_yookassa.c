@@ -13,37 +13,11 @@
 #include <criterion/criterion.h>
 
 #include "config.h"
-
-extern char **environ;
+#include "testutil.h"
 
 #define KEY	"live_SecretKey-0123456789abcdefghijklmnopqrst"
 
-static void
-clear_award_env(void)
-{
-	char	name[256];
-	int	again = 1;
-
-	while (again) {
-		again = 0;
-		for (char **e = environ; *e != NULL; e++) {
-			const char *eq = strchr(*e, '=');
-			size_t n;
-
-			if (strncmp(*e, "AWARD_", 6) != 0 || eq == NULL)
-				continue;
-			n = (size_t)(eq - *e);
-			cr_assert_lt(n, sizeof(name));
-			memcpy(name, *e, n);
-			name[n] = '\0';
-			cr_assert_eq(unsetenv(name), 0);
-			again = 1;
-			break;
-		}
-	}
-}
-
-TestSuite(config_yk, .init = clear_award_env);
+TestSuite(config_yk, .init = tu_clear_award_env);
 
 static void
 env(const char *name, const char *value)

@@ -34,8 +34,8 @@ const struct award_role tu_role_all = { "test", 6, {
 	{ lookup_prepare, lookup_unprepare },
 } };
 
-static void
-clear_award_env(void)
+void
+tu_clear_award_env(void)
 {
 	char	 names[128][128];
 	size_t	 n = 0;
@@ -64,7 +64,7 @@ tu_init(struct tu_env *e, int separate_bot)
 	memset(e, 0, sizeof(*e));
 	snprintf(e->dir, sizeof(e->dir), "/tmp/award-unit-XXXXXX");
 	cr_assert_not_null(mkdtemp(e->dir), "mkdtemp: %s", strerror(errno));
-	clear_award_env();
+	tu_clear_award_env();
 	/* No installed configuration file leaks in (SPEC.md §10). */
 	cr_assert_eq(setenv("AWARD_CONFIG", "", 1), 0);
 	cr_assert_eq(config_load(&e->cfg, err, sizeof(err)), 0,

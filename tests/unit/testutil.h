@@ -43,6 +43,9 @@ void	 tu_init(struct tu_env *e, int separate_bot);
  */
 extern const struct award_role tu_role_all;
 
+/* Unset every AWARD_* variable, so the caller's environment never leaks in. */
+void	 tu_clear_award_env(void);
+
 /* award_ctx_open(&e->cfg, &tu_role_all) into e->ctx, asserting success. */
 struct award_ctx *tu_open(struct tu_env *e);
 
