@@ -272,6 +272,8 @@ on_done(struct connset *cs)
 	cs->done = NULL;
 	cs->signalled = 0;
 	pthread_mutex_unlock(&cs->mu);
+	/* The lines of the answers sent here: one write after them. */
+	log_batch_begin();
 	while ((c = list) != NULL) {
 		unsigned char	*pend = c->pend;
 		size_t		 plen = c->pend_len;
@@ -279,6 +281,12 @@ on_done(struct connset *cs)
 
 		list = c->qnext;
 		cs->busy--;
+		if (c->finish != NULL) {
+			int (*finish)(struct conn *) = c->finish;
+
+			c->finish = NULL;
+			c->keep = finish(c);
+		}
 		c->pend = NULL;
 		c->pend_len = 0;
 		if (!c->keep || (cs->stopping && plen == 0)) {
@@ -296,6 +304,7 @@ on_done(struct connset *cs)
 		if (rc == -1 || (rc == 0 && arm(cs, c) == -1))
 			conn_close(cs, c);
 	}
+	log_batch_end();
 }
 
 static void

@@ -37,6 +37,13 @@ struct conn {
 	struct conn	*prev, *next;	/* the reading or idle list */
 	struct conn	*qnext;		/* the done queue */
 	int		 keep;		/* set by conn_done() */
+	/*
+	 * Set by the dispatcher for a request it answers on the poll thread
+	 * (worker.c): called there when c comes back through conn_done(),
+	 * to send the answer; its result is kept, conn_done()'s is not.
+	 */
+	int		(*finish)(struct conn *c);
+	void		*ex;		/* the dispatcher's, for finish */
 	unsigned char	*pend;		/* bytes after the request */
 	size_t		 pend_len;
 };
@@ -66,9 +73,10 @@ struct connset *conn_new(const struct award_config *cfg, int listen_fd,
 int	conn_run(struct connset *cs, int stop_fd);
 
 /*
- * From a request thread: the response to c is written (keep: and
- * delivered, and the peer asked to keep the connection). The poll thread
- * takes c back: closes it, or polls it for the next request.
+ * From any thread: the response to c is written (keep: and delivered,
+ * and the peer asked to keep the connection), or c->finish will write it.
+ * The poll thread takes c back: calls c->finish if set, then closes c or
+ * polls it for the next request.
  */
 void	conn_done(struct connset *cs, struct conn *c, int keep);
 

@@ -65,6 +65,7 @@ static void h_user_tickets(struct route_env *, struct request *,
 static void h_health(struct route_env *, struct request *,
     const struct params *, struct response *);
 
+/* The webhook first: routes_inline() serves it from there. */
 static const struct route routes[] = {
 	{ ROUTE_WEBHOOK, "/v1/payments/webhook", NULL, "POST", GUARD_WEBHOOK,
 	    h_webhook },
@@ -280,23 +281,28 @@ award_response(struct response *res, const struct award_out *out)
 	http_json(res, 200, o);
 }
 
-static void
-h_webhook(struct route_env *env, struct request *req,
-    const struct params *p, struct response *res)
+/*
+ * The webhook up to its write: the body and its fields (the source was
+ * checked by the guard). ROUTE_ANSWERED with res filled (refused, or an
+ * event that records nothing), or ROUTE_WRITE with *job filled: an award
+ * or a refund to run, then to answer with routes_webhook_answer().
+ */
+static enum route_step
+webhook_begin(struct route_env *env, struct request *req,
+    struct response *res, struct job *job)
 {
-	struct award_req	 ar;
-	struct refund_req	 rr;
-	struct award_out	 ao;
-	struct refund_out	 ro;
 	char			*buf = NULL, err[160];
 	size_t			 len;
 	cJSON			*o;
+	enum route_step		 step = ROUTE_ANSWERED;
 
-	(void)p;
 	if (body(env, req, &buf, &len, res) == -1)
-		return;
+		return ROUTE_ANSWERED;
+	memset(job, 0, sizeof(*job));
+	job->request_id = req->request_id;
 	switch (validate_webhook_test(buf, len,
-	    env->cfg->accept_test_payments, &ar, &rr, err, sizeof(err))) {
+	    env->cfg->accept_test_payments, &job->award, &job->refund, err,
+	    sizeof(err))) {
 	case WEBHOOK_BAD:
 		routes_bad_request(req, res, err);
 		break;
@@ -318,27 +324,12 @@ h_webhook(struct route_env *env, struct request *req,
 		http_json(res, 200, o);
 		break;
 	case WEBHOOK_PAYMENT:
-		if (env->cfg->verify_payments &&
-		    webverify_award(env->cfg, &env->yk, req, &ar, res) == 1)
-			break;
-		writer_award(env->writer, &ar, req->request_id, &ao);
-		award_response(res, &ao);
+		job->kind = JOB_AWARD;
+		step = ROUTE_WRITE;
 		break;
 	case WEBHOOK_REFUND:
-		if (env->cfg->verify_payments &&
-		    webverify_refund(env->cfg, &env->yk, req, &rr, res) == 1)
-			break;
-		if (writer_refund(env->writer, &rr, req->request_id, &ro) ==
-		    REFUND_UNAVAILABLE) {
-			http_error(res, 503, "database unavailable; nothing "
-			    "was recorded, deliver again");
-			break;
-		}
-		o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "status", "processed");
-		cJSON_AddStringToObject(o, "refund",
-		    refund_result_name(ro.result));
-		http_json(res, 200, o);
+		job->kind = JOB_REFUND;
+		step = ROUTE_WRITE;
 		break;
 	default:
 		assert(!"validate_webhook returned no kind");
@@ -346,6 +337,61 @@ h_webhook(struct route_env *env, struct request *req,
 		break;
 	}
 	free(buf);
+	return step;
+}
+
+void
+routes_webhook_answer(const struct job *job, struct response *res)
+{
+	cJSON *o;
+
+	if (job->kind == JOB_AWARD) {
+		award_response(res, &job->aout);
+		return;
+	}
+	if (job->rout.result == REFUND_UNAVAILABLE) {
+		http_error(res, 503, "database unavailable; nothing was "
+		    "recorded, deliver again");
+		return;
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "status", "processed");
+	cJSON_AddStringToObject(o, "refund", refund_result_name(job->rout.result));
+	http_json(res, 200, o);
+}
+
+/* The webhook on a request thread: verified first when so configured. */
+static void
+h_webhook(struct route_env *env, struct request *req,
+    const struct params *p, struct response *res)
+{
+	struct job job;
+
+	(void)p;
+	if (webhook_begin(env, req, res, &job) == ROUTE_ANSWERED)
+		return;
+	if (env->cfg->verify_payments && (job.kind == JOB_AWARD ?
+	    webverify_award(env->cfg, &env->yk, req, &job.award, res) :
+	    webverify_refund(env->cfg, &env->yk, req, &job.refund, res)) == 1)
+		return;
+	writer_run(env->writer, &job);
+	routes_webhook_answer(&job, res);
+}
+
+enum route_step
+routes_inline(struct route_env *env, struct request *req,
+    struct response *res, struct job *job)
+{
+	const struct route *r = &routes[0];	/* the webhook */
+
+	assert(r->id == ROUTE_WEBHOOK);
+	if (env->cfg->verify_payments || strcmp(req->path, r->prefix) != 0 ||
+	    strcmp(req->method, r->method) != 0)
+		return ROUTE_THREAD;
+	res->route = route_name(r->id);
+	if (guard(env, req, r->guard, res) == -1)
+		return ROUTE_ANSWERED;
+	return webhook_begin(env, req, res, job);
 }
 
 static void

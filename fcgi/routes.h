@@ -12,6 +12,7 @@
 #include "config.h"
 #include "ctx.h"
 #include "http.h"
+#include "job.h"
 
 struct writer;
 struct counters;
@@ -41,6 +42,27 @@ void	route_env_done(struct route_env *env);
 /* Route req, run its handler and fill *res (status, body, headers). */
 void	routes_dispatch(struct route_env *env, struct request *req,
 	    struct response *res);
+
+/* What a request needs next (routes_inline). */
+enum route_step {
+	ROUTE_THREAD,	/* not for the poll thread: routes_dispatch() it */
+	ROUTE_ANSWERED,	/* res is filled */
+	ROUTE_WRITE	/* job is filled: run it, then answer it */
+};
+
+/*
+ * On the poll thread, the request it serves without blocking: a webhook
+ * when payments are not verified (verification calls the API, §11).
+ * ROUTE_THREAD when req is not one (nothing done); ROUTE_ANSWERED with
+ * res filled (refused, or an event that records nothing); ROUTE_WRITE with
+ * *job filled: post it to the writer and, once it is committed, fill res
+ * with routes_webhook_answer(). res->route is set unless ROUTE_THREAD.
+ */
+enum route_step routes_inline(struct route_env *env, struct request *req,
+	    struct response *res, struct job *job);
+
+/* The webhook's response for a finished award or refund job. */
+void	routes_webhook_answer(const struct job *job, struct response *res);
 
 /* ---- Between routes.c and routes_admin.c; not for other callers. ---- */
 

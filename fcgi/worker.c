@@ -68,6 +68,8 @@ struct worker {
 	int		 running;	/* request threads not yet returned */
 	struct slot	*slots;
 	int		 nslots;
+	struct counters	*counters;
+	struct route_env env;		/* the poll thread's (routes_inline) */
 };
 
 static double
@@ -79,31 +81,114 @@ mono_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Count and log the request, then send res: the end of every request. */
+static void
+answer(struct worker *wk, struct request *req, struct response *res,
+    double t0)
+{
+	double dt = mono_s() - t0;
+
+	counters_request(wk->counters, res->route, res->status, dt);
+	log_msg(res->status >= 500 ? LOG_ERROR : res->route != NULL &&
+	    strcmp(res->route, "healthz") == 0 && res->status == 200 ?
+	    LOG_DEBUG : LOG_INFO, "request",
+	    LF_STR("request_id", req->request_id),
+	    LF_STR("method", req->head ? "HEAD" : req->method),
+	    LF_STR("path", req->path),
+	    LF_STR("remote_addr", req->remote_addr),
+	    LF_INT("status", res->status),
+	    LF_INT("duration_us", (long long)(dt * 1e6)), LF_END);
+	http_send(req, res);
+}
+
 static void
 handle(struct slot *s, struct conn *c)
 {
 	struct request	req;
 	struct response	res;
-	double		t0 = mono_s(), dt;
+	double		t0 = mono_s();
 
 	memset(&res, 0, sizeof(res));
 	http_request_init(&req, &c->fr, c->fd, s->wk->cfg->read_timeout_ms);
 	routes_dispatch(&s->env, &req, &res);
 	readers_give(s->env.readers, s->env.rd);
 	s->env.rd = NULL;
-	dt = mono_s() - t0;
-	counters_request(s->env.counters, res.route, res.status, dt);
-	log_msg(res.status >= 500 ? LOG_ERROR : res.route != NULL &&
-	    strcmp(res.route, "healthz") == 0 && res.status == 200 ?
-	    LOG_DEBUG : LOG_INFO, "request",
-	    LF_STR("request_id", req.request_id),
-	    LF_STR("method", req.head ? "HEAD" : req.method),
-	    LF_STR("path", req.path),
-	    LF_STR("remote_addr", req.remote_addr),
-	    LF_INT("status", res.status),
-	    LF_INT("duration_us", (long long)(dt * 1e6)), LF_END);
-	http_send(&req, &res);
+	answer(s->wk, &req, &res, t0);
 	conn_done(s->wk->cs, c, c->fr.keep_conn && !req.send_failed);
+}
+
+/*
+ * A request served on the poll thread (routes_inline): its write is
+ * posted to the writer, which hands the connection back after the COMMIT;
+ * the poll thread then sends the answer (finish). No request thread
+ * wakes, and the poll thread never waits: the answer is sent without
+ * blocking, and a peer that does not take it loses the connection.
+ */
+struct exch {
+	struct writer_post	 wp;	/* wp.arg: this */
+	struct worker		*wk;
+	struct conn		*c;
+	struct request		 req;
+	struct response		 res;
+	double			 t0;
+};
+
+/* On the poll thread: answer c's request and free its exchange. */
+static int
+finish(struct conn *c)
+{
+	struct exch	*x = c->ex;
+	int		 keep;
+
+	c->ex = NULL;
+	if (x->res.status == 0)
+		routes_webhook_answer(&x->wp.job, &x->res);
+	answer(x->wk, &x->req, &x->res, x->t0);
+	keep = c->fr.keep_conn && !x->req.send_failed;
+	free(x);
+	return keep;
+}
+
+/* On the writer thread, after the COMMIT: back to the poll thread. */
+static void
+committed(struct writer_post *wp)
+{
+	struct exch *x = wp->arg;
+
+	conn_done(x->wk->cs, x->c, 0);
+}
+
+/* 1 when c's request was taken on the poll thread (routes_inline). */
+static int
+take_inline(struct worker *wk, struct conn *c)
+{
+	struct exch *x;
+
+	if ((x = calloc(1, sizeof(*x))) == NULL)
+		return 0;
+	x->t0 = mono_s();
+	x->wk = wk;
+	x->c = c;
+	/* A send timeout of 0: the poll thread never waits for a peer. */
+	http_request_init(&x->req, &c->fr, c->fd, 0);
+	switch (routes_inline(&wk->env, &x->req, &x->res, &x->wp.job)) {
+	case ROUTE_THREAD:
+		free(x);
+		return 0;
+	case ROUTE_ANSWERED:
+		c->ex = x;
+		c->finish = finish;
+		conn_done(wk->cs, c, 0);
+		return 1;
+	case ROUTE_WRITE:
+		c->ex = x;
+		c->finish = finish;
+		x->wp.done = committed;
+		x->wp.arg = x;
+		writer_post(wk->env.writer, &x->wp);
+		return 1;
+	}
+	abort();
 }
 
 /* The poll loop's hand-over of a whole request (conn_dispatch_fn). */
@@ -112,6 +197,8 @@ enqueue(void *arg, struct conn *c)
 {
 	struct worker *wk = arg;
 
+	if (take_inline(wk, c))
+		return;
 	c->qnext = NULL;
 	pthread_mutex_lock(&wk->mu);
 	if (wk->qtail != NULL)
@@ -224,6 +311,10 @@ worker_run(const struct award_config *cfg, int listen_fd,
 		goto out;
 	}
 	wk.nslots = cfg->threads;
+	wk.counters = counters;
+	wk.env.cfg = cfg;
+	wk.env.writer = writer;
+	wk.env.counters = counters;
 	/* libcurl's global set-up, once, before the request threads. */
 	if (cfg->verify_payments && yk_global_init() == -1) {
 		log_msg(LOG_ERROR, "libcurl: global set-up failed", LF_END);

@@ -1,10 +1,12 @@
 /*
- * The writer thread (writer.h). Request threads append jobs to a list and
- * sleep, each on its own job's semaphore; the writer takes everything that
- * waits (at most JOB_GROUP_MAX), runs it as one group and posts the
- * semaphore of each job of that group: only the waiters of the finished
- * group wake, never the threads whose jobs are still queued (a broadcast
- * to all of them cost ~13 futex calls per request, issue 14).
+ * The writer thread (writer.h). Jobs are appended to a list, each with a
+ * callback: a request thread's posts its own semaphore and the thread
+ * sleeps on it (writer_award ...); the poll thread's hands the answer back
+ * to the poll loop (writer_post). The writer takes everything that waits
+ * (at most JOB_GROUP_MAX), runs it as one group and calls back each job of
+ * that group: only the waiters of the finished group wake, never the
+ * threads whose jobs are still queued (a broadcast to all of them cost ~13
+ * futex calls per request, issue 14).
  * There is no timer and no artificial wait: a group is whatever queued
  * while the previous commit ran, so at one connection every group holds
  * one job and latency is that of a lone transaction.
@@ -38,19 +40,14 @@
 #include "totals.h"
 #include "writer.h"
 
-struct wjob {
-	struct job	 job;
-	sem_t		 done;		/* posted once the group committed */
-	struct wjob	*next;
-};
-
 #define CKPT_PAGES	1000	/* SQLite's own autocheckpoint threshold */
 
 struct writer {
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 work;		/* jobs queued, or stop */
 	pthread_cond_t	 ckpt;		/* a checkpoint is due, or stop */
-	struct wjob	*head, *tail;
+	struct writer_post *head, *tail;
+	int		 idle;		/* the writer sleeps on work */
 	size_t		 waiting;	/* jobs in the list, not yet taken */
 	int		 stopping;
 	int		 ckpt_due;
@@ -132,7 +129,7 @@ writer_main(void *arg)
 {
 	struct writer	*w = arg;
 	struct job	*batch[JOB_GROUP_MAX];
-	struct wjob	*taken[JOB_GROUP_MAX];
+	struct writer_post *taken[JOB_GROUP_MAX];
 	size_t		 n;
 
 	for (;;) {
@@ -146,7 +143,9 @@ writer_main(void *arg)
 				pthread_mutex_lock(&w->mu);
 				continue;
 			}
+			w->idle = 1;
 			pthread_cond_wait(&w->work, &w->mu);
+			w->idle = 0;
 		}
 		if (w->head == NULL) {
 			pthread_mutex_unlock(&w->mu);
@@ -174,11 +173,11 @@ writer_main(void *arg)
 		w->upkeep_due = 1;
 		pthread_mutex_unlock(&w->mu);
 		/*
-		 * A waiter may return (and its job leave the stack) as soon
-		 * as its semaphore is posted: nothing reads taken[i] after.
+		 * A job may be gone (off a waiter's stack, or freed) as soon
+		 * as it is called back: nothing reads taken[i] after.
 		 */
 		for (size_t i = 0; i < n; i++)
-			sem_post(&taken[i]->done);
+			taken[i]->done(taken[i]);
 	}
 	return NULL;
 }
@@ -255,41 +254,58 @@ writer_stop(struct writer *w)
 	free(w);
 }
 
-/* Queue wj and sleep until the writer has finished it. */
-static void
-submit(struct writer *w, struct wjob *wj)
+/* Append wp; wake the writer only when it sleeps. */
+void
+writer_post(struct writer *w, struct writer_post *wp)
 {
-	int rc;
-
-	rc = sem_init(&wj->done, 0, 0);
-	assert(rc == 0);	/* only EINVAL, for a value above SEM_VALUE_MAX */
-	wj->next = NULL;
+	wp->next = NULL;
 	pthread_mutex_lock(&w->mu);
 	if (w->tail != NULL)
-		w->tail->next = wj;
+		w->tail->next = wp;
 	else
-		w->head = wj;
-	w->tail = wj;
+		w->head = wp;
+	w->tail = wp;
 	/* Tests see that jobs wait for one group (test_group.sh). */
 	log_msg(LOG_DEBUG, "writer job queued", LF_INT("waiting",
 	    (long long)++w->waiting), LF_END);
-	pthread_cond_signal(&w->work);
+	if (w->idle)
+		pthread_cond_signal(&w->work);
 	pthread_mutex_unlock(&w->mu);
+}
+
+static void
+post_sem(struct writer_post *wp)
+{
+	sem_post(wp->arg);
+}
+
+void
+writer_run(struct writer *w, struct job *job)
+{
+	struct writer_post	wp = { .job = *job, .done = post_sem };
+	sem_t			done;
+	int			rc;
+
+	rc = sem_init(&done, 0, 0);
+	assert(rc == 0);	/* only EINVAL, for a value above SEM_VALUE_MAX */
+	wp.arg = &done;
+	writer_post(w, &wp);
 	do
-		rc = sem_wait(&wj->done);
+		rc = sem_wait(&done);
 	while (rc == -1 && errno == EINTR);
-	sem_destroy(&wj->done);
+	sem_destroy(&done);
+	*job = wp.job;
 }
 
 enum award_result
 writer_award(struct writer *w, const struct award_req *req,
     const char *request_id, struct award_out *out)
 {
-	struct wjob wj = { .job = { .kind = JOB_AWARD,
-	    .request_id = request_id, .award = *req } };
+	struct job job = { .kind = JOB_AWARD, .request_id = request_id,
+	    .award = *req };
 
-	submit(w, &wj);
-	*out = wj.job.aout;
+	writer_run(w, &job);
+	*out = job.aout;
 	return out->result;
 }
 
@@ -297,11 +313,11 @@ enum refund_result
 writer_refund(struct writer *w, const struct refund_req *req,
     const char *request_id, struct refund_out *out)
 {
-	struct wjob wj = { .job = { .kind = JOB_REFUND,
-	    .request_id = request_id, .refund = *req } };
+	struct job job = { .kind = JOB_REFUND, .request_id = request_id,
+	    .refund = *req };
 
-	submit(w, &wj);
-	*out = wj.job.rout;
+	writer_run(w, &job);
+	*out = job.rout;
 	return out->result;
 }
 
@@ -309,20 +325,20 @@ enum retryq_requeue_result
 writer_requeue(struct writer *w, int64_t id, const char *actor,
     const char *request_id)
 {
-	struct wjob wj = { .job = { .kind = JOB_REQUEUE,
-	    .request_id = request_id, .requeue_id = id, .actor = actor } };
+	struct job job = { .kind = JOB_REQUEUE, .request_id = request_id,
+	    .requeue_id = id, .actor = actor };
 
-	submit(w, &wj);
-	return wj.job.requeue;
+	writer_run(w, &job);
+	return job.requeue;
 }
 
 enum retryq_requeue_result
 writer_ack(struct writer *w, int64_t id, const char *actor,
     const char *request_id)
 {
-	struct wjob wj = { .job = { .kind = JOB_ACK,
-	    .request_id = request_id, .requeue_id = id, .actor = actor } };
+	struct job job = { .kind = JOB_ACK, .request_id = request_id,
+	    .requeue_id = id, .actor = actor };
 
-	submit(w, &wj);
-	return wj.job.requeue;
+	writer_run(w, &job);
+	return job.requeue;
 }

@@ -3,7 +3,8 @@
  * process's write connection and commits every write the request threads
  * hand it in groups (job_run_group: one transaction, a savepoint per job).
  * A request thread blocks in writer_* until the COMMIT that holds its job
- * has returned, so an answer never runs ahead of the disk.
+ * has returned, so an answer never runs ahead of the disk; the poll thread
+ * posts a job (writer_post) and is called back after that COMMIT instead.
  */
 #ifndef AWARD_WRITER_H
 #define AWARD_WRITER_H
@@ -12,11 +13,25 @@
 
 #include "award.h"
 #include "config.h"
+#include "job.h"
 #include "refund.h"
 #include "retryq.h"
 
 struct writer;
 struct counters;
+
+/*
+ * A job handed in without waiting (writer_post). The caller fills job and
+ * done; done(wp) is called on the writer thread once the COMMIT that holds
+ * the job has returned (job's outputs filled in, job.h), and must only
+ * hand wp on: it runs between two groups. next is the writer's.
+ */
+struct writer_post {
+	struct job		 job;
+	void			(*done)(struct writer_post *);
+	void			*arg;		/* the caller's */
+	struct writer_post	*next;
+};
 
 /*
  * Open the write connection and start the writer thread. counters may be
@@ -46,5 +61,14 @@ enum retryq_requeue_result writer_requeue(struct writer *w, int64_t id,
 /* Acknowledge dead row id (retryq_ack) through the writer. */
 enum retryq_requeue_result writer_ack(struct writer *w, int64_t id,
 	    const char *actor, const char *request_id);
+
+/* Hand job to the writer and wait until its group has committed. */
+void	writer_run(struct writer *w, struct job *job);
+
+/*
+ * Queue wp->job and return at once; wp->done(wp) follows its group's
+ * COMMIT. wp must stay valid until then.
+ */
+void	writer_post(struct writer *w, struct writer_post *wp);
 
 #endif
