@@ -31,8 +31,10 @@ int	memtune_process(int arenas);
 /*
  * The writer's connection db: a page cache of MEMTUNE_WRITER_CACHE_KIB on
  * main and, when attached, on bot, so that the upper levels of the ledger
- * and its indexes stay in memory between groups. 0, or -1 (SQLite's
- * message is in db).
+ * and its indexes stay in memory between groups, and temporaries (the
+ * statement journal of a group's savepoints) in memory, not in files.
+ * For every connection that runs groups (award-fcgi's writer,
+ * award-retry, award-reconcile). 0, or -1 (SQLite's message is in db).
  */
 int	memtune_writer(sqlite3 *db);
 

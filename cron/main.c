@@ -179,6 +179,10 @@ main(int argc, char *argv[])
 		startup_error(err);
 		return 1;
 	}
+	/* Its groups' savepoints journal in memory, as the responder's. */
+	if (memtune_writer(ctx->db) == -1)
+		log_msg(LOG_WARN, "writer settings not applied",
+		    LF_STR("error", sqlite3_errmsg(ctx->db)), LF_END);
 	if ((lockfd = retryq_lock(cfg.db_path, err, sizeof(err))) == -2) {
 		award_ctx_close(ctx);
 		log_msg(LOG_INFO, "another retry run is in progress; exiting",

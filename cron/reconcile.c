@@ -18,6 +18,7 @@
 #include "ctx.h"
 #include "db.h"
 #include "log.h"
+#include "memtune.h"
 #include "reconcile.h"
 #include "roles.h"
 #include "yookassa.h"
@@ -163,6 +164,10 @@ main(int argc, char *argv[])
 		startup_error(err);
 		goto out;
 	}
+	/* Its groups' savepoints journal in memory, as the responder's. */
+	if (memtune_writer(ctx->db) == -1)
+		log_msg(LOG_WARN, "writer settings not applied",
+		    LF_STR("error", sqlite3_errmsg(ctx->db)), LF_END);
 	if ((lockfd = reconcile_lock(cfg.db_path, err, sizeof(err))) == -2) {
 		log_msg(LOG_INFO, "another reconciliation run is in progress; "
 		    "exiting", LF_END);

@@ -18,11 +18,22 @@
  *            awards of new orders, one award_apply() (one durable
  *            transaction) each, service and bot in separate files as the
  *            shipped configuration has them; prints "floor_tps X".
+ *        bench_award group FULL|NORMAL N G
+ *            the writer's cost per award as award-fcgi runs it: N awards
+ *            of new orders in groups of G (job_run_group, one COMMIT per
+ *            group), on the writer's connection with its cache
+ *            (memtune_writer) and SQLite's checkpoint every
+ *            AWARD_BENCH_CKPT pages (default 1000, the writer's); prints
+ *            awards/s and the process's CPU µs per award (user + system,
+ *            getrusage), a figure that a busy machine disturbs far less
+ *            than a time.
  *
  * glibc's malloc is set up as award-fcgi's worker sets it (memtune.h),
  * unless AWARD_BENCH_MALLOC=glibc asks for glibc's defaults (the "before"
  * of that setting, in hotpath.sh).
  */
+#include <sys/resource.h>
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -234,6 +245,80 @@ floor_only(const char *dir, int full, int n)
 	award_ctx_close(ctx);
 }
 
+static double
+cpu_s(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* n awards in groups of g through job_run_group, as the writer runs them. */
+static void
+group_only(const char *dir, int full, int n, int g)
+{
+	struct award_config	 cfg;
+	struct award_ctx	*ctx;
+	struct job		*jobs;
+	struct job		*batch[JOB_GROUP_MAX];
+	struct job_group_stats	 st;
+	char			 err[CONFIG_ERR_MAX], sql[64];
+	const char		*ck = getenv("AWARD_BENCH_CKPT");
+	double			 t0, c0;
+
+	if (g < 1 || g > JOB_GROUP_MAX)
+		die("group size", "1 to JOB_GROUP_MAX");
+	if (config_load(&cfg, err, sizeof(err)) == -1)
+		die("config", err);
+	snprintf(cfg.db_path, sizeof(cfg.db_path), "%s/svc.db", dir);
+	snprintf(cfg.bot_db_path, sizeof(cfg.bot_db_path), "%s/bot.db", dir);
+	cfg.synchronous_full = full;
+	if ((ctx = award_ctx_open(&cfg, &roles_writer, err,
+	    sizeof(err))) == NULL)
+		die("open", err);
+	if (memtune_writer(ctx->db) == -1)
+		die("memtune_writer", sqlite3_errmsg(ctx->db));
+	snprintf(sql, sizeof(sql), "PRAGMA wal_autocheckpoint=%d",
+	    ck != NULL ? atoi(ck) : 1000);
+	exec_sql(ctx->db, sql);
+	seed(cfg.bot_db_path);
+	if ((jobs = calloc((size_t)g, sizeof(*jobs))) == NULL)
+		die("calloc", "out of memory");
+	t0 = now_s();
+	c0 = cpu_s();
+	for (int i = 0; i < n; i += g) {
+		int k = n - i < g ? n - i : g;
+
+		for (int j = 0; j < k; j++) {
+			struct award_req *r = &jobs[j].award;
+
+			memset(&jobs[j], 0, sizeof(jobs[j]));
+			jobs[j].kind = JOB_AWARD;
+			snprintf(r->order_id, sizeof(r->order_id), "g%d", i + j);
+			snprintf(r->payment_id, sizeof(r->payment_id), "p-g%d",
+			    i + j);
+			snprintf(r->plan_id, sizeof(r->plan_id), "plan_1m");
+			r->telegram_id = 1000000 + (i + j) % 200000;
+			r->order_ms = 1780000000000LL;
+			r->amount_minor = 19900;
+			strcpy(r->currency, "RUB");
+			batch[j] = &jobs[j];
+		}
+		job_run_group(ctx, batch, (size_t)k, &st);
+		if (!st.committed || jobs[0].aout.result != AWARD_AWARDED)
+			die("job_run_group", award_result_name(
+			    jobs[0].aout.result));
+	}
+	c0 = cpu_s() - c0;
+	t0 = now_s() - t0;
+	printf("group %s n=%d g=%d: %.0f awards/s, %.1f cpu_us/award\n",
+	    full ? "FULL" : "NORMAL", n, g, n / t0, c0 / n * 1e6);
+	free(jobs);
+	award_ctx_close(ctx);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -248,7 +333,10 @@ main(int argc, char *argv[])
 		n = 10;
 	if (mkdtemp(dir) == NULL)
 		die("mkdtemp", "failed");
-	if (argc == 4 && strcmp(argv[1], "floor") == 0) {
+	if (argc == 5 && strcmp(argv[1], "group") == 0)
+		group_only(dir, strcmp(argv[2], "FULL") == 0, atoi(argv[3]),
+		    atoi(argv[4]));
+	else if (argc == 4 && strcmp(argv[1], "floor") == 0) {
 		n = atoi(argv[3]);
 		floor_only(dir, strcmp(argv[2], "FULL") == 0, n < 10 ? 10 : n);
 	} else {
