@@ -12,6 +12,10 @@ Usage: python3 fcgi_raw.py SOCKET MODE [ARG]
   idle SECS      one request on a kept connection, then wait SECS for the
                  responder to close it: "closed" or "open"
   nokeep         one request without FCGI_KEEP_CONN (then "eof" expected)
+  deaf N         up to N webhooks with a body that is not JSON on one kept
+                 connection, sent without ever reading an answer; print
+                 "closed" when the responder closes the connection, "open"
+                 when all N went and it is still open after 5 s
 The last two print one "Status: NNN" line per answer and "end N" per
 FCGI_END_REQUEST, then "eof" if the responder closed the connection.
 """
@@ -133,6 +137,20 @@ def main():
         read_answers(s, 2)
         s.shutdown(socket.SHUT_WR)
         read_answers(s, 1, 5)
+    elif mode == "deaf":
+        s = connect(path)
+        s.settimeout(30)
+        one = request(1, True, "/v1/payments/webhook", "POST", b"{")
+        try:
+            for _ in range(int(sys.argv[3])):
+                s.sendall(one)
+            time.sleep(5)
+            s.sendall(one)
+            print("open")
+        except (BrokenPipeError, ConnectionResetError):
+            print("closed")
+        except socket.timeout:
+            print("open")
 
 
 main()

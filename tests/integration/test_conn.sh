@@ -159,6 +159,38 @@ t_stalled_connections_do_not_starve() {
 	check_sql "select count(*) from ticket_ledger" 20
 }
 
+# A peer that sends webhooks on a kept connection and never reads the
+# answers: the poll thread, which answers webhooks, never waits for it. Its
+# connection is closed once an answer cannot be sent at once, and the
+# worker's one request thread and the webhook go on serving meanwhile (a
+# send timeout of 120 s would hold either for that long if it waited).
+it deaf_peer_closed_worker_serves
+t_deaf_peer_closed_worker_serves() {
+	local hp out i
+	WORKERS=1
+	APP_ENV=(AWARD_THREADS=1 AWARD_READ_TIMEOUT_MS=120000)
+	start_stack
+	seed_contest c1
+	seed_plans
+	python3 "$HERE/fcgi_raw.py" "$SOCK" deaf 20000 >"$T/deaf.out" &
+	hp=$!
+	PIDS+=("$hp")
+	for i in $(seq 1 600); do
+		[ -s "$T/deaf.out" ] && break
+		sleep 0.1
+	done
+	[ "$(cat "$T/deaf.out")" = closed ] ||
+		fail "the deaf peer's connection: '$(cat "$T/deaf.out")'," \
+			"expected closed"
+	grep -q 'response not delivered' "$T/fcgi.log" ||
+		fail "the undelivered answer was not logged"
+	webhook "$(payment ord-deaf 123456789 plan_1m "$(iso_now)")"
+	check_status 200
+	check_json '$.award' awarded
+	req GET "$HTTP/healthz"
+	check_status 200
+}
+
 # Out of descriptors: the worker sheds its idle kept connection, backs off
 # instead of spinning on accept, logs the error a few times with a count,
 # and serves again once connections close.
