@@ -1,8 +1,10 @@
 /*
  * The worker process. Its main thread runs the poll loop (conn.c): it
- * accepts, reads every FastCGI request without blocking and queues the
- * connection of a whole request here; a stalled peer never holds a
- * thread. Request threads take whole requests, route them, hand every
+ * accepts, reads every FastCGI request without blocking and hands over
+ * the connection of a whole request here; a stalled peer never holds a
+ * thread. A webhook that needs no API call is served on the poll thread
+ * (take_inline: checked, posted to the writer, answered after the COMMIT).
+ * Request threads take every other whole request, route it, hand every
  * write to the writer thread, take a read connection from a small pool
  * (readers.h) only for a request that reads, write the response with one
  * writev and give the connection back to the poll loop (kept or closed).
