@@ -165,6 +165,8 @@ stack() {
 		WORKERS=1
 		APP_ENV=(AWARD_LOG_LEVEL=info "AWARD_BOT_DB=$BOT"
 			"AWARD_SYNCHRONOUS=$2" AWARD_THREADS=32)
+		# NORMAL is refused at start without it (docs/durability.md)
+		[ "$2" = NORMAL ] && APP_ENV+=(AWARD_UNSAFE_NORMAL=1)
 		start_app
 		RESP_PID=$APP_PID
 	fi
