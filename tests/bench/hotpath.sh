@@ -214,7 +214,11 @@ timed() {
 	wrk_read "$out"
 	RPS=$WRK_RPS
 	ROW_RPS["$1 $2"]=$RPS
-	base=${EMPTY_RPS[$2]:-${EMPTY_RPS[off]:-$RPS}}
+	if [ "$2" = - ]; then
+		base=${EMPTY_RPS[off]:-$RPS}
+	else
+		base=${EMPTY_RPS[$2]:-$RPS}
+	fi
 	printf "  %-13s %-4s %9.0f %6.2f %8s %8s %9.0f %9s %6s %6s %6.1f" \
 		"$1" "$2" "$RPS" "$(awk -v a="$RPS" -v b="$base" \
 		'BEGIN { print (b > 0 ? a / b : 0) }')" "$WRK_P50" "$WRK_P99" \
