@@ -22,7 +22,9 @@ node_loads() {
 # node_unpack: Debian's nodejs and node-sqlite3 under NODE_DEB_DIR/root.
 node_unpack() {
 	local d=$NODE_DEB_DIR f
-	rm -rf "$d" && mkdir -p "$d/archives/partial" "$d/root" || return 1
+	# Only what this function made: NODE_DEB_DIR itself may be anything.
+	rm -rf "$d/archives" "$d/root" "$d/status" "$d/apt.log" &&
+		mkdir -p "$d/archives/partial" "$d/root" || return 1
 	# The dpkg status without nodejs: apt then resolves Debian's.
 	awk 'BEGIN { RS = ""; ORS = "\n\n" } !/^Package: nodejs\n/' \
 		/var/lib/dpkg/status >"$d/status" || return 1
