@@ -9,33 +9,16 @@
 #
 # Usage: AWARD_BIN_DIR=build bash tests/bench/admin_views.sh [seconds]
 #   AWARD_BENCH_LEDGER / AWARD_BENCH_PAYMENTS  rows to seed (1000000, 500000)
-set -u
-# No installed configuration file leaks into the figures.
-export AWARD_CONFIG=
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-BIN=${AWARD_BIN_DIR:-build}
-case $BIN in /*) ;; *) BIN=$ROOT/$BIN ;; esac
-NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
+BENCH=admin_views
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 DUR=${1:-8}
 LEDGER=${AWARD_BENCH_LEDGER:-1000000}
 PAYMENTS=${AWARD_BENCH_PAYMENTS:-500000}
 TARGET_MS=20
-WAIT_S=20
 
-command -v wrk >/dev/null || { echo "bench: needs wrk (apt-get install -y wrk)" >&2; exit 1; }
-
-T=$(mktemp -d /tmp/award-bench-admin-XXXXXX)
-# shellcheck source=../integration/lib.sh
-. "$ROOT/tests/integration/lib.sh"
-fail() { echo "bench: $*" >&2; exit 1; }
-it_setup
-trap 'it_cleanup; rm -rf "$T"' EXIT
-CERT=$T/cert.pem
-KEY=$T/key.pem
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-	-days 1 -subj /CN=127.0.0.1 -keyout "$KEY" -out "$CERT" 2>/dev/null ||
-	fail "openssl"
+bench_need wrk
+bench_start
 WORKERS=2
 APP_ENV=(AWARD_LOG_LEVEL=warn)
 start_stack
@@ -113,15 +96,6 @@ for v in "${VIEWS[@]}"; do
 	[ "$STATUS" = 200 ] || fail "$v: $STATUS"
 done
 
-# ms PERCENT FILE: wrk's latency at PERCENT, in milliseconds.
-ms() {
-	awk -v p="$1%" '$1 == p { v = $2
-		if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 }
-		else if (v ~ /ms$/) { sub(/ms$/, "", v) }
-		else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 }
-		printf "%.2f", v }' "$2"
-}
-
 echo "  wrk: 1 connection, a request every 25 ms, ${DUR}s per view"
 printf '  %-40s %9s %9s %10s %10s %s\n' view p50_ms p99_ms p50/healthz \
 	p99/healthz "p99 vs ${TARGET_MS} ms"
@@ -132,8 +106,9 @@ for v in "${VIEWS[@]}"; do
 	if grep -q 'Non-2xx' "$T/wrk.$i"; then
 		fail "$v: $(grep Non-2xx "$T/wrk.$i")"
 	fi
-	p50=$(ms 50 "$T/wrk.$i")
-	p99=$(ms 99 "$T/wrk.$i")
+	wrk_read "$T/wrk.$i"
+	p50=$WRK_P50
+	p99=$WRK_P99
 	[ "$i" = 0 ] && { h50=$p50; h99=$p99; }
 	awk -v v="$v" -v a="$p50" -v b="$p99" -v ha="$h50" -v hb="$h99" \
 		-v t="$TARGET_MS" 'BEGIN {

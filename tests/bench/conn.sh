@@ -9,37 +9,18 @@
 #
 # Usage: AWARD_BIN_DIR=build bash tests/bench/conn.sh [seconds per run]
 # Needs wrk and strace (Debian packages).
-set -u
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-BIN=${AWARD_BIN_DIR:-build}
-case $BIN in /*) ;; *) BIN=$ROOT/$BIN ;; esac
+BENCH=conn.sh
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 THIS=$BIN
-NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 DUR=${1:-8}
-WAIT_S=20
-for c in wrk strace; do
-	command -v "$c" >/dev/null ||
-		{ echo "conn.sh: needs $c (apt-get install $c)" >&2; exit 1; }
-done
 
-T=$(mktemp -d /tmp/award-bench-conn-XXXXXX)
-# shellcheck source=../integration/lib.sh
-. "$ROOT/tests/integration/lib.sh"
-fail() { echo "conn.sh: $*" >&2; exit 1; }
-it_setup
-trap 'it_cleanup; rm -rf "$T"' EXIT
-CERT=$T/cert.pem
-KEY=$T/key.pem
-openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
-	-keyout "$KEY" -out "$CERT" 2>/dev/null || fail "openssl"
+bench_need wrk strace
+bench_start
 
 # stack BINDIR KEEP: fresh databases, the responder of BINDIR, nginx.
 stack() {
-	it_cleanup
-	NGINX_PID= APP_PID=
-	rm -f "$T"/*.db "$T"/*.db-*
-	DB=$T/award.db
+	bench_fresh
 	BIN=$1
 	WORKERS=1
 	APP_ENV=(AWARD_LOG_LEVEL=warn AWARD_THREADS=32)

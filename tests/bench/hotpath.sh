@@ -11,8 +11,17 @@
 #            answers {} — the transport ceiling every other row is a ratio to
 #   FULL     award-fcgi, one worker, 32 threads, AWARD_SYNCHRONOUS=FULL,
 #            the shipped log level (info: a line per request and per award)
-#   NORMAL   the same at NORMAL
+#   NORMAL   the same at NORMAL (with AWARD_UNSAFE_NORMAL=1)
 #   before   (AWARD_BENCH_BEFORE=DIR) FULL and NORMAL with DIR/award-fcgi
+#   node     the Node.js original (tests/bench/node_original/server.js),
+#            direct (no nginx, so no keep_conn: one row), on its own copy
+#            of the bot tables made from schema.sql and seeded as for the
+#            others; its req/s, p50/p99 and CPU µs per request of the node
+#            process, and after the run the ledger rows it wrote (none is
+#            a failure: a baseline that answers 200 without writing would
+#            be a lie). Then FULL ÷ node and NORMAL ÷ node.
+#   node-NORMAL  (not by default) the same at synchronous=NORMAL, to see
+#            how much of node's figure is its fsyncs
 # For each: req/s (wrk -t2 -cCONNS, DUR s, new orders as in webhook.lua),
 # the ratio to the empty row of the same keep_conn setting, p50/p99, CPU µs
 # per request in the responder and in nginx (utime+stime from /proc/PID/stat
@@ -26,63 +35,35 @@
 #
 # Usage: AWARD_BIN_DIR=build bash tests/bench/hotpath.sh
 #   HOT_DUR=8  HOT_CONNS=32  HOT_STRACE_N=2000  HOT_KEEPALIVE=16  FLOOR_N=3000
-#   HOT_ROWS="empty FULL NORMAL" (any of these, or before-FULL, before-NORMAL;
-#   empty: none)
+#   HOT_ROWS="empty FULL NORMAL node" (any of these, or before-FULL,
+#   before-NORMAL; empty: none; node by default when a Debian node with
+#   node-sqlite3 can be had, see node_original/node.sh; else a line says why)
 #   HOT_MEM_REQS="100000 300000"  (the issue's check: "100000 1000000",
 #   about 6 more minutes; "" skips the memory part)
 #   AWARD_BENCH_BEFORE=DIR  an older build's directory, for before/after
-set -u
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-BIN=${AWARD_BIN_DIR:-build}
-case $BIN in /*) ;; *) BIN=$ROOT/$BIN ;; esac
-NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
+BENCH=hotpath
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=node_original/node.sh
+. "$HERE/node_original/node.sh"
 DUR=${HOT_DUR:-8}
 CONNS=${HOT_CONNS:-32}
 STRACE_N=${HOT_STRACE_N:-2000}
 KEEPALIVE=${HOT_KEEPALIVE:-16}
 MEM_REQS=${HOT_MEM_REQS-100000 300000}
 FLOOR_N=${FLOOR_N:-3000}
-WAIT_S=20
-export AWARD_CONFIG=
 HZ=$(getconf CLK_TCK)
 
-for c in wrk strace; do
-	command -v "$c" >/dev/null && continue
-	if [ "$(id -u)" = 0 ]; then
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$c" \
-			>/dev/null || exit 1
-	else
-		echo "hotpath: needs $c; as root run: apt-get install -y $c" >&2
-		exit 1
-	fi
-done
-[ -x "$BIN/bench/empty_fcgi" ] ||
-	{ echo "hotpath: $BIN/bench/empty_fcgi not built (make bench)" >&2; exit 1; }
-
-T=$(mktemp -d /tmp/award-hot-XXXXXX)
-# shellcheck source=../integration/lib.sh
-. "$ROOT/tests/integration/lib.sh"
-fail() { echo "hotpath: $*" >&2; [ -s "$T/why" ] && cat "$T/why" >&2; exit 1; }
-it_setup
-trap 'it_cleanup; rm -rf "$T"' EXIT
-CERT=$T/cert.pem
-KEY=$T/key.pem
-openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
-	-keyout "$KEY" -out "$CERT" 2>/dev/null || fail "openssl"
-
-ms() {
-	awk -v v="$1" 'BEGIN {
-		u = v; sub(/^[0-9.]+/, "", u); n = v + 0
-		if (u == "us") n /= 1000; else if (u == "s") n *= 1000
-		else if (u == "m") n *= 60000
-		printf "%.2f", n }'
-}
+bench_need wrk strace
+[ -x "$BIN/bench/empty_fcgi" ] || fail "$BIN/bench/empty_fcgi not built (make bench)"
+bench_start
 
 # The responder's processes (the process started and its children) and
-# nginx's (master and workers).
+# nginx's (master and workers; none for the node row).
 app_pids() { echo "$RESP_PID" $(children_of "$RESP_PID"); }
-nginx_pids() { echo "$NGINX_PID" $(children_of "$NGINX_PID"); }
+nginx_pids() {
+	[ -n "$NGINX_PID" ] && echo "$NGINX_PID" $(children_of "$NGINX_PID")
+}
 
 # ticks PID...: utime + stime of the processes, in clock ticks.
 ticks() {
@@ -134,27 +115,43 @@ keep_conn() {
 		fail "nginx does not answer after the reload"
 }
 
-seed() {
-	sqlite3 "$BOT" "INSERT INTO contests VALUES ('bench',
-		'2026-01-01T00:00:00Z', '2027-01-01T00:00:00Z', 0, 1);
-		INSERT INTO plan_tickets VALUES ('plan_1m', 1);
-		WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n
-		  WHERE i < 100000)
-		INSERT INTO user_referrals SELECT 2000000 + i * 2, 1,
-		  '2026-01-01 00:00:00' FROM n;" || fail "seed"
-}
-
-# stack KIND [SYNC]: KIND empty, or award (SYNC FULL|NORMAL) with $BIN.
+# stack KIND [SYNC]: KIND empty, node, or award (SYNC FULL|NORMAL) with
+# $BIN; sets URL, what wrk posts to.
 stack() {
-	it_cleanup
-	[ -n "${RESP_PID:-}" ] && stop_pid "$RESP_PID" KILL
-	NGINX_PID= APP_PID= RESP_PID=
-	rm -f "$T"/*.db "$T"/*.db-* "$SOCK"
-	DB=$T/award.db
-	BOT=$T/bot.db
+	bench_fresh	# stops award-fcgi (TERM, checked), nginx and PIDS
+	if [ -n "${RESP_PID:-}" ]; then
+		stop_pid "$RESP_PID" KILL
+		forget_pid "$RESP_PID"
+	fi
+	RESP_PID=
+	rm -f "$SOCK"
+	if [ "$1" = node ]; then	# [SYNC]
+		# The bot part of schema.sql: the tables, as award-fcgi makes
+		# them in a bot database.
+		sed '/^-- @service/,$d' "$ROOT/schema.sql" | sqlite3 "$BOT" ||
+			fail "node: schema"
+		bench_seed "$BOT"
+		local port
+		port=$(pick_port) || fail "no free port"
+		"${NODE_CMD[@]}" "$HERE/node_original/server.js" "$port" "$BOT" \
+			"${2:-FULL}" >"$T/node.log" 2>&1 &
+		RESP_PID=$!
+		PIDS+=("$RESP_PID")
+		URL=http://127.0.0.1:$port/v1/payments/webhook
+		local n=$((WAIT_S * 20))
+		until grep -q '^listening' "$T/node.log"; do
+			alive "$RESP_PID" || fail "node exited: $(tail -n 3 "$T/node.log")"
+			n=$((n - 1))
+			[ "$n" -gt 0 ] || fail "node did not listen in ${WAIT_S}s"
+			sleep 0.05
+		done
+		bench_warm "$URL"
+		return
+	fi
 	if [ "$1" = empty ]; then
 		"$BIN/bench/empty_fcgi" "unix:$SOCK" 32 2>>"$T/empty.log" &
 		RESP_PID=$!
+		PIDS+=("$RESP_PID")
 		local n=$((WAIT_S * 20))
 		until [ -S "$SOCK" ]; do
 			n=$((n - 1))
@@ -165,24 +162,26 @@ stack() {
 		WORKERS=1
 		APP_ENV=(AWARD_LOG_LEVEL=info "AWARD_BOT_DB=$BOT"
 			"AWARD_SYNCHRONOUS=$2" AWARD_THREADS=32)
+		# NORMAL is refused at start without it (docs/durability.md)
+		[ "$2" = NORMAL ] && APP_ENV+=(AWARD_UNSAFE_NORMAL=1)
 		start_app
 		RESP_PID=$APP_PID
 	fi
 	start_nginx
-	[ "$1" = empty ] || seed
-	wrk -t2 -c8 -d2s -s "$HERE/webhook.lua" "$HTTP/v1/payments/webhook" \
-		>/dev/null 2>&1	# warm-up
+	[ "$1" = empty ] || bench_seed "$BOT"
+	URL=$HTTP/v1/payments/webhook
+	bench_warm "$URL"
 }
 
-# send_n N OUT: N new orders (webhook_n.lua stops each wrk thread after its
-# share); wrk waits out its duration even then, so it is interrupted (it
+# send_n N OUT: N new orders (webhook.lua with LIMIT stops each wrk thread
+# after its share); wrk waits out its duration even then, so it is interrupted (it
 # prints its summary on SIGINT) once nginx's access log has N more lines.
 send_n() {
 	local n=$1 out=$2 log=$T/nginx/logs/access.log off size got=0 wpid k=0
 	off=$(stat -c %s "$log")
 	RUNS=$((RUNS + 1))
 	RUN=$RUNS LIMIT=$n THREADS=2 wrk -t2 -c"$CONNS" -d3600s --timeout 10s \
-		-s "$HERE/webhook_n.lua" "$HTTP/v1/payments/webhook" >"$out" 2>&1 &
+		-s "$HERE/webhook.lua" "$HTTP/v1/payments/webhook" >"$out" 2>&1 &
 	wpid=$!
 	# The lines added since the last look, counted once each.
 	while alive "$wpid" && [ "$got" -lt "$n" ]; do
@@ -200,34 +199,64 @@ send_n() {
 }
 
 RUNS=0
-# timed NAME KEEP: one timed wrk run; prints the row, sets RPS.
+# timed NAME KEEP: one timed wrk run against $URL; prints the row, sets RPS
+# (and ROW_RPS[NAME KEEP]). The node row (KEEP "-") is direct: its ratio
+# is to the empty row with keep_conn off, and it has no nginx column.
 timed() {
-	local out=$T/wrk.txt a0 a1 n0 n1 reqs rps p50 p99 bad serr base
+	local out=$T/wrk.txt a0 a1 n0 n1 base
 	RUNS=$((RUNS + 1))
 	a0=$(ticks $(app_pids))
 	n0=$(ticks $(nginx_pids))
 	RUN=$RUNS wrk -t2 -c"$CONNS" -d"${DUR}s" --timeout 5s --latency \
-		-s "$HERE/webhook.lua" "$HTTP/v1/payments/webhook" >"$out" 2>&1
+		-s "$HERE/webhook.lua" "$URL" >"$out" 2>&1
 	a1=$(ticks $(app_pids))
 	n1=$(ticks $(nginx_pids))
-	reqs=$(awk '/requests in/ { print $1 }' "$out")
-	rps=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
-	p50=$(ms "$(awk '$1 == "50%" { print $2 }' "$out")")
-	p99=$(ms "$(awk '$1 == "99%" { print $2 }' "$out")")
-	bad=$(awk '/Non-2xx/ { print $NF }' "$out")
-	serr=$(awk '/Socket errors/ { gsub(",", ""); print $4 + $6 + $8 + $10 }' \
-		"$out")
-	RPS=${rps:-0}
-	base=${EMPTY_RPS[$2]:-$RPS}
-	printf "  %-13s %-4s %9.0f %6.2f %8s %8s %9.0f %9.0f %6s %6s %6.1f" \
+	wrk_read "$out"
+	RPS=$WRK_RPS
+	ROW_RPS["$1 $2"]=$RPS
+	if [ "$2" = - ]; then
+		base=${EMPTY_RPS[off]:-$RPS}
+	else
+		base=${EMPTY_RPS[$2]:-$RPS}
+	fi
+	printf "  %-13s %-4s %9.0f %6.2f %8s %8s %9.0f %9s %6s %6s %6.1f" \
 		"$1" "$2" "$RPS" "$(awk -v a="$RPS" -v b="$base" \
-		'BEGIN { print (b > 0 ? a / b : 0) }')" "$p50" "$p99" \
-		"$(awk -v t=$((a1 - a0)) -v n="${reqs:-0}" -v hz="$HZ" \
+		'BEGIN { print (b > 0 ? a / b : 0) }')" "$WRK_P50" "$WRK_P99" \
+		"$(awk -v t=$((a1 - a0)) -v n="$WRK_REQS" -v hz="$HZ" \
 		'BEGIN { print (n > 0 ? t / hz * 1e6 / n : 0) }')" \
-		"$(awk -v t=$((n1 - n0)) -v n="${reqs:-0}" -v hz="$HZ" \
-		'BEGIN { print (n > 0 ? t / hz * 1e6 / n : 0) }')" \
-		"${bad:-0}" "${serr:-0}" "$(awk -v k="$(kb VmHWM $(app_pids) \
+		"$(awk -v t=$((n1 - n0)) -v n="$WRK_REQS" -v hz="$HZ" -v x="$2" \
+		'BEGIN { if (x == "-") print "-"
+		  else printf "%.0f", (n > 0 ? t / hz * 1e6 / n : 0) }')" \
+		"$WRK_BAD" "$WRK_SERR" "$(awk -v k="$(kb VmHWM $(app_pids) \
 		$(nginx_pids))" 'BEGIN { print k / 1024 }')"
+}
+
+# node_count: NODE_SELF, NODE_INVITEE: the node row's ledger rows so far.
+node_count() {
+	NODE_SELF=$(sqlite3 -cmd '.timeout 5000' "$BOT" "SELECT count(*) FROM
+		ticket_ledger WHERE reason = 'SELF_PURCHASE'")
+	NODE_INVITEE=$(sqlite3 -cmd '.timeout 5000' "$BOT" "SELECT count(*)
+		FROM ticket_ledger WHERE reason = 'INVITEE_PAYMENT'")
+}
+
+# node_row NAME: the node row's timed run, then the ledger rows it wrote; none
+# ends the bench (a baseline answering 200 without writing would be a lie).
+node_row() {
+	local s0 i0
+	node_count
+	s0=$NODE_SELF i0=$NODE_INVITEE
+	timed "$1" -
+	echo "  (direct, no nginx; syscalls not counted)"
+	node_count
+	printf "    node's ledger: +%d SELF_PURCHASE, +%d INVITEE_PAYMENT rows" \
+		$((NODE_SELF - s0)) $((NODE_INVITEE - i0))
+	printf " for %d answers (%s SELF_PURCHASE rows per answer; what was in" \
+		"$WRK_REQS" "$(awk -v a=$((NODE_SELF - s0)) -v b="$WRK_REQS" \
+		'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }')"
+	echo " flight when wrk stopped is awarded too)"
+	[ $((NODE_SELF - s0)) -gt 0 ] ||
+		fail "the Node.js original awarded nothing:" \
+			"$(tail -n 3 "$T/node.log"; tail -n 3 "$T/wrk.txt")"
 }
 
 # traced: STRACE_N requests with strace -c -f on the responder's
@@ -269,13 +298,23 @@ printf "  %-13s %-4s %9s %6s %8s %8s %9s %9s %6s %6s %6s  %s\n" row keep \
 	req/s /empty "p50(ms)" "p99(ms)" "app-us/r" "ngx-us/r" non2xx sockerr \
 	peakMB \
 	"syscalls/req: total, by kind"
-declare -A EMPTY_RPS
-read -r -a rows <<<"${HOT_ROWS-empty FULL NORMAL}"
+declare -A EMPTY_RPS ROW_RPS
+read -r -a rows <<<"${HOT_ROWS-empty FULL NORMAL node}"
 [ -n "${AWARD_BENCH_BEFORE:-}" ] && [ -z "${HOT_ROWS+set}" ] &&
 	rows+=(before-FULL before-NORMAL)
 NOW_BIN=$BIN
 for row in "${rows[@]}"; do
 	case $row in
+	node | node-NORMAL)
+		if ! node_find; then
+			echo "  $row  skipped: $NODE_WHY"
+			continue
+		fi
+		sync=FULL
+		[ "$row" = node-NORMAL ] && sync=NORMAL
+		stack node "$sync"
+		node_row "$row"
+		continue ;;
 	empty) stack empty ;;
 	before-*) BIN=$(cd "$AWARD_BENCH_BEFORE" && pwd)
 		stack award "${row#before-}"; BIN=$NOW_BIN ;;
@@ -288,6 +327,17 @@ for row in "${rows[@]}"; do
 		traced
 	done
 done
+if [ -n "${ROW_RPS[node -]:-}" ]; then
+	for s in FULL NORMAL; do
+		for keep in off on; do
+			[ -n "${ROW_RPS[$s $keep]:-}" ] || continue
+			printf "  %s ÷ node (keep_conn %s): %.2f\n" "$s" "$keep" \
+				"$(awk -v a="${ROW_RPS[$s $keep]}" \
+				-v b="${ROW_RPS[node -]}" \
+				'BEGIN { print (b > 0 ? a / b : 0) }')"
+		done
+	done
+fi
 
 [ -n "$MEM_REQS" ] || exit 0
 echo

@@ -9,26 +9,17 @@
 # database, sets the time: requests x latency.
 #
 # Usage: AWARD_BIN_DIR=build bash tests/bench/reconcile.sh [payments]
-set -u
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-BIN=${AWARD_BIN_DIR:-build}
-case $BIN in /*) ;; *) BIN=$ROOT/$BIN ;; esac
+BENCH=reconcile
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 N=${1:-10000}
-WAIT_S=20
 FIXTURES=$ROOT/tests/fixtures
 
-command -v python3 >/dev/null || { echo "bench: needs python3" >&2; exit 1; }
-
-T=$(mktemp -d /tmp/award-bench-reconcile-XXXXXX)
-# shellcheck source=../integration/lib.sh
-. "$ROOT/tests/integration/lib.sh"
+bench_need python3
 # shellcheck source=../integration/test_reconcile.sh
 it() { :; }
 . "$ROOT/tests/integration/test_reconcile.sh"
-fail() { echo "bench: $*" >&2; exit 1; }
-it_setup
-trap 'it_cleanup; rm -rf "$T"' EXIT
+bench_start
 
 recon_db
 sql "UPDATE plan_tickets SET tickets = 1"

@@ -25,50 +25,18 @@
 #       one worker process per CPU), in the same run, for a before/after
 #       table: git worktree add ../before REV && make -C ../before &&
 #       AWARD_BENCH_BEFORE=../before/build make bench
-set -u
-# No installed configuration file leaks into the figures.
-export AWARD_CONFIG=
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-BIN=${AWARD_BIN_DIR:-build}
-case $BIN in /*) ;; *) BIN=$ROOT/$BIN ;; esac
-NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
+BENCH=bench
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 DUR=${1:-8}
-WAIT_S=20
 FLOOR_N=${FLOOR_N:-3000}
 
-if ! command -v wrk >/dev/null; then
-	if [ "$(id -u)" = 0 ]; then
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk \
-			>/dev/null || exit 1
-	else
-		echo "bench: needs wrk; as root run: apt-get install -y wrk" >&2
-		exit 1
-	fi
-fi
+bench_need wrk
 
 echo "== 1. the award transaction (tests/bench/bench_award.c)"
 "$BIN/bench/bench_award" 3000 2>/dev/null || exit 1
 
-T=$(mktemp -d /tmp/award-bench-XXXXXX)
-# shellcheck source=../integration/lib.sh
-. "$ROOT/tests/integration/lib.sh"
-fail() { echo "bench: $*" >&2; exit 1; }
-it_setup
-trap 'it_cleanup; rm -rf "$T"' EXIT
-CERT=$T/cert.pem
-KEY=$T/key.pem
-openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
-	-keyout "$KEY" -out "$CERT" 2>/dev/null || fail "openssl"
-
-# ms VALUE: a wrk latency (123.45us, 1.23ms, 1.02s) in milliseconds.
-ms() {
-	awk -v v="$1" 'BEGIN {
-		u = v; sub(/^[0-9.]+/, "", u); n = v + 0
-		if (u == "us") n /= 1000; else if (u == "s") n *= 1000
-		else if (u == "m") n *= 60000
-		printf "%.2f", n }'
-}
+bench_start
 
 # rss_total: VmRSS of the supervisor and its workers, kB.
 rss_total() {
@@ -89,23 +57,12 @@ metric() {
 
 # stack SYNC WORKERS THREADS: a fresh pair of databases and the stack.
 stack() {
-	it_cleanup
-	NGINX_PID= APP_PID=
-	rm -f "$T"/*.db "$T"/*.db-*
-	DB=$T/award.db
-	BOT=$T/bot.db
+	bench_fresh
 	WORKERS=$2
 	APP_ENV=(AWARD_LOG_LEVEL=warn "AWARD_BOT_DB=$BOT"
 		"AWARD_SYNCHRONOUS=$1" AWARD_UNSAFE_NORMAL=1 "AWARD_THREADS=$3")
 	start_stack
-	sqlite3 "$BOT" "INSERT INTO contests VALUES ('bench',
-		'2026-01-01T00:00:00Z', '2027-01-01T00:00:00Z', 0, 1);
-		INSERT INTO plan_tickets VALUES ('plan_1m', 1);
-		WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n
-		  WHERE i < 100000)
-		INSERT INTO user_referrals SELECT 2000000 + i * 2, 1,
-		  '2026-01-01 00:00:00' FROM n;" || fail "seed"
-	# Half the buyers (even ids) are referred: see webhook.lua.
+	bench_seed "$BOT"
 }
 
 # load CONNS: one wrk run of new orders; prints one table row.
@@ -130,21 +87,14 @@ load() {
 	s1=$(metric award_writer_group_jobs_sum)
 	rows1=$(sqlite3 "$BOT" "SELECT count(*) FROM ticket_ledger WHERE
 		reason = 'SELF_PURCHASE'")
-	local rps p50 p99 bad serr reqs
-	rps=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
-	p50=$(ms "$(awk '$1 == "50%" { print $2 }' "$out")")
-	p99=$(ms "$(awk '$1 == "99%" { print $2 }' "$out")")
-	bad=$(awk '/Non-2xx/ { print $NF }' "$out")
-	serr=$(awk '/Socket errors/ { gsub(",", ""); print $4 + $6 + $8 + $10 }' \
-		"$out")
-	reqs=$(awk '/requests in/ { print $1 }' "$out")
-	ok=$(( ${reqs:-0} - ${bad:-0} ))
+	wrk_read "$out"
+	ok=$((WRK_REQS - WRK_BAD))
 	printf "  %-7s %5s %9.0f %6.2f %8s %8s %7.1f %8s %6s %6s %8s\n" \
-		"$SYNC" "$c" "$rps" "$(awk -v a="$rps" -v b="$FLOOR" \
-		'BEGIN { print a / b }')" "$p50" "$p99" \
+		"$SYNC" "$c" "$WRK_RPS" "$(awk -v a="$WRK_RPS" -v b="$FLOOR" \
+		'BEGIN { print a / b }')" "$WRK_P50" "$WRK_P99" \
 		"$(awk -v a=$((s1 - s0)) -v b=$((g1 - g0)) \
 		'BEGIN { print (b > 0 ? a / b : 0) }')" "$((peak / 1024))MB" \
-		"${bad:-0}" "${serr:-0}" "$(awk -v a=$((rows1 - rows0)) \
+		"$WRK_BAD" "$WRK_SERR" "$(awk -v a=$((rows1 - rows0)) \
 		-v b="$ok" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }')"
 }
 
@@ -160,8 +110,7 @@ for SYNC in FULL NORMAL; do
 		"transaction each, no HTTP)"
 	echo "$HEAD"
 	stack "$SYNC" 1 32
-	wrk -t2 -c8 -d2s -s "$HERE/webhook.lua" "$HTTP/v1/payments/webhook" \
-		>/dev/null 2>&1	# warm-up
+	bench_warm "$HTTP/v1/payments/webhook"
 	for c in 1 8 32 128; do
 		load "$c"
 	done
@@ -170,8 +119,7 @@ for SYNC in FULL NORMAL; do
 		BIN=$(cd "$AWARD_BENCH_BEFORE" && pwd)
 		stack "$SYNC" "$(nproc)" 32
 		BIN=$NOW_BIN
-		wrk -t2 -c8 -d2s -s "$HERE/webhook.lua" \
-			"$HTTP/v1/payments/webhook" >/dev/null 2>&1	# warm-up
+		bench_warm "$HTTP/v1/payments/webhook"
 		printf "  before:"
 		SYNC=${SYNC:0:6} load 32
 	fi
@@ -186,8 +134,7 @@ echo "  workers threads $HEAD"
 for wt in "1 8" "1 32" "1 128" "2 32" "4 32"; do
 	set -- $wt
 	stack FULL "$1" "$2"
-	wrk -t2 -c8 -d2s -s "$HERE/webhook.lua" "$HTTP/v1/payments/webhook" \
-		>/dev/null 2>&1	# warm-up
+	bench_warm "$HTTP/v1/payments/webhook"
 	printf "  %7s %7s" "$1" "$2"
 	load 32
 done

@@ -7,52 +7,28 @@
 # medians. Only ratios within one run mean anything on a shared machine.
 #
 # Usage: AWARD_BIN_DIR=build bash tests/bench/sync_cost.sh [seconds] [rounds] [conns]
-set -u
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-BIN=${AWARD_BIN_DIR:-build}
-case $BIN in /*) ;; *) BIN=$ROOT/$BIN ;; esac
-NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
+BENCH=sync_cost
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 DUR=${1:-5}
 ROUNDS=${2:-3}
 CONNS=${3:-32}
-WAIT_S=20
-export AWARD_CONFIG=
 
-command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)" >&2; exit 1; }
-T=$(mktemp -d /tmp/award-sync-XXXXXX)
-# shellcheck source=../integration/lib.sh
-. "$ROOT/tests/integration/lib.sh"
-fail() { echo "sync_cost: $*" >&2; exit 1; }
-it_setup
-trap 'it_cleanup; rm -rf "$T"' EXIT
-CERT=$T/cert.pem
-KEY=$T/key.pem
-openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
-	-keyout "$KEY" -out "$CERT" 2>/dev/null || fail "openssl"
+bench_need wrk
+bench_start
 
 # one SYNC ROUND: fresh databases, the stack, a warm-up, one wrk run;
 # appends "SYNC ROUND req/s p99" to $T/res. (Not run in $(...): the
 # responder and nginx it starts would hold that pipe open.)
 one() {
 	local out=$T/wrk.txt
-	it_cleanup
-	NGINX_PID= APP_PID=
-	rm -f "$T"/*.db "$T"/*.db-*
-	DB=$T/award.db
+	bench_fresh
 	WORKERS=1
-	APP_ENV=(AWARD_LOG_LEVEL=warn "AWARD_BOT_DB=$T/bot.db"
+	APP_ENV=(AWARD_LOG_LEVEL=warn "AWARD_BOT_DB=$BOT"
 		"AWARD_SYNCHRONOUS=$1" AWARD_UNSAFE_NORMAL=1)
 	start_stack
-	sqlite3 "$T/bot.db" "INSERT INTO contests VALUES ('bench',
-		'2026-01-01T00:00:00Z', '2027-01-01T00:00:00Z', 0, 1);
-		INSERT INTO plan_tickets VALUES ('plan_1m', 1);
-		WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n
-		  WHERE i < 100000)
-		INSERT INTO user_referrals SELECT 2000000 + i * 2, 1,
-		  '2026-01-01 00:00:00' FROM n;" || fail "seed"
-	RUN=w$1$2 wrk -t2 -c8 -d2s -s "$HERE/webhook.lua" \
-		"$HTTP/v1/payments/webhook" >/dev/null 2>&1
+	bench_seed "$BOT"
+	bench_warm "$HTTP/v1/payments/webhook" "w$1$2"
 	RUN=$1$2 wrk -t2 -c"$CONNS" -d"${DUR}s" --latency \
 		-s "$HERE/webhook.lua" "$HTTP/v1/payments/webhook" >"$out" 2>&1
 	grep -q 'Non-2xx' "$out" && fail "$1: non-2xx answers: $(grep Non-2xx "$out")"

@@ -1,8 +1,14 @@
 -- wrk script: POST /v1/payments/webhook with a new order per request, as
 -- YooKassa would, so every request runs the whole award transaction.
+-- RUN keeps order ids apart between runs against one database. LIMIT (set,
+-- not 0) stops each of the THREADS wrk threads after LIMIT / THREADS
+-- answers: hotpath.sh sends a fixed number of requests that way (strace
+-- counts, RSS after N). Without LIMIT no response() is defined, so wrk
+-- does not hand every answer to Lua.
 local threads = 0
--- RUN keeps order ids apart between runs against one database.
 local run = os.getenv("RUN") or "0"
+local limit = tonumber(os.getenv("LIMIT") or "0") or 0
+local nthreads = tonumber(os.getenv("THREADS") or "1") or 1
 
 function setup(thread)
 	threads = threads + 1
@@ -11,6 +17,8 @@ end
 
 function init(args)
 	n = 0
+	got = 0
+	mine = math.ceil(limit / nthreads)
 end
 
 function request()
@@ -26,4 +34,13 @@ function request()
 	    run, tid, n, run, tid, n, buyer)
 	return wrk.format("POST", "/v1/payments/webhook",
 	    { ["Content-Type"] = "application/json" }, body)
+end
+
+if limit > 0 then
+	function response(status, headers, body)
+		got = got + 1
+		if got >= mine then
+			wrk.thread:stop()
+		end
+	end
 end
