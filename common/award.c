@@ -108,8 +108,7 @@ static const char *const aw_sql[AW__MAX] = {
 };
 
 static const char *const result_names[AWARD__MAX] = {
-	"awarded", "duplicate", "not_eligible", "failed", "queued",
-	"unavailable",
+	"awarded", "duplicate", "not_eligible", "failed",
 };
 
 const char *

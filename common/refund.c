@@ -55,7 +55,6 @@ static const char *const rf_sql[RF__MAX] = {
 
 static const char *const result_names[REFUND__MAX] = {
 	"reversed", "partial", "duplicate", "unknown_payment", "failed",
-	"queued", "unavailable",
 };
 
 const char *

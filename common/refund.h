@@ -23,9 +23,7 @@ enum refund_result {
 	REFUND_PARTIAL,
 	REFUND_DUPLICATE,
 	REFUND_UNKNOWN_PAYMENT,
-	REFUND_FAILED,		/* refund_apply only: nothing written */
-	REFUND_QUEUED,		/* job.h: the failure is queued */
-	REFUND_UNAVAILABLE,	/* job.h: nothing could be saved */
+	REFUND_FAILED,	/* nothing written; saving it is job.h's (JOB_QUEUED) */
 	REFUND__MAX
 };
 
@@ -36,7 +34,10 @@ struct refund_out {
 	char		 error[AWARD_ERR_MAX];
 };
 
-/* "reversed", "partial", "duplicate", "unknown_payment", ... */
+/*
+ * "reversed", "partial", "duplicate", "unknown_payment", "failed" ("unknown"
+ * out of range); "queued" and "unavailable" are job.h's job_outcome_name().
+ */
 const char *refund_result_name(enum refund_result r);
 
 /*

@@ -19,6 +19,7 @@
 #include "award.h"
 #include "cidr.h"
 #include "counters.h"
+#include "job.h"
 #include "jsonw.h"
 #include "log.h"
 #include "readers.h"
@@ -260,22 +261,24 @@ routes_bad_request(struct request *req, struct response *res, const char *why)
 
 /* The award part of a response body, shared by webhook and /v1/awards. */
 static void
-award_response(struct response *res, const struct award_out *out)
+award_response(struct response *res, enum job_outcome outcome,
+    const struct award_out *out)
 {
 	cJSON *o;
 
-	if (out->result == AWARD_UNAVAILABLE) {
+	if (outcome == JOB_UNAVAILABLE) {
 		http_error(res, 503, "database unavailable; nothing was "
 		    "recorded, deliver again");
 		return;
 	}
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "status", "processed");
-	cJSON_AddStringToObject(o, "award", award_result_name(out->result));
-	if (out->result == AWARD_AWARDED) {
+	cJSON_AddStringToObject(o, "award", job_outcome_name(outcome,
+	    award_result_name(out->result)));
+	if (outcome == JOB_DONE && out->result == AWARD_AWARDED) {
 		jsonw_add_int(o, "tickets", out->tickets);
 		jsonw_add_int(o, "referrer_tickets", out->referrer_tickets);
-	} else if (out->result == AWARD_NOT_ELIGIBLE)
+	} else if (outcome == JOB_DONE && out->result == AWARD_NOT_ELIGIBLE)
 		cJSON_AddStringToObject(o, "reason", out->reason);
 	http_json(res, 200, o);
 }
@@ -288,6 +291,7 @@ h_webhook(struct route_env *env, struct request *req,
 	struct refund_req	 rr;
 	struct award_out	 ao;
 	struct refund_out	 ro;
+	enum job_outcome	 jo;
 	char			*buf = NULL, err[160];
 	size_t			 len;
 	cJSON			*o;
@@ -321,23 +325,23 @@ h_webhook(struct route_env *env, struct request *req,
 		if (env->cfg->verify_payments &&
 		    webverify_award(env->cfg, &env->yk, req, &ar, res) == 1)
 			break;
-		writer_award(env->writer, &ar, req->request_id, &ao);
-		award_response(res, &ao);
+		award_response(res, writer_award(env->writer, &ar,
+		    req->request_id, &ao), &ao);
 		break;
 	case WEBHOOK_REFUND:
 		if (env->cfg->verify_payments &&
 		    webverify_refund(env->cfg, &env->yk, req, &rr, res) == 1)
 			break;
-		if (writer_refund(env->writer, &rr, req->request_id, &ro) ==
-		    REFUND_UNAVAILABLE) {
+		if ((jo = writer_refund(env->writer, &rr, req->request_id,
+		    &ro)) == JOB_UNAVAILABLE) {
 			http_error(res, 503, "database unavailable; nothing "
 			    "was recorded, deliver again");
 			break;
 		}
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "status", "processed");
-		cJSON_AddStringToObject(o, "refund",
-		    refund_result_name(ro.result));
+		cJSON_AddStringToObject(o, "refund", job_outcome_name(jo,
+		    refund_result_name(ro.result)));
 		http_json(res, 200, o);
 		break;
 	default:
@@ -363,8 +367,8 @@ h_awards(struct route_env *env, struct request *req, const struct params *p,
 	if (validate_award_body(buf, len, &ar, err, sizeof(err)) == -1)
 		routes_bad_request(req, res, err);
 	else {
-		writer_award(env->writer, &ar, req->request_id, &ao);
-		award_response(res, &ao);
+		award_response(res, writer_award(env->writer, &ar,
+		    req->request_id, &ao), &ao);
 	}
 	free(buf);
 }

@@ -281,7 +281,7 @@ submit(struct writer *w, struct wjob *wj)
 	sem_destroy(&wj->done);
 }
 
-enum award_result
+enum job_outcome
 writer_award(struct writer *w, const struct award_req *req,
     const char *request_id, struct award_out *out)
 {
@@ -290,10 +290,10 @@ writer_award(struct writer *w, const struct award_req *req,
 
 	submit(w, &wj);
 	*out = wj.job.aout;
-	return out->result;
+	return wj.job.outcome;
 }
 
-enum refund_result
+enum job_outcome
 writer_refund(struct writer *w, const struct refund_req *req,
     const char *request_id, struct refund_out *out)
 {
@@ -302,7 +302,7 @@ writer_refund(struct writer *w, const struct refund_req *req,
 
 	submit(w, &wj);
 	*out = wj.job.rout;
-	return out->result;
+	return wj.job.outcome;
 }
 
 enum retryq_requeue_result
