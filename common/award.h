@@ -89,12 +89,7 @@ enum award_result award_apply_txn(struct award_ctx *ctx,
 int	award_record_payment(struct award_ctx *ctx,
 	    const struct award_req *req);
 
-/*
- * Prepare this module's statements on ctx->db (a part of roles_writer):
- * 0, or -1 with a message in err. unprepare finalizes them; it is a no-op
- * when nothing was prepared.
- */
-int	award_prepare(struct award_ctx *ctx, char *err, size_t errsz);
-void	award_unprepare(struct award_ctx *ctx);
+/* This module's statements (ctx->aw), a part of roles_writer (roles.h). */
+extern const struct award_part award_part;
 
 #endif

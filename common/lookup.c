@@ -130,19 +130,7 @@ lookup_key_name(enum lookup_key key)
 	return key >= 0 && key < LOOKUP__MAX ? key_names[key] : "";
 }
 
-int
-lookup_prepare(struct award_ctx *ctx, char *err, size_t errsz)
-{
-	ctx->lk = db_stmts_new(ctx->db, lk_sql, LK__MAX, err, errsz);
-	return ctx->lk != NULL ? 0 : -1;
-}
-
-void
-lookup_unprepare(struct award_ctx *ctx)
-{
-	db_stmts_free(ctx->lk, LK__MAX);
-	ctx->lk = NULL;
-}
+const struct award_part lookup_part = AWARD_PART(lk_sql, LK__MAX, lk);
 
 /* Column i as a string, or JSON null for SQL NULL. */
 static void

@@ -61,12 +61,7 @@ enum refund_result refund_apply(struct award_ctx *ctx,
 enum refund_result refund_apply_txn(struct award_ctx *ctx,
 	    const struct refund_req *req, struct refund_out *out);
 
-/*
- * Prepare this module's statements on ctx->db (a part of roles_writer):
- * 0, or -1 with a message in err. unprepare finalizes them; it is a no-op
- * when nothing was prepared.
- */
-int	refund_prepare(struct award_ctx *ctx, char *err, size_t errsz);
-void	refund_unprepare(struct award_ctx *ctx);
+/* This module's statements (ctx->rf), a part of roles_writer (roles.h). */
+extern const struct award_part refund_part;
 
 #endif

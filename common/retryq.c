@@ -137,19 +137,7 @@ retryq_backoff_ms(int n)
 	return d > RETRYQ_CAP_MS ? RETRYQ_CAP_MS : d;
 }
 
-int
-retryq_prepare(struct award_ctx *ctx, char *err, size_t errsz)
-{
-	ctx->rq = db_stmts_new(ctx->db, rq_sql, RQ__MAX, err, errsz);
-	return ctx->rq != NULL ? 0 : -1;
-}
-
-void
-retryq_unprepare(struct award_ctx *ctx)
-{
-	db_stmts_free(ctx->rq, RQ__MAX);
-	ctx->rq = NULL;
-}
+const struct award_part retryq_part = AWARD_PART(rq_sql, RQ__MAX, rq);
 
 int
 retryq_save_award(struct award_ctx *ctx, const struct award_req *req,

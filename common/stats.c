@@ -131,19 +131,7 @@ static const char *const st_sql[ST__MAX] = {
 	" WHERE status = 'dead' AND acked_at IS NOT NULL",
 };
 
-int
-stats_prepare(struct award_ctx *ctx, char *err, size_t errsz)
-{
-	ctx->st = db_stmts_new(ctx->db, st_sql, ST__MAX, err, errsz);
-	return ctx->st != NULL ? 0 : -1;
-}
-
-void
-stats_unprepare(struct award_ctx *ctx)
-{
-	db_stmts_free(ctx->st, ST__MAX);
-	ctx->st = NULL;
-}
+const struct award_part stats_part = AWARD_PART(st_sql, ST__MAX, st);
 
 /* Copy text, truncated to fit (an admin view, not a key). */
 static void

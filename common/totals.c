@@ -105,19 +105,7 @@ static const struct {
 	{ "failed_awards", TT_QUEUE_CLEAR, TT_QUEUE_FILL },
 };
 
-int
-totals_prepare(struct award_ctx *ctx, char *err, size_t errsz)
-{
-	ctx->tt = db_stmts_new(ctx->db, tt_sql, TT__MAX, err, errsz);
-	return ctx->tt != NULL ? 0 : -1;
-}
-
-void
-totals_unprepare(struct award_ctx *ctx)
-{
-	db_stmts_free(ctx->tt, TT__MAX);
-	ctx->tt = NULL;
-}
+const struct award_part totals_part = AWARD_PART(tt_sql, TT__MAX, tt);
 
 /* Roll back; BUSY when the database was busy or locked, else ERROR. */
 static enum totals_result
