@@ -139,6 +139,19 @@ retryq_backoff_ms(int n)
 
 const struct award_part retryq_part = AWARD_PART(rq_sql, RQ__MAX, rq);
 
+/*
+ * The bindings a saved award and a saved refund share (?13 now, ?14 the
+ * attempts allowed, ?15 verify), then the row written; 0 or -1.
+ */
+static int
+save_row(struct award_ctx *ctx, sqlite3_stmt *st, int verify)
+{
+	sqlite3_bind_int64(st, 13, award_ctx_now(ctx));
+	sqlite3_bind_int(st, 14, ctx->cfg->retry_max_attempts);
+	sqlite3_bind_int(st, 15, verify != 0);
+	return db_step_done(st) == SQLITE_DONE ? 0 : -1;
+}
+
 int
 retryq_save_award(struct award_ctx *ctx, const struct award_req *req,
     const char *error)
@@ -156,10 +169,7 @@ retryq_save_award(struct award_ctx *ctx, const struct award_req *req,
 	if (req->amount_minor >= 0)
 		sqlite3_bind_int64(st, 7, req->amount_minor);
 	db_bind_opt_text(st, 8, req->currency);
-	sqlite3_bind_int64(st, 13, award_ctx_now(ctx));
-	sqlite3_bind_int(st, 14, ctx->cfg->retry_max_attempts);
-	sqlite3_bind_int(st, 15, req->verify != 0);
-	return db_step_done(st) == SQLITE_DONE ? 0 : -1;
+	return save_row(ctx, st, req->verify);
 }
 
 int
@@ -173,10 +183,7 @@ retryq_save_refund(struct award_ctx *ctx, const struct refund_req *req,
 	sqlite3_bind_text(st, 3, req->payment_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, req->amount_minor);
 	db_bind_opt_text(st, 5, req->currency);
-	sqlite3_bind_int64(st, 13, award_ctx_now(ctx));
-	sqlite3_bind_int(st, 14, ctx->cfg->retry_max_attempts);
-	sqlite3_bind_int(st, 15, req->verify != 0);
-	return db_step_done(st) == SQLITE_DONE ? 0 : -1;
+	return save_row(ctx, st, req->verify);
 }
 
 static void
