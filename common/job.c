@@ -58,6 +58,19 @@ set_outcome(struct job *j, enum job_outcome outcome)
 		j->aout.result = AWARD_FAILED;
 }
 
+/* The log's outcome of an admin action on a row (JOB_REQUEUE, JOB_ACK). */
+static const char *
+row_action_word(const struct job *j)
+{
+	static const char *const words[2][RETRYQ_ERROR + 1] = {
+		{ "requeued", "not_found", "is_done", "error" },
+		{ "acknowledged", "not_found", "not_dead", "error" },
+	};
+
+	return j->requeue <= RETRYQ_ERROR ?
+	    words[j->kind == JOB_ACK][j->requeue] : "error";
+}
+
 static void
 job_log(const struct job *j)
 {
@@ -97,27 +110,14 @@ job_log(const struct job *j)
 		    LF_STR("error", j->rout.error[0] ? j->rout.error : NULL),
 		    LF_END);
 		break;
-	case JOB_ACK:
-		log_msg(j->requeue == RETRYQ_ERROR ? LOG_ERROR : LOG_INFO,
-		    "failed award acknowledged by admin",
-		    LF_STR("request_id", j->request_id),
-		    LF_INT("id", j->requeue_id),
-		    LF_STR("by", j->actor != NULL ? j->actor : "token"),
-		    LF_STR("outcome", j->requeue == RETRYQ_REQUEUED ?
-		    "acknowledged" : j->requeue == RETRYQ_NOT_FOUND ?
-		    "not_found" : j->requeue == RETRYQ_IS_DONE ? "not_dead" :
-		    "error"), LF_END);
-		break;
 	default:
 		log_msg(j->requeue == RETRYQ_ERROR ? LOG_ERROR : LOG_INFO,
+		    j->kind == JOB_ACK ? "failed award acknowledged by admin" :
 		    "failed award requeue by admin",
 		    LF_STR("request_id", j->request_id),
 		    LF_INT("id", j->requeue_id),
 		    LF_STR("by", j->actor != NULL ? j->actor : "token"),
-		    LF_STR("outcome", j->requeue == RETRYQ_REQUEUED ?
-		    "requeued" : j->requeue == RETRYQ_NOT_FOUND ?
-		    "not_found" : j->requeue == RETRYQ_IS_DONE ? "is_done" :
-		    "error"), LF_END);
+		    LF_STR("outcome", row_action_word(j)), LF_END);
 		break;
 	}
 }
