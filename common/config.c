@@ -5,6 +5,8 @@
  * Not the reading of the file's lines or of token files (config_file.c),
  * nor the YooKassa URL check callers make (config_yk.c).
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,10 @@
 
 #include "config.h"
 #include "config_keys.h"
+
+#ifndef AWARD_VERSION
+#define AWARD_VERSION "unknown"
+#endif
 
 int
 config_parse_int(const char *s, long long lo, long long hi, long long *out)
@@ -464,6 +470,32 @@ config_early(int argc, char *argv[], const char *const *value_flags,
 	} else
 		*file = config_default_file();
 	return CONFIG_EARLY_RUN;
+}
+
+int
+config_start(const char *name, int argc, char *argv[],
+    const char *const *value_flags, void (*help)(void), const char **file,
+    int *explicit)
+{
+	char msg[128];
+
+	switch (config_early(argc, argv, value_flags, file, explicit)) {
+	case CONFIG_EARLY_HELP:
+		help();
+		return 0;
+	case CONFIG_EARLY_VERSION:
+		printf("%s %s\n", name, AWARD_VERSION);
+		return 0;
+	case CONFIG_EARLY_BAD:
+		snprintf(msg, sizeof(msg), "%s cannot start", name);
+		log_msg(LOG_ERROR, msg, LF_STR("error",
+		    "--config: needs a path"), LF_END);
+		return 1;
+	default:
+		break;
+	}
+	umask(027);
+	return -1;
 }
 
 const char *

@@ -133,6 +133,19 @@ int	config_early(int argc, char *argv[], const char *const *value_flags,
 	    const char **file, int *explicit);
 
 /*
+ * The start every binary shares, before any file is read: config_early()
+ * over argv (value_flags as there). --help runs help(); --version prints
+ * "NAME VERSION"; --config without a path is a start-up error, one JSON
+ * line "NAME cannot start" on stderr (SPEC.md §7). Otherwise sets the
+ * umask for the files the binary creates (0640, SPEC.md §7) and fills
+ * *file and *explicit as config_early() does. Returns -1 to go on, else
+ * the exit status: 0 after --help or --version, 1 after the error.
+ */
+int	config_start(const char *name, int argc, char *argv[],
+	    const char *const *value_flags, void (*help)(void),
+	    const char **file, int *explicit);
+
+/*
  * CONFIG_FILE_DEFAULT when it exists (or when whether it exists cannot be
  * told, so that reading it reports why), else NULL: no file.
  */

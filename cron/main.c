@@ -6,8 +6,6 @@
  * libfcgi. Quiet on success (nothing on stdout); JSON log lines go to
  * stderr.
  */
-#include <sys/stat.h>
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,10 +34,6 @@ startup_error(const char *err)
 	log_msg(LOG_ERROR, "award-retry cannot start", LF_STR("error", err),
 	    LF_END);
 }
-
-#ifndef AWARD_VERSION
-#define AWARD_VERSION "unknown"
-#endif
 
 #define USAGE "award-retry [--config PATH] [--db PATH] [--bot-db PATH] " \
 	"[--limit N] [--force] [--now TIME] [--init] [--print-config]"
@@ -91,21 +85,9 @@ main(int argc, char *argv[])
 	int			 force = 0, lockfd, rc, r, explicit;
 	int			 init = 0, print = 0;
 
-	switch (config_early(argc, argv, value_flags, &file, &explicit)) {
-	case CONFIG_EARLY_HELP:
-		help();
-		return 0;
-	case CONFIG_EARLY_VERSION:
-		printf("award-retry %s\n", AWARD_VERSION);
-		return 0;
-	case CONFIG_EARLY_BAD:
-		startup_error("--config: needs a path");
-		return 1;
-	default:
-		break;
-	}
-	/* Files this binary creates: 0640 (SPEC.md §7). */
-	umask(027);
+	if ((r = config_start("award-retry", argc, argv, value_flags, help, &file,
+	    &explicit)) != -1)
+		return r;
 	if (config_load_file(&cfg, file, err, sizeof(err)) == -1) {
 		startup_error(err);
 		return 1;

@@ -6,8 +6,6 @@
  * log lines on stderr. Never links libfcgi.
  */
 
-#include <sys/stat.h>
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,10 +19,6 @@
 #include "reconcile.h"
 #include "roles.h"
 #include "yookassa.h"
-
-#ifndef AWARD_VERSION
-#define AWARD_VERSION "unknown"
-#endif
 
 #define USAGE "award-reconcile [--config PATH] [--db PATH] [--bot-db PATH] " \
 	"[--since INSTANT] [--dry-run]"
@@ -106,22 +100,11 @@ main(int argc, char *argv[])
 	char			 err[CONFIG_ERR_MAX], line[RECONCILE_SUMMARY_MAX];
 	const char		*file, *missing;
 	int64_t			 since = -1;
-	int			 dry_run = 0, lockfd = -1, rc = 1, explicit;
+	int			 dry_run = 0, lockfd = -1, rc = 1, r, explicit;
 
-	switch (config_early(argc, argv, value_flags, &file, &explicit)) {
-	case CONFIG_EARLY_HELP:
-		help();
-		return 0;
-	case CONFIG_EARLY_VERSION:
-		printf("award-reconcile %s\n", AWARD_VERSION);
-		return 0;
-	case CONFIG_EARLY_BAD:
-		startup_error("--config: needs a path");
-		return 1;
-	default:
-		break;
-	}
-	umask(027);
+	if ((r = config_start("award-reconcile", argc, argv, value_flags, help, &file,
+	    &explicit)) != -1)
+		return r;
 	if (config_load_file(&cfg, file, err, sizeof(err)) == -1) {
 		startup_error(err);
 		return 1;

@@ -4,8 +4,6 @@
  * pre-forks the workers (worker.c). Start-up errors are one JSON line on
  * stderr and exit 1 (SPEC.md §7, §8).
  */
-#include <sys/stat.h>
-
 #include <malloc.h>
 #include <stdio.h>
 #include <string.h>
@@ -75,21 +73,9 @@ main(int argc, char *argv[])
 	const char		*file;
 	int			 r, explicit, flag_listen, check = 0;
 
-	switch (config_early(argc, argv, value_flags, &file, &explicit)) {
-	case CONFIG_EARLY_HELP:
-		help();
-		return 0;
-	case CONFIG_EARLY_VERSION:
-		printf("award-fcgi %s\n", AWARD_VERSION);
-		return 0;
-	case CONFIG_EARLY_BAD:
-		startup_error("--config: needs a path");
-		return 1;
-	default:
-		break;
-	}
-	/* Files this binary creates: 0640 (SPEC.md §7). */
-	umask(027);
+	if ((r = config_start("award-fcgi", argc, argv, value_flags, help, &file,
+	    &explicit)) != -1)
+		return r;
 	for (int i = 1; i < argc; i++)
 		check |= strcmp(argv[i], "--check") == 0;
 	if (config_load_file(&cfg, file, err, sizeof(err)) == -1 ||
