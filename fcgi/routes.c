@@ -259,6 +259,29 @@ routes_bad_request(struct request *req, struct response *res, const char *why)
 	http_error(res, 400, why);
 }
 
+/*
+ * The answer to a write (SPEC.md §3): UNAVAILABLE (nothing could be
+ * saved) sets *res to 503, so that YooKassa delivers again, and returns
+ * NULL; otherwise a new object {"status":"processed", field: the outcome's
+ * name (done: the rules' own)} for the caller to complete and send.
+ */
+static cJSON *
+processed(struct response *res, enum job_outcome outcome, const char *field,
+    const char *done)
+{
+	cJSON *o;
+
+	if (outcome == JOB_UNAVAILABLE) {
+		http_error(res, 503, "database unavailable; nothing was "
+		    "recorded, deliver again");
+		return NULL;
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "status", "processed");
+	cJSON_AddStringToObject(o, field, job_outcome_name(outcome, done));
+	return o;
+}
+
 /* The award part of a response body, shared by webhook and /v1/awards. */
 static void
 award_response(struct response *res, enum job_outcome outcome,
@@ -266,15 +289,9 @@ award_response(struct response *res, enum job_outcome outcome,
 {
 	cJSON *o;
 
-	if (outcome == JOB_UNAVAILABLE) {
-		http_error(res, 503, "database unavailable; nothing was "
-		    "recorded, deliver again");
+	if ((o = processed(res, outcome, "award",
+	    award_result_name(out->result))) == NULL)
 		return;
-	}
-	o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "status", "processed");
-	cJSON_AddStringToObject(o, "award", job_outcome_name(outcome,
-	    award_result_name(out->result)));
 	if (outcome == JOB_DONE && out->result == AWARD_AWARDED) {
 		jsonw_add_int(o, "tickets", out->tickets);
 		jsonw_add_int(o, "referrer_tickets", out->referrer_tickets);
@@ -332,17 +349,10 @@ h_webhook(struct route_env *env, struct request *req,
 		if (env->cfg->verify_payments &&
 		    webverify_refund(env->cfg, &env->yk, req, &rr, res) == 1)
 			break;
-		if ((jo = writer_refund(env->writer, &rr, req->request_id,
-		    &ro)) == JOB_UNAVAILABLE) {
-			http_error(res, 503, "database unavailable; nothing "
-			    "was recorded, deliver again");
-			break;
-		}
-		o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "status", "processed");
-		cJSON_AddStringToObject(o, "refund", job_outcome_name(jo,
-		    refund_result_name(ro.result)));
-		http_json(res, 200, o);
+		jo = writer_refund(env->writer, &rr, req->request_id, &ro);
+		if ((o = processed(res, jo, "refund",
+		    refund_result_name(ro.result))) != NULL)
+			http_json(res, 200, o);
 		break;
 	default:
 		assert(!"validate_webhook returned no kind");
