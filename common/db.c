@@ -416,6 +416,18 @@ db_step_done(sqlite3_stmt *st)
 }
 
 int
+db_flag(sqlite3_stmt *st, const char *text)
+{
+	int rc, v = 0;
+
+	sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	db_reset(st);
+	return rc == SQLITE_ROW ? v != 0 : -1;
+}
+
+int
 db_begin_immediate(sqlite3 *db)
 {
 	return sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);

@@ -192,20 +192,6 @@ totals_fold(struct award_ctx *ctx)
 	return rc == TOTALS_DONE ? 0 : -1;
 }
 
-/* 1 when the totals of table name are filled, 0 when not, -1 on error. */
-static int
-ready(struct award_ctx *ctx, const char *name)
-{
-	sqlite3_stmt	*st = ctx->tt[TT_READY];
-	int		 rc, r = 0;
-
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		r = sqlite3_column_int(st, 0);
-	db_reset(st);
-	return rc == SQLITE_ROW ? r != 0 : -1;
-}
-
 /*
  * Fill the trigger-kept totals of fills[i] once, under the lock, from the
  * rows. The triggers count every change made after they were created; the
@@ -222,7 +208,7 @@ fill(struct award_ctx *ctx, size_t i)
 		return TOTALS_ERROR;
 	sqlite3_bind_text(ctx->tt[TT_READY_LOCK], 1, name, -1, SQLITE_STATIC);
 	if (db_step_done(ctx->tt[TT_READY_LOCK]) != SQLITE_DONE ||
-	    (r = ready(ctx, name)) == -1)
+	    (r = db_flag(ctx->tt[TT_READY], name)) == -1)
 		goto fail;
 	sqlite3_bind_text(ctx->tt[TT_READY_SET], 1, name, -1, SQLITE_STATIC);
 	if (!r && (db_step_done(ctx->tt[fills[i].clear]) != SQLITE_DONE ||
@@ -246,7 +232,7 @@ step(struct award_ctx *ctx, long long min_gap, int64_t chunk)
 	int	r;
 
 	for (size_t i = 0; i < sizeof(fills) / sizeof(fills[0]); i++) {
-		if ((r = ready(ctx, fills[i].name)) == -1)
+		if ((r = db_flag(ctx->tt[TT_READY], fills[i].name)) == -1)
 			return TOTALS_ERROR;
 		if (!r)
 			return fill(ctx, i);

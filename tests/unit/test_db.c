@@ -128,6 +128,21 @@ Test(db, two_contexts_at_once, .init = setup, .fini = teardown)
 	award_ctx_close(NULL);	/* a no-op */
 }
 
+/* db_flag: the one row's first column as 1 or 0; no row is -1. */
+Test(db, flag_of_one_row_or_minus_one, .init = setup, .fini = teardown)
+{
+	sqlite3_stmt *st;
+
+	tu_open(&env);
+	cr_assert_eq(sqlite3_prepare_v2(env.ctx->db, "SELECT ?1 = 'yes'"
+	    " WHERE ?1 <> 'none'", -1, &st, NULL), SQLITE_OK);
+	cr_assert_eq(db_flag(st, "yes"), 1);
+	cr_assert_eq(db_flag(st, "no"), 0);
+	cr_assert_eq(db_flag(st, "none"), -1);
+	cr_assert_eq(db_flag(st, "yes"), 1, "not reset for the next use");
+	sqlite3_finalize(st);
+}
+
 /*
  * A role prepares the statements of its parts into their slots, and only
  * those (ctx.h): a reader has no write statements, a checkpointer none.
