@@ -5,8 +5,6 @@
  * Not the reading of the file's lines or of token files (config_file.c),
  * nor the YooKassa URL check callers make (config_yk.c).
  */
-#include <sys/stat.h>
-
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,10 +13,6 @@
 
 #include "config.h"
 #include "config_keys.h"
-
-#ifndef AWARD_VERSION
-#define AWARD_VERSION "unknown"
-#endif
 
 int
 config_parse_int(const char *s, long long lo, long long hi, long long *out)
@@ -430,72 +424,6 @@ int
 config_load(struct award_config *c, char *err, size_t errsz)
 {
 	return config_load_file(c, NULL, err, errsz);
-}
-
-int
-config_early(int argc, char *argv[], const char *const *value_flags,
-    const char **file, int *explicit)
-{
-	const char	*val;
-	int		 r;
-
-	*file = NULL;
-	*explicit = 0;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 ||
-		    strcmp(argv[i], "-h") == 0)
-			return CONFIG_EARLY_HELP;
-		if (strcmp(argv[i], "--version") == 0)
-			return CONFIG_EARLY_VERSION;
-		if ((r = config_flag_value("--config", argc, argv, &i,
-		    &val)) != 0) {
-			if (r == -1 || *val == '\0')
-				return CONFIG_EARLY_BAD;
-			*file = val;
-			*explicit = 1;
-			continue;
-		}
-		for (const char *const *v = value_flags; *v != NULL; v++)
-			if (strcmp(argv[i], *v) == 0) {
-				i++;
-				break;
-			}
-	}
-	if (*file != NULL)
-		return CONFIG_EARLY_RUN;
-	/* SPEC.md §7, §10: the flag, then AWARD_CONFIG ("": no file). */
-	if ((val = getenv(CONFIG_ENV)) != NULL) {
-		*file = *val != '\0' ? val : NULL;
-		*explicit = 1;
-	} else
-		*file = config_default_file();
-	return CONFIG_EARLY_RUN;
-}
-
-int
-config_start(const char *name, int argc, char *argv[],
-    const char *const *value_flags, void (*help)(void), const char **file,
-    int *explicit)
-{
-	char msg[128];
-
-	switch (config_early(argc, argv, value_flags, file, explicit)) {
-	case CONFIG_EARLY_HELP:
-		help();
-		return 0;
-	case CONFIG_EARLY_VERSION:
-		printf("%s %s\n", name, AWARD_VERSION);
-		return 0;
-	case CONFIG_EARLY_BAD:
-		snprintf(msg, sizeof(msg), "%s cannot start", name);
-		log_msg(LOG_ERROR, msg, LF_STR("error",
-		    "--config: needs a path"), LF_END);
-		return 1;
-	default:
-		break;
-	}
-	umask(027);
-	return -1;
 }
 
 const char *
