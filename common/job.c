@@ -9,19 +9,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "atime.h"
 #include "db.h"
 #include "job.h"
 #include "log.h"
 
+/* The monotonic clock in seconds, for a group's timing. */
 static double
 mono_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)atime_mono_ns() / 1e9;
 }
 
 static int
