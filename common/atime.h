@@ -24,4 +24,10 @@ void	atime_format(int64_t ms, char buf[ATIME_BUFSZ]);
 /* The current instant from CLOCK_REALTIME. */
 int64_t	atime_now_ms(void);
 
+/*
+ * CLOCK_MONOTONIC in nanoseconds: for measuring intervals and deadlines,
+ * never an instant to record.
+ */
+int64_t	atime_mono_ns(void);
+
 #endif

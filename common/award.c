@@ -108,8 +108,7 @@ static const char *const aw_sql[AW__MAX] = {
 };
 
 static const char *const result_names[AWARD__MAX] = {
-	"awarded", "duplicate", "not_eligible", "failed", "queued",
-	"unavailable",
+	"awarded", "duplicate", "not_eligible", "failed",
 };
 
 const char *
@@ -118,19 +117,7 @@ award_result_name(enum award_result r)
 	return r < AWARD__MAX ? result_names[r] : "unknown";
 }
 
-int
-award_prepare(struct award_ctx *ctx, char *err, size_t errsz)
-{
-	ctx->aw = db_stmts_new(ctx->db, aw_sql, AW__MAX, err, errsz);
-	return ctx->aw != NULL ? 0 : -1;
-}
-
-void
-award_unprepare(struct award_ctx *ctx)
-{
-	db_stmts_free(ctx->aw, AW__MAX);
-	ctx->aw = NULL;
-}
+const struct award_part award_part = AWARD_PART(aw_sql, AW__MAX, aw);
 
 /*
  * Run a one-row query: 1 and the row left on st (caller resets), 0 for no

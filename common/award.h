@@ -32,9 +32,7 @@ enum award_result {
 	AWARD_AWARDED,
 	AWARD_DUPLICATE,
 	AWARD_NOT_ELIGIBLE,
-	AWARD_FAILED,		/* award_apply only: not saved anywhere yet */
-	AWARD_QUEUED,		/* job.h: the failure is in the queue */
-	AWARD_UNAVAILABLE,	/* job.h: nothing could be saved */
+	AWARD_FAILED,	/* nothing written; saving it is job.h's (JOB_QUEUED) */
 	AWARD__MAX
 };
 
@@ -46,10 +44,14 @@ struct award_out {
 	char		 contest_id[AWARD_ID_MAX * 2 + 1];
 	const char	*reason;	/* NOT_ELIGIBLE: static text */
 	int64_t		 reversed_rows;	/* "refunded": REFUND rows added now */
-	char		 error[AWARD_ERR_MAX];	/* FAILED and after */
+	char		 error[AWARD_ERR_MAX];	/* FAILED */
 };
 
-/* "awarded", "duplicate", ... as used in responses and the queue. */
+/*
+ * "awarded", "duplicate", "not_eligible", "failed" as used in responses and
+ * the queue ("unknown" for a value out of range). What the job layer did
+ * with a failure ("queued", "unavailable") is job.h's job_outcome_name().
+ */
 const char *award_result_name(enum award_result r);
 
 /*
@@ -87,12 +89,7 @@ enum award_result award_apply_txn(struct award_ctx *ctx,
 int	award_record_payment(struct award_ctx *ctx,
 	    const struct award_req *req);
 
-/*
- * Prepare this module's statements on ctx->db (a part of roles_writer):
- * 0, or -1 with a message in err. unprepare finalizes them; it is a no-op
- * when nothing was prepared.
- */
-int	award_prepare(struct award_ctx *ctx, char *err, size_t errsz);
-void	award_unprepare(struct award_ctx *ctx);
+/* This module's statements (ctx->aw), a part of roles_writer (roles.h). */
+extern const struct award_part award_part;
 
 #endif

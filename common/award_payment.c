@@ -29,70 +29,46 @@ add_refunded(struct award_ctx *ctx, const char *payment_id, int64_t delta)
 }
 
 /*
- * Count the refunds recorded before payment_id was seen into its
- * refunded_minor, once: each leaves 'pending' here, in the transaction that
- * first records the payment (SPEC §4 "Refunds": a payment refunded in full
- * is never awarded). A refund in another currency is never counted; it is
- * marked 'mismatch' and logged at warn, the way refund.c fails one that
- * arrives after its payment. Returns 0 or -1.
+ * Move refunds of payment_id in or out of its refunded_minor, each once.
+ * take: the refunds recorded before the payment was seen, each leaving
+ * 'pending' here in the transaction that first records the payment (SPEC
+ * §4 "Refunds": a payment refunded in full is never awarded); one in
+ * another currency is never counted, but marked 'mismatch' and logged at
+ * warn, the way refund.c fails one that arrives after its payment. Not
+ * take: the payment's currency became known after refunds were counted
+ * without it to compare (refund.c compares known currencies only); those
+ * in another currency leave the count, marked 'mismatch' and logged at
+ * warn, so that they never make the payment refunded in full. 0 or -1.
  */
 static int
-take_refunds(struct award_ctx *ctx, const char *payment_id)
+move_refunds(struct award_ctx *ctx, const char *payment_id, int take)
 {
-	sqlite3_stmt	*st = ctx->aw[AW_REFUNDS_TAKE];
+	sqlite3_stmt	*st = ctx->aw[take ? AW_REFUNDS_TAKE :
+			    AW_REFUNDS_UNCOUNT];
 	int64_t		 sum = 0, amount;
 	int		 rc, bad = 0;
 
 	sqlite3_bind_text(st, 1, payment_id, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *rid = db_col_text(st, 0), *cur = db_col_text(st, 2);
+		int counts = take && strcmp(db_col_text(st, 3), "counted") == 0;
 
 		amount = sqlite3_column_int64(st, 1);
-		if (strcmp(db_col_text(st, 3), "counted") != 0) {
-			log_msg(LOG_WARN, "refund in another currency than "
-			    "its payment: not counted",
-			    LF_STR("refund_id", rid),
+		if (counts)
+			log_msg(LOG_INFO, "refund recorded before its payment "
+			    "counted", LF_STR("refund_id", rid),
+			    LF_STR("payment_id", payment_id),
+			    LF_INT("amount_minor", amount), LF_END);
+		else
+			log_msg(LOG_WARN, take ? "refund in another currency "
+			    "than its payment: not counted" : "refund in "
+			    "another currency than its payment: no longer "
+			    "counted", LF_STR("refund_id", rid),
 			    LF_STR("payment_id", payment_id),
 			    LF_STR("currency", cur),
 			    LF_INT("amount_minor", amount), LF_END);
+		if (take && !counts)
 			continue;
-		}
-		if (amount < 0 || amount > INT64_MAX - sum)
-			bad = 1;
-		else
-			sum += amount;
-		log_msg(LOG_INFO, "refund recorded before its payment counted",
-		    LF_STR("refund_id", rid), LF_STR("payment_id", payment_id),
-		    LF_INT("amount_minor", amount), LF_END);
-	}
-	db_reset(st);
-	if (rc != SQLITE_DONE || bad)
-		return -1;
-	return add_refunded(ctx, payment_id, sum);
-}
-
-/*
- * The payment's currency became known after refunds were counted without
- * it to compare (refund.c compares known currencies only): those in
- * another currency leave the count, marked 'mismatch' and logged at warn,
- * so that they never make the payment refunded in full. 0 or -1.
- */
-static int
-uncount_refunds(struct award_ctx *ctx, const char *payment_id)
-{
-	sqlite3_stmt	*st = ctx->aw[AW_REFUNDS_UNCOUNT];
-	int64_t		 sum = 0, amount;
-	int		 rc, bad = 0;
-
-	sqlite3_bind_text(st, 1, payment_id, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		amount = sqlite3_column_int64(st, 1);
-		log_msg(LOG_WARN, "refund in another currency than its "
-		    "payment: no longer counted",
-		    LF_STR("refund_id", db_col_text(st, 0)),
-		    LF_STR("payment_id", payment_id),
-		    LF_STR("currency", db_col_text(st, 2)),
-		    LF_INT("amount_minor", amount), LF_END);
 		if (amount < 0 || amount > INT64_MAX - sum)
 			bad = 1;
 		else
@@ -101,7 +77,7 @@ uncount_refunds(struct award_ctx *ctx, const char *payment_id)
 	db_reset(st);
 	if (rc != SQLITE_DONE || bad)
 		return -1;
-	return add_refunded(ctx, payment_id, -sum);
+	return add_refunded(ctx, payment_id, take ? sum : -sum);
 }
 
 int
@@ -123,10 +99,10 @@ award_record_payment(struct award_ctx *ctx, const struct award_req *req)
 	db_bind_opt_text(st, 6, req->currency);
 	sqlite3_bind_text(st, 7, ot, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 8, now, -1, SQLITE_STATIC);
-	if (db_step_done(st) != SQLITE_DONE || take_refunds(ctx,
-	    req->payment_id) == -1)
+	if (db_step_done(st) != SQLITE_DONE || move_refunds(ctx,
+	    req->payment_id, 1) == -1)
 		return -1;
 	/* Only a request that brings a currency can make it known. */
 	return req->currency[0] != '\0' ?
-	    uncount_refunds(ctx, req->payment_id) : 0;
+	    move_refunds(ctx, req->payment_id, 0) : 0;
 }

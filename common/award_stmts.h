@@ -1,7 +1,8 @@
 /*
  * Within the award module only (award.c, award_payment.c): the indices
- * of the statements award_prepare() prepares into ctx->aw from the SQL
- * table of award.c. Not for callers of the module: they include award.h.
+ * of the statements of award_part (ctx.h), prepared into ctx->aw from the
+ * SQL table of award.c. Not for callers of the module: they include
+ * award.h.
  */
 #ifndef AWARD_AWARD_STMTS_H
 #define AWARD_AWARD_STMTS_H

@@ -426,46 +426,6 @@ config_load(struct award_config *c, char *err, size_t errsz)
 	return config_load_file(c, NULL, err, errsz);
 }
 
-int
-config_early(int argc, char *argv[], const char *const *value_flags,
-    const char **file, int *explicit)
-{
-	const char	*val;
-	int		 r;
-
-	*file = NULL;
-	*explicit = 0;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 ||
-		    strcmp(argv[i], "-h") == 0)
-			return CONFIG_EARLY_HELP;
-		if (strcmp(argv[i], "--version") == 0)
-			return CONFIG_EARLY_VERSION;
-		if ((r = config_flag_value("--config", argc, argv, &i,
-		    &val)) != 0) {
-			if (r == -1 || *val == '\0')
-				return CONFIG_EARLY_BAD;
-			*file = val;
-			*explicit = 1;
-			continue;
-		}
-		for (const char *const *v = value_flags; *v != NULL; v++)
-			if (strcmp(argv[i], *v) == 0) {
-				i++;
-				break;
-			}
-	}
-	if (*file != NULL)
-		return CONFIG_EARLY_RUN;
-	/* SPEC.md §7, §10: the flag, then AWARD_CONFIG ("": no file). */
-	if ((val = getenv(CONFIG_ENV)) != NULL) {
-		*file = *val != '\0' ? val : NULL;
-		*explicit = 1;
-	} else
-		*file = config_default_file();
-	return CONFIG_EARLY_RUN;
-}
-
 const char *
 config_default_file(void)
 {

@@ -133,6 +133,29 @@ int	config_early(int argc, char *argv[], const char *const *value_flags,
 	    const char **file, int *explicit);
 
 /*
+ * A start-up error of the binary name: one JSON line "NAME cannot start"
+ * with err on stderr (SPEC.md §7, §8); the caller then exits 1.
+ */
+void	config_startup_error(const char *name, const char *err);
+
+/* An unknown argument: one JSON line naming it and the usage line. */
+void	config_unknown_arg(const char *arg, const char *usage);
+
+/*
+ * The start every binary shares: config_early() over argv (value_flags as
+ * there). --help runs help(); --version prints "NAME VERSION"; --config
+ * without a path is a start-up error (config_startup_error()). Otherwise
+ * sets the umask for the files the binary creates (0640, SPEC.md §7),
+ * fills *file and *explicit as config_early() does and, when cfg is not
+ * NULL, loads *cfg from *file (config_load_file(); its error is a
+ * start-up error). Returns -1 to go on, else the exit status: 0 after
+ * --help or --version, 1 after an error.
+ */
+int	config_start(const char *name, int argc, char *argv[],
+	    const char *const *value_flags, void (*help)(void),
+	    struct award_config *cfg, const char **file, int *explicit);
+
+/*
  * CONFIG_FILE_DEFAULT when it exists (or when whether it exists cannot be
  * told, so that reading it reports why), else NULL: no file.
  */
@@ -146,6 +169,15 @@ const char *config_default_file(void);
  */
 int	config_flag(struct award_config *c, int argc, char *argv[], int *i,
 	    char *err, size_t errsz);
+
+/*
+ * An integer flag "--name N" or "--name=N" at argv[*i], N from 1 to max:
+ * 1 with *out set (*i left on its value, for a loop's i++), 0 when
+ * argv[*i] is not that flag, -1 with "--name: needs an integer from 1 to
+ * MAX" in err.
+ */
+int	config_flag_int(const char *name, int argc, char *argv[], int *i,
+	    long long max, long long *out, char *err, size_t errsz);
 
 /*
  * Read the value of "--name VALUE" or "--name=VALUE" at argv[*i] into *val.

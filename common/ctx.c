@@ -11,6 +11,14 @@
 #include "ctx.h"
 #include "db.h"
 
+/* The slot of ctx that holds part's statements. */
+static sqlite3_stmt ***
+part_slot(struct award_ctx *ctx, const struct award_part *part)
+{
+	assert(part->slot + sizeof(sqlite3_stmt **) <= sizeof(*ctx));
+	return (sqlite3_stmt ***)(void *)((char *)ctx + part->slot);
+}
+
 struct award_ctx *
 award_ctx_open(const struct award_config *cfg, const struct award_role *role,
     char *err, size_t errsz)
@@ -28,11 +36,15 @@ award_ctx_open(const struct award_config *cfg, const struct award_role *role,
 		award_ctx_close(ctx);
 		return NULL;
 	}
-	for (size_t i = 0; i < role->nparts; i++)
-		if (role->parts[i].prepare(ctx, err, errsz) == -1) {
+	for (size_t i = 0; i < role->nparts; i++) {
+		const struct award_part *p = role->parts[i];
+
+		if ((*part_slot(ctx, p) = db_stmts_new(ctx->db, p->sql, p->n,
+		    err, errsz)) == NULL) {
 			award_ctx_close(ctx);
 			return NULL;
 		}
+	}
 	return ctx;
 }
 
@@ -41,8 +53,12 @@ award_ctx_close(struct award_ctx *ctx)
 {
 	if (ctx == NULL)
 		return;
-	for (size_t i = ctx->role->nparts; i > 0; i--)
-		ctx->role->parts[i - 1].unprepare(ctx);
+	for (size_t i = ctx->role->nparts; i > 0; i--) {
+		const struct award_part *p = ctx->role->parts[i - 1];
+
+		db_stmts_free(*part_slot(ctx, p), p->n);
+		*part_slot(ctx, p) = NULL;
+	}
 	db_close(ctx->db);
 	free(ctx);
 }

@@ -33,32 +33,39 @@ struct award_ctx {
 };
 
 /*
- * One module's part of a role: prepare fills the module's slot of ctx
- * (0, or -1 with a message in err); unprepare empties it and is a no-op
- * on an empty slot.
+ * One module's part of a role: its SQL, n statements indexed by the
+ * module's own enum, and where in struct award_ctx they go once prepared
+ * (the offset of its slot). A module exports its part as a constant,
+ * written with AWARD_PART(); award_ctx_open() prepares it (db_stmts_new())
+ * and award_ctx_close() finalizes it, so no module writes that loop.
  */
 struct award_part {
-	int	(*prepare)(struct award_ctx *, char *, size_t);
-	void	(*unprepare)(struct award_ctx *);
+	const char *const	*sql;
+	size_t			 n;
+	size_t			 slot;
 };
+
+#define AWARD_PART(sql, n, member) \
+	{ (sql), (n), offsetof(struct award_ctx, member) }
 
 #define AWARD_ROLE_PARTS_MAX	8
 
 struct award_role {
 	const char		*name;		/* "writer", for messages */
 	size_t			 nparts;	/* <= AWARD_ROLE_PARTS_MAX */
-	struct award_part	 parts[AWARD_ROLE_PARTS_MAX];
+	const struct award_part	*parts[AWARD_ROLE_PARTS_MAX];
 };
 
 /*
  * Open the databases of cfg (db_open) and prepare the statements of each
- * part of role, in order. cfg and role must outlive the context. Returns
+ * part of role, in order, into their slots (the others stay NULL). cfg and role must outlive the context. Returns
  * NULL with a one-line message in err. Free with award_ctx_close().
  */
 struct award_ctx *award_ctx_open(const struct award_config *cfg,
 	    const struct award_role *role, char *err, size_t errsz);
 
-/* Unprepare in reverse order and close; NULL is a no-op. */
+/* Finalize each part's statements in reverse order and close; NULL is a
+ * no-op. */
 void	award_ctx_close(struct award_ctx *ctx);
 
 /* The current instant: cfg->now_ms when set (tests), else the clock. */

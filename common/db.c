@@ -200,7 +200,6 @@ sqlite3 *
 db_open(const struct award_config *c, char *err, size_t errsz)
 {
 	sqlite3		*db = NULL, *bot = NULL;
-	sqlite3_stmt	*st = NULL;
 	const char	*botpath = config_bot_db(c), *mark;
 	char		*botpart = NULL, tmp[CONFIG_ERR_MAX];
 	char		 rec[64], id[64];
@@ -255,14 +254,9 @@ db_open(const struct award_config *c, char *err, size_t errsz)
 	    errsz) == -1)
 		goto fail;
 	if (!same) {
-		if (sqlite3_prepare_v2(db, "ATTACH DATABASE ? AS bot", -1,
-		    &st, NULL) != SQLITE_OK)
+		if (db_run_text(db, "ATTACH DATABASE ?1 AS bot", botpath, NULL,
+		    NULL, 0) == -1)
 			goto dberr;
-		sqlite3_bind_text(st, 1, botpath, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			goto dberr;
-		sqlite3_finalize(st);
-		st = NULL;
 		if (db_exec(db, c->synchronous_full ?
 		    "PRAGMA bot.synchronous=FULL" :
 		    "PRAGMA bot.synchronous=NORMAL", err, errsz) == -1)
@@ -280,11 +274,33 @@ db_open(const struct award_config *c, char *err, size_t errsz)
 dberr:
 	snprintf(err, errsz, "%s: %s", c->db_path, sqlite3_errmsg(db));
 fail:
-	sqlite3_finalize(st);
 	sqlite3_close(bot);
 	sqlite3_close(db);
 	free(botpart);
 	return NULL;
+}
+
+int
+db_run_text(sqlite3 *db, const char *sql, const char *p1, const char *p2,
+    char *out, size_t outsz)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 rc;
+
+	if (out != NULL)
+		out[0] = '\0';
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (p1 != NULL)
+		sqlite3_bind_text(st, 1, p1, -1, SQLITE_STATIC);
+	if (p2 != NULL)
+		sqlite3_bind_text(st, 2, p2, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW && out != NULL)
+		snprintf(out, outsz, "%s", db_col_text(st, 0));
+	while (rc == SQLITE_ROW)
+		rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 void
@@ -413,6 +429,18 @@ db_step_done(sqlite3_stmt *st)
 		continue;
 	db_reset(st);
 	return rc;
+}
+
+int
+db_flag(sqlite3_stmt *st, const char *text)
+{
+	int rc, v = 0;
+
+	sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	db_reset(st);
+	return rc == SQLITE_ROW ? v != 0 : -1;
 }
 
 int

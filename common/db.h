@@ -57,6 +57,13 @@ void	 db_bind_opt_text(sqlite3_stmt *st, int i, const char *s);
  */
 int	 db_step_done(sqlite3_stmt *st);
 
+/*
+ * Run st, a one-row query, with ?1 bound to text: 1 when the row's first
+ * column is non-zero, 0 when it is zero, -1 when no row came or on error.
+ * Resets st and clears its bindings.
+ */
+int	 db_flag(sqlite3_stmt *st, const char *text);
+
 /* "BEGIN IMMEDIATE", "BEGIN", "COMMIT", "ROLLBACK": SQLite result codes. */
 int	 db_begin_immediate(sqlite3 *db);
 int	 db_begin(sqlite3 *db);
@@ -86,6 +93,14 @@ enum db_setup {
  */
 enum db_setup db_setup_state(const struct award_config *c, char *msg,
 	    size_t msgsz);
+
+/*
+ * db_setup_state() as a cron binary named name acts on it: -1 to go on
+ * (READY); 0, the exit status, after logging at info that the service is
+ * not set up (NONE: nothing is created); 1 after config_startup_error()
+ * when that cannot be told.
+ */
+int	db_setup_exit(const struct award_config *c, const char *name);
 
 /*
  * `award-fcgi --check` (issue 17): one line per check on f ("ok",

@@ -21,41 +21,13 @@ const char db_identity_sql[] =
     " value TEXT NOT NULL,"
     " created_at TEXT NOT NULL);";
 
-/*
- * Run sql (parameters ?1, ?2: p1, p2 as text, NULL for none) to its end;
- * the text of its first row's first column into out when out is not NULL
- * ("" when no row). 0, or -1 on an error (the connection's errmsg).
- */
-static int
-run_text(sqlite3 *db, const char *sql, const char *p1, const char *p2,
-    char *out, size_t outsz)
-{
-	sqlite3_stmt	*st = NULL;
-	int		 rc;
-
-	if (out != NULL)
-		out[0] = '\0';
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	if (p1 != NULL)
-		sqlite3_bind_text(st, 1, p1, -1, SQLITE_STATIC);
-	if (p2 != NULL)
-		sqlite3_bind_text(st, 2, p2, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW && out != NULL)
-		snprintf(out, outsz, "%s", db_col_text(st, 0));
-	while (rc == SQLITE_ROW)
-		rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
 /* 1 when main has a table of that name, 0 when not, -1 on error. */
 static int
 has_table(sqlite3 *db, const char *table)
 {
 	char found[8];
 
-	if (run_text(db, "SELECT 1 FROM main.sqlite_master WHERE type = "
+	if (db_run_text(db, "SELECT 1 FROM main.sqlite_master WHERE type = "
 	    "'table' AND name = ?1", table, NULL, found, sizeof(found)) == -1)
 		return -1;
 	return found[0] != '\0';
@@ -75,7 +47,7 @@ query_text(sqlite3 *db, const char *table, const char *sql, const char *p1,
 	out[0] = '\0';
 	if ((rc = has_table(db, table)) != 1)
 		return rc;
-	return run_text(db, sql, p1, NULL, out, outsz);
+	return db_run_text(db, sql, p1, NULL, out, outsz);
 }
 
 static int
@@ -109,7 +81,7 @@ db_identity_ensure(sqlite3 *bot, char *out, size_t outsz, char *err,
 	atime_format(atime_now_ms(), now);
 	if (db_exec(bot, "BEGIN IMMEDIATE", err, errsz) == -1)
 		return -1;
-	if (run_text(bot, "INSERT OR IGNORE INTO main.award_bot_identity(id,"
+	if (db_run_text(bot, "INSERT OR IGNORE INTO main.award_bot_identity(id,"
 	    " value, created_at) VALUES (1, lower(hex(randomblob(16))), ?1)",
 	    now, NULL, NULL, 0) == -1 || db_exec(bot, "COMMIT", err,
 	    errsz) == -1) {
@@ -197,7 +169,7 @@ db_identity_record(sqlite3 *db, const struct award_config *c,
 	char	rec[64];
 
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
-	    SQLITE_OK || run_text(db, "INSERT INTO main.award_meta(key, value)"
+	    SQLITE_OK || db_run_text(db, "INSERT INTO main.award_meta(key, value)"
 	    " VALUES ('bot_identity', ?1), ('bot_db_path', ?2)"
 	    " ON CONFLICT(key) DO NOTHING", id, botpath, NULL, 0) == -1 ||
 	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK ||

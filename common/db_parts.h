@@ -20,6 +20,14 @@ struct award_config;
 int	db_exec(sqlite3 *db, const char *sql, char *err, size_t errsz);
 
 /*
+ * Run sql (parameters ?1, ?2: p1, p2 as text, NULL for none) to its end;
+ * the text of its first row's first column into out when out is not NULL
+ * ("" when no row). 0, or -1 on an error (the connection's errmsg).
+ */
+int	db_run_text(sqlite3 *db, const char *sql, const char *p1,
+	    const char *p2, char *out, size_t outsz);
+
+/*
  * The busy handler of every connection db_open() makes: arg points to
  * the timeout in milliseconds (an int that outlives the connection).
  */

@@ -46,16 +46,11 @@ apply_once(sqlite3 *db, const char *text, int service, const char *begin,
 	}
 	if (service && have != DB_SCHEMA_VERSION) {
 		snprintf(buf, sizeof(buf), "%d", DB_SCHEMA_VERSION);
-		if (sqlite3_prepare_v2(db, "INSERT INTO main.award_meta"
-		    "(key, value) VALUES ('schema_version', ?) ON CONFLICT(key)"
-		    " DO UPDATE SET value = excluded.value", -1, &st, NULL) !=
-		    SQLITE_OK)
+		if (db_run_text(db, "INSERT INTO main.award_meta(key, value)"
+		    " VALUES ('schema_version', ?1) ON CONFLICT(key)"
+		    " DO UPDATE SET value = excluded.value", buf, NULL, NULL,
+		    0) == -1)
 			goto dberr;
-		sqlite3_bind_text(st, 1, buf, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			goto dberr;
-		sqlite3_finalize(st);
-		st = NULL;
 	}
 	if (db_exec(db, "COMMIT", err, errsz) == -1)
 		goto fail;

@@ -58,6 +58,23 @@ db_setup_state(const struct award_config *c, char *msg, size_t msgsz)
 	return DB_SETUP_NONE;
 }
 
+int
+db_setup_exit(const struct award_config *c, const char *name)
+{
+	char msg[CONFIG_ERR_MAX];
+
+	switch (db_setup_state(c, msg, sizeof(msg))) {
+	case DB_SETUP_NONE:
+		log_msg(LOG_INFO, msg, LF_END);
+		return 0;
+	case DB_SETUP_ERROR:
+		config_startup_error(name, msg);
+		return 1;
+	default:
+		return -1;
+	}
+}
+
 /*
  * Open path to read, never creating it; NULL when it cannot be. Opened
  * read-write (no SQLITE_OPEN_CREATE) though only read, so that closing the

@@ -9,19 +9,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "atime.h"
 #include "db.h"
 #include "job.h"
 #include "log.h"
 
+/* The monotonic clock in seconds, for a group's timing. */
 static double
 mono_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)atime_mono_ns() / 1e9;
 }
 
 static int
@@ -30,22 +28,64 @@ exec_rc(struct award_ctx *ctx, const char *sql)
 	return sqlite3_exec(ctx->db, sql, NULL, NULL, NULL);
 }
 
+static const char *const outcome_names[JOB_OUTCOME__MAX] = {
+	NULL, "queued", "unavailable",
+};
+
+const char *
+job_outcome_name(enum job_outcome outcome, const char *done)
+{
+	if (outcome == JOB_DONE)
+		return done;
+	return outcome < JOB_OUTCOME__MAX ? outcome_names[outcome] : "unknown";
+}
+
+/*
+ * Set j's outcome; one other than DONE leaves the rules' result FAILED
+ * (job.h), whatever they had filled in or not.
+ */
+static void
+set_outcome(struct job *j, enum job_outcome outcome)
+{
+	j->outcome = outcome;
+	if (outcome == JOB_DONE)
+		return;
+	if (j->kind == JOB_REFUND)
+		j->rout.result = REFUND_FAILED;
+	else
+		j->aout.result = AWARD_FAILED;
+}
+
+/* The log's outcome of an admin action on a row (JOB_REQUEUE, JOB_ACK). */
+static const char *
+row_action_word(const struct job *j)
+{
+	static const char *const words[2][RETRYQ_ERROR + 1] = {
+		{ "requeued", "not_found", "is_done", "error" },
+		{ "acknowledged", "not_found", "not_dead", "error" },
+	};
+
+	return j->requeue <= RETRYQ_ERROR ?
+	    words[j->kind == JOB_ACK][j->requeue] : "error";
+}
+
 static void
 job_log(const struct job *j)
 {
 	enum log_level lvl;
 
+	lvl = j->outcome == JOB_UNAVAILABLE ? LOG_ERROR :
+	    j->outcome == JOB_QUEUED ? LOG_WARN : LOG_INFO;
 	switch (j->kind) {
 	case JOB_AWARD:
-		lvl = j->aout.result == AWARD_UNAVAILABLE ? LOG_ERROR :
-		    j->aout.result == AWARD_QUEUED ? LOG_WARN : LOG_INFO;
 		log_msg(lvl, "award",
 		    LF_STR("request_id", j->request_id),
 		    LF_STR("order_id", j->award.order_id),
 		    LF_INT("tg_id", j->award.telegram_id),
 		    LF_STR("plan_id", j->award.plan_id),
 		    LF_STR("payment_id", j->award.payment_id),
-		    LF_STR("outcome", award_result_name(j->aout.result)),
+		    LF_STR("outcome", job_outcome_name(j->outcome,
+		    award_result_name(j->aout.result))),
 		    LF_STR("reason", j->aout.reason),
 		    LF_STR("contest_id", j->aout.contest_id),
 		    LF_INT("tickets", j->aout.tickets),
@@ -55,8 +95,6 @@ job_log(const struct job *j)
 		    LF_END);
 		break;
 	case JOB_REFUND:
-		lvl = j->rout.result == REFUND_UNAVAILABLE ? LOG_ERROR :
-		    j->rout.result == REFUND_QUEUED ? LOG_WARN : LOG_INFO;
 		log_msg(lvl, "refund",
 		    LF_STR("request_id", j->request_id),
 		    LF_STR("refund_id", j->refund.refund_id),
@@ -64,32 +102,20 @@ job_log(const struct job *j)
 		    LF_STR("order_id", j->rout.order_id[0] ?
 		    j->rout.order_id : NULL),
 		    LF_INT("amount_minor", j->refund.amount_minor),
-		    LF_STR("outcome", refund_result_name(j->rout.result)),
+		    LF_STR("outcome", job_outcome_name(j->outcome,
+		    refund_result_name(j->rout.result))),
 		    LF_INT("reversed_rows", j->rout.reversed_rows),
 		    LF_STR("error", j->rout.error[0] ? j->rout.error : NULL),
 		    LF_END);
 		break;
-	case JOB_ACK:
-		log_msg(j->requeue == RETRYQ_ERROR ? LOG_ERROR : LOG_INFO,
-		    "failed award acknowledged by admin",
-		    LF_STR("request_id", j->request_id),
-		    LF_INT("id", j->requeue_id),
-		    LF_STR("by", j->actor != NULL ? j->actor : "token"),
-		    LF_STR("outcome", j->requeue == RETRYQ_REQUEUED ?
-		    "acknowledged" : j->requeue == RETRYQ_NOT_FOUND ?
-		    "not_found" : j->requeue == RETRYQ_IS_DONE ? "not_dead" :
-		    "error"), LF_END);
-		break;
 	default:
 		log_msg(j->requeue == RETRYQ_ERROR ? LOG_ERROR : LOG_INFO,
+		    j->kind == JOB_ACK ? "failed award acknowledged by admin" :
 		    "failed award requeue by admin",
 		    LF_STR("request_id", j->request_id),
 		    LF_INT("id", j->requeue_id),
 		    LF_STR("by", j->actor != NULL ? j->actor : "token"),
-		    LF_STR("outcome", j->requeue == RETRYQ_REQUEUED ?
-		    "requeued" : j->requeue == RETRYQ_NOT_FOUND ?
-		    "not_found" : j->requeue == RETRYQ_IS_DONE ? "is_done" :
-		    "error"), LF_END);
+		    LF_STR("outcome", row_action_word(j)), LF_END);
 		break;
 	}
 }
@@ -112,7 +138,7 @@ save_failure(struct award_ctx *ctx, struct job *j)
 /*
  * Save j's failure in a transaction of its own whose first statement
  * writes the service database, so a locked bot database is never waited
- * for (SPEC.md §4, last paragraph). Sets the result: QUEUED, or
+ * for (SPEC.md §4, last paragraph). Sets the outcome: QUEUED, or
  * UNAVAILABLE when nothing could be saved.
  */
 static void
@@ -129,10 +155,7 @@ save_failure_alone(struct award_ctx *ctx, struct job *j)
 		    LF_STR("error", sqlite3_errmsg(ctx->db)), LF_END);
 		db_rollback(ctx->db);
 	}
-	if (j->kind == JOB_REFUND)
-		j->rout.result = ok ? REFUND_QUEUED : REFUND_UNAVAILABLE;
-	else
-		j->aout.result = ok ? AWARD_QUEUED : AWARD_UNAVAILABLE;
+	set_outcome(j, ok ? JOB_QUEUED : JOB_UNAVAILABLE);
 }
 
 /*
@@ -159,6 +182,7 @@ unverified(struct job *j)
 static void
 job_run(struct award_ctx *ctx, struct job *j)
 {
+	j->outcome = JOB_DONE;
 	if (unverified(j)) {
 		save_failure_alone(ctx, j);
 		job_log(j);
@@ -183,7 +207,7 @@ job_run(struct award_ctx *ctx, struct job *j)
 	job_log(j);
 }
 
-enum award_result
+enum job_outcome
 job_award(struct award_ctx *ctx, const struct award_req *req,
     const char *request_id, struct award_out *out)
 {
@@ -192,10 +216,10 @@ job_award(struct award_ctx *ctx, const struct award_req *req,
 
 	job_run(ctx, &j);
 	*out = j.aout;
-	return out->result;
+	return j.outcome;
 }
 
-enum refund_result
+enum job_outcome
 job_refund(struct award_ctx *ctx, const struct refund_req *req,
     const char *request_id, struct refund_out *out)
 {
@@ -204,7 +228,7 @@ job_refund(struct award_ctx *ctx, const struct refund_req *req,
 
 	job_run(ctx, &j);
 	*out = j.rout;
-	return out->result;
+	return j.outcome;
 }
 
 int
@@ -215,7 +239,7 @@ job_queue_award(struct award_ctx *ctx, const struct award_req *req,
 
 	snprintf(j.aout.error, sizeof(j.aout.error), "%s", error);
 	save_failure_alone(ctx, &j);
-	return j.aout.result == AWARD_QUEUED ? 0 : -1;
+	return j.outcome == JOB_QUEUED ? 0 : -1;
 }
 
 /* The rules of j inside the open transaction; 1 when they failed. */
@@ -247,6 +271,7 @@ static int
 group_step(struct award_ctx *ctx, struct job *j)
 {
 	j->alone = 0;
+	j->outcome = JOB_DONE;
 	if (exec_rc(ctx, "SAVEPOINT job") != SQLITE_OK)
 		return -1;
 	if (unverified(j) || apply_in_txn(ctx, j)) {
@@ -259,10 +284,8 @@ group_step(struct award_ctx *ctx, struct job *j)
 			    exec_rc(ctx, "ROLLBACK TO job") != SQLITE_OK)
 				return -1;
 			j->alone = 1;
-		} else if (j->kind == JOB_REFUND)
-			j->rout.result = REFUND_QUEUED;
-		else
-			j->aout.result = AWARD_QUEUED;
+		} else
+			set_outcome(j, JOB_QUEUED);
 	}
 	if (sqlite3_get_autocommit(ctx->db) ||
 	    exec_rc(ctx, "RELEASE job") != SQLITE_OK)
@@ -307,13 +330,9 @@ group_cannot_begin(struct award_ctx *ctx, struct job **jobs, size_t n, int rc)
 		}
 		if (!down)
 			save_failure_alone(ctx, j);
-		else if (j->kind == JOB_AWARD)
-			j->aout.result = AWARD_UNAVAILABLE;
 		else
-			j->rout.result = REFUND_UNAVAILABLE;
-		down = j->kind == JOB_AWARD ?
-		    j->aout.result == AWARD_UNAVAILABLE :
-		    j->rout.result == REFUND_UNAVAILABLE;
+			set_outcome(j, JOB_UNAVAILABLE);
+		down = j->outcome == JOB_UNAVAILABLE;
 		job_log(j);
 	}
 }

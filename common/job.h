@@ -39,13 +39,29 @@ enum job_kind {
 };
 
 /*
+ * What the job layer did with an award or a refund (SPEC.md §3): DONE,
+ * the rules ran and their result (aout.result, rout.result) is committed;
+ * QUEUED, the rules failed or the job waits to be verified, and the
+ * failure is committed in failed_awards instead; UNAVAILABLE, nothing
+ * could be saved. The rules' result is theirs alone: it is FAILED unless
+ * the outcome is DONE.
+ */
+enum job_outcome {
+	JOB_DONE,
+	JOB_QUEUED,
+	JOB_UNAVAILABLE,
+	JOB_OUTCOME__MAX
+};
+
+/*
  * One write. The caller fills kind, the input of that kind and
- * request_id (may be NULL); the run fills the output: aout.result
- * (AWARDED, DUPLICATE, NOT_ELIGIBLE, QUEUED or UNAVAILABLE), rout.result
- * (REVERSED, PARTIAL, DUPLICATE, UNKNOWN_PAYMENT, QUEUED or UNAVAILABLE)
- * or requeue (JOB_REQUEUE and JOB_ACK, on row requeue_id by actor, NULL
- * meaning "token"). Every result is durably committed before it is filled in,
- * except UNAVAILABLE / RETRYQ_ERROR, which mean nothing was saved.
+ * request_id (may be NULL); the run fills the output: outcome and, for
+ * JOB_AWARD, aout (AWARDED, DUPLICATE or NOT_ELIGIBLE when DONE), for
+ * JOB_REFUND, rout (REVERSED, PARTIAL, DUPLICATE or UNKNOWN_PAYMENT when
+ * DONE), or requeue (JOB_REQUEUE and JOB_ACK, on row requeue_id by actor,
+ * NULL meaning "token"; their outcome is always DONE). Every result is
+ * durably committed before it is filled in, except UNAVAILABLE /
+ * RETRYQ_ERROR, which mean nothing was saved.
  */
 struct job {
 	enum job_kind			 kind;
@@ -54,6 +70,7 @@ struct job {
 	struct award_out		 aout;
 	struct refund_req		 refund;
 	struct refund_out		 rout;
+	enum job_outcome		 outcome;
 	int64_t				 requeue_id;
 	const char			*actor;
 	enum retryq_requeue_result	 requeue;
@@ -69,14 +86,22 @@ struct job_group_stats {
 };
 
 /*
+ * The name of outcome as responses, logs and counters say it (SPEC.md
+ * §3): done, the rules' own name (award_result_name(),
+ * refund_result_name()); otherwise "queued" or "unavailable".
+ */
+const char *job_outcome_name(enum job_outcome outcome, const char *done);
+
+/*
  * Run one award or refund alone: the rules in a BEGIN IMMEDIATE
  * transaction; on failure the failure saved in a transaction that writes
  * only the service database (SPEC.md §4, last paragraph), or UNAVAILABLE
- * when even that fails. Logs the outcome.
+ * when even that fails. Fills *out (its result valid when DONE), logs the
+ * outcome and returns it.
  */
-enum award_result job_award(struct award_ctx *ctx, const struct award_req *req,
+enum job_outcome job_award(struct award_ctx *ctx, const struct award_req *req,
 	    const char *request_id, struct award_out *out);
-enum refund_result job_refund(struct award_ctx *ctx,
+enum job_outcome job_refund(struct award_ctx *ctx,
 	    const struct refund_req *req, const char *request_id,
 	    struct refund_out *out);
 

@@ -130,135 +130,101 @@ lookup_key_name(enum lookup_key key)
 	return key >= 0 && key < LOOKUP__MAX ? key_names[key] : "";
 }
 
-int
-lookup_prepare(struct award_ctx *ctx, char *err, size_t errsz)
-{
-	ctx->lk = db_stmts_new(ctx->db, lk_sql, LK__MAX, err, errsz);
-	return ctx->lk != NULL ? 0 : -1;
-}
+const struct award_part lookup_part = AWARD_PART(lk_sql, LK__MAX, lk);
 
-void
-lookup_unprepare(struct award_ctx *ctx)
-{
-	db_stmts_free(ctx->lk, LK__MAX);
-	ctx->lk = NULL;
-}
+/* How a column of a list becomes a JSON field. */
+enum col_kind {
+	COL_TEXT,	/* a string */
+	COL_INT,	/* an integer, exact (jsonw.h) */
+	COL_MONEY,	/* minor units as a decimal string: "199.00" */
+};
 
-/* Column i as a string, or JSON null for SQL NULL. */
+/* One field of a list's objects: column i of the row as kind. */
+struct col {
+	const char	*name;
+	int		 i;
+	enum col_kind	 kind;
+};
+
+/* The fields of each list; SQL NULL is JSON null whatever the kind. */
+static const struct col payment_cols[] = {
+	{ "payment_id", 0, COL_TEXT }, { "order_id", 1, COL_TEXT },
+	{ "telegram_id", 2, COL_INT }, { "plan_id", 3, COL_TEXT },
+	{ "amount", 4, COL_MONEY }, { "amount_minor", 4, COL_INT },
+	{ "currency", 5, COL_TEXT }, { "refunded", 6, COL_MONEY },
+	{ "refunded_minor", 6, COL_INT }, { "outcome", 7, COL_TEXT },
+	{ "order_created_at", 8, COL_TEXT }, { "created_at", 9, COL_TEXT },
+	{ "updated_at", 10, COL_TEXT }, { NULL, 0, COL_TEXT },
+};
+static const struct col refund_cols[] = {
+	{ "refund_id", 0, COL_TEXT }, { "payment_id", 1, COL_TEXT },
+	{ "amount", 2, COL_MONEY }, { "amount_minor", 2, COL_INT },
+	{ "currency", 3, COL_TEXT }, { "status", 4, COL_TEXT },
+	{ "created_at", 5, COL_TEXT }, { NULL, 0, COL_TEXT },
+};
+static const struct col ledger_cols[] = {
+	{ "id", 0, COL_TEXT }, { "contest_id", 1, COL_TEXT },
+	{ "owner_id", 2, COL_INT },	/* referrer_id: the owner */
+	{ "buyer_id", 3, COL_INT },	/* referred_id */
+	{ "order_id", 4, COL_TEXT }, { "delta", 5, COL_INT },
+	{ "reason", 6, COL_TEXT }, { "created_at", 7, COL_TEXT },
+	{ NULL, 0, COL_TEXT },
+};
+static const struct col queue_cols[] = {
+	{ "id", 0, COL_INT }, { "kind", 1, COL_TEXT },
+	{ "status", 2, COL_TEXT }, { "attempts", 3, COL_INT },
+	{ "last_error", 4, COL_TEXT }, { "outcome", 5, COL_TEXT },
+	{ "order_id", 6, COL_TEXT }, { "telegram_id", 7, COL_INT },
+	{ "plan_id", 8, COL_TEXT }, { "payment_id", 9, COL_TEXT },
+	{ "refund_id", 10, COL_TEXT }, { "amount_minor", 11, COL_INT },
+	{ "currency", 12, COL_TEXT }, { "created_at", 13, COL_TEXT },
+	{ "last_attempt_at", 14, COL_TEXT },
+	{ "next_attempt_at", 15, COL_TEXT },
+	{ "acknowledged_at", 16, COL_TEXT },
+	{ "acknowledged_by", 17, COL_TEXT }, { "requeued_at", 18, COL_TEXT },
+	{ "requeued_by", 19, COL_TEXT }, { NULL, 0, COL_TEXT },
+};
+static const struct col tickets_cols[] = {
+	{ "contest_id", 0, COL_TEXT }, { "tickets", 1, COL_INT },
+	{ "rows", 2, COL_INT }, { NULL, 0, COL_TEXT },
+};
+
+/* Field c of the row on st into o. */
 static void
-add_text(cJSON *o, const char *name, sqlite3_stmt *st, int i)
-{
-	if (sqlite3_column_type(st, i) == SQLITE_NULL)
-		cJSON_AddNullToObject(o, name);
-	else
-		cJSON_AddStringToObject(o, name, db_col_text(st, i));
-}
-
-/* Column i as an integer, or JSON null for SQL NULL. */
-static void
-add_int(cJSON *o, const char *name, sqlite3_stmt *st, int i)
-{
-	if (sqlite3_column_type(st, i) == SQLITE_NULL)
-		cJSON_AddNullToObject(o, name);
-	else
-		jsonw_add_int(o, name, sqlite3_column_int64(st, i));
-}
-
-/* Minor units in column i as a decimal string ("199.00"), or null. */
-static void
-add_money(cJSON *o, const char *name, sqlite3_stmt *st, int i)
+add_col(cJSON *o, const struct col *c, sqlite3_stmt *st)
 {
 	char	buf[32];
 	int64_t	v;
 
-	if (sqlite3_column_type(st, i) == SQLITE_NULL) {
-		cJSON_AddNullToObject(o, name);
+	if (sqlite3_column_type(st, c->i) == SQLITE_NULL) {
+		cJSON_AddNullToObject(o, c->name);
 		return;
 	}
-	v = sqlite3_column_int64(st, i);
-	snprintf(buf, sizeof(buf), "%s%lld.%02lld", v < 0 ? "-" : "",
-	    (long long)((v < 0 ? -v : v) / 100),
-	    (long long)((v < 0 ? -v : v) % 100));
-	cJSON_AddStringToObject(o, name, buf);
-}
-
-static void
-row_payment(cJSON *o, sqlite3_stmt *st)
-{
-	add_text(o, "payment_id", st, 0);
-	add_text(o, "order_id", st, 1);
-	add_int(o, "telegram_id", st, 2);
-	add_text(o, "plan_id", st, 3);
-	add_money(o, "amount", st, 4);
-	add_int(o, "amount_minor", st, 4);
-	add_text(o, "currency", st, 5);
-	add_money(o, "refunded", st, 6);
-	add_int(o, "refunded_minor", st, 6);
-	add_text(o, "outcome", st, 7);
-	add_text(o, "order_created_at", st, 8);
-	add_text(o, "created_at", st, 9);
-	add_text(o, "updated_at", st, 10);
-}
-
-static void
-row_refund(cJSON *o, sqlite3_stmt *st)
-{
-	add_text(o, "refund_id", st, 0);
-	add_text(o, "payment_id", st, 1);
-	add_money(o, "amount", st, 2);
-	add_int(o, "amount_minor", st, 2);
-	add_text(o, "currency", st, 3);
-	add_text(o, "status", st, 4);
-	add_text(o, "created_at", st, 5);
-}
-
-static void
-row_ledger(cJSON *o, sqlite3_stmt *st)
-{
-	add_text(o, "id", st, 0);
-	add_text(o, "contest_id", st, 1);
-	add_int(o, "owner_id", st, 2);		/* referrer_id: the owner */
-	add_int(o, "buyer_id", st, 3);		/* referred_id */
-	add_text(o, "order_id", st, 4);
-	add_int(o, "delta", st, 5);
-	add_text(o, "reason", st, 6);
-	add_text(o, "created_at", st, 7);
-}
-
-static void
-row_queue(cJSON *o, sqlite3_stmt *st)
-{
-	static const char *const names[] = {
-		"id", "kind", "status", "attempts", "last_error", "outcome",
-		"order_id", "telegram_id", "plan_id", "payment_id",
-		"refund_id", "amount_minor", "currency", "created_at",
-		"last_attempt_at", "next_attempt_at", "acknowledged_at",
-		"acknowledged_by", "requeued_at", "requeued_by",
-	};
-
-	for (int i = 0; i < (int)(sizeof(names) / sizeof(names[0])); i++)
-		if (i == 0 || i == 3 || i == 7 || i == 11)
-			add_int(o, names[i], st, i);
-		else
-			add_text(o, names[i], st, i);
-}
-
-static void
-row_tickets(cJSON *o, sqlite3_stmt *st)
-{
-	add_text(o, "contest_id", st, 0);
-	add_int(o, "tickets", st, 1);
-	add_int(o, "rows", st, 2);
+	switch (c->kind) {
+	case COL_TEXT:
+		cJSON_AddStringToObject(o, c->name, db_col_text(st, c->i));
+		break;
+	case COL_INT:
+		jsonw_add_int(o, c->name, sqlite3_column_int64(st, c->i));
+		break;
+	case COL_MONEY:
+		v = sqlite3_column_int64(st, c->i);
+		snprintf(buf, sizeof(buf), "%s%lld.%02lld", v < 0 ? "-" : "",
+		    (long long)((v < 0 ? -v : v) / 100),
+		    (long long)((v < 0 ? -v : v) % 100));
+		cJSON_AddStringToObject(o, c->name, buf);
+		break;
+	}
 }
 
 /*
  * Run st (?1 bound by the caller) into a new array name of root, one
- * object per row made by fn. Returns 1 when LOOKUP_ROWS_MAX rows came
+ * object per row with the fields cols (ended by a NULL name). Returns 1 when LOOKUP_ROWS_MAX rows came
  * (the list may be cut), 0, or -1.
  */
 static int
 list(cJSON *root, const char *name, sqlite3_stmt *st,
-    void (*fn)(cJSON *, sqlite3_stmt *))
+    const struct col *cols)
 {
 	cJSON	*arr = cJSON_AddArrayToObject(root, name), *o;
 	int	 rc, n = 0;
@@ -275,7 +241,8 @@ list(cJSON *root, const char *name, sqlite3_stmt *st,
 			rc = SQLITE_NOMEM;
 			break;
 		}
-		fn(o, st);
+		for (const struct col *c = cols; c->name != NULL; c++)
+			add_col(o, c, st);
 		n++;
 	}
 	db_reset(st);
@@ -300,8 +267,8 @@ lookup_run(struct award_ctx *ctx, enum lookup_key key, const char *text,
 	static const char *const list_names[LIST__MAX] = {
 		"payments", "refunds", "ledger", "queue",
 	};
-	static void (*const list_fns[LIST__MAX])(cJSON *, sqlite3_stmt *) = {
-		row_payment, row_refund, row_ledger, row_queue,
+	static const struct col *const list_cols[LIST__MAX] = {
+		payment_cols, refund_cols, ledger_cols, queue_cols,
 	};
 	cJSON	*root = NULL, *q;
 	int	 truncated = 0, rc, began = 0;
@@ -326,14 +293,14 @@ lookup_run(struct award_ctx *ctx, enum lookup_key key, const char *text,
 		sqlite3_stmt *st = ctx->lk[key * LIST__MAX + l];
 
 		bind_key(st, key, text, tg);
-		if ((rc = list(root, list_names[l], st, list_fns[l])) == -1)
+		if ((rc = list(root, list_names[l], st, list_cols[l])) == -1)
 			goto fail;
 		truncated |= rc;
 	}
 	if (key == LOOKUP_TELEGRAM) {
 		sqlite3_bind_int64(ctx->lk[LK_TICKETS], 1, tg);
 		if ((rc = list(root, "tickets", ctx->lk[LK_TICKETS],
-		    row_tickets)) == -1)
+		    tickets_cols)) == -1)
 			goto fail;
 		truncated |= rc;
 	} else if (cJSON_AddArrayToObject(root, "tickets") == NULL)

@@ -63,11 +63,7 @@ int	lookup_contest_totals(struct award_ctx *ctx, const char *contest_id,
 	    int (*fn)(void *, const char *, int64_t, int64_t, int64_t),
 	    void *arg);
 
-/*
- * Prepare this module's statements on ctx->db (award_ctx_open()): 0, or
- * -1 with a message in err. unprepare is a no-op when nothing was prepared.
- */
-int	lookup_prepare(struct award_ctx *ctx, char *err, size_t errsz);
-void	lookup_unprepare(struct award_ctx *ctx);
+/* This module's statements (ctx->lk), a part of roles_reader (roles.h). */
+extern const struct award_part lookup_part;
 
 #endif

@@ -109,7 +109,7 @@ count_award(struct reconcile_run *run, enum award_result a)
 		run->not_eligible++;
 		break;
 	default:
-		run->queued++;	/* FAILED (dry run) or QUEUED */
+		run->queued++;	/* FAILED: queued (job.h), or would be */
 		break;
 	}
 }
@@ -197,31 +197,27 @@ flush(struct rc *r)
 	for (size_t i = 0; i < r->n; i++) {
 		struct job *j = &r->jobs[i];
 
+		if (j->outcome == JOB_UNAVAILABLE) {
+			unavailable = 1;
+			continue;
+		}
 		if (j->kind == JOB_AWARD) {
-			if (j->aout.result == AWARD_UNAVAILABLE) {
-				unavailable = 1;
-				continue;
-			}
 			count_award(r->run, j->aout.result);
 			log_msg(LOG_WARN, "payment recovered by reconciliation",
 			    LF_STR("source", "reconcile"),
 			    LF_STR("payment_id", j->award.payment_id),
 			    LF_STR("order_id", j->award.order_id),
 			    LF_INT("tg_id", j->award.telegram_id),
-			    LF_STR("outcome", award_result_name(
-			    j->aout.result)), LF_END);
+			    LF_STR("outcome", job_outcome_name(j->outcome,
+			    award_result_name(j->aout.result))), LF_END);
 		} else {
-			if (j->rout.result == REFUND_UNAVAILABLE) {
-				unavailable = 1;
-				continue;
-			}
 			count_refund(r->run, j->rout.result);
 			log_msg(LOG_WARN, "refund recovered by reconciliation",
 			    LF_STR("source", "reconcile"),
 			    LF_STR("refund_id", j->refund.refund_id),
 			    LF_STR("payment_id", j->refund.payment_id),
-			    LF_STR("outcome", refund_result_name(
-			    j->rout.result)), LF_END);
+			    LF_STR("outcome", job_outcome_name(j->outcome,
+			    refund_result_name(j->rout.result))), LF_END);
 		}
 	}
 	/*

@@ -55,7 +55,6 @@ static const char *const rf_sql[RF__MAX] = {
 
 static const char *const result_names[REFUND__MAX] = {
 	"reversed", "partial", "duplicate", "unknown_payment", "failed",
-	"queued", "unavailable",
 };
 
 const char *
@@ -64,19 +63,7 @@ refund_result_name(enum refund_result r)
 	return r < REFUND__MAX ? result_names[r] : "unknown";
 }
 
-int
-refund_prepare(struct award_ctx *ctx, char *err, size_t errsz)
-{
-	ctx->rf = db_stmts_new(ctx->db, rf_sql, RF__MAX, err, errsz);
-	return ctx->rf != NULL ? 0 : -1;
-}
-
-void
-refund_unprepare(struct award_ctx *ctx)
-{
-	db_stmts_free(ctx->rf, RF__MAX);
-	ctx->rf = NULL;
-}
+const struct award_part refund_part = AWARD_PART(rf_sql, RF__MAX, rf);
 
 /* One REFUND row per award row of the order not yet reversed; 0 or -1. */
 static int

@@ -23,9 +23,7 @@ enum refund_result {
 	REFUND_PARTIAL,
 	REFUND_DUPLICATE,
 	REFUND_UNKNOWN_PAYMENT,
-	REFUND_FAILED,		/* refund_apply only: nothing written */
-	REFUND_QUEUED,		/* job.h: the failure is queued */
-	REFUND_UNAVAILABLE,	/* job.h: nothing could be saved */
+	REFUND_FAILED,	/* nothing written; saving it is job.h's (JOB_QUEUED) */
 	REFUND__MAX
 };
 
@@ -36,7 +34,10 @@ struct refund_out {
 	char		 error[AWARD_ERR_MAX];
 };
 
-/* "reversed", "partial", "duplicate", "unknown_payment", ... */
+/*
+ * "reversed", "partial", "duplicate", "unknown_payment", "failed" ("unknown"
+ * out of range); "queued" and "unavailable" are job.h's job_outcome_name().
+ */
 const char *refund_result_name(enum refund_result r);
 
 /*
@@ -60,12 +61,7 @@ enum refund_result refund_apply(struct award_ctx *ctx,
 enum refund_result refund_apply_txn(struct award_ctx *ctx,
 	    const struct refund_req *req, struct refund_out *out);
 
-/*
- * Prepare this module's statements on ctx->db (a part of roles_writer):
- * 0, or -1 with a message in err. unprepare finalizes them; it is a no-op
- * when nothing was prepared.
- */
-int	refund_prepare(struct award_ctx *ctx, char *err, size_t errsz);
-void	refund_unprepare(struct award_ctx *ctx);
+/* This module's statements (ctx->rf), a part of roles_writer (roles.h). */
+extern const struct award_part refund_part;
 
 #endif

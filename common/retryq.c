@@ -137,18 +137,19 @@ retryq_backoff_ms(int n)
 	return d > RETRYQ_CAP_MS ? RETRYQ_CAP_MS : d;
 }
 
-int
-retryq_prepare(struct award_ctx *ctx, char *err, size_t errsz)
-{
-	ctx->rq = db_stmts_new(ctx->db, rq_sql, RQ__MAX, err, errsz);
-	return ctx->rq != NULL ? 0 : -1;
-}
+const struct award_part retryq_part = AWARD_PART(rq_sql, RQ__MAX, rq);
 
-void
-retryq_unprepare(struct award_ctx *ctx)
+/*
+ * The bindings a saved award and a saved refund share (?13 now, ?14 the
+ * attempts allowed, ?15 verify), then the row written; 0 or -1.
+ */
+static int
+save_row(struct award_ctx *ctx, sqlite3_stmt *st, int verify)
 {
-	db_stmts_free(ctx->rq, RQ__MAX);
-	ctx->rq = NULL;
+	sqlite3_bind_int64(st, 13, award_ctx_now(ctx));
+	sqlite3_bind_int(st, 14, ctx->cfg->retry_max_attempts);
+	sqlite3_bind_int(st, 15, verify != 0);
+	return db_step_done(st) == SQLITE_DONE ? 0 : -1;
 }
 
 int
@@ -168,10 +169,7 @@ retryq_save_award(struct award_ctx *ctx, const struct award_req *req,
 	if (req->amount_minor >= 0)
 		sqlite3_bind_int64(st, 7, req->amount_minor);
 	db_bind_opt_text(st, 8, req->currency);
-	sqlite3_bind_int64(st, 13, award_ctx_now(ctx));
-	sqlite3_bind_int(st, 14, ctx->cfg->retry_max_attempts);
-	sqlite3_bind_int(st, 15, req->verify != 0);
-	return db_step_done(st) == SQLITE_DONE ? 0 : -1;
+	return save_row(ctx, st, req->verify);
 }
 
 int
@@ -185,10 +183,7 @@ retryq_save_refund(struct award_ctx *ctx, const struct refund_req *req,
 	sqlite3_bind_text(st, 3, req->payment_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, req->amount_minor);
 	db_bind_opt_text(st, 5, req->currency);
-	sqlite3_bind_int64(st, 13, award_ctx_now(ctx));
-	sqlite3_bind_int(st, 14, ctx->cfg->retry_max_attempts);
-	sqlite3_bind_int(st, 15, req->verify != 0);
-	return db_step_done(st) == SQLITE_DONE ? 0 : -1;
+	return save_row(ctx, st, req->verify);
 }
 
 static void

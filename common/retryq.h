@@ -150,12 +150,7 @@ enum retryq_requeue_result retryq_ack(struct award_ctx *ctx, int64_t id,
  */
 int	retryq_lock(const char *db_path, char *err, size_t errsz);
 
-/*
- * Prepare this module's statements on ctx->db (a part of roles_writer):
- * 0, or -1 with a message in err. unprepare finalizes them; it is a no-op
- * when nothing was prepared.
- */
-int	retryq_prepare(struct award_ctx *ctx, char *err, size_t errsz);
-void	retryq_unprepare(struct award_ctx *ctx);
+/* This module's statements (ctx->rq), a part of roles_writer (roles.h). */
+extern const struct award_part retryq_part;
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * The roles of roles.h: tables of prepare/unprepare pairs. No logic.
+ * The roles of roles.h: tables of the modules' parts (ctx.h). No logic.
  */
 #include "award.h"
 #include "lookup.h"
@@ -10,15 +10,11 @@
 #include "totals.h"
 
 const struct award_role roles_writer = { "writer", 4, {
-	{ award_prepare, award_unprepare },
-	{ refund_prepare, refund_unprepare },
-	{ retryq_prepare, retryq_unprepare },
-	{ totals_prepare, totals_unprepare },
+	&award_part, &refund_part, &retryq_part, &totals_part,
 } };
 
 const struct award_role roles_reader = { "reader", 2, {
-	{ stats_prepare, stats_unprepare },
-	{ lookup_prepare, lookup_unprepare },
+	&stats_part, &lookup_part,
 } };
 
-const struct award_role roles_checkpointer = { "checkpointer", 0, { { 0 } } };
+const struct award_role roles_checkpointer = { "checkpointer", 0, { NULL } };

@@ -131,19 +131,7 @@ static const char *const st_sql[ST__MAX] = {
 	" WHERE status = 'dead' AND acked_at IS NOT NULL",
 };
 
-int
-stats_prepare(struct award_ctx *ctx, char *err, size_t errsz)
-{
-	ctx->st = db_stmts_new(ctx->db, st_sql, ST__MAX, err, errsz);
-	return ctx->st != NULL ? 0 : -1;
-}
-
-void
-stats_unprepare(struct award_ctx *ctx)
-{
-	db_stmts_free(ctx->st, ST__MAX);
-	ctx->st = NULL;
-}
+const struct award_part stats_part = AWARD_PART(st_sql, ST__MAX, st);
 
 /* Copy text, truncated to fit (an admin view, not a key). */
 static void
@@ -174,20 +162,6 @@ group(struct stats_group *g, size_t *n, const char *name)
 	return &g[(*n)++];
 }
 
-/* 1 when the totals of table name are filled, 0 when not, -1 on error. */
-static int
-totals_ready(struct award_ctx *ctx, const char *name)
-{
-	sqlite3_stmt	*st = ctx->st[ST_READY];
-	int		 rc, ready = 0;
-
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		ready = sqlite3_column_int(st, 0);
-	db_reset(st);
-	return rc == SQLITE_ROW ? ready != 0 : -1;
-}
-
 int
 stats_retry_stale(int64_t pending, const struct stats_run *run,
     int64_t now_ms)
@@ -205,7 +179,7 @@ summary_queue(struct award_ctx *ctx, struct stats_summary *s)
 	sqlite3_stmt	*st;
 	int		 rc, ready;
 
-	if ((ready = totals_ready(ctx, "failed_awards")) == -1)
+	if ((ready = db_flag(ctx->st[ST_READY], "failed_awards")) == -1)
 		return -1;
 	st = ctx->st[ready ? ST_QUEUE_TOTALS : ST_COUNTS];
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -267,7 +241,7 @@ summary_payments(struct award_ctx *ctx, struct stats_summary *s)
 	sqlite3_stmt	*st;
 	int		 rc, ready;
 
-	if ((ready = totals_ready(ctx, "payments")) == -1)
+	if ((ready = db_flag(ctx->st[ST_READY], "payments")) == -1)
 		return -1;
 	st = ctx->st[ready ? ST_PAY_TOTALS : ST_PAY_SCAN];
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

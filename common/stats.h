@@ -177,12 +177,7 @@ enum stats_result stats_user_tickets(struct award_ctx *ctx, int64_t telegram_id,
 /* 0 when both databases answer a query, else -1. */
 int	 stats_health(struct award_ctx *ctx);
 
-/*
- * Prepare this module's statements on ctx->db (a part of roles_reader):
- * 0, or -1 with a message in err. unprepare finalizes them; it is a no-op
- * when nothing was prepared.
- */
-int	stats_prepare(struct award_ctx *ctx, char *err, size_t errsz);
-void	stats_unprepare(struct award_ctx *ctx);
+/* This module's statements (ctx->st), a part of roles_reader (roles.h). */
+extern const struct award_part stats_part;
 
 #endif

@@ -105,19 +105,7 @@ static const struct {
 	{ "failed_awards", TT_QUEUE_CLEAR, TT_QUEUE_FILL },
 };
 
-int
-totals_prepare(struct award_ctx *ctx, char *err, size_t errsz)
-{
-	ctx->tt = db_stmts_new(ctx->db, tt_sql, TT__MAX, err, errsz);
-	return ctx->tt != NULL ? 0 : -1;
-}
-
-void
-totals_unprepare(struct award_ctx *ctx)
-{
-	db_stmts_free(ctx->tt, TT__MAX);
-	ctx->tt = NULL;
-}
+const struct award_part totals_part = AWARD_PART(tt_sql, TT__MAX, tt);
 
 /* Roll back; BUSY when the database was busy or locked, else ERROR. */
 static enum totals_result
@@ -204,20 +192,6 @@ totals_fold(struct award_ctx *ctx)
 	return rc == TOTALS_DONE ? 0 : -1;
 }
 
-/* 1 when the totals of table name are filled, 0 when not, -1 on error. */
-static int
-ready(struct award_ctx *ctx, const char *name)
-{
-	sqlite3_stmt	*st = ctx->tt[TT_READY];
-	int		 rc, r = 0;
-
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		r = sqlite3_column_int(st, 0);
-	db_reset(st);
-	return rc == SQLITE_ROW ? r != 0 : -1;
-}
-
 /*
  * Fill the trigger-kept totals of fills[i] once, under the lock, from the
  * rows. The triggers count every change made after they were created; the
@@ -234,7 +208,7 @@ fill(struct award_ctx *ctx, size_t i)
 		return TOTALS_ERROR;
 	sqlite3_bind_text(ctx->tt[TT_READY_LOCK], 1, name, -1, SQLITE_STATIC);
 	if (db_step_done(ctx->tt[TT_READY_LOCK]) != SQLITE_DONE ||
-	    (r = ready(ctx, name)) == -1)
+	    (r = db_flag(ctx->tt[TT_READY], name)) == -1)
 		goto fail;
 	sqlite3_bind_text(ctx->tt[TT_READY_SET], 1, name, -1, SQLITE_STATIC);
 	if (!r && (db_step_done(ctx->tt[fills[i].clear]) != SQLITE_DONE ||
@@ -258,7 +232,7 @@ step(struct award_ctx *ctx, long long min_gap, int64_t chunk)
 	int	r;
 
 	for (size_t i = 0; i < sizeof(fills) / sizeof(fills[0]); i++) {
-		if ((r = ready(ctx, fills[i].name)) == -1)
+		if ((r = db_flag(ctx->tt[TT_READY], fills[i].name)) == -1)
 			return TOTALS_ERROR;
 		if (!r)
 			return fill(ctx, i);

@@ -64,12 +64,7 @@ int	totals_fold(struct award_ctx *ctx);
  */
 int	totals_sync(struct award_ctx *ctx);
 
-/*
- * Prepare this module's statements on ctx->db (a part of roles_writer):
- * 0, or -1 with a message in err. unprepare finalizes them; it is a no-op
- * when nothing was prepared.
- */
-int	totals_prepare(struct award_ctx *ctx, char *err, size_t errsz);
-void	totals_unprepare(struct award_ctx *ctx);
+/* This module's statements (ctx->tt), a part of roles_writer (roles.h). */
+extern const struct award_part totals_part;
 
 #endif

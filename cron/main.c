@@ -6,8 +6,6 @@
  * libfcgi. Quiet on success (nothing on stdout); JSON log lines go to
  * stderr.
  */
-#include <sys/stat.h>
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,34 +24,13 @@
 #include "totals.h"
 #include "yookassa.h"
 
-/*
- * A start-up error: one JSON line on stderr (SPEC.md §7, §8) naming the
- * setting; main() then exits 1.
- */
-static void
-startup_error(const char *err)
-{
-	log_msg(LOG_ERROR, "award-retry cannot start", LF_STR("error", err),
-	    LF_END);
-}
-
-#ifndef AWARD_VERSION
-#define AWARD_VERSION "unknown"
-#endif
-
-#define USAGE "award-retry [--config PATH] [--db PATH] [--bot-db PATH] " \
+#define PROG "award-retry"
+#define USAGE PROG " [--config PATH] [--db PATH] [--bot-db PATH] " \
 	"[--limit N] [--force] [--now TIME] [--init] [--print-config]"
 
 /* Flags whose value is the next argument (config_early()). */
 static const char *const value_flags[] = { "--db", "--bot-db", "--limit",
 	"--now", NULL };
-
-static void
-usage(const char *arg)
-{
-	log_msg(LOG_ERROR, "unknown argument", LF_STR("argument", arg),
-	    LF_STR("usage", USAGE), LF_END);
-}
 
 static void
 help(void)
@@ -91,32 +68,16 @@ main(int argc, char *argv[])
 	int			 force = 0, lockfd, rc, r, explicit;
 	int			 init = 0, print = 0;
 
-	switch (config_early(argc, argv, value_flags, &file, &explicit)) {
-	case CONFIG_EARLY_HELP:
-		help();
-		return 0;
-	case CONFIG_EARLY_VERSION:
-		printf("award-retry %s\n", AWARD_VERSION);
-		return 0;
-	case CONFIG_EARLY_BAD:
-		startup_error("--config: needs a path");
-		return 1;
-	default:
-		break;
-	}
-	/* Files this binary creates: 0640 (SPEC.md §7). */
-	umask(027);
-	if (config_load_file(&cfg, file, err, sizeof(err)) == -1) {
-		startup_error(err);
-		return 1;
-	}
+	if ((r = config_start(PROG, argc, argv, value_flags, help, &cfg,
+	    &file, &explicit)) != -1)
+		return r;
 	for (int i = 1; i < argc; i++) {
 		if (config_flag_value("--config", argc, argv, &i, &val) != 0)
 			continue;
 		if ((r = config_flag(&cfg, argc, argv, &i, err,
 		    sizeof(err))) != 0) {
 			if (r == -1) {
-				startup_error(err);
+				config_startup_error(PROG, err);
 				return 1;
 			}
 		} else if (strcmp(argv[i], "--force") == 0) {
@@ -125,24 +86,22 @@ main(int argc, char *argv[])
 			init = 1;
 		} else if (strcmp(argv[i], "--print-config") == 0) {
 			print = 1;
-		} else if ((r = config_flag_value("--limit", argc, argv, &i,
-		    &val)) != 0) {
-			if (r == -1 || config_parse_int(val, 1,
-			    RETRYQ_LIMIT_MAX, &limit) == -1) {
-				startup_error("--limit: needs "
-				    "an integer from 1 to 1000000");
+		} else if ((r = config_flag_int("--limit", argc, argv, &i,
+		    RETRYQ_LIMIT_MAX, &limit, err, sizeof(err))) != 0) {
+			if (r == -1) {
+				config_startup_error(PROG, err);
 				return 1;
 			}
 		} else if ((r = config_flag_value("--now", argc, argv, &i,
 		    &val)) != 0) {
 			/* For tests: run as if the time were TIME. */
 			if (r == -1 || atime_parse(val, &cfg.now_ms) == -1) {
-				startup_error("--now: needs an "
+				config_startup_error(PROG, "--now: needs an "
 				    "ISO-8601 time");
 				return 1;
 			}
 		} else {
-			usage(argv[i]);
+			config_unknown_arg(argv[i], USAGE);
 			return 1;
 		}
 	}
@@ -155,18 +114,8 @@ main(int argc, char *argv[])
 	 * has named the databases; creating one now would pair it with the
 	 * wrong bot database. Only award-fcgi or --init creates them.
 	 */
-	if (!init) {
-		switch (db_setup_state(&cfg, err, sizeof(err))) {
-		case DB_SETUP_NONE:
-			log_msg(LOG_INFO, err, LF_END);
-			return 0;
-		case DB_SETUP_ERROR:
-			startup_error(err);
-			return 1;
-		default:
-			break;
-		}
-	}
+	if (!init && (r = db_setup_exit(&cfg, PROG)) != -1)
+		return r;
 	/* As the responder's worker: heap kept between transactions. */
 	memtune_process(0);
 
@@ -176,7 +125,7 @@ main(int argc, char *argv[])
 	 */
 	if ((ctx = award_ctx_open(&cfg, &roles_writer, err,
 	    sizeof(err))) == NULL) {
-		startup_error(err);
+		config_startup_error(PROG, err);
 		return 1;
 	}
 	/* Its groups' savepoints journal in memory, as the responder's. */
@@ -191,7 +140,7 @@ main(int argc, char *argv[])
 	}
 	if (lockfd == -1) {
 		award_ctx_close(ctx);
-		startup_error(err);
+		config_startup_error(PROG, err);
 		return 1;
 	}
 	/*
@@ -204,7 +153,7 @@ main(int argc, char *argv[])
 	    (yk = yk_open(&cfg, err, sizeof(err))) == NULL)) {
 		award_ctx_close(ctx);
 		close(lockfd);
-		startup_error(err);
+		config_startup_error(PROG, err);
 		return 1;
 	}
 	rc = job_retry_run_verified(ctx, yk, force, (int)limit, &run) == 0 ?

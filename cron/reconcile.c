@@ -6,8 +6,6 @@
  * log lines on stderr. Never links libfcgi.
  */
 
-#include <sys/stat.h>
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,22 +21,12 @@
 #include "roles.h"
 #include "yookassa.h"
 
-#ifndef AWARD_VERSION
-#define AWARD_VERSION "unknown"
-#endif
-
-#define USAGE "award-reconcile [--config PATH] [--db PATH] [--bot-db PATH] " \
+#define PROG "award-reconcile"
+#define USAGE PROG " [--config PATH] [--db PATH] [--bot-db PATH] " \
 	"[--since INSTANT] [--dry-run]"
 
 static const char *const value_flags[] = { "--db", "--bot-db", "--since",
 	NULL };
-
-static void
-startup_error(const char *err)
-{
-	log_msg(LOG_ERROR, "award-reconcile cannot start", LF_STR("error", err),
-	    LF_END);
-}
 
 static void
 help(void)
@@ -74,7 +62,7 @@ flags(struct award_config *cfg, int argc, char *argv[], int64_t *since,
 		if ((r = config_flag(cfg, argc, argv, &i, err,
 		    sizeof(err))) != 0) {
 			if (r == -1) {
-				startup_error(err);
+				config_startup_error(PROG, err);
 				return -1;
 			}
 		} else if (strcmp(argv[i], "--dry-run") == 0) {
@@ -83,14 +71,12 @@ flags(struct award_config *cfg, int argc, char *argv[], int64_t *since,
 		    &val)) != 0) {
 			if (r == -1 || strlen(val) >= 64 ||
 			    atime_parse(val, since) == -1) {
-				startup_error("--since: needs an ISO-8601 "
-				    "instant");
+				config_startup_error(PROG, "--since: needs an "
+				    "ISO-8601 instant");
 				return -1;
 			}
 		} else {
-			log_msg(LOG_ERROR, "unknown argument",
-			    LF_STR("argument", argv[i]), LF_STR("usage", USAGE),
-			    LF_END);
+			config_unknown_arg(argv[i], USAGE);
 			return -1;
 		}
 	}
@@ -107,26 +93,11 @@ main(int argc, char *argv[])
 	char			 err[CONFIG_ERR_MAX], line[RECONCILE_SUMMARY_MAX];
 	const char		*file, *missing;
 	int64_t			 since = -1;
-	int			 dry_run = 0, lockfd = -1, rc = 1, explicit;
+	int			 dry_run = 0, lockfd = -1, rc = 1, r, explicit;
 
-	switch (config_early(argc, argv, value_flags, &file, &explicit)) {
-	case CONFIG_EARLY_HELP:
-		help();
-		return 0;
-	case CONFIG_EARLY_VERSION:
-		printf("award-reconcile %s\n", AWARD_VERSION);
-		return 0;
-	case CONFIG_EARLY_BAD:
-		startup_error("--config: needs a path");
-		return 1;
-	default:
-		break;
-	}
-	umask(027);
-	if (config_load_file(&cfg, file, err, sizeof(err)) == -1) {
-		startup_error(err);
-		return 1;
-	}
+	if ((r = config_start(PROG, argc, argv, value_flags, help, &cfg,
+	    &file, &explicit)) != -1)
+		return r;
 	if (flags(&cfg, argc, argv, &since, &dry_run) == -1)
 		return 1;
 	log_set_level(cfg.log_level);
@@ -134,34 +105,26 @@ main(int argc, char *argv[])
 	if ((missing = config_yookassa_missing(&cfg)) != NULL) {
 		snprintf(err, sizeof(err), "reconciliation is not configured: "
 		    "%s is not set", missing);
-		startup_error(err);
+		config_startup_error(PROG, err);
 		return 1;
 	}
 	/*
 	 * SPEC.md §6 "not set up yet": the cron line is installed before the
 	 * databases exist; create nothing, say so, exit 0.
 	 */
-	switch (db_setup_state(&cfg, err, sizeof(err))) {
-	case DB_SETUP_NONE:
-		log_msg(LOG_INFO, err, LF_END);
-		return 0;
-	case DB_SETUP_ERROR:
-		startup_error(err);
-		return 1;
-	default:
-		break;
-	}
+	if ((r = db_setup_exit(&cfg, PROG)) != -1)
+		return r;
 	if (yk_global_init() == -1) {
-		startup_error("libcurl: global init failed");
+		config_startup_error(PROG, "libcurl: global init failed");
 		return 1;
 	}
 	if ((yk = yk_open(&cfg, err, sizeof(err))) == NULL) {
-		startup_error(err);
+		config_startup_error(PROG, err);
 		return 1;
 	}
 	if ((ctx = award_ctx_open(&cfg, &roles_writer, err,
 	    sizeof(err))) == NULL) {
-		startup_error(err);
+		config_startup_error(PROG, err);
 		goto out;
 	}
 	/* Its groups' savepoints journal in memory, as the responder's. */
@@ -175,7 +138,7 @@ main(int argc, char *argv[])
 		goto out;
 	}
 	if (lockfd == -1) {
-		startup_error(err);
+		config_startup_error(PROG, err);
 		goto out;
 	}
 	if (since == -1)

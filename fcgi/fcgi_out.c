@@ -10,9 +10,9 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "atime.h"
 #include "fcgi_rec.h"
 
 #ifndef IOV_MAX
@@ -32,27 +32,18 @@ put_header(unsigned char *b, int type, unsigned id, size_t clen)
 	b[7] = 0;
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* writev(2) all of iov[0..n), waiting for POLLOUT up to timeout_ms. */
 static int
 writev_all(int fd, struct iovec *iov, size_t n, int timeout_ms)
 {
-	int64_t end = now_ms() + timeout_ms;
+	int64_t end = atime_mono_ns() / 1000000 + timeout_ms;
 
 	while (n > 0) {
 		ssize_t w = writev(fd, iov, n > IOV_MAX ? IOV_MAX : (int)n);
 
 		if (w == -1) {
 			struct pollfd	pfd = { .fd = fd, .events = POLLOUT };
-			int64_t		left = end - now_ms();
+			int64_t		left = end - atime_mono_ns() / 1000000;
 
 			if (errno == EINTR)
 				continue;

@@ -4,8 +4,6 @@
  * pre-forks the workers (worker.c). Start-up errors are one JSON line on
  * stderr and exit 1 (SPEC.md §7, §8).
  */
-#include <sys/stat.h>
-
 #include <malloc.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,30 +14,13 @@
 #include "log.h"
 #include "supervisor.h"
 
-/*
- * A start-up error: one JSON line on stderr (SPEC.md §7, §8) naming the
- * setting; main() then exits 1.
- */
-static void
-startup_error(const char *err)
-{
-	log_msg(LOG_ERROR, "award-fcgi cannot start", LF_STR("error", err),
-	    LF_END);
-}
-
-#define USAGE "award-fcgi [--config PATH] [--listen unix:PATH|HOST:PORT] " \
+#define PROG "award-fcgi"
+#define USAGE PROG " [--config PATH] [--listen unix:PATH|HOST:PORT] " \
 	"[--workers N] [--threads N] [--db PATH] [--bot-db PATH] [--check]"
 
 /* Flags whose value is the next argument (config_early()). */
 static const char *const value_flags[] = { "--db", "--bot-db", "--listen",
 	"--workers", "--threads", NULL };
-
-static void
-usage(const char *arg)
-{
-	log_msg(LOG_ERROR, "unknown argument", LF_STR("argument", arg),
-	    LF_STR("usage", USAGE), LF_END);
-}
 
 static void
 help(void)
@@ -75,21 +56,9 @@ main(int argc, char *argv[])
 	const char		*file;
 	int			 r, explicit, flag_listen, check = 0;
 
-	switch (config_early(argc, argv, value_flags, &file, &explicit)) {
-	case CONFIG_EARLY_HELP:
-		help();
-		return 0;
-	case CONFIG_EARLY_VERSION:
-		printf("award-fcgi %s\n", AWARD_VERSION);
-		return 0;
-	case CONFIG_EARLY_BAD:
-		startup_error("--config: needs a path");
-		return 1;
-	default:
-		break;
-	}
-	/* Files this binary creates: 0640 (SPEC.md §7). */
-	umask(027);
+	if ((r = config_start(PROG, argc, argv, value_flags, help, NULL,
+	    &file, &explicit)) != -1)
+		return r;
 	for (int i = 1; i < argc; i++)
 		check |= strcmp(argv[i], "--check") == 0;
 	if (config_load_file(&cfg, file, err, sizeof(err)) == -1 ||
@@ -98,11 +67,11 @@ main(int argc, char *argv[])
 		if (check)
 			printf("FAIL configuration: %s\n", err);
 		else
-			startup_error(err);
+			config_startup_error(PROG, err);
 		return 1;
 	}
 	if (r > 0) {
-		usage(argv[r]);
+		config_unknown_arg(argv[r], USAGE);
 		return 1;
 	}
 	log_set_level(cfg.log_level);
@@ -111,13 +80,13 @@ main(int argc, char *argv[])
 		return db_check(&cfg, stdout) == 0 ? 0 : 1;
 	/* Configuration and database errors surface here, at start. */
 	if (supervisor_probe(&cfg, err, sizeof(err)) == -1) {
-		startup_error(err);
+		config_startup_error(PROG, err);
 		return 1;
 	}
 	/* The probe's memory goes back: the supervisor itself holds none. */
 	malloc_trim(0);
 	if (listen_open(&cfg, flag_listen, &ls, err, sizeof(err)) == -1) {
-		startup_error(err);
+		config_startup_error(PROG, err);
 		return 1;
 	}
 	r = supervisor_run(&cfg, ls.fd, ls.source, file, explicit, argc, argv);

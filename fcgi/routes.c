@@ -19,6 +19,7 @@
 #include "award.h"
 #include "cidr.h"
 #include "counters.h"
+#include "job.h"
 #include "jsonw.h"
 #include "log.h"
 #include "readers.h"
@@ -259,24 +260,43 @@ routes_bad_request(struct request *req, struct response *res, const char *why)
 	http_error(res, 400, why);
 }
 
-/* The award part of a response body, shared by webhook and /v1/awards. */
-static void
-award_response(struct response *res, const struct award_out *out)
+/*
+ * The answer to a write (SPEC.md §3): UNAVAILABLE (nothing could be
+ * saved) sets *res to 503, so that YooKassa delivers again, and returns
+ * NULL; otherwise a new object {"status":"processed", field: the outcome's
+ * name (done: the rules' own)} for the caller to complete and send.
+ */
+static cJSON *
+processed(struct response *res, enum job_outcome outcome, const char *field,
+    const char *done)
 {
 	cJSON *o;
 
-	if (out->result == AWARD_UNAVAILABLE) {
+	if (outcome == JOB_UNAVAILABLE) {
 		http_error(res, 503, "database unavailable; nothing was "
 		    "recorded, deliver again");
-		return;
+		return NULL;
 	}
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "status", "processed");
-	cJSON_AddStringToObject(o, "award", award_result_name(out->result));
-	if (out->result == AWARD_AWARDED) {
+	cJSON_AddStringToObject(o, field, job_outcome_name(outcome, done));
+	return o;
+}
+
+/* The award part of a response body, shared by webhook and /v1/awards. */
+static void
+award_response(struct response *res, enum job_outcome outcome,
+    const struct award_out *out)
+{
+	cJSON *o;
+
+	if ((o = processed(res, outcome, "award",
+	    award_result_name(out->result))) == NULL)
+		return;
+	if (outcome == JOB_DONE && out->result == AWARD_AWARDED) {
 		jsonw_add_int(o, "tickets", out->tickets);
 		jsonw_add_int(o, "referrer_tickets", out->referrer_tickets);
-	} else if (out->result == AWARD_NOT_ELIGIBLE)
+	} else if (outcome == JOB_DONE && out->result == AWARD_NOT_ELIGIBLE)
 		cJSON_AddStringToObject(o, "reason", out->reason);
 	http_json(res, 200, o);
 }
@@ -345,19 +365,11 @@ routes_webhook_answer(const struct job *job, struct response *res)
 {
 	cJSON *o;
 
-	if (job->kind == JOB_AWARD) {
-		award_response(res, &job->aout);
-		return;
-	}
-	if (job->rout.result == REFUND_UNAVAILABLE) {
-		http_error(res, 503, "database unavailable; nothing was "
-		    "recorded, deliver again");
-		return;
-	}
-	o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "status", "processed");
-	cJSON_AddStringToObject(o, "refund", refund_result_name(job->rout.result));
-	http_json(res, 200, o);
+	if (job->kind == JOB_AWARD)
+		award_response(res, job->outcome, &job->aout);
+	else if ((o = processed(res, job->outcome, "refund",
+	    refund_result_name(job->rout.result))) != NULL)
+		http_json(res, 200, o);
 }
 
 /* The webhook on a request thread: verified first when so configured. */
@@ -409,8 +421,8 @@ h_awards(struct route_env *env, struct request *req, const struct params *p,
 	if (validate_award_body(buf, len, &ar, err, sizeof(err)) == -1)
 		routes_bad_request(req, res, err);
 	else {
-		writer_award(env->writer, &ar, req->request_id, &ao);
-		award_response(res, &ao);
+		award_response(res, writer_award(env->writer, &ar,
+		    req->request_id, &ao), &ao);
 	}
 	free(buf);
 }

@@ -176,25 +176,15 @@ supervisor_flags(struct award_config *c, int argc, char *argv[], int *flag_liste
 			}
 			strcpy(c->listen, val);
 			*flag_listen = 1;
-		} else if ((r = config_flag_value("--workers", argc, argv, &i,
-		    &val)) != 0) {
-			if (r == -1 || config_parse_int(val, 1,
-			    CONFIG_WORKERS_MAX, &n)) {
-				snprintf(err, errsz, "--workers: needs "
-				    "an integer from 1 to %d",
-				    CONFIG_WORKERS_MAX);
+		} else if ((r = config_flag_int("--workers", argc, argv, &i,
+		    CONFIG_WORKERS_MAX, &n, err, errsz)) != 0) {
+			if (r == -1)
 				return -1;
-			}
 			c->workers = (int)n;
-		} else if ((r = config_flag_value("--threads", argc, argv, &i,
-		    &val)) != 0) {
-			if (r == -1 || config_parse_int(val, 1,
-			    CONFIG_THREADS_MAX, &n)) {
-				snprintf(err, errsz, "--threads: needs "
-				    "an integer from 1 to %d",
-				    CONFIG_THREADS_MAX);
+		} else if ((r = config_flag_int("--threads", argc, argv, &i,
+		    CONFIG_THREADS_MAX, &n, err, errsz)) != 0) {
+			if (r == -1)
 				return -1;
-			}
 			c->threads = (int)n;
 		} else if (strcmp(argv[i], "--check") != 0)
 			return i;

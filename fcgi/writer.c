@@ -340,7 +340,7 @@ writer_run(struct writer *w, struct job *job)
 	*job = wp.job;
 }
 
-enum award_result
+enum job_outcome
 writer_award(struct writer *w, const struct award_req *req,
     const char *request_id, struct award_out *out)
 {
@@ -349,10 +349,10 @@ writer_award(struct writer *w, const struct award_req *req,
 
 	writer_run(w, &job);
 	*out = job.aout;
-	return out->result;
+	return job.outcome;
 }
 
-enum refund_result
+enum job_outcome
 writer_refund(struct writer *w, const struct refund_req *req,
     const char *request_id, struct refund_out *out)
 {
@@ -361,7 +361,7 @@ writer_refund(struct writer *w, const struct refund_req *req,
 
 	writer_run(w, &job);
 	*out = job.rout;
-	return out->result;
+	return job.outcome;
 }
 
 enum retryq_requeue_result

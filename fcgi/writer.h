@@ -48,12 +48,12 @@ void	writer_stop(struct writer *w);
 
 /*
  * Hand one write to the writer and wait for its committed outcome; the
- * results are those of job.h (AWARDED ... QUEUED, or UNAVAILABLE /
- * RETRYQ_ERROR when nothing could be saved). request_id may be NULL.
+ * outcomes and results are those of job.h (UNAVAILABLE / RETRYQ_ERROR
+ * when nothing could be saved). request_id may be NULL.
  */
-enum award_result writer_award(struct writer *w, const struct award_req *req,
+enum job_outcome writer_award(struct writer *w, const struct award_req *req,
 	    const char *request_id, struct award_out *out);
-enum refund_result writer_refund(struct writer *w,
+enum job_outcome writer_refund(struct writer *w,
 	    const struct refund_req *req, const char *request_id,
 	    struct refund_out *out);
 enum retryq_requeue_result writer_requeue(struct writer *w, int64_t id,

@@ -543,3 +543,16 @@ Test(atime, format_matches_gmtime_reference)
 		cr_assert_eq(back, ms);
 	}
 }
+
+/* atime_mono_ns: never goes back, and a 2 ms sleep shows as >= 2 ms. */
+Test(atime, mono_ns_counts_a_sleep)
+{
+	struct timespec	 d = { 0, 2000000 };
+	int64_t		 a, b;
+
+	a = atime_mono_ns();
+	while (nanosleep(&d, &d) == -1)
+		continue;
+	b = atime_mono_ns();
+	cr_assert_geq(b - a, 2000000, "%lld ns", (long long)(b - a));
+}

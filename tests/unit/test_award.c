@@ -356,9 +356,8 @@ Test(award, unknown_plan_submit_queued_pending_attempt_1, .init = setup,
 	struct award_req	req = tu_req("o1", BUYER, "p-missing", T_ORDER);
 	struct award_out	out;
 
-	cr_assert_eq(job_award(env.ctx, &req, "req-1", &out),
-	    AWARD_QUEUED);
-	cr_assert_eq(out.result, AWARD_QUEUED);
+	cr_assert_eq(job_award(env.ctx, &req, "req-1", &out), JOB_QUEUED);
+	cr_assert_eq(out.result, AWARD_FAILED);
 	cr_assert_eq(ledger_count(), 0);
 	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM failed_awards"), 1);
 	tu_assert_str(tu_str(&env, "SELECT kind || '|' || status || '|' ||"
@@ -491,7 +490,7 @@ Test(award, unreadable_active_contest_fails_and_queues, .init = setup_bare,
 	struct award_out	out;
 
 	tu_contest(&env, "bad", "2026-11-01", "2026-12-01T00:00:00Z", 30, 1);
-	cr_assert_eq(job_award(env.ctx, &req, NULL, &out), AWARD_QUEUED);
+	cr_assert_eq(job_award(env.ctx, &req, NULL, &out), JOB_QUEUED);
 	cr_assert_eq(ledger_count(), 0);
 	tu_assert_contains(tu_str(&env, "SELECT last_error FROM"
 	    " failed_awards WHERE order_id = 'o1'"), "bad", "last_error");
@@ -508,7 +507,7 @@ Test(award, unreadable_bound_at_fails_and_queues, .init = setup,
 	struct award_out	out;
 
 	tu_referral(&env, 3003, REFERRER, "last tuesday");
-	cr_assert_eq(job_award(env.ctx, &req, NULL, &out), AWARD_QUEUED);
+	cr_assert_eq(job_award(env.ctx, &req, NULL, &out), JOB_QUEUED);
 	cr_assert_eq(ledger_count(), 0);
 	tu_assert_contains(tu_str(&env, "SELECT last_error FROM"
 	    " failed_awards WHERE order_id = 'o1'"), "bound_at", "last_error");
@@ -855,7 +854,7 @@ Test(award, bot_db_locked_submit_queued_in_service_db, .init = setup_sep,
 	struct award_req	 req = tu_req("o1", BUYER, "p30", T_ORDER);
 	struct award_out	 out;
 	sqlite3			*lock;
-	enum award_result	 r;
+	enum job_outcome	 r;
 
 	tu_close(&env);
 	env.cfg.busy_timeout_ms = 100;
@@ -864,8 +863,8 @@ Test(award, bot_db_locked_submit_queued_in_service_db, .init = setup_sep,
 	lock = tu_lock(tu_bot_path(&env));
 	r = job_award(env.ctx, &req, NULL, &out);
 	tu_unlock(lock);
-	cr_assert_eq(r, AWARD_QUEUED, "got %s: %s", award_result_name(r),
-	    out.error);
+	cr_assert_eq(r, JOB_QUEUED, "got %s: %s", job_outcome_name(r,
+	    award_result_name(out.result)), out.error);
 	cr_assert_eq(tu_int_file(env.cfg.db_path, "SELECT count(*) FROM"
 	    " failed_awards WHERE kind = 'award' AND status = 'pending' AND"
 	    " attempts = 1 AND order_id = 'o1'"), 1);
@@ -885,7 +884,7 @@ Test(award, one_file_locked_unavailable_nothing_saved, .init = setup,
 	struct award_req	 req = tu_req("o1", BUYER, "p30", T_ORDER);
 	struct award_out	 out;
 	sqlite3			*lock;
-	enum award_result	 r;
+	enum job_outcome	 r;
 
 	tu_close(&env);
 	env.cfg.busy_timeout_ms = 100;
@@ -894,13 +893,15 @@ Test(award, one_file_locked_unavailable_nothing_saved, .init = setup,
 	lock = tu_lock(env.cfg.db_path);
 	r = job_award(env.ctx, &req, NULL, &out);
 	tu_unlock(lock);
-	cr_assert_eq(r, AWARD_UNAVAILABLE, "got %s", award_result_name(r));
-	cr_assert_eq(out.result, AWARD_UNAVAILABLE);
+	cr_assert_eq(r, JOB_UNAVAILABLE, "got %s", job_outcome_name(r,
+	    award_result_name(out.result)));
+	cr_assert_eq(out.result, AWARD_FAILED);
 	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM failed_awards"), 0);
 	cr_assert_eq(ledger_count(), 0);
 	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM payments"), 0);
 	/* Once the lock is gone the same delivery awards. */
-	cr_assert_eq(job_award(env.ctx, &req, NULL, &out), AWARD_AWARDED);
+	cr_assert_eq(job_award(env.ctx, &req, NULL, &out), JOB_DONE);
+	cr_assert_eq(out.result, AWARD_AWARDED);
 	cr_assert_eq(ledger_count(), 2);
 }
 

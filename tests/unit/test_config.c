@@ -1144,6 +1144,54 @@ Test(config, bad_file_directory)
 
 static const char *const value_flags[] = { "--db", "--bot-db", NULL };
 
+/* config_flag_int: "--n N" or "--n=N", N from 1 to max; else not it. */
+Test(config, flag_int_forms_and_bounds)
+{
+	char		 a0[] = "x", f[] = "--limit", v[] = "7",
+			 zero[] = "--limit=0", big[] = "--limit=11",
+			 ten[] = "--limit=10", other[] = "--limits";
+	char		 err[128];
+	long long	 n = 0;
+	int		 i;
+
+	{
+		char *argv[] = { a0, f, v, NULL };
+
+		i = 1;
+		cr_assert_eq(config_flag_int("--limit", 3, argv, &i, 10, &n,
+		    err, sizeof(err)), 1);
+		cr_assert_eq(n, 7);
+		cr_assert_eq(i, 2, "left on the value");
+	}
+	{
+		char *argv[] = { a0, ten, NULL };
+
+		i = 1;
+		cr_assert_eq(config_flag_int("--limit", 2, argv, &i, 10, &n,
+		    err, sizeof(err)), 1);
+		cr_assert_eq(n, 10);
+	}
+	{
+		char *argv[] = { a0, zero, big, f, NULL };
+
+		for (i = 1; i < 4; i++) {
+			int at = i;
+
+			cr_assert_eq(config_flag_int("--limit", 4, argv, &i,
+			    10, &n, err, sizeof(err)), -1, "argv[%d]", at);
+			cr_assert_str_eq(err, "--limit: needs an integer from "
+			    "1 to 10");
+		}
+	}
+	{
+		char *argv[] = { a0, other, NULL };
+
+		i = 1;
+		cr_assert_eq(config_flag_int("--limit", 2, argv, &i, 10, &n,
+		    err, sizeof(err)), 0);
+	}
+}
+
 Test(config, early_help_version_config)
 {
 	char		 a0[] = "p", h[] = "--help", v[] = "--version",

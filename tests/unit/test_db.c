@@ -128,6 +128,51 @@ Test(db, two_contexts_at_once, .init = setup, .fini = teardown)
 	award_ctx_close(NULL);	/* a no-op */
 }
 
+/* db_flag: the one row's first column as 1 or 0; no row is -1. */
+Test(db, flag_of_one_row_or_minus_one, .init = setup, .fini = teardown)
+{
+	sqlite3_stmt *st;
+
+	tu_open(&env);
+	cr_assert_eq(sqlite3_prepare_v2(env.ctx->db, "SELECT ?1 = 'yes'"
+	    " WHERE ?1 <> 'none'", -1, &st, NULL), SQLITE_OK);
+	cr_assert_eq(db_flag(st, "yes"), 1);
+	cr_assert_eq(db_flag(st, "no"), 0);
+	cr_assert_eq(db_flag(st, "none"), -1);
+	cr_assert_eq(db_flag(st, "yes"), 1, "not reset for the next use");
+	sqlite3_finalize(st);
+}
+
+/*
+ * A role prepares the statements of its parts into their slots, and only
+ * those (ctx.h): a reader has no write statements, a checkpointer none.
+ */
+Test(db, role_prepares_its_parts_only, .init = setup, .fini = teardown)
+{
+	const struct award_role *roles[] = {
+		&roles_writer, &roles_reader, &roles_checkpointer,
+	};
+	struct award_ctx	*c;
+	char			 err[CONFIG_ERR_MAX];
+
+	for (size_t i = 0; i < NELEM(roles); i++) {
+		int w = roles[i] == &roles_writer, r = roles[i] == &roles_reader;
+
+		c = award_ctx_open(&env.cfg, roles[i], err, sizeof(err));
+		cr_assert_not_null(c, "%s: %s", roles[i]->name, err);
+		cr_assert_eq(c->aw != NULL, w, "%s: award", roles[i]->name);
+		cr_assert_eq(c->rf != NULL, w, "%s: refund", roles[i]->name);
+		cr_assert_eq(c->rq != NULL, w, "%s: retryq", roles[i]->name);
+		cr_assert_eq(c->tt != NULL, w, "%s: totals", roles[i]->name);
+		cr_assert_eq(c->st != NULL, r, "%s: stats", roles[i]->name);
+		cr_assert_eq(c->lk != NULL, r, "%s: lookup", roles[i]->name);
+		/* One of the part's statements runs on this connection. */
+		if (w)
+			cr_assert_eq(sqlite3_stmt_readonly(c->aw[0]), 0);
+		award_ctx_close(c);
+	}
+}
+
 static int
 race_open(int idx, void *arg)
 {

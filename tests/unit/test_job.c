@@ -94,27 +94,41 @@ assert_answers_match_rows(int n)
 	for (int i = 0; i < n; i++) {
 		const char *o = jobs[i].award.order_id;
 
-		switch (jobs[i].aout.result) {
-		case AWARD_AWARDED:
-		case AWARD_DUPLICATE:
+		switch (jobs[i].outcome) {
+		case JOB_DONE:
+			cr_assert(jobs[i].aout.result == AWARD_AWARDED ||
+			    jobs[i].aout.result == AWARD_DUPLICATE,
+			    "job %d: unexpected result %s", i,
+			    award_result_name(jobs[i].aout.result));
 			cr_assert_eq(self_rows(o), 1, "job %d (%s) answered %s "
 			    "without its ledger row", i, o,
 			    award_result_name(jobs[i].aout.result));
 			break;
-		case AWARD_QUEUED:
+		case JOB_QUEUED:
 			cr_assert_eq(queued_rows(o), 1, "job %d (%s) answered "
 			    "queued without a failed_awards row", i, o);
 			cr_assert_eq(self_rows(o), 0);
 			break;
-		case AWARD_UNAVAILABLE:
+		case JOB_UNAVAILABLE:
 			cr_assert_eq(self_rows(o), 0);
 			cr_assert_eq(queued_rows(o), 0);
 			break;
 		default:
-			cr_assert_fail("job %d: unexpected result %s", i,
-			    award_result_name(jobs[i].aout.result));
+			cr_assert_fail("job %d: unexpected outcome %d", i,
+			    (int)jobs[i].outcome);
 		}
 	}
+}
+
+/* The words of SPEC.md §3: the rules' own when done, the layer's if not. */
+Test(job, outcome_names_are_the_wire_words)
+{
+	cr_assert_str_eq(job_outcome_name(JOB_DONE, "awarded"), "awarded");
+	cr_assert_str_eq(job_outcome_name(JOB_DONE, "reversed"), "reversed");
+	cr_assert_str_eq(job_outcome_name(JOB_QUEUED, "failed"), "queued");
+	cr_assert_str_eq(job_outcome_name(JOB_UNAVAILABLE, "failed"),
+	    "unavailable");
+	cr_assert_str_eq(job_outcome_name(JOB_OUTCOME__MAX, "x"), "unknown");
 }
 
 Test(job, group_commits_every_job_once, .init = setup, .fini = teardown)
@@ -166,7 +180,7 @@ Test(job, failing_job_queued_others_commit, .init = setup, .fini = teardown)
 	cr_assert_eq(st.committed, 1);
 	cr_assert_eq(st.fallback, 0);
 	cr_assert_eq(jobs[0].aout.result, AWARD_AWARDED);
-	cr_assert_eq(jobs[1].aout.result, AWARD_QUEUED);
+	cr_assert_eq(jobs[1].outcome, JOB_QUEUED);
 	cr_assert_eq(jobs[2].aout.result, AWARD_AWARDED);
 	tu_assert_contains(tu_str_file(env.cfg.db_path, "SELECT last_error"
 	    " FROM failed_awards WHERE order_id = 'f1'"), "no-such-plan",
@@ -200,7 +214,7 @@ Test(job, award_refund_requeue_in_one_group, .init = setup_sep,
 	p[3] = &q;
 	job_run_group(env.ctx, p, 4, NULL);
 	cr_assert_eq(jobs[0].aout.result, AWARD_AWARDED);
-	cr_assert_eq(jobs[1].aout.result, AWARD_QUEUED);
+	cr_assert_eq(jobs[1].outcome, JOB_QUEUED);
 	cr_assert_eq(r.rout.result, REFUND_REVERSED, "refund: %s",
 	    refund_result_name(r.rout.result));
 	cr_assert_eq(q.requeue, RETRYQ_NOT_FOUND);
@@ -230,7 +244,7 @@ Test(job, transaction_ended_by_sqlite_each_job_runs_alone, .init = setup,
 	cr_assert_eq(st.committed, 0);
 	cr_assert_eq(st.fallback, 3);
 	cr_assert_eq(jobs[0].aout.result, AWARD_AWARDED);
-	cr_assert_eq(jobs[1].aout.result, AWARD_QUEUED);
+	cr_assert_eq(jobs[1].outcome, JOB_QUEUED);
 	cr_assert_eq(jobs[2].aout.result, AWARD_AWARDED);
 	assert_answers_match_rows(3);
 }
@@ -296,7 +310,7 @@ Test(job, bot_db_full_mid_group_nothing_answered_unsaved, .init = setup_sep,
 	assert_answers_match_rows(NJOBS);
 	for (int i = 0; i < NJOBS; i++) {
 		awarded += jobs[i].aout.result == AWARD_AWARDED;
-		queued += jobs[i].aout.result == AWARD_QUEUED;
+		queued += jobs[i].outcome == JOB_QUEUED;
 	}
 	cr_assert_gt(queued, 0, "the database never filled up");
 	cr_assert_eq(awarded + queued, NJOBS);
@@ -337,7 +351,7 @@ Test(job, one_file_full_unavailable_nothing_saved, .init = setup,
 	job_run_group(env.ctx, ptrs, NJOBS, NULL);
 	assert_answers_match_rows(NJOBS);
 	for (int i = 0; i < NJOBS; i++) {
-		unavailable += jobs[i].aout.result == AWARD_UNAVAILABLE;
+		unavailable += jobs[i].outcome == JOB_UNAVAILABLE;
 		awarded += jobs[i].aout.result == AWARD_AWARDED;
 	}
 	cr_assert_lt(awarded, NJOBS, "the database never filled up");
@@ -363,8 +377,9 @@ Test(job, bot_db_locked_group_queued_in_service_db, .init = setup_sep,
 	tu_unlock(lock);
 	cr_assert_eq(st.committed, 0);
 	for (int i = 0; i < 4; i++) {
-		cr_assert_eq(jobs[i].aout.result, AWARD_QUEUED, "job %d: %s",
-		    i, award_result_name(jobs[i].aout.result));
+		cr_assert_eq(jobs[i].outcome, JOB_QUEUED, "job %d: %s",
+		    i, job_outcome_name(jobs[i].outcome,
+		    award_result_name(jobs[i].aout.result)));
 		tu_assert_contains(tu_str_file(env.cfg.db_path, "SELECT"
 		    " last_error FROM failed_awards WHERE order_id = %Q",
 		    jobs[i].award.order_id), "locked", "last_error");
@@ -394,8 +409,9 @@ Test(job, one_file_locked_group_unavailable_without_waiting_per_job,
 	t0 = atime_now_ms() - t0;
 	tu_unlock(lock);
 	for (int i = 0; i < 8; i++)
-		cr_assert_eq(jobs[i].aout.result, AWARD_UNAVAILABLE, "job %d: %s",
-		    i, award_result_name(jobs[i].aout.result));
+		cr_assert_eq(jobs[i].outcome, JOB_UNAVAILABLE, "job %d: %s",
+		    i, job_outcome_name(jobs[i].outcome,
+		    award_result_name(jobs[i].aout.result)));
 	cr_assert_lt(t0, 4 * 300, "the group took %lld ms: a busy wait per job",
 	    (long long)t0);
 	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM ticket_ledger"), 0);

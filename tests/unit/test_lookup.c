@@ -41,22 +41,26 @@ seed(void)
 	/* Buyer 2002: o1 awarded (referrer 2001), o0 in October, o3 queued. */
 	r = tu_req("o1", 2002, "p3", T_ORDER);
 	tu_req_pay(&r, "pay-1", 19900);
-	cr_assert_eq(job_award(env.ctx, &r, NULL, &ao), AWARD_AWARDED);
+	cr_assert_eq(job_award(env.ctx, &r, NULL, &ao), JOB_DONE);
+	cr_assert_eq(ao.result, AWARD_AWARDED);
 	r = tu_req("o0", 2002, "p1", T_OLD);
 	tu_req_pay(&r, "pay-0", 9900);
-	cr_assert_eq(job_award(env.ctx, &r, NULL, &ao), AWARD_AWARDED);
+	cr_assert_eq(job_award(env.ctx, &r, NULL, &ao), JOB_DONE);
+	cr_assert_eq(ao.result, AWARD_AWARDED);
 	r = tu_req("o3", 2002, "p-missing", T_ORDER);
 	tu_req_pay(&r, "pay-3", 5000);
-	cr_assert_eq(job_award(env.ctx, &r, NULL, &ao), AWARD_QUEUED);
+	cr_assert_eq(job_award(env.ctx, &r, NULL, &ao), JOB_QUEUED);
 	rf = tu_refund("ref-1", "pay-1", 5000);
-	cr_assert_eq(job_refund(env.ctx, &rf, NULL, &ro), REFUND_PARTIAL);
+	cr_assert_eq(job_refund(env.ctx, &rf, NULL, &ro), JOB_DONE);
+	cr_assert_eq(ro.result, REFUND_PARTIAL);
 	/* A refund before its payment; another buyer's order. */
 	rf = tu_refund("ref-9", "pay-9", 100);
-	cr_assert_eq(job_refund(env.ctx, &rf, NULL, &ro),
-	    REFUND_UNKNOWN_PAYMENT);
+	cr_assert_eq(job_refund(env.ctx, &rf, NULL, &ro), JOB_DONE);
+	cr_assert_eq(ro.result, REFUND_UNKNOWN_PAYMENT);
 	r = tu_req("o5", 5005, "p1", T_ORDER);
 	tu_req_pay(&r, "pay-5", 100);
-	cr_assert_eq(job_award(env.ctx, &r, NULL, &ao), AWARD_AWARDED);
+	cr_assert_eq(job_award(env.ctx, &r, NULL, &ao), JOB_DONE);
+	cr_assert_eq(ao.result, AWARD_AWARDED);
 }
 
 static void

@@ -153,7 +153,8 @@ Test(recstats, unverified_award_is_queued_not_applied)
 	r.verify = 1;
 	j.award = r;
 	job_run_group(env.ctx, &jp, 1, NULL);
-	cr_assert_eq(j.aout.result, AWARD_QUEUED);
+	cr_assert_eq(j.outcome, JOB_QUEUED);
+	cr_assert_eq(j.aout.result, AWARD_FAILED, "the rules never ran");
 	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM ticket_ledger"), 0);
 	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM payments"), 0);
 	cr_assert_eq(tu_int(&env, "SELECT verify FROM failed_awards"), 1);
@@ -184,7 +185,7 @@ Test(recstats, verify_row_without_api_fails_as_attempt)
 		struct job	*jp = &jf;
 
 		job_run_group(env.ctx, &jp, 1, NULL);
-		cr_assert_eq(jf.rout.result, REFUND_QUEUED);
+		cr_assert_eq(jf.outcome, JOB_QUEUED);
 	}
 	cr_assert_eq(job_retry_run(env.ctx, 1, 100, &run), 0);
 	cr_assert_eq(run.failed, 2);

@@ -339,8 +339,9 @@ Test(refund, full_refund_before_payment_of_unknown_plan_not_queued,
 
 	expect_refund("r1", "pay-1", AMOUNT, REFUND_UNKNOWN_PAYMENT);
 	tu_req_pay(&req, "pay-1", AMOUNT);
-	cr_assert_eq(job_award(env.ctx, &req, NULL, &out),
-	    AWARD_NOT_ELIGIBLE, "got %s", award_result_name(out.result));
+	cr_assert_eq(job_award(env.ctx, &req, NULL, &out), JOB_DONE);
+	cr_assert_eq(out.result, AWARD_NOT_ELIGIBLE, "got %s",
+	    award_result_name(out.result));
 	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM failed_awards"), 0);
 }
 
@@ -356,7 +357,7 @@ Test(refund, full_refund_before_queued_payment_retry_awards_nothing,
 	struct award_out	 out;
 	struct retry_run	 run;
 	sqlite3			*lock;
-	enum award_result	 r;
+	enum job_outcome	 r;
 
 	expect_refund("r1", "pay-1", AMOUNT, REFUND_UNKNOWN_PAYMENT);
 	tu_close(&env);
@@ -366,7 +367,8 @@ Test(refund, full_refund_before_queued_payment_retry_awards_nothing,
 	lock = tu_lock(tu_bot_path(&env));
 	r = job_award(env.ctx, &req, NULL, &out);
 	tu_unlock(lock);
-	cr_assert_eq(r, AWARD_QUEUED, "got %s", award_result_name(r));
+	cr_assert_eq(r, JOB_QUEUED, "got %s", job_outcome_name(r,
+	    award_result_name(out.result)));
 	cr_assert_eq(refunded_minor(), AMOUNT, "the queued payment did not "
 	    "count the early refund");
 	tu_assert_str(refund_row("r1"), "pay-1|19900|RUB|counted", "refund");
@@ -411,7 +413,7 @@ Test(refund, refund_and_payment_in_one_group_either_order,
 	    award_result_name(jobs[1].aout.result));
 	cr_assert_eq(jobs[2].aout.result, AWARD_AWARDED);
 	cr_assert_eq(jobs[3].rout.result, REFUND_REVERSED);
-	cr_assert_eq(jobs[4].rout.result, REFUND_QUEUED);
+	cr_assert_eq(jobs[4].outcome, JOB_QUEUED);
 	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM ticket_ledger"
 	    " WHERE order_id = 'o1'"), 0);
 	cr_assert_eq(tu_int(&env, "SELECT sum(delta) FROM ticket_ledger"
@@ -451,7 +453,7 @@ Test(refund, currency_mismatch_submit_queued_kind_refund, .init = setup,
 	struct retry_run	run;
 
 	snprintf(req.currency, sizeof(req.currency), "USD");
-	cr_assert_eq(job_refund(env.ctx, &req, NULL, &out), REFUND_QUEUED);
+	cr_assert_eq(job_refund(env.ctx, &req, NULL, &out), JOB_QUEUED);
 	tu_assert_str(tu_str(&env, "SELECT kind || '|' || status || '|' ||"
 	    " refund_id || '|' || payment_id || '|' || currency FROM"
 	    " failed_awards"), "refund|pending|r1|pay-1|USD", "queued refund");
@@ -561,7 +563,7 @@ Test(refund, refund_before_queued_retry_marks_done_awards_nothing,
 	struct retry_run	run;
 
 	tu_req_pay(&req, "pay-1", AMOUNT);
-	cr_assert_eq(job_award(env.ctx, &req, NULL, &out), AWARD_QUEUED);
+	cr_assert_eq(job_award(env.ctx, &req, NULL, &out), JOB_QUEUED);
 	expect_refund("r1", "pay-1", AMOUNT, REFUND_UNKNOWN_PAYMENT);
 	cr_assert_eq(refunded_minor(), AMOUNT);
 	tu_plan(&env, "p-new", 5);	/* the retry could now award it */
@@ -727,12 +729,14 @@ race_pay_refund(int idx, void *p)
 		struct award_out out;
 
 		tu_req_pay(&req, pay, AMOUNT);
-		rc = (int)job_award(ctx, &req, NULL, &out);
+		job_award(ctx, &req, NULL, &out);
+		rc = (int)out.result;
 	} else {
 		struct refund_req req = tu_refund(rid, pay, AMOUNT);
 		struct refund_out out;
 
-		rc = 10 + (int)job_refund(ctx, &req, NULL, &out);
+		job_refund(ctx, &req, NULL, &out);
+		rc = 10 + (int)out.result;
 	}
 	award_ctx_close(ctx);
 	return rc;
@@ -827,7 +831,7 @@ Test(refund, bot_db_locked_refund_queued_then_retried, .init = setup_sep,
 	struct refund_out	 out;
 	struct retry_run	 run;
 	sqlite3			*lock;
-	enum refund_result	 r;
+	enum job_outcome	 r;
 
 	tu_close(&env);
 	env.cfg.busy_timeout_ms = 100;
@@ -835,8 +839,8 @@ Test(refund, bot_db_locked_refund_queued_then_retried, .init = setup_sep,
 	lock = tu_lock(tu_bot_path(&env));
 	r = job_refund(env.ctx, &req, NULL, &out);
 	tu_unlock(lock);
-	cr_assert_eq(r, REFUND_QUEUED, "got %s: %s", refund_result_name(r),
-	    out.error);
+	cr_assert_eq(r, JOB_QUEUED, "got %s: %s", job_outcome_name(r,
+	    refund_result_name(out.result)), out.error);
 	tu_assert_str(tu_str_file(env.cfg.db_path, "SELECT kind || '|' ||"
 	    " status || '|' || attempts || '|' || refund_id || '|' ||"
 	    " payment_id || '|' || amount_minor FROM failed_awards"),
@@ -1028,7 +1032,7 @@ Test(refund, late_amount_learned_by_queued_award_retry_reverses,
 	tu_open(&env);
 	tu_req_pay(&req, "pay-1", AMOUNT);
 	lock = tu_lock(tu_bot_path(&env));
-	cr_assert_eq(job_award(env.ctx, &req, NULL, &out), AWARD_QUEUED,
+	cr_assert_eq(job_award(env.ctx, &req, NULL, &out), JOB_QUEUED,
 	    "got %s: %s", award_result_name(out.result), out.error);
 	tu_unlock(lock);
 	cr_assert_eq(tu_int(&env, "SELECT amount_minor FROM payments"),

@@ -58,7 +58,7 @@ queue_failing(const char *order, const char *plan)
 	struct award_req	req = tu_req(order, BUYER, plan, T_ORDER);
 	struct award_out	out;
 
-	cr_assert_eq(job_award(env.ctx, &req, NULL, &out), AWARD_QUEUED,
+	cr_assert_eq(job_award(env.ctx, &req, NULL, &out), JOB_QUEUED,
 	    "order %s not queued", order);
 }
 

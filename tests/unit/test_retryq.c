@@ -64,11 +64,11 @@ queue_failing(const char *order, const char *plan)
 {
 	struct award_req	req = tu_req(order, BUYER, plan, T_ORDER);
 	struct award_out	out;
-	enum award_result	r;
+	enum job_outcome	r;
 
 	r = job_award(env.ctx, &req, NULL, &out);
-	cr_assert_eq(r, AWARD_QUEUED, "order %s: got %s", order,
-	    award_result_name(r));
+	cr_assert_eq(r, JOB_QUEUED, "order %s: got %s", order,
+	    job_outcome_name(r, award_result_name(out.result)));
 }
 
 static int64_t

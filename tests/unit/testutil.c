@@ -26,12 +26,8 @@
 extern char **environ;
 
 const struct award_role tu_role_all = { "test", 6, {
-	{ award_prepare, award_unprepare },
-	{ refund_prepare, refund_unprepare },
-	{ retryq_prepare, retryq_unprepare },
-	{ totals_prepare, totals_unprepare },
-	{ stats_prepare, stats_unprepare },
-	{ lookup_prepare, lookup_unprepare },
+	&award_part, &refund_part, &retryq_part, &totals_part, &stats_part,
+	&lookup_part,
 } };
 
 void
