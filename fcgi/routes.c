@@ -410,19 +410,19 @@ static void
 h_awards(struct route_env *env, struct request *req, const struct params *p,
     struct response *res)
 {
-	struct award_req	 ar;
-	struct award_out	 ao;
-	char			*buf = NULL, err[160];
-	size_t			 len;
+	struct job	 job = { .kind = JOB_AWARD,
+			    .request_id = req->request_id };
+	char		*buf = NULL, err[160];
+	size_t		 len;
 
 	(void)p;
 	if (body(env, req, &buf, &len, res) == -1)
 		return;
-	if (validate_award_body(buf, len, &ar, err, sizeof(err)) == -1)
+	if (validate_award_body(buf, len, &job.award, err, sizeof(err)) == -1)
 		routes_bad_request(req, res, err);
 	else {
-		award_response(res, writer_award(env->writer, &ar,
-		    req->request_id, &ao), &ao);
+		writer_run(env->writer, &job);
+		award_response(res, job.outcome, &job.aout);
 	}
 	free(buf);
 }

@@ -80,8 +80,7 @@ routes_retry_stats(struct route_env *env, struct request *req,
  * a done action, and the 409 text when the row is not in a state for it.
  */
 struct row_action {
-	enum retryq_requeue_result (*run)(struct writer *, int64_t,
-				    const char *, const char *);
+	enum job_kind	 kind;		/* JOB_REQUEUE or JOB_ACK */
 	const char	*status;	/* "status" of the answer */
 	int		 acknowledged;	/* 1: "acknowledged": true too */
 	const char	*conflict;	/* the 409 message */
@@ -95,6 +94,8 @@ static void
 row_action(struct route_env *env, struct request *req, const struct params *p,
     const struct row_action *a, struct response *res)
 {
+	struct job	 job = { .kind = a->kind,
+			    .request_id = req->request_id };
 	long long	 id;
 	cJSON		*o;
 	char		 actor[RETRYQ_ACTOR_MAX];
@@ -104,7 +105,10 @@ row_action(struct route_env *env, struct request *req, const struct params *p,
 		return;
 	}
 	http_auth_actor(req, actor, sizeof(actor));
-	switch (a->run(env->writer, id, actor, req->request_id)) {
+	job.requeue_id = id;
+	job.actor = actor;
+	writer_run(env->writer, &job);
+	switch (job.requeue) {
 	case RETRYQ_REQUEUED:
 		if (http_is_form(req)) {
 			http_see_other(res, DASHBOARD_PATH);
@@ -133,7 +137,7 @@ void
 routes_requeue(struct route_env *env, struct request *req,
     const struct params *p, struct response *res)
 {
-	static const struct row_action requeue = { writer_requeue, "pending",
+	static const struct row_action requeue = { JOB_REQUEUE, "pending",
 	    0, "this failed award is done" };
 
 	row_action(env, req, p, &requeue, res);
@@ -144,7 +148,7 @@ void
 routes_ack(struct route_env *env, struct request *req, const struct params *p,
     struct response *res)
 {
-	static const struct row_action ack = { writer_ack, "dead", 1,
+	static const struct row_action ack = { JOB_ACK, "dead", 1,
 	    "this failed award is not dead" };
 
 	row_action(env, req, p, &ack, res);

@@ -74,13 +74,11 @@ struct worker {
 	struct route_env env;		/* the poll thread's (routes_inline) */
 };
 
+/* The monotonic clock in seconds, for a request's duration. */
 static double
 mono_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)atime_mono_ns() / 1e9;
 }
 
 /* Count and log the request, then send res: the end of every request. */

@@ -11,11 +11,8 @@
 
 #include <stddef.h>
 
-#include "award.h"
 #include "config.h"
 #include "job.h"
-#include "refund.h"
-#include "retryq.h"
 
 struct writer;
 struct counters;
@@ -47,22 +44,10 @@ struct writer *writer_start(const struct award_config *cfg,
 void	writer_stop(struct writer *w);
 
 /*
- * Hand one write to the writer and wait for its committed outcome; the
- * outcomes and results are those of job.h (UNAVAILABLE / RETRYQ_ERROR
- * when nothing could be saved). request_id may be NULL.
+ * Hand job (its kind and input filled, job.h) to the writer and wait
+ * until its group has committed: the outcome and results are then in job
+ * (UNAVAILABLE / RETRYQ_ERROR when nothing could be saved).
  */
-enum job_outcome writer_award(struct writer *w, const struct award_req *req,
-	    const char *request_id, struct award_out *out);
-enum job_outcome writer_refund(struct writer *w,
-	    const struct refund_req *req, const char *request_id,
-	    struct refund_out *out);
-enum retryq_requeue_result writer_requeue(struct writer *w, int64_t id,
-	    const char *actor, const char *request_id);
-/* Acknowledge dead row id (retryq_ack) through the writer. */
-enum retryq_requeue_result writer_ack(struct writer *w, int64_t id,
-	    const char *actor, const char *request_id);
-
-/* Hand job to the writer and wait until its group has committed. */
 void	writer_run(struct writer *w, struct job *job);
 
 /*

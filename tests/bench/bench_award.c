@@ -55,10 +55,7 @@
 static double
 now_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)atime_mono_ns() / 1e9;
 }
 
 static long
@@ -221,23 +218,36 @@ one_mode(const char *dir, int full, int n)
 	award_ctx_close(ctx);
 }
 
+/*
+ * The writer's connection on DIR/svc.db and DIR/bot.db, service and bot
+ * in separate files as the shipped configuration has them.
+ */
+static struct award_ctx *
+open_pair(struct award_config *cfg, const char *dir, int full)
+{
+	struct award_ctx	*ctx;
+	char			 err[CONFIG_ERR_MAX];
+
+	if (config_load(cfg, err, sizeof(err)) == -1)
+		die("config", err);
+	snprintf(cfg->db_path, sizeof(cfg->db_path), "%s/svc.db", dir);
+	snprintf(cfg->bot_db_path, sizeof(cfg->bot_db_path), "%s/bot.db", dir);
+	cfg->synchronous_full = full;
+	if ((ctx = award_ctx_open(cfg, &roles_writer, err,
+	    sizeof(err))) == NULL)
+		die("open", err);
+	return ctx;
+}
+
 /* The HTTP benchmark's floor: awards per second, one per transaction. */
 static void
 floor_only(const char *dir, int full, int n)
 {
 	struct award_config	 cfg;
 	struct award_ctx	*ctx;
-	char			 err[CONFIG_ERR_MAX];
 	double			 t;
 
-	if (config_load(&cfg, err, sizeof(err)) == -1)
-		die("config", err);
-	snprintf(cfg.db_path, sizeof(cfg.db_path), "%s/svc.db", dir);
-	snprintf(cfg.bot_db_path, sizeof(cfg.bot_db_path), "%s/bot.db", dir);
-	cfg.synchronous_full = full;
-	if ((ctx = award_ctx_open(&cfg, &roles_writer, err,
-	    sizeof(err))) == NULL)
-		die("open", err);
+	ctx = open_pair(&cfg, dir, full);
 	seed(cfg.bot_db_path);
 	(void)award_run(ctx, "warm", n / 10 + 1, AWARD_AWARDED);
 	t = award_run(ctx, "o", n, AWARD_AWARDED);
@@ -264,20 +274,13 @@ group_only(const char *dir, int full, int n, int g)
 	struct job		*jobs;
 	struct job		*batch[JOB_GROUP_MAX];
 	struct job_group_stats	 st;
-	char			 err[CONFIG_ERR_MAX], sql[64];
+	char			 sql[64];
 	const char		*ck = getenv("AWARD_BENCH_CKPT");
 	double			 t0, c0;
 
 	if (g < 1 || g > JOB_GROUP_MAX)
 		die("group size", "1 to JOB_GROUP_MAX");
-	if (config_load(&cfg, err, sizeof(err)) == -1)
-		die("config", err);
-	snprintf(cfg.db_path, sizeof(cfg.db_path), "%s/svc.db", dir);
-	snprintf(cfg.bot_db_path, sizeof(cfg.bot_db_path), "%s/bot.db", dir);
-	cfg.synchronous_full = full;
-	if ((ctx = award_ctx_open(&cfg, &roles_writer, err,
-	    sizeof(err))) == NULL)
-		die("open", err);
+	ctx = open_pair(&cfg, dir, full);
 	if (memtune_writer(ctx->db) == -1)
 		die("memtune_writer", sqlite3_errmsg(ctx->db));
 	snprintf(sql, sizeof(sql), "PRAGMA wal_autocheckpoint=%d",
