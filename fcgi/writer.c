@@ -225,6 +225,18 @@ writer_main(void *arg)
 	return NULL;
 }
 
+/* Close the connections and free w; its threads are not running. */
+static void
+writer_free(struct writer *w)
+{
+	award_ctx_close(w->ckpt_ctx);
+	award_ctx_close(w->ctx);
+	pthread_cond_destroy(&w->ckpt);
+	pthread_cond_destroy(&w->work);
+	pthread_mutex_destroy(&w->mu);
+	free(w);
+}
+
 struct writer *
 writer_start(const struct award_config *cfg, struct counters *counters,
     char *err, size_t errsz)
@@ -268,12 +280,7 @@ writer_start(const struct award_config *cfg, struct counters *counters,
 	}
 	return w;
 fail:
-	award_ctx_close(w->ckpt_ctx);
-	award_ctx_close(w->ctx);
-	pthread_cond_destroy(&w->ckpt);
-	pthread_cond_destroy(&w->work);
-	pthread_mutex_destroy(&w->mu);
-	free(w);
+	writer_free(w);
 	return NULL;
 }
 
@@ -289,12 +296,7 @@ writer_stop(struct writer *w)
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->thread, NULL);
 	pthread_join(w->ckpt_thread, NULL);
-	award_ctx_close(w->ckpt_ctx);
-	award_ctx_close(w->ctx);
-	pthread_cond_destroy(&w->ckpt);
-	pthread_cond_destroy(&w->work);
-	pthread_mutex_destroy(&w->mu);
-	free(w);
+	writer_free(w);
 }
 
 /* Append wp; wake the writer only when it sleeps. */
