@@ -1,7 +1,7 @@
 /*
  * The writer thread (writer.h). Jobs are appended to a list, each with a
  * callback: a request thread's posts its own semaphore and the thread
- * sleeps on it (writer_award ...); the poll thread's hands the answer back
+ * sleeps on it (writer_run); the poll thread's hands the answer back
  * to the poll loop (writer_post). The writer takes everything that waits
  * (at most JOB_GROUP_MAX), runs it as one group and calls back each job of
  * that group: only the waiters of the finished group wake, never the
