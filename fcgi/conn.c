@@ -257,7 +257,7 @@ on_readable(struct connset *cs, struct conn *c)
 		conn_close(cs, c);
 }
 
-/* Connections back from the request threads. */
+/* Connections back from the request threads and the writer. */
 static void
 on_done(struct connset *cs)
 {
