@@ -59,6 +59,7 @@ struct writer {
 	/* Writer thread only (wal_hook): per WAL, main and bot. */
 	int		 ckpt_asked[2];	/* its size at the last request */
 	int		 wal_long;	/* a WAL is past WAL_BOUND_PAGES */
+	int		 ckpt_idle;	/* checkpoint once no job waits */
 	struct counters	*counters;
 	pthread_t	 thread;
 	pthread_t	 ckpt_thread;
@@ -71,9 +72,13 @@ struct writer {
  * cannot restart (the writer always has the next group in it) stays above
  * CKPT_PAGES, and asking at every commit above it made the checkpointer
  * copy a few pages and sync both files for almost every group (215
- * fdatasync(2) of the checkpointer against 168 commits, strace). Past
- * WAL_BOUND_PAGES the writer checkpoints itself between two groups, so
- * that the WAL restarts and its file stays bounded (writer_main).
+ * fdatasync(2) of the checkpointer against 168 commits, strace). A
+ * checkpoint that runs while groups commit copies what it can but cannot
+ * finish (SQLite syncs the database file and lets the WAL restart only
+ * once every frame is copied), so it is asked for once more when the
+ * writer falls idle; and past WAL_BOUND_PAGES, under a load that never
+ * pauses, the writer checkpoints itself between two groups, so that the
+ * WAL restarts and its file stays bounded (writer_main).
  */
 static int
 wal_hook(void *arg, sqlite3 *db, const char *schema, int pages)
@@ -86,6 +91,8 @@ wal_hook(void *arg, sqlite3 *db, const char *schema, int pages)
 		*asked = 0;		/* the WAL restarted */
 	if (pages >= WAL_BOUND_PAGES)
 		w->wal_long = 1;
+	if (pages >= CKPT_PAGES)
+		w->ckpt_idle = 1;
 	if (pages - *asked >= CKPT_PAGES) {
 		*asked = pages;
 		pthread_mutex_lock(&w->mu);
@@ -183,6 +190,12 @@ writer_main(void *arg)
 				upkeep(w);
 				pthread_mutex_lock(&w->mu);
 				continue;
+			}
+			if (w->ckpt_idle) {
+				/* No job waits: this checkpoint can finish. */
+				w->ckpt_idle = 0;
+				w->ckpt_due = 1;
+				pthread_cond_signal(&w->ckpt);
 			}
 			w->idle = 1;
 			pthread_cond_wait(&w->work, &w->mu);
