@@ -111,6 +111,7 @@ for name in "${TESTS[@]}"; do
 	n=$((n + 1))
 	dir=$TOP/$n
 	mkdir -p "$dir"
+	t0=$EPOCHREALTIME
 	timeout -k 10 "$LIMIT" bash "$HERE/run.sh" --one "$name" "$dir" \
 		>"$dir/test.log" 2>&1 </dev/null &
 	tpid=$!
@@ -126,8 +127,9 @@ for name in "${TESTS[@]}"; do
 		exit 130
 	fi
 	reap_leftovers "$dir"
+	took=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
 	if [ "$rc" = 0 ] && [ ! -s "$dir/why" ]; then
-		echo "PASS $name"
+		echo "PASS $name (${took} s)"
 		passed=$((passed + 1))
 	else
 		if [ -s "$dir/why" ]; then
@@ -137,7 +139,7 @@ for name in "${TESTS[@]}"; do
 		else
 			why="exit $rc: $(tail -n 1 "$dir/test.log")"
 		fi
-		echo "FAIL $name: $why (logs: $dir)"
+		echo "FAIL $name: $why (${took} s; logs: $dir)"
 		failed=$((failed + 1))
 	fi
 done
