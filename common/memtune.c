@@ -23,6 +23,18 @@ memtune_process(int arenas)
 	return rc;
 }
 
+int
+memtune_sqlite(void)
+{
+	/*
+	 * A lock and unlock of SQLITE_MUTEX_STATIC_MEM per allocation:
+	 * 49 000 of 389 000 instructions per award (callgrind,
+	 * bench_award group FULL 3000 16).
+	 */
+	return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK ?
+	    0 : -1;
+}
+
 /* PRAGMA SCHEMA.NAME=VALUE on main and, when attached, bot. */
 static int
 pragma_both(sqlite3 *db, const char *name, long long value)

@@ -29,6 +29,16 @@
 int	memtune_process(int arenas);
 
 /*
+ * SQLite's process-wide settings, before its first use (the top of
+ * main(): sqlite3_config() is refused once SQLite is initialized). Turns
+ * off SQLite's memory statistics, which nothing here reads
+ * (sqlite3_memory_used, soft heap limits) and which lock a global mutex
+ * around every allocation and free. Returns 0, or -1 when SQLite refused
+ * (the process runs on regardless).
+ */
+int	memtune_sqlite(void);
+
+/*
  * The writer's connection db: a page cache of MEMTUNE_WRITER_CACHE_KIB on
  * main and, when attached, on bot, so that the upper levels of the ledger
  * and its indexes stay in memory between groups, and temporaries (the

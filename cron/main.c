@@ -68,6 +68,7 @@ main(int argc, char *argv[])
 	int			 force = 0, lockfd, rc, r, explicit;
 	int			 init = 0, print = 0;
 
+	memtune_sqlite();
 	if ((r = config_start(PROG, argc, argv, value_flags, help, &cfg,
 	    &file, &explicit)) != -1)
 		return r;

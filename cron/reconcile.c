@@ -95,6 +95,7 @@ main(int argc, char *argv[])
 	int64_t			 since = -1;
 	int			 dry_run = 0, lockfd = -1, rc = 1, r, explicit;
 
+	memtune_sqlite();
 	if ((r = config_start(PROG, argc, argv, value_flags, help, &cfg,
 	    &file, &explicit)) != -1)
 		return r;

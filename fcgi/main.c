@@ -12,6 +12,7 @@
 #include "db.h"
 #include "listen.h"
 #include "log.h"
+#include "memtune.h"
 #include "supervisor.h"
 
 #define PROG "award-fcgi"
@@ -56,6 +57,7 @@ main(int argc, char *argv[])
 	const char		*file;
 	int			 r, explicit, flag_listen, check = 0;
 
+	memtune_sqlite();
 	if ((r = config_start(PROG, argc, argv, value_flags, help, NULL,
 	    &file, &explicit)) != -1)
 		return r;

@@ -330,8 +330,10 @@ main(int argc, char *argv[])
 	int	n = argc > 1 ? atoi(argv[1]) : 2000;
 	const char *m = getenv("AWARD_BENCH_MALLOC");
 
-	if (m == NULL || strcmp(m, "glibc") != 0)
+	if (m == NULL || strcmp(m, "glibc") != 0) {
+		memtune_sqlite();
 		memtune_process(0);
+	}
 	if (n < 10)
 		n = 10;
 	if (mkdtemp(dir) == NULL)

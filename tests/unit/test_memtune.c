@@ -86,3 +86,36 @@ Test(memtune, reader_maps_both_files)
 	cr_assert_eq(pragma(db, "PRAGMA bot.mmap_size"), MEMTUNE_READER_MMAP);
 	close_pair(db);
 }
+
+/*
+ * memtune_sqlite() before SQLite's first use turns its memory statistics
+ * off (they lock a global mutex around every allocation): the work below
+ * allocates, and SQLite counts none of it. Each Criterion test runs in a
+ * process of its own, where SQLite has not been used yet.
+ */
+Test(memtune, sqlite_keeps_no_memory_statistics)
+{
+	sqlite3 *db;
+
+	cr_assert_eq(memtune_sqlite(), 0);
+	db = open_pair(1);
+	cr_assert_eq(sqlite3_exec(db, "CREATE TABLE t(x);"
+	    " INSERT INTO t VALUES (randomblob(5000));"
+	    " CREATE TABLE bot.u(y); INSERT INTO bot.u SELECT x FROM t",
+	    NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+	cr_assert_eq(pragma(db, "SELECT count(*) FROM bot.u"), 1);
+	cr_assert_eq(sqlite3_memory_used(), 0,
+	    "SQLite counted %lld bytes", (long long)sqlite3_memory_used());
+	close_pair(db);
+	/* Once SQLite is in use, the setting is refused, and says so. */
+	cr_assert_eq(memtune_sqlite(), -1);
+}
+
+/* Without it, the same work is counted: the test above can fail. */
+Test(memtune, sqlite_counts_memory_by_default)
+{
+	sqlite3 *db = open_pair(0);
+
+	cr_assert_gt(sqlite3_memory_used(), 0);
+	close_pair(db);
+}
