@@ -26,6 +26,8 @@ static const char *const aw_sql[AW__MAX] = {
 	" amount_minor = coalesce(amount_minor, excluded.amount_minor),"
 	" currency = coalesce(currency, excluded.currency),"
 	" updated_at = excluded.updated_at",
+	/* AW_REFUNDS_ANY: whether the payment has a refunds row at all. */
+	"SELECT 1 FROM main.refunds WHERE payment_id = ?1 LIMIT 1",
 	/*
 	 * AW_REFUNDS_TAKE: the refunds recorded before this payment was
 	 * seen (refund.c, 'pending'). Those in its currency (or where either

@@ -85,6 +85,7 @@ award_record_payment(struct award_ctx *ctx, const struct award_req *req)
 {
 	sqlite3_stmt	*st = ctx->aw[AW_PAYMENT_UPSERT];
 	char		 ot[ATIME_BUFSZ], now[ATIME_BUFSZ];
+	int		 rc;
 
 	if (req->payment_id[0] == '\0')
 		return 0;
@@ -99,8 +100,23 @@ award_record_payment(struct award_ctx *ctx, const struct award_req *req)
 	db_bind_opt_text(st, 6, req->currency);
 	sqlite3_bind_text(st, 7, ot, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 8, now, -1, SQLITE_STATIC);
-	if (db_step_done(st) != SQLITE_DONE || move_refunds(ctx,
-	    req->payment_id, 1) == -1)
+	if (db_step_done(st) != SQLITE_DONE)
+		return -1;
+	/*
+	 * Nearly every payment has no refund yet, and the UPDATEs of
+	 * move_refunds() (each RETURNING into a table of its own) would
+	 * change nothing: 68 000 of 340 000 instructions per award
+	 * (callgrind, bench_award group FULL 3000 16).
+	 */
+	st = ctx->aw[AW_REFUNDS_ANY];
+	sqlite3_bind_text(st, 1, req->payment_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	db_reset(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return -1;
+	if (move_refunds(ctx, req->payment_id, 1) == -1)
 		return -1;
 	/* Only a request that brings a currency can make it known. */
 	return req->currency[0] != '\0' ?
