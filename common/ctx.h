@@ -29,6 +29,7 @@ struct award_ctx {
 	sqlite3_stmt			**st;	/* stats.c */
 	sqlite3_stmt			**lk;	/* lookup.c */
 	sqlite3_stmt			**tt;	/* totals.c */
+	sqlite3_stmt			**jb;	/* job.c */
 	const struct award_role		*role;
 };
 

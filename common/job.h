@@ -157,4 +157,7 @@ int	job_retry_run(struct award_ctx *ctx, int force, int limit,
 int	job_retry_run_verified(struct award_ctx *ctx, struct yk_client *yk,
 	    int force, int limit, struct retry_run *run);
 
+/* This module's statements (ctx->jb), a part of roles_writer (roles.h). */
+extern const struct award_part job_part;
+
 #endif

@@ -164,6 +164,7 @@ Test(db, role_prepares_its_parts_only, .init = setup, .fini = teardown)
 		cr_assert_eq(c->rf != NULL, w, "%s: refund", roles[i]->name);
 		cr_assert_eq(c->rq != NULL, w, "%s: retryq", roles[i]->name);
 		cr_assert_eq(c->tt != NULL, w, "%s: totals", roles[i]->name);
+		cr_assert_eq(c->jb != NULL, w, "%s: job", roles[i]->name);
 		cr_assert_eq(c->st != NULL, r, "%s: stats", roles[i]->name);
 		cr_assert_eq(c->lk != NULL, r, "%s: lookup", roles[i]->name);
 		/* One of the part's statements runs on this connection. */

@@ -16,6 +16,7 @@
 
 #include <criterion/criterion.h>
 
+#include "job.h"
 #include "log.h"
 #include "lookup.h"
 #include "retryq.h"
@@ -25,9 +26,9 @@
 
 extern char **environ;
 
-const struct award_role tu_role_all = { "test", 6, {
+const struct award_role tu_role_all = { "test", 7, {
 	&award_part, &refund_part, &retryq_part, &totals_part, &stats_part,
-	&lookup_part,
+	&lookup_part, &job_part,
 } };
 
 void
