@@ -30,6 +30,9 @@
  *              exists (a test whose load ended before PL_CUT's point)
  *   PL_LOG     a file to which the cut appends one line: what, and how
  *              many writes it undid
+ *   PL_FAIL_FILE  while this file exists, every sync of a -wal file in a
+ *              worker fails with EIO (a disk that cannot flush); nothing
+ *              is cut
  * At the cut the process that loaded the shim (the supervisor, which
  * would restart the worker) is killed with SIGKILL first, then the writes
  * are undone, then the worker _exits with status 86. Nothing is cut in
@@ -83,6 +86,7 @@ static struct {
 	enum cut_kind	 kind;
 	long long	 n;		/* the count or the ms of PL_CUT */
 	char		 cut_file[PL_PATH_MAX];
+	char		 fail_file[PL_PATH_MAX];
 	char		 log[PL_PATH_MAX];
 	long long	 syncs, walwrites, dbsyncs, dbwrites;
 	struct timespec	 t0;		/* the worker's first write or sync */
@@ -152,6 +156,7 @@ pl_init(void)
 	    "-journal" };
 	const char	*files = getenv("PL_FILES"), *log = getenv("PL_LOG");
 	const char	*cut_file = getenv("PL_CUT_FILE");
+	const char	*fail_file = getenv("PL_FAIL_FILE");
 	char		 buf[PL_PATH_MAX];
 
 	LOOKUP(open);
@@ -182,6 +187,8 @@ pl_init(void)
 		snprintf(pl.cut_file, sizeof(pl.cut_file), "%s", cut_file);
 	if (log != NULL)
 		snprintf(pl.log, sizeof(pl.log), "%s", log);
+	if (fail_file != NULL)
+		snprintf(pl.fail_file, sizeof(pl.fail_file), "%s", fail_file);
 	pthread_atfork(NULL, NULL, child_after_fork);
 	pl.ready = 1;
 }
@@ -430,6 +437,12 @@ tracked_sync(int file, int fd, int (*fn)(int))
 
 	pthread_mutex_lock(&pl.mu);
 	maybe_cut(file, 1);
+	if (is_wal(file) && pl.fail_file[0] != '\0' && getpid() != pl.loader &&
+	    access(pl.fail_file, F_OK) == 0) {
+		pthread_mutex_unlock(&pl.mu);
+		errno = EIO;
+		return -1;
+	}
 	if ((rc = fn(fd)) == 0)
 		synced(file);
 	pthread_mutex_unlock(&pl.mu);
