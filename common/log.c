@@ -194,8 +194,19 @@ put_str(struct line *l, const char *s)
 	put_raw(l, "\"", 1);
 	while (*p != '\0') {
 		char	out[8];
-		size_t	used, len = escape_one(p, out, &used);
+		size_t	used, len, run = 0;
 
+		/* A run of printable ASCII is copied as it is, at once. */
+		while (p[run] >= 0x20 && p[run] < 0x7f && p[run] != '"' &&
+		    p[run] != '\\' && n + run < LOG_VALUE_MAX)
+			run++;
+		if (run > 0) {
+			put_raw(l, (const char *)p, run);
+			n += run;
+			p += run;
+			continue;
+		}
+		len = escape_one(p, out, &used);
 		if (n + len > LOG_VALUE_MAX) {
 			put_raw(l, "...", 3);
 			break;
