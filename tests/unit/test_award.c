@@ -295,6 +295,22 @@ Test(award, overlapping_contests_latest_start_wins, .init = setup_bare,
 	    "o1", 3, "INVITEE_PAYMENT");
 }
 
+/*
+ * Two contests that start at the same instant (written differently): the
+ * greatest id wins, whichever row the bot inserted first, so that every
+ * entry point picks the same one.
+ */
+Test(award, same_start_greatest_id_wins, .init = setup_bare,
+    .fini = teardown)
+{
+	tu_contest(&env, "m", "2026-11-01T03:00:00Z", C1_END, 30, 1);
+	tu_contest(&env, "z", "2026-11-01T06:00:00+03:00", C1_END, 30, 1);
+	tu_contest(&env, "a", "2026-11-01 03:00:00", C1_END, 30, 1);
+	expect_result("o1", BUYER, "p30", T_ORDER, AWARD_AWARDED, NULL);
+	tu_assert_ledger(&env, "SELF_PURCHASE:o1", "z", BUYER, BUYER, "o1", 3,
+	    "SELF_PURCHASE");
+}
+
 Test(award, contest_offset_and_sqlite_format_compared_as_instants,
     .init = setup_bare, .fini = teardown)
 {
