@@ -80,17 +80,15 @@ move_refunds(struct award_ctx *ctx, const char *payment_id, int take)
 	return add_refunded(ctx, payment_id, take ? sum : -sum);
 }
 
-int
-award_record_payment(struct award_ctx *ctx, const struct award_req *req)
+/*
+ * Bind ?1-?8 of AW_PAYMENT_UPSERT or AW_PAYMENT_INSERT: the order's
+ * details from req, its time formatted into ot, and now.
+ */
+static void
+bind_payment(sqlite3_stmt *st, const struct award_req *req,
+    char ot[ATIME_BUFSZ], const char *now)
 {
-	sqlite3_stmt	*st = ctx->aw[AW_PAYMENT_UPSERT];
-	char		 ot[ATIME_BUFSZ], now[ATIME_BUFSZ];
-	int		 rc;
-
-	if (req->payment_id[0] == '\0')
-		return 0;
 	atime_format(req->order_ms, ot);
-	atime_format(award_ctx_now(ctx), now);
 	sqlite3_bind_text(st, 1, req->payment_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, req->order_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, req->telegram_id);
@@ -100,6 +98,31 @@ award_record_payment(struct award_ctx *ctx, const struct award_req *req)
 	db_bind_opt_text(st, 6, req->currency);
 	sqlite3_bind_text(st, 7, ot, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 8, now, -1, SQLITE_STATIC);
+}
+
+int
+award_insert_payment(struct award_ctx *ctx, const struct award_req *req,
+    const char *outcome, const char *now)
+{
+	sqlite3_stmt	*st = ctx->aw[AW_PAYMENT_INSERT];
+	char		 ot[ATIME_BUFSZ];
+
+	bind_payment(st, req, ot, now);
+	sqlite3_bind_text(st, 9, outcome, -1, SQLITE_STATIC);
+	return db_step_done(st) == SQLITE_DONE ? 0 : -1;
+}
+
+int
+award_record_payment(struct award_ctx *ctx, const struct award_req *req)
+{
+	sqlite3_stmt	*st = ctx->aw[AW_PAYMENT_UPSERT];
+	char		 ot[ATIME_BUFSZ], now[ATIME_BUFSZ];
+	int		 rc;
+
+	if (req->payment_id[0] == '\0')
+		return 0;
+	atime_format(award_ctx_now(ctx), now);
+	bind_payment(st, req, ot, now);
 	if (db_step_done(st) != SQLITE_DONE)
 		return -1;
 	/*

@@ -9,6 +9,8 @@
 
 enum aw_stmt {
 	AW_PAYMENT_UPSERT,
+	AW_PAYMENT_FRESH,
+	AW_PAYMENT_INSERT,
 	AW_REFUNDS_ANY,
 	AW_REFUNDS_TAKE,
 	AW_REFUNDS_ADD,
@@ -26,5 +28,18 @@ enum aw_stmt {
 	AW_REF_INSERT,
 	AW__MAX
 };
+
+struct award_ctx;
+struct award_req;
+
+/*
+ * award_payment.c: insert the payments row of a payment seen for the
+ * first time, with its outcome, in one statement (award.c's fast path:
+ * no row and no refund of it yet, checked under the same write lock).
+ * 0 or -1.
+ */
+int	award_insert_payment(struct award_ctx *ctx,
+	    const struct award_req *req, const char *outcome,
+	    const char *now);
 
 #endif
