@@ -31,6 +31,7 @@ struct award_ctx {
 	sqlite3_stmt			**tt;	/* totals.c */
 	sqlite3_stmt			**jb;	/* job.c */
 	const struct award_role		*role;
+	int				 careful; /* job.c, job_run_group */
 };
 
 /*

@@ -5,8 +5,8 @@
  * in, one set of rules:
  *   job_award(), job_refund()  one job in transactions of its own (what
  *                    a group falls back to for each of its jobs);
- *   job_run_group()  many jobs in one transaction, a savepoint each, one
- *                    COMMIT (the responder's writer, SPEC.md §2);
+ *   job_run_group()  many jobs in one transaction, each undone alone if
+ *                    it fails, one COMMIT (the responder's writer, §2);
  *   job_retry_run()  the retry run over failed_awards, in groups too
  *                    (SPEC.md §6; retryrun.c, the rest in job.c).
  * Not here: threads and queues of waiting requests (fcgi/writer.c).
@@ -114,10 +114,13 @@ int	job_queue_award(struct award_ctx *ctx, const struct award_req *req,
 	    const char *error);
 
 /*
- * Run jobs[0..n) (n <= JOB_GROUP_MAX) in one BEGIN IMMEDIATE transaction,
- * each in its own SAVEPOINT, and COMMIT once. A job whose rules fail is
- * rolled back to its savepoint and its failed_awards row is written in
- * the same transaction, so the others still commit. When SQLite ends the
+ * Run jobs[0..n) (n <= JOB_GROUP_MAX) in one BEGIN IMMEDIATE transaction
+ * and COMMIT once. A job whose rules fail is rolled back alone, to a
+ * SAVEPOINT of its own, and its failed_awards row is written in the same
+ * transaction, so the others still commit. (The savepoints are taken only
+ * once a job has failed: a group runs without them first, and is rolled
+ * back and run again with them when one of its jobs fails; ctx remembers
+ * to keep them until a group passes with no job failing.) When SQLite ends the
  * transaction itself (SQLITE_FULL, IOERR, NOMEM, BUSY: autocommit is back
  * on) or COMMIT fails, no job of the group may be answered as committed:
  * each runs again alone (as job_award() runs one); the ledger's keys make

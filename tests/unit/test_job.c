@@ -193,6 +193,46 @@ Test(job, failing_job_queued_others_commit, .init = setup, .fini = teardown)
 	assert_answers_match_rows(3);
 }
 
+/*
+ * A job that fails after writing (its SELF_PURCHASE row is in, then its
+ * referral's bound_at cannot be read): nothing of it stays but its queue
+ * row, whether the group ran with savepoints or was run again with them;
+ * the next group, with no failure, awards each of its jobs once too.
+ */
+Test(job, job_failing_after_a_write_leaves_only_its_queue_row,
+    .init = setup, .fini = teardown)
+{
+	award_job(0, "w", "p30");
+	award_job(1, "w", "p30");
+	award_job(2, "w", "p30");
+	jobs[1].award.telegram_id = 777001;
+	tu_exec(&env, "INSERT INTO user_referrals VALUES (777001, 42,"
+	    " 'garbage')");
+	job_run_group(env.ctx, ptrs, 3, NULL);
+	cr_assert_eq(jobs[0].aout.result, AWARD_AWARDED);
+	cr_assert_eq(jobs[1].outcome, JOB_QUEUED);
+	cr_assert_eq(jobs[2].aout.result, AWARD_AWARDED);
+	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM ticket_ledger WHERE"
+	    " order_id = 'w1'"), 0);
+	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM payments WHERE"
+	    " order_id = 'w1'"), 1, "the queued award's payment row");
+	tu_assert_contains(tu_str_file(env.cfg.db_path, "SELECT last_error"
+	    " FROM failed_awards WHERE order_id = 'w1'"), "bound_at",
+	    "last_error");
+	assert_answers_match_rows(3);
+	for (int g = 0; g < 2; g++) {
+		for (int i = 0; i < 3; i++)
+			award_job(i, g == 0 ? "x" : "y", "p30");
+		job_run_group(env.ctx, ptrs, 3, NULL);
+		for (int i = 0; i < 3; i++)
+			cr_assert_eq(jobs[i].aout.result, AWARD_AWARDED,
+			    "group %d job %d", g, i);
+	}
+	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM ticket_ledger WHERE"
+	    " reason = 'SELF_PURCHASE' AND (order_id LIKE 'x%%'"
+	    " OR order_id LIKE 'y%%')"), 6);
+}
+
 /* Mixed kinds: an award, its refund and an admin requeue in one group. */
 Test(job, award_refund_requeue_in_one_group, .init = setup_sep,
     .fini = teardown)
