@@ -43,9 +43,9 @@ frec_free(struct frec *p)
 	if (p == NULL)
 		return;
 	free(p->raw);
-	free(p->body);
-	p->raw = p->body = NULL;
-	p->raw_cap = 0;
+	free(p->body_buf);
+	p->raw = p->body = p->body_buf = NULL;
+	p->raw_cap = p->body_cap = 0;
 }
 
 int
@@ -69,7 +69,11 @@ frec_next(struct frec *p)
 		p->raw = NULL;
 		p->raw_cap = 0;
 	}
-	free(p->body);
+	if (p->body_cap > 4096) {
+		free(p->body_buf);
+		p->body_buf = NULL;
+		p->body_cap = 0;
+	}
 	p->body = NULL;
 }
 
@@ -226,8 +230,14 @@ params_end(struct frec *p)
 		p->body_state = BODY_TOO_LARGE;
 		return FREC_MORE;
 	}
-	if ((p->body = malloc(v + 1)) == NULL)
-		return fail(p, "out of memory");
+	if (v + 1 > p->body_cap) {
+		free(p->body_buf);
+		p->body_cap = 0;
+		if ((p->body_buf = malloc(v + 1)) == NULL)
+			return fail(p, "out of memory");
+		p->body_cap = v + 1;
+	}
+	p->body = p->body_buf;
 	return FREC_MORE;
 }
 

@@ -60,6 +60,8 @@ struct frec {
 	struct frec_pair pairs[FREC_PARAMS_MAX];
 	size_t		 npairs;
 	char		*body;		/* CONTENT_LENGTH + 1 bytes */
+	char		*body_buf;	/* body's memory, kept while small */
+	size_t		 body_cap;
 	size_t		 body_len, content_length;
 	int		 body_state;	/* enum in fcgi_rec.c */
 	/* Management answers to write before anything else. */

@@ -197,6 +197,43 @@ Test(fcgi_rec, two_requests_back_to_back_on_a_kept_connection)
 	frec_free(&p);
 }
 
+/*
+ * A kept connection reuses its body's memory from request to request: a
+ * shorter body after a longer one, and an empty one, read as themselves
+ * (no byte of the one before shows). A body over 4096 bytes is not kept
+ * once its request is done.
+ */
+Test(fcgi_rec, kept_connection_bodies_each_their_own)
+{
+	static const char *const bodies[] = { "a longer body first", "short",
+	    "", "x" };
+	static struct buf	w;
+	static char		big[5000];
+	struct frec		p;
+	size_t			used;
+
+	frec_init(&p, sizeof(big) + 1);
+	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		w.n = 0;
+		request(&w, bodies[i], 1, 0);
+		cr_assert_eq(feed_all(&p, &w, &used), FREC_READY, "%zu", i);
+		check_webhook(&p, bodies[i]);
+		frec_next(&p);
+	}
+	memset(big, 'b', sizeof(big) - 1);
+	w.n = 0;
+	request(&w, big, 1, 0);
+	cr_assert_eq(feed_all(&p, &w, &used), FREC_READY);
+	check_webhook(&p, big);
+	frec_next(&p);
+	cr_assert_eq(p.body_cap, 0, "a %zu-byte body kept", sizeof(big));
+	w.n = 0;
+	request(&w, "after", 1, 0);
+	cr_assert_eq(feed_all(&p, &w, &used), FREC_READY);
+	check_webhook(&p, "after");
+	frec_free(&p);
+}
+
 static void
 expect_error(struct buf *w, size_t max_body)
 {
