@@ -18,37 +18,21 @@
  * instead, which runs a PASSIVE checkpoint on a connection of its own: it
  * never blocks the writer, and the next group commits meanwhile.
  *
- * With AWARD_SYNCHRONOUS=FULL the disk flush is moved off the writer too.
- * The writer's connection commits to each WAL without syncing it
- * (synchronous=NORMAL, which SQLite keeps consistent: a checkpoint syncs
- * the WAL first, a restarted WAL's header is synced) and hands the group
- * to a syncer thread, which fdatasync(2)s every WAL file and only then
- * calls the group's jobs back; meanwhile the writer runs the next group.
- * An answer still never runs ahead of the disk: a job is called back
- * after a sync that began once its COMMIT had returned. The syncs cover
- * the service file first, then the bot's, as SQLite's own commit does.
- * A sync that fails leaves the worker unable to say what is on the disk:
- * it exits unanswered (the supervisor starts another) rather than answer.
- *
  * The admin views' totals are folded here too (totals.h), never by a read:
  * when no job waits, one short step at a time, trying the write lock once
  * so that it never waits behind another process; a job that arrives
  * during a step waits for that step only (TOTALS_STEP_CHUNK rows).
  */
 #include <assert.h>
-#include <limits.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "counters.h"
 #include "ctx.h"
-#include "db.h"
 #include "job.h"
 #include "log.h"
 #include "memtune.h"
@@ -79,15 +63,6 @@ struct writer {
 	struct counters	*counters;
 	pthread_t	 thread;
 	pthread_t	 ckpt_thread;
-	/* The syncer (FULL): groups committed, their WALs not synced yet. */
-	pthread_cond_t	 sync_cv;
-	struct writer_post *sync_head, *sync_tail;
-	int		 sync_stop;
-	int		 nwal;		/* WALs to sync; 0: SQLite syncs */
-	char		 wal_path[2][PATH_MAX];
-	int		 wal_fd[2];	/* syncer thread only; -1: not open */
-	pthread_t	 sync_thread;
-	int		 writer_started, sync_started, ckpt_started;
 };
 
 /*
@@ -197,144 +172,6 @@ upkeep(struct writer *w)
 	pthread_mutex_unlock(&w->mu);
 }
 
-/*
- * The syncer's part, set up on the writer's connection before its thread
- * starts: each schema (main, and bot when attached) whose journal is a
- * WAL commits without a sync from now on, and its WAL file is noted for
- * the syncer. A schema in any other journal mode keeps SQLite's own sync
- * (it has no WAL to sync later). 0, or -1 with err set.
- */
-static int
-sync_setup(struct writer *w, char *err, size_t errsz)
-{
-	static const char *const schemas[] = { "main", "bot" };
-	sqlite3		*db = w->ctx->db;
-	char		 sql[64];
-
-	for (size_t i = 0; i < sizeof(schemas) / sizeof(schemas[0]); i++) {
-		sqlite3_stmt	*st;
-		const char	*file = sqlite3_db_filename(db, schemas[i]);
-		int		 is_wal;
-
-		w->wal_fd[i] = -1;
-		if (file == NULL || *file == '\0')
-			continue;
-		snprintf(sql, sizeof(sql), "PRAGMA %s.journal_mode",
-		    schemas[i]);
-		if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-			goto fail;
-		is_wal = sqlite3_step(st) == SQLITE_ROW &&
-		    strcmp(db_col_text(st, 0), "wal") == 0;
-		sqlite3_finalize(st);
-		if (!is_wal)
-			continue;
-		if ((size_t)snprintf(w->wal_path[w->nwal], PATH_MAX, "%s",
-		    sqlite3_filename_wal(file)) >= PATH_MAX) {
-			snprintf(err, errsz, "WAL path too long: %s", file);
-			return -1;
-		}
-		snprintf(sql, sizeof(sql), "PRAGMA %s.synchronous=NORMAL",
-		    schemas[i]);
-		if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-			goto fail;
-		w->nwal++;
-	}
-	return 0;
-fail:
-	snprintf(err, errsz, "writer sync: %s", sqlite3_errmsg(db));
-	return -1;
-}
-
-/*
- * fdatasync every WAL file, in order; 0, or -1 with the failing path and
- * errno's text in err. A WAL file is opened on first use: it exists once
- * a commit went to it, and SQLite removes it only when the last
- * connection closes, and the writer's is open.
- */
-static int
-sync_wals(struct writer *w, char *err, size_t errsz)
-{
-	for (int i = 0; i < w->nwal; i++) {
-		if (w->wal_fd[i] == -1 && (w->wal_fd[i] = open(w->wal_path[i],
-		    O_RDONLY | O_CLOEXEC)) == -1) {
-			snprintf(err, errsz, "open %s: %s", w->wal_path[i],
-			    strerror(errno));
-			return -1;
-		}
-		if (fdatasync(w->wal_fd[i]) == -1) {
-			snprintf(err, errsz, "fdatasync %s: %s", w->wal_path[i],
-			    strerror(errno));
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/*
- * The syncer thread: takes every group committed so far, syncs the WALs,
- * then calls their jobs back. Runs until stopped and nothing waits.
- */
-static void *
-sync_main(void *arg)
-{
-	struct writer		*w = arg;
-	struct writer_post	*list, *next;
-	char			 err[PATH_MAX + 128];
-
-	pthread_mutex_lock(&w->mu);
-	for (;;) {
-		while (w->sync_head == NULL && !w->sync_stop)
-			pthread_cond_wait(&w->sync_cv, &w->mu);
-		if ((list = w->sync_head) == NULL)
-			break;
-		w->sync_head = w->sync_tail = NULL;
-		pthread_mutex_unlock(&w->mu);
-		if (sync_wals(w, err, sizeof(err)) == -1) {
-			log_msg(LOG_ERROR, "database sync failed; the worker "
-			    "stops without answering what it cannot know is "
-			    "on the disk", LF_STR("error", err), LF_END);
-			_exit(EXIT_FAILURE);
-		}
-		for (; list != NULL; list = next) {
-			next = list->next;
-			list->done(list);
-		}
-		pthread_mutex_lock(&w->mu);
-	}
-	pthread_mutex_unlock(&w->mu);
-	for (int i = 0; i < w->nwal; i++)
-		if (w->wal_fd[i] != -1)
-			close(w->wal_fd[i]);
-	return NULL;
-}
-
-/* Call the n jobs of a committed group back, or hand them to the syncer. */
-static void
-group_done(struct writer *w, struct writer_post **taken, size_t n)
-{
-	if (w->nwal == 0) {
-		/*
-		 * A job may be gone (off a waiter's stack, or freed) as soon
-		 * as it is called back: nothing reads taken[i] after.
-		 */
-		for (size_t i = 0; i < n; i++)
-			taken[i]->done(taken[i]);
-		return;
-	}
-	for (size_t i = 0; i + 1 < n; i++)
-		taken[i]->next = taken[i + 1];
-	taken[n - 1]->next = NULL;
-	pthread_mutex_lock(&w->mu);
-	if (w->sync_tail != NULL)
-		w->sync_tail->next = taken[0];
-	else {
-		w->sync_head = taken[0];
-		pthread_cond_signal(&w->sync_cv);
-	}
-	w->sync_tail = taken[n - 1];
-	pthread_mutex_unlock(&w->mu);
-}
-
 static void *
 writer_main(void *arg)
 {
@@ -389,7 +226,12 @@ writer_main(void *arg)
 		pthread_mutex_lock(&w->mu);
 		w->upkeep_due = 1;
 		pthread_mutex_unlock(&w->mu);
-		group_done(w, taken, n);
+		/*
+		 * A job may be gone (off a waiter's stack, or freed) as soon
+		 * as it is called back: nothing reads taken[i] after.
+		 */
+		for (size_t i = 0; i < n; i++)
+			taken[i]->done(taken[i]);
 		if (w->wal_long)
 			wal_restart(w);
 	}
@@ -402,42 +244,10 @@ writer_free(struct writer *w)
 {
 	award_ctx_close(w->ckpt_ctx);
 	award_ctx_close(w->ctx);
-	pthread_cond_destroy(&w->sync_cv);
 	pthread_cond_destroy(&w->ckpt);
 	pthread_cond_destroy(&w->work);
 	pthread_mutex_destroy(&w->mu);
 	free(w);
-}
-
-/*
- * Stop the threads that were started, in the order that lets each finish
- * its work: the writer runs every queued job, the syncer then syncs and
- * calls back every group, the checkpointer goes last.
- */
-static void
-threads_stop(struct writer *w)
-{
-	if (w->writer_started) {
-		pthread_mutex_lock(&w->mu);
-		w->stopping = 1;
-		pthread_cond_signal(&w->work);
-		pthread_mutex_unlock(&w->mu);
-		pthread_join(w->thread, NULL);
-	}
-	if (w->sync_started) {
-		pthread_mutex_lock(&w->mu);
-		w->sync_stop = 1;
-		pthread_cond_signal(&w->sync_cv);
-		pthread_mutex_unlock(&w->mu);
-		pthread_join(w->sync_thread, NULL);
-	}
-	if (w->ckpt_started) {
-		pthread_mutex_lock(&w->mu);
-		w->stopping = 1;
-		pthread_cond_signal(&w->ckpt);
-		pthread_mutex_unlock(&w->mu);
-		pthread_join(w->ckpt_thread, NULL);
-	}
 }
 
 struct writer *
@@ -455,7 +265,6 @@ writer_start(const struct award_config *cfg, struct counters *counters,
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->work, NULL);
 	pthread_cond_init(&w->ckpt, NULL);
-	pthread_cond_init(&w->sync_cv, NULL);
 	/* At start the totals may be behind (another process wrote). */
 	w->upkeep_due = 1;
 	if ((w->ctx = award_ctx_open(cfg, &roles_writer, err, errsz)) == NULL ||
@@ -467,29 +276,23 @@ writer_start(const struct award_config *cfg, struct counters *counters,
 		    sqlite3_errmsg(w->ctx->db));
 		goto fail;
 	}
-	if (cfg->synchronous_full && sync_setup(w, err, errsz) == -1)
-		goto fail;
 	/* Replaces the automatic checkpoint of the writer's connection. */
 	sqlite3_wal_hook(w->ctx->db, wal_hook, w);
 	if ((rc = pthread_create(&w->ckpt_thread, NULL, ckpt_main, w)) != 0) {
 		snprintf(err, errsz, "checkpoint thread: %s", strerror(rc));
 		goto fail;
 	}
-	w->ckpt_started = 1;
-	if (w->nwal > 0 && (rc = pthread_create(&w->sync_thread, NULL,
-	    sync_main, w)) != 0) {
-		snprintf(err, errsz, "sync thread: %s", strerror(rc));
-		goto fail;
-	}
-	w->sync_started = w->nwal > 0;
 	if ((rc = pthread_create(&w->thread, NULL, writer_main, w)) != 0) {
 		snprintf(err, errsz, "writer thread: %s", strerror(rc));
+		pthread_mutex_lock(&w->mu);
+		w->stopping = 1;
+		pthread_cond_signal(&w->ckpt);
+		pthread_mutex_unlock(&w->mu);
+		pthread_join(w->ckpt_thread, NULL);
 		goto fail;
 	}
-	w->writer_started = 1;
 	return w;
 fail:
-	threads_stop(w);
 	writer_free(w);
 	return NULL;
 }
@@ -499,7 +302,13 @@ writer_stop(struct writer *w)
 {
 	if (w == NULL)
 		return;
-	threads_stop(w);
+	pthread_mutex_lock(&w->mu);
+	w->stopping = 1;
+	pthread_cond_signal(&w->work);
+	pthread_cond_signal(&w->ckpt);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	pthread_join(w->ckpt_thread, NULL);
 	writer_free(w);
 }
 
