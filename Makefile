@@ -181,6 +181,7 @@ bench: deps
 	AWARD_BIN_DIR=$(BUILD) bash tests/bench/admin_views.sh
 	AWARD_BIN_DIR=$(BUILD) bash tests/bench/reconcile.sh
 	AWARD_BIN_DIR=$(BUILD) bash tests/bench/hotpath.sh
+	AWARD_BIN_DIR=$(BUILD) bash tests/bench/instructions.sh
 
 # libFuzzer over every parser of untrusted input. Not part of make test.
 FUZZ_SECONDS ?= 60
