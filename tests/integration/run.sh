@@ -196,7 +196,7 @@ report() {
 	fi
 }
 
-# finish PID RC: the test PID ran ended with RC; its time is taken now.
+# finish PID RC: the test that PID ran ended with RC; its time is taken now.
 finish() {
 	local i=${TEST_OF[$1]}
 	unset "TEST_OF[$1]"
