@@ -229,7 +229,7 @@ while [ "$shown" -lt "${#RUN[@]}" ]; do
 	done_pid=
 	wait -n -p done_pid
 	rc=$?
-	if [ -n "$done_pid" ] && [ -n "${TEST_OF[$done_pid]:-}" ]; then
+	if [ -n "${done_pid:-}" ] && [ -n "${TEST_OF[$done_pid]:-}" ]; then
 		finish "$done_pid" "$rc"
 	elif [ -z "$interrupted" ]; then
 		echo "integration: lost track of the tests (wait: $rc)" >&2
