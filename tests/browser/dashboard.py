@@ -218,7 +218,7 @@ def main():
         btn = d.find_element(
             By.CSS_SELECTOR, "#dead-rows tr[data-id='%d'] button" % dead)
         btn.click()
-        for _ in range(100):
+        for _ in range(600):
             if q1("SELECT status FROM failed_awards WHERE id = ?",
                   dead) == "pending":
                 break
@@ -243,7 +243,8 @@ def main():
         before = q("SELECT * FROM failed_awards ORDER BY id")
         d.get(EVIL + "/?id=%d" % victim)
         d.find_element(By.ID, "go-%d" % victim).click()
-        time.sleep(1)
+        arrived(d, lambda u: u.endswith(
+            "/v1/admin/failed-awards/%d/retry" % victim))
         body = d.find_element(By.TAG_NAME, "body").text
         check("cross-origin request refused" in body,
               "the cross-origin post was not refused: %r at %s"
@@ -369,7 +370,7 @@ def acknowledge(d):
     before = text(d, "#s-dead")
     d.find_element(By.CSS_SELECTOR, "#dead-rows tr[data-id='%d'] button.ack"
                    % dead).click()
-    for _ in range(100):
+    for _ in range(600):
         if q1("SELECT acked_by FROM failed_awards WHERE id = ?", dead):
             break
         time.sleep(0.05)

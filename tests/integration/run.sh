@@ -8,9 +8,12 @@
 #   NAME      run only the tests whose names contain one of these words
 #   AWARD_IT_KEEP=1   keep the temp directory even when everything passed
 #   AWARD_IT_TIMEOUT  seconds per test before it is killed (default 120)
-# Prints "PASS name" / "FAIL name: why" per test, then "N passed, N failed";
-# exits 1 when any test failed. Logs of each test stay in the temp directory
-# (named at the end) when something failed.
+#   AWARD_IT_JOBS     tests run at a time (default 2; 1: one after another);
+#                     the tests in SERIAL below always run alone
+# Prints "PASS name" / "FAIL name: why" per test, in the order of the test
+# files whatever ran beside it, then "N passed, N failed"; exits 1 when any
+# test failed. Logs of each test stay in the temp directory (named at the
+# end) when something failed.
 set -u
 # No installed configuration file leaks into any binary a test starts.
 export AWARD_CONFIG=
@@ -101,35 +104,84 @@ reap_leftovers() {
 	return 0
 }
 
-passed=0
-failed=0
-n=0
-interrupted=
-trap 'interrupted=1' INT TERM
+# Tests that run alone even when others run two at a time: what they
+# check depends on time or load, and a neighbour would change either.
+# Races whose every outcome is checked as right (concurrent deliveries,
+# SIGKILL or a retry run amid requests) do not depend on it and are not
+# here; a test added to the suite is one of them unless listed.
+SERIAL=(
+	# a deadline, a Retry-After, a watchdog or CPU time over a window
+	watchdog_needs_progress boot_sd_notify emfile_backs_off
+	read_deadline_frees_threads deaf_peer_closed_worker_serves
+	edge_slow_header_dropped slowheader_stranger_cannot_starve
+	retry_lock_held retry_backoff_dead reconcile_rate_limited
+	reconcile_one_run_at_a_time reconcile_database_outage
+	admin_views_under_foreign_lock webhook_db_unavailable separate_bot_db
+	bot_db_locked_retry_run bot_db_locked_worker_restart
+	# a slow peer or a signal timed against requests in flight
+	boot_sighup_reload sigterm_mid_body sigterm_loses_nothing
+	# load, storms and rate limits: how fast requests arrive matters
+	keepalive_requests_answered_no_fd_leak stalled_connections_do_not_starve
+	edge_flood_rate_limited edge_flood_conn_limited admin_rate_limited
+	group_mixed_concurrent installed_stack backup_under_load
+	ops_backup_snapshot_instant
+	# power loss: a storm of requests cut at a moment
+	powerloss_wal_sync_one_file powerloss_wal_write_two_files
+	powerloss_checkpoint_two_files powerloss_moment_two_files
+	powerloss_normal_loses_answered_awards
+)
+JOBS=${AWARD_IT_JOBS:-2}
+if ! [[ $JOBS =~ ^[1-9][0-9]?$ ]]; then
+	echo "integration: AWARD_IT_JOBS must be 1 to 99, not '$JOBS'" >&2
+	exit 1
+fi
+declare -A IS_TEST=() IS_SERIAL=()
 for name in "${TESTS[@]}"; do
-	selected "$name" "$@" || continue
-	n=$((n + 1))
-	dir=$TOP/$n
-	mkdir -p "$dir"
-	t0=$EPOCHREALTIME
-	timeout -k 10 "$LIMIT" bash "$HERE/run.sh" --one "$name" "$dir" \
-		>"$dir/test.log" 2>&1 </dev/null &
-	tpid=$!
-	wait "$tpid"
-	rc=$?
-	if [ -n "$interrupted" ]; then
-		# timeout passes the signal on to the test's process group.
-		kill -TERM "$tpid" 2>/dev/null
-		wait "$tpid"
-		reap_leftovers "$dir"
-		echo "interrupted during $name; logs kept in $TOP"
-		echo "$passed passed, $((failed + 1)) failed"
-		exit 130
+	IS_TEST[$name]=1
+done
+for name in "${SERIAL[@]}"; do
+	if [ -z "${IS_TEST[$name]:-}" ]; then
+		echo "integration: SERIAL names no test: $name" >&2
+		exit 1
 	fi
-	reap_leftovers "$dir"
-	took=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+	IS_SERIAL[$name]=1
+done
+
+RUN=()
+for name in "${TESTS[@]}"; do
+	selected "$name" "$@" && RUN+=("$name")
+done
+# The order they start in: with more than one at a time, the serial ones
+# first, one after another, then the others (a serial test in the middle
+# would wait for a slot to drain, idle); their lines still come in the
+# order of RUN.
+ORDER=()
+for ((i = 0; i < ${#RUN[@]}; i++)); do
+	[ "$JOBS" = 1 ] || [ -n "${IS_SERIAL[${RUN[i]}]:-}" ] && ORDER+=("$i")
+done
+if [ "$JOBS" != 1 ]; then
+	for ((i = 0; i < ${#RUN[@]}; i++)); do
+		[ -n "${IS_SERIAL[${RUN[i]}]:-}" ] || ORDER+=("$i")
+	done
+fi
+
+# start_test I: the I-th test of RUN in the background, in $TOP/(I+1).
+start_test() {
+	local dir=$TOP/$(($1 + 1))
+	mkdir -p "$dir"
+	T0[$1]=$EPOCHREALTIME
+	timeout -k 10 "$LIMIT" bash "$HERE/run.sh" --one "${RUN[$1]}" "$dir" \
+		>"$dir/test.log" 2>&1 </dev/null &
+	TEST_OF[$!]=$1
+	running=$((running + 1))
+	[ -z "${IS_SERIAL[${RUN[$1]}]:-}" ] || alone=1
+}
+
+# report I: the I-th test's line, from its exit status and directory.
+report() {
+	local name=${RUN[$1]} dir=$TOP/$(($1 + 1)) rc=${RC[$1]} why
 	if [ "$rc" = 0 ] && [ ! -s "$dir/why" ]; then
-		echo "PASS $name (${took} s)"
+		echo "PASS $name (${TOOK[$1]} s)"
 		passed=$((passed + 1))
 	else
 		if [ -s "$dir/why" ]; then
@@ -139,9 +191,73 @@ for name in "${TESTS[@]}"; do
 		else
 			why="exit $rc: $(tail -n 1 "$dir/test.log")"
 		fi
-		echo "FAIL $name: $why (${took} s; logs: $dir)"
+		echo "FAIL $name: $why (${TOOK[$1]} s; logs: $dir)"
 		failed=$((failed + 1))
 	fi
+}
+
+# finish PID RC: the test that PID ran ended with RC; its time is taken now.
+finish() {
+	local i=${TEST_OF[$1]}
+	unset "TEST_OF[$1]"
+	running=$((running - 1))
+	[ -z "${IS_SERIAL[${RUN[i]}]:-}" ] || alone=
+	RC[i]=$2
+	TOOK[i]=$(awk -v a="${T0[i]}" -v b="$EPOCHREALTIME" \
+		'BEGIN { printf "%.1f", b - a }')
+	reap_leftovers "$TOP/$((i + 1))"
+}
+
+passed=0
+failed=0
+interrupted=
+trap 'interrupted=1' INT TERM
+declare -A TEST_OF=()
+T0=() RC=() TOOK=()
+running=0	# tests in the background
+alone=		# one of them is serial: nothing starts beside it
+next=0		# ORDER[next]: the next test of RUN to start
+shown=0		# the tests of RUN reported so far
+while [ "$shown" -lt "${#RUN[@]}" ]; do
+	while [ "$next" -lt "${#ORDER[@]}" ] && [ "$running" -lt "$JOBS" ] &&
+		[ -z "$alone" ]; do
+		[ -n "${IS_SERIAL[${RUN[ORDER[next]]}]:-}" ] &&
+			[ "$running" -gt 0 ] && break
+		start_test "${ORDER[next]}"
+		next=$((next + 1))
+	done
+	done_pid=
+	wait -n -p done_pid
+	rc=$?
+	if [ -n "${done_pid:-}" ] && [ -n "${TEST_OF[$done_pid]:-}" ]; then
+		finish "$done_pid" "$rc"
+	elif [ -z "$interrupted" ]; then
+		echo "integration: lost track of the tests (wait: $rc)" >&2
+		exit 1
+	fi
+	if [ -n "$interrupted" ]; then
+		# timeout passes the signal on to the test's process group.
+		for pid in "${!TEST_OF[@]}"; do
+			kill -TERM "$pid" 2>/dev/null
+		done
+		wait
+		stopped=
+		for pid in "${!TEST_OF[@]}"; do
+			i=${TEST_OF[$pid]}
+			reap_leftovers "$TOP/$((i + 1))"
+			stopped="$stopped ${RUN[i]}"
+		done
+		for ((i = shown; i < ${#RUN[@]}; i++)); do
+			[ -z "${RC[i]:-}" ] || report "$i"
+		done
+		echo "interrupted during$stopped; logs kept in $TOP"
+		echo "$passed passed, $((failed + ${#TEST_OF[@]})) failed"
+		exit 130
+	fi
+	while [ "$shown" -lt "${#RUN[@]}" ] && [ -n "${RC[shown]:-}" ]; do
+		report "$shown"
+		shown=$((shown + 1))
+	done
 done
 
 if [ "$failed" = 0 ] && [ -z "${AWARD_IT_KEEP:-}" ]; then

@@ -49,11 +49,15 @@ DEPLOY_LAYOUT='755 etc
 644 usr/local/share/man/man8/award-reconcile.8
 644 usr/local/share/man/man8/award-retry.8'
 
-# What uninstall leaves of a default install: the standard directories.
-DEPLOY_LEFT=$(grep -v -e ' etc/award' -e ' etc/nginx/award' <<<"$DEPLOY_LAYOUT" |
-	awk '{ print $2 }' | while read -r p; do
-		grep -q "^[0-9]* $p/" <<<"$DEPLOY_LAYOUT" && echo "755 $p"
-	done)
+# deploy_left: what uninstall leaves of a default install, the standard
+# directories. A function, not a variable set here: every test's process
+# sources this file, and the forty greps cost each of them half a second.
+deploy_left() {
+	grep -v -e ' etc/award' -e ' etc/nginx/award' <<<"$DEPLOY_LAYOUT" |
+		awk '{ print $2 }' | while read -r p; do
+			grep -q "^[0-9]* $p/" <<<"$DEPLOY_LAYOUT" && echo "755 $p"
+		done
+}
 
 # deploy_install DIR [make args...]: make install into DIR (BUILD is the
 # tested build directory, already built).
@@ -80,7 +84,7 @@ tree() {
 
 it install_layout
 t_install_layout() {
-	local d=$T/root got
+	local d=$T/root got left
 	deploy_install "$d"
 	got=$(tree "$d")
 	[ "$got" = "$DEPLOY_LAYOUT" ] ||
@@ -111,8 +115,9 @@ t_install_layout() {
 	# A clean uninstall leaves only the standard directories.
 	deploy_uninstall "$d"
 	got=$(tree "$d")
-	[ "$got" = "$DEPLOY_LEFT" ] ||
-		fail "after uninstall: $(diff <(echo "$DEPLOY_LEFT") \
+	left=$(deploy_left)
+	[ "$got" = "$left" ] ||
+		fail "after uninstall: $(diff <(echo "$left") \
 			<(echo "$got") | grep '^[<>]' | head -n 6)"
 }
 

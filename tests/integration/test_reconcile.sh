@@ -423,8 +423,9 @@ t_reconcile_one_run_at_a_time() {
 	recon_db
 	yk_gen 2 lock
 	yk_start
-	# The first run hangs on its first page for 8 s.
-	yk_faults '[{"path":"/payments","hang":8,"count":1}]'
+	# The first run hangs on its first page until the second has been
+	# seen out (8 s at most: the API timeout is 10 s).
+	yk_faults '[{"path":"/payments","hang":8,"count":1,"release":"'"$T/yk.release"'"}]'
 	base_env
 	"${BASE_ENV[@]}" AWARD_CONFIG= "AWARD_YOOKASSA_SHOP_ID=$YK_SHOP" \
 		"AWARD_YOOKASSA_SECRET_KEY=$YK_KEY" "AWARD_YOOKASSA_API=$YK_API" \
@@ -444,6 +445,7 @@ t_reconcile_one_run_at_a_time() {
 	grep -q 'in progress' "$T/recon.err" || fail "no 'in progress' line"
 	[ "$(yk_requests)" = 1 ] || fail "the second run called the API"
 	grep -q '"status": "hang"' "$T/yk.log" || fail "the first run never hung"
+	touch "$T/yk.release"
 	wait "$first" || fail "the first run failed: $(tail -n 2 "$T/first.err")"
 	forget_pid "$first"
 	check_sql "select count(*), sum(awarded) from reconcile_runs" "1|2"

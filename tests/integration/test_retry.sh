@@ -455,7 +455,7 @@ t_bot_db_locked_retry_run() {
 # with the failure saved in the service file (SPEC.md §4).
 it bot_db_locked_worker_restart
 t_bot_db_locked_worker_restart() {
-	local BOT w n
+	local BOT w n c
 	WORKERS=1
 	start_two_files
 	w=$(children_of "$APP_PID")
@@ -463,8 +463,12 @@ t_bot_db_locked_worker_restart() {
 	lock_db "$BOT"
 	kill -KILL "$w"
 	wait_gone "$w" 5 || fail "worker $w survived SIGKILL"
-	# Give the supervisor time to replace it (at most once a second).
-	sleep 2.5
+	# The supervisor replaces it (at most once a second).
+	for n in $(seq 1 100); do
+		c=$(children_of "$APP_PID")
+		[ -n "$c" ] && [ "$c" != "$w" ] && break
+		sleep 0.1
+	done
 	req POST "$HTTP/v1/payments/webhook" -m 8 \
 		-H 'Content-Type: application/json' \
 		--data-binary "$(payment ord-wr 123456789 plan_1m "$(iso_now)")"

@@ -21,7 +21,8 @@ a JSON list of rules; each request takes the first rule that matches:
    "status": 500,           answer this status ...
    "retry_after": "2",      ... with this Retry-After header
    "body": "text",          ... and this body (default: a YooKassa error)
-   "hang": S}               or sleep S seconds before answering normally
+   "hang": S,               or sleep S seconds before answering normally
+   "release": FILE}         ... or less: until FILE exists
 Every request served is appended to --log FILE as one JSON line:
 {"method","path","query","auth","status"} (auth: "ok" | "bad" | "none"),
 before the answer is sent; a request that hangs is logged on arrival
@@ -199,7 +200,12 @@ class Handler(BaseHTTPRequestHandler):
             st.log({"method": "GET", "path": self.url.path,
                     "query": self.url.query, "auth": auth,
                     "status": "hang"})
-            time.sleep(float(rule["hang"]))
+            end = time.monotonic() + float(rule["hang"])
+            release = rule.get("release")
+            while time.monotonic() < end:
+                if release and os.path.exists(release):
+                    break
+                time.sleep(min(0.05, max(0, end - time.monotonic())))
         elif rule is not None:
             hdrs = []
             if "retry_after" in rule:
