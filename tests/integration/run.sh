@@ -8,8 +8,9 @@
 #   NAME      run only the tests whose names contain one of these words
 #   AWARD_IT_KEEP=1   keep the temp directory even when everything passed
 #   AWARD_IT_TIMEOUT  seconds per test before it is killed (default 120)
-#   AWARD_IT_JOBS     tests run at a time (default 2; 1: one after another);
-#                     the tests in SERIAL below always run alone
+#   AWARD_IT_JOBS     tests run at a time (default 1: one after another,
+#                     as CI runs them); 2 runs the others in pairs, the
+#                     tests in SERIAL below always alone
 # Prints "PASS name" / "FAIL name: why" per test, in the order of the test
 # files whatever ran beside it, then "N passed, N failed"; exits 1 when any
 # test failed. Logs of each test stay in the temp directory (named at the
@@ -130,7 +131,7 @@ SERIAL=(
 	powerloss_checkpoint_two_files powerloss_moment_two_files
 	powerloss_normal_loses_answered_awards
 )
-JOBS=${AWARD_IT_JOBS:-2}
+JOBS=${AWARD_IT_JOBS:-1}
 if ! [[ $JOBS =~ ^[1-9][0-9]?$ ]]; then
 	echo "integration: AWARD_IT_JOBS must be 1 to 99, not '$JOBS'" >&2
 	exit 1
