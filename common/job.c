@@ -28,9 +28,9 @@ mono_s(void)
 }
 
 /*
- * A job's savepoint within its group. Prepared once: parsing them again
- * for every job (sqlite3_exec) was 25 000 instructions per award
- * (callgrind, bench_award group FULL 3000 16).
+ * A job's savepoint within a careful group (job_run_group). Prepared once:
+ * parsing them for every job (sqlite3_exec) cost 9 500 instructions per
+ * award more (callgrind, bench_award group FULL 3000 16).
  */
 enum jb_stmt {
 	JB_SAVEPOINT,
