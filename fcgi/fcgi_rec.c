@@ -64,12 +64,12 @@ frec_next(struct frec *p)
 	p->body_len = p->content_length = 0;
 	p->body_state = BODY_OK;
 	/* A kept connection holds no more than a small request's buffers. */
-	if (p->raw_cap > 4096) {
+	if (p->raw_cap > FREC_KEEP_BYTES) {
 		free(p->raw);
 		p->raw = NULL;
 		p->raw_cap = 0;
 	}
-	if (p->body_cap > 4096) {
+	if (p->body_cap > FREC_KEEP_BYTES) {
 		free(p->body_buf);
 		p->body_buf = NULL;
 		p->body_cap = 0;

@@ -23,6 +23,7 @@
 /* Named limits: every one is checked before the bytes it counts are kept. */
 #define FREC_PARAMS_MAX		128	/* name-value pairs in one request */
 #define FREC_PARAMS_BYTES	(32 * 1024) /* encoded PARAMS stream */
+#define FREC_KEEP_BYTES		4096	/* a buffer kept for the next request */
 #define FREC_NV_MAX		(16 * 1024) /* name + value of one pair, summed */
 #define FREC_MGMT_MAX		1024	/* content of a GET_VALUES record */
 #define FREC_REPLY_MAX		2048	/* management replies not yet written */

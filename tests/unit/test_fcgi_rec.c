@@ -200,15 +200,15 @@ Test(fcgi_rec, two_requests_back_to_back_on_a_kept_connection)
 /*
  * A kept connection reuses its body's memory from request to request: a
  * shorter body after a longer one, and an empty one, read as themselves
- * (no byte of the one before shows). A body over 4096 bytes is not kept
- * once its request is done.
+ * (no byte of the one before shows). A body over FREC_KEEP_BYTES is not
+ * kept once its request is done.
  */
 Test(fcgi_rec, kept_connection_bodies_each_their_own)
 {
 	static const char *const bodies[] = { "a longer body first", "short",
 	    "", "x" };
 	static struct buf	w;
-	static char		big[5000];
+	static char		big[FREC_KEEP_BYTES + 904];
 	struct frec		p;
 	size_t			used;
 
