@@ -126,13 +126,19 @@ $(BUILD)/tests/test_counters: $(BUILD)/fcgi/counters.o $(BUILD)/fcgi/route_ids.o
 
 $(BUILD)/bench/bench_award: tests/bench/bench_award.c $(BUILD)/libaward.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -MMD -MP $(LDFLAGS_ALL) -o $@ $^ $(LIBS_CORE)
+	$(CC) $(ALL_CFLAGS) -MMD -MP $(LDFLAGS_ALL) -o $@ \
+	  $(filter %.c %.a,$^) $(LIBS_CORE)
 -include $(wildcard $(BUILD)/bench/bench_award.d)
 
 # The transport ceiling of make bench: libfcgi answering {} (hotpath.sh).
 $(BUILD)/bench/empty_fcgi: tests/bench/empty_fcgi.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_FCGI)
+
+# Times each thread's syncs and pwrites for hotpath.sh (tests/bench/io_time.c).
+$(BUILD)/bench/io_time.so: tests/bench/io_time.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 $(WARN) -O2 -g -fPIC -shared -o $@ $< -ldl
 
 # The power-loss shim (tests/powerloss/shim.c): an LD_PRELOAD library for
 # test_powerloss.sh, built without sanitizers (it runs inside the binary's).
@@ -176,7 +182,7 @@ run: deps
 
 bench: deps
 	$(MAKE) --no-print-directory all $(BUILD)/bench/bench_award \
-	  $(BUILD)/bench/empty_fcgi
+	  $(BUILD)/bench/empty_fcgi $(BUILD)/bench/io_time.so
 	AWARD_BIN_DIR=$(BUILD) bash tests/bench/run.sh
 	AWARD_BIN_DIR=$(BUILD) bash tests/bench/admin_views.sh
 	AWARD_BIN_DIR=$(BUILD) bash tests/bench/reconcile.sh

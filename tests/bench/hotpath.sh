@@ -28,6 +28,9 @@
 # over the timed run), and the system calls per request of the responder
 # by kind (strace -c -f over STRACE_N requests, a separate run: strace
 # slows everything, so those runs give counts, never times).
+# 5b: FULL with kept connections once more, with tests/bench/io_time.so
+# preloaded: the writer thread's wall time in fdatasync and in pwrite, per
+# commit and as shares of the run (HOT_IO="" skips it).
 # First, bench_award's floor (NORMAL) with malloc as the worker sets it and
 # with glibc's defaults, alternated. Then memory: the peak RSS (sum of VmHWM) of every process, nginx's
 # included, and the RSS of all processes after each count of HOT_MEM_REQS
@@ -164,6 +167,7 @@ stack() {
 			"AWARD_SYNCHRONOUS=$2" AWARD_THREADS=32)
 		# NORMAL is refused at start without it (docs/durability.md)
 		[ "$2" = NORMAL ] && APP_ENV+=(AWARD_UNSAFE_NORMAL=1)
+		APP_ENV+=("${STACK_ENV[@]}")
 		start_app
 		RESP_PID=$APP_PID
 	fi
@@ -199,6 +203,7 @@ send_n() {
 }
 
 RUNS=0
+STACK_ENV=()
 # timed NAME KEEP: one timed wrk run against $URL; prints the row, sets RPS
 # (and ROW_RPS[NAME KEEP]). The node row (KEEP "-") is direct: its ratio
 # is to the empty row with keep_conn off, and it has no nginx column.
@@ -337,6 +342,45 @@ if [ -n "${ROW_RPS[node -]:-}" ]; then
 				'BEGIN { print (b > 0 ? a / b : 0) }')"
 		done
 	done
+fi
+
+# io_line TID: the last line io_time.so wrote for thread TID.
+io_line() { awk -v t="$1" '$1 == t { l = $0 } END { print l }' "$T/io.txt"; }
+
+# The writer's share of wall time in its syncs and pwrites (io_time.c),
+# FULL with kept connections: the writer is the thread that synced most.
+if [ -n "${HOT_IO-1}" ] && [ -f "$BIN/bench/io_time.so" ]; then
+	echo "== 5b. the writer's wall time in fdatasync and pwrite (FULL," \
+		"keep_conn on, io_time.so, ${DUR}s)"
+	: >"$T/io.txt"
+	STACK_ENV=("LD_PRELOAD=$BIN/bench/io_time.so" "IO_TIME_OUT=$T/io.txt")
+	stack award FULL
+	STACK_ENV=()
+	keep_conn on
+	wtid=$(awk '{ n[$1] = $3 } END { for (t in n) if (n[t] > m) {
+		m = n[t]; w = t }; print w }' "$T/io.txt")
+	before=$(io_line "$wtid")
+	[ -n "$before" ] || before="$wtid 0 0 0 0 0"
+	timed FULL-io on
+	echo
+	after=$(io_line "$wtid")
+	awk -v a="$before" -v b="$after" -v rps="$RPS" 'BEGIN {
+		split(a, x, " "); split(b, y, " ")
+		dt = y[2] - x[2]; s = y[3] - x[3]; su = y[4] - x[4]
+		p = y[5] - x[5]; pu = y[6] - x[6]
+		if (x[2] == 0 || dt <= 0 || s <= 0) { print "  io_time.so saw no writer"; exit }
+		c = s / 2	# a commit syncs both WAL files
+		printf "  writer: %.0f commits/s, %.1f requests per commit;",
+		    c / dt * 1e6, rps / (c / dt * 1e6)
+		printf " per commit %.0f us in fdatasync (2 calls, %.0f us each)",
+		    su / c, su / s
+		printf " and %.0f us in %.0f pwrite calls\n", pu / c, p / c
+		printf "  share of the writer'\''s wall time: fdatasync %.0f%%," \
+		    " pwrite %.0f%%, the rest (SQL, waiting for jobs) %.0f%%\n",
+		    100 * su / dt, 100 * pu / dt, 100 * (dt - su - pu) / dt
+	}'
+else
+	echo "== 5b. skipped (HOT_IO empty, or $BIN/bench/io_time.so not built)"
 fi
 
 [ -n "$MEM_REQS" ] || exit 0
