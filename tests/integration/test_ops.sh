@@ -356,6 +356,18 @@ t_ops_cron_without_systemd_cat() {
 	grep -q 'AWARD_LOG_LEVEL' "$T/cron.out" ||
 		fail "no error line: $(cat "$T/cron.out")"
 
+	# The reconcile line: with no shop id its run exits 1 naming it (§11),
+	# which shows that the line ran award-reconcile itself.
+	line=$(grep -vE '^[[:space:]]*(#|$)|^[A-Z_]+=' "$ROOT/cron/award-reconcile.cron")
+	read -r _ _ _ _ _ _ cmd <<<"$line"
+	cmd=${cmd//\/usr\/local\/sbin\//$BIN\/}
+	cmd=${cmd//\/etc\/award\/award.conf/$T\/c.conf}
+	printf 'AWARD_DB=%s\n' "$DB" >"$T/c.conf"
+	env -i "PATH=$T/bin" "$T/bin/sh" -c "$cmd" >"$T/cron.out" 2>&1 &&
+		fail "award-reconcile without a shop id exited 0 through the cron line"
+	grep -q 'AWARD_YOOKASSA_SHOP_ID' "$T/cron.out" ||
+		fail "the reconcile line did not run award-reconcile: $(cat "$T/cron.out")"
+
 	# The backup line, the same way.
 	line=$(grep -vE '^[[:space:]]*(#|$)|^[A-Z_]+=' "$ROOT/deploy/award-backup.cron")
 	read -r _ _ _ _ _ _ cmd <<<"$line"
