@@ -92,7 +92,9 @@ row_count(const struct row *r, struct retry_run *run)
 			run->dead++;
 		else
 			run->failed++;
-	} else if (r->it.is_refund)
+	} else if (r->not_confirmed)
+		run->not_confirmed++;	/* picked, and none of the outcomes */
+	else if (r->it.is_refund)
 		run->refunds++;
 	else if (r->award == AWARD_AWARDED)
 		run->awarded++;

@@ -190,6 +190,13 @@ t_verify_retry_not_confirmed_done() {
 		(select count(*) from ticket_ledger)" "0|0"
 	check_sql "select stopped is null from retry_runs order by id desc
 		limit 1" 1
+	# Picked, but neither awarded nor any other outcome of the rules.
+	check_sql "select picked, awarded, duplicate, not_eligible, refunds,
+		failed, dead from retry_runs order by id desc limit 1" \
+		"1|0|0|0|0|0|0"
+	grep '"msg":"retry run"' "$T/retry.log" | tail -n 1 |
+		grep -q '"not_confirmed":1' ||
+		fail "the run's line does not count it: $(tail -n 2 "$T/retry.log")"
 }
 
 it verify_off_makes_no_api_call
