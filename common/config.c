@@ -321,7 +321,7 @@ load_yookassa(struct award_config *c, const struct cfg_file *f,
 
 static int
 load_all(struct award_config *c, const struct cfg_file *f, const char *path,
-    char *err, size_t errsz)
+    int tokens, char *err, size_t errsz)
 {
 	struct cfg_val v;
 
@@ -370,19 +370,19 @@ load_all(struct award_config *c, const struct cfg_file *f, const char *path,
 	    load_cidrs(f, path, K_FCGI_ALLOW, CONFIG_FCGI_ALLOW_DEFAULT,
 	    &c->fcgi_allow, err, errsz) == -1)
 		return -1;
-	if (load_token(f, path, K_ADMIN_TOKEN, K_ADMIN_TOKEN_FILE,
-	    c->admin_token, sizeof(c->admin_token), err, errsz) == -1)
-		return -1;
-	if (load_token(f, path, K_SERVICE_TOKEN, K_SERVICE_TOKEN_FILE,
-	    c->service_token, sizeof(c->service_token), err, errsz) == -1)
+	c->tokens_unread = !tokens;
+	if (tokens && (load_token(f, path, K_ADMIN_TOKEN, K_ADMIN_TOKEN_FILE,
+	    c->admin_token, sizeof(c->admin_token), err, errsz) == -1 ||
+	    load_token(f, path, K_SERVICE_TOKEN, K_SERVICE_TOKEN_FILE,
+	    c->service_token, sizeof(c->service_token), err, errsz) == -1))
 		return -1;
 	if (load_yookassa(c, f, path, err, errsz) == -1)
 		return -1;
 	return 0;
 }
 
-int
-config_load_file(struct award_config *c, const char *path, char *err,
+static int
+load_file(struct award_config *c, const char *path, int tokens, char *err,
     size_t errsz)
 {
 	struct cfg_file	f;
@@ -415,9 +415,23 @@ config_load_file(struct award_config *c, const char *path, char *err,
 			return -1;
 		path = c->config_path;
 	}
-	rc = load_all(c, &f, path, err, errsz);
+	rc = load_all(c, &f, path, tokens, err, errsz);
 	config_file_free(&f);
 	return rc;
+}
+
+int
+config_load_file(struct award_config *c, const char *path, char *err,
+    size_t errsz)
+{
+	return load_file(c, path, 1, err, errsz);
+}
+
+int
+config_load_file_no_tokens(struct award_config *c, const char *path,
+    char *err, size_t errsz)
+{
+	return load_file(c, path, 0, err, errsz);
 }
 
 int
