@@ -260,6 +260,12 @@ t_units_verify() {
 		'SocketGroup=www-data' 'SocketMode=0660'; do
 		grep -qxF "$k" "$d/$u/award-fcgi.socket" || fail "socket lacks $k"
 	done
+	# Verification (AWARD_VERIFY_PAYMENTS=1) calls YooKassa's API from the
+	# responder: a private or denied network would queue every notification.
+	! grep -qE '^(PrivateNetwork=yes|IPAddressDeny=)' "$d/$u/award-fcgi.service" ||
+		fail "the service has no network for verification"
+	grep -qE '^RestrictAddressFamilies=.*AF_INET( |$)' "$d/$u/award-fcgi.service" ||
+		fail "the service may not open an IPv4 socket"
 	# The socket unit owns /run/award: a RuntimeDirectory= would delete it,
 	# socket and all, whenever the service stops.
 	! grep -q '^RuntimeDirectory=' "$d/$u/award-fcgi.service" ||
