@@ -151,10 +151,14 @@ main(int argc, char *argv[])
 		    LF_STR("error", sqlite3_errmsg(ctx->db)), LF_END);
 		rc = 1;
 	}
-	if (run.stop == RECONCILE_API_AUTH)
+	if (run.stop == RECONCILE_API_AUTH) {
+		/* SPEC.md §11: exit 1 and one line saying so, nothing else. */
 		log_msg(LOG_ERROR, "YooKassa refused the credentials "
 		    "(AWARD_YOOKASSA_SHOP_ID / AWARD_YOOKASSA_SECRET_KEY)",
 		    LF_STR("error", run.error), LF_END);
+		rc = 1;
+		goto out;
+	}
 	log_msg(rc == 0 ? LOG_INFO : LOG_ERROR, "reconcile run",
 	    LF_INT("dry_run", dry_run), LF_INT("api_requests",
 	    run.api_requests), LF_INT("duration_ms", run.finished_ms -

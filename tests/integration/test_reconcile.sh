@@ -323,6 +323,11 @@ t_reconcile_bad_credentials() {
 	[ "$RECON_RC" = 1 ] || fail "exit $RECON_RC with refused credentials"
 	grep -q 'YooKassa refused the credentials' "$T/recon.err" ||
 		fail "no line saying the credentials were refused: $RECON_ERR"
+	# One line (SPEC.md §11), and no summary of a run that read nothing.
+	[ "$(grep -c '' "$T/recon.err")" = 1 ] ||
+		fail "not one line: $(cat "$T/recon.err")"
+	[ ! -s "$T/recon.out" ] || fail "a summary line: $(cat "$T/recon.out")"
+	check_sql "select stopped from reconcile_runs" api_auth
 	grep -q -e "$wrong" -e "$YK_KEY" "$T/recon.out" "$T/recon.err" &&
 		fail "the secret key appears in the output"
 	[ "$(yk_requests)" = 1 ] || fail "requests: $(yk_requests), want 1"
