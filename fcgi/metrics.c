@@ -109,10 +109,15 @@ runs(struct tbuf *b, const struct stats_summary *s)
 	family(b, "award_retry_stale", "gauge", "1 when rows are pending and "
 	    "no retry run finished in the last 15 minutes (or none ever ran).");
 	tbuf_printf(b, "award_retry_stale %d\n", s->retry_stale ? 1 : 0);
-	if (!r->present || r->ended_ms < 0)
-		return;		/* no sample rather than a made-up time */
+	/*
+	 * SPEC.md §5 names this one: declared always, as the reconcile
+	 * one is, but no sample until a run ended, rather than a made-up
+	 * time.
+	 */
 	family(b, "award_retry_last_run_timestamp_seconds", "gauge",
 	    "When the last retry run ended, in seconds since the epoch.");
+	if (!r->present || r->ended_ms < 0)
+		return;
 	seconds(b, "award_retry_last_run_timestamp_seconds", r->ended_ms);
 	family(b, "award_retry_last_run_duration_seconds", "gauge",
 	    "Duration of the last retry run.");
