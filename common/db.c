@@ -315,6 +315,24 @@ db_same_file(sqlite3 *db)
 	return sqlite3_db_filename(db, "bot") == NULL;
 }
 
+const char *
+db_moved(sqlite3 *db)
+{
+	static const char *const schemas[] = { "main", "bot" };
+
+	for (size_t i = 0; i < sizeof(schemas) / sizeof(schemas[0]); i++) {
+		const char	*file = sqlite3_db_filename(db, schemas[i]);
+		int		 moved = 0;
+
+		if (file == NULL || *file == '\0')
+			continue;
+		if (sqlite3_file_control(db, schemas[i],
+		    SQLITE_FCNTL_HAS_MOVED, &moved) == SQLITE_OK && moved)
+			return file;
+	}
+	return NULL;
+}
+
 /* 1 when "bot." starts at p as a whole schema name. */
 static int
 bot_at(const char *start, const char *p)

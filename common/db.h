@@ -73,6 +73,14 @@ void	 db_rollback(sqlite3 *db);
 /* 1 when the service and bot databases are one file on this connection. */
 int	 db_same_file(sqlite3 *db);
 
+/*
+ * The path of a database file of db (the service's, or the bot's when
+ * attached) that was deleted or renamed since db opened it, else NULL.
+ * What is written to such a file is lost with the last descriptor: a
+ * write must not be answered as saved. One stat(2) per file.
+ */
+const char *db_moved(sqlite3 *db);
+
 /* Whether the service is set up (db_setup_state()). */
 enum db_setup {
 	DB_SETUP_READY,		/* the service database exists */

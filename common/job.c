@@ -370,12 +370,47 @@ group_cannot_begin(struct award_ctx *ctx, struct job **jobs, size_t n, int rc)
 	}
 }
 
+/*
+ * A database file was deleted or renamed under the writer: nothing of the
+ * group may be written there and answered as saved, nor saved anywhere
+ * else: every job is UNAVAILABLE (503) until the service is restarted on
+ * the files as they are now.
+ */
+static void
+group_moved(struct job **jobs, size_t n, const char *file)
+{
+	log_msg(LOG_ERROR, "database file deleted or renamed while open; "
+	    "nothing is written until award-fcgi is restarted",
+	    LF_STR("path", file), LF_INT("jobs", n), LF_END);
+	for (size_t i = 0; i < n; i++) {
+		struct job *j = jobs[i];
+
+		if (j->kind == JOB_REQUEUE || j->kind == JOB_ACK) {
+			j->requeue = RETRYQ_ERROR;
+			job_log(j);
+			continue;
+		}
+		if (j->kind == JOB_AWARD) {
+			memset(&j->aout, 0, sizeof(j->aout));
+			snprintf(j->aout.error, sizeof(j->aout.error),
+			    "database file deleted or renamed: %s", file);
+		} else {
+			memset(&j->rout, 0, sizeof(j->rout));
+			snprintf(j->rout.error, sizeof(j->rout.error),
+			    "database file deleted or renamed: %s", file);
+		}
+		set_outcome(j, JOB_UNAVAILABLE);
+		job_log(j);
+	}
+}
+
 void
 job_run_group(struct award_ctx *ctx, struct job **jobs, size_t n,
     struct job_group_stats *st)
 {
 	struct job_group_stats	 dummy;
 	double			 t0 = mono_s();
+	const char		*moved;
 	size_t			 i;
 	int			 rc, careful;
 
@@ -384,6 +419,12 @@ job_run_group(struct award_ctx *ctx, struct job **jobs, size_t n,
 	memset(st, 0, sizeof(*st));
 	st->jobs = n;
 	careful = ctx->careful;
+	if ((moved = db_moved(ctx->db)) != NULL) {
+		group_moved(jobs, n, moved);
+		st->fallback = n;
+		st->seconds = mono_s() - t0;
+		return;
+	}
 again:
 	if ((rc = db_begin_immediate(ctx->db)) != SQLITE_OK) {
 		group_cannot_begin(ctx, jobs, n, rc);

@@ -510,8 +510,12 @@ int
 stats_health(struct award_ctx *ctx)
 {
 	sqlite3_stmt	*st = ctx->st[ST_HEALTH];
-	int		 rc = sqlite3_step(st);
+	int		 rc;
 
+	/* A file deleted under the service answers, but keeps nothing. */
+	if (db_moved(ctx->db) != NULL)
+		return -1;
+	rc = sqlite3_step(st);
 	db_reset(st);
 	return rc == SQLITE_ROW ? 0 : -1;
 }

@@ -360,3 +360,44 @@ t_synchronous_normal() {
 	retry_ok AWARD_SYNCHRONOUS=FULL --force
 	check_sql "PRAGMA journal_mode" wal
 }
+
+# A database file deleted under the running service: the writes would go
+# to a file nobody can open again, gone with the process. Nothing is
+# answered 200 from then on (503, and /healthz 503) for either file, and
+# the ledger on the disk is what was there.
+it db_deleted_never_answered_saved
+t_db_deleted_never_answered_saved() {
+	local f bot=$T/bot.db db=$DB
+	APP_ENV=("AWARD_BOT_DB=$bot")
+	start_stack
+	DB=$bot		# the bot's tables are in its own file here
+	seed_contest c1
+	seed_plans
+	DB=$db
+	webhook "$(payment ord-d1 123456789 plan_1m "$(iso_now)")"
+	check_json '$.award' awarded
+	for f in "$DB" "$DB-wal" "$DB-shm"; do
+		mv "$f" "$f.kept" 2>/dev/null
+	done
+	webhook "$(payment ord-d2 123456790 plan_1m "$(iso_now)")"
+	check_error 503
+	req GET "$HTTP/healthz"
+	check_status 503
+	grep -q '"msg":"database file deleted or renamed while open; nothing is written until award-fcgi is restarted".*"path":"[^"]*award.db"' \
+		"$T/fcgi.log" || fail "no line names the file: $(tail -n 2 "$T/fcgi.log")"
+	for f in "$DB" "$DB-wal" "$DB-shm"; do
+		mv "$f.kept" "$f" 2>/dev/null
+	done
+	# The bot's file, the same way.
+	for f in "$bot" "$bot-wal" "$bot-shm"; do
+		mv "$f" "$f.kept" 2>/dev/null
+	done
+	webhook "$(payment ord-d3 123456791 plan_1m "$(iso_now)")"
+	check_error 503
+	for f in "$bot" "$bot-wal" "$bot-shm"; do
+		mv "$f.kept" "$f" 2>/dev/null
+	done
+	[ "$(sqlite3 "$bot" "select group_concat(order_id) from ticket_ledger")" = ord-d1 ] ||
+		fail "ledger: $(sqlite3 "$bot" "select order_id from ticket_ledger")"
+	check_sql "select group_concat(order_id) from payments" ord-d1
+}

@@ -128,6 +128,28 @@ Test(db, two_contexts_at_once, .init = setup, .fini = teardown)
 	award_ctx_close(NULL);	/* a no-op */
 }
 
+/*
+ * db_moved: NULL while both files are where they were opened; the path of
+ * the one deleted or renamed since, the bot's too.
+ */
+Test(db, moved_names_the_file_gone, .init = setup_sep, .fini = teardown)
+{
+	char	 kept[CONFIG_PATH_MAX + 8];
+	const char *bot = tu_bot_path(&env);
+
+	tu_open(&env);
+	cr_assert_null(db_moved(env.ctx->db));
+	snprintf(kept, sizeof(kept), "%s.kept", bot);
+	cr_assert_eq(rename(bot, kept), 0);
+	cr_assert_str_eq(db_moved(env.ctx->db) ? db_moved(env.ctx->db) : "",
+	    bot, "bot renamed");
+	cr_assert_eq(rename(kept, bot), 0);
+	cr_assert_null(db_moved(env.ctx->db), "bot back in place");
+	cr_assert_eq(unlink(env.cfg.db_path), 0);
+	cr_assert_str_eq(db_moved(env.ctx->db) ? db_moved(env.ctx->db) : "",
+	    env.cfg.db_path, "main deleted");
+}
+
 /* db_flag: the one row's first column as 1 or 0; no row is -1. */
 Test(db, flag_of_one_row_or_minus_one, .init = setup, .fini = teardown)
 {
