@@ -319,6 +319,39 @@ load_yookassa(struct award_config *c, const struct cfg_file *f,
 	return 0;
 }
 
+/*
+ * AWARD_LISTEN's form, checked by every binary that reads it (the
+ * responder binds it later; its host is resolved there): unix:PATH with a
+ * PATH that fits a socket address, or HOST:PORT with a port from 1 to
+ * 65535 (an IPv6 host in brackets).
+ */
+static int
+listen_syntax(const char *s, const char *where, char *err, size_t errsz)
+{
+	const char	*colon;
+	long long	 port;
+
+	if (strncmp(s, "unix:", 5) == 0) {
+		if (s[5] != '\0' && strlen(s + 5) < CONFIG_UNIX_PATH_MAX)
+			return 0;
+		snprintf(err, errsz, "%sAWARD_LISTEN: unix: needs a path of "
+		    "1 to %d bytes", where, CONFIG_UNIX_PATH_MAX - 1);
+		return -1;
+	}
+	if ((colon = strrchr(s, ':')) == NULL || colon == s ||
+	    (s[0] == '[' && colon[-1] != ']')) {
+		snprintf(err, errsz, "%sAWARD_LISTEN: not unix:PATH or "
+		    "HOST:PORT: \"%.100s\"", where, s);
+		return -1;
+	}
+	if (config_parse_int(colon + 1, 1, 65535, &port) == -1) {
+		snprintf(err, errsz, "%sAWARD_LISTEN: port not from 1 to "
+		    "65535: \"%.100s\"", where, s);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 load_all(struct award_config *c, const struct cfg_file *f, const char *path,
     int tokens, char *err, size_t errsz)
@@ -342,6 +375,8 @@ load_all(struct award_config *c, const struct cfg_file *f, const char *path,
 		    v.where);
 		return -1;
 	}
+	if (v.val != NULL && listen_syntax(c->listen, v.where, err, errsz))
+		return -1;
 	c->listen_set = v.val != NULL;
 	if (load_ints(c, f, path, err, errsz) == -1)
 		return -1;

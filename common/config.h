@@ -16,6 +16,8 @@
 #include "log.h"
 
 #define CONFIG_PATH_MAX		4096
+/* sizeof(struct sockaddr_un.sun_path) on Linux: a unix socket's path. */
+#define CONFIG_UNIX_PATH_MAX	108
 #define CONFIG_TOKEN_MAX	512
 #define CONFIG_ERR_MAX		512
 #define CONFIG_TOKEN_MIN	32	/* shorter tokens are refused */

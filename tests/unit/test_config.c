@@ -653,6 +653,39 @@ Test(config, bad_listen_empty)
 	load_bad("AWARD_LISTEN", NULL);
 }
 
+/* Every binary refuses a malformed AWARD_LISTEN (SPEC.md §7). */
+Test(config, bad_listen_forms)
+{
+	static const char *const bad[] = { "foo", "unix:", ":9000",
+	    "127.0.0.1:", "127.0.0.1:0", "1.2.3.4:99999", "host:port",
+	    "[::1:9000" };
+	char long_path[CONFIG_UNIX_PATH_MAX + 16] = "unix:";
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		env("AWARD_LISTEN", bad[i]);
+		load_bad("AWARD_LISTEN", NULL);
+	}
+	memset(long_path + 5, 'p', CONFIG_UNIX_PATH_MAX);
+	env("AWARD_LISTEN", long_path);
+	load_bad("AWARD_LISTEN", NULL);
+}
+
+Test(config, good_listen_forms)
+{
+	static const char *const good[] = { "unix:/run/award/a.sock",
+	    "unix:var/x.sock", "127.0.0.1:1", "localhost:65535",
+	    "[::1]:9000" };
+	struct award_config	c;
+	char			err[CONFIG_ERR_MAX] = "";
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		env("AWARD_LISTEN", good[i]);
+		cr_assert_eq(config_load(&c, err, sizeof(err)), 0, "%s: %s",
+		    good[i], err);
+		cr_assert_str_eq(c.listen, good[i]);
+	}
+}
+
 /* ---- shared flags ---- */
 
 Test(config, flag_db_separate_value)
