@@ -354,7 +354,7 @@ listen_syntax(const char *s, const char *where, char *err, size_t errsz)
 
 static int
 load_all(struct award_config *c, const struct cfg_file *f, const char *path,
-    int tokens, char *err, size_t errsz)
+    char *err, size_t errsz)
 {
 	struct cfg_val v;
 
@@ -405,19 +405,19 @@ load_all(struct award_config *c, const struct cfg_file *f, const char *path,
 	    load_cidrs(f, path, K_FCGI_ALLOW, CONFIG_FCGI_ALLOW_DEFAULT,
 	    &c->fcgi_allow, err, errsz) == -1)
 		return -1;
-	c->tokens_unread = !tokens;
-	if (tokens && (load_token(f, path, K_ADMIN_TOKEN, K_ADMIN_TOKEN_FILE,
-	    c->admin_token, sizeof(c->admin_token), err, errsz) == -1 ||
-	    load_token(f, path, K_SERVICE_TOKEN, K_SERVICE_TOKEN_FILE,
-	    c->service_token, sizeof(c->service_token), err, errsz) == -1))
+	if (load_token(f, path, K_ADMIN_TOKEN, K_ADMIN_TOKEN_FILE,
+	    c->admin_token, sizeof(c->admin_token), err, errsz) == -1)
+		return -1;
+	if (load_token(f, path, K_SERVICE_TOKEN, K_SERVICE_TOKEN_FILE,
+	    c->service_token, sizeof(c->service_token), err, errsz) == -1)
 		return -1;
 	if (load_yookassa(c, f, path, err, errsz) == -1)
 		return -1;
 	return 0;
 }
 
-static int
-load_file(struct award_config *c, const char *path, int tokens, char *err,
+int
+config_load_file(struct award_config *c, const char *path, char *err,
     size_t errsz)
 {
 	struct cfg_file	f;
@@ -450,23 +450,9 @@ load_file(struct award_config *c, const char *path, int tokens, char *err,
 			return -1;
 		path = c->config_path;
 	}
-	rc = load_all(c, &f, path, tokens, err, errsz);
+	rc = load_all(c, &f, path, err, errsz);
 	config_file_free(&f);
 	return rc;
-}
-
-int
-config_load_file(struct award_config *c, const char *path, char *err,
-    size_t errsz)
-{
-	return load_file(c, path, 1, err, errsz);
-}
-
-int
-config_load_file_no_tokens(struct award_config *c, const char *path,
-    char *err, size_t errsz)
-{
-	return load_file(c, path, 0, err, errsz);
 }
 
 int

@@ -76,7 +76,6 @@ struct award_config {
 	int		 read_timeout_ms; /* reading one request from nginx */
 	char		 admin_token[CONFIG_TOKEN_MAX];	/* "" = endpoint off */
 	char		 service_token[CONFIG_TOKEN_MAX];
-	int		 tokens_unread;	/* config_load_file_no_tokens() */
 	enum log_level	 log_level;
 	int64_t		 now_ms;	/* 0 = the real clock; tests only */
 	char		 config_path[CONFIG_PATH_MAX]; /* "" = no file read */
@@ -111,17 +110,6 @@ struct award_config {
  */
 int	config_load_file(struct award_config *c, const char *path, char *err,
 	    size_t errsz);
-
-/*
- * config_load_file() for a binary that serves no endpoint (award-retry,
- * award-reconcile): the admin and service tokens are neither read nor
- * checked, and stay empty (tokens_unread is 1). The configuration file
- * names the token files before the operator has written them (§10), and
- * those runs must still say "not set up yet" (§6), not fail on a file
- * they have no use for.
- */
-int	config_load_file_no_tokens(struct award_config *c, const char *path,
-	    char *err, size_t errsz);
 
 /* config_load_file() without a file: the defaults and the environment. */
 int	config_load(struct award_config *c, char *err, size_t errsz);
@@ -161,8 +149,7 @@ void	config_unknown_arg(const char *arg, const char *usage);
  * without a path is a start-up error (config_startup_error()). Otherwise
  * sets the umask for the files the binary creates (0640, SPEC.md §7),
  * fills *file and *explicit as config_early() does and, when cfg is not
- * NULL, loads *cfg from *file (config_load_file_no_tokens(): only the
- * binaries that serve no endpoint pass a cfg; its error is a
+ * NULL, loads *cfg from *file (config_load_file(); its error is a
  * start-up error). Returns -1 to go on, else the exit status: 0 after
  * --help or --version, 1 after an error.
  */

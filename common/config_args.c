@@ -93,8 +93,8 @@ config_start(const char *name, int argc, char *argv[],
 		break;
 	}
 	umask(027);
-	if (cfg != NULL && config_load_file_no_tokens(cfg, *file, err,
-	    sizeof(err)) == -1) {
+	if (cfg != NULL && config_load_file(cfg, *file, err, sizeof(err)) ==
+	    -1) {
 		config_startup_error(name, err);
 		return 1;
 	}

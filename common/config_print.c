@@ -65,10 +65,10 @@ config_print(const struct award_config *c, FILE *f)
 	fprintf(f, "AWARD_RECONCILE_HOURS=%d\n", c->reconcile_hours);
 	fprintf(f, "AWARD_VERIFY_PAYMENTS=%d\n", c->verify_payments);
 	/* Whether a token is set, never its value. */
-	fprintf(f, "# AWARD_ADMIN_TOKEN: %s\n", c->tokens_unread ? "not read" :
-	    c->admin_token[0] != '\0' ? "set" : "not set");
-	fprintf(f, "# AWARD_SERVICE_TOKEN: %s\n", c->tokens_unread ?
-	    "not read" : c->service_token[0] != '\0' ? "set" : "not set");
+	fprintf(f, "# AWARD_ADMIN_TOKEN: %s\n", c->admin_token[0] != '\0' ?
+	    "set" : "not set");
+	fprintf(f, "# AWARD_SERVICE_TOKEN: %s\n", c->service_token[0] !=
+	    '\0' ? "set" : "not set");
 	fprintf(f, "# AWARD_YOOKASSA_SECRET_KEY: %s\n",
 	    c->yk_secret_key[0] != '\0' ? "set" : "not set");
 	fflush(f);
