@@ -65,8 +65,12 @@ validate_telegram_id_str(const char *s, int64_t *out)
 {
 	long long v;
 
-	/* Digits only: no sign, no spaces, at most 16 of them. */
-	if (s == NULL || *s == '\0' || strspn(s, "0123456789") != strlen(s) ||
+	/*
+	 * Digits only, as the number form (SPEC §5): no sign, no spaces, no
+	 * leading zero ("0123" would be the same user as "123"), at most 16.
+	 */
+	if (s == NULL || *s == '\0' || *s == '0' ||
+	    strspn(s, "0123456789") != strlen(s) ||
 	    strlen(s) > 16 || config_parse_int(s, 1, VALIDATE_TGID_MAX,
 	    &v) == -1)
 		return -1;

@@ -220,6 +220,7 @@ t_webhook_bad_fields() {
 {"order_id":"ord-b","telegram_id":"123"}
 {$ok,"telegram_id":"12a"}
 {$ok,"telegram_id":"0"}
+{$ok,"telegram_id":"0123"}
 {$ok,"telegram_id":"-5"}
 {$ok,"telegram_id":""}
 {$ok,"telegram_id":" 123"}

@@ -377,6 +377,19 @@ Test(validate, bad_telegram_id_string_zero)
 	cr_assert_eq(v, 77);
 }
 
+/* SPEC §5: "0123" is 400 as a number, and as a string too. */
+Test(validate, bad_telegram_id_string_leading_zero)
+{
+	int64_t v = 77;
+
+	cr_assert_eq(tgid_string("0123", &v), -1);
+	cr_assert_eq(tgid_string("0000000000000123", &v), -1);
+	cr_assert_eq(tgid_string("00", &v), -1);
+	cr_assert_eq(v, 77);
+	cr_assert_eq(tgid_string("10", &v), 0);
+	cr_assert_eq(v, 10);
+}
+
 Test(validate, bad_telegram_id_string_empty)
 {
 	int64_t v = 77;
