@@ -7,6 +7,7 @@
  * a refund arriving after its payment (refund.c).
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "atime.h"
@@ -14,6 +15,13 @@
 #include "award_stmts.h"
 #include "db.h"
 #include "log.h"
+#include "retryq.h"
+
+/*
+ * Refunds of one payment found in another currency in one call: queued
+ * each. More fail the payment's transaction (the job is queued whole).
+ */
+#define MISMATCH_MAX	8
 
 /* refunded_minor += delta for payment_id; 0 or -1. */
 static int
@@ -34,19 +42,24 @@ add_refunded(struct award_ctx *ctx, const char *payment_id, int64_t delta)
  * 'pending' here in the transaction that first records the payment (SPEC
  * §4 "Refunds": a payment refunded in full is never awarded); one in
  * another currency is never counted, but marked 'mismatch' and logged at
- * warn, the way refund.c fails one that arrives after its payment. Not
- * take: the payment's currency became known after refunds were counted
- * without it to compare (refund.c compares known currencies only); those
- * in another currency leave the count, marked 'mismatch' and logged at
- * warn, so that they never make the payment refunded in full. 0 or -1.
+ * warn, and queued as a failed refund (failed_awards, kind refund), the
+ * way refund.c fails one that arrives after its payment (SPEC §4
+ * "Refunds"). Not take: the payment's currency became known after
+ * refunds were counted without it to compare (refund.c compares known
+ * currencies only); those in another currency leave the count, marked
+ * 'mismatch', logged at warn and queued the same way, so that they never
+ * make the payment refunded in full. 0 or -1.
  */
 static int
-move_refunds(struct award_ctx *ctx, const char *payment_id, int take)
+move_refunds(struct award_ctx *ctx, const struct award_req *req, int take)
 {
+	const char	*payment_id = req->payment_id;
 	sqlite3_stmt	*st = ctx->aw[take ? AW_REFUNDS_TAKE :
 			    AW_REFUNDS_UNCOUNT];
+	struct refund_req mm[MISMATCH_MAX];
+	char		 why[AWARD_ID_MAX + 96];
 	int64_t		 sum = 0, amount;
-	int		 rc, bad = 0;
+	int		 rc, bad = 0, nmm = 0;
 
 	sqlite3_bind_text(st, 1, payment_id, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -67,6 +80,21 @@ move_refunds(struct award_ctx *ctx, const char *payment_id, int take)
 			    LF_STR("payment_id", payment_id),
 			    LF_STR("currency", cur),
 			    LF_INT("amount_minor", amount), LF_END);
+		if (!counts) {
+			/* Copied now: the row goes at the next step. */
+			if (nmm == MISMATCH_MAX ||
+			    strlen(rid) >= sizeof(mm[0].refund_id) ||
+			    strlen(cur) >= sizeof(mm[0].currency))
+				bad = 1;
+			else {
+				memset(&mm[nmm], 0, sizeof(mm[nmm]));
+				memcpy(mm[nmm].refund_id, rid, strlen(rid) + 1);
+				memcpy(mm[nmm].payment_id, payment_id,
+				    strlen(payment_id) + 1);
+				memcpy(mm[nmm].currency, cur, strlen(cur) + 1);
+				mm[nmm++].amount_minor = amount;
+			}
+		}
 		if (take && !counts)
 			continue;
 		if (amount < 0 || amount > INT64_MAX - sum)
@@ -77,6 +105,13 @@ move_refunds(struct award_ctx *ctx, const char *payment_id, int take)
 	db_reset(st);
 	if (rc != SQLITE_DONE || bad)
 		return -1;
+	for (int i = 0; i < nmm; i++) {
+		snprintf(why, sizeof(why), "refund currency %s differs from "
+		    "payment %s currency %s", mm[i].currency, payment_id,
+		    req->currency);
+		if (retryq_save_refund(ctx, &mm[i], why) == -1)
+			return -1;
+	}
 	return add_refunded(ctx, payment_id, take ? sum : -sum);
 }
 
@@ -139,9 +174,8 @@ award_record_payment(struct award_ctx *ctx, const struct award_req *req)
 		return 0;
 	if (rc != SQLITE_ROW)
 		return -1;
-	if (move_refunds(ctx, req->payment_id, 1) == -1)
+	if (move_refunds(ctx, req, 1) == -1)
 		return -1;
 	/* Only a request that brings a currency can make it known. */
-	return req->currency[0] != '\0' ?
-	    move_refunds(ctx, req->payment_id, 0) : 0;
+	return req->currency[0] != '\0' ? move_refunds(ctx, req, 0) : 0;
 }

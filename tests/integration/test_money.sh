@@ -121,7 +121,8 @@ t_refund_payment_concurrent_pairs() {
 
 # A refund in another currency than its payment reverses nothing: it is
 # queued (kind 'refund') and logged at warn. One recorded before its payment
-# is never counted and does not block the award.
+# is never counted and does not block the award, and is queued the same way
+# when the payment arrives (SPEC.md §4: it is a failure).
 it refund_currency_mismatch
 t_refund_currency_mismatch() {
 	local now
@@ -168,10 +169,20 @@ t_refund_currency_mismatch() {
 		"mismatch|EUR"
 	grep '"level":"warn"' "$T/fcgi.log" | grep -q '"refund_id":"rf-eur"' ||
 		fail "no warn line for the early refund in another currency"
+	check_sql "select kind, status, attempts, payment_id, currency,
+		amount_minor, last_error like '%EUR%pay-d%RUB%' from failed_awards
+		where refund_id = 'rf-eur'" "refund|pending|1|pay-d|EUR|19900|1"
 	# Its redelivery meets the payment now: queued, nothing reversed.
 	webhook "$(refund_cur rf-eur pay-d 199.00 EUR)"
 	check_json '$.refund' queued
 	check_sql "select sum(delta) from ticket_ledger where order_id = 'ord-d'" 2
+	check_sql "select count(*), max(attempts) from failed_awards
+		where refund_id = 'rf-eur'" "1|2"
+	# The payment's redelivery queues nothing more.
+	webhook "$(payment ord-d 123456789 plan_1m "$now" pay-d 199.00)"
+	check_json '$.award' duplicate
+	check_sql "select count(*), max(attempts) from failed_awards
+		where refund_id = 'rf-eur'" "1|2"
 }
 
 # payment_tg ORDER RAW: the fixture payment with metadata.telegram_id

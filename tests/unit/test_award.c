@@ -759,6 +759,40 @@ Test(award, record_payment_counts_early_refunds_once, .init = setup,
 	    " status, ' ') FROM (SELECT * FROM refunds ORDER BY refund_id)"),
 	    "r1:counted r2:counted r3:mismatch r4:pending", "refund states");
 	cr_assert_eq(ledger_count(), 0);
+	/* The one in another currency is a failure: queued, once. */
+	tu_assert_str(tu_str(&env, "SELECT group_concat(kind || '|' ||"
+	    " refund_id || '|' || payment_id || '|' || amount_minor || '|' ||"
+	    " currency || '|' || status || '|' || attempts, ' ')"
+	    " FROM failed_awards"), "refund|r3|pay-1|700|USD|pending|1",
+	    "queued refund");
+}
+
+/*
+ * A refund counted while its payment's currency was unknown, then the
+ * payment brings another currency: taken out of the count and queued.
+ */
+Test(award, record_payment_uncounts_and_queues_other_currency,
+    .init = setup, .fini = teardown)
+{
+	struct award_req req = tu_req("o1", BUYER, "p30", T_ORDER);
+
+	tu_req_pay(&req, "pay-1", 19900);
+	tu_exec(&env, "INSERT INTO payments(payment_id, order_id, telegram_id,"
+	    " plan_id, amount_minor, currency, order_created_at,"
+	    " refunded_minor, created_at, updated_at) VALUES ('pay-1', 'o1',"
+	    " 1001, 'p30', NULL, NULL, 'x', 800, 'x', 'x')");
+	tu_exec(&env, "INSERT INTO refunds(refund_id, payment_id,"
+	    " amount_minor, created_at, currency, status) VALUES"
+	    " ('r5', 'pay-1', 800, 'x', 'USD', 'counted')");
+	cr_assert_eq(db_begin_immediate(env.ctx->db), SQLITE_OK);
+	cr_assert_eq(award_record_payment(env.ctx, &req), 0);
+	cr_assert_eq(db_commit(env.ctx->db), SQLITE_OK);
+	cr_assert_eq(tu_int(&env, "SELECT refunded_minor FROM payments"), 0);
+	tu_assert_str(tu_str(&env, "SELECT status FROM refunds"), "mismatch",
+	    "refund state");
+	tu_assert_str(tu_str(&env, "SELECT kind || '|' || refund_id || '|' ||"
+	    " currency || '|' || (last_error LIKE '%%USD%%pay-1%%RUB%%')"
+	    " FROM failed_awards"), "refund|r5|USD|1", "queued refund");
 }
 
 Test(award, early_full_refund_not_eligible_refunded_no_rows, .init = setup,
