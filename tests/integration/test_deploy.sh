@@ -314,22 +314,23 @@ t_man_lint() {
 # made private: the databases and token files of this test.
 deploy_conf() {
 	sed -e "s|^AWARD_DB=.*|AWARD_DB=$DB|" \
-	    -e "s|^#AWARD_ADMIN_TOKEN_FILE=/etc/award/admin.token|AWARD_ADMIN_TOKEN_FILE=$T/admin.token|" \
-	    -e "s|^#AWARD_SERVICE_TOKEN_FILE=/etc/award/service.token|AWARD_SERVICE_TOKEN_FILE=$T/service.token|" \
+	    -e "s|/etc/award/admin.token|$T/admin.token|" \
+	    -e "s|/etc/award/service.token|$T/service.token|" \
 	    "$1/etc/award/award.conf" >"$2"
 }
 
-# A fresh install, before the operator's steps: the retry cron line with
-# the installed configuration as it is (the databases' paths aside) says
-# "not set up", exit 0, and creates nothing (SPEC.md §6); the token files
-# it names are commented out until they are written (docs/deploy.md).
+# After install and the tokens (docs/deploy.md steps 1 and 2), before the
+# databases exist: the installed retry cron line with the installed
+# configuration (private paths) says "not set up", exit 0, and creates
+# nothing (SPEC.md §6).
 it install_fresh_cron_not_set_up
 t_install_fresh_cron_not_set_up() {
 	local d=$T/root cmd rc
 	deploy_install "$d"
 	mkdir "$T/state"
-	sed -e "s|^AWARD_DB=.*|AWARD_DB=$T/state/award.db|" \
-		"$d/etc/award/award.conf" >"$T/fresh.conf"
+	DB=$T/state/award.db deploy_conf "$d" "$T/fresh.conf"
+	printf '%s\n' "$ADMIN_TOKEN" >"$T/admin.token"
+	printf '%s\n' "$SERVICE_TOKEN" >"$T/service.token"
 	cmd=$(cron_cmd "$d" "$T/fresh.conf")
 	# No systemd-cat on PATH: the line's output comes here, journald or not.
 	mkdir "$T/bin"
