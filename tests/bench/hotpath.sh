@@ -12,6 +12,10 @@
 #   FULL     award-fcgi, one worker, 32 threads, AWARD_SYNCHRONOUS=FULL,
 #            the shipped log level (info: a line per request and per award)
 #   NORMAL   the same at NORMAL (with AWARD_UNSAFE_NORMAL=1)
+#   FULL-1file  FULL with AWARD_BOT_DB unset (its default): the bot's
+#            tables in the service database, one WAL to sync a commit; the
+#            other award rows have the bot's database as a file of its own,
+#            as a deployment beside a bot has (also NORMAL-1file)
 #   before   (AWARD_BENCH_BEFORE=DIR) FULL and NORMAL with DIR/award-fcgi
 #   node     the Node.js original (tests/bench/node_original/server.js),
 #            direct (no nginx, so no keep_conn: one row), on its own copy
@@ -38,7 +42,7 @@
 #
 # Usage: AWARD_BIN_DIR=build bash tests/bench/hotpath.sh
 #   HOT_DUR=8  HOT_CONNS=32  HOT_STRACE_N=2000  HOT_KEEPALIVE=16  FLOOR_N=3000
-#   HOT_ROWS="empty FULL NORMAL node" (any of these, or before-FULL,
+#   HOT_ROWS="empty FULL NORMAL FULL-1file node" (any of these, or before-FULL,
 #   before-NORMAL; empty: none; node by default when a Debian node with
 #   node-sqlite3 can be had, see node_original/node.sh; else a line says why)
 #   HOT_MEM_REQS="100000 300000"  (the issue's check: "100000 1000000",
@@ -163,8 +167,15 @@ stack() {
 		done
 	else
 		WORKERS=1
-		APP_ENV=(AWARD_LOG_LEVEL=info "AWARD_BOT_DB=$BOT"
-			"AWARD_SYNCHRONOUS=$2" AWARD_THREADS=32)
+		APP_ENV=(AWARD_LOG_LEVEL=info "AWARD_SYNCHRONOUS=$2"
+			AWARD_THREADS=32)
+		# ONE_FILE: AWARD_BOT_DB unset, its default: the bot's tables
+		# in the service database, one WAL, one fdatasync a commit.
+		if [ -n "${ONE_FILE:-}" ]; then
+			BOT=$DB
+		else
+			APP_ENV+=("AWARD_BOT_DB=$BOT")
+		fi
 		# NORMAL is refused at start without it (docs/durability.md)
 		[ "$2" = NORMAL ] && APP_ENV+=(AWARD_UNSAFE_NORMAL=1)
 		APP_ENV+=("${STACK_ENV[@]}")
@@ -304,7 +315,7 @@ printf "  %-13s %-4s %9s %6s %8s %8s %9s %9s %6s %6s %6s  %s\n" row keep \
 	peakMB \
 	"syscalls/req: total, by kind"
 declare -A EMPTY_RPS ROW_RPS
-read -r -a rows <<<"${HOT_ROWS-empty FULL NORMAL node}"
+read -r -a rows <<<"${HOT_ROWS-empty FULL NORMAL FULL-1file node}"
 [ -n "${AWARD_BENCH_BEFORE:-}" ] && [ -z "${HOT_ROWS+set}" ] &&
 	rows+=(before-FULL before-NORMAL)
 NOW_BIN=$BIN
@@ -323,6 +334,7 @@ for row in "${rows[@]}"; do
 	empty) stack empty ;;
 	before-*) BIN=$(cd "$AWARD_BENCH_BEFORE" && pwd)
 		stack award "${row#before-}"; BIN=$NOW_BIN ;;
+	*-1file) ONE_FILE=1 stack award "${row%-1file}" ;;
 	*) stack award "$row" ;;
 	esac
 	for keep in off on; do
