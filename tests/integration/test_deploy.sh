@@ -627,6 +627,10 @@ t_backup_cron_line() {
 	grep -q '^award-backup$' "$T/journal" || fail "nothing reached the journal"
 	[ "$(sqlite3 "$T"/backups/*Z/award.db 'select x from t')" = 42 ] ||
 		fail "no copy in $T/backups: $(ls -a "$T/backups")"
+	# A database that is not there (named outright: with no configuration
+	# the default var/award.db is relative, and a checkout where make run
+	# went first has one).
+	printf 'AWARD_DB=%s\n' "$T/missing/award.db" >"$T/none.conf"
 	journal_run "$T/journal" "${line/$conf/$T/none.conf}"
 	rc=$?
 	[ "$rc" = 1 ] || fail "a failing backup run exited $rc, not 1"
