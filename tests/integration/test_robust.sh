@@ -400,4 +400,10 @@ t_db_deleted_never_answered_saved() {
 	[ "$(sqlite3 "$bot" "select group_concat(order_id) from ticket_ledger")" = ord-d1 ] ||
 		fail "ledger: $(sqlite3 "$bot" "select order_id from ticket_ledger")"
 	check_sql "select group_concat(order_id) from payments" ord-d1
+	# Both files back where they were: YooKassa's redelivery of what was
+	# answered 503 is awarded, once.
+	webhook "$(payment ord-d2 123456790 plan_1m "$(iso_now)")"
+	check_json '$.award' awarded
+	[ "$(sqlite3 "$bot" "select count(*) from ticket_ledger
+		where order_id = 'ord-d2'")" = 1 ] || fail "ord-d2 not awarded once"
 }
