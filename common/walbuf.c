@@ -1,0 +1,284 @@
+/*
+ * The WAL's frames in one write (walbuf.h). SQLite's unix VFS writes each
+ * WAL frame with two pwrite(2) calls, its 24-byte header and then its
+ * page, so a commit of 40 pages costs 80 system calls before its one
+ * fdatasync(2); on this project's machines a system call costs several
+ * microseconds of kernel entry alone (issue 14). This VFS passes every
+ * file to the unix VFS untouched except a WAL, whose writes it gathers in
+ * a buffer while each follows the last, and writes out at once:
+ *   - before the WAL is synced (xSync), which at synchronous=FULL SQLite
+ *     does at every COMMIT before the commit is published in the
+ *     wal-index, so no other connection can look for a frame still here;
+ *   - before a read, a truncation or a size that the buffer could make
+ *     wrong, and at close;
+ *   - when a write does not follow the last one, or the buffer is full.
+ * A write the buffer holds has not failed yet: its error comes from the
+ * xSync (or xRead, xTruncate, ...) that writes it out, and SQLite treats
+ * that as the COMMIT's failure, as it would a failed fdatasync. So only a
+ * connection at synchronous=FULL may use this VFS (db.c): at NORMAL no
+ * xSync comes before the wal-index names the frames.
+ */
+#include <pthread.h>
+#include <string.h>
+
+#include "walbuf.h"
+
+#define WB_FIRST	(64 * 1024)	/* the buffer's first size */
+#define WB_MAX		(4 * 1024 * 1024) /* it never grows past this */
+/*
+ * The most the unix VFS writes in one call: its seekAndWrite() keeps the
+ * low 17 bits of a length (nBuf &= 0x1ffff), so a longer write comes back
+ * short and is reported as SQLITE_FULL.
+ */
+#define WB_CHUNK	0x1ffff
+
+/* A WAL opened through this VFS; the unix VFS's own object follows it. */
+struct wb_file {
+	sqlite3_file	 base;
+	sqlite3_file	*real;
+	unsigned char	*buf;
+	size_t		 len;		/* bytes held */
+	size_t		 cap;
+	sqlite3_int64	 off;		/* where buf[0] goes */
+};
+
+static sqlite3_vfs	 wb_vfs;
+static sqlite3_vfs	*wb_real;	/* the unix VFS */
+static pthread_once_t	 wb_once = PTHREAD_ONCE_INIT;
+static int		 wb_ok;
+
+/* Write out what the buffer holds: SQLITE_OK or the unix VFS's error. */
+static int
+wb_flush(struct wb_file *f)
+{
+	size_t	done, n;
+	int	rc = SQLITE_OK;
+
+	for (done = 0; done < f->len && rc == SQLITE_OK; done += n) {
+		n = f->len - done < WB_CHUNK ? f->len - done : WB_CHUNK;
+		rc = f->real->pMethods->xWrite(f->real, f->buf + done, (int)n,
+		    f->off + (sqlite3_int64)done);
+	}
+	f->len = 0;
+	return rc;
+}
+
+static int
+wb_close(sqlite3_file *file)
+{
+	struct wb_file	*f = (struct wb_file *)file;
+	int		 rc, rc2;
+
+	rc = wb_flush(f);
+	rc2 = f->real->pMethods->xClose(f->real);
+	sqlite3_free(f->buf);
+	f->buf = NULL;
+	return rc != SQLITE_OK ? rc : rc2;
+}
+
+static int
+wb_read(sqlite3_file *file, void *p, int amt, sqlite3_int64 off)
+{
+	struct wb_file	*f = (struct wb_file *)file;
+	int		 rc;
+
+	if (f->len > 0 && off < f->off + (sqlite3_int64)f->len &&
+	    off + amt > f->off && (rc = wb_flush(f)) != SQLITE_OK)
+		return rc;
+	return f->real->pMethods->xRead(f->real, p, amt, off);
+}
+
+/* Room for need bytes in the buffer: 0, or -1 when it may not grow. */
+static int
+wb_room(struct wb_file *f, size_t need)
+{
+	unsigned char	*nb;
+	size_t		 cap;
+
+	if (need <= f->cap)
+		return 0;
+	if (need > WB_MAX)
+		return -1;
+	for (cap = f->cap > 0 ? f->cap : WB_FIRST; cap < need; cap *= 2)
+		continue;
+	if (cap > WB_MAX)
+		cap = WB_MAX;
+	if ((nb = sqlite3_realloc64(f->buf, cap)) == NULL)
+		return -1;
+	f->buf = nb;
+	f->cap = cap;
+	return 0;
+}
+
+static int
+wb_write(sqlite3_file *file, const void *p, int amt, sqlite3_int64 off)
+{
+	struct wb_file	*f = (struct wb_file *)file;
+	int		 rc;
+
+	if (f->len > 0 && off == f->off + (sqlite3_int64)f->len &&
+	    wb_room(f, f->len + (size_t)amt) == 0) {
+		memcpy(f->buf + f->len, p, (size_t)amt);
+		f->len += (size_t)amt;
+		return SQLITE_OK;
+	}
+	if ((rc = wb_flush(f)) != SQLITE_OK)
+		return rc;
+	if ((size_t)amt > WB_CHUNK || wb_room(f, (size_t)amt) == -1)
+		return f->real->pMethods->xWrite(f->real, p, amt, off);
+	memcpy(f->buf, p, (size_t)amt);
+	f->len = (size_t)amt;
+	f->off = off;
+	return SQLITE_OK;
+}
+
+static int
+wb_truncate(sqlite3_file *file, sqlite3_int64 size)
+{
+	struct wb_file	*f = (struct wb_file *)file;
+	int		 rc;
+
+	if ((rc = wb_flush(f)) != SQLITE_OK)
+		return rc;
+	return f->real->pMethods->xTruncate(f->real, size);
+}
+
+static int
+wb_sync(sqlite3_file *file, int flags)
+{
+	struct wb_file	*f = (struct wb_file *)file;
+	int		 rc;
+
+	if ((rc = wb_flush(f)) != SQLITE_OK)
+		return rc;
+	return f->real->pMethods->xSync(f->real, flags);
+}
+
+static int
+wb_size(sqlite3_file *file, sqlite3_int64 *size)
+{
+	struct wb_file	*f = (struct wb_file *)file;
+	int		 rc;
+
+	if ((rc = wb_flush(f)) != SQLITE_OK)
+		return rc;
+	return f->real->pMethods->xFileSize(f->real, size);
+}
+
+/* The rest as the unix VFS does them; SQLite locks or maps no WAL. */
+static int
+wb_lock(sqlite3_file *file, int lock)
+{
+	struct wb_file *f = (struct wb_file *)file;
+
+	return f->real->pMethods->xLock(f->real, lock);
+}
+
+static int
+wb_unlock(sqlite3_file *file, int lock)
+{
+	struct wb_file *f = (struct wb_file *)file;
+
+	return f->real->pMethods->xUnlock(f->real, lock);
+}
+
+static int
+wb_reserved(sqlite3_file *file, int *out)
+{
+	struct wb_file *f = (struct wb_file *)file;
+
+	return f->real->pMethods->xCheckReservedLock(f->real, out);
+}
+
+static int
+wb_fcntl(sqlite3_file *file, int op, void *arg)
+{
+	struct wb_file	*f = (struct wb_file *)file;
+	int		 rc;
+
+	if ((rc = wb_flush(f)) != SQLITE_OK)
+		return rc;
+	return f->real->pMethods->xFileControl(f->real, op, arg);
+}
+
+static int
+wb_sector(sqlite3_file *file)
+{
+	struct wb_file *f = (struct wb_file *)file;
+
+	return f->real->pMethods->xSectorSize(f->real);
+}
+
+static int
+wb_device(sqlite3_file *file)
+{
+	struct wb_file *f = (struct wb_file *)file;
+
+	return f->real->pMethods->xDeviceCharacteristics(f->real);
+}
+
+static const sqlite3_io_methods wb_methods = {
+	.iVersion = 1,
+	.xClose = wb_close,
+	.xRead = wb_read,
+	.xWrite = wb_write,
+	.xTruncate = wb_truncate,
+	.xSync = wb_sync,
+	.xFileSize = wb_size,
+	.xLock = wb_lock,
+	.xUnlock = wb_unlock,
+	.xCheckReservedLock = wb_reserved,
+	.xFileControl = wb_fcntl,
+	.xSectorSize = wb_sector,
+	.xDeviceCharacteristics = wb_device,
+};
+
+/*
+ * A WAL gets our methods, with the unix VFS's object after ours; any
+ * other file is the unix VFS's own object, in the same place.
+ */
+static int
+wb_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *file,
+    int flags, int *out)
+{
+	struct wb_file	*f = (struct wb_file *)file;
+	int		 rc;
+
+	(void)vfs;
+	if (!(flags & SQLITE_OPEN_WAL))
+		return wb_real->xOpen(wb_real, name, file, flags, out);
+	memset(f, 0, sizeof(*f));
+	f->real = (sqlite3_file *)(f + 1);
+	if ((rc = wb_real->xOpen(wb_real, name, f->real, flags, out)) !=
+	    SQLITE_OK) {
+		/* SQLite closes no file whose pMethods is NULL. */
+		if (f->real->pMethods != NULL)
+			f->real->pMethods->xClose(f->real);
+		f->base.pMethods = NULL;
+		return rc;
+	}
+	f->base.pMethods = &wb_methods;
+	return SQLITE_OK;
+}
+
+/* Everything but xOpen and the sizes, as the unix VFS has them. */
+static void
+wb_register(void)
+{
+	if ((wb_real = sqlite3_vfs_find("unix")) == NULL)
+		return;
+	wb_vfs = *wb_real;
+	wb_vfs.pNext = NULL;
+	wb_vfs.zName = WALBUF_VFS;
+	wb_vfs.xOpen = wb_open;
+	/* struct wb_file, then the unix VFS's (f + 1 keeps its alignment). */
+	wb_vfs.szOsFile = (int)sizeof(struct wb_file) + wb_real->szOsFile;
+	wb_ok = sqlite3_vfs_register(&wb_vfs, 0) == SQLITE_OK;
+}
+
+const char *
+walbuf_vfs(void)
+{
+	pthread_once(&wb_once, wb_register);
+	return wb_ok ? WALBUF_VFS : NULL;
+}

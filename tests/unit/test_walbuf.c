@@ -1,0 +1,219 @@
+/*
+ * Unit tests for common/walbuf.c: a commit's WAL frames go out in a few
+ * writes instead of two per frame, another connection sees every
+ * committed row, pages spilled into the WAL mid-transaction read back as
+ * written, and a write that fails when the frames go out fails the
+ * COMMIT, with nothing of it visible.
+ */
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+#include <sqlite3.h>
+
+#include "walbuf.h"
+
+static char dir[] = "/tmp/award-walbuf-XXXXXX";
+static char path[256];
+
+static void
+setup(void)
+{
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/a.db", dir);
+}
+
+static void
+teardown(void)
+{
+	char cmd[300];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(walbuf, .init = setup, .fini = teardown);
+
+static void
+exec(sqlite3 *db, const char *sql)
+{
+	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK,
+	    "%s: %s", sql, sqlite3_errmsg(db));
+}
+
+static long long
+one(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt	*st;
+	long long	 v;
+
+	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK,
+	    "%s: %s", sql, sqlite3_errmsg(db));
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "%s", sql);
+	v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* A WAL database at FULL, through vfs (NULL: SQLite's default). */
+static sqlite3 *
+open_full(const char *vfs)
+{
+	sqlite3 *db;
+
+	cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE, vfs), SQLITE_OK);
+	exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+	    "PRAGMA wal_autocheckpoint=0");
+	return db;
+}
+
+/* This process's write(2)-family system calls so far (/proc/self/io). */
+static long long
+write_calls(void)
+{
+	FILE		*f;
+	char		 line[128];
+	long long	 n = -1;
+
+	cr_assert_not_null(f = fopen("/proc/self/io", "r"));
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "syscw: %lld", &n) == 1)
+			break;
+	fclose(f);
+	cr_assert_geq(n, 0, "no syscw in /proc/self/io");
+	return n;
+}
+
+/* The write calls of one COMMIT of 40 rows of a page each, through vfs. */
+static long long
+commit_writes(const char *vfs)
+{
+	sqlite3		*db = open_full(vfs);
+	long long	 before;
+
+	exec(db, "CREATE TABLE t(x BLOB)");
+	before = write_calls();
+	exec(db, "BEGIN; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
+	    "SELECT i + 1 FROM n WHERE i < 40) INSERT INTO t "
+	    "SELECT randomblob(3000) FROM n; COMMIT");
+	before = write_calls() - before;
+	sqlite3_close(db);
+	return before;
+}
+
+Test(walbuf, commit_frames_in_few_writes)
+{
+	long long n = commit_writes(walbuf_vfs());
+
+	/* 40+ frames, 160 KB: two writes of the buffer, nothing per frame. */
+	cr_assert_leq(n, 4, "%lld write calls for one commit", n);
+}
+
+/* What the test above is measured against: two writes a frame. */
+Test(walbuf, default_vfs_writes_each_frame)
+{
+	long long n = commit_writes(NULL);
+
+	cr_assert_geq(n, 80, "%lld write calls for one commit", n);
+}
+
+Test(walbuf, committed_rows_seen_by_another_connection)
+{
+	sqlite3 *a = open_full(walbuf_vfs()), *b;
+
+	exec(a, "CREATE TABLE t(i INTEGER PRIMARY KEY, x BLOB)");
+	cr_assert_eq(sqlite3_open(path, &b), SQLITE_OK);
+	for (int round = 1; round <= 3; round++) {
+		exec(a, "BEGIN; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
+		    "SELECT i + 1 FROM n WHERE i < 100) INSERT INTO t(x) "
+		    "SELECT randomblob(700) FROM n; COMMIT");
+		cr_assert_eq(one(b, "SELECT count(*) FROM t"), 100 * round);
+		cr_assert_eq(one(b, "SELECT sum(length(x)) FROM t"),
+		    70000LL * round);
+	}
+	/* A checkpoint copies what the WAL holds; the file stays whole. */
+	exec(b, "PRAGMA wal_checkpoint(TRUNCATE)");
+	cr_assert_eq(one(b, "SELECT count(*) FROM t"), 300);
+	exec(a, "INSERT INTO t(x) VALUES (zeroblob(10))");
+	cr_assert_eq(one(b, "SELECT count(*) FROM t"), 301);
+	sqlite3_close(a);
+	cr_assert_eq(one(b, "SELECT count(*) FROM t"), 301);
+	cr_assert_eq(one(b, "SELECT count(*) FROM pragma_integrity_check"
+	    " WHERE integrity_check = 'ok'"), 1);
+	sqlite3_close(b);
+}
+
+/*
+ * A page cache of a few pages: a transaction spills its pages into the
+ * WAL and reads them back before its COMMIT (the buffer must not hide
+ * them), and rolls one back (its frames must not count).
+ */
+Test(walbuf, spilled_pages_read_back)
+{
+	sqlite3 *a = open_full(walbuf_vfs()), *b;
+
+	exec(a, "PRAGMA cache_size=5; CREATE TABLE t(i INTEGER PRIMARY KEY, "
+	    "k TEXT, x BLOB); CREATE INDEX t_k ON t(k)");
+	exec(a, "BEGIN; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
+	    "SELECT i + 1 FROM n WHERE i < 3000) INSERT INTO t(k, x) "
+	    "SELECT hex(randomblob(8)), randomblob(200) FROM n");
+	cr_assert_eq(one(a, "SELECT count(*) FROM t INDEXED BY t_k "
+	    "WHERE k > ''"), 3000);
+	cr_assert_eq(one(a, "SELECT sum(length(x)) FROM t"), 600000);
+	exec(a, "COMMIT");
+	exec(a, "BEGIN; UPDATE t SET x = randomblob(300); ROLLBACK");
+	exec(a, "BEGIN; DELETE FROM t WHERE i > 2000; COMMIT");
+	cr_assert_eq(sqlite3_open(path, &b), SQLITE_OK);
+	cr_assert_eq(one(b, "SELECT count(*) FROM t"), 2000);
+	cr_assert_eq(one(b, "SELECT sum(length(x)) FROM t"), 400000);
+	cr_assert_eq(one(b, "SELECT count(*) FROM pragma_integrity_check"
+	    " WHERE integrity_check = 'ok'"), 1);
+	sqlite3_close(a);
+	sqlite3_close(b);
+}
+
+/*
+ * The WAL may not grow past its size at the start of a commit (a file
+ * size limit): the frames are held until the sync, so the write fails
+ * there, and the COMMIT with it; nothing of it is seen, and once the
+ * limit is gone the next commit goes through.
+ */
+Test(walbuf, failed_write_fails_the_commit)
+{
+	sqlite3		*a = open_full(walbuf_vfs()), *b;
+	struct rlimit	 lim;
+	struct stat	 st;
+	char		 wal[300];
+	int		 rc;
+
+	signal(SIGXFSZ, SIG_IGN);
+	exec(a, "CREATE TABLE t(x BLOB); INSERT INTO t VALUES (1)");
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	cr_assert_eq(stat(wal, &st), 0);
+	cr_assert_eq(getrlimit(RLIMIT_FSIZE, &lim), 0);
+	lim.rlim_cur = (rlim_t)st.st_size + 8192;
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	exec(a, "BEGIN; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
+	    "SELECT i + 1 FROM n WHERE i < 40) INSERT INTO t "
+	    "SELECT randomblob(3000) FROM n");
+	rc = sqlite3_exec(a, "COMMIT", NULL, NULL, NULL);
+	cr_assert_neq(rc, SQLITE_OK, "COMMIT succeeded past the limit");
+	if (!sqlite3_get_autocommit(a))
+		exec(a, "ROLLBACK");
+	lim.rlim_cur = lim.rlim_max;
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	cr_assert_eq(sqlite3_open(path, &b), SQLITE_OK);
+	cr_assert_eq(one(b, "SELECT count(*) FROM t"), 1);
+	exec(a, "INSERT INTO t VALUES (2)");
+	cr_assert_eq(one(b, "SELECT count(*) FROM t"), 2);
+	cr_assert_eq(one(b, "SELECT count(*) FROM pragma_integrity_check"
+	    " WHERE integrity_check = 'ok'"), 1);
+	sqlite3_close(a);
+	sqlite3_close(b);
+}
