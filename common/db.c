@@ -174,10 +174,10 @@ open_file(const char *path, const struct award_config *c, char *err,
 	char		 tmp[CONFIG_ERR_MAX];
 
 	create_file(path);
-	/* One write of a commit's WAL frames: FULL only (walbuf.h). */
+	/* One write of a commit's WAL frames (walbuf.h). */
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, c->synchronous_full ?
-	    walbuf_vfs() : NULL) != SQLITE_OK) {
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, walbuf_vfs()) !=
+	    SQLITE_OK) {
 		snprintf(err, errsz, "open %s: %s", path,
 		    db != NULL ? sqlite3_errmsg(db) : "out of memory");
 		sqlite3_close(db);

@@ -1,22 +1,22 @@
 /*
  * The WAL's frames in one write (walbuf.h). SQLite's unix VFS writes each
  * WAL frame with two pwrite(2) calls, its 24-byte header and then its
- * page, so a commit of 40 pages costs 80 system calls before its one
- * fdatasync(2); on this project's machines a system call costs several
- * microseconds of kernel entry alone (issue 14). This VFS passes every
- * file to the unix VFS untouched except a WAL, whose writes it gathers in
- * a buffer while each follows the last, and writes out at once:
- *   - before the WAL is synced (xSync), which at synchronous=FULL SQLite
- *     does at every COMMIT before the commit is published in the
- *     wal-index, so no other connection can look for a frame still here;
- *   - before a read, a truncation or a size that the buffer could make
- *     wrong, and at close;
+ * page, so a commit of 40 pages costs 80 system calls; on this project's
+ * machines a system call costs several microseconds of kernel entry alone
+ * (issue 14). This VFS passes every file to the unix VFS untouched except
+ * a WAL, whose writes it gathers in a buffer while each follows the last,
+ * and writes out at once:
+ *   - when the page of a commit frame has been written (a frame header
+ *     whose second field, the database size after the commit, is not 0):
+ *     that is the last frame of the transaction, and SQLite publishes the
+ *     commit in the wal-index only after it, whatever PRAGMA synchronous
+ *     says, so no other connection can look for a frame still here;
+ *   - before a sync, a read, a truncation or a size that the buffer could
+ *     make wrong, and at close;
  *   - when a write does not follow the last one, or the buffer is full.
- * A write the buffer holds has not failed yet: its error comes from the
- * xSync (or xRead, xTruncate, ...) that writes it out, and SQLite treats
- * that as the COMMIT's failure, as it would a failed fdatasync. So only a
- * connection at synchronous=FULL may use this VFS (db.c): at NORMAL no
- * xSync comes before the wal-index names the frames.
+ * A write the buffer holds has not failed yet: the error of writing it out
+ * comes back from the call that does (the commit frame's xWrite, or xSync,
+ * xRead, ...), and SQLite fails the COMMIT on it as on any frame's write.
  */
 #include <pthread.h>
 #include <string.h>
@@ -25,6 +25,7 @@
 
 #define WB_FIRST	(64 * 1024)	/* the buffer's first size */
 #define WB_MAX		(4 * 1024 * 1024) /* it never grows past this */
+#define WB_FRAME_HDR	24		/* a WAL frame's header (wal.c) */
 /*
  * The most the unix VFS writes in one call: its seekAndWrite() keeps the
  * low 17 bits of a length (nBuf &= 0x1ffff), so a longer write comes back
@@ -40,6 +41,7 @@ struct wb_file {
 	size_t		 len;		/* bytes held */
 	size_t		 cap;
 	sqlite3_int64	 off;		/* where buf[0] goes */
+	int		 commit;	/* the last header was a commit frame's */
 };
 
 static sqlite3_vfs	 wb_vfs;
@@ -110,11 +112,11 @@ wb_room(struct wb_file *f, size_t need)
 	return 0;
 }
 
+/* Hold p[0..amt) for off: 0, or an error of writing out what was held. */
 static int
-wb_write(sqlite3_file *file, const void *p, int amt, sqlite3_int64 off)
+wb_hold(struct wb_file *f, const void *p, int amt, sqlite3_int64 off)
 {
-	struct wb_file	*f = (struct wb_file *)file;
-	int		 rc;
+	int rc;
 
 	if (f->len > 0 && off == f->off + (sqlite3_int64)f->len &&
 	    wb_room(f, f->len + (size_t)amt) == 0) {
@@ -130,6 +132,35 @@ wb_write(sqlite3_file *file, const void *p, int amt, sqlite3_int64 off)
 	f->len = (size_t)amt;
 	f->off = off;
 	return SQLITE_OK;
+}
+
+/*
+ * SQLite writes a frame as its header, then its page: after a commit
+ * frame's page the transaction's frames are all here, and go out. A
+ * commit frame's header that does not follow what the buffer holds is
+ * either a transaction's only frame (its page follows, and goes out with
+ * it) or the header rewritten in place after the frames, when a
+ * transaction wrote a page twice (wal.c, walRewriteChecksums: the last
+ * write of that commit, with nothing after it to write it out): written
+ * at once.
+ */
+static int
+wb_write(sqlite3_file *file, const void *p, int amt, sqlite3_int64 off)
+{
+	struct wb_file		*f = (struct wb_file *)file;
+	const unsigned char	*h = p;
+	int			 rc, page = f->commit;
+
+	f->commit = amt == WB_FRAME_HDR && (h[4] | h[5] | h[6] | h[7]) != 0;
+	if (f->commit && !(f->len > 0 && off == f->off +
+	    (sqlite3_int64)f->len)) {
+		if ((rc = wb_flush(f)) != SQLITE_OK)
+			return rc;
+		return f->real->pMethods->xWrite(f->real, p, amt, off);
+	}
+	if ((rc = wb_hold(f, p, amt, off)) != SQLITE_OK || !page)
+		return rc;
+	return wb_flush(f);
 }
 
 static int

@@ -1,6 +1,7 @@
 /*
- * A VFS that writes each WAL commit's frames in one pwrite(2) instead of
- * two per frame (walbuf.c), for connections at synchronous=FULL only.
+ * A VFS that writes a WAL commit's frames in one pwrite(2) (one per 128
+ * KB) instead of two per frame (walbuf.c). Every other file, and every
+ * other call, is the unix VFS's own.
  */
 #ifndef AWARD_WALBUF_H
 #define AWARD_WALBUF_H
