@@ -9,6 +9,7 @@
 # ------------------------------------------------------------ processes
 
 PIDS=()		# helpers a test started; stopped by the trap, newest first
+MOUNTS=()	# file systems a test mounted; unmounted by the trap
 
 # alive PID: the process exists and is not a zombie.
 alive() {
@@ -91,6 +92,9 @@ it_cleanup() {
 	fi
 	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
 		stop_pid "${PIDS[i]}" TERM
+	done
+	for i in "${MOUNTS[@]}"; do
+		umount -l "$i" 2>/dev/null
 	done
 	[ "$rc" = 0 ] && [ ! -s "$T/why" ] || return 0
 	if [ -n "$app_rc" ] && [ "$app_rc" != 0 ]; then

@@ -407,3 +407,59 @@ t_db_deleted_never_answered_saved() {
 	[ "$(sqlite3 "$bot" "select count(*) from ticket_ledger
 		where order_id = 'ord-d2'")" = 1 ] || fail "ord-d2 not awarded once"
 }
+
+# A disk that fills up under the responder (a small tmpfs, filled to the
+# last block): a commit whose WAL frames cannot be written fails, so
+# nothing that was not saved is answered 200, and the worker serves on;
+# once space is freed, the redelivery of every order answered otherwise is
+# awarded, each order exactly once, and the files are intact.
+it disk_full_never_answered_saved
+t_disk_full_never_answered_saved() {
+	local disk=$T/disk i o code lost=0 bad=0
+	mkdir -p "$disk"
+	mount -t tmpfs -o size=3m tmpfs "$disk" ||
+		fail "cannot mount a tmpfs (this test runs as root)"
+	MOUNTS+=("$disk")
+	DB=$disk/award.db
+	WORKERS=1
+	start_stack
+	seed_contest c1
+	seed_plans
+	webhook "$(payment ord-f0 123456000 plan_1m "$(iso_now)")"
+	check_json '$.award' awarded
+	# Every free block taken: the next WAL frames have nowhere to go.
+	dd if=/dev/zero of="$disk/fill" bs=4k 2>/dev/null
+	for i in $(seq 1 30); do
+		o=ord-f$i
+		webhook "$(payment "$o" $((123456000 + i)) plan_1m "$(iso_now)")"
+		echo "$o $STATUS $(jq -r '.award // .error // empty' <<<"$BODY" 2>/dev/null)" >>"$T/full.out"
+	done
+	grep -q ' 503 ' "$T/full.out" ||
+		fail "no delivery was refused on a full disk: $(head -n 3 "$T/full.out")"
+	while read -r o code _; do
+		[ "$code" = 200 ] || continue
+		[ "$(sqlite3 "$DB" "select count(*) from ticket_ledger where
+			order_id = '$o' and reason = 'SELF_PURCHASE'")" = 1 ] &&
+			continue
+		# A 200 "queued" must have its failed_awards row instead.
+		[ "$(sqlite3 "$DB" "select count(*) from failed_awards where
+			order_id = '$o'")" = 1 ] || lost=$((lost + 1))
+	done <"$T/full.out"
+	[ "$lost" = 0 ] || fail "$lost orders answered 200 and not saved: $(<"$T/full.out")"
+	grep -q '"level":"error"' "$T/fcgi.log" ||
+		fail "no error line says why: $(tail -n 2 "$T/fcgi.log")"
+	rm -f "$disk/fill"
+	req GET "$HTTP/healthz"
+	check_status 200
+	while read -r o code _; do
+		[ "$code" = 200 ] && continue
+		webhook "$(payment "$o" $((123456000 + ${o#ord-f})) plan_1m "$(iso_now)")"
+		[ "$STATUS" = 200 ] || bad=$((bad + 1))
+	done <"$T/full.out"
+	[ "$bad" = 0 ] || fail "$bad redeliveries not answered 200 once space was back"
+	check_sql "select count(*), count(distinct order_id) from ticket_ledger
+		where reason = 'SELF_PURCHASE'" "31|31"
+	check_sql "select count(*) from payments" 31
+	check_sql "select count(*) from failed_awards where status = 'pending'" 0
+	check_sql "pragma integrity_check" ok
+}
