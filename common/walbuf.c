@@ -25,6 +25,7 @@
 
 #define WB_FIRST	(64 * 1024)	/* the buffer's first size */
 #define WB_MAX		(4 * 1024 * 1024) /* it never grows past this */
+#define WB_KEEP		(256 * 1024)	/* a larger one is freed once out */
 #define WB_FRAME_HDR	24		/* a WAL frame's header (wal.c) */
 /*
  * The most the unix VFS writes in one call: its seekAndWrite() keeps the
@@ -62,6 +63,12 @@ wb_flush(struct wb_file *f)
 		    f->off + (sqlite3_int64)done);
 	}
 	f->len = 0;
+	/* A big transaction's buffer is not kept for the small ones. */
+	if (f->cap > WB_KEEP) {
+		sqlite3_free(f->buf);
+		f->buf = NULL;
+		f->cap = 0;
+	}
 	return rc;
 }
 

@@ -302,3 +302,34 @@ Test(walbuf, normal_rewritten_checksums_kept_by_a_process_that_ends)
 	commit_then_exit("BEGIN; UPDATE t SET v = 2, x = randomblob(200); "
 	    "UPDATE t SET v = 3 WHERE i % 2 = 0; COMMIT", 7500);
 }
+
+/*
+ * SQLite's memory after one COMMIT of 3 MB of frames on a fresh file,
+ * through vfs; the page cache holds the whole transaction either way.
+ */
+static long long
+memory_after_big_commit(const char *vfs, const char *file)
+{
+	sqlite3		*db;
+	long long	 before = sqlite3_memory_used();
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	db = open_full(vfs);
+	exec(db, "PRAGMA cache_size=-20000; CREATE TABLE t(x BLOB); BEGIN; "
+	    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+	    "WHERE i < 750) INSERT INTO t SELECT randomblob(3900) FROM n; "
+	    "COMMIT");
+	cr_assert_eq(one(db, "SELECT count(*) FROM t"), 750);
+	return sqlite3_memory_used() - before;	/* db stays open */
+}
+
+/* The buffer that a big commit grew is not kept once it is written. */
+Test(walbuf, big_commit_buffer_not_kept)
+{
+	long long buffered = memory_after_big_commit(walbuf_vfs(), "a.db");
+	long long plain = memory_after_big_commit(NULL, "b.db");
+
+	cr_assert_lt(buffered - plain, 512 * 1024, "%lld bytes more than "
+	    "the default VFS after the commit (%lld)", buffered - plain,
+	    plain);
+}
