@@ -3,17 +3,23 @@
  * WAL frame with two pwrite(2) calls, its 24-byte header and then its
  * page, so a commit of 40 pages costs 80 system calls; on this project's
  * machines a system call costs several microseconds of kernel entry alone
- * (issue 14). This VFS passes every file to the unix VFS untouched except
- * a WAL, whose writes it gathers in a buffer while each follows the last,
- * and writes out at once:
+ * (issue 14). This VFS hands every file to the unix VFS; of a WAL it
+ * gathers the writes in a buffer while each follows the last, and writes
+ * them out at once:
  *   - when the page of a commit frame has been written (a frame header
  *     whose second field, the database size after the commit, is not 0):
  *     that is the last frame of the transaction, and SQLite publishes the
  *     commit in the wal-index only after it, whatever PRAGMA synchronous
  *     says, so no other connection can look for a frame still here;
  *   - before a sync, a read, a truncation or a size that the buffer could
- *     make wrong, and at close;
+ *     make wrong;
  *   - when a write does not follow the last one, or the buffer is full.
+ * SQLite writes a WAL only while its connection holds the WAL write lock,
+ * so the buffer is never written out without it: what it still holds when
+ * the connection lets the lock go (its database file's xShmLock, which is
+ * why main database files are wrapped too) or closes the WAL is frames of
+ * no commit, a rolled-back transaction's spilled pages, and is dropped;
+ * written later, it could land on frames another connection committed.
  * A write the buffer holds has not failed yet: the error of writing it out
  * comes back from the call that does (the commit frame's xWrite, or xSync,
  * xRead, ...), and SQLite fails the COMMIT on it as on any frame's write.
@@ -34,10 +40,13 @@
  */
 #define WB_CHUNK	0x1ffff
 
+struct wb_db;
+
 /* A WAL opened through this VFS; the unix VFS's own object follows it. */
 struct wb_file {
 	sqlite3_file	 base;
 	sqlite3_file	*real;
+	struct wb_db	*db;		/* its database file's */
 	unsigned char	*buf;
 	size_t		 len;		/* bytes held */
 	size_t		 cap;
@@ -45,10 +54,25 @@ struct wb_file {
 	int		 commit;	/* the last header was a commit frame's */
 };
 
+/*
+ * A database file opened through this VFS (the unix VFS's object follows
+ * it): everything is the unix VFS's, but it knows its WAL, whose buffer
+ * it empties when the connection lets the WAL write lock go.
+ */
+struct wb_db {
+	sqlite3_file	 base;
+	sqlite3_file	*real;
+	const char	*name;		/* as xOpen had it (the WAL finds it) */
+	struct wb_file	*wal;
+	struct wb_db	*next;		/* wb_dbs */
+};
+
 static sqlite3_vfs	 wb_vfs;
 static sqlite3_vfs	*wb_real;	/* the unix VFS */
 static pthread_once_t	 wb_once = PTHREAD_ONCE_INIT;
 static int		 wb_ok;
+static pthread_mutex_t	 wb_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct wb_db	*wb_dbs;	/* open database files (wb_mu) */
 
 /* Write out what the buffer holds: SQLITE_OK or the unix VFS's error. */
 static int
@@ -72,17 +96,35 @@ wb_flush(struct wb_file *f)
 	return rc;
 }
 
+/*
+ * What a WAL's buffer holds once its commit frame has gone out is frames
+ * of no commit (a transaction that spilled pages, then rolled back):
+ * dropped, never written, for another connection may have committed over
+ * those places in the WAL since. At close, and when the connection lets
+ * the WAL write lock go (wb_db_shmlock).
+ */
+static void
+wb_drop(struct wb_file *f)
+{
+	f->len = 0;
+	f->commit = 0;
+}
+
 static int
 wb_close(sqlite3_file *file)
 {
 	struct wb_file	*f = (struct wb_file *)file;
-	int		 rc, rc2;
+	int		 rc;
 
-	rc = wb_flush(f);
-	rc2 = f->real->pMethods->xClose(f->real);
+	wb_drop(f);
+	pthread_mutex_lock(&wb_mu);
+	if (f->db != NULL)
+		f->db->wal = NULL;
+	pthread_mutex_unlock(&wb_mu);
+	rc = f->real->pMethods->xClose(f->real);
 	sqlite3_free(f->buf);
 	f->buf = NULL;
-	return rc != SQLITE_OK ? rc : rc2;
+	return rc;
 }
 
 static int
@@ -158,6 +200,9 @@ wb_write(sqlite3_file *file, const void *p, int amt, sqlite3_int64 off)
 	const unsigned char	*h = p;
 	int			 rc, page = f->commit;
 
+	/* Without its database file's locks in sight: as it comes. */
+	if (f->db == NULL)
+		return f->real->pMethods->xWrite(f->real, p, amt, off);
 	f->commit = amt == WB_FRAME_HDR && (h[4] | h[5] | h[6] | h[7]) != 0;
 	if (f->commit && !(f->len > 0 && off == f->off +
 	    (sqlite3_int64)f->len)) {
@@ -271,30 +316,235 @@ static const sqlite3_io_methods wb_methods = {
 	.xDeviceCharacteristics = wb_device,
 };
 
+/* A database file: the unix VFS's, but for xShmLock and xClose. */
+#define DB_REAL(file)	(((struct wb_db *)(file))->real)
+
+static int
+wb_db_close(sqlite3_file *file)
+{
+	struct wb_db	*d = (struct wb_db *)file, **pp;
+
+	pthread_mutex_lock(&wb_mu);
+	for (pp = &wb_dbs; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == d) {
+			*pp = d->next;
+			break;
+		}
+	if (d->wal != NULL) {
+		wb_drop(d->wal);
+		d->wal->db = NULL;
+	}
+	pthread_mutex_unlock(&wb_mu);
+	return d->real->pMethods->xClose(d->real);
+}
+
+static int
+wb_db_read(sqlite3_file *file, void *p, int amt, sqlite3_int64 off)
+{
+	return DB_REAL(file)->pMethods->xRead(DB_REAL(file), p, amt, off);
+}
+
+static int
+wb_db_write(sqlite3_file *file, const void *p, int amt, sqlite3_int64 off)
+{
+	return DB_REAL(file)->pMethods->xWrite(DB_REAL(file), p, amt, off);
+}
+
+static int
+wb_db_truncate(sqlite3_file *file, sqlite3_int64 size)
+{
+	return DB_REAL(file)->pMethods->xTruncate(DB_REAL(file), size);
+}
+
+static int
+wb_db_sync(sqlite3_file *file, int flags)
+{
+	return DB_REAL(file)->pMethods->xSync(DB_REAL(file), flags);
+}
+
+static int
+wb_db_size(sqlite3_file *file, sqlite3_int64 *size)
+{
+	return DB_REAL(file)->pMethods->xFileSize(DB_REAL(file), size);
+}
+
+static int
+wb_db_lock(sqlite3_file *file, int lock)
+{
+	return DB_REAL(file)->pMethods->xLock(DB_REAL(file), lock);
+}
+
+static int
+wb_db_unlock(sqlite3_file *file, int lock)
+{
+	return DB_REAL(file)->pMethods->xUnlock(DB_REAL(file), lock);
+}
+
+static int
+wb_db_reserved(sqlite3_file *file, int *out)
+{
+	return DB_REAL(file)->pMethods->xCheckReservedLock(DB_REAL(file),
+	    out);
+}
+
+static int
+wb_db_fcntl(sqlite3_file *file, int op, void *arg)
+{
+	return DB_REAL(file)->pMethods->xFileControl(DB_REAL(file), op, arg);
+}
+
+static int
+wb_db_sector(sqlite3_file *file)
+{
+	return DB_REAL(file)->pMethods->xSectorSize(DB_REAL(file));
+}
+
+static int
+wb_db_device(sqlite3_file *file)
+{
+	return DB_REAL(file)->pMethods->xDeviceCharacteristics(DB_REAL(file));
+}
+
+static int
+wb_db_shmmap(sqlite3_file *file, int pg, int pgsz, int extend,
+    void volatile **pp)
+{
+	return DB_REAL(file)->pMethods->xShmMap(DB_REAL(file), pg, pgsz,
+	    extend, pp);
+}
+
 /*
- * A WAL gets our methods, with the unix VFS's object after ours; any
- * other file is the unix VFS's own object, in the same place.
+ * WAL_WRITE_LOCK is the wal-index's lock 0 (wal.c). The connection lets
+ * it go at the end of every write transaction: by then a commit's frames
+ * have all gone out, and whatever its WAL still holds belongs to none.
+ */
+#define WB_WRITE_LOCK	0
+
+static int
+wb_db_shmlock(sqlite3_file *file, int ofst, int n, int flags)
+{
+	struct wb_db *d = (struct wb_db *)file;
+
+	if ((flags & SQLITE_SHM_UNLOCK) && ofst == WB_WRITE_LOCK &&
+	    d->wal != NULL)
+		wb_drop(d->wal);
+	return d->real->pMethods->xShmLock(d->real, ofst, n, flags);
+}
+
+static void
+wb_db_shmbarrier(sqlite3_file *file)
+{
+	DB_REAL(file)->pMethods->xShmBarrier(DB_REAL(file));
+}
+
+static int
+wb_db_shmunmap(sqlite3_file *file, int del)
+{
+	return DB_REAL(file)->pMethods->xShmUnmap(DB_REAL(file), del);
+}
+
+static int
+wb_db_fetch(sqlite3_file *file, sqlite3_int64 off, int amt, void **pp)
+{
+	return DB_REAL(file)->pMethods->xFetch(DB_REAL(file), off, amt, pp);
+}
+
+static int
+wb_db_unfetch(sqlite3_file *file, sqlite3_int64 off, void *p)
+{
+	return DB_REAL(file)->pMethods->xUnfetch(DB_REAL(file), off, p);
+}
+
+static const sqlite3_io_methods wb_db_methods = {
+	.iVersion = 3,
+	.xClose = wb_db_close,
+	.xRead = wb_db_read,
+	.xWrite = wb_db_write,
+	.xTruncate = wb_db_truncate,
+	.xSync = wb_db_sync,
+	.xFileSize = wb_db_size,
+	.xLock = wb_db_lock,
+	.xUnlock = wb_db_unlock,
+	.xCheckReservedLock = wb_db_reserved,
+	.xFileControl = wb_db_fcntl,
+	.xSectorSize = wb_db_sector,
+	.xDeviceCharacteristics = wb_db_device,
+	.xShmMap = wb_db_shmmap,
+	.xShmLock = wb_db_shmlock,
+	.xShmBarrier = wb_db_shmbarrier,
+	.xShmUnmap = wb_db_shmunmap,
+	.xFetch = wb_db_fetch,
+	.xUnfetch = wb_db_unfetch,
+};
+
+/* Open real (the object after ours) with the unix VFS. */
+static int
+wb_open_real(sqlite3_filename name, sqlite3_file *file, sqlite3_file *real,
+    int flags, int *out)
+{
+	int rc;
+
+	if ((rc = wb_real->xOpen(wb_real, name, real, flags, out)) ==
+	    SQLITE_OK)
+		return SQLITE_OK;
+	/* SQLite closes no file whose pMethods is NULL. */
+	if (real->pMethods != NULL)
+		real->pMethods->xClose(real);
+	file->pMethods = NULL;
+	return rc;
+}
+
+/*
+ * A WAL and a main database file get our methods, with the unix VFS's
+ * object after ours; any other file (a journal, a temporary one) is the
+ * unix VFS's own object, in the same place. A WAL is gathered only while
+ * its database file is one of ours and open (SQLite opens a WAL with its
+ * database's VFS, after it), else written as it comes.
  */
 static int
 wb_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *file,
     int flags, int *out)
 {
 	struct wb_file	*f = (struct wb_file *)file;
+	struct wb_db	*d = (struct wb_db *)file;
+	const char	*dbname;
 	int		 rc;
 
 	(void)vfs;
-	if (!(flags & SQLITE_OPEN_WAL))
+	if (flags & SQLITE_OPEN_MAIN_DB && name != NULL) {
+		memset(d, 0, sizeof(*d));
+		d->real = (sqlite3_file *)(d + 1);
+		if ((rc = wb_open_real(name, file, d->real, flags, out)) !=
+		    SQLITE_OK)
+			return rc;
+		if (d->real->pMethods->iVersion < 3) {
+			/* No wal-index locks to see: the file as it is. */
+			d->real->pMethods->xClose(d->real);
+			return wb_real->xOpen(wb_real, name, file, flags, out);
+		}
+		d->name = name;
+		d->base.pMethods = &wb_db_methods;
+		pthread_mutex_lock(&wb_mu);
+		d->next = wb_dbs;
+		wb_dbs = d;
+		pthread_mutex_unlock(&wb_mu);
+		return SQLITE_OK;
+	}
+	if (!(flags & SQLITE_OPEN_WAL) || name == NULL)
 		return wb_real->xOpen(wb_real, name, file, flags, out);
 	memset(f, 0, sizeof(*f));
 	f->real = (sqlite3_file *)(f + 1);
-	if ((rc = wb_real->xOpen(wb_real, name, f->real, flags, out)) !=
-	    SQLITE_OK) {
-		/* SQLite closes no file whose pMethods is NULL. */
-		if (f->real->pMethods != NULL)
-			f->real->pMethods->xClose(f->real);
-		f->base.pMethods = NULL;
+	if ((rc = wb_open_real(name, file, f->real, flags, out)) != SQLITE_OK)
 		return rc;
-	}
+	dbname = sqlite3_filename_database(name);
+	pthread_mutex_lock(&wb_mu);
+	for (d = wb_dbs; d != NULL; d = d->next)
+		if (d->name == dbname && d->wal == NULL) {
+			d->wal = f;
+			f->db = d;
+			break;
+		}
+	pthread_mutex_unlock(&wb_mu);
 	f->base.pMethods = &wb_methods;
 	return SQLITE_OK;
 }
@@ -309,8 +559,9 @@ wb_register(void)
 	wb_vfs.pNext = NULL;
 	wb_vfs.zName = WALBUF_VFS;
 	wb_vfs.xOpen = wb_open;
-	/* struct wb_file, then the unix VFS's (f + 1 keeps its alignment). */
-	wb_vfs.szOsFile = (int)sizeof(struct wb_file) + wb_real->szOsFile;
+	/* Ours, then the unix VFS's (f + 1 keeps its alignment). */
+	wb_vfs.szOsFile = (int)(sizeof(struct wb_file) > sizeof(struct wb_db) ?
+	    sizeof(struct wb_file) : sizeof(struct wb_db)) + wb_real->szOsFile;
 	wb_ok = sqlite3_vfs_register(&wb_vfs, 0) == SQLITE_OK;
 }
 

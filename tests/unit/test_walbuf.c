@@ -333,3 +333,38 @@ Test(walbuf, big_commit_buffer_not_kept)
 	    "the default VFS after the commit (%lld)", buffered - plain,
 	    plain);
 }
+
+/*
+ * A transaction that spilled frames and was rolled back, then another
+ * connection's commit at the same place in the WAL: what the first one
+ * still held must never be written over it (its frames were never part
+ * of a commit), whatever the first connection does next.
+ */
+Test(walbuf, rolled_back_frames_never_overwrite_a_commit)
+{
+	sqlite3 *a = open_full(walbuf_vfs()), *b, *c;
+
+	exec(a, "PRAGMA cache_size=5; CREATE TABLE t(i INTEGER PRIMARY KEY, "
+	    "v INTEGER, x BLOB)");
+	cr_assert_eq(sqlite3_open_v2(path, &b, SQLITE_OPEN_READWRITE,
+	    walbuf_vfs()), SQLITE_OK);
+	exec(a, "BEGIN; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
+	    "SELECT i + 1 FROM n WHERE i < 2000) INSERT INTO t(v, x) "
+	    "SELECT 7, randomblob(200) FROM n; ROLLBACK");
+	exec(b, "BEGIN; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
+	    "SELECT i + 1 FROM n WHERE i < 300) INSERT INTO t(v, x) "
+	    "SELECT 1, zeroblob(200) FROM n; COMMIT");
+	/* a reads, writes and closes: each may write out what it held. */
+	cr_assert_eq(one(a, "SELECT sum(v) FROM t"), 300);
+	exec(a, "INSERT INTO t(v, x) VALUES (1, zeroblob(200))");
+	sqlite3_close(a);
+	sqlite3_close(b);
+	cr_assert_eq(sqlite3_open(path, &c), SQLITE_OK);
+	cr_assert_eq(one(c, "SELECT count(*) FROM t"), 301);
+	cr_assert_eq(one(c, "SELECT sum(v) FROM t"), 301);
+	cr_assert_eq(one(c, "SELECT sum(length(x) = 200 AND x = zeroblob(200))"
+	    " FROM t"), 301);
+	cr_assert_eq(one(c, "SELECT count(*) FROM pragma_integrity_check"
+	    " WHERE integrity_check = 'ok'"), 1);
+	sqlite3_close(c);
+}
