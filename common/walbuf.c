@@ -10,7 +10,9 @@
  *     whose second field, the database size after the commit, is not 0):
  *     that is the last frame of the transaction, and SQLite publishes the
  *     commit in the wal-index only after it, whatever PRAGMA synchronous
- *     says, so no other connection can look for a frame still here;
+ *     says, so no other connection can look for a frame still here. What
+ *     the transaction writes after its commit frame (padding, rewritten
+ *     checksums) goes to the file as it comes;
  *   - before a sync, a read, a truncation or a size that the buffer could
  *     make wrong;
  *   - when a write does not follow the last one, or the buffer is full.
@@ -22,7 +24,12 @@
  * written later, it could land on frames another connection committed.
  * A write the buffer holds has not failed yet: the error of writing it out
  * comes back from the call that does (the commit frame's xWrite, or xSync,
- * xRead, ...), and SQLite fails the COMMIT on it as on any frame's write.
+ * xRead, ...), and every later call on that WAL fails until the write lock
+ * goes, so the transaction can never commit without those frames.
+ * Only for files SQLite itself names (its WAL's name leads to its
+ * database's, sqlite3_filename_database()) and never with
+ * locking_mode=EXCLUSIVE, where SQLite takes no wal-index lock to see;
+ * this project opens only its own databases and never sets it.
  */
 #include <pthread.h>
 #include <string.h>
@@ -52,6 +59,8 @@ struct wb_file {
 	size_t		 cap;
 	sqlite3_int64	 off;		/* where buf[0] goes */
 	int		 commit;	/* the last header was a commit frame's */
+	int		 sealed;	/* a commit frame went by: write as it comes */
+	int		 err;		/* a write-out failed: the transaction's */
 };
 
 /*
@@ -74,19 +83,29 @@ static int		 wb_ok;
 static pthread_mutex_t	 wb_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct wb_db	*wb_dbs;	/* open database files (wb_mu) */
 
-/* Write out what the buffer holds: SQLITE_OK or the unix VFS's error. */
+/*
+ * Write out what the buffer holds: SQLITE_OK or the unix VFS's error.
+ * A failure loses frames SQLite was told were written, and a read that
+ * writes them out reports it as a statement's error only (the
+ * transaction goes on): so it sticks, and every later call on this WAL
+ * fails, the COMMIT's writes with them, until the write lock goes.
+ */
 static int
 wb_flush(struct wb_file *f)
 {
 	size_t	done, n;
 	int	rc = SQLITE_OK;
 
+	if (f->err != SQLITE_OK)
+		return f->err;
 	for (done = 0; done < f->len && rc == SQLITE_OK; done += n) {
 		n = f->len - done < WB_CHUNK ? f->len - done : WB_CHUNK;
 		rc = f->real->pMethods->xWrite(f->real, f->buf + done, (int)n,
 		    f->off + (sqlite3_int64)done);
 	}
 	f->len = 0;
+	if (rc != SQLITE_OK)
+		f->err = SQLITE_IOERR_WRITE;
 	/* A big transaction's buffer is not kept for the small ones. */
 	if (f->cap > WB_KEEP) {
 		sqlite3_free(f->buf);
@@ -97,17 +116,18 @@ wb_flush(struct wb_file *f)
 }
 
 /*
- * What a WAL's buffer holds once its commit frame has gone out is frames
- * of no commit (a transaction that spilled pages, then rolled back):
- * dropped, never written, for another connection may have committed over
- * those places in the WAL since. At close, and when the connection lets
- * the WAL write lock go (wb_db_shmlock).
+ * The end of a write transaction: when the connection lets the WAL write
+ * lock go (wb_db_shmlock), and at close. A commit's frames are all out by
+ * then, so what the buffer still holds is frames of no commit (spilled
+ * pages of a transaction that rolled back): dropped, never written, for
+ * another connection may commit over those places in the WAL next.
  */
 static void
 wb_drop(struct wb_file *f)
 {
 	f->len = 0;
-	f->commit = 0;
+	f->commit = f->sealed = 0;
+	f->err = SQLITE_OK;
 }
 
 static int
@@ -133,6 +153,8 @@ wb_read(sqlite3_file *file, void *p, int amt, sqlite3_int64 off)
 	struct wb_file	*f = (struct wb_file *)file;
 	int		 rc;
 
+	if (f->err != SQLITE_OK)
+		return f->err;
 	if (f->len > 0 && off < f->off + (sqlite3_int64)f->len &&
 	    off + amt > f->off && (rc = wb_flush(f)) != SQLITE_OK)
 		return rc;
@@ -185,13 +207,13 @@ wb_hold(struct wb_file *f, const void *p, int amt, sqlite3_int64 off)
 
 /*
  * SQLite writes a frame as its header, then its page: after a commit
- * frame's page the transaction's frames are all here, and go out. A
- * commit frame's header that does not follow what the buffer holds is
- * either a transaction's only frame (its page follows, and goes out with
- * it) or the header rewritten in place after the frames, when a
- * transaction wrote a page twice (wal.c, walRewriteChecksums: the last
- * write of that commit, with nothing after it to write it out): written
- * at once.
+ * frame's page the transaction's frames are all here, and go out, in one
+ * write when the header followed what the buffer held. From the commit
+ * frame on (sealed), every write of the transaction goes to the file as
+ * it comes, for nothing after it would write it out: padding frames, a
+ * page split around a sync point (wal.c, walWriteToLog, under psow=0),
+ * frame headers rewritten with new checksums (walRewriteChecksums, when
+ * a transaction wrote a page twice).
  */
 static int
 wb_write(sqlite3_file *file, const void *p, int amt, sqlite3_int64 off)
@@ -203,16 +225,26 @@ wb_write(sqlite3_file *file, const void *p, int amt, sqlite3_int64 off)
 	/* Without its database file's locks in sight: as it comes. */
 	if (f->db == NULL)
 		return f->real->pMethods->xWrite(f->real, p, amt, off);
+	if (f->err != SQLITE_OK)
+		return f->err;
 	f->commit = amt == WB_FRAME_HDR && (h[4] | h[5] | h[6] | h[7]) != 0;
-	if (f->commit && !(f->len > 0 && off == f->off +
-	    (sqlite3_int64)f->len)) {
+	if (f->commit && f->len > 0 && off == f->off + (sqlite3_int64)f->len &&
+	    !f->sealed) {
+		f->sealed = 1;		/* its page follows, then all goes */
+		return wb_hold(f, p, amt, off);
+	}
+	f->sealed |= f->commit;
+	if (page) {
+		if ((rc = wb_hold(f, p, amt, off)) != SQLITE_OK)
+			return rc;
+		return wb_flush(f);
+	}
+	if (f->sealed) {
 		if ((rc = wb_flush(f)) != SQLITE_OK)
 			return rc;
 		return f->real->pMethods->xWrite(f->real, p, amt, off);
 	}
-	if ((rc = wb_hold(f, p, amt, off)) != SQLITE_OK || !page)
-		return rc;
-	return wb_flush(f);
+	return wb_hold(f, p, amt, off);
 }
 
 static int

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -367,4 +368,98 @@ Test(walbuf, rolled_back_frames_never_overwrite_a_commit)
 	cr_assert_eq(one(c, "SELECT count(*) FROM pragma_integrity_check"
 	    " WHERE integrity_check = 'ok'"), 1);
 	sqlite3_close(c);
+}
+
+/* The unix VFS's pwrite64, and ours: writes over 8 KB fail (ENOSPC). */
+static sqlite3_syscall_ptr real_pwrite64;
+static int fail_big_writes;
+
+static ssize_t
+pwrite64_maybe_full(int fd, const void *p, size_t n, off_t off)
+{
+	if (fail_big_writes && n > 8192) {
+		errno = ENOSPC;
+		return -1;
+	}
+	return ((ssize_t (*)(int, const void *, size_t, off_t))real_pwrite64)(
+	    fd, p, n, off);
+}
+
+/*
+ * Spilled frames held, then a read of one of those pages writes them out
+ * and the disk is full: SQLite fails that statement only and the
+ * transaction goes on, so its COMMIT must fail too (the frames are lost),
+ * nothing of it may be seen, and the next transaction works.
+ */
+Test(walbuf, failed_write_out_at_a_read_fails_the_commit)
+{
+	sqlite3_vfs	*unix_vfs = sqlite3_vfs_find("unix");
+	sqlite3		*a, *b;
+	int		 rc;
+
+	cr_assert_not_null(unix_vfs);
+	real_pwrite64 = unix_vfs->xGetSystemCall(unix_vfs, "pwrite64");
+	cr_assert_not_null(real_pwrite64);
+	cr_assert_eq(unix_vfs->xSetSystemCall(unix_vfs, "pwrite64",
+	    (sqlite3_syscall_ptr)pwrite64_maybe_full), SQLITE_OK);
+	a = open_full(walbuf_vfs());
+	exec(a, "CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT); CREATE TABLE "
+	    "u(k INTEGER PRIMARY KEY, v TEXT UNIQUE); WITH RECURSIVE n(i) AS "
+	    "(SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200) INSERT "
+	    "INTO t SELECT i, printf('%0900d', i) FROM n; "
+	    "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA cache_size=10");
+	exec(a, "BEGIN; UPDATE t SET v = printf('%0900d', k + 1000)");
+	fail_big_writes = 1;
+	rc = sqlite3_exec(a, "INSERT INTO u SELECT k, v FROM t WHERE k % 7 = 0",
+	    NULL, NULL, NULL);
+	fail_big_writes = 0;
+	cr_assert_neq(rc, SQLITE_OK, "the read wrote the frames out");
+	rc = sqlite3_exec(a, "COMMIT", NULL, NULL, NULL);
+	cr_assert_neq(rc, SQLITE_OK, "COMMIT succeeded without its frames");
+	if (!sqlite3_get_autocommit(a))
+		exec(a, "ROLLBACK");
+	cr_assert_eq(sqlite3_open(path, &b), SQLITE_OK);
+	cr_assert_eq(one(b, "SELECT count(*) FROM t WHERE v = "
+	    "printf('%0900d', k)"), 200);
+	cr_assert_eq(one(b, "SELECT count(*) FROM u"), 0);
+	exec(a, "INSERT INTO u VALUES (1, 'x')");
+	cr_assert_eq(one(b, "SELECT count(*) FROM u"), 1);
+	cr_assert_eq(one(b, "SELECT count(*) FROM pragma_integrity_check"
+	    " WHERE integrity_check = 'ok'"), 1);
+	sqlite3_close(a);
+	sqlite3_close(b);
+	unix_vfs->xSetSystemCall(unix_vfs, "pwrite64", real_pwrite64);
+}
+
+/*
+ * Without powersafe overwrite SQLite pads a FULL commit to a sector
+ * boundary with copies of its commit frame, one of them split around a
+ * sync: every byte of them reaches the file.
+ */
+Test(walbuf, padded_commits_reach_the_file)
+{
+	sqlite3	*a, *b;
+	char	 uri[300], sql[200];
+
+	snprintf(uri, sizeof(uri), "file:%s?psow=0", path);
+	cr_assert_eq(sqlite3_open_v2(uri, &a, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, walbuf_vfs()), SQLITE_OK);
+	exec(a, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+	    "PRAGMA wal_autocheckpoint=0; "
+	    "CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT)");
+	for (int i = 0; i < 20; i++) {
+		snprintf(sql, sizeof(sql), "INSERT INTO t(v) VALUES "
+		    "(printf('%%0500d', %d))", i);
+		exec(a, sql);
+	}
+	cr_assert_eq(sqlite3_open(path, &b), SQLITE_OK);
+	cr_assert_eq(one(b, "SELECT count(*) FROM t WHERE v = "
+	    "printf('%0500d', k - 1)"), 20);
+	cr_assert_eq(one(b, "SELECT count(*) FROM pragma_integrity_check"
+	    " WHERE integrity_check = 'ok'"), 1);
+	sqlite3_close(a);
+	sqlite3_close(b);
+	cr_assert_eq(sqlite3_open(path, &b), SQLITE_OK);
+	cr_assert_eq(one(b, "SELECT count(*) FROM t"), 20);
+	sqlite3_close(b);
 }
