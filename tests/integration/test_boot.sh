@@ -215,6 +215,12 @@ t_boot_wrong_bot_db_refused() {
 	before=$(sql "$row")
 	stop_pid "$APP_PID" TERM
 	APP_PID=
+	# Two workers that close at once may each leave the WAL to the other
+	# (SQLite checkpoints it only in the last connection to close): then
+	# the next opener, refused or not, would copy it into the file. Let
+	# the shell do that now, so that the sums are of settled files.
+	sqlite3 "$DB" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+	sqlite3 "$bot" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
 	sums="$(file_sum "$DB") $(file_sum "$bot")"
 
 	# No bot database given: the service file would be its own.
