@@ -61,6 +61,7 @@ struct wb_file {
 	int		 commit;	/* the last header was a commit frame's */
 	int		 sealed;	/* a commit frame went by: write as it comes */
 	int		 err;		/* a write-out failed: the transaction's */
+	sqlite3_int64	 lost, lost_end; /* what it did not write */
 };
 
 /*
@@ -87,8 +88,10 @@ static struct wb_db	*wb_dbs;	/* open database files (wb_mu) */
  * Write out what the buffer holds: SQLITE_OK or the unix VFS's error.
  * A failure loses frames SQLite was told were written, and a read that
  * writes them out reports it as a statement's error only (the
- * transaction goes on): so it sticks, and every later call on this WAL
- * fails, the COMMIT's writes with them, until the write lock goes.
+ * transaction goes on): so it sticks until the write lock goes. Every
+ * later write, sync, truncation or size of this WAL fails, the COMMIT's
+ * frames with them, and so does a read of what was lost; other reads (the
+ * committed frames a rollback reads back) go on.
  */
 static int
 wb_flush(struct wb_file *f)
@@ -103,9 +106,12 @@ wb_flush(struct wb_file *f)
 		rc = f->real->pMethods->xWrite(f->real, f->buf + done, (int)n,
 		    f->off + (sqlite3_int64)done);
 	}
-	f->len = 0;
-	if (rc != SQLITE_OK)
+	if (rc != SQLITE_OK) {
 		f->err = SQLITE_IOERR_WRITE;
+		f->lost = f->off + (sqlite3_int64)(done - n);
+		f->lost_end = f->off + (sqlite3_int64)f->len;
+	}
+	f->len = 0;
 	/* A big transaction's buffer is not kept for the small ones. */
 	if (f->cap > WB_KEEP) {
 		sqlite3_free(f->buf);
@@ -153,7 +159,7 @@ wb_read(sqlite3_file *file, void *p, int amt, sqlite3_int64 off)
 	struct wb_file	*f = (struct wb_file *)file;
 	int		 rc;
 
-	if (f->err != SQLITE_OK)
+	if (f->err != SQLITE_OK && off < f->lost_end && off + amt > f->lost)
 		return f->err;
 	if (f->len > 0 && off < f->off + (sqlite3_int64)f->len &&
 	    off + amt > f->off && (rc = wb_flush(f)) != SQLITE_OK)

@@ -463,3 +463,51 @@ Test(walbuf, padded_commits_reach_the_file)
 	cr_assert_eq(one(b, "SELECT count(*) FROM t"), 20);
 	sqlite3_close(b);
 }
+
+/*
+ * A COMMIT that fails on a full disk while the same connection has a
+ * SELECT under way: the transaction rolls back, reading committed frames
+ * back, and the SELECT goes on to its last row, as without this VFS.
+ */
+Test(walbuf, failed_commit_leaves_a_running_select_going)
+{
+	sqlite3_vfs	*unix_vfs = sqlite3_vfs_find("unix");
+	sqlite3_stmt	*sel;
+	sqlite3		*a, *b;
+	int		 rc, rows = 0;
+
+	cr_assert_not_null(unix_vfs);
+	real_pwrite64 = unix_vfs->xGetSystemCall(unix_vfs, "pwrite64");
+	cr_assert_eq(unix_vfs->xSetSystemCall(unix_vfs, "pwrite64",
+	    (sqlite3_syscall_ptr)pwrite64_maybe_full), SQLITE_OK);
+	a = open_full(walbuf_vfs());
+	exec(a, "CREATE TABLE t(k INTEGER PRIMARY KEY, v BLOB); "
+	    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+	    "WHERE i < 50) INSERT INTO t SELECT i, randomblob(500) FROM n");
+	exec(a, "BEGIN");
+	cr_assert_eq(sqlite3_prepare_v2(a, "SELECT k FROM t", -1, &sel, NULL),
+	    SQLITE_OK);
+	cr_assert_eq(sqlite3_step(sel), SQLITE_ROW);
+	exec(a, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 "
+	    "FROM n WHERE i < 20) INSERT INTO t SELECT i + 1000, "
+	    "randomblob(900) FROM n");
+	fail_big_writes = 1;
+	rc = sqlite3_exec(a, "COMMIT", NULL, NULL, NULL);
+	fail_big_writes = 0;
+	cr_assert_neq(rc, SQLITE_OK, "COMMIT succeeded on a full disk");
+	while ((rc = sqlite3_step(sel)) == SQLITE_ROW)
+		rows++;
+	cr_assert_eq(rc, SQLITE_DONE, "the SELECT failed: %s",
+	    sqlite3_errmsg(a));
+	cr_assert_eq(rows, 49);
+	sqlite3_finalize(sel);
+	if (!sqlite3_get_autocommit(a))
+		exec(a, "ROLLBACK");
+	cr_assert_eq(sqlite3_open(path, &b), SQLITE_OK);
+	cr_assert_eq(one(b, "SELECT count(*) FROM t"), 50);
+	exec(a, "INSERT INTO t VALUES (2000, NULL)");
+	cr_assert_eq(one(b, "SELECT count(*) FROM t"), 51);
+	sqlite3_close(a);
+	sqlite3_close(b);
+	unix_vfs->xSetSystemCall(unix_vfs, "pwrite64", real_pwrite64);
+}
