@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "memtune.h"
+#include "testutil.h"
 
 static char dir[] = "/tmp/award-memtune-XXXXXX";
 
@@ -41,28 +42,14 @@ close_pair(sqlite3 *db)
 	cr_assert_eq(system(cmd), 0);
 }
 
-static long long
-pragma(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt	*st;
-	long long	 v;
-
-	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK,
-	    "%s: %s", sql, sqlite3_errmsg(db));
-	cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "%s", sql);
-	v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
 Test(memtune, writer_cache_on_both_files)
 {
 	sqlite3 *db = open_pair(1);
 
 	cr_assert_eq(memtune_writer(db), 0);
-	cr_assert_eq(pragma(db, "PRAGMA main.cache_size"),
+	cr_assert_eq(tu_one(db, "PRAGMA main.cache_size"),
 	    -(long long)MEMTUNE_WRITER_CACHE_KIB);
-	cr_assert_eq(pragma(db, "PRAGMA bot.cache_size"),
+	cr_assert_eq(tu_one(db, "PRAGMA bot.cache_size"),
 	    -(long long)MEMTUNE_WRITER_CACHE_KIB);
 	close_pair(db);
 }
@@ -72,7 +59,7 @@ Test(memtune, writer_cache_single_file)
 	sqlite3 *db = open_pair(0);
 
 	cr_assert_eq(memtune_writer(db), 0);
-	cr_assert_eq(pragma(db, "PRAGMA main.cache_size"),
+	cr_assert_eq(tu_one(db, "PRAGMA main.cache_size"),
 	    -(long long)MEMTUNE_WRITER_CACHE_KIB);
 	close_pair(db);
 }
@@ -82,8 +69,8 @@ Test(memtune, reader_maps_both_files)
 	sqlite3 *db = open_pair(1);
 
 	cr_assert_eq(memtune_reader(db), 0);
-	cr_assert_eq(pragma(db, "PRAGMA main.mmap_size"), MEMTUNE_READER_MMAP);
-	cr_assert_eq(pragma(db, "PRAGMA bot.mmap_size"), MEMTUNE_READER_MMAP);
+	cr_assert_eq(tu_one(db, "PRAGMA main.mmap_size"), MEMTUNE_READER_MMAP);
+	cr_assert_eq(tu_one(db, "PRAGMA bot.mmap_size"), MEMTUNE_READER_MMAP);
 	close_pair(db);
 }
 
@@ -103,7 +90,7 @@ Test(memtune, sqlite_keeps_no_memory_statistics)
 	    " INSERT INTO t VALUES (randomblob(5000));"
 	    " CREATE TABLE bot.u(y); INSERT INTO bot.u SELECT x FROM t",
 	    NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
-	cr_assert_eq(pragma(db, "SELECT count(*) FROM bot.u"), 1);
+	cr_assert_eq(tu_one(db, "SELECT count(*) FROM bot.u"), 1);
 	cr_assert_eq(sqlite3_memory_used(), 0,
 	    "SQLite counted %lld bytes", (long long)sqlite3_memory_used());
 	close_pair(db);

@@ -20,6 +20,7 @@
 #include <criterion/criterion.h>
 #include <sqlite3.h>
 
+#include "testutil.h"
 #include "walbuf.h"
 
 static char dir[] = "/tmp/award-walbuf-XXXXXX";
@@ -48,20 +49,6 @@ exec(sqlite3 *db, const char *sql)
 {
 	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK,
 	    "%s: %s", sql, sqlite3_errmsg(db));
-}
-
-static long long
-one(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt	*st;
-	long long	 v;
-
-	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK,
-	    "%s: %s", sql, sqlite3_errmsg(db));
-	cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "%s", sql);
-	v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
 }
 
 /* A WAL database at synchronous sync, through vfs (NULL: the default). */
@@ -135,9 +122,14 @@ Test(walbuf, default_vfs_writes_each_frame)
 	cr_assert_geq(n, 80, "%lld write calls for one commit", n);
 }
 
-Test(walbuf, committed_rows_seen_by_another_connection)
+/*
+ * Three rounds of a big commit and a one-row one on a (through this VFS),
+ * each seen whole at once by b (the default VFS) on a's file.
+ */
+static sqlite3 *
+commits_seen(sqlite3 *a)
 {
-	sqlite3 *a = open_full(walbuf_vfs()), *b;
+	sqlite3 *b;
 
 	exec(a, "CREATE TABLE t(i INTEGER PRIMARY KEY, x BLOB)");
 	cr_assert_eq(sqlite3_open(path, &b), SQLITE_OK);
@@ -145,18 +137,28 @@ Test(walbuf, committed_rows_seen_by_another_connection)
 		exec(a, "BEGIN; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
 		    "SELECT i + 1 FROM n WHERE i < 100) INSERT INTO t(x) "
 		    "SELECT randomblob(700) FROM n; COMMIT");
-		cr_assert_eq(one(b, "SELECT count(*) FROM t"), 100 * round);
-		cr_assert_eq(one(b, "SELECT sum(length(x)) FROM t"),
-		    70000LL * round);
+		cr_assert_eq(tu_one(b, "SELECT count(*) FROM t"),
+		    101 * round - 1);
+		cr_assert_eq(tu_one(b, "SELECT sum(length(x)) FROM t"),
+		    70010LL * round - 10);
+		exec(a, "INSERT INTO t(x) VALUES (zeroblob(10))");
+		cr_assert_eq(tu_one(b, "SELECT count(*) FROM t"), 101 * round);
 	}
+	return b;
+}
+
+Test(walbuf, committed_rows_seen_by_another_connection)
+{
+	sqlite3 *a = open_full(walbuf_vfs()), *b = commits_seen(a);
+
 	/* A checkpoint copies what the WAL holds; the file stays whole. */
 	exec(b, "PRAGMA wal_checkpoint(TRUNCATE)");
-	cr_assert_eq(one(b, "SELECT count(*) FROM t"), 300);
+	cr_assert_eq(tu_one(b, "SELECT count(*) FROM t"), 303);
 	exec(a, "INSERT INTO t(x) VALUES (zeroblob(10))");
-	cr_assert_eq(one(b, "SELECT count(*) FROM t"), 301);
+	cr_assert_eq(tu_one(b, "SELECT count(*) FROM t"), 304);
 	sqlite3_close(a);
-	cr_assert_eq(one(b, "SELECT count(*) FROM t"), 301);
-	cr_assert_eq(one(b, "SELECT count(*) FROM pragma_integrity_check"
+	cr_assert_eq(tu_one(b, "SELECT count(*) FROM t"), 304);
+	cr_assert_eq(tu_one(b, "SELECT count(*) FROM pragma_integrity_check"
 	    " WHERE integrity_check = 'ok'"), 1);
 	sqlite3_close(b);
 }
@@ -175,16 +177,16 @@ Test(walbuf, spilled_pages_read_back)
 	exec(a, "BEGIN; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
 	    "SELECT i + 1 FROM n WHERE i < 3000) INSERT INTO t(k, x) "
 	    "SELECT hex(randomblob(8)), randomblob(200) FROM n");
-	cr_assert_eq(one(a, "SELECT count(*) FROM t INDEXED BY t_k "
+	cr_assert_eq(tu_one(a, "SELECT count(*) FROM t INDEXED BY t_k "
 	    "WHERE k > ''"), 3000);
-	cr_assert_eq(one(a, "SELECT sum(length(x)) FROM t"), 600000);
+	cr_assert_eq(tu_one(a, "SELECT sum(length(x)) FROM t"), 600000);
 	exec(a, "COMMIT");
 	exec(a, "BEGIN; UPDATE t SET x = randomblob(300); ROLLBACK");
 	exec(a, "BEGIN; DELETE FROM t WHERE i > 2000; COMMIT");
 	cr_assert_eq(sqlite3_open(path, &b), SQLITE_OK);
-	cr_assert_eq(one(b, "SELECT count(*) FROM t"), 2000);
-	cr_assert_eq(one(b, "SELECT sum(length(x)) FROM t"), 400000);
-	cr_assert_eq(one(b, "SELECT count(*) FROM pragma_integrity_check"
+	cr_assert_eq(tu_one(b, "SELECT count(*) FROM t"), 2000);
+	cr_assert_eq(tu_one(b, "SELECT sum(length(x)) FROM t"), 400000);
+	cr_assert_eq(tu_one(b, "SELECT count(*) FROM pragma_integrity_check"
 	    " WHERE integrity_check = 'ok'"), 1);
 	sqlite3_close(a);
 	sqlite3_close(b);
@@ -221,10 +223,10 @@ Test(walbuf, failed_write_fails_the_commit)
 	lim.rlim_cur = lim.rlim_max;
 	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
 	cr_assert_eq(sqlite3_open(path, &b), SQLITE_OK);
-	cr_assert_eq(one(b, "SELECT count(*) FROM t"), 1);
+	cr_assert_eq(tu_one(b, "SELECT count(*) FROM t"), 1);
 	exec(a, "INSERT INTO t VALUES (2)");
-	cr_assert_eq(one(b, "SELECT count(*) FROM t"), 2);
-	cr_assert_eq(one(b, "SELECT count(*) FROM pragma_integrity_check"
+	cr_assert_eq(tu_one(b, "SELECT count(*) FROM t"), 2);
+	cr_assert_eq(tu_one(b, "SELECT count(*) FROM pragma_integrity_check"
 	    " WHERE integrity_check = 'ok'"), 1);
 	sqlite3_close(a);
 	sqlite3_close(b);
@@ -233,18 +235,8 @@ Test(walbuf, failed_write_fails_the_commit)
 /* At NORMAL no sync comes: each commit's frames go out with its last. */
 Test(walbuf, normal_commits_seen_by_another_connection)
 {
-	sqlite3 *a = open_wal(walbuf_vfs(), "NORMAL"), *b;
+	sqlite3 *a = open_wal(walbuf_vfs(), "NORMAL"), *b = commits_seen(a);
 
-	exec(a, "CREATE TABLE t(i INTEGER PRIMARY KEY, x BLOB)");
-	cr_assert_eq(sqlite3_open(path, &b), SQLITE_OK);
-	for (int round = 1; round <= 3; round++) {
-		exec(a, "BEGIN; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
-		    "SELECT i + 1 FROM n WHERE i < 100) INSERT INTO t(x) "
-		    "SELECT randomblob(700) FROM n; COMMIT");
-		cr_assert_eq(one(b, "SELECT count(*) FROM t"), 101 * round - 1);
-		exec(a, "INSERT INTO t(x) VALUES (zeroblob(10))");
-		cr_assert_eq(one(b, "SELECT count(*) FROM t"), 101 * round);
-	}
 	sqlite3_close(a);
 	sqlite3_close(b);
 }
@@ -279,9 +271,9 @@ commit_then_exit(const char *sql, long long want)
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	cr_assert_eq(sqlite3_open(path, &b), SQLITE_OK);
-	cr_assert_eq(one(b, "SELECT count(*) FROM t"), 3000);
-	cr_assert_eq(one(b, "SELECT sum(v) FROM t"), want);
-	cr_assert_eq(one(b, "SELECT count(*) FROM pragma_integrity_check"
+	cr_assert_eq(tu_one(b, "SELECT count(*) FROM t"), 3000);
+	cr_assert_eq(tu_one(b, "SELECT sum(v) FROM t"), want);
+	cr_assert_eq(tu_one(b, "SELECT count(*) FROM pragma_integrity_check"
 	    " WHERE integrity_check = 'ok'"), 1);
 	sqlite3_close(b);
 }
@@ -320,7 +312,7 @@ memory_after_big_commit(const char *vfs, const char *file)
 	    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
 	    "WHERE i < 750) INSERT INTO t SELECT randomblob(3900) FROM n; "
 	    "COMMIT");
-	cr_assert_eq(one(db, "SELECT count(*) FROM t"), 750);
+	cr_assert_eq(tu_one(db, "SELECT count(*) FROM t"), 750);
 	return sqlite3_memory_used() - before;	/* db stays open */
 }
 
@@ -356,16 +348,16 @@ Test(walbuf, rolled_back_frames_never_overwrite_a_commit)
 	    "SELECT i + 1 FROM n WHERE i < 300) INSERT INTO t(v, x) "
 	    "SELECT 1, zeroblob(200) FROM n; COMMIT");
 	/* a reads, writes and closes: each may write out what it held. */
-	cr_assert_eq(one(a, "SELECT sum(v) FROM t"), 300);
+	cr_assert_eq(tu_one(a, "SELECT sum(v) FROM t"), 300);
 	exec(a, "INSERT INTO t(v, x) VALUES (1, zeroblob(200))");
 	sqlite3_close(a);
 	sqlite3_close(b);
 	cr_assert_eq(sqlite3_open(path, &c), SQLITE_OK);
-	cr_assert_eq(one(c, "SELECT count(*) FROM t"), 301);
-	cr_assert_eq(one(c, "SELECT sum(v) FROM t"), 301);
-	cr_assert_eq(one(c, "SELECT sum(length(x) = 200 AND x = zeroblob(200))"
+	cr_assert_eq(tu_one(c, "SELECT count(*) FROM t"), 301);
+	cr_assert_eq(tu_one(c, "SELECT sum(v) FROM t"), 301);
+	cr_assert_eq(tu_one(c, "SELECT sum(length(x) = 200 AND x = zeroblob(200))"
 	    " FROM t"), 301);
-	cr_assert_eq(one(c, "SELECT count(*) FROM pragma_integrity_check"
+	cr_assert_eq(tu_one(c, "SELECT count(*) FROM pragma_integrity_check"
 	    " WHERE integrity_check = 'ok'"), 1);
 	sqlite3_close(c);
 }
@@ -419,12 +411,12 @@ Test(walbuf, failed_write_out_at_a_read_fails_the_commit)
 	if (!sqlite3_get_autocommit(a))
 		exec(a, "ROLLBACK");
 	cr_assert_eq(sqlite3_open(path, &b), SQLITE_OK);
-	cr_assert_eq(one(b, "SELECT count(*) FROM t WHERE v = "
+	cr_assert_eq(tu_one(b, "SELECT count(*) FROM t WHERE v = "
 	    "printf('%0900d', k)"), 200);
-	cr_assert_eq(one(b, "SELECT count(*) FROM u"), 0);
+	cr_assert_eq(tu_one(b, "SELECT count(*) FROM u"), 0);
 	exec(a, "INSERT INTO u VALUES (1, 'x')");
-	cr_assert_eq(one(b, "SELECT count(*) FROM u"), 1);
-	cr_assert_eq(one(b, "SELECT count(*) FROM pragma_integrity_check"
+	cr_assert_eq(tu_one(b, "SELECT count(*) FROM u"), 1);
+	cr_assert_eq(tu_one(b, "SELECT count(*) FROM pragma_integrity_check"
 	    " WHERE integrity_check = 'ok'"), 1);
 	sqlite3_close(a);
 	sqlite3_close(b);
@@ -453,14 +445,14 @@ Test(walbuf, padded_commits_reach_the_file)
 		exec(a, sql);
 	}
 	cr_assert_eq(sqlite3_open(path, &b), SQLITE_OK);
-	cr_assert_eq(one(b, "SELECT count(*) FROM t WHERE v = "
+	cr_assert_eq(tu_one(b, "SELECT count(*) FROM t WHERE v = "
 	    "printf('%0500d', k - 1)"), 20);
-	cr_assert_eq(one(b, "SELECT count(*) FROM pragma_integrity_check"
+	cr_assert_eq(tu_one(b, "SELECT count(*) FROM pragma_integrity_check"
 	    " WHERE integrity_check = 'ok'"), 1);
 	sqlite3_close(a);
 	sqlite3_close(b);
 	cr_assert_eq(sqlite3_open(path, &b), SQLITE_OK);
-	cr_assert_eq(one(b, "SELECT count(*) FROM t"), 20);
+	cr_assert_eq(tu_one(b, "SELECT count(*) FROM t"), 20);
 	sqlite3_close(b);
 }
 
@@ -504,9 +496,9 @@ Test(walbuf, failed_commit_leaves_a_running_select_going)
 	if (!sqlite3_get_autocommit(a))
 		exec(a, "ROLLBACK");
 	cr_assert_eq(sqlite3_open(path, &b), SQLITE_OK);
-	cr_assert_eq(one(b, "SELECT count(*) FROM t"), 50);
+	cr_assert_eq(tu_one(b, "SELECT count(*) FROM t"), 50);
 	exec(a, "INSERT INTO t VALUES (2000, NULL)");
-	cr_assert_eq(one(b, "SELECT count(*) FROM t"), 51);
+	cr_assert_eq(tu_one(b, "SELECT count(*) FROM t"), 51);
 	sqlite3_close(a);
 	sqlite3_close(b);
 	unix_vfs->xSetSystemCall(unix_vfs, "pwrite64", real_pwrite64);

@@ -74,6 +74,8 @@ sqlite3	*tu_conn(const struct tu_env *e);
  * NULL); the caller frees.
  */
 void	 tu_exec(const struct tu_env *e, const char *fmt, ...);
+/* sql as it is on db, left open: the first column of its one row. */
+int64_t	 tu_one(sqlite3 *db, const char *sql);
 void	 tu_exec_file(const char *path, const char *fmt, ...);
 int64_t	 tu_int(const struct tu_env *e, const char *fmt, ...);
 int64_t	 tu_int_file(const char *path, const char *fmt, ...);
