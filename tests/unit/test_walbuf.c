@@ -51,6 +51,38 @@ exec(sqlite3 *db, const char *sql)
 	    "%s: %s", sql, sqlite3_errmsg(db));
 }
 
+/* db's file passes PRAGMA integrity_check. */
+static void
+intact(sqlite3 *db)
+{
+	cr_assert_eq(tu_one(db, "SELECT count(*) FROM pragma_integrity_check"
+	    " WHERE integrity_check = 'ok'"), 1);
+}
+
+/*
+ * After a's COMMIT failed: once a has rolled back, a fresh connection
+ * counts want rows in table, a's next insert (one row) goes through,
+ * and the file is intact. Closes a.
+ */
+static void
+next_commit_works(sqlite3 *a, const char *table, int64_t want,
+    const char *insert)
+{
+	sqlite3	*b;
+	char	 sql[100];
+
+	if (!sqlite3_get_autocommit(a))
+		exec(a, "ROLLBACK");
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
+	cr_assert_eq(sqlite3_open(path, &b), SQLITE_OK);
+	cr_assert_eq(tu_one(b, sql), want);
+	exec(a, insert);
+	cr_assert_eq(tu_one(b, sql), want + 1);
+	intact(b);
+	sqlite3_close(a);
+	sqlite3_close(b);
+}
+
 /* A WAL database at synchronous sync, through vfs (NULL: the default). */
 static sqlite3 *
 open_wal(const char *vfs, const char *sync)
@@ -158,8 +190,7 @@ Test(walbuf, committed_rows_seen_by_another_connection)
 	cr_assert_eq(tu_one(b, "SELECT count(*) FROM t"), 304);
 	sqlite3_close(a);
 	cr_assert_eq(tu_one(b, "SELECT count(*) FROM t"), 304);
-	cr_assert_eq(tu_one(b, "SELECT count(*) FROM pragma_integrity_check"
-	    " WHERE integrity_check = 'ok'"), 1);
+	intact(b);
 	sqlite3_close(b);
 }
 
@@ -186,8 +217,7 @@ Test(walbuf, spilled_pages_read_back)
 	cr_assert_eq(sqlite3_open(path, &b), SQLITE_OK);
 	cr_assert_eq(tu_one(b, "SELECT count(*) FROM t"), 2000);
 	cr_assert_eq(tu_one(b, "SELECT sum(length(x)) FROM t"), 400000);
-	cr_assert_eq(tu_one(b, "SELECT count(*) FROM pragma_integrity_check"
-	    " WHERE integrity_check = 'ok'"), 1);
+	intact(b);
 	sqlite3_close(a);
 	sqlite3_close(b);
 }
@@ -200,7 +230,7 @@ Test(walbuf, spilled_pages_read_back)
  */
 Test(walbuf, failed_write_fails_the_commit)
 {
-	sqlite3		*a = open_full(walbuf_vfs()), *b;
+	sqlite3		*a = open_full(walbuf_vfs());
 	struct rlimit	 lim;
 	struct stat	 st;
 	char		 wal[300];
@@ -218,18 +248,9 @@ Test(walbuf, failed_write_fails_the_commit)
 	    "SELECT randomblob(3000) FROM n");
 	rc = sqlite3_exec(a, "COMMIT", NULL, NULL, NULL);
 	cr_assert_neq(rc, SQLITE_OK, "COMMIT succeeded past the limit");
-	if (!sqlite3_get_autocommit(a))
-		exec(a, "ROLLBACK");
 	lim.rlim_cur = lim.rlim_max;
 	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
-	cr_assert_eq(sqlite3_open(path, &b), SQLITE_OK);
-	cr_assert_eq(tu_one(b, "SELECT count(*) FROM t"), 1);
-	exec(a, "INSERT INTO t VALUES (2)");
-	cr_assert_eq(tu_one(b, "SELECT count(*) FROM t"), 2);
-	cr_assert_eq(tu_one(b, "SELECT count(*) FROM pragma_integrity_check"
-	    " WHERE integrity_check = 'ok'"), 1);
-	sqlite3_close(a);
-	sqlite3_close(b);
+	next_commit_works(a, "t", 1, "INSERT INTO t VALUES (2)");
 }
 
 /* At NORMAL no sync comes: each commit's frames go out with its last. */
@@ -273,8 +294,7 @@ commit_then_exit(const char *sql, long long want)
 	cr_assert_eq(sqlite3_open(path, &b), SQLITE_OK);
 	cr_assert_eq(tu_one(b, "SELECT count(*) FROM t"), 3000);
 	cr_assert_eq(tu_one(b, "SELECT sum(v) FROM t"), want);
-	cr_assert_eq(tu_one(b, "SELECT count(*) FROM pragma_integrity_check"
-	    " WHERE integrity_check = 'ok'"), 1);
+	intact(b);
 	sqlite3_close(b);
 }
 
@@ -357,8 +377,7 @@ Test(walbuf, rolled_back_frames_never_overwrite_a_commit)
 	cr_assert_eq(tu_one(c, "SELECT sum(v) FROM t"), 301);
 	cr_assert_eq(tu_one(c, "SELECT sum(length(x) = 200 AND x = zeroblob(200))"
 	    " FROM t"), 301);
-	cr_assert_eq(tu_one(c, "SELECT count(*) FROM pragma_integrity_check"
-	    " WHERE integrity_check = 'ok'"), 1);
+	intact(c);
 	sqlite3_close(c);
 }
 
@@ -413,13 +432,8 @@ Test(walbuf, failed_write_out_at_a_read_fails_the_commit)
 	cr_assert_eq(sqlite3_open(path, &b), SQLITE_OK);
 	cr_assert_eq(tu_one(b, "SELECT count(*) FROM t WHERE v = "
 	    "printf('%0900d', k)"), 200);
-	cr_assert_eq(tu_one(b, "SELECT count(*) FROM u"), 0);
-	exec(a, "INSERT INTO u VALUES (1, 'x')");
-	cr_assert_eq(tu_one(b, "SELECT count(*) FROM u"), 1);
-	cr_assert_eq(tu_one(b, "SELECT count(*) FROM pragma_integrity_check"
-	    " WHERE integrity_check = 'ok'"), 1);
-	sqlite3_close(a);
 	sqlite3_close(b);
+	next_commit_works(a, "u", 0, "INSERT INTO u VALUES (1, 'x')");
 	unix_vfs->xSetSystemCall(unix_vfs, "pwrite64", real_pwrite64);
 }
 
@@ -447,8 +461,7 @@ Test(walbuf, padded_commits_reach_the_file)
 	cr_assert_eq(sqlite3_open(path, &b), SQLITE_OK);
 	cr_assert_eq(tu_one(b, "SELECT count(*) FROM t WHERE v = "
 	    "printf('%0500d', k - 1)"), 20);
-	cr_assert_eq(tu_one(b, "SELECT count(*) FROM pragma_integrity_check"
-	    " WHERE integrity_check = 'ok'"), 1);
+	intact(b);
 	sqlite3_close(a);
 	sqlite3_close(b);
 	cr_assert_eq(sqlite3_open(path, &b), SQLITE_OK);
@@ -465,7 +478,7 @@ Test(walbuf, failed_commit_leaves_a_running_select_going)
 {
 	sqlite3_vfs	*unix_vfs = sqlite3_vfs_find("unix");
 	sqlite3_stmt	*sel;
-	sqlite3		*a, *b;
+	sqlite3		*a;
 	int		 rc, rows = 0;
 
 	cr_assert_not_null(unix_vfs);
@@ -493,13 +506,6 @@ Test(walbuf, failed_commit_leaves_a_running_select_going)
 	    sqlite3_errmsg(a));
 	cr_assert_eq(rows, 49);
 	sqlite3_finalize(sel);
-	if (!sqlite3_get_autocommit(a))
-		exec(a, "ROLLBACK");
-	cr_assert_eq(sqlite3_open(path, &b), SQLITE_OK);
-	cr_assert_eq(tu_one(b, "SELECT count(*) FROM t"), 50);
-	exec(a, "INSERT INTO t VALUES (2000, NULL)");
-	cr_assert_eq(tu_one(b, "SELECT count(*) FROM t"), 51);
-	sqlite3_close(a);
-	sqlite3_close(b);
+	next_commit_works(a, "t", 50, "INSERT INTO t VALUES (2000, NULL)");
 	unix_vfs->xSetSystemCall(unix_vfs, "pwrite64", real_pwrite64);
 }
