@@ -49,18 +49,28 @@
 
 struct wb_db;
 
-/* A WAL opened through this VFS; the unix VFS's own object follows it. */
-struct wb_file {
+/*
+ * How each file of ours begins: SQLite's part, then the unix VFS's own
+ * object, which follows ours in the space SQLite gives (szOsFile).
+ */
+struct wb_head {
 	sqlite3_file	 base;
 	sqlite3_file	*real;
+};
+
+#define REAL(file)	(((struct wb_head *)(file))->real)
+
+/* A WAL opened through this VFS. */
+struct wb_file {
+	struct wb_head	 h;
 	struct wb_db	*db;		/* its database file's */
 	unsigned char	*buf;
 	size_t		 len;		/* bytes held */
 	size_t		 cap;
 	sqlite3_int64	 off;		/* where buf[0] goes */
-	int		 commit;	/* the last header was a commit frame's */
-	int		 sealed;	/* a commit frame went by: write as it comes */
-	int		 err;		/* a write-out failed: the transaction's */
+	int		 commit;	/* the last write: a commit header */
+	int		 sealed;	/* past the commit frame: as it comes */
+	int		 err;		/* a write-out failed (wb_flush) */
 	sqlite3_int64	 lost, lost_end; /* what it did not write */
 };
 
@@ -70,8 +80,7 @@ struct wb_file {
  * it empties when the connection lets the WAL write lock go.
  */
 struct wb_db {
-	sqlite3_file	 base;
-	sqlite3_file	*real;
+	struct wb_head	 h;
 	const char	*name;		/* as xOpen had it (the WAL finds it) */
 	struct wb_file	*wal;
 	struct wb_db	*next;		/* wb_dbs */
@@ -103,8 +112,8 @@ wb_flush(struct wb_file *f)
 		return f->err;
 	for (done = 0; done < f->len && rc == SQLITE_OK; done += n) {
 		n = f->len - done < WB_CHUNK ? f->len - done : WB_CHUNK;
-		rc = f->real->pMethods->xWrite(f->real, f->buf + done, (int)n,
-		    f->off + (sqlite3_int64)done);
+		rc = REAL(f)->pMethods->xWrite(REAL(f), f->buf + done,
+		    (int)n, f->off + (sqlite3_int64)done);
 	}
 	if (rc != SQLITE_OK) {
 		f->err = SQLITE_IOERR_WRITE;
@@ -147,7 +156,7 @@ wb_close(sqlite3_file *file)
 	if (f->db != NULL)
 		f->db->wal = NULL;
 	pthread_mutex_unlock(&wb_mu);
-	rc = f->real->pMethods->xClose(f->real);
+	rc = f->h.real->pMethods->xClose(f->h.real);
 	sqlite3_free(f->buf);
 	f->buf = NULL;
 	return rc;
@@ -164,7 +173,7 @@ wb_read(sqlite3_file *file, void *p, int amt, sqlite3_int64 off)
 	if (f->len > 0 && off < f->off + (sqlite3_int64)f->len &&
 	    off + amt > f->off && (rc = wb_flush(f)) != SQLITE_OK)
 		return rc;
-	return f->real->pMethods->xRead(f->real, p, amt, off);
+	return f->h.real->pMethods->xRead(f->h.real, p, amt, off);
 }
 
 /* Room for need bytes in the buffer: 0, or -1 when it may not grow. */
@@ -204,7 +213,7 @@ wb_hold(struct wb_file *f, const void *p, int amt, sqlite3_int64 off)
 	if ((rc = wb_flush(f)) != SQLITE_OK)
 		return rc;
 	if ((size_t)amt > WB_CHUNK || wb_room(f, (size_t)amt) == -1)
-		return f->real->pMethods->xWrite(f->real, p, amt, off);
+		return f->h.real->pMethods->xWrite(f->h.real, p, amt, off);
 	memcpy(f->buf, p, (size_t)amt);
 	f->len = (size_t)amt;
 	f->off = off;
@@ -230,7 +239,7 @@ wb_write(sqlite3_file *file, const void *p, int amt, sqlite3_int64 off)
 
 	/* Without its database file's locks in sight: as it comes. */
 	if (f->db == NULL)
-		return f->real->pMethods->xWrite(f->real, p, amt, off);
+		return f->h.real->pMethods->xWrite(f->h.real, p, amt, off);
 	if (f->err != SQLITE_OK)
 		return f->err;
 	f->commit = amt == WB_FRAME_HDR && (h[4] | h[5] | h[6] | h[7]) != 0;
@@ -248,7 +257,7 @@ wb_write(sqlite3_file *file, const void *p, int amt, sqlite3_int64 off)
 	if (f->sealed) {
 		if ((rc = wb_flush(f)) != SQLITE_OK)
 			return rc;
-		return f->real->pMethods->xWrite(f->real, p, amt, off);
+		return f->h.real->pMethods->xWrite(f->h.real, p, amt, off);
 	}
 	return wb_hold(f, p, amt, off);
 }
@@ -261,7 +270,7 @@ wb_truncate(sqlite3_file *file, sqlite3_int64 size)
 
 	if ((rc = wb_flush(f)) != SQLITE_OK)
 		return rc;
-	return f->real->pMethods->xTruncate(f->real, size);
+	return f->h.real->pMethods->xTruncate(f->h.real, size);
 }
 
 static int
@@ -272,7 +281,7 @@ wb_sync(sqlite3_file *file, int flags)
 
 	if ((rc = wb_flush(f)) != SQLITE_OK)
 		return rc;
-	return f->real->pMethods->xSync(f->real, flags);
+	return f->h.real->pMethods->xSync(f->h.real, flags);
 }
 
 static int
@@ -283,32 +292,26 @@ wb_size(sqlite3_file *file, sqlite3_int64 *size)
 
 	if ((rc = wb_flush(f)) != SQLITE_OK)
 		return rc;
-	return f->real->pMethods->xFileSize(f->real, size);
+	return f->h.real->pMethods->xFileSize(f->h.real, size);
 }
 
-/* The rest as the unix VFS does them; SQLite locks or maps no WAL. */
+/* The rest as the unix VFS does them, for a WAL and a database file. */
 static int
 wb_lock(sqlite3_file *file, int lock)
 {
-	struct wb_file *f = (struct wb_file *)file;
-
-	return f->real->pMethods->xLock(f->real, lock);
+	return REAL(file)->pMethods->xLock(REAL(file), lock);
 }
 
 static int
 wb_unlock(sqlite3_file *file, int lock)
 {
-	struct wb_file *f = (struct wb_file *)file;
-
-	return f->real->pMethods->xUnlock(f->real, lock);
+	return REAL(file)->pMethods->xUnlock(REAL(file), lock);
 }
 
 static int
 wb_reserved(sqlite3_file *file, int *out)
 {
-	struct wb_file *f = (struct wb_file *)file;
-
-	return f->real->pMethods->xCheckReservedLock(f->real, out);
+	return REAL(file)->pMethods->xCheckReservedLock(REAL(file), out);
 }
 
 static int
@@ -319,23 +322,19 @@ wb_fcntl(sqlite3_file *file, int op, void *arg)
 
 	if ((rc = wb_flush(f)) != SQLITE_OK)
 		return rc;
-	return f->real->pMethods->xFileControl(f->real, op, arg);
+	return f->h.real->pMethods->xFileControl(f->h.real, op, arg);
 }
 
 static int
 wb_sector(sqlite3_file *file)
 {
-	struct wb_file *f = (struct wb_file *)file;
-
-	return f->real->pMethods->xSectorSize(f->real);
+	return REAL(file)->pMethods->xSectorSize(REAL(file));
 }
 
 static int
 wb_device(sqlite3_file *file)
 {
-	struct wb_file *f = (struct wb_file *)file;
-
-	return f->real->pMethods->xDeviceCharacteristics(f->real);
+	return REAL(file)->pMethods->xDeviceCharacteristics(REAL(file));
 }
 
 static const sqlite3_io_methods wb_methods = {
@@ -355,8 +354,6 @@ static const sqlite3_io_methods wb_methods = {
 };
 
 /* A database file: the unix VFS's, but for xShmLock and xClose. */
-#define DB_REAL(file)	(((struct wb_db *)(file))->real)
-
 static int
 wb_db_close(sqlite3_file *file)
 {
@@ -373,81 +370,50 @@ wb_db_close(sqlite3_file *file)
 		d->wal->db = NULL;
 	}
 	pthread_mutex_unlock(&wb_mu);
-	return d->real->pMethods->xClose(d->real);
+	return d->h.real->pMethods->xClose(d->h.real);
 }
 
 static int
 wb_db_read(sqlite3_file *file, void *p, int amt, sqlite3_int64 off)
 {
-	return DB_REAL(file)->pMethods->xRead(DB_REAL(file), p, amt, off);
+	return REAL(file)->pMethods->xRead(REAL(file), p, amt, off);
 }
 
 static int
 wb_db_write(sqlite3_file *file, const void *p, int amt, sqlite3_int64 off)
 {
-	return DB_REAL(file)->pMethods->xWrite(DB_REAL(file), p, amt, off);
+	return REAL(file)->pMethods->xWrite(REAL(file), p, amt, off);
 }
 
 static int
 wb_db_truncate(sqlite3_file *file, sqlite3_int64 size)
 {
-	return DB_REAL(file)->pMethods->xTruncate(DB_REAL(file), size);
+	return REAL(file)->pMethods->xTruncate(REAL(file), size);
 }
 
 static int
 wb_db_sync(sqlite3_file *file, int flags)
 {
-	return DB_REAL(file)->pMethods->xSync(DB_REAL(file), flags);
+	return REAL(file)->pMethods->xSync(REAL(file), flags);
 }
 
 static int
 wb_db_size(sqlite3_file *file, sqlite3_int64 *size)
 {
-	return DB_REAL(file)->pMethods->xFileSize(DB_REAL(file), size);
-}
-
-static int
-wb_db_lock(sqlite3_file *file, int lock)
-{
-	return DB_REAL(file)->pMethods->xLock(DB_REAL(file), lock);
-}
-
-static int
-wb_db_unlock(sqlite3_file *file, int lock)
-{
-	return DB_REAL(file)->pMethods->xUnlock(DB_REAL(file), lock);
-}
-
-static int
-wb_db_reserved(sqlite3_file *file, int *out)
-{
-	return DB_REAL(file)->pMethods->xCheckReservedLock(DB_REAL(file),
-	    out);
+	return REAL(file)->pMethods->xFileSize(REAL(file), size);
 }
 
 static int
 wb_db_fcntl(sqlite3_file *file, int op, void *arg)
 {
-	return DB_REAL(file)->pMethods->xFileControl(DB_REAL(file), op, arg);
-}
-
-static int
-wb_db_sector(sqlite3_file *file)
-{
-	return DB_REAL(file)->pMethods->xSectorSize(DB_REAL(file));
-}
-
-static int
-wb_db_device(sqlite3_file *file)
-{
-	return DB_REAL(file)->pMethods->xDeviceCharacteristics(DB_REAL(file));
+	return REAL(file)->pMethods->xFileControl(REAL(file), op, arg);
 }
 
 static int
 wb_db_shmmap(sqlite3_file *file, int pg, int pgsz, int extend,
     void volatile **pp)
 {
-	return DB_REAL(file)->pMethods->xShmMap(DB_REAL(file), pg, pgsz,
+	return REAL(file)->pMethods->xShmMap(REAL(file), pg, pgsz,
 	    extend, pp);
 }
 
@@ -466,31 +432,31 @@ wb_db_shmlock(sqlite3_file *file, int ofst, int n, int flags)
 	if ((flags & SQLITE_SHM_UNLOCK) && ofst == WB_WRITE_LOCK &&
 	    d->wal != NULL)
 		wb_drop(d->wal);
-	return d->real->pMethods->xShmLock(d->real, ofst, n, flags);
+	return d->h.real->pMethods->xShmLock(d->h.real, ofst, n, flags);
 }
 
 static void
 wb_db_shmbarrier(sqlite3_file *file)
 {
-	DB_REAL(file)->pMethods->xShmBarrier(DB_REAL(file));
+	REAL(file)->pMethods->xShmBarrier(REAL(file));
 }
 
 static int
 wb_db_shmunmap(sqlite3_file *file, int del)
 {
-	return DB_REAL(file)->pMethods->xShmUnmap(DB_REAL(file), del);
+	return REAL(file)->pMethods->xShmUnmap(REAL(file), del);
 }
 
 static int
 wb_db_fetch(sqlite3_file *file, sqlite3_int64 off, int amt, void **pp)
 {
-	return DB_REAL(file)->pMethods->xFetch(DB_REAL(file), off, amt, pp);
+	return REAL(file)->pMethods->xFetch(REAL(file), off, amt, pp);
 }
 
 static int
 wb_db_unfetch(sqlite3_file *file, sqlite3_int64 off, void *p)
 {
-	return DB_REAL(file)->pMethods->xUnfetch(DB_REAL(file), off, p);
+	return REAL(file)->pMethods->xUnfetch(REAL(file), off, p);
 }
 
 static const sqlite3_io_methods wb_db_methods = {
@@ -501,12 +467,12 @@ static const sqlite3_io_methods wb_db_methods = {
 	.xTruncate = wb_db_truncate,
 	.xSync = wb_db_sync,
 	.xFileSize = wb_db_size,
-	.xLock = wb_db_lock,
-	.xUnlock = wb_db_unlock,
-	.xCheckReservedLock = wb_db_reserved,
+	.xLock = wb_lock,
+	.xUnlock = wb_unlock,
+	.xCheckReservedLock = wb_reserved,
 	.xFileControl = wb_db_fcntl,
-	.xSectorSize = wb_db_sector,
-	.xDeviceCharacteristics = wb_db_device,
+	.xSectorSize = wb_sector,
+	.xDeviceCharacteristics = wb_device,
 	.xShmMap = wb_db_shmmap,
 	.xShmLock = wb_db_shmlock,
 	.xShmBarrier = wb_db_shmbarrier,
@@ -551,17 +517,17 @@ wb_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *file,
 	(void)vfs;
 	if (flags & SQLITE_OPEN_MAIN_DB && name != NULL) {
 		memset(d, 0, sizeof(*d));
-		d->real = (sqlite3_file *)(d + 1);
-		if ((rc = wb_open_real(name, file, d->real, flags, out)) !=
+		d->h.real = (sqlite3_file *)(d + 1);
+		if ((rc = wb_open_real(name, file, d->h.real, flags, out)) !=
 		    SQLITE_OK)
 			return rc;
-		if (d->real->pMethods->iVersion < 3) {
+		if (d->h.real->pMethods->iVersion < 3) {
 			/* No wal-index locks to see: the file as it is. */
-			d->real->pMethods->xClose(d->real);
+			d->h.real->pMethods->xClose(d->h.real);
 			return wb_real->xOpen(wb_real, name, file, flags, out);
 		}
 		d->name = name;
-		d->base.pMethods = &wb_db_methods;
+		d->h.base.pMethods = &wb_db_methods;
 		pthread_mutex_lock(&wb_mu);
 		d->next = wb_dbs;
 		wb_dbs = d;
@@ -571,8 +537,8 @@ wb_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *file,
 	if (!(flags & SQLITE_OPEN_WAL) || name == NULL)
 		return wb_real->xOpen(wb_real, name, file, flags, out);
 	memset(f, 0, sizeof(*f));
-	f->real = (sqlite3_file *)(f + 1);
-	if ((rc = wb_open_real(name, file, f->real, flags, out)) != SQLITE_OK)
+	f->h.real = (sqlite3_file *)(f + 1);
+	if ((rc = wb_open_real(name, file, f->h.real, flags, out)) != SQLITE_OK)
 		return rc;
 	dbname = sqlite3_filename_database(name);
 	pthread_mutex_lock(&wb_mu);
@@ -583,7 +549,7 @@ wb_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *file,
 			break;
 		}
 	pthread_mutex_unlock(&wb_mu);
-	f->base.pMethods = &wb_methods;
+	f->h.base.pMethods = &wb_methods;
 	return SQLITE_OK;
 }
 

@@ -375,8 +375,8 @@ Test(walbuf, rolled_back_frames_never_overwrite_a_commit)
 	cr_assert_eq(sqlite3_open(path, &c), SQLITE_OK);
 	cr_assert_eq(tu_one(c, "SELECT count(*) FROM t"), 301);
 	cr_assert_eq(tu_one(c, "SELECT sum(v) FROM t"), 301);
-	cr_assert_eq(tu_one(c, "SELECT sum(length(x) = 200 AND x = zeroblob(200))"
-	    " FROM t"), 301);
+	cr_assert_eq(tu_one(c, "SELECT sum(length(x) = 200 AND "
+	    "x = zeroblob(200)) FROM t"), 301);
 	intact(c);
 	sqlite3_close(c);
 }
