@@ -105,7 +105,7 @@ static struct wb_db	*wb_dbs;	/* open database files (wb_mu) */
 static int
 wb_flush(struct wb_file *f)
 {
-	size_t	done, n;
+	size_t	done, n = 0;
 	int	rc = SQLITE_OK;
 
 	if (f->err != SQLITE_OK)
