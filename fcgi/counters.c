@@ -44,6 +44,7 @@ struct counters {
 	struct hist_dur	duration[ROUTE__MAX];
 	uint64_t	group[GROUP__MAX + 1];
 	uint64_t	group_jobs;		/* sum of group sizes */
+	uint64_t	checkpoints[CKPT__MAX];
 	uint64_t	commit[COMMIT__MAX + 1];
 	uint64_t	commit_sum_us;
 	uint64_t	fallback_jobs;
@@ -52,6 +53,8 @@ struct counters {
 };
 
 static const char *const ignored_reasons[2] = { "event", "test_payment" };
+static const char *const ckpt_reasons[CKPT__MAX] = { "pages", "quiet",
+    "bound" };
 
 struct counters *
 counters_new(void)
@@ -133,6 +136,13 @@ counters_group(struct counters *c, size_t jobs, double seconds)
 	add(&c->group_jobs, jobs);
 	add(&c->commit[bucket(commit_bounds, COMMIT__MAX, seconds)], 1);
 	add(&c->commit_sum_us, to_us(seconds));
+}
+
+void
+counters_checkpoint(struct counters *c, enum ckpt_reason why)
+{
+	if (c != NULL && why < CKPT__MAX)
+		add(&c->checkpoints[why], 1);
 }
 
 void
@@ -262,6 +272,15 @@ counters_prom(const struct counters *c)
 	    "# TYPE award_writer_fallback_jobs_total counter\n"
 	    "award_writer_fallback_jobs_total %llu\n",
 	    (unsigned long long)load(&c->fallback_jobs));
+	put(&t, "# HELP award_writer_checkpoints_total WAL checkpoints "
+	    "begun by the responder, by why: pages (1000 new WAL pages), "
+	    "quiet (no commit for a while after those), bound (the WAL at "
+	    "its bound, between two groups).\n"
+	    "# TYPE award_writer_checkpoints_total counter\n");
+	for (size_t i = 0; i < CKPT__MAX; i++)
+		put(&t, "award_writer_checkpoints_total{reason=\"%s\"} %llu\n",
+		    ckpt_reasons[i],
+		    (unsigned long long)load(&c->checkpoints[i]));
 	put(&t, "# HELP award_webhook_ignored_total Notifications answered "
 	    "200 ignored, by reason (another event, a test shop's).\n"
 	    "# TYPE award_webhook_ignored_total counter\n");

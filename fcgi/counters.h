@@ -43,6 +43,13 @@ void	counters_group(struct counters *c, size_t jobs, double seconds);
  */
 void	counters_ignored(struct counters *c, const char *reason);
 
+/*
+ * Checkpoints the writer's side ran (writer.c), by why: WAL pages added,
+ * the load over, the WAL at its bound. c may be NULL.
+ */
+enum ckpt_reason { CKPT_PAGES_ADDED, CKPT_QUIET, CKPT_BOUND, CKPT__MAX };
+void	counters_checkpoint(struct counters *c, enum ckpt_reason why);
+
 /* jobs that left a failed group and ran alone (SPEC.md §2). */
 void	counters_fallback(struct counters *c, size_t jobs);
 

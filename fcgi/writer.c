@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "counters.h"
 #include "ctx.h"
@@ -42,6 +43,7 @@
 
 #define CKPT_PAGES	1000	/* SQLite's own autocheckpoint threshold */
 #define WAL_BOUND_PAGES	(4 * CKPT_PAGES) /* the writer lets the WAL restart */
+#define CKPT_QUIET_MS	100	/* no commit for this long: the load is over */
 
 struct writer {
 	pthread_mutex_t	 mu;
@@ -52,6 +54,8 @@ struct writer {
 	size_t		 waiting;	/* jobs in the list, not yet taken */
 	int		 stopping;
 	int		 ckpt_due;
+	int		 ckpt_quiet;	/* checkpoint once no commit for a while */
+	unsigned long	 commits;	/* groups committed or failed, ever */
 	int		 upkeep_due;	/* totals_step() may have work */
 	struct award_ctx *ctx;
 	struct award_ctx *ckpt_ctx;	/* the checkpointer's connection */
@@ -59,7 +63,7 @@ struct writer {
 	/* Writer thread only (wal_hook): per WAL, main and bot. */
 	int		 ckpt_asked[2];	/* its size at the last request */
 	int		 wal_long;	/* a WAL is past WAL_BOUND_PAGES */
-	int		 ckpt_idle;	/* checkpoint once no job waits */
+	int		 ckpt_idle;	/* a WAL is past CKPT_PAGES */
 	struct counters	*counters;
 	pthread_t	 thread;
 	pthread_t	 ckpt_thread;
@@ -75,10 +79,11 @@ struct writer {
  * fdatasync(2) of the checkpointer against 168 commits, strace). A
  * checkpoint that runs while groups commit copies what it can but cannot
  * finish (SQLite syncs the database file and lets the WAL restart only
- * once every frame is copied), so it is asked for once more when the
- * writer falls idle; and past WAL_BOUND_PAGES, under a load that never
- * pauses, the writer checkpoints itself between two groups, so that the
- * WAL restarts and its file stays bounded (writer_main).
+ * once every frame is copied), so one more is asked for when the load is
+ * over (ckpt_main: no commit for CKPT_QUIET_MS); and past
+ * WAL_BOUND_PAGES, under a load that never pauses, the writer checkpoints
+ * itself between two groups, so that the WAL restarts and its file stays
+ * bounded (writer_main).
  */
 static int
 wal_hook(void *arg, sqlite3 *db, const char *schema, int pages)
@@ -116,6 +121,7 @@ wal_restart(struct writer *w)
 {
 	int rc;
 
+	counters_checkpoint(w->counters, CKPT_BOUND);
 	rc = sqlite3_wal_checkpoint_v2(w->ctx->db, NULL,
 	    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	if (rc == SQLITE_OK)
@@ -125,21 +131,62 @@ wal_restart(struct writer *w)
 		    sqlite3_errmsg(w->ctx->db)), LF_END);
 }
 
+/* *ts: CLOCK_MONOTONIC (the clock of w->ckpt) now and ms more. */
+static void
+deadline(struct timespec *ts, long ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += ms % 1000 * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+/*
+ * The checkpointer: a checkpoint as soon as the WAL hook asks for one
+ * (ckpt_due); the one asked for when the writer fell idle with a WAL past
+ * CKPT_PAGES (ckpt_quiet) only once CKPT_QUIET_MS passed without a
+ * commit. Under a steady load the writer falls idle between most groups:
+ * a checkpoint at each of those moments cost two fdatasync(2) (the WAL,
+ * then the database) for one commit in five, each queued on the device
+ * ahead of the next group's own sync (io_time.so, docs/bench-hotpath.md).
+ */
 static void *
 ckpt_main(void *arg)
 {
-	struct writer *w = arg;
+	struct writer	*w = arg;
 
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		int rc;
+		enum ckpt_reason why = CKPT_PAGES_ADDED;
+		int		 rc;
 
-		while (!w->ckpt_due && !w->stopping)
+		while (!w->ckpt_due && !w->ckpt_quiet && !w->stopping)
 			pthread_cond_wait(&w->ckpt, &w->mu);
 		if (w->stopping)
 			break;
+		if (!w->ckpt_due) {
+			unsigned long	seen = w->commits;
+			struct timespec	ts;
+
+			deadline(&ts, CKPT_QUIET_MS);
+			rc = 0;
+			while (!w->ckpt_due && !w->stopping && rc != ETIMEDOUT)
+				rc = pthread_cond_timedwait(&w->ckpt, &w->mu,
+				    &ts);
+			if (!w->ckpt_due && w->commits != seen)
+				continue;	/* not over yet: wait again */
+			if (!w->ckpt_due)
+				why = CKPT_QUIET;
+			if (w->stopping)
+				break;
+		}
 		w->ckpt_due = 0;
+		w->ckpt_quiet = 0;
 		pthread_mutex_unlock(&w->mu);
+		counters_checkpoint(w->counters, why);
 		/* Every attached database: the service file and the bot's. */
 		rc = sqlite3_wal_checkpoint_v2(w->ckpt_ctx->db, NULL,
 		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
@@ -192,10 +239,12 @@ writer_main(void *arg)
 				continue;
 			}
 			if (w->ckpt_idle) {
-				/* No job waits: this checkpoint can finish. */
+				/* Once the load is over: ckpt_main. */
 				w->ckpt_idle = 0;
-				w->ckpt_due = 1;
-				pthread_cond_signal(&w->ckpt);
+				if (!w->ckpt_quiet) {
+					w->ckpt_quiet = 1;
+					pthread_cond_signal(&w->ckpt);
+				}
 			}
 			w->idle = 1;
 			pthread_cond_wait(&w->work, &w->mu);
@@ -225,6 +274,7 @@ writer_main(void *arg)
 
 		pthread_mutex_lock(&w->mu);
 		w->upkeep_due = 1;
+		w->commits++;
 		pthread_mutex_unlock(&w->mu);
 		/*
 		 * A job may be gone (off a waiter's stack, or freed) as soon
@@ -254,8 +304,9 @@ struct writer *
 writer_start(const struct award_config *cfg, struct counters *counters,
     char *err, size_t errsz)
 {
-	struct writer	*w;
-	int		 rc;
+	struct writer		*w;
+	pthread_condattr_t	 ca;
+	int			 rc;
 
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
 		snprintf(err, errsz, "out of memory");
@@ -264,7 +315,10 @@ writer_start(const struct award_config *cfg, struct counters *counters,
 	w->counters = counters;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->work, NULL);
-	pthread_cond_init(&w->ckpt, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->ckpt, &ca);
+	pthread_condattr_destroy(&ca);
 	/* At start the totals may be behind (another process wrote). */
 	w->upkeep_due = 1;
 	if ((w->ctx = award_ctx_open(cfg, &roles_writer, err, errsz)) == NULL ||

@@ -303,3 +303,68 @@ t_counters_shared_across_workers() {
 	[ "$c2" -ge "$c1" ] || fail "the counter went back from $c1 to $c2" \
 		"when a worker died"
 }
+
+# wal_frames DB: "mxFrame nBackfill" from DB's wal-index (the -shm file):
+# the frames in the WAL and how many of them a checkpoint copied.
+wal_frames() {
+	python3 - "$1-shm" <<'PY'
+import struct, sys
+with open(sys.argv[1], "rb") as f:
+    d = f.read(100)
+print(struct.unpack_from("=I", d, 16)[0], struct.unpack_from("=I", d, 96)[0])
+PY
+}
+
+# The checkpoint asked for when the writer falls idle runs only once the
+# load is over (writer.c: CKPT_QUIET_MS, 100 ms, without a commit), not at
+# every pause between two groups, where each cost two fdatasync calls.
+# 300 awards back to back on one kept connection: the quiet checkpoints
+# counted meanwhile are at most one per 100 ms they took (at every pause
+# it was one per award); the WAL passed 1000 pages (a "pages" checkpoint);
+# and once they stop, a quiet checkpoint copies the whole WAL into the
+# database (nBackfill reaches mxFrame), when the WAL ended the load past
+# those 1000 pages (one that restarted meanwhile is not asked to).
+it checkpoint_once_load_is_over
+t_checkpoint_once_load_is_over() {
+	local i args=() q0 q1 p1 t0 t1 mx nb n
+	WORKERS=1
+	start_stack
+	seed_contest c1
+	seed_plans
+	seed_referral 123456789 111111111
+	ckpt() {
+		admin_get /v1/admin/metrics
+		awk -v k="award_writer_checkpoints_total{reason=\"$1\"}" \
+			'$1 == k { print $2 }' <<<"$BODY"
+	}
+	q0=$(ckpt quiet)
+	[ -n "$q0" ] || fail "no award_writer_checkpoints_total in the metrics"
+	for i in $(seq 1 300); do
+		payment "ord-q$i" 123456789 plan_1m "$(iso_now)" >"$T/q$i.json"
+		[ "$i" = 1 ] || args+=(--next)
+		args+=(-H 'Expect:' -H 'Content-Type: application/json'
+			--data-binary "@$T/q$i.json" -o /dev/null
+			-w '%{http_code}\n' "$HTTP/v1/payments/webhook")
+	done
+	t0=$(now_ms)
+	curl -s -m 300 "${args[@]}" >"$T/q.codes"
+	t1=$(now_ms)
+	q1=$(ckpt quiet)
+	p1=$(ckpt pages)
+	read -r mx nb < <(wal_frames "$DB")
+	[ "$(grep -c '^200$' "$T/q.codes")" = 300 ] ||
+		fail "of 300 awards, $(grep -c '^200$' "$T/q.codes") answered 200"
+	[ "$p1" -ge 1 ] || fail "300 awards asked for no checkpoint by pages"
+	[ $((q1 - q0)) -le $(((t1 - t0) / 100 + 1)) ] ||
+		fail "$((q1 - q0)) quiet checkpoints in $((t1 - t0)) ms of" \
+			"awards back to back"
+	[ "$mx" -ge 1000 ] || return 0
+	n=$((WAIT_S * 10))
+	until [ "$(ckpt quiet)" -gt "$q1" ] && read -r mx nb < <(wal_frames "$DB") &&
+		[ "$nb" = "$mx" ]; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || fail "no checkpoint copied the WAL once the" \
+			"load was over (mxFrame $mx, nBackfill $nb)"
+		sleep 0.1
+	done
+}
