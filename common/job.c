@@ -408,10 +408,17 @@ void
 job_run_group(struct award_ctx *ctx, struct job **jobs, size_t n,
     struct job_group_stats *st)
 {
+	job_run_group_more(ctx, jobs, &n, n, NULL, NULL, st);
+}
+
+void
+job_run_group_more(struct award_ctx *ctx, struct job **jobs, size_t *np,
+    size_t max, job_more_fn more, void *arg, struct job_group_stats *st)
+{
 	struct job_group_stats	 dummy;
 	double			 t0 = mono_s();
 	const char		*moved;
-	size_t			 i;
+	size_t			 i, n = *np;
 	int			 rc, careful;
 
 	if (st == NULL)
@@ -432,7 +439,16 @@ again:
 		st->seconds = mono_s() - t0;
 		return;
 	}
-	for (i = 0; i < n; i++) {
+	for (i = 0; ; i++) {
+		if (i == n) {
+			size_t k;
+
+			if (more == NULL || n >= max ||
+			    (k = more(arg, jobs + n, max - n)) == 0)
+				break;
+			*np = n += k;
+			st->jobs = n;
+		}
 		if ((rc = group_step(ctx, jobs[i], careful)) == -1)
 			goto abort;
 		if (rc == 1) {

@@ -133,6 +133,23 @@ void	job_run_group(struct award_ctx *ctx, struct job **jobs, size_t n,
 	    struct job_group_stats *st);
 
 /*
+ * Jobs that arrived while a group ran: more(arg, jobs, max) puts up to
+ * max of them at jobs[0..) and returns how many.
+ */
+typedef size_t (*job_more_fn)(void *arg, struct job **jobs, size_t max);
+
+/*
+ * job_run_group() on jobs[0..*n), taking in more jobs before the COMMIT:
+ * once the last job ran, more() is asked for up to max - *n further jobs
+ * (appended to jobs, *n grows), again until it gives none or the group
+ * holds max. A job that arrives while the group's rules run then commits
+ * with it instead of waiting for the next group's whole turn.
+ */
+void	job_run_group_more(struct award_ctx *ctx, struct job **jobs,
+	    size_t *n, size_t max, job_more_fn more, void *arg,
+	    struct job_group_stats *st);
+
+/*
  * The retry run (SPEC.md §6): the due pending rows (every pending row with
  * force), oldest due first, at most limit, through the same rules, in
  * transactions of up to JOB_GROUP_MAX rows with a savepoint each. A row

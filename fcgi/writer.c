@@ -3,10 +3,12 @@
  * callback: a request thread's posts its own semaphore and the thread
  * sleeps on it (writer_run); the poll thread's hands the answer back
  * to the poll loop (writer_post). The writer takes everything that waits
- * (at most JOB_GROUP_MAX), runs it as one group and calls back each job of
- * that group: only the waiters of the finished group wake, never the
- * threads whose jobs are still queued (a broadcast to all of them cost ~13
- * futex calls per request, issue 14).
+ * (at most JOB_GROUP_MAX), runs it as one group, takes in what was posted
+ * while the group's rules ran (job_run_group_more: those jobs commit with
+ * it instead of waiting a whole turn), and calls back each job of that
+ * group: only the waiters of the finished group wake, never the threads
+ * whose jobs are still queued (a broadcast to all of them cost ~13 futex
+ * calls per request, issue 14).
  * There is no timer and no artificial wait: a group is whatever queued
  * while the previous commit ran, so at one connection every group holds
  * one job and latency is that of a lone transaction.
@@ -219,12 +221,44 @@ upkeep(struct writer *w)
 	pthread_mutex_unlock(&w->mu);
 }
 
+/* The group in progress on the writer thread: its posts and jobs. */
+struct group {
+	struct writer		*w;
+	struct writer_post	*taken[JOB_GROUP_MAX];
+	struct job		*batch[JOB_GROUP_MAX];
+	size_t			 n;
+};
+
+/*
+ * Up to max posts off the list into the group (the jobs at jobs[0..),
+ * which is g->batch + g->n); how many. job_more_fn, and the group's start.
+ */
+static size_t
+take_posts(void *arg, struct job **jobs, size_t max)
+{
+	struct group	*g = arg;
+	struct writer	*w = g->w;
+	size_t		 k;
+
+	pthread_mutex_lock(&w->mu);
+	for (k = 0; k < max && w->head != NULL; k++) {
+		g->taken[g->n + k] = w->head;
+		jobs[k] = &w->head->job;
+		w->head = w->head->next;
+	}
+	if (w->head == NULL)
+		w->tail = NULL;
+	w->waiting -= k;
+	g->n += k;
+	pthread_mutex_unlock(&w->mu);
+	return k;
+}
+
 static void *
 writer_main(void *arg)
 {
 	struct writer	*w = arg;
-	struct job	*batch[JOB_GROUP_MAX];
-	struct writer_post *taken[JOB_GROUP_MAX];
+	struct group	 g = { .w = w };
 	size_t		 n;
 
 	for (;;) {
@@ -254,19 +288,17 @@ writer_main(void *arg)
 			pthread_mutex_unlock(&w->mu);
 			break;
 		}
-		for (n = 0; n < JOB_GROUP_MAX && w->head != NULL; n++) {
-			taken[n] = w->head;
-			batch[n] = &w->head->job;
-			w->head = w->head->next;
-		}
-		if (w->head == NULL)
-			w->tail = NULL;
-		w->waiting -= n;
 		pthread_mutex_unlock(&w->mu);
+		g.n = 0;
+		n = take_posts(&g, g.batch, JOB_GROUP_MAX);
 
-		/* The group's log lines: one write, before any answer. */
+		/*
+		 * The group's log lines: one write, before any answer. Jobs
+		 * posted while its rules run join it before the COMMIT.
+		 */
 		log_batch_begin();
-		job_run_group(w->ctx, batch, n, &st);
+		job_run_group_more(w->ctx, g.batch, &n, JOB_GROUP_MAX,
+		    take_posts, &g, &st);
 		log_batch_end();
 		counters_group(w->counters, n, st.seconds);
 		if (st.fallback > 0)
@@ -278,10 +310,10 @@ writer_main(void *arg)
 		pthread_mutex_unlock(&w->mu);
 		/*
 		 * A job may be gone (off a waiter's stack, or freed) as soon
-		 * as it is called back: nothing reads taken[i] after.
+		 * as it is called back: nothing reads g.taken[i] after.
 		 */
 		for (size_t i = 0; i < n; i++)
-			taken[i]->done(taken[i]);
+			g.taken[i]->done(g.taken[i]);
 		if (w->wal_long)
 			wal_restart(w);
 	}

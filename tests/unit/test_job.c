@@ -168,6 +168,109 @@ Test(job, same_order_twice_in_one_group_awarded_once, .init = setup,
 	    " order_id = 'dup0'"), 2);
 }
 
+/*
+ * job_run_group_more: jobs that arrive while a group runs (more()) join
+ * it before its COMMIT, up to max. more() sees the first jobs' rows not
+ * yet committed (another connection counts none), hands out ptrs[2..] in
+ * MORE_STEP-sized steps, then none.
+ */
+#define MORE_STEP	2
+struct more_feed {
+	int	next, end, calls, seen_committed;
+	size_t	max_asked[8];
+};
+
+static size_t
+feed_more(void *arg, struct job **out, size_t max)
+{
+	struct more_feed	*f = arg;
+	size_t			 k;
+
+	if (f->calls < 8)
+		f->max_asked[f->calls] = max;
+	f->calls++;
+	f->seen_committed += (int)tu_int_file(env.cfg.db_path, "SELECT"
+	    " count(*) FROM payments");
+	for (k = 0; k < max && k < MORE_STEP && f->next < f->end; k++)
+		out[k] = ptrs[f->next++];
+	return k;
+}
+
+Test(job, arrivals_join_the_group_before_commit, .init = setup,
+    .fini = teardown)
+{
+	struct job_group_stats	st;
+	struct more_feed	f = { .next = 2, .end = 6 };
+	struct job		*g[NJOBS];
+	size_t			n = 2;
+
+	for (int i = 0; i < 6; i++)
+		award_job(i, "m", "p30");
+	g[0] = ptrs[0];
+	g[1] = ptrs[1];
+	job_run_group_more(env.ctx, g, &n, NJOBS, feed_more, &f, &st);
+	cr_assert_eq(n, 6, "the group took %zu jobs", n);
+	cr_assert_eq(st.jobs, 6);
+	cr_assert_eq(st.committed, 1);
+	cr_assert_eq(f.calls, 3, "more() asked %d times", f.calls);
+	cr_assert_eq(f.seen_committed, 0, "a job committed before the group's"
+	    " COMMIT");
+	for (int i = 0; i < 6; i++) {
+		cr_assert_eq(g[i], ptrs[i]);
+		cr_assert_eq(jobs[i].aout.result, AWARD_AWARDED, "job %d: %s",
+		    i, award_result_name(jobs[i].aout.result));
+	}
+	cr_assert_eq(tu_int_file(env.cfg.db_path, "SELECT count(*) FROM"
+	    " payments WHERE outcome = 'awarded'"), 6);
+	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM ticket_ledger"), 12);
+}
+
+Test(job, arrivals_stop_at_the_group_limit, .init = setup, .fini = teardown)
+{
+	struct job_group_stats	st;
+	struct more_feed	f = { .next = 2, .end = 6 };
+	struct job		*g[NJOBS];
+	size_t			n = 2;
+
+	for (int i = 0; i < 6; i++)
+		award_job(i, "l", "p30");
+	g[0] = ptrs[0];
+	g[1] = ptrs[1];
+	job_run_group_more(env.ctx, g, &n, 3, feed_more, &f, &st);
+	cr_assert_eq(n, 3);
+	cr_assert_eq(f.calls, 1);
+	cr_assert_eq(f.max_asked[0], 1);
+	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM payments"), 3);
+	cr_assert_eq(self_rows("l3"), 0, "a job past the limit ran");
+}
+
+/* A job that joined fails: the group runs again carefully, with it. */
+Test(job, failing_arrival_queued_others_commit, .init = setup,
+    .fini = teardown)
+{
+	struct job_group_stats	st;
+	struct more_feed	f = { .next = 2, .end = 4 };
+	struct job		*g[NJOBS];
+	size_t			n = 2;
+
+	award_job(0, "a", "p30");
+	award_job(1, "a", "p30");
+	award_job(2, "a", "no-such-plan");
+	award_job(3, "a", "p30");
+	g[0] = ptrs[0];
+	g[1] = ptrs[1];
+	job_run_group_more(env.ctx, g, &n, NJOBS, feed_more, &f, &st);
+	cr_assert_eq(n, 4);
+	cr_assert_eq(st.committed, 1);
+	cr_assert_eq(jobs[2].outcome, JOB_QUEUED);
+	cr_assert_eq(queued_rows("a2"), 1);
+	for (int i = 0; i < 4; i++)
+		if (i != 2)
+			cr_assert_eq(jobs[i].aout.result, AWARD_AWARDED,
+			    "job %d", i);
+	assert_answers_match_rows(4);
+}
+
 /* One job fails (no plan_tickets row): it is queued, the others commit. */
 Test(job, failing_job_queued_others_commit, .init = setup, .fini = teardown)
 {
