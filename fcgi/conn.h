@@ -37,6 +37,7 @@ struct conn {
 	struct conn	*prev, *next;	/* the reading or idle list */
 	struct conn	*qnext;		/* the done queue */
 	int		 keep;		/* set by conn_done() */
+	int		 unread;	/* bytes may wait in the socket */
 	/*
 	 * Set by the dispatcher for a request it answers on the poll thread
 	 * (worker.c): called there when c comes back through conn_done(),

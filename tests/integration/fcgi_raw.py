@@ -12,6 +12,9 @@ Usage: python3 fcgi_raw.py SOCKET MODE [ARG]
   idle SECS      one request on a kept connection, then wait SECS for the
                  responder to close it: "closed" or "open"
   nokeep         one request without FCGI_KEEP_CONN (then "eof" expected)
+  busy GO BODY   on one kept connection, a webhook with the JSON in file
+                 BODY; once file GO exists, a second request (healthz),
+                 then file GO.sent; then both answers (60 s at most)
   deaf N         up to N webhooks with a body that is not JSON on one kept
                  connection, sent without ever reading an answer; print
                  "closed" when the responder closes the connection, "open"
@@ -19,6 +22,7 @@ Usage: python3 fcgi_raw.py SOCKET MODE [ARG]
 The last two print one "Status: NNN" line per answer and "end N" per
 FCGI_END_REQUEST, then "eof" if the responder closed the connection.
 """
+import os
 import socket
 import struct
 import sys
@@ -137,6 +141,17 @@ def main():
         read_answers(s, 2)
         s.shutdown(socket.SHUT_WR)
         read_answers(s, 1, 5)
+    elif mode == "busy":
+        go = sys.argv[3]
+        with open(sys.argv[4], "rb") as f:
+            body = f.read()
+        s = connect(path)
+        s.sendall(request(1, True, "/v1/payments/webhook", "POST", body))
+        while not os.path.exists(go):
+            time.sleep(0.02)
+        s.sendall(request(1, True))
+        open(go + ".sent", "w").close()
+        read_answers(s, 2, 60)
     elif mode == "deaf":
         s = connect(path)
         s.settimeout(30)

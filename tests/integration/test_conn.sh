@@ -99,6 +99,42 @@ end 1
 eof" ] || fail "a request without FCGI_KEEP_CONN: $out"
 }
 
+# A request that arrives on a kept connection while the one before it is
+# out (its webhook waits for the write lock, which another process holds):
+# connections are in the epoll set edge-triggered, so that edge comes
+# while the connection is busy and only marks it unread; it is read as
+# soon as the webhook is answered, and both are answered.
+it keep_conn_request_while_busy
+t_keep_conn_request_while_busy() {
+	local out py n=$((WAIT_S * 20))
+	WORKERS=1
+	APP_ENV=(AWARD_BUSY_TIMEOUT_MS=60000)
+	start_app
+	payment ord-busy 123456789 plan_1m "$(iso_now)" >"$T/busy.json"
+	lock_db "$DB"
+	timeout 90 python3 "$HERE/fcgi_raw.py" "$SOCK" busy "$T/go" \
+		"$T/busy.json" >"$T/busy.out" &
+	py=$!
+	until grep -q '"msg":"writer job queued"' "$T/fcgi.log"; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || fail "the webhook never reached the writer"
+		sleep 0.05
+	done
+	touch "$T/go"
+	until [ -e "$T/go.sent" ]; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || fail "the second request was never sent"
+		sleep 0.05
+	done
+	unlock_db
+	wait "$py"
+	out=$(<"$T/busy.out")
+	[ "$out" = "Status: 200 OK
+end 1
+Status: 200 OK
+end 1" ] || fail "a request sent while the one before was out: $out"
+}
+
 # Issue 18 finding 2: the 22-byte PARAMS record (name length 0x7ffffff0)
 # aborted the worker. Now the connection is closed, the worker lives on.
 it fcgi_huge_params_record
