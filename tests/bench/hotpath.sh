@@ -48,6 +48,12 @@
 #   HOT_MEM_REQS="100000 300000"  (the issue's check: "100000 1000000",
 #   about 6 more minutes; "" skips the memory part)
 #   AWARD_BENCH_BEFORE=DIR  an older build's directory, for before/after
+#   HOT_ROUNDS=1  run the rows (all but node) this many times, interleaved:
+#   round after round, each row's ratio to the empty row of its own round;
+#   then the median req/s and median ratio of each row (the empty row's
+#   own figure moves by a third between runs on a shared machine; syscalls
+#   are counted in the first round only)
+#   HOT_KEEP="off on"  the fastcgi_keep_conn settings to run
 BENCH=hotpath
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -59,6 +65,7 @@ STRACE_N=${HOT_STRACE_N:-2000}
 KEEPALIVE=${HOT_KEEPALIVE:-16}
 MEM_REQS=${HOT_MEM_REQS-100000 300000}
 FLOOR_N=${FLOOR_N:-3000}
+ROUNDS=${HOT_ROUNDS:-1}
 HZ=$(getconf CLK_TCK)
 
 bench_need wrk strace
@@ -230,14 +237,17 @@ timed() {
 	wrk_read "$out"
 	RPS=$WRK_RPS
 	ROW_RPS["$1 $2"]=$RPS
-	if [ "$2" = - ]; then
+	if [ "$1" = empty ]; then
+		base=$RPS
+	elif [ "$2" = - ]; then
 		base=${EMPTY_RPS[off]:-$RPS}
 	else
 		base=${EMPTY_RPS[$2]:-$RPS}
 	fi
+	RATIO=$(awk -v a="$RPS" -v b="$base" \
+		'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }')
 	printf "  %-13s %-4s %9.0f %6.2f %8s %8s %9.0f %9s %6s %6s %6.1f" \
-		"$1" "$2" "$RPS" "$(awk -v a="$RPS" -v b="$base" \
-		'BEGIN { print (b > 0 ? a / b : 0) }')" "$WRK_P50" "$WRK_P99" \
+		"$1" "$2" "$RPS" "$RATIO" "$WRK_P50" "$WRK_P99" \
 		"$(awk -v t=$((a1 - a0)) -v n="$WRK_REQS" -v hz="$HZ" \
 		'BEGIN { print (n > 0 ? t / hz * 1e6 / n : 0) }')" \
 		"$(awk -v t=$((n1 - n0)) -v n="$WRK_REQS" -v hz="$HZ" -v x="$2" \
@@ -314,14 +324,19 @@ printf "  %-13s %-4s %9s %6s %8s %8s %9s %9s %6s %6s %6s  %s\n" row keep \
 	req/s /empty "p50(ms)" "p99(ms)" "app-us/r" "ngx-us/r" non2xx sockerr \
 	peakMB \
 	"syscalls/req: total, by kind"
-declare -A EMPTY_RPS ROW_RPS
+declare -A EMPTY_RPS ROW_RPS ROUND_RPS ROUND_RATIO
 read -r -a rows <<<"${HOT_ROWS-empty FULL NORMAL FULL-1file node}"
 [ -n "${AWARD_BENCH_BEFORE:-}" ] && [ -z "${HOT_ROWS+set}" ] &&
 	rows+=(before-FULL before-NORMAL)
+read -r -a keeps <<<"${HOT_KEEP:-off on}"
 NOW_BIN=$BIN
+KEYS=()
+for ((round = 1; round <= ROUNDS; round++)); do
+[ "$ROUNDS" -gt 1 ] && echo "  -- round $round of $ROUNDS"
 for row in "${rows[@]}"; do
 	case $row in
 	node | node-NORMAL)
+		[ "$round" = 1 ] || continue
 		if ! node_find; then
 			echo "  $row  skipped: $NODE_WHY"
 			continue
@@ -337,13 +352,40 @@ for row in "${rows[@]}"; do
 	*-1file) ONE_FILE=1 stack award "${row%-1file}" ;;
 	*) stack award "$row" ;;
 	esac
-	for keep in off on; do
+	for keep in "${keeps[@]}"; do
 		keep_conn "$keep"
 		timed "$row" "$keep"
 		[ "$row" = empty ] && EMPTY_RPS[$keep]=$RPS
-		traced
+		[ -n "${ROUND_RPS[$row $keep]+set}" ] || KEYS+=("$row $keep")
+		ROUND_RPS["$row $keep"]+=" $RPS"
+		ROUND_RATIO["$row $keep"]+=" $RATIO"
+		# strace slows the run it watches: the first round only
+		if [ "$round" = 1 ]; then traced; else echo; fi
 	done
 done
+done
+
+# median X...: the middle value (the mean of the two middle ones).
+median() {
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+		if (NR % 2) print v[(NR + 1) / 2]
+		else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+if [ "$ROUNDS" -gt 1 ]; then
+	echo "== 5 over $ROUNDS rounds: each round runs every row once, in" \
+		"order, and each row's ratio is to the empty row of its own" \
+		"round; the medians"
+	printf "  %-13s %-4s %9s %6s   %s\n" row keep req/s /empty \
+		"each round: /empty"
+	for key in "${KEYS[@]}"; do
+		# shellcheck disable=SC2086
+		printf "  %-13s %-4s %9.0f %6.2f   %s\n" "${key% *}" \
+			"${key#* }" "$(median ${ROUND_RPS[$key]})" \
+			"$(median ${ROUND_RATIO[$key]})" \
+			"$(printf '%s\n' ${ROUND_RATIO[$key]} |
+			awk '{ printf "%s%.2f", (NR > 1 ? " " : ""), $1 }')"
+	done
+fi
 if [ -n "${ROW_RPS[node -]:-}" ]; then
 	for s in FULL NORMAL; do
 		for keep in off on; do
