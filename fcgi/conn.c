@@ -16,9 +16,10 @@
  * reads until read(2) would block, or until a request is whole. While a
  * request is out (at the writer or a request thread) an edge only marks
  * the connection unread, and nothing here touches its socket; so does a
- * read that filled the buffer (more may wait). When the request comes
- * back, an unread connection is read at once; any other waits for its
- * next edge. A connection closed while its event is still in the batch
+ * read that filled the buffer (more may wait), and a request read with
+ * the peer's end behind it (EPOLLRDHUP came with the bytes: no edge
+ * would come again for that end). When the request comes back, an
+ * unread connection is read at once; any other waits for its next edge. A connection closed while its event is still in the batch
  * being handled is freed only after the batch.
  *
  * Lists: connections being read, in deadline order (the timeout is the
@@ -184,7 +185,8 @@ logrl(struct ratelog *rl, enum log_level lv, const char *msg,
  * Edge-triggered from accept to close. EPOLL_CTL_MOD again (rearm) looks
  * at the socket at once: readable, its event comes with the next turn.
  */
-#define CONN_EVENTS	(EPOLLIN | EPOLLET)
+#define CONN_EVENTS	(EPOLLIN | EPOLLRDHUP | EPOLLET)
+#define CONN_ENDED	(EPOLLRDHUP | EPOLLHUP | EPOLLERR)
 
 static int
 rearm(struct connset *cs, struct conn *c)
@@ -241,8 +243,9 @@ consume(struct connset *cs, struct conn *c, const unsigned char *d,
 
 /*
  * Read c until read(2) would block or a request is whole (then c is
- * unread when that read filled the buffer: more may wait). After
- * READS_PER_TURN full reads c waits for the next turn (rearm).
+ * unread when that read filled the buffer, or when the peer's end came:
+ * more may wait). After READS_PER_TURN full reads c waits for the next
+ * turn (rearm).
  */
 static void
 on_readable(struct connset *cs, struct conn *c)
@@ -256,7 +259,8 @@ on_readable(struct connset *cs, struct conn *c)
 
 		if (r > 0) {
 			if ((rc = consume(cs, c, buf, (size_t)r)) == 1) {
-				c->unread = (size_t)r == sizeof(buf);
+				c->unread = (size_t)r == sizeof(buf) ||
+				    c->ended;
 				return;
 			}
 			if (rc == -1) {
@@ -274,6 +278,20 @@ on_readable(struct connset *cs, struct conn *c)
 	}
 	if (rearm(cs, c) == -1)
 		conn_close(cs, c);
+}
+
+/* An event of connection c, in a batch of conn_run. */
+static void
+on_event(struct connset *cs, struct conn *c, uint32_t events)
+{
+	if (c->state == CS_CLOSED)
+		return;
+	if (events & CONN_ENDED)
+		c->ended = 1;
+	if (c->state == CS_BUSY)
+		c->unread = 1;	/* its request is out: read when back */
+	else
+		on_readable(cs, c);
 }
 
 /* Connections back from the request threads and the writer. */
@@ -533,10 +551,8 @@ conn_run(struct connset *cs, int stop_fd)
 					accept_some(cs);
 			} else if (p == &cs->tag_done)
 				on_done(cs);
-			else if (((struct conn *)p)->state == CS_BUSY)
-				((struct conn *)p)->unread = 1;
-			else if (((struct conn *)p)->state != CS_CLOSED)
-				on_readable(cs, p);
+			else
+				on_event(cs, p, evs[i].events);
 		}
 	}
 	return 0;

@@ -37,7 +37,8 @@ struct conn {
 	struct conn	*prev, *next;	/* the reading or idle list */
 	struct conn	*qnext;		/* the done queue */
 	int		 keep;		/* set by conn_done() */
-	int		 unread;	/* bytes may wait in the socket */
+	int		 unread;	/* bytes, or the end, may wait unread */
+	int		 ended;		/* the peer's end (or an error) came */
 	/*
 	 * Set by the dispatcher for a request it answers on the poll thread
 	 * (worker.c): called there when c comes back through conn_done(),

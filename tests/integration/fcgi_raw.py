@@ -15,6 +15,10 @@ Usage: python3 fcgi_raw.py SOCKET MODE [ARG]
   busy GO BODY   on one kept connection, a webhook with the JSON in file
                  BODY; once file GO exists, a second request (healthz),
                  then file GO.sent; then both answers (60 s at most)
+  endwith SENT   a request on a kept connection and the end of our side
+                 (shutdown SHUT_WR) at once; file SENT once both went;
+                 then the answer and "eof", or "timeout" when the
+                 responder keeps the connection open 10 s after it
   deaf N         up to N webhooks with a body that is not JSON on one kept
                  connection, sent without ever reading an answer; print
                  "closed" when the responder closes the connection, "open"
@@ -152,6 +156,13 @@ def main():
         s.sendall(request(1, True))
         open(go + ".sent", "w").close()
         read_answers(s, 2, 60)
+    elif mode == "endwith":
+        s = connect(path)
+        s.sendall(request(1, True))
+        s.shutdown(socket.SHUT_WR)
+        open(sys.argv[3], "w").close()
+        read_answers(s, 1, 30)
+        read_answers(s, 1, 10)
     elif mode == "deaf":
         s = connect(path)
         s.settimeout(30)

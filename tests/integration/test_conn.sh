@@ -135,6 +135,39 @@ Status: 200 OK
 end 1" ] || fail "a request sent while the one before was out: $out"
 }
 
+# The peer's end that comes with a request's last bytes (a client that
+# sends its request and shuts its side at once): no edge comes again for
+# that end, so it is kept with the request, and the connection is read,
+# and closed, as soon as the answer is out, not left idle for 75 s. The
+# worker is stopped (SIGSTOP) while the client connects, sends and shuts
+# down, so that the poll thread finds both in the socket at once.
+it keep_conn_peer_end_with_request
+t_keep_conn_peer_end_with_request() {
+	local w out py n=$((WAIT_S * 20))
+	WORKERS=1
+	start_app
+	w=$(children_of "$APP_PID" | head -n 1)
+	[ -n "$w" ] || fail "no worker under $APP_PID"
+	kill -STOP "$w"
+	timeout 60 python3 "$HERE/fcgi_raw.py" "$SOCK" endwith "$T/sent" \
+		>"$T/end.out" &
+	py=$!
+	until [ -e "$T/sent" ]; do
+		n=$((n - 1))
+		if [ "$n" -le 0 ]; then
+			kill -CONT "$w"
+			fail "the client never sent its request"
+		fi
+		sleep 0.05
+	done
+	kill -CONT "$w"
+	wait "$py"
+	out=$(<"$T/end.out")
+	[ "$out" = "Status: 200 OK
+end 1
+eof" ] || fail "a request sent with the end of the peer's side: $out"
+}
+
 # Issue 18 finding 2: the 22-byte PARAMS record (name length 0x7ffffff0)
 # aborted the worker. Now the connection is closed, the worker lives on.
 it fcgi_huge_params_record
