@@ -150,10 +150,11 @@ deadline(struct timespec *ts, long ms)
  * The checkpointer: a checkpoint as soon as the WAL hook asks for one
  * (ckpt_due); the one asked for when the writer fell idle with a WAL past
  * CKPT_PAGES (ckpt_quiet) only once CKPT_QUIET_MS passed without a
- * commit. Under a steady load the writer falls idle between most groups:
- * a checkpoint at each of those moments cost two fdatasync(2) (the WAL,
- * then the database) for one commit in five, each queued on the device
- * ahead of the next group's own sync (io_time.so, docs/bench-hotpath.md).
+ * commit (or once the wait fails). Under a steady load the writer falls
+ * idle between most groups: a checkpoint at each of those moments cost
+ * two fdatasync(2) (the WAL, then the database) every 4 to 12 commits,
+ * each queued on the device ahead of the next group's own sync
+ * (io_time.so, docs/bench-hotpath.md).
  */
 static void *
 ckpt_main(void *arg)
@@ -175,7 +176,7 @@ ckpt_main(void *arg)
 
 			deadline(&ts, CKPT_QUIET_MS);
 			rc = 0;
-			while (!w->ckpt_due && !w->stopping && rc != ETIMEDOUT)
+			while (!w->ckpt_due && !w->stopping && rc == 0)
 				rc = pthread_cond_timedwait(&w->ckpt, &w->mu,
 				    &ts);
 			if (!w->ckpt_due && w->commits != seen)

@@ -196,19 +196,30 @@ feed_more(void *arg, struct job **out, size_t max)
 	return k;
 }
 
+/* A group of ptrs[0..2) that f may grow, up to max; its size. */
+static size_t
+run_more(struct job **g, struct more_feed *f, size_t max,
+    struct job_group_stats *st)
+{
+	size_t n = 2;
+
+	g[0] = ptrs[0];
+	g[1] = ptrs[1];
+	job_run_group_more(env.ctx, g, &n, max, feed_more, f, st);
+	return n;
+}
+
 Test(job, arrivals_join_the_group_before_commit, .init = setup,
     .fini = teardown)
 {
 	struct job_group_stats	st;
 	struct more_feed	f = { .next = 2, .end = 6 };
 	struct job		*g[NJOBS];
-	size_t			n = 2;
+	size_t			n;
 
 	for (int i = 0; i < 6; i++)
 		award_job(i, "m", "p30");
-	g[0] = ptrs[0];
-	g[1] = ptrs[1];
-	job_run_group_more(env.ctx, g, &n, NJOBS, feed_more, &f, &st);
+	n = run_more(g, &f, NJOBS, &st);
 	cr_assert_eq(n, 6, "the group took %zu jobs", n);
 	cr_assert_eq(st.jobs, 6);
 	cr_assert_eq(st.committed, 1);
@@ -230,14 +241,10 @@ Test(job, arrivals_stop_at_the_group_limit, .init = setup, .fini = teardown)
 	struct job_group_stats	st;
 	struct more_feed	f = { .next = 2, .end = 6 };
 	struct job		*g[NJOBS];
-	size_t			n = 2;
 
 	for (int i = 0; i < 6; i++)
 		award_job(i, "l", "p30");
-	g[0] = ptrs[0];
-	g[1] = ptrs[1];
-	job_run_group_more(env.ctx, g, &n, 3, feed_more, &f, &st);
-	cr_assert_eq(n, 3);
+	cr_assert_eq(run_more(g, &f, 3, &st), 3);
 	cr_assert_eq(f.calls, 1);
 	cr_assert_eq(f.max_asked[0], 1);
 	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM payments"), 3);
@@ -251,16 +258,12 @@ Test(job, failing_arrival_queued_others_commit, .init = setup,
 	struct job_group_stats	st;
 	struct more_feed	f = { .next = 2, .end = 4 };
 	struct job		*g[NJOBS];
-	size_t			n = 2;
 
 	award_job(0, "a", "p30");
 	award_job(1, "a", "p30");
 	award_job(2, "a", "no-such-plan");
 	award_job(3, "a", "p30");
-	g[0] = ptrs[0];
-	g[1] = ptrs[1];
-	job_run_group_more(env.ctx, g, &n, NJOBS, feed_more, &f, &st);
-	cr_assert_eq(n, 4);
+	cr_assert_eq(run_more(g, &f, NJOBS, &st), 4);
 	cr_assert_eq(st.committed, 1);
 	cr_assert_eq(jobs[2].outcome, JOB_QUEUED);
 	cr_assert_eq(queued_rows("a2"), 1);
