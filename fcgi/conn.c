@@ -19,26 +19,18 @@
  * read that filled the buffer (more may wait), and a request read with
  * the peer's end behind it (EPOLLRDHUP came with the bytes: no edge
  * would come again for that end). When the request comes back, an
- * unread connection is read at once; any other waits for its next edge. A connection closed while its event is still in the batch
- * being handled is freed only after the batch.
+ * unread connection is read at once; any other waits for its next edge.
+ * A connection closed while its event is still in the batch being
+ * handled is freed only after the batch.
  *
  * Lists: connections being read, in deadline order (the timeout is the
  * same for all, so appending keeps them sorted), and idle kept ones, in
- * the order they became idle (the oldest is shed first). Limits
- * (conn.h): a new connection over CONN_READING_MAX, or over
- * CONN_PEER_READING_MAX from its TCP peer, pushes out the oldest one being
- * read (of that peer): a stalled connection is old, nginx's are fresh.
- * accept failing for want of descriptors (EMFILE, ENFILE) or memory sheds
- * the oldest idle connection and pauses accepting with a growing back-off:
- * it never spins, and its log line is rate-limited (ratelog.h).
+ * the order they became idle (the oldest is shed first). Accepting, the
+ * peer check and the limits on connections are in conn_accept.c.
  */
-#define _GNU_SOURCE	/* accept4(2) */
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
 
 #include <errno.h>
 #include <pthread.h>
@@ -47,45 +39,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cidr.h"
 #include "conn.h"
+#include "connset.h"
 #include "log.h"
-#include "ratelog.h"
 
 #define READ_CHUNK	16384	/* bytes per read(2) */
 #define READS_PER_TURN	4	/* then other connections get their turn */
-#define ACCEPTS_PER_TURN 64
 #define EVENTS_MAX	64
 #define TICK_MS		1000	/* the longest wait: heartbeat, back-off */
 #define LOG_EVERY_MS	10000	/* one line per kind of repeated error */
 
-enum conn_state { CS_READING, CS_IDLE, CS_BUSY, CS_CLOSED };
-
-struct clist {
-	struct conn	*head, *tail;
-	size_t		 n;
-};
-
-struct connset {
-	const struct award_config *cfg;
-	int		 listen_fd, check_peer, ep, efd;
-	conn_dispatch_fn dispatch;
-	void		*arg;
-	uint64_t	*heartbeat;
-	struct clist	 reading, idle;
-	size_t		 busy;
-	struct conn	*grave;		/* closed during this batch */
-	int		 listening, stopping, backoff_ms;
-	int64_t		 paused_until;
-	pthread_mutex_t	 mu;		/* done, signalled */
-	struct conn	*done;
-	int		 signalled;
-	struct ratelog	 rl_accept, rl_bad, rl_evict, rl_late, rl_peer;
-	char		 tag_listen, tag_done, tag_stop;
-};
-
-static int64_t
-now_ms(void)
+int64_t
+cs_now_ms(void)
 {
 	struct timespec ts;
 
@@ -132,8 +97,8 @@ list_of(struct connset *cs, struct conn *c)
 }
 
 /* Move c to state st; entering a list starts its deadline. */
-static void
-set_state(struct connset *cs, struct conn *c, enum conn_state st)
+void
+cs_set_state(struct connset *cs, struct conn *c, enum conn_state st)
 {
 	struct clist *l = list_of(cs, c);
 
@@ -141,17 +106,17 @@ set_state(struct connset *cs, struct conn *c, enum conn_state st)
 		list_del(l, c);
 	c->state = st;
 	if (st == CS_READING)
-		c->deadline_ms = now_ms() + cs->cfg->read_timeout_ms;
+		c->deadline_ms = cs_now_ms() + cs->cfg->read_timeout_ms;
 	else if (st == CS_IDLE)
-		c->deadline_ms = now_ms() + CONN_IDLE_TIMEOUT_MS;
+		c->deadline_ms = cs_now_ms() + CONN_IDLE_TIMEOUT_MS;
 	if ((l = list_of(cs, c)) != NULL)
 		list_add(l, c);
 }
 
-static void
-conn_close(struct connset *cs, struct conn *c)
+void
+cs_close(struct connset *cs, struct conn *c)
 {
-	set_state(cs, c, CS_CLOSED);
+	cs_set_state(cs, c, CS_CLOSED);
 	close(c->fd);	/* also leaves the epoll set */
 	c->fd = -1;
 	c->qnext = cs->grave;
@@ -171,21 +136,20 @@ bury(struct connset *cs)
 	}
 }
 
-static void
-logrl(struct ratelog *rl, enum log_level lv, const char *msg,
+void
+cs_logrl(struct ratelog *rl, enum log_level lv, const char *msg,
     const char *k, const char *v)
 {
 	long long n;
 
-	if (ratelog_due(rl, now_ms(), LOG_EVERY_MS, &n))
+	if (ratelog_due(rl, cs_now_ms(), LOG_EVERY_MS, &n))
 		log_msg(lv, msg, LF_STR(k, v), LF_INT("repeated", n), LF_END);
 }
 
 /*
- * Edge-triggered from accept to close. EPOLL_CTL_MOD again (rearm) looks
- * at the socket at once: readable, its event comes with the next turn.
+ * EPOLL_CTL_MOD again (rearm) looks at the socket at once: readable, its
+ * event comes with the next turn.
  */
-#define CONN_EVENTS	(EPOLLIN | EPOLLRDHUP | EPOLLET)
 #define CONN_ENDED	(EPOLLRDHUP | EPOLLHUP | EPOLLERR)
 
 static int
@@ -209,7 +173,7 @@ consume(struct connset *cs, struct conn *c, const unsigned char *d,
 	ssize_t			w;
 
 	if (n > 0 && c->state == CS_IDLE)
-		set_state(cs, c, CS_READING);
+		cs_set_state(cs, c, CS_READING);
 	st = frec_feed(&c->fr, d, n, &used);
 	left = c->fr.reply_len;
 	w = left > 0 ? send(c->fd, c->fr.reply, left, MSG_DONTWAIT |
@@ -218,7 +182,7 @@ consume(struct connset *cs, struct conn *c, const unsigned char *d,
 	if (w < 0 || (size_t)w != left)
 		return -1;
 	if (st == FREC_ERROR) {
-		logrl(&cs->rl_bad, LOG_WARN, "FastCGI record refused; "
+		cs_logrl(&cs->rl_bad, LOG_WARN, "FastCGI record refused; "
 		    "connection closed", "error", c->fr.err);
 		return -1;
 	}
@@ -226,7 +190,7 @@ consume(struct connset *cs, struct conn *c, const unsigned char *d,
 		return -1;
 	if (st == FREC_MORE) {
 		if (!frec_busy(&c->fr) && c->state == CS_READING)
-			set_state(cs, c, CS_IDLE);
+			cs_set_state(cs, c, CS_IDLE);
 		return 0;
 	}
 	if (used < n) {
@@ -235,7 +199,7 @@ consume(struct connset *cs, struct conn *c, const unsigned char *d,
 		memcpy(c->pend, d + used, n - used);
 		c->pend_len = n - used;
 	}
-	set_state(cs, c, CS_BUSY);
+	cs_set_state(cs, c, CS_BUSY);
 	cs->busy++;
 	cs->dispatch(cs->arg, c);
 	return 1;
@@ -264,7 +228,7 @@ on_readable(struct connset *cs, struct conn *c)
 				return;
 			}
 			if (rc == -1) {
-				conn_close(cs, c);
+				cs_close(cs, c);
 				return;
 			}
 			continue;
@@ -273,11 +237,11 @@ on_readable(struct connset *cs, struct conn *c)
 			continue;
 		if (r == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
-		conn_close(cs, c);	/* end of file, or an error */
+		cs_close(cs, c);	/* end of file, or an error */
 		return;
 	}
 	if (rearm(cs, c) == -1)
-		conn_close(cs, c);
+		cs_close(cs, c);
 }
 
 /* An event of connection c, in a batch of conn_run. */
@@ -328,144 +292,22 @@ on_done(struct connset *cs)
 		c->pend_len = 0;
 		if (!c->keep || (cs->stopping && plen == 0)) {
 			free(pend);
-			conn_close(cs, c);
+			cs_close(cs, c);
 			continue;
 		}
 		frec_next(&c->fr);
 		if (cs->idle.n >= CONN_IDLE_MAX)
-			conn_close(cs, cs->idle.head);
-		set_state(cs, c, CS_IDLE);
+			cs_close(cs, cs->idle.head);
+		cs_set_state(cs, c, CS_IDLE);
 		if (plen > 0)
 			rc = consume(cs, c, pend, plen);
 		free(pend);
 		if (rc == -1)
-			conn_close(cs, c);
+			cs_close(cs, c);
 		else if (rc == 0 && c->unread)
 			on_readable(cs, c);
 	}
 	log_batch_end();
-}
-
-static void
-listen_events(struct connset *cs, int on)
-{
-	struct epoll_event ev = { .events = on ? EPOLLIN : 0,
-	    .data.ptr = &cs->tag_listen };
-
-	if (cs->listening == on)
-		return;
-	if (epoll_ctl(cs->ep, EPOLL_CTL_MOD, cs->listen_fd, &ev) == 0)
-		cs->listening = on;
-}
-
-/* Out of descriptors or memory: shed an idle connection, pause. */
-static void
-accept_backoff(struct connset *cs, int err)
-{
-	if (cs->idle.head != NULL)
-		conn_close(cs, cs->idle.head);
-	cs->backoff_ms = cs->backoff_ms == 0 ? CONN_BACKOFF_MIN_MS :
-	    cs->backoff_ms * 2 > CONN_BACKOFF_MAX_MS ? CONN_BACKOFF_MAX_MS :
-	    cs->backoff_ms * 2;
-	cs->paused_until = now_ms() + cs->backoff_ms;
-	listen_events(cs, 0);
-	logrl(&cs->rl_accept, LOG_ERROR, "accept failed; accepting paused",
-	    "error", strerror(err));
-}
-
-/* 1 when the peer may talk to us; fills peer with its address. */
-static int
-peer_ok(struct connset *cs, const struct sockaddr_storage *ss, char *peer)
-{
-	const void *p;
-
-	if (ss->ss_family == AF_INET)
-		p = &((const struct sockaddr_in *)ss)->sin_addr;
-	else if (ss->ss_family == AF_INET6)
-		p = &((const struct sockaddr_in6 *)ss)->sin6_addr;
-	else
-		return 0;
-	if (inet_ntop(ss->ss_family, p, peer, CONN_PEER_MAX) == NULL)
-		return 0;
-	if (cidr_match(&cs->cfg->fcgi_allow, peer))
-		return 1;
-	logrl(&cs->rl_peer, LOG_WARN, "FastCGI connection refused: peer not "
-	    "in AWARD_FCGI_ALLOW", "peer", peer);
-	return 0;
-}
-
-/* Make room for one more connection being read from peer. */
-static void
-make_room(struct connset *cs, const char *peer)
-{
-	struct conn	*oldest = NULL;
-	size_t		 same = 0;
-
-	if (peer[0] != '\0') {
-		for (struct conn *c = cs->reading.head; c != NULL;
-		    c = c->next)
-			if (strcmp(c->peer, peer) == 0 && same++ == 0)
-				oldest = c;
-		if (same < CONN_PEER_READING_MAX)
-			oldest = NULL;
-	}
-	if (oldest == NULL && cs->reading.n >= CONN_READING_MAX)
-		oldest = cs->reading.head;
-	if (oldest == NULL)
-		return;
-	logrl(&cs->rl_evict, LOG_WARN, "too many connections still being "
-	    "read; the oldest closed", "peer", peer);
-	conn_close(cs, oldest);
-}
-
-static void
-accept_some(struct connset *cs)
-{
-	for (int i = 0; i < ACCEPTS_PER_TURN; i++) {
-		struct sockaddr_storage	 ss;
-		socklen_t		 sl = sizeof(ss);
-		struct epoll_event	 ev;
-		struct conn		*c;
-		char			 peer[CONN_PEER_MAX] = "";
-		int			 fd;
-
-		fd = accept4(cs->listen_fd, cs->check_peer ?
-		    (struct sockaddr *)&ss : NULL, cs->check_peer ? &sl : NULL,
-		    SOCK_CLOEXEC | SOCK_NONBLOCK);
-		if (fd == -1) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return;
-			if (errno == EINTR || errno == ECONNABORTED ||
-			    errno == EPROTO)
-				continue;
-			accept_backoff(cs, errno);
-			return;
-		}
-		cs->backoff_ms = 0;
-		if (cs->check_peer && !peer_ok(cs, &ss, peer)) {
-			close(fd);
-			continue;
-		}
-		if ((c = calloc(1, sizeof(*c))) == NULL) {
-			close(fd);
-			accept_backoff(cs, ENOMEM);
-			return;
-		}
-		make_room(cs, peer);
-		c->fd = fd;
-		memcpy(c->peer, peer, sizeof(c->peer));
-		frec_init(&c->fr, cs->cfg->max_body);
-		c->state = CS_BUSY;	/* in no list yet */
-		ev.events = CONN_EVENTS;
-		ev.data.ptr = c;
-		if (epoll_ctl(cs->ep, EPOLL_CTL_ADD, fd, &ev) == -1) {
-			close(fd);
-			free(c);
-			accept_backoff(cs, errno);
-			return;
-		}
-		set_state(cs, c, CS_READING);
-	}
 }
 
 /* Close what is past its deadline; ms until the next deadline. */
@@ -476,12 +318,12 @@ expire(struct connset *cs, int64_t now)
 
 	while (cs->reading.head != NULL &&
 	    cs->reading.head->deadline_ms <= now) {
-		logrl(&cs->rl_late, LOG_WARN, "read deadline passed; request "
+		cs_logrl(&cs->rl_late, LOG_WARN, "read deadline passed; request "
 		    "dropped", "peer", cs->reading.head->peer);
-		conn_close(cs, cs->reading.head);
+		cs_close(cs, cs->reading.head);
 	}
 	while (cs->idle.head != NULL && cs->idle.head->deadline_ms <= now)
-		conn_close(cs, cs->idle.head);
+		cs_close(cs, cs->idle.head);
 	if (cs->reading.head != NULL && cs->reading.head->deadline_ms < next)
 		next = cs->reading.head->deadline_ms;
 	if (cs->idle.head != NULL && cs->idle.head->deadline_ms < next)
@@ -499,7 +341,7 @@ begin_stop(struct connset *cs, int stop_fd)
 	epoll_ctl(cs->ep, EPOLL_CTL_DEL, cs->listen_fd, NULL);
 	cs->listening = 0;
 	while (cs->idle.head != NULL)
-		conn_close(cs, cs->idle.head);
+		cs_close(cs, cs->idle.head);
 	/*
 	 * A request begun gets at most CONN_STOP_READ_MS more to arrive;
 	 * the list stays in deadline order. One not begun is not waited for.
@@ -507,9 +349,9 @@ begin_stop(struct connset *cs, int stop_fd)
 	for (struct conn *c = cs->reading.head, *n; c != NULL; c = n) {
 		n = c->next;
 		if (!frec_busy(&c->fr))
-			conn_close(cs, c);
-		else if (c->deadline_ms > now_ms() + CONN_STOP_READ_MS)
-			c->deadline_ms = now_ms() + CONN_STOP_READ_MS;
+			cs_close(cs, c);
+		else if (c->deadline_ms > cs_now_ms() + CONN_STOP_READ_MS)
+			c->deadline_ms = cs_now_ms() + CONN_STOP_READ_MS;
 	}
 }
 
@@ -522,7 +364,7 @@ conn_run(struct connset *cs, int stop_fd)
 	if (epoll_ctl(cs->ep, EPOLL_CTL_ADD, stop_fd, &ev) == -1)
 		return -1;
 	for (;;) {
-		int64_t	now = now_ms();
+		int64_t	now = cs_now_ms();
 		int	timeout = expire(cs, now), n;
 
 		bury(cs);
@@ -536,10 +378,10 @@ conn_run(struct connset *cs, int stop_fd)
 		}
 		if (cs->heartbeat != NULL)
 			__atomic_fetch_add(cs->heartbeat, 1, __ATOMIC_RELAXED);
-		if (cs->paused_until != 0 && now_ms() >= cs->paused_until) {
+		if (cs->paused_until != 0 && cs_now_ms() >= cs->paused_until) {
 			cs->paused_until = 0;
 			if (!cs->stopping)
-				listen_events(cs, 1);
+				cs_listen(cs, 1);
 		}
 		for (int i = 0; i < n; i++) {
 			void *p = evs[i].data.ptr;
@@ -548,7 +390,7 @@ conn_run(struct connset *cs, int stop_fd)
 				begin_stop(cs, stop_fd);
 			else if (p == &cs->tag_listen) {
 				if (!cs->stopping)
-					accept_some(cs);
+					cs_accept_some(cs);
 			} else if (p == &cs->tag_done)
 				on_done(cs);
 			else
@@ -615,9 +457,9 @@ conn_free(struct connset *cs)
 	if (cs == NULL)
 		return;
 	while (cs->reading.head != NULL)
-		conn_close(cs, cs->reading.head);
+		cs_close(cs, cs->reading.head);
 	while (cs->idle.head != NULL)
-		conn_close(cs, cs->idle.head);
+		cs_close(cs, cs->idle.head);
 	bury(cs);
 	if (cs->ep != -1)
 		close(cs->ep);
