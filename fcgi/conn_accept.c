@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cidr.h"
+#include "conn.h"
 #include "connset.h"
 
 #define ACCEPTS_PER_TURN 64

@@ -8,11 +8,18 @@
 #include <sys/epoll.h>
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 
-#include "conn.h"
 #include "log.h"
 #include "ratelog.h"
+
+/*
+ * No conn.h here: conn.c includes this header, and conn.h's module must
+ * not depend on it in turn (scripts/check-includes.sh).
+ */
+struct award_config;
+struct conn;
 
 /* Edge-triggered from accept to close (conn.c says why). */
 #define CONN_EVENTS	(EPOLLIN | EPOLLRDHUP | EPOLLET)
@@ -27,7 +34,7 @@ struct clist {
 struct connset {
 	const struct award_config *cfg;
 	int		 listen_fd, check_peer, ep, efd;
-	conn_dispatch_fn dispatch;
+	void		(*dispatch)(void *, struct conn *); /* conn_dispatch_fn */
 	void		*arg;
 	uint64_t	*heartbeat;
 	struct clist	 reading, idle;
