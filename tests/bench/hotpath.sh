@@ -386,12 +386,15 @@ if [ "$ROUNDS" -gt 1 ]; then
 			awk '{ printf "%s%.2f", (NR > 1 ? " " : ""), $1 }')"
 	done
 fi
+# Against node (run in the first round only): each row's median req/s
+# over the rounds (its one figure when there is one round).
 if [ -n "${ROW_RPS[node -]:-}" ]; then
-	for s in FULL NORMAL; do
+	for s in FULL NORMAL FULL-1file NORMAL-1file; do
 		for keep in off on; do
-			[ -n "${ROW_RPS[$s $keep]:-}" ] || continue
+			[ -n "${ROUND_RPS[$s $keep]:-}" ] || continue
+			# shellcheck disable=SC2086
 			printf "  %s ÷ node (keep_conn %s): %.2f\n" "$s" "$keep" \
-				"$(awk -v a="${ROW_RPS[$s $keep]}" \
+				"$(awk -v a="$(median ${ROUND_RPS[$s $keep]})" \
 				-v b="${ROW_RPS[node -]}" \
 				'BEGIN { print (b > 0 ? a / b : 0) }')"
 		done
