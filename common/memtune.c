@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "memtune.h"
+#include "sqlmem.h"
 
 int
 memtune_process(int arenas)
@@ -26,13 +27,16 @@ memtune_process(int arenas)
 int
 memtune_sqlite(void)
 {
+	int rc = sqlmem_install();
+
 	/*
 	 * A lock and unlock of SQLITE_MUTEX_STATIC_MEM per allocation:
 	 * 49 000 of 389 000 instructions per award (callgrind,
 	 * bench_award group FULL 3000 16).
 	 */
-	return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK ?
-	    0 : -1;
+	if (sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK)
+		rc = -1;
+	return rc;
 }
 
 /* PRAGMA SCHEMA.NAME=VALUE on main and, when attached, bot. */

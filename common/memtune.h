@@ -2,7 +2,8 @@
  * Memory settings of the hot path (issue 14), in one place: glibc's malloc
  * thresholds for a whole process, and the page cache of a write or a read
  * connection. What each costs and buys is measured by make bench
- * (docs/bench-hotpath.md). Not a pool or an allocator of its own.
+ * (docs/bench-hotpath.md). SQLite's small blocks come from per-thread
+ * caches (sqlmem.h), installed by memtune_sqlite().
  */
 #ifndef AWARD_MEMTUNE_H
 #define AWARD_MEMTUNE_H
@@ -30,11 +31,12 @@ int	memtune_process(int arenas);
 
 /*
  * SQLite's process-wide settings, before its first use (the top of
- * main(): sqlite3_config() is refused once SQLite is initialized). Turns
- * off SQLite's memory statistics, which nothing here reads
- * (sqlite3_memory_used, soft heap limits) and which lock a global mutex
- * around every allocation and free. Returns 0, or -1 when SQLite refused
- * (the process runs on regardless).
+ * main(): sqlite3_config() is refused once SQLite is initialized): its
+ * memory from per-thread caches (sqlmem_install()), and its memory
+ * statistics off, which nothing here reads (sqlite3_memory_used, soft
+ * heap limits) and which lock a global mutex around every allocation and
+ * free. Returns 0, or -1 when SQLite refused either (the process runs on
+ * regardless).
  */
 int	memtune_sqlite(void);
 

@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "memtune.h"
+#include "sqlmem.h"
 #include "testutil.h"
 
 static char dir[] = "/tmp/award-memtune-XXXXXX";
@@ -93,6 +94,8 @@ Test(memtune, sqlite_keeps_no_memory_statistics)
 	cr_assert_eq(tu_one(db, "SELECT count(*) FROM bot.u"), 1);
 	cr_assert_eq(sqlite3_memory_used(), 0,
 	    "SQLite counted %lld bytes", (long long)sqlite3_memory_used());
+	/* And its blocks came through this thread's cache (sqlmem.h). */
+	cr_assert_gt(sqlmem_cached(), 0);
 	close_pair(db);
 	/* Once SQLite is in use, the setting is refused, and says so. */
 	cr_assert_eq(memtune_sqlite(), -1);
