@@ -9,6 +9,7 @@
 #define _GNU_SOURCE	/* pipe2, O_DIRECT: a packet-mode pipe */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -103,6 +104,21 @@ Test(log, line_has_ts_level_msg_and_fields, .init = setup, .fini = teardown)
 	/* The integer exactly, not as a double. */
 	s = captured();
 	cr_assert_not_null(strstr(s, "\"tg_id\":9007199254740991"), "%s", s);
+	free(s);
+}
+
+/* Integers are written by hand (fmt_ll): the ends of the range too. */
+Test(log, integers_exact_at_the_ends, .init = setup, .fini = teardown)
+{
+	char *s;
+
+	log_msg(LOG_INFO, "n", LF_INT("zero", 0), LF_INT("neg", -7),
+	    LF_INT("min", LLONG_MIN), LF_INT("max", LLONG_MAX),
+	    LF_INT("ten", 10), LF_END);
+	s = captured();
+	cr_assert_not_null(strstr(s, "\"zero\":0,\"neg\":-7,"
+	    "\"min\":-9223372036854775808,\"max\":9223372036854775807,"
+	    "\"ten\":10}\n"), "%s", s);
 	free(s);
 }
 
