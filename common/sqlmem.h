@@ -9,8 +9,8 @@
  * thread's cache, one list per size class, and the next block of that
  * size it asks for comes from there with a few instructions and no lock.
  * Every block still comes from malloc in the first place; a cache holds
- * at most SQLMEM_KEEP bytes and goes back to free(3) when its thread
- * ends.
+ * at most SQLMEM_KEEP bytes (headers included; malloc's own overhead
+ * aside) and goes back to free(3) when its thread ends.
  */
 #ifndef AWARD_SQLMEM_H
 #define AWARD_SQLMEM_H
@@ -28,7 +28,15 @@
  */
 int	sqlmem_install(void);
 
-/* Bytes the calling thread's cache holds (tests, metrics). */
+/* Bytes the calling thread's cache holds, headers included (tests). */
 size_t	sqlmem_cached(void);
+
+/*
+ * Give the calling thread's cache back to free(3) now: the main thread's
+ * is never drained otherwise (exit() runs no key destructors), so a
+ * process that keeps running without SQLite calls this first (the
+ * supervisor, before malloc_trim()).
+ */
+void	sqlmem_release(void);
 
 #endif

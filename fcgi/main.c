@@ -13,6 +13,7 @@
 #include "listen.h"
 #include "log.h"
 #include "memtune.h"
+#include "sqlmem.h"
 #include "supervisor.h"
 
 #define PROG "award-fcgi"
@@ -86,6 +87,7 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	/* The probe's memory goes back: the supervisor itself holds none. */
+	sqlmem_release();
 	malloc_trim(0);
 	if (listen_open(&cfg, flag_listen, &ls, err, sizeof(err)) == -1) {
 		config_startup_error(PROG, err);

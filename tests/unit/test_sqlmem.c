@@ -9,6 +9,7 @@
  */
 #include <malloc.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -36,17 +37,21 @@ Test(sqlmem, freed_block_serves_the_next_of_its_size)
 	size_t	 base = install();
 
 	cr_assert_not_null(p = sqlite3_malloc(100));
+	cr_assert_eq((uintptr_t)p % 16, 0);
 	sqlite3_free(p);
-	cr_assert_eq(sqlmem_cached(), base + 112, "cached %zu",
+	/* The class's 112 bytes and the 16 of the header. */
+	cr_assert_eq(sqlmem_cached(), base + 128, "cached %zu",
 	    sqlmem_cached());
-	q = sqlite3_malloc(97);		/* the same class: 112 bytes */
+	q = sqlite3_malloc(97);		/* the same class */
 	cr_assert_eq(q, p);
 	cr_assert_eq(sqlmem_cached(), base);
 	r = sqlite3_malloc(100);	/* none cached: a new block */
 	cr_assert_neq(r, p);
 	sqlite3_free(q);
 	sqlite3_free(r);
-	cr_assert_eq(sqlmem_cached(), base + 224);
+	cr_assert_eq(sqlmem_cached(), base + 256);
+	sqlmem_release();
+	cr_assert_eq(sqlmem_cached(), 0);
 }
 
 /* sqlite3_free(p): how many bytes it added to this thread's cache. */
@@ -66,10 +71,10 @@ Test(sqlmem, sizes_are_whole_classes_up_to_small)
 	(void)install();
 	p = sqlite3_malloc(1);
 	cr_assert_eq(sqlite3_msize(p), SQLMEM_GRAIN);
-	cr_assert_eq(cached_by_free(p), SQLMEM_GRAIN);
+	cr_assert_eq(cached_by_free(p), SQLMEM_GRAIN + 16);
 	p = sqlite3_malloc(SQLMEM_SMALL - 5);
 	cr_assert_eq(sqlite3_msize(p), SQLMEM_SMALL);
-	cr_assert_eq(cached_by_free(p), SQLMEM_SMALL);
+	cr_assert_eq(cached_by_free(p), SQLMEM_SMALL + 16);
 	/* Larger blocks: their own size, never cached. */
 	p = sqlite3_malloc(SQLMEM_SMALL + 1);
 	cr_assert_eq(sqlite3_msize(p), SQLMEM_SMALL + 1);
@@ -90,9 +95,9 @@ Test(sqlmem, cache_holds_at_most_keep_bytes)
 	/* Full to the last block that fits, and no further. */
 	cr_assert_leq(sqlmem_cached(), SQLMEM_KEEP, "cached %zu",
 	    sqlmem_cached());
-	cr_assert_gt(sqlmem_cached() + 512, SQLMEM_KEEP, "cached %zu",
+	cr_assert_gt(sqlmem_cached() + 512 + 16, SQLMEM_KEEP, "cached %zu",
 	    sqlmem_cached());
-	cr_assert_eq((sqlmem_cached() - base) % 512, 0);
+	cr_assert_eq((sqlmem_cached() - base) % (512 + 16), 0);
 }
 
 Test(sqlmem, resize_keeps_the_bytes)
@@ -145,10 +150,44 @@ Test(sqlmem, thread_end_gives_its_cache_back)
 	cr_assert_eq(pthread_create(&t, NULL, fill_and_end, NULL), 0);
 	cr_assert_eq(pthread_join(t, &cached), 0);
 	after = mallinfo2().uordblks;
-	cr_assert_eq((size_t)cached, 100 * 512);
+	cr_assert_eq((size_t)cached, 100 * (512 + 16));
 	/* 51 200 bytes were cached: they are free again, not held. */
 	cr_assert_lt(after, before + 8192, "in use %zu, before %zu", after,
 	    before);
+}
+
+/* A block freed by another thread than the one that took it. */
+static void *
+take_one(void *arg)
+{
+	(void)arg;
+	return sqlite3_malloc(200);
+}
+
+Test(sqlmem, block_freed_by_another_thread_serves_it)
+{
+	pthread_t	 t;
+	void		*p;
+	size_t		 base = install();
+
+	cr_assert_eq(pthread_create(&t, NULL, take_one, NULL), 0);
+	cr_assert_eq(pthread_join(t, &p), 0);
+	cr_assert_not_null(p);
+	sqlite3_free(p);
+	cr_assert_eq(sqlmem_cached(), base + 208 + 16);
+	cr_assert_eq(sqlite3_malloc(200), p);
+	sqlite3_free(p);
+}
+
+/* A second free of a cached block stops the process, not the lists. */
+Test(sqlmem, double_free_aborts, .signal = SIGABRT)
+{
+	void *p;
+
+	(void)install();
+	p = sqlite3_malloc(50);
+	sqlite3_free(p);
+	sqlite3_free(p);
 }
 
 Test(sqlmem, sqlite_runs_on_it)
