@@ -17,7 +17,6 @@
  * so that a use after SQLite freed it is still reported.
  */
 #include <pthread.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
