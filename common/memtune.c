@@ -5,6 +5,8 @@
 #include <malloc.h>
 #include <stdio.h>
 
+#include <cjson/cJSON.h>
+
 #include "memtune.h"
 #include "sqlmem.h"
 
@@ -37,6 +39,14 @@ memtune_sqlite(void)
 	if (sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK)
 		rc = -1;
 	return rc;
+}
+
+void
+memtune_json(void)
+{
+	cJSON_Hooks hooks = { sqlmem_alloc, sqlmem_free };
+
+	cJSON_InitHooks(&hooks);
 }
 
 /* PRAGMA SCHEMA.NAME=VALUE on main and, when attached, bot. */

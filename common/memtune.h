@@ -41,6 +41,15 @@ int	memtune_process(int arenas);
 int	memtune_sqlite(void);
 
 /*
+ * cJSON's nodes and strings from the same per-thread caches
+ * (cJSON_InitHooks): a webhook's body is about 45 of them, a tenth of
+ * the poll thread's instructions in malloc and free. Before any cJSON
+ * call of the process; what cJSON_Print*() returns is then freed with
+ * cJSON_free(), never free(3).
+ */
+void	memtune_json(void);
+
+/*
  * The writer's connection db: a page cache of MEMTUNE_WRITER_CACHE_KIB on
  * main and, when attached, on bot, so that the upper levels of the ledger
  * and its indexes stay in memory between groups, and temporaries (the

@@ -17,6 +17,7 @@
  * so that a use after SQLite freed it is still reported.
  */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,15 +113,15 @@ class_bytes(size_t n)
 	return (n + SQLMEM_GRAIN - 1) & ~(size_t)(SQLMEM_GRAIN - 1);
 }
 
-static void *
-sm_malloc(int n)
+void *
+sqlmem_alloc(size_t n)
 {
 	struct hdr	*h;
 	size_t		 sz;
 
-	if (n < 0)
+	if (n > SIZE_MAX / 2 - sizeof(*h))
 		return NULL;
-	sz = class_bytes(n > 0 ? (size_t)n : 1);
+	sz = class_bytes(n > 0 ? n : 1);
 	if (sz <= SQLMEM_SMALL) {
 		if ((h = tc.head[sz / SQLMEM_GRAIN - 1]) != NULL) {
 			UNPOISON(h + 1, sz);
@@ -130,7 +131,7 @@ sm_malloc(int n)
 			return h + 1;
 		}
 	} else
-		sz = (size_t)n;
+		sz = n;
 	if ((h = malloc(sizeof(*h) + sz)) == NULL)
 		return NULL;
 	h->size = sz;
@@ -151,8 +152,14 @@ live_size(void *p)
 	return sz;
 }
 
-static void
-sm_free(void *p)
+static void *
+sm_malloc(int n)
+{
+	return n < 0 ? NULL : sqlmem_alloc((size_t)n);
+}
+
+void
+sqlmem_free(void *p)
 {
 	struct hdr	*h;
 	size_t		 sz;
@@ -198,7 +205,7 @@ sm_realloc(void *p, int n)
 	if ((q = sm_malloc(n)) == NULL)
 		return NULL;
 	memcpy(q, p, old < (size_t)n ? old : (size_t)n);
-	sm_free(p);
+	sqlmem_free(p);
 	return q;
 }
 
@@ -233,7 +240,7 @@ sm_shutdown(void *arg)
 }
 
 static const sqlite3_mem_methods sm_methods = {
-	sm_malloc, sm_free, sm_realloc, sm_size, sm_roundup, sm_init,
+	sm_malloc, sqlmem_free, sm_realloc, sm_size, sm_roundup, sm_init,
 	sm_shutdown, NULL,
 };
 

@@ -28,6 +28,14 @@
  */
 int	sqlmem_install(void);
 
+/*
+ * The same caches for other small objects (cJSON's, memtune_json()): a
+ * block of n bytes, NULL when out of memory; and its free, of a block
+ * from sqlmem_alloc() only (NULL is a no-op).
+ */
+void	*sqlmem_alloc(size_t n);
+void	 sqlmem_free(void *p);
+
 /* Bytes the calling thread's cache holds, headers included (tests). */
 size_t	sqlmem_cached(void);
 

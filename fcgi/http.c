@@ -73,8 +73,11 @@ reason(int status)
 void
 http_json(struct response *res, int status, cJSON *tree)
 {
-	char *s = tree != NULL ? cJSON_PrintUnformatted(tree) : NULL;
+	char	*p = tree != NULL ? cJSON_PrintUnformatted(tree) : NULL;
+	char	*s = p != NULL ? strdup(p) : NULL;
 
+	/* cJSON's memory may be its own (memtune_json()); a body is malloc's. */
+	cJSON_free(p);
 	cJSON_Delete(tree);
 	free(res->body);
 	if (s == NULL) {

@@ -59,6 +59,7 @@ main(int argc, char *argv[])
 	int			 r, explicit, flag_listen, check = 0;
 
 	memtune_sqlite();
+	memtune_json();
 	if ((r = config_start(PROG, argc, argv, value_flags, help, NULL,
 	    &file, &explicit)) != -1)
 		return r;

@@ -9,8 +9,10 @@
 #include <string.h>
 
 #include <criterion/criterion.h>
+#include <cjson/cJSON.h>
 
 #include "../../fcgi/http.h"
+#include "memtune.h"
 
 #define TOKEN	"adm-0123456789abcdef0123456789abcdef"
 
@@ -160,4 +162,27 @@ Test(http, auth_basic_only_where_allowed)
 	cr_assert_eq(auth("Basic !!!notbase64", TOKEN, 1), AUTH_MISSING);
 	cr_assert_eq(auth("Basic ", TOKEN, 1), AUTH_MISSING);
 	cr_assert_eq(auth("Basic YWRtaW46", TOKEN, 1), AUTH_MISSING);
+}
+
+/*
+ * With cJSON's memory from the caches (memtune_json(), as award-fcgi
+ * runs), a JSON body is still malloc's own: http_send() frees it with
+ * free(3), and so does this test. Freeing cJSON's printed text there
+ * instead crashes (glibc: invalid pointer; ASan: not malloc'd).
+ */
+Test(http, json_body_is_malloc_s_with_cjson_hooks)
+{
+	struct response	 res;
+	cJSON		*o;
+
+	memtune_json();
+	memset(&res, 0, sizeof(res));
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "award", "awarded");
+	cJSON_AddNumberToObject(o, "tickets", 3);
+	http_json(&res, 200, o);
+	cr_assert_eq(res.status, 200);
+	cr_assert_str_eq(res.body, "{\"award\":\"awarded\",\"tickets\":3}");
+	cr_assert_eq(res.len, strlen(res.body));
+	free(res.body);
 }

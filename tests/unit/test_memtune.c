@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <criterion/criterion.h>
+#include <cjson/cJSON.h>
 #include <sqlite3.h>
 
 #include "memtune.h"
@@ -108,4 +109,24 @@ Test(memtune, sqlite_counts_memory_by_default)
 
 	cr_assert_gt(sqlite3_memory_used(), 0);
 	close_pair(db);
+}
+
+/* cJSON's nodes and strings come from the caches too (memtune_json()). */
+Test(memtune, cjson_memory_from_the_caches)
+{
+	cJSON	*o;
+	char	*s;
+	size_t	 before;
+
+	memtune_json();
+	before = sqlmem_cached();
+	o = cJSON_Parse("{\"a\":[1,2,3],\"b\":\"text\",\"c\":{\"d\":null}}");
+	cr_assert_not_null(o);
+	s = cJSON_PrintUnformatted(o);
+	cr_assert_str_eq(s, "{\"a\":[1,2,3],\"b\":\"text\",\"c\":{\"d\":null}}");
+	cJSON_free(s);
+	cJSON_Delete(o);
+	/* Eight nodes of 64 bytes, five strings, the printed text. */
+	cr_assert_gt(sqlmem_cached(), before + 8 * 64, "cached %zu, before %zu",
+	    sqlmem_cached(), before);
 }
