@@ -1,5 +1,6 @@
 /*
- * SQLite's memory from small per-thread caches over malloc (sqlmem.c).
+ * SQLite's memory from small per-thread caches over malloc (sqlmem.c),
+ * and cJSON's in award-fcgi (memtune_json()).
  *
  * Debian's SQLite is built with SQLITE_OMIT_LOOKASIDE, so every small
  * object of a statement's run (a bound text, a cursor, a record, a page's
