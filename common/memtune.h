@@ -3,7 +3,8 @@
  * thresholds for a whole process, and the page cache of a write or a read
  * connection. What each costs and buys is measured by make bench
  * (docs/bench-hotpath.md). SQLite's small blocks come from per-thread
- * caches (sqlmem.h), installed by memtune_sqlite().
+ * caches (sqlmem.h), installed by memtune_sqlite(); in award-fcgi
+ * cJSON's too, by memtune_json().
  */
 #ifndef AWARD_MEMTUNE_H
 #define AWARD_MEMTUNE_H
