@@ -12,6 +12,7 @@
 #include "totals.h"
 
 enum tt_stmt {
+	TT_LOOK,
 	TT_GAP,
 	TT_READY,
 	TT_FOLD_LOCK,
@@ -37,6 +38,17 @@ enum tt_stmt {
 	" main.ledger_totals_state WHERE id = 1), 0))"
 
 static const char *const tt_sql[TT__MAX] = {
+	/*
+	 * TT_LOOK: whether the trigger-kept totals are filled (in the order
+	 * of fills[]), the watermark and the ledger's largest rowid. One
+	 * statement, one read transaction (it was three): the writer looks
+	 * while it has no job (writer.c).
+	 */
+	"SELECT coalesce((SELECT ready FROM main.totals_ready"
+	" WHERE name = 'payments'), 0),"
+	" coalesce((SELECT ready FROM main.totals_ready"
+	" WHERE name = 'failed_awards'), 0),"
+	" " WMARK ", coalesce((SELECT max(rowid) FROM bot.ticket_ledger), 0)",
 	/* TT_GAP: the watermark and the ledger's largest rowid */
 	"SELECT " WMARK ", coalesce((SELECT max(rowid) FROM"
 	" bot.ticket_ledger), 0)",
@@ -228,17 +240,23 @@ fail:
 static enum totals_result
 step(struct award_ctx *ctx, long long min_gap, int64_t chunk)
 {
-	int64_t	w, max;
-	int	r;
+	sqlite3_stmt	*st = ctx->tt[TT_LOOK];
+	const size_t	 n = sizeof(fills) / sizeof(fills[0]);
+	int64_t		 w = 0, max = 0;
+	int		 ready[sizeof(fills) / sizeof(fills[0])] = { 0 }, rc;
 
-	for (size_t i = 0; i < sizeof(fills) / sizeof(fills[0]); i++) {
-		if ((r = db_flag(ctx->tt[TT_READY], fills[i].name)) == -1)
-			return TOTALS_ERROR;
-		if (!r)
-			return fill(ctx, i);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (size_t i = 0; i < n; i++)
+			ready[i] = sqlite3_column_int(st, (int)i) != 0;
+		w = sqlite3_column_int64(st, (int)n);
+		max = sqlite3_column_int64(st, (int)n + 1);
 	}
-	if (gap(ctx, &w, &max) == -1)
+	db_reset(st);
+	if (rc != SQLITE_ROW)
 		return TOTALS_ERROR;
+	for (size_t i = 0; i < n; i++)
+		if (!ready[i])
+			return fill(ctx, i);
 	if (max >= w && max - w <= min_gap)
 		return TOTALS_DONE;
 	return fold_chunk(ctx, award_ctx_now(ctx), chunk);
