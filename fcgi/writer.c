@@ -431,6 +431,8 @@ writer_stop(struct writer *w)
 void
 writer_post(struct writer *w, struct writer_post *wp)
 {
+	int wake;
+
 	wp->next = NULL;
 	pthread_mutex_lock(&w->mu);
 	if (w->tail != NULL)
@@ -441,9 +443,10 @@ writer_post(struct writer *w, struct writer_post *wp)
 	/* Tests see that jobs wait for one group (test_group.sh). */
 	log_msg(LOG_DEBUG, "writer job queued", LF_INT("waiting",
 	    (long long)++w->waiting), LF_END);
-	if (w->idle)
-		pthread_cond_signal(&w->work);
+	wake = w->idle;
 	pthread_mutex_unlock(&w->mu);
+	if (wake)
+		pthread_cond_signal(&w->work);
 }
 
 static void
