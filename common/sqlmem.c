@@ -83,6 +83,7 @@ drain(void *arg)
 	struct cache *c = arg;
 
 	empty(c);
+	c->registered = 0;	/* registered() must answer from ended */
 	c->ended = 1;
 }
 

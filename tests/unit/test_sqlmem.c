@@ -3,7 +3,8 @@
  * caches: a freed block comes back for the next request of its size,
  * sizes are what SQLite is told, a cache never holds more than
  * SQLMEM_KEEP bytes, a resized block keeps its bytes, a thread's cache
- * goes back to malloc when the thread ends, and SQLite runs on it. Each
+ * goes back to malloc when the thread ends (and a block freed after that
+ * is not kept), and SQLite runs on it. Each
  * Criterion test runs in a process of its own, where SQLite has not been
  * used yet, so each installs the routines afresh.
  */
@@ -154,6 +155,52 @@ Test(sqlmem, thread_end_gives_its_cache_back)
 	/* 51 200 bytes were cached: they are free again, not held. */
 	cr_assert_lt(after, before + 8192, "in use %zu, before %zu", after,
 	    before);
+}
+
+/*
+ * A thread-local destructor that runs after the cache was drained (its
+ * second pass: it sets its key again in the first, so whatever the order
+ * of the keys, sqlmem's drain has run by then) and frees a block of
+ * SQLite's: the bytes the cache holds after that free.
+ */
+static pthread_key_t	late_key;
+static void		*late_block;
+static size_t		 late_cached = SIZE_MAX;
+
+static void
+late_free(void *arg)
+{
+	if (arg == (void *)1) {
+		pthread_setspecific(late_key, (void *)2);
+		return;
+	}
+	sqlite3_free(late_block);
+	late_cached = sqlmem_cached();
+}
+
+static void *
+free_after_end(void *arg)
+{
+	void *p;
+
+	(void)arg;
+	p = sqlite3_malloc(512);
+	sqlite3_free(p);		/* this thread's cache is in use */
+	late_block = sqlite3_malloc(512);
+	pthread_setspecific(late_key, (void *)1);
+	return NULL;
+}
+
+Test(sqlmem, free_after_thread_end_is_not_kept)
+{
+	pthread_t t;
+
+	(void)install();
+	cr_assert_eq(pthread_key_create(&late_key, late_free), 0);
+	cr_assert_eq(pthread_create(&t, NULL, free_after_end, NULL), 0);
+	cr_assert_eq(pthread_join(t, NULL), 0);
+	/* Kept, the block would stay in a cache no one drains again. */
+	cr_assert_eq(late_cached, 0, "cached after the end: %zu", late_cached);
 }
 
 /* A block freed by another thread than the one that took it. */
