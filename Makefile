@@ -135,6 +135,14 @@ $(BUILD)/bench/empty_fcgi: tests/bench/empty_fcgi.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_FCGI)
 
+# award-fcgi with the SQL taken out of its writer (tests/bench/nodb_job.c):
+# hotpath.sh's nodb row. Never installed.
+$(BUILD)/bench/award-fcgi-nodb: tests/bench/nodb_job.c $(FCGI_OBJ) \
+	$(BUILD)/libaward.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) -Wl,--wrap=job_run_group_more \
+	  -o $@ $^ $(LIBS_FCGI) $(LIBS_CORE)
+
 # Times each thread's syncs and pwrites for hotpath.sh (tests/bench/io_time.c).
 $(BUILD)/bench/io_time.so: tests/bench/io_time.c
 	@mkdir -p $(@D)
@@ -182,7 +190,8 @@ run: deps
 
 bench: deps
 	$(MAKE) --no-print-directory all $(BUILD)/bench/bench_award \
-	  $(BUILD)/bench/empty_fcgi $(BUILD)/bench/io_time.so
+	  $(BUILD)/bench/empty_fcgi $(BUILD)/bench/io_time.so \
+	  $(BUILD)/bench/award-fcgi-nodb
 	AWARD_BIN_DIR=$(BUILD) bash tests/bench/run.sh
 	AWARD_BIN_DIR=$(BUILD) bash tests/bench/admin_views.sh
 	AWARD_BIN_DIR=$(BUILD) bash tests/bench/reconcile.sh

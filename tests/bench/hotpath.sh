@@ -16,6 +16,10 @@
 #            tables in the service database, one WAL to sync a commit; the
 #            other award rows have the bot's database as a file of its own,
 #            as a deployment beside a bot has (also NORMAL-1file)
+#   nodb     (not by default) award-fcgi with the SQL taken out of its
+#            writer (build/bench/award-fcgi-nodb, tests/bench/nodb_job.c:
+#            every award answered "awarded", nothing written), NORMAL, one
+#            file: what the rest of the path costs, beside the empty row
 #   before   (AWARD_BENCH_BEFORE=DIR) FULL and NORMAL with DIR/award-fcgi
 #   node     the Node.js original (tests/bench/node_original/server.js),
 #            direct (no nginx, so no keep_conn: one row), on its own copy
@@ -29,7 +33,11 @@
 # For each: req/s (wrk -t2 -cCONNS, DUR s, new orders as in webhook.lua),
 # the ratio to the empty row of the same keep_conn setting, p50/p99, CPU µs
 # per request in the responder and in nginx (utime+stime from /proc/PID/stat
-# over the timed run), and the system calls per request of the responder
+# over the timed run; wrk's own from bash's time), the machine's idle
+# share over the timed run (idle%, iowait counted idle), "@busy": the
+# ratio the row would have with the CPUs as busy as in the empty row (its
+# ratio × the empty row's busy share ÷ its own; it tells CPU spent per
+# request from CPU left idle), and the system calls per request of the responder
 # by kind (strace -c -f over STRACE_N requests, a separate run: strace
 # slows everything, so those runs give counts, never times).
 # 5b: FULL with kept connections once more, with tests/bench/io_time.so
@@ -222,23 +230,39 @@ send_n() {
 
 RUNS=0
 STACK_ENV=()
+# busy_idle: the machine's CPU ticks so far, busy and idle (iowait is idle).
+busy_idle() {
+	awk '$1 == "cpu" { t = 0; for (i = 2; i <= NF; i++) t += $i
+		print t - $5 - $6, $5 + $6 }' /proc/stat
+}
+
 # timed NAME KEEP: one timed wrk run against $URL; prints the row, sets RPS
-# (and ROW_RPS[NAME KEEP]). The node row (KEEP "-") is direct: its ratio
-# is to the empty row with keep_conn off, and it has no nginx column.
+# (and ROW_RPS[NAME KEEP]), IDLE (the machine's idle share, %) and BOUND
+# (the row's req/s at the empty row's busy share, over the empty row's;
+# for the empty row, 1). The node row (KEEP "-") is direct: its ratio is
+# to the empty row with keep_conn off, and it has no nginx column.
 timed() {
-	local out=$T/wrk.txt a0 a1 n0 n1 base
+	local out=$T/wrk.txt a0 a1 n0 n1 b0 i0 b1 i1 base busy
 	RUNS=$((RUNS + 1))
 	a0=$(ticks $(app_pids))
 	n0=$(ticks $(nginx_pids))
-	RUN=$RUNS wrk -t2 -c"$CONNS" -d"${DUR}s" --timeout 5s --latency \
-		-s "$HERE/webhook.lua" "$URL" >"$out" 2>&1
+	read -r b0 i0 < <(busy_idle)
+	# wrk's own CPU too (bash's time: user and system seconds)
+	{ TIMEFORMAT='%U %S'; time RUN=$RUNS wrk -t2 -c"$CONNS" -d"${DUR}s" \
+		--timeout 5s --latency -s "$HERE/webhook.lua" "$URL" \
+		>"$out" 2>&1; } 2>"$T/wrk.time"
+	read -r b1 i1 < <(busy_idle)
 	a1=$(ticks $(app_pids))
 	n1=$(ticks $(nginx_pids))
 	wrk_read "$out"
 	RPS=$WRK_RPS
 	ROW_RPS["$1 $2"]=$RPS
+	IDLE=$(awk -v b=$((b1 - b0)) -v i=$((i1 - i0)) \
+		'BEGIN { printf "%.1f", (b + i > 0 ? 100 * i / (b + i) : 0) }')
+	busy=$(awk -v x="$IDLE" 'BEGIN { print 1 - x / 100 }')
 	if [ "$1" = empty ]; then
 		base=$RPS
+		EMPTY_BUSY[$2]=$busy
 	elif [ "$2" = - ]; then
 		base=${EMPTY_RPS[off]:-$RPS}
 	else
@@ -246,13 +270,18 @@ timed() {
 	fi
 	RATIO=$(awk -v a="$RPS" -v b="$base" \
 		'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }')
-	printf "  %-13s %-4s %9.0f %6.2f %8s %8s %9.0f %9s %6s %6s %6.1f" \
-		"$1" "$2" "$RPS" "$RATIO" "$WRK_P50" "$WRK_P99" \
+	BOUND=$(awk -v r="$RATIO" -v e="${EMPTY_BUSY[$2]:-$busy}" -v b="$busy" \
+		'BEGIN { printf "%.3f", (b > 0 ? r * e / b : 0) }')
+	printf "  %-13s %-4s %9.0f %6.2f %6.2f %5s %8s %8s %9.0f %9s %8.0f %6s %6s %6.1f" \
+		"$1" "$2" "$RPS" "$RATIO" "$BOUND" "$IDLE" "$WRK_P50" \
+		"$WRK_P99" \
 		"$(awk -v t=$((a1 - a0)) -v n="$WRK_REQS" -v hz="$HZ" \
 		'BEGIN { print (n > 0 ? t / hz * 1e6 / n : 0) }')" \
 		"$(awk -v t=$((n1 - n0)) -v n="$WRK_REQS" -v hz="$HZ" -v x="$2" \
 		'BEGIN { if (x == "-") print "-"
 		  else printf "%.0f", (n > 0 ? t / hz * 1e6 / n : 0) }')" \
+		"$(awk -v n="$WRK_REQS" '{ print (n > 0 ? ($1 + $2) * 1e6 / n : 0) }' \
+		"$T/wrk.time")" \
 		"$WRK_BAD" "$WRK_SERR" "$(awk -v k="$(kb VmHWM $(app_pids) \
 		$(nginx_pids))" 'BEGIN { print k / 1024 }')"
 }
@@ -320,11 +349,11 @@ done
 echo "== 5. the hot path against its transport (${DUR}s per row," \
 	"wrk -t2 -c$CONNS; syscalls/req from strace -c -f over $STRACE_N" \
 	"requests)"
-printf "  %-13s %-4s %9s %6s %8s %8s %9s %9s %6s %6s %6s  %s\n" row keep \
-	req/s /empty "p50(ms)" "p99(ms)" "app-us/r" "ngx-us/r" non2xx sockerr \
-	peakMB \
+printf "  %-13s %-4s %9s %6s %6s %5s %8s %8s %9s %9s %8s %6s %6s %6s  %s\n" \
+	row keep req/s /empty @busy idle% "p50(ms)" "p99(ms)" "app-us/r" \
+	"ngx-us/r" "wrk-us/r" non2xx sockerr peakMB \
 	"syscalls/req: total, by kind"
-declare -A EMPTY_RPS ROW_RPS ROUND_RPS ROUND_RATIO
+declare -A EMPTY_RPS EMPTY_BUSY ROW_RPS ROUND_RPS ROUND_RATIO ROUND_BOUND
 read -r -a rows <<<"${HOT_ROWS-empty FULL NORMAL FULL-1file node}"
 [ -n "${AWARD_BENCH_BEFORE:-}" ] && [ -z "${HOT_ROWS+set}" ] &&
 	rows+=(before-FULL before-NORMAL)
@@ -347,6 +376,12 @@ for row in "${rows[@]}"; do
 		node_row "$row"
 		continue ;;
 	empty) stack empty ;;
+	nodb) # award-fcgi without SQL (tests/bench/nodb_job.c)
+		[ -x "$BIN/bench/award-fcgi-nodb" ] ||
+			fail "$BIN/bench/award-fcgi-nodb not built (make bench)"
+		mkdir -p "$T/nodb"
+		ln -sf "$BIN/bench/award-fcgi-nodb" "$T/nodb/award-fcgi"
+		BIN=$T/nodb ONE_FILE=1 stack award NORMAL; BIN=$NOW_BIN ;;
 	before-*) BIN=$(cd "$AWARD_BENCH_BEFORE" && pwd)
 		stack award "${row#before-}"; BIN=$NOW_BIN ;;
 	*-1file) ONE_FILE=1 stack award "${row%-1file}" ;;
@@ -359,6 +394,7 @@ for row in "${rows[@]}"; do
 		[ -n "${ROUND_RPS[$row $keep]+set}" ] || KEYS+=("$row $keep")
 		ROUND_RPS["$row $keep"]+=" $RPS"
 		ROUND_RATIO["$row $keep"]+=" $RATIO"
+		ROUND_BOUND["$row $keep"]+=" $BOUND"
 		# strace slows the run it watches: the first round only
 		if [ "$round" = 1 ]; then traced; else echo; fi
 	done
@@ -375,13 +411,14 @@ if [ "$ROUNDS" -gt 1 ]; then
 	echo "== 5 over $ROUNDS rounds: each round runs every row once, in" \
 		"order, and each row's ratio is to the empty row of its own" \
 		"round; the medians"
-	printf "  %-13s %-4s %9s %6s   %s\n" row keep req/s /empty \
+	printf "  %-13s %-4s %9s %6s %6s   %s\n" row keep req/s /empty @busy \
 		"each round: /empty"
 	for key in "${KEYS[@]}"; do
 		# shellcheck disable=SC2086
-		printf "  %-13s %-4s %9.0f %6.2f   %s\n" "${key% *}" \
+		printf "  %-13s %-4s %9.0f %6.2f %6.2f   %s\n" "${key% *}" \
 			"${key#* }" "$(median ${ROUND_RPS[$key]})" \
 			"$(median ${ROUND_RATIO[$key]})" \
+			"$(median ${ROUND_BOUND[$key]})" \
 			"$(printf '%s\n' ${ROUND_RATIO[$key]} |
 			awk '{ printf "%s%.2f", (NR > 1 ? " " : ""), $1 }')"
 	done
