@@ -271,6 +271,7 @@ thread_main(void *arg)
 	struct worker	*wk = s->wk;
 	struct conn	*c;
 
+	prctl(PR_SET_NAME, "award-request");
 	while ((c = take(wk)) != NULL)
 		handle(s, c);
 	pthread_mutex_lock(&wk->mu);

@@ -27,6 +27,8 @@
  * a steady load the writer looks whether a fold is due at most every
  * UPKEEP_MS, not after every group.
  */
+#include <sys/prctl.h>
+
 #include <assert.h>
 #include <errno.h>
 #include <pthread.h>
@@ -213,6 +215,8 @@ ckpt_main(void *arg)
 {
 	struct writer	*w = arg;
 
+	/* Named for top -H, ps -L and perf (the process keeps its own). */
+	prctl(PR_SET_NAME, "award-ckpt");
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
 		enum ckpt_reason why = CKPT_PAGES_ADDED;
@@ -320,6 +324,7 @@ writer_main(void *arg)
 	struct group	 g = { .w = w };
 	size_t		 n;
 
+	prctl(PR_SET_NAME, "award-writer");
 	for (;;) {
 		struct job_group_stats st;
 

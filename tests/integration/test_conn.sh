@@ -390,3 +390,26 @@ while True:
 	[ "$(grep -c 'WATCHDOG=1' "$T/notify.log")" -gt "$n1" ] ||
 		fail "the watchdog was not fed again after the worker resumed"
 }
+
+# The worker's threads carry names for top -H, ps -L and perf: one writer,
+# one checkpointer, the request threads; the process keeps its own name
+# (pgrep, ps -C).
+it worker_threads_named
+t_worker_threads_named() {
+	local w names
+	WORKERS=1
+	start_stack
+	# an answer: the worker has started every thread
+	req GET "$HTTP/healthz"
+	check_status 200
+	w=$(conn_worker)
+	names=$(cat /proc/"$w"/task/*/comm | sort | uniq -c)
+	[ "$(cat /proc/"$w"/comm)" = award-fcgi ] ||
+		fail "the worker's name changed: $(cat /proc/"$w"/comm)"
+	grep -Eq '^ *1 award-writer$' <<<"$names" ||
+		fail "no one writer thread: $names"
+	grep -Eq '^ *1 award-ckpt$' <<<"$names" ||
+		fail "no one checkpointer thread: $names"
+	grep -Eq '^ *[0-9]+ award-request$' <<<"$names" ||
+		fail "no request threads: $names"
+}
