@@ -62,6 +62,10 @@
 #   own figure moves by a third between runs on a shared machine; syscalls
 #   are counted in the first round only)
 #   HOT_KEEP="off on"  the fastcgi_keep_conn settings to run
+#   HOT_SCHED=1  in the first round, 3 s of each timed run under perf's
+#   scheduler events (perf record -a), read by tests/bench/sched_idle.py:
+#   how much of the idle CPU time had a runnable task waiting on another
+#   CPU, which tasks waited, and their wakeup-to-run times
 BENCH=hotpath
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -77,6 +81,12 @@ ROUNDS=${HOT_ROUNDS:-1}
 HZ=$(getconf CLK_TCK)
 
 bench_need wrk strace
+if [ -n "${HOT_SCHED:-}" ] && ! command -v perf >/dev/null; then
+	[ "$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install \
+		-y -qq linux-perf >/dev/null
+	command -v perf >/dev/null ||
+		fail "HOT_SCHED needs perf: as root run apt-get install -y linux-perf"
+fi
 [ -x "$BIN/bench/empty_fcgi" ] || fail "$BIN/bench/empty_fcgi not built (make bench)"
 bench_start
 
@@ -389,6 +399,14 @@ for row in "${rows[@]}"; do
 	esac
 	for keep in "${keeps[@]}"; do
 		keep_conn "$keep"
+		spid=
+		if [ -n "${HOT_SCHED:-}" ] && [ "$round" = 1 ]; then
+			# 3 s of the timed run, from its second second
+			(sleep 2; exec perf record -q -a -e sched:sched_switch \
+				-e sched:sched_wakeup -o "$T/sched.data" -- \
+				sleep 3 >/dev/null 2>&1) &
+			spid=$!
+		fi
 		timed "$row" "$keep"
 		[ "$row" = empty ] && EMPTY_RPS[$keep]=$RPS
 		[ -n "${ROUND_RPS[$row $keep]+set}" ] || KEYS+=("$row $keep")
@@ -397,6 +415,11 @@ for row in "${rows[@]}"; do
 		ROUND_BOUND["$row $keep"]+=" $BOUND"
 		# strace slows the run it watches: the first round only
 		if [ "$round" = 1 ]; then traced; else echo; fi
+		if [ -n "$spid" ]; then
+			wait "$spid"
+			perf script -i "$T/sched.data" 2>/dev/null |
+				python3 "$HERE/sched_idle.py"
+		fi
 	done
 done
 done
