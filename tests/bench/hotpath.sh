@@ -280,7 +280,9 @@ timed() {
 	fi
 	RATIO=$(awk -v a="$RPS" -v b="$base" \
 		'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }')
-	BOUND=$(awk -v r="$RATIO" -v e="${EMPTY_BUSY[$2]:-$busy}" -v b="$busy" \
+	local ekey=$2
+	[ "$2" = - ] && ekey=off
+	BOUND=$(awk -v r="$RATIO" -v e="${EMPTY_BUSY[$ekey]:-$busy}" -v b="$busy" \
 		'BEGIN { printf "%.3f", (b > 0 ? r * e / b : 0) }')
 	printf "  %-13s %-4s %9.0f %6.2f %6.2f %5s %8s %8s %9.0f %9s %8.0f %6s %6s %6.1f" \
 		"$1" "$2" "$RPS" "$RATIO" "$BOUND" "$IDLE" "$WRK_P50" \
