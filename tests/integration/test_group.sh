@@ -370,3 +370,71 @@ t_checkpoint_once_load_is_over() {
 		sleep 0.1
 	done
 }
+
+# ckpt_bound: the worker's count of its own checkpoints at the WAL's bound
+# (award_writer_checkpoints_total{reason="bound"}), from the metrics.
+ckpt_bound() {
+	admin_get /v1/admin/metrics
+	awk '$1 == "award_writer_checkpoints_total{reason=\"bound\"}" {
+		print $2 }' <<<"$BODY"
+}
+
+# wal_frames: how many frames the service database's WAL file has room
+# for (it does not shrink when the WAL starts again from its beginning).
+wal_frames() {
+	local ps
+	ps=$(sqlite3 -cmd '.timeout 5000' "$DB" "PRAGMA page_size")
+	echo $((($(stat -c %s "$DB-wal") - 32) / (ps + 24)))
+}
+
+# wal_seq: the WAL header's checkpoint sequence, which grows by one each
+# time the WAL starts again from its beginning (SQLite's WAL format).
+wal_seq() {
+	od -An -tu1 -j12 -N4 "$DB-wal" |
+		awk '{ print (($1 * 256 + $2) * 256 + $3) * 256 + $4 }'
+}
+
+# The WAL stays bounded (issue 14): past 4 000 pages the writer asks the
+# checkpointer, then checkpoints on its own connection between two groups
+# once a checkpoint begun past the bound has run, and the WAL starts
+# again from its beginning. The pages come from another connection here
+# (5 000 of them, with its own autocheckpoint off), so that no load of
+# 1 500 awards without a pause is needed; the writer's next commits see
+# them as theirs.
+it wal_bound_restarts_the_wal
+t_wal_bound_restarts_the_wal() {
+	local i b0 b frames seq0
+	WORKERS=1
+	start_stack
+	seed_contest c1
+	seed_plans
+	b0=$(ckpt_bound)
+	[ -n "$b0" ] || fail "no bound checkpoint counter in the metrics"
+	sqlite3 -cmd '.timeout 5000' "$DB" "PRAGMA wal_autocheckpoint = 0;
+		CREATE TABLE test_wal_pages(b BLOB);
+		WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k
+		  WHERE i < 5000)
+		INSERT INTO test_wal_pages SELECT randomblob(3000) FROM k;" ||
+		fail "could not write the pages"
+	frames=$(wal_frames)
+	[ "$frames" -ge 4000 ] && [ "$frames" -lt 8000 ] ||
+		fail "the WAL holds $frames frames, not between the bound and twice it"
+	seq0=$(wal_seq)
+	# One award a turn: the writer looks after each group.
+	for i in $(seq 1 100); do
+		webhook "$(payment "ord-wal$i" 123456789 plan_1m "$(iso_now)")"
+		check_status 200
+		b=$(ckpt_bound)
+		[ "$b" -gt "$b0" ] && break
+		sleep 0.1
+	done
+	[ "$b" -gt "$b0" ] ||
+		fail "no checkpoint at the bound after $i awards (bound $b)"
+	# The next commit starts the WAL again from its beginning.
+	webhook "$(payment ord-wal-after 123456789 plan_1m "$(iso_now)")"
+	check_status 200
+	[ "$(wal_seq)" -gt "$seq0" ] ||
+		fail "the WAL did not start again (checkpoint sequence $seq0)"
+	check_sql "SELECT count(*) FROM ticket_ledger WHERE order_id LIKE
+		'ord-wal%'" $((i + 1))
+}
