@@ -379,14 +379,6 @@ ckpt_bound() {
 		print $2 }' <<<"$BODY"
 }
 
-# wal_frames: how many frames the service database's WAL file has room
-# for (it does not shrink when the WAL starts again from its beginning).
-wal_frames() {
-	local ps
-	ps=$(sqlite3 -cmd '.timeout 5000' "$DB" "PRAGMA page_size")
-	echo $((($(stat -c %s "$DB-wal") - 32) / (ps + 24)))
-}
-
 # wal_seq: the WAL header's checkpoint sequence, which grows by one each
 # time the WAL starts again from its beginning (SQLite's WAL format).
 wal_seq() {
@@ -416,7 +408,7 @@ t_wal_bound_restarts_the_wal() {
 		  WHERE i < 5000)
 		INSERT INTO test_wal_pages SELECT randomblob(3000) FROM k;" ||
 		fail "could not write the pages"
-	frames=$(wal_frames)
+	read -r frames _ < <(wal_frames "$DB")
 	[ "$frames" -ge 4000 ] && [ "$frames" -lt 8000 ] ||
 		fail "the WAL holds $frames frames, not between the bound and twice it"
 	seq0=$(wal_seq)
