@@ -436,3 +436,36 @@ t_wal_bound_restarts_the_wal() {
 	check_sql "SELECT count(*) FROM ticket_ledger WHERE order_id LIKE
 		'ord-wal%'" $((i + k))
 }
+
+# Past twice the bound the writer does not wait for the checkpointer: its
+# own checkpoint runs after the very group that saw the WAL that long,
+# before the checkpointer asked at that moment (36 MB to copy and sync)
+# could have finished; no further award is sent.
+it wal_twice_bound_restarts_at_once
+t_wal_twice_bound_restarts_at_once() {
+	local i b0 b frames
+	WORKERS=1
+	start_stack
+	seed_contest c1
+	seed_plans
+	b0=$(ckpt_bound)
+	[ -n "$b0" ] || fail "no bound checkpoint counter in the metrics"
+	sqlite3 -cmd '.timeout 5000' "$DB" "PRAGMA wal_autocheckpoint = 0;
+		CREATE TABLE test_wal_pages(b BLOB);
+		WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k
+		  WHERE i < 9000)
+		INSERT INTO test_wal_pages SELECT randomblob(3000) FROM k;" ||
+		fail "could not write the pages"
+	read -r frames _ < <(wal_frames "$DB")
+	[ "$frames" -ge 8000 ] ||
+		fail "the WAL holds $frames frames, not twice the bound"
+	webhook "$(payment ord-wal-over 123456789 plan_1m "$(iso_now)")"
+	check_status 200
+	for i in $(seq 1 50); do
+		b=$(ckpt_bound)
+		[ "$b" -gt "$b0" ] && break
+		sleep 0.1
+	done
+	[ "$b" -gt "$b0" ] ||
+		fail "no checkpoint at twice the bound after the award (bound $b)"
+}
