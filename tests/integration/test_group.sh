@@ -386,6 +386,26 @@ wal_seq() {
 		awk '{ print (($1 * 256 + $2) * 256 + $3) * 256 + $4 }'
 }
 
+# wal_stack_with_pages N: one worker, a contest and plans, B0 the bound
+# checkpoints so far, then N pages of about a page each written into the
+# service database's WAL from another connection with its own
+# autocheckpoint off; FRAMES the frames in the WAL then.
+wal_stack_with_pages() {
+	WORKERS=1
+	start_stack
+	seed_contest c1
+	seed_plans
+	B0=$(ckpt_bound)
+	[ -n "$B0" ] || fail "no bound checkpoint counter in the metrics"
+	sqlite3 -cmd '.timeout 5000' "$DB" "PRAGMA wal_autocheckpoint = 0;
+		CREATE TABLE test_wal_pages(b BLOB);
+		WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k
+		  WHERE i < $1)
+		INSERT INTO test_wal_pages SELECT randomblob(3000) FROM k;" ||
+		fail "could not write the pages"
+	read -r FRAMES _ < <(wal_frames "$DB")
+}
+
 # The WAL stays bounded (issue 14): past 4 000 pages the writer asks the
 # checkpointer, then checkpoints on its own connection between two groups
 # once a checkpoint begun past the bound has run, and the WAL starts
@@ -395,32 +415,20 @@ wal_seq() {
 # them as theirs.
 it wal_bound_restarts_the_wal
 t_wal_bound_restarts_the_wal() {
-	local i k b0 b frames seq0
-	WORKERS=1
-	start_stack
-	seed_contest c1
-	seed_plans
-	b0=$(ckpt_bound)
-	[ -n "$b0" ] || fail "no bound checkpoint counter in the metrics"
-	sqlite3 -cmd '.timeout 5000' "$DB" "PRAGMA wal_autocheckpoint = 0;
-		CREATE TABLE test_wal_pages(b BLOB);
-		WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k
-		  WHERE i < 5000)
-		INSERT INTO test_wal_pages SELECT randomblob(3000) FROM k;" ||
-		fail "could not write the pages"
-	read -r frames _ < <(wal_frames "$DB")
-	[ "$frames" -ge 4000 ] && [ "$frames" -lt 8000 ] ||
-		fail "the WAL holds $frames frames, not between the bound and twice it"
+	local i k b seq0
+	wal_stack_with_pages 5000
+	[ "$FRAMES" -ge 4000 ] && [ "$FRAMES" -lt 8000 ] ||
+		fail "the WAL holds $FRAMES frames, not between the bound and twice it"
 	seq0=$(wal_seq)
 	# One award a turn: the writer looks after each group.
 	for i in $(seq 1 100); do
 		webhook "$(payment "ord-wal$i" 123456789 plan_1m "$(iso_now)")"
 		check_status 200
 		b=$(ckpt_bound)
-		[ "$b" -gt "$b0" ] && break
+		[ "$b" -gt "$B0" ] && break
 		sleep 0.1
 	done
-	[ "$b" -gt "$b0" ] ||
+	[ "$b" -gt "$B0" ] ||
 		fail "no checkpoint at the bound after $i awards (bound $b)"
 	# A later commit starts the WAL again from its beginning: the next
 	# one, unless a reader (the metrics above) still held its snapshot.
@@ -443,29 +451,17 @@ t_wal_bound_restarts_the_wal() {
 # could have finished; no further award is sent.
 it wal_twice_bound_restarts_at_once
 t_wal_twice_bound_restarts_at_once() {
-	local i b0 b frames
-	WORKERS=1
-	start_stack
-	seed_contest c1
-	seed_plans
-	b0=$(ckpt_bound)
-	[ -n "$b0" ] || fail "no bound checkpoint counter in the metrics"
-	sqlite3 -cmd '.timeout 5000' "$DB" "PRAGMA wal_autocheckpoint = 0;
-		CREATE TABLE test_wal_pages(b BLOB);
-		WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k
-		  WHERE i < 9000)
-		INSERT INTO test_wal_pages SELECT randomblob(3000) FROM k;" ||
-		fail "could not write the pages"
-	read -r frames _ < <(wal_frames "$DB")
-	[ "$frames" -ge 8000 ] ||
-		fail "the WAL holds $frames frames, not twice the bound"
+	local i b
+	wal_stack_with_pages 9000
+	[ "$FRAMES" -ge 8000 ] ||
+		fail "the WAL holds $FRAMES frames, not twice the bound"
 	webhook "$(payment ord-wal-over 123456789 plan_1m "$(iso_now)")"
 	check_status 200
 	for i in $(seq 1 50); do
 		b=$(ckpt_bound)
-		[ "$b" -gt "$b0" ] && break
+		[ "$b" -gt "$B0" ] && break
 		sleep 0.1
 	done
-	[ "$b" -gt "$b0" ] ||
+	[ "$b" -gt "$B0" ] ||
 		fail "no checkpoint at twice the bound after the award (bound $b)"
 }
