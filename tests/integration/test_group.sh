@@ -136,6 +136,64 @@ t_group_mixed_concurrent() {
 			"$c0..$c1 groups"
 }
 
+# group_hist BODY: the metrics' award_writer_group_jobs as "groups of 16
+# jobs at most, groups, jobs".
+group_hist() {
+	awk '$1 == "award_writer_group_jobs_bucket{le=\"16\"}" { b = $2 }
+	     $1 == "award_writer_group_jobs_count" { c = $2 }
+	     $1 == "award_writer_group_jobs_sum" { s = $2 }
+	     END { print b, c, s }' <<<"$1"
+}
+
+# A group holds 16 jobs at most (GROUP_JOBS, fcgi/writer.c): 40 orders
+# queue behind another process's write lock, and the lock goes only once
+# more than 16 wait behind the group that waits for it. Without the bound
+# the next group would take them all; with it they commit 16 at most to a
+# group, and each is in the ledger once.
+it group_bounded
+t_group_bounded() {
+	local i n=40 w=600 b0 c0 s0 b1 c1 s1
+	WORKERS=1
+	APP_ENV=(AWARD_BUSY_TIMEOUT_MS=60000)
+	start_stack
+	seed_contest c1
+	seed_plans
+	admin_get /v1/admin/metrics
+	read -r b0 c0 s0 < <(group_hist "$BODY")
+	[ -n "$s0" ] || fail "no award_writer_group_jobs in the metrics"
+	for i in $(seq 1 "$n"); do
+		payment "ord-b$i" 123456789 plan_3m "$(iso_now)" >"$T/b$i.json"
+	done
+	lock_db "$DB"
+	for i in $(seq 1 "$n"); do
+		fire "$T/b$i.json" "$HTTP/v1/payments/webhook"
+	done
+	until grep -Eq '"msg":"writer job queued","waiting":(1[7-9]|[2-9][0-9])' \
+		"$T/fcgi.log"; do
+		w=$((w - 1))
+		[ "$w" -gt 0 ] || fail "never more than 16 jobs waited"
+		sleep 0.05
+	done
+	unlock_db
+	landed
+	for i in $(seq 1 "$n"); do
+		[ "$(<"$T/b$i.json.code")" = 200 ] ||
+			fail "ord-b$i: status $(<"$T/b$i.json.code")"
+		[ "$(jget '$.award' "$(<"$T/b$i.json.out")")" = awarded ] ||
+			fail "ord-b$i: $(<"$T/b$i.json.out")"
+	done
+	check_sql "select count(*), count(distinct order_id) from ticket_ledger
+		where order_id like 'ord-b%'" "$n|$n"
+	admin_get /v1/admin/metrics
+	read -r b1 c1 s1 < <(group_hist "$BODY")
+	[ "$((s1 - s0))" = "$n" ] ||
+		fail "$((s1 - s0)) jobs went through groups, not $n"
+	[ "$((b1 - b0))" = "$((c1 - c0))" ] ||
+		fail "$((c1 - c0 - b1 + b0)) of $((c1 - c0)) groups held" \
+			"more than 16 jobs"
+	[ "$((c1 - c0))" -ge 3 ] || fail "$n jobs in $((c1 - c0)) groups"
+}
+
 # SIGKILL of the worker while groups are in flight: every order answered
 # 200 awarded or duplicate is in the ledger; redelivering every order
 # doubles nothing and awards what was lost.
