@@ -51,8 +51,9 @@
 # Usage: AWARD_BIN_DIR=build bash tests/bench/hotpath.sh
 #   HOT_DUR=8  HOT_CONNS=32  HOT_STRACE_N=2000  HOT_KEEPALIVE=16  FLOOR_N=3000
 #   HOT_ROWS="empty FULL NORMAL FULL-1file node" (any of these, or before-FULL,
-#   before-NORMAL; empty: none; node by default when a Debian node with
-#   node-sqlite3 can be had, see node_original/node.sh; else a line says why)
+#   before-NORMAL, before-FULL-1file, before-NORMAL-1file; empty: none;
+#   node by default when a Debian node with node-sqlite3 can be had, see
+#   node_original/node.sh; else a line says why)
 #   HOT_MEM_REQS="100000 300000"  (the check: "100000 1000000",
 #   about 6 more minutes; "" skips the memory part)
 #   AWARD_BENCH_BEFORE=DIR  an older build's directory, for before/after
@@ -395,7 +396,11 @@ for row in "${rows[@]}"; do
 		ln -sf "$BIN/bench/award-fcgi-nodb" "$T/nodb/award-fcgi"
 		BIN=$T/nodb ONE_FILE=1 stack award NORMAL; BIN=$NOW_BIN ;;
 	before-*) BIN=$(cd "$AWARD_BENCH_BEFORE" && pwd)
-		stack award "${row#before-}"; BIN=$NOW_BIN ;;
+		case $row in
+		*-1file) r=${row#before-}; ONE_FILE=1 stack award "${r%-1file}" ;;
+		*) stack award "${row#before-}" ;;
+		esac
+		BIN=$NOW_BIN ;;
 	*-1file) ONE_FILE=1 stack award "${row%-1file}" ;;
 	*) stack award "$row" ;;
 	esac
