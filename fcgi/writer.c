@@ -6,10 +6,9 @@
  * GROUP_JOBS), runs it as one group, takes in what was posted while the
  * group's rules ran (job_run_group_more, up to GROUP_JOBS in all: those
  * jobs commit with it instead of waiting a whole turn), and calls back
- * each job of that
- * group: only the waiters of the finished group wake, never the threads
- * whose jobs are still queued (a broadcast to all of them cost ~13 futex
- * calls per request, issue 14).
+ * each job of that group: only the waiters of the finished group wake,
+ * never the threads whose jobs are still queued (a broadcast to all of
+ * them cost ~13 futex calls per request, issue 14).
  * There is no timer and no artificial wait: a group is whatever queued
  * while the previous commit ran, so at one connection every group holds
  * one job and latency is that of a lone transaction.
@@ -62,10 +61,10 @@
  * The most jobs in one group. Without a bound, a group took in every job
  * posted while it ran: under a steady load nearly every request in the
  * worker ended up in one group, and the worker went in lock-step. The
- * writer ran the group while the transport had little to do, then it
- * slept for the round trip of that whole group's answers while the
- * writer had nothing to do (the writer asleep 41 % of the time, the CPUs
- * a quarter idle, issue 14). A bound makes the groups overlap instead: one
+ * writer ran the group while the transport had little to do, then, with
+ * nothing left to run, slept through the round trip of that whole
+ * group's answers (the writer asleep 41 % of the time, the CPUs a
+ * quarter idle, issue 14). A bound makes the groups overlap instead: one
  * runs while the answers of the one before travel and the next one
  * fills. A bigger group saves less and less: 16 jobs already share one
  * COMMIT and its fdatasync (about 0.3 ms at FULL). Measured with 32
