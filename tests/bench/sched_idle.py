@@ -9,7 +9,12 @@ sched:sched_wakeup` on stdin and prints:
     waited, as opposed to idle for want of work;
   * those waiting tasks by command name, with how they came to wait;
   * the time from a wakeup to the run, for wakeups onto a busy CPU and
-    onto an idle one, by command name.
+    onto an idle one, by command name;
+  * the writer threads' time (award-writer): on a CPU, and off it by the
+    state it left in: asleep (S: waiting for jobs, or for a lock),
+    in uninterruptible wait (D: fdatasync, the disk) or preempted (R).
+    A writer often asleep under load is a serial stage left waiting for
+    work (round 10 of docs/bench-hotpath.md).
 Usage: perf script -i FILE | sched_idle.py [TID=NAME ...]
   TID=NAME names a thread (the responder's poll thread, its writer).
 Figures only: nothing is asserted.
@@ -24,6 +29,7 @@ EVENT = re.compile(r'^\s*(?P<comm>.+?)\s+(?P<pid>\d+)\s+\[(?P<cpu>\d+)\]\s+'
 SWITCH = re.compile(r'prev_comm=(?P<pc>.*) prev_pid=(?P<pp>\d+) '
                     r'prev_prio=\d+ prev_state=(?P<st>\S+) ==> '
                     r'next_comm=(?P<nc>.*) next_pid=(?P<np>\d+)')
+WRITER = 'award-writer'                     # fcgi/writer.c's thread name
 WAKEUP = re.compile(r'comm=(?P<c>.*) pid=(?P<p>\d+) prio=\d+ '
                     r'target_cpu=(?P<tc>\d+)')
 
@@ -44,6 +50,10 @@ def main():
     by_task = collections.Counter()
     lat = collections.defaultdict(list)
     first = last = None
+    writer_in = {}                          # pid -> when it went on a CPU
+    writer_out = {}                         # pid -> (when it left, state)
+    writer = collections.Counter()          # 'on', 'S', 'D', 'R' -> s
+    writer_sleeps = 0
     for line in sys.stdin:
         m = EVENT.match(line)
         if m is None:
@@ -79,6 +89,16 @@ def main():
         if s is None:
             continue
         comm[s['pp']], comm[s['np']] = s['pc'], s['nc']
+        if s['pc'] == WRITER:
+            if s['pp'] in writer_in:
+                writer['on'] += t - writer_in.pop(s['pp'])
+            writer_out[s['pp']] = (t, s['st'][0])
+        if s['nc'] == WRITER:
+            writer_in[s['np']] = t
+            if s['np'] in writer_out:
+                t0, st = writer_out.pop(s['np'])
+                writer[st] += t - t0
+                writer_sleeps += st == 'S'
         if s['st'].startswith('R') and s['pp'] != '0':
             waiting[cpu][s['pp']] = 'preempted'
         for ws in waiting.values():
@@ -112,6 +132,11 @@ def main():
                 len(v), sum(v) / len(v) * 1e6, v[int(len(v) * 0.9)] * 1e6)
                 if v else '%28s' % '-')
         print('    %-12s %s | %s' % (who, row[0], row[1]))
+    if writer:
+        print('  %s: on a CPU %.0f ms; off it asleep %.0f ms (%d sleeps), '
+              'in I/O %.0f ms, preempted %.0f ms' % (
+                  WRITER, writer['on'] * 1e3, writer['S'] * 1e3,
+                  writer_sleeps, writer['D'] * 1e3, writer['R'] * 1e3))
 
 if __name__ == '__main__':
     main()
