@@ -77,6 +77,43 @@ t_writer_folds_totals() {
 		'SELF_PURCHASE'" 2501
 }
 
+# A look at the totals put off under load runs when its time comes, with
+# no job to wake the writer (writer.c: UPKEEP_MS). 999 ledger rows wait
+# unfolded (a fold begins past TOTALS_FOLD_MIN, 1000 rows), then two
+# awards back to back on one kept connection. The look after the first
+# finds 1000 rows and folds none. The second group ends well within 20 ms
+# of that look, so its own look is put off, and no job follows. The fold
+# must run all the same: the watermark reaches the ledger's end. (Were the
+# second group 20 ms late, its look would run at once and the test would
+# pass without the put-off look; it cannot fail wrongly.)
+it writer_folds_after_a_put_off_look
+t_writer_folds_after_a_put_off_look() {
+	local n=100 i args=()
+	start_stack
+	seed_contest c1
+	seed_plans
+	seed_ledger 999
+	for i in 1 2; do
+		payment "ord-late$i" 123456789 plan_1m "$(iso_now)" >"$T/l$i.json"
+		[ "$i" = 1 ] || args+=(--next)
+		args+=(-H 'Expect:' -H 'Content-Type: application/json'
+			--data-binary "@$T/l$i.json" -o /dev/null
+			-w '%{http_code} ' "$HTTP/v1/payments/webhook")
+	done
+	[ "$(curl -s -m 30 "${args[@]}")" = "200 200 " ] ||
+		fail "the two awards were not both answered 200"
+	check_sql "SELECT max(rowid) FROM ticket_ledger" 1001
+	until [ "$(sql "SELECT coalesce((SELECT last_rowid FROM
+		ledger_totals_state), 0)")" = 1001 ]; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || fail "no fold once the load stopped:" \
+			"watermark $(sql "SELECT last_rowid FROM ledger_totals_state")"
+		sleep 0.1
+	done
+	check_sql "SELECT rows FROM ledger_totals WHERE reason =
+		'SELF_PURCHASE'" 1001
+}
+
 # award-retry brings the totals up to date after its run: every ledger row
 # folded, the trigger-kept totals filled.
 it retry_run_folds_totals
