@@ -532,6 +532,22 @@ payment() {
 	    -e "s/\"value\": \"199.00\"/\"value\": \"${6:-199.00}\"/" "$f"
 }
 
+# kept_orders PREFIX N: in KEPT_ARGS, curl's arguments for N webhooks of
+# new orders PREFIX1..PREFIXN (buyer 123456789, plan_1m) sent one after
+# another on one kept connection (--next); curl prints each answer's
+# status code on a line of its own.
+kept_orders() {
+	local i
+	KEPT_ARGS=()
+	for i in $(seq 1 "$2"); do
+		payment "$1$i" 123456789 plan_1m "$(iso_now)" >"$T/$1$i.json"
+		[ "$i" = 1 ] || KEPT_ARGS+=(--next)
+		KEPT_ARGS+=(-H 'Expect:' -H 'Content-Type: application/json'
+			--data-binary "@$T/$1$i.json" -o /dev/null
+			-w '%{http_code}\n' "$HTTP/v1/payments/webhook")
+	done
+}
+
 # refund REFUND_ID PAYMENT_ID AMOUNT
 refund() {
 	sed -e "s/30c2a0f1-0015-5000-a000-3f4a5b6c7d8e/$1/" \

@@ -384,7 +384,7 @@ PY
 # those 1000 pages (one that restarted meanwhile is not asked to).
 it checkpoint_once_load_is_over
 t_checkpoint_once_load_is_over() {
-	local i args=() q0 q1 p1 t0 t1 mx nb n
+	local q0 q1 p1 t0 t1 mx nb n
 	WORKERS=1
 	start_stack
 	seed_contest c1
@@ -397,15 +397,9 @@ t_checkpoint_once_load_is_over() {
 	}
 	q0=$(ckpt quiet)
 	[ -n "$q0" ] || fail "no award_writer_checkpoints_total in the metrics"
-	for i in $(seq 1 300); do
-		payment "ord-q$i" 123456789 plan_1m "$(iso_now)" >"$T/q$i.json"
-		[ "$i" = 1 ] || args+=(--next)
-		args+=(-H 'Expect:' -H 'Content-Type: application/json'
-			--data-binary "@$T/q$i.json" -o /dev/null
-			-w '%{http_code}\n' "$HTTP/v1/payments/webhook")
-	done
+	kept_orders ord-q 300
 	t0=$(now_ms)
-	curl -s -m 300 "${args[@]}" >"$T/q.codes"
+	curl -s -m 300 "${KEPT_ARGS[@]}" >"$T/q.codes"
 	t1=$(now_ms)
 	q1=$(ckpt quiet)
 	p1=$(ckpt pages)

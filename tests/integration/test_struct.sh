@@ -88,19 +88,13 @@ t_writer_folds_totals() {
 # pass without the put-off look; it cannot fail wrongly.)
 it writer_folds_after_a_put_off_look
 t_writer_folds_after_a_put_off_look() {
-	local n=100 i args=()
+	local n=100
 	start_stack
 	seed_contest c1
 	seed_plans
 	seed_ledger 999
-	for i in 1 2; do
-		payment "ord-late$i" 123456789 plan_1m "$(iso_now)" >"$T/l$i.json"
-		[ "$i" = 1 ] || args+=(--next)
-		args+=(-H 'Expect:' -H 'Content-Type: application/json'
-			--data-binary "@$T/l$i.json" -o /dev/null
-			-w '%{http_code} ' "$HTTP/v1/payments/webhook")
-	done
-	[ "$(curl -s -m 30 "${args[@]}")" = "200 200 " ] ||
+	kept_orders ord-late 2
+	[ "$(curl -s -m 30 "${KEPT_ARGS[@]}" | grep -c '^200$')" = 2 ] ||
 		fail "the two awards were not both answered 200"
 	check_sql "SELECT max(rowid) FROM ticket_ledger" 1001
 	until [ "$(sql "SELECT coalesce((SELECT last_rowid FROM
