@@ -431,6 +431,25 @@ ckpt_bound() {
 		print $2 }' <<<"$BODY"
 }
 
+# bound_grows TURNS [PREFIX]: whether ckpt_bound passes B0 within TURNS
+# looks 0.1 s apart; BOUND_NOW is its last reading, BOUND_TURNS the looks
+# taken. With PREFIX, an award of a new order PREFIX<turn> goes before
+# each look (the writer looks at the WAL after each group); without,
+# nothing is sent.
+bound_grows() {
+	for BOUND_TURNS in $(seq 1 "$1"); do
+		if [ -n "${2:-}" ]; then
+			webhook "$(payment "$2$BOUND_TURNS" 123456789 plan_1m \
+				"$(iso_now)")"
+			check_status 200
+		fi
+		BOUND_NOW=$(ckpt_bound)
+		[ "$BOUND_NOW" -gt "$B0" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # wal_seq: the WAL header's checkpoint sequence, which grows by one each
 # time the WAL starts again from its beginning (SQLite's WAL format).
 wal_seq() {
@@ -467,21 +486,14 @@ wal_stack_with_pages() {
 # them as theirs.
 it wal_bound_restarts_the_wal
 t_wal_bound_restarts_the_wal() {
-	local i k b seq0
+	local k seq0
 	wal_stack_with_pages 5000
 	[ "$FRAMES" -ge 4000 ] && [ "$FRAMES" -lt 8000 ] ||
 		fail "the WAL holds $FRAMES frames, not between the bound and twice it"
 	seq0=$(wal_seq)
 	# One award a turn: the writer looks after each group.
-	for i in $(seq 1 100); do
-		webhook "$(payment "ord-wal$i" 123456789 plan_1m "$(iso_now)")"
-		check_status 200
-		b=$(ckpt_bound)
-		[ "$b" -gt "$B0" ] && break
-		sleep 0.1
-	done
-	[ "$b" -gt "$B0" ] ||
-		fail "no checkpoint at the bound after $i awards (bound $b)"
+	bound_grows 100 ord-wal || fail "no checkpoint at the bound after" \
+		"$BOUND_TURNS awards (bound $BOUND_NOW)"
 	# A later commit starts the WAL again from its beginning: the next
 	# one, unless a reader (the metrics above) still held its snapshot.
 	for k in $(seq 1 20); do
@@ -494,7 +506,7 @@ t_wal_bound_restarts_the_wal() {
 	[ "$(wal_seq)" -gt "$seq0" ] ||
 		fail "the WAL did not start again (checkpoint sequence $seq0)"
 	check_sql "SELECT count(*) FROM ticket_ledger WHERE order_id LIKE
-		'ord-wal%'" $((i + k))
+		'ord-wal%'" $((BOUND_TURNS + k))
 }
 
 # Past twice the bound the writer does not wait for the checkpointer: its
@@ -503,17 +515,12 @@ t_wal_bound_restarts_the_wal() {
 # could have finished; no further award is sent.
 it wal_twice_bound_restarts_at_once
 t_wal_twice_bound_restarts_at_once() {
-	local i b
 	wal_stack_with_pages 9000
 	[ "$FRAMES" -ge 8000 ] ||
 		fail "the WAL holds $FRAMES frames, not twice the bound"
 	webhook "$(payment ord-wal-over 123456789 plan_1m "$(iso_now)")"
 	check_status 200
-	for i in $(seq 1 50); do
-		b=$(ckpt_bound)
-		[ "$b" -gt "$B0" ] && break
-		sleep 0.1
-	done
-	[ "$b" -gt "$B0" ] ||
-		fail "no checkpoint at twice the bound after the award (bound $b)"
+	# No award more: waiting is all this one does.
+	bound_grows 50 || fail "no checkpoint at twice the bound after the" \
+		"award (bound $BOUND_NOW)"
 }
