@@ -33,6 +33,20 @@ validate_id(const char *s)
 }
 
 int
+validate_contest_id(const char *s)
+{
+	size_t n = 0;
+
+	if (s == NULL)
+		return 0;
+	for (; s[n] != '\0'; n++)
+		if (n >= VALIDATE_CONTEST_MAX ||
+		    (unsigned char)s[n] < 0x20 || s[n] == 0x7f)
+			return 0;
+	return n > 0;
+}
+
+int
 validate_telegram_id(const cJSON *v, const char *tok, size_t toklen,
     int64_t *out)
 {

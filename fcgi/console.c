@@ -1,7 +1,8 @@
 /*
  * The dashboard's query string to one of its pages (console.h). Every
  * parameter passes a validator first (console_lookup_key() for the search
- * keys, contest_id_ok() for a contest, a bounded integer for the page); a
+ * keys, validate_contest_id() for a contest, a bounded integer for the
+ * page); a
  * refused one is a 400 page that says why. Nothing here writes.
  */
 #include <stdint.h>
@@ -17,22 +18,9 @@
 #include "views.h"
 
 /*
- * Contest ids are the bot's (SPEC.md §3 sets no character class): any
- * text of 1-255 bytes without control characters, bound as a parameter
+ * Contest ids are the bot's: validate_contest_id(), bound as a parameter
  * and escaped on the page.
  */
-#define CONSOLE_CONTEST_MAX	255
-
-static int
-contest_id_ok(const char *s)
-{
-	if (*s == '\0')
-		return 0;
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 0;
-	return 1;
-}
 
 /*
  * The one lookup key of a query: exactly one of order_id, payment_id,
@@ -110,7 +98,7 @@ queue_page(struct award_ctx *ctx, const char *query, const char *st,
 char *
 console_page(struct award_ctx *ctx, const char *query, int *status)
 {
-	char		 id[AWARD_ID_MAX + 2], cid[CONSOLE_CONTEST_MAX + 1];
+	char		 id[AWARD_ID_MAX + 2], cid[VALIDATE_CONTEST_MAX + 2];
 	const char	*why;
 	enum lookup_key	 key;
 	int64_t		 tg = 0;
@@ -137,7 +125,7 @@ console_page(struct award_ctx *ctx, const char *query, int *status)
 		return queue_page(ctx, query, id, status);
 	}
 	if ((rc = http_query(query, "contest", cid, sizeof(cid))) != 0) {
-		if (rc == -1 || !contest_id_ok(cid)) {
+		if (rc == -1 || !validate_contest_id(cid)) {
 			*status = 400;
 			return dashboard_refused(ctx, "contest: not 1-255 "
 			    "bytes without control characters");

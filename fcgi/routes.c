@@ -105,7 +105,7 @@ match(const struct route *r, const char *path, struct params *p)
 	alen = n - plen - slen;
 	if (memchr(path + plen, '/', alen) != NULL)
 		return 0;
-	if (alen > AWARD_ID_MAX)
+	if (alen >= sizeof(p->arg))
 		alen = 0;	/* too long: "" fails every validator */
 	memcpy(p->arg, path + plen, alen);
 	p->arg[alen] = '\0';
@@ -432,7 +432,7 @@ h_user_tickets(struct route_env *env, struct request *req,
     const struct params *p, struct response *res)
 {
 	struct award_ctx *ctx;
-	char		 cid[AWARD_ID_MAX + 2];
+	char		 cid[VALIDATE_CONTEST_MAX + 2];
 	cJSON		*out = NULL;
 	int64_t		 id;
 	int		 rc;
@@ -442,10 +442,13 @@ h_user_tickets(struct route_env *env, struct request *req,
 		    "from 1 to 2^53-1");
 		return;
 	}
+	/* An empty contest_id= is no contest_id: the contest running now. */
 	rc = http_query(req->query, "contest_id", cid, sizeof(cid));
-	if (rc == -1 || (rc == 1 && !validate_id(cid))) {
-		routes_bad_request(req, res, "contest_id: not 1-128 of "
-		    "[A-Za-z0-9._:-]");
+	if (rc == 1 && cid[0] == '\0')
+		rc = 0;
+	if (rc == -1 || (rc == 1 && !validate_contest_id(cid))) {
+		routes_bad_request(req, res, "contest_id: not 1-255 bytes "
+		    "without control characters");
 		return;
 	}
 	if ((ctx = routes_reader(env, res)) == NULL)

@@ -13,6 +13,7 @@
 #include "ctx.h"
 #include "http.h"
 #include "job.h"
+#include "validate.h"
 
 struct writer;
 struct counters;
@@ -70,7 +71,7 @@ void	routes_webhook_answer(const struct job *job, struct response *res);
 
 /* Path parameters: at most one, copied out of the path. */
 struct params {
-	char	arg[AWARD_ID_MAX + 1];
+	char	arg[VALIDATE_CONTEST_MAX + 1]; /* the longest: a contest id */
 };
 
 /*

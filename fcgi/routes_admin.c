@@ -189,7 +189,7 @@ routes_leaderboard(struct route_env *env, struct request *req,
 	int	 limit = limit_param(req, LEADERBOARD_DEFAULT,
 		    LEADERBOARD_MAX);
 
-	if (!validate_id(p->arg)) {
+	if (!validate_contest_id(p->arg)) {
 		http_error(res, 404, "unknown contest");
 		return;
 	}

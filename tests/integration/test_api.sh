@@ -220,6 +220,39 @@ t_leaderboard() {
 	fi
 }
 
+# A contest id is the bot's (SPEC.md §3 sets no character class): one with
+# a space, a '#' and Cyrillic awards, and the leaderboard and the tickets
+# answer for it, percent-encoded in the path and in the query. An empty
+# contest_id= is the contest running now; a control character is refused.
+it any_contest_id
+t_any_contest_id() {
+	local cid='Зима 2026 #1' enc='%D0%97%D0%B8%D0%BC%D0%B0%202026%20%231'
+	start_stack
+	seed_contest "$cid"
+	seed_plans
+	svc_post "$(award_body ord-cid1 3002 plan_3m "$(iso_now)")"
+	check_json '$.award' awarded
+	check_sql "select contest_id from ticket_ledger where order_id = 'ord-cid1'" "$cid"
+	admin_get "/v1/admin/contests/$enc/leaderboard"
+	check_status 200
+	check_json '$.contest_id' "$cid"
+	check_json '$.items[0].telegram_id' 3002
+	check_json '$.items[0].tickets' 3
+	for q in "?contest_id=$enc" "?contest_id="; do
+		req GET "$HTTP/v1/users/3002/tickets$q" \
+			-H "Authorization: Bearer $SERVICE_TOKEN"
+		check_status 200
+		check_json '$.contest_id' "$cid"
+		check_json '$.tickets' 3
+	done
+	req GET "$HTTP/v1/users/3002/tickets?contest_id=a%01b" \
+		-H "Authorization: Bearer $SERVICE_TOKEN"
+	check_error 400
+	admin_get "/v1/admin/contests/$enc-2/leaderboard"
+	[ "$STATUS" = 200 ] || [ "$STATUS" = 404 ] ||
+		fail "$REQ: expected 200 (empty) or 404, got $STATUS"
+}
+
 it metrics
 t_metrics() {
 	local ct bad samples
