@@ -49,6 +49,7 @@ struct row {
 	const char		*outcome;	/* static text */
 	char			 error[AWARD_ERR_MAX];
 	int			 failed, dead, not_confirmed;
+	int			 done_later;	/* marked done after the COMMIT */
 	enum award_result	 award;
 };
 
@@ -186,13 +187,56 @@ retry_row(struct award_ctx *ctx, struct row *r, const struct checked *v,
 		    RETRYQ_MARK_ERROR)
 			goto queue;
 		r->dead = mr == RETRYQ_NOW_DEAD;
-	} else if (retryq_mark_done(ctx, r->it.id, r->outcome) == -1)
+	} else if (!db_same_file(ctx->db))
+		r->done_later = 1;	/* mark_done_later() */
+	else if (retryq_mark_done(ctx, r->it.id, r->outcome) == -1)
 		goto queue;
 	return 0;
 queue:
 	snprintf(stop, stopsz, "cannot update failed_awards: %s",
 	    sqlite3_errmsg(ctx->db));
 	return -1;
+}
+
+/*
+ * With two files, the rows of rows[0..n) that ran are marked done only
+ * now, once their group's COMMIT returned, in a transaction of the
+ * service database alone. SQLite's WAL gives no atomic commit across
+ * files: the service database commits first, and a done row committed
+ * with a group whose bot half was then lost (a full disk, an I/O error,
+ * power) would never be run again, its tickets never written. Marked
+ * here, such a row stays pending instead, and the next run finds its
+ * work: duplicate for an award whose rows are in, its rows for one whose
+ * rows are not, the reversal repaired for a refund (refund.c). 0, or -1
+ * with why in stop (the rows stay pending).
+ */
+static int
+mark_done_later(struct award_ctx *ctx, const struct row *rows, int n,
+    char *stop, size_t stopsz)
+{
+	int k, rc;
+
+	for (k = 0; k < n && !rows[k].done_later; k++)
+		;
+	if (k == n)
+		return 0;
+	if ((rc = db_begin_immediate(ctx->db)) != SQLITE_OK) {
+		snprintf(stop, stopsz, "begin: %s (outage: the run stops; "
+		    "the group's rows stay pending)", sqlite3_errstr(rc));
+		return -1;
+	}
+	for (; k < n; k++)
+		if (rows[k].done_later &&
+		    retryq_mark_done(ctx, rows[k].it.id, rows[k].outcome) == -1)
+			break;
+	if (k < n || db_commit(ctx->db) != SQLITE_OK) {
+		snprintf(stop, stopsz, "marking done: %s (outage: the run "
+		    "stops; the group's rows stay pending)",
+		    sqlite3_errmsg(ctx->db));
+		db_rollback(ctx->db);
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -336,6 +380,9 @@ job_retry_run_verified(struct award_ctx *ctx, struct yk_client *yk,
 			    sqlite3_errmsg(ctx->db));
 			goto abort;
 		}
+		if (mark_done_later(ctx, rows, g, run->stopped,
+		    sizeof(run->stopped)) == -1)
+			break;
 		for (int k = 0; k < g; k++) {
 			row_count(&rows[k], run);
 			row_log(&rows[k]);

@@ -419,6 +419,37 @@ start_two_files() {
 	DB=$BOT seed_referral 123456789 111111111
 }
 
+# Two files commit one after the other (SQLite's WAL has no atomic commit
+# across files): the service file first. A retry group whose bot half then
+# fails (the bot file's disk full, the power-loss shim's PL_FULL_FILE) must
+# leave its rows pending, not done with the tickets never written: the
+# next run awards the order, once.
+it retry_two_files_bot_commit_fails
+t_retry_two_files_bot_commit_fails() {
+	local shim=$BIN/tests/powerloss_shim.so
+	[ -f "$shim" ] || fail "$shim not built (make $BIN/tests/powerloss_shim.so)"
+	start_two_files
+	webhook "$(payment ord-half 555000113 plan_half "$(iso_now)")"
+	check_json '$.award' queued
+	DB=$BOT sql "INSERT INTO plan_tickets VALUES ('plan_half', 4)"
+	touch "$T/full"
+	retry "LD_PRELOAD=$shim" "PL_FILES=$BOT" "PL_FULL_FILE=$T/full" \
+		"ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+		--force --bot-db "$BOT"
+	[ "$RETRY_RC" = 1 ] || fail "award-retry with the bot file full: exit" \
+		"$RETRY_RC, not 1: $(tail -n 2 "$T/retry.log")"
+	DB=$BOT check_sql "select count(*) from ticket_ledger
+		where order_id = 'ord-half'" 0
+	check_sql "select status, attempts from failed_awards
+		where order_id = 'ord-half'" "pending|1"
+	rm -f "$T/full"
+	retry_ok --force --bot-db "$BOT"
+	check_sql "select status, outcome from failed_awards
+		where order_id = 'ord-half'" "done|awarded"
+	DB=$BOT check_sql "select reason, delta from ticket_ledger
+		where order_id = 'ord-half'" "SELF_PURCHASE|4"
+}
+
 # A retry run while the bot file is locked by another process: the awards
 # fail and wait for the next run, but the run itself completes — exit 0
 # and a retry_runs row (SPEC.md §6: "0 when the run completed (whatever

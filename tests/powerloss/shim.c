@@ -33,6 +33,9 @@
  *   PL_FAIL_FILE  while this file exists, every sync of a -wal file in a
  *              worker fails with EIO (a disk that cannot flush); nothing
  *              is cut
+ *   PL_FULL_FILE  while this file exists, every write to a -wal file fails
+ *              with ENOSPC (a full disk), in any process, the one that
+ *              loaded the shim too (a cron binary); nothing is cut
  * At the cut the process that loaded the shim (the supervisor, which
  * would restart the worker) is killed with SIGKILL first, then the writes
  * are undone, then the worker _exits with status 86. Nothing is cut in
@@ -87,6 +90,7 @@ static struct {
 	long long	 n;		/* the count or the ms of PL_CUT */
 	char		 cut_file[PL_PATH_MAX];
 	char		 fail_file[PL_PATH_MAX];
+	char		 full_file[PL_PATH_MAX];
 	char		 log[PL_PATH_MAX];
 	long long	 syncs, walwrites, dbsyncs, dbwrites;
 	struct timespec	 t0;		/* the worker's first write or sync */
@@ -157,6 +161,7 @@ pl_init(void)
 	const char	*files = getenv("PL_FILES"), *log = getenv("PL_LOG");
 	const char	*cut_file = getenv("PL_CUT_FILE");
 	const char	*fail_file = getenv("PL_FAIL_FILE");
+	const char	*full_file = getenv("PL_FULL_FILE");
 	char		 buf[PL_PATH_MAX];
 
 	LOOKUP(open);
@@ -189,6 +194,8 @@ pl_init(void)
 		snprintf(pl.log, sizeof(pl.log), "%s", log);
 	if (fail_file != NULL)
 		snprintf(pl.fail_file, sizeof(pl.fail_file), "%s", fail_file);
+	if (full_file != NULL)
+		snprintf(pl.full_file, sizeof(pl.full_file), "%s", full_file);
 	pthread_atfork(NULL, NULL, child_after_fork);
 	pl.ready = 1;
 }
@@ -407,6 +414,12 @@ tracked_pwrite(int file, int fd, const void *buf, size_t len, off_t off)
 
 	pthread_mutex_lock(&pl.mu);
 	maybe_cut(file, 0);
+	if (is_wal(file) && pl.full_file[0] != '\0' &&
+	    access(pl.full_file, F_OK) == 0) {
+		pthread_mutex_unlock(&pl.mu);
+		errno = ENOSPC;
+		return -1;
+	}
 	remember(file, fd, off, len);
 	n = real_pwrite(fd, buf, len, off);
 	pthread_mutex_unlock(&pl.mu);
