@@ -406,6 +406,16 @@ t_webhook_duplicate() {
 	check_json '$.award' duplicate
 	check_sql "select group_concat(id) from (select id from ticket_ledger
 		where order_id = 'ord-legacy' order by id)" "7f1c2a,9b3e4d"
+	# An order of older code with only its referrer's row is awarded
+	# too: nobody gets a second INVITEE_PAYMENT for it.
+	seed_referral 43 44
+	sql "INSERT INTO ticket_ledger VALUES
+		('5c9d01', 'c1', 44, 43, 'ord-legacy2', 1, 'INVITEE_PAYMENT', '2026-01-01 10:00:00')"
+	webhook "$(payment ord-legacy2 43 plan_1m "$(iso_now)")"
+	check_status 200
+	check_json '$.award' duplicate
+	check_sql "select group_concat(id) from ticket_ledger
+		where order_id = 'ord-legacy2'" "5c9d01"
 }
 
 # ------------------------------------------------------------ not_eligible
