@@ -47,7 +47,14 @@ enum rc_stmt {
 
 static const char *const rc_sql[RC__MAX] = {
 	"SELECT 1 FROM main.payments WHERE payment_id = ?1",
-	"SELECT 1 FROM main.refunds WHERE refund_id = ?1",
+	/*
+	 * A refund that failed (another currency) is recorded in the queue
+	 * only: known too, or every run would queue it again, count an
+	 * attempt that no retry made and bring a dead row back.
+	 */
+	"SELECT 1 FROM main.refunds WHERE refund_id = ?1 UNION ALL"
+	" SELECT 1 FROM main.failed_awards WHERE kind = 'refund'"
+	" AND refund_id = ?1 LIMIT 1",
 	"INSERT INTO main.reconcile_runs(started_at, finished_at, since, "
 	"fetched_payments, fetched_refunds, known, skipped, awarded, "
 	"duplicate, not_eligible, queued, reversed, partial, "

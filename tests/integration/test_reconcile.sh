@@ -217,6 +217,37 @@ print(json.dumps(out))'
 	check_sql "select count(*) from ticket_ledger where reason = 'REFUND'" 2
 }
 
+# A refund in another currency than its payment fails and is queued
+# (SPEC.md §4); the queue records it, so the next run counts it known and
+# changes nothing: no attempt counted without a retry, and a dead row
+# stays dead, its acknowledgement kept.
+it reconcile_queued_refund_is_known
+t_reconcile_queued_refund_is_known() {
+	recon_db
+	yk_py '
+r = refund("rfd-usd", "pay-usd", ago(100), "199.00")
+r["amount"]["currency"] = "USD"
+out = {"payments": [payment("pay-usd", "usd-1", 8200001, "plan_3m", ago(300))],
+  "refunds": [r]}
+print(json.dumps(out))'
+	yk_start
+	recon_ok
+	check_summary '$.applied.awarded' 1 '$.applied.queued' 1
+	check_sql "select status, attempts from failed_awards
+		where refund_id = 'rfd-usd'" "pending|1"
+	recon_ok
+	check_summary '$.known' 2 '$.applied.queued' 0
+	check_sql "select status, attempts from failed_awards
+		where refund_id = 'rfd-usd'" "pending|1"
+	sql "UPDATE failed_awards SET status = 'dead', acked_at = '$(iso_now)',
+		acked_by = 'alice' WHERE refund_id = 'rfd-usd'"
+	recon_ok
+	check_summary '$.known' 2 '$.applied.queued' 0
+	check_sql "select status, attempts, acked_by from failed_awards
+		where refund_id = 'rfd-usd'" "dead|1|alice"
+	check_sql "select sum(delta) from ticket_ledger where order_id = 'usd-1'" 3
+}
+
 it reconcile_skips_payments_not_the_bots
 t_reconcile_skips_payments_not_the_bots() {
 	recon_db
