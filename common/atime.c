@@ -112,12 +112,18 @@ atime_parse(const char *s, int64_t *ms)
 	if (*p == 'Z') {
 		p++;
 	} else if (*p == '+' || *p == '-') {
+		/* ±hh:mm, ±hhmm or ±hh (ISO 8601 allows the hours alone) */
 		sign = *p++ == '-' ? -1 : 1;
 		if (digits(&p, 2, &oh))
 			return -1;
-		if (*p == ':')
+		om = 0;
+		if (*p == ':') {
 			p++;
-		if (digits(&p, 2, &om) || oh > 23 || om > 59)
+			if (digits(&p, 2, &om))
+				return -1;
+		} else if (*p >= '0' && *p <= '9' && digits(&p, 2, &om))
+			return -1;
+		if (oh > 23 || om > 59)
 			return -1;
 		off = sign * (int64_t)(oh * 60 + om) * 60000;
 	} else if (iso) {

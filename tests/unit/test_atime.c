@@ -293,9 +293,14 @@ Test(atime, bad_fraction_ten_digits)
 	parse_bad("2026-11-27T10:00:00.1234567890Z");
 }
 
-Test(atime, bad_offset_hour_only)
+/* ISO 8601 lets an offset be the hours alone (SPEC §3: "an offset"). */
+Test(atime, iso_offset_hours_only)
 {
-	parse_bad("2026-11-27T10:00:00+03");
+	cr_assert_eq(parse_ok("2026-11-27T13:00:00+03"), T_TEN);
+	cr_assert_eq(parse_ok("2026-11-27T07:00:00-03"), T_TEN);
+	parse_bad("2026-11-27T10:00:00+3");
+	parse_bad("2026-11-27T10:00:00+030");
+	parse_bad("2026-11-27T10:00:00+24");
 }
 
 Test(atime, bad_offset_one_digit_minutes)
