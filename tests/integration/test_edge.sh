@@ -400,6 +400,14 @@ t_edge_nginx_errors_json() {
 	req TRACE "$HTTPS/healthz"
 	check_error 405
 	check_json_type
+	check_hdr Allow "GET, HEAD"
+	# nginx's own 405 names the methods too (SPEC.md §5: 405 with Allow).
+	req TRACE "$HTTP/v1/payments/webhook"
+	check_error 405
+	check_hdr Allow POST
+	req TRACE "$HTTPS/v1/admin/failed-awards/7/ack"
+	check_error 405
+	check_hdr Allow POST
 	req GET "$HTTP/healthz" --request-target 'no-slash'
 	check_error 400
 	check_json_type
