@@ -67,15 +67,16 @@ strip(struct page *p, const struct stats_summary *s,
 		tbuf_str(&p->b, "<span class=\"muted\">none yet</span>");
 	else if (s->run.ended_ms >= 0)
 		page_when_ms(p, s->run.ended_ms);
+	/* A stopped run is cron health: it outranks rows that wait. */
 	if (s->retry_stale)
 		tbuf_str(&p->b, " <span class=\"bad\">stale</span>");
+	else if (s->run.present && s->run.stopped)
+		tbuf_str(&p->b, " <span class=\"amber\">stopped on an "
+		    "outage</span>");
 	else if (dead > 0)
 		tbuf_printf(&p->b, " <span class=\"amber\">%lld dead row%s "
 		    "wait%s for an admin</span>", (long long)dead,
 		    dead == 1 ? "" : "s", dead == 1 ? "s" : "");
-	else if (s->run.present && s->run.stopped)
-		tbuf_str(&p->b, " <span class=\"amber\">stopped on an "
-		    "outage</span>");
 	else
 		tbuf_str(&p->b, " <span class=\"ok\">keeping up</span>");
 	tbuf_str(&p->b, "</div>");
@@ -119,6 +120,12 @@ cron(struct page *p, const struct stats_summary *s)
 			tbuf_str(&p->b, "no retry run finished in the last "
 			    "15 minutes.");
 		tbuf_str(&p->b, " Check the award-retry cron job.</p>\n");
+	} else if (r->present && r->stopped) {
+		tbuf_str(&p->b, "<p class=\"amber\" id=\"run-stopped\" "
+		    "role=\"alert\">The last retry run stopped on an outage: ");
+		tbuf_html(&p->b, r->stop_reason);
+		tbuf_str(&p->b, ". The rows from there on wait for the next run; "
+		    "if every run stops, the queue does not drain.</p>\n");
 	} else if (s->dead - s->acked > 0)
 		tbuf_printf(&p->b, "<p class=\"amber\" id=\"dead-waiting\">"
 		    "Retry runs are on time, but %lld dead row%s get%s no more "

@@ -145,6 +145,23 @@ t_console_retry_stale() {
 	grep -q 'id="retry-stale"' <<<"$BODY" || fail "$REQ: no warning"
 	grep -q 'busy: database is locked' <<<"$BODY" ||
 		fail "$REQ: the stop reason is not shown"
+	# A run that stopped on an outage a minute ago, with a dead row
+	# waiting too: not stale, but the stop is what the page says first.
+	sql "UPDATE failed_awards SET status = 'dead' WHERE order_id = 'ord-st1'"
+	console_queue ord-st2 1002
+	ended=$(date -u -d "@$(($(date +%s) - 60))" +%Y-%m-%dT%H:%M:%S.000Z)
+	sql "INSERT INTO retry_runs(started_at, duration_ms, picked, awarded,
+		duplicate, not_eligible, refunds, failed, dead, forced, stopped)
+		VALUES ('$ended', 300, 1, 0, 0, 0, 0, 0, 0, 0,
+		'row 7: database is locked (outage)')"
+	req GET "$HTTPS/v1/admin/dashboard" -u "admin:$ADMIN_TOKEN"
+	! grep -q 'id="retry-stale"' <<<"$BODY" || fail "$REQ: stale a minute on"
+	grep -q 'id="run-stopped"[^>]*>The last retry run stopped on an outage: row 7: database is locked' <<<"$BODY" ||
+		fail "$REQ: the stopped run is not said first"
+	! grep -q 'id="dead-waiting"' <<<"$BODY" ||
+		fail "$REQ: dead rows said before the stopped run"
+	grep -q 'class="amber">stopped on an outage</span>' <<<"$BODY" ||
+		fail "$REQ: the last-run box does not say it stopped"
 	# A run now: no longer stale.
 	retry_ok
 	admin_get /v1/admin/award-retry-stats
