@@ -30,7 +30,7 @@ enum lookup_key {
 const char *lookup_key_name(enum lookup_key key);
 
 /*
- * Look up a validated id: text for ORDER and PAYMENT (validate_id), tg for
+ * Look up a validated id: text for ORDER and PAYMENT (validate_text_id), tg for
  * TELEGRAM (text ignored). Returns a tree the caller deletes:
  *   {"query":{"<key>":value}, "payments":[...], "refunds":[...],
  *    "ledger":[...], "queue":[...], "tickets":[...], "truncated":bool}

@@ -33,14 +33,14 @@ validate_id(const char *s)
 }
 
 int
-validate_contest_id(const char *s)
+validate_text_id(const char *s)
 {
 	size_t n = 0;
 
 	if (s == NULL)
 		return 0;
 	for (; s[n] != '\0'; n++)
-		if (n >= VALIDATE_CONTEST_MAX ||
+		if (n >= VALIDATE_TEXT_ID_MAX ||
 		    (unsigned char)s[n] < 0x20 || s[n] == 0x7f)
 			return 0;
 	return n > 0;

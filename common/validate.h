@@ -21,12 +21,14 @@
 int	validate_id(const char *s);
 
 /*
- * 1 when s can be a contest id: the bot's (SPEC.md §3 sets no character
- * class), any text of 1-VALIDATE_CONTEST_MAX bytes without control
- * characters. Always bound as a parameter, escaped where it is shown.
+ * 1 when s is an id the service only looks up, never writes: any text of
+ * 1-VALIDATE_TEXT_ID_MAX bytes without control characters. A contest id
+ * is the bot's (SPEC.md §3 sets no character class), and an order id of
+ * older code's ledger rows may be anything. Always bound as a parameter,
+ * escaped where it is shown.
  */
-#define VALIDATE_CONTEST_MAX	255
-int	validate_contest_id(const char *s);
+#define VALIDATE_TEXT_ID_MAX	255
+int	validate_text_id(const char *s);
 
 /*
  * telegram_id (SPEC.md §5): in 1..2^53-1, a JSON number written as plain

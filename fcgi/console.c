@@ -1,7 +1,7 @@
 /*
  * The dashboard's query string to one of its pages (console.h). Every
  * parameter passes a validator first (console_lookup_key() for the search
- * keys, validate_contest_id() for a contest, a bounded integer for the
+ * keys, validate_text_id() for a contest, a bounded integer for the
  * page); a
  * refused one is a 400 page that says why. Nothing here writes.
  */
@@ -17,22 +17,33 @@
 #include "validate.h"
 #include "views.h"
 
-/*
- * Contest ids are the bot's: validate_contest_id(), bound as a parameter
- * and escaped on the page.
- */
+/* s without the spaces around it (a value pasted from a log or a chat). */
+static char *
+trim(char *s)
+{
+	size_t n;
+
+	while (*s == ' ')
+		s++;
+	for (n = strlen(s); n > 0 && s[n - 1] == ' '; n--)
+		s[n - 1] = '\0';
+	return s;
+}
 
 /*
  * The one lookup key of a query: exactly one of order_id, payment_id,
- * telegram_id, validated. Returns the key with *text (buf) or *tg set, or
- * LOOKUP__MAX with *why set (400).
+ * telegram_id, validated, the spaces around it dropped. An order or
+ * payment id is any text validate_text_id() takes, not only the webhook's
+ * [A-Za-z0-9._:-]: the dashboard links every id of the ledger to this
+ * search, older code's order ids included. Returns the key with *text
+ * (buf) or *tg set, or LOOKUP__MAX with *why set (400).
  */
 enum lookup_key
 console_lookup_key(const char *query, char *buf, size_t bufsz, int64_t *tg,
     const char **why)
 {
 	enum lookup_key	 found = LOOKUP__MAX;
-	char		 tmp[AWARD_ID_MAX + 2];
+	char		 tmp[VALIDATE_TEXT_ID_MAX + 2], *v;
 	int		 rc;
 
 	*why = "give exactly one of order_id, payment_id, telegram_id";
@@ -43,20 +54,21 @@ console_lookup_key(const char *query, char *buf, size_t bufsz, int64_t *tg,
 		if (found != LOOKUP__MAX)
 			return LOOKUP__MAX;
 		found = k;
+		v = trim(tmp);
 		if (k == LOOKUP_TELEGRAM) {
-			if (rc == -1 || validate_telegram_id_str(tmp, tg) == -1) {
+			if (rc == -1 || validate_telegram_id_str(v, tg) == -1) {
 				*why = "telegram_id: not an integer from 1 to "
 				    "2^53-1";
 				return LOOKUP__MAX;
 			}
-		} else if (rc == -1 || !validate_id(tmp) ||
-		    strlen(tmp) >= bufsz) {
-			*why = k == LOOKUP_ORDER ? "order_id: not 1-128 of "
-			    "[A-Za-z0-9._:-]" : "payment_id: not 1-128 of "
-			    "[A-Za-z0-9._:-]";
+		} else if (rc == -1 || !validate_text_id(v) ||
+		    strlen(v) >= bufsz) {
+			*why = k == LOOKUP_ORDER ? "order_id: not 1-255 bytes "
+			    "without control characters" : "payment_id: not "
+			    "1-255 bytes without control characters";
 			return LOOKUP__MAX;
 		} else
-			snprintf(buf, bufsz, "%s", tmp);
+			snprintf(buf, bufsz, "%s", v);
 	}
 	return found;
 }
@@ -98,7 +110,7 @@ queue_page(struct award_ctx *ctx, const char *query, const char *st,
 char *
 console_page(struct award_ctx *ctx, const char *query, int *status)
 {
-	char		 id[AWARD_ID_MAX + 2], cid[VALIDATE_CONTEST_MAX + 2];
+	char		 id[VALIDATE_TEXT_ID_MAX + 2], cid[VALIDATE_TEXT_ID_MAX + 2];
 	const char	*why;
 	enum lookup_key	 key;
 	int64_t		 tg = 0;
@@ -125,7 +137,7 @@ console_page(struct award_ctx *ctx, const char *query, int *status)
 		return queue_page(ctx, query, id, status);
 	}
 	if ((rc = http_query(query, "contest", cid, sizeof(cid))) != 0) {
-		if (rc == -1 || !validate_contest_id(cid)) {
+		if (rc == -1 || !validate_text_id(cid)) {
 			*status = 400;
 			return dashboard_refused(ctx, "contest: not 1-255 "
 			    "bytes without control characters");

@@ -432,7 +432,7 @@ h_user_tickets(struct route_env *env, struct request *req,
     const struct params *p, struct response *res)
 {
 	struct award_ctx *ctx;
-	char		 cid[VALIDATE_CONTEST_MAX + 2];
+	char		 cid[VALIDATE_TEXT_ID_MAX + 2];
 	cJSON		*out = NULL;
 	int64_t		 id;
 	int		 rc;
@@ -446,7 +446,7 @@ h_user_tickets(struct route_env *env, struct request *req,
 	rc = http_query(req->query, "contest_id", cid, sizeof(cid));
 	if (rc == 1 && cid[0] == '\0')
 		rc = 0;
-	if (rc == -1 || (rc == 1 && !validate_contest_id(cid))) {
+	if (rc == -1 || (rc == 1 && !validate_text_id(cid))) {
 		routes_bad_request(req, res, "contest_id: not 1-255 bytes "
 		    "without control characters");
 		return;

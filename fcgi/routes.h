@@ -71,7 +71,7 @@ void	routes_webhook_answer(const struct job *job, struct response *res);
 
 /* Path parameters: at most one, copied out of the path. */
 struct params {
-	char	arg[VALIDATE_CONTEST_MAX + 1]; /* the longest: a contest id */
+	char	arg[VALIDATE_TEXT_ID_MAX + 1]; /* the longest: a contest id */
 };
 
 /*

@@ -161,7 +161,7 @@ routes_lookup(struct route_env *env, struct request *req,
 {
 	struct award_ctx	*ctx;
 	enum lookup_key		 key;
-	char			 id[AWARD_ID_MAX + 1];
+	char			 id[VALIDATE_TEXT_ID_MAX + 1];
 	const char		*why;
 	int64_t			 tg = 0;
 	cJSON			*o;
@@ -189,7 +189,7 @@ routes_leaderboard(struct route_env *env, struct request *req,
 	int	 limit = limit_param(req, LEADERBOARD_DEFAULT,
 		    LEADERBOARD_MAX);
 
-	if (!validate_contest_id(p->arg)) {
+	if (!validate_text_id(p->arg)) {
 		http_error(res, 404, "unknown contest");
 		return;
 	}

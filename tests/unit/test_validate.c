@@ -193,13 +193,13 @@ nested_arrays(int n)
 	return s;
 }
 
-/* ---- validate_contest_id: the bot's ids, any text but controls ---- */
+/* ---- validate_text_id: the bot's ids, any text but controls ---- */
 
 Test(validate, contest_id_any_text)
 {
-	cr_assert_eq(validate_contest_id("c1"), 1);
-	cr_assert_eq(validate_contest_id("Зима 2026 #1 / финал"), 1);
-	cr_assert_eq(validate_contest_id("a\"b'c<d>&"), 1);
+	cr_assert_eq(validate_text_id("c1"), 1);
+	cr_assert_eq(validate_text_id("Зима 2026 #1 / финал"), 1);
+	cr_assert_eq(validate_text_id("a\"b'c<d>&"), 1);
 }
 
 Test(validate, contest_id_255_bytes_not_256)
@@ -208,20 +208,20 @@ Test(validate, contest_id_255_bytes_not_256)
 
 	memset(s, 'x', 256);
 	s[255] = '\0';
-	cr_assert_eq(validate_contest_id(s), 1);
+	cr_assert_eq(validate_text_id(s), 1);
 	s[255] = 'x';
 	s[256] = '\0';
-	cr_assert_eq(validate_contest_id(s), 0);
+	cr_assert_eq(validate_text_id(s), 0);
 }
 
 Test(validate, bad_contest_id_control_or_empty)
 {
-	cr_assert_eq(validate_contest_id(""), 0);
-	cr_assert_eq(validate_contest_id(NULL), 0);
-	cr_assert_eq(validate_contest_id("a\nb"), 0);
-	cr_assert_eq(validate_contest_id("a\x01"), 0);
-	cr_assert_eq(validate_contest_id("a\x7f"), 0);
-	cr_assert_eq(validate_contest_id("\t"), 0);
+	cr_assert_eq(validate_text_id(""), 0);
+	cr_assert_eq(validate_text_id(NULL), 0);
+	cr_assert_eq(validate_text_id("a\nb"), 0);
+	cr_assert_eq(validate_text_id("a\x01"), 0);
+	cr_assert_eq(validate_text_id("a\x7f"), 0);
+	cr_assert_eq(validate_text_id("\t"), 0);
 }
 
 /* ---- validate_id ---- */
