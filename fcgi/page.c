@@ -81,10 +81,10 @@ page_head(struct page *p, const char *title)
 	tbuf_html(&p->b, title);
 	tbuf_str(&p->b, " — award admin</title><style>" STYLE "</style>"
 	    "</head>\n<body>\n<h1>award — admin console</h1>\n"
-	    "<nav><a href=\"" PAGE_PATH "\">Overview</a>"
-	    "<a href=\"" PAGE_PATH "?status=pending\">Pending</a>"
-	    "<a href=\"" PAGE_PATH "?status=dead\">Dead</a>"
-	    "<a href=\"" PAGE_PATH "?status=done\">Done</a>"
+	    "<nav><a href=\"" PAGE_PATH "\">Overview</a>\n"
+	    "<a href=\"" PAGE_PATH "?status=pending\">Pending</a>\n"
+	    "<a href=\"" PAGE_PATH "?status=dead\">Dead</a>\n"
+	    "<a href=\"" PAGE_PATH "?status=done\">Done</a>\n"
 	    "<a href=\"" PAGE_PATH "?contests=all\">Contests</a></nav>\n");
 	tbuf_printf(&p->b, "<p class=\"muted\">Version <span id=\"version\">"
 	    "%s</span> · page made at <time id=\"now\" datetime=\"%s\">%s"

@@ -8,7 +8,7 @@ the shipped nginx over HTTPS. Checks what an admin sees and does:
 * text from the database (a contest id, a last_error with <script>) shows
   as text, and the page's CSP lets its hashed style apply, with no CSP
   report in the console;
-* the page reads without horizontal scrolling at 1280 and 390 px
+* the page reads without horizontal scrolling at 1280, 390 and 360 px
   (screenshots of both are saved);
 * the cron warning is shown when the test seeded a stale retry run;
 * "Retry now" on a dead row puts it back to pending and lands on the
@@ -20,8 +20,8 @@ the shipped nginx over HTTPS. Checks what an admin sees and does:
 * the queue is paged for real: page 2 holds the rows after page 1;
 * "Acknowledge" on a dead row records who and when, keeps the row listed
   as dead and takes it out of the strip's red count;
-* detail, queue and overview read without sideways scrolling at 1280 and
-  390 px (screenshots of each).
+* detail, queue and overview read without sideways scrolling at 1280, 390
+  and 360 px (screenshots of each).
 
 Usage: dashboard.py BASE TOKEN DB OUTDIR EVIL_URL
 Prints "FAIL: why" and exits 1 on the first failed check.
@@ -209,6 +209,13 @@ def main():
         d.get(BASE + "/v1/admin/dashboard")
         no_hscroll(d, 390)
         screenshot(d, 390, OUT + "/dashboard-390.png")
+        # 360 px, a common Android width: the menu wraps, nothing scrolls.
+        d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": 360, "height": 800, "deviceScaleFactor": 1,
+            "mobile": True})
+        d.get(BASE + "/v1/admin/dashboard")
+        no_hscroll(d, 360)
+        screenshot(d, 360, OUT + "/dashboard-360.png")
         d.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
         # "Retry now" on a dead row.
@@ -260,8 +267,8 @@ def main():
 
 
 def both_widths(d, url, name):
-    """url has no sideways scroll at 1280 and 390 px; screenshots."""
-    for w, h in ((1280, 1000), (390, 844)):
+    """url has no sideways scroll at 1280, 390 and 360 px; screenshots."""
+    for w, h in ((1280, 1000), (390, 844), (360, 800)):
         d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
             "width": w, "height": h, "deviceScaleFactor": 1,
             "mobile": w < 600})
