@@ -8,6 +8,7 @@
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "atime.h"
@@ -16,12 +17,6 @@
 #include "db.h"
 #include "log.h"
 #include "retryq.h"
-
-/*
- * Refunds of one payment found in another currency in one call: queued
- * each. More fail the payment's transaction (the job is queued whole).
- */
-#define MISMATCH_MAX	8
 
 /* refunded_minor += delta for payment_id; 0 or -1. */
 static int
@@ -56,10 +51,18 @@ move_refunds(struct award_ctx *ctx, const struct award_req *req, int take)
 	const char	*payment_id = req->payment_id;
 	sqlite3_stmt	*st = ctx->aw[take ? AW_REFUNDS_TAKE :
 			    AW_REFUNDS_UNCOUNT];
-	struct refund_req mm[MISMATCH_MAX];
+	/*
+	 * The refunds in another currency, copied as they come (the row goes
+	 * at the next step) and queued once the statement is done. As many
+	 * as there are: a bound here failed the payment's every delivery
+	 * with nothing saved (a 503 each time), since saving its failure
+	 * records the payment through here too.
+	 */
+	struct refund_req *mm = NULL, *grown;
+	size_t		 nmm = 0, cap = 0;
 	char		 why[AWARD_ID_MAX + 96];
 	int64_t		 sum = 0, amount;
-	int		 rc, bad = 0, nmm = 0;
+	int		 rc, bad = 0;
 
 	sqlite3_bind_text(st, 1, payment_id, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -81,9 +84,16 @@ move_refunds(struct award_ctx *ctx, const struct award_req *req, int take)
 			    LF_STR("currency", cur),
 			    LF_INT("amount_minor", amount), LF_END);
 		if (!counts) {
-			/* Copied now: the row goes at the next step. */
-			if (nmm == MISMATCH_MAX ||
-			    strlen(rid) >= sizeof(mm[0].refund_id) ||
+			if (nmm == cap) {
+				cap = cap == 0 ? 8 : 2 * cap;
+				if ((grown = realloc(mm, cap * sizeof(*mm))) ==
+				    NULL) {
+					bad = 1;
+					break;
+				}
+				mm = grown;
+			}
+			if (strlen(rid) >= sizeof(mm[0].refund_id) ||
 			    strlen(cur) >= sizeof(mm[0].currency))
 				bad = 1;
 			else {
@@ -103,15 +113,18 @@ move_refunds(struct award_ctx *ctx, const struct award_req *req, int take)
 			sum += amount;
 	}
 	db_reset(st);
-	if (rc != SQLITE_DONE || bad)
-		return -1;
-	for (int i = 0; i < nmm; i++) {
+	if (rc != SQLITE_DONE)
+		bad = 1;
+	for (size_t i = 0; i < nmm && !bad; i++) {
 		snprintf(why, sizeof(why), "refund currency %s differs from "
 		    "payment %s currency %s", mm[i].currency, payment_id,
 		    req->currency);
 		if (retryq_save_refund(ctx, &mm[i], why) == -1)
-			return -1;
+			bad = 1;
 	}
+	free(mm);
+	if (bad)
+		return -1;
 	return add_refunded(ctx, payment_id, take ? sum : -sum);
 }
 

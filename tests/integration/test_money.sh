@@ -183,6 +183,22 @@ t_refund_currency_mismatch() {
 	check_json '$.award' duplicate
 	check_sql "select count(*), max(attempts) from failed_awards
 		where refund_id = 'rf-eur'" "1|2"
+
+	# However many came before it (once, 8 was the most): the payment
+	# is recorded and awarded, each of them queued; not a 503 on every
+	# delivery with nothing saved.
+	for i in $(seq 1 12); do
+		webhook "$(refund_cur "rf-usd-e$i" pay-e 10.00 USD)"
+		check_json '$.refund' unknown_payment
+	done
+	webhook "$(payment ord-e 123456789 plan_1m "$now" pay-e 199.00)"
+	check_status 200
+	check_json '$.award' awarded
+	check_sql "select count(*) from refunds where payment_id = 'pay-e'
+		and status = 'mismatch'" 12
+	check_sql "select count(*) from failed_awards where kind = 'refund'
+		and payment_id = 'pay-e' and status = 'pending'" 12
+	check_sql "select refunded_minor from payments where payment_id = 'pay-e'" 0
 }
 
 # payment_tg ORDER RAW: the fixture payment with metadata.telegram_id
