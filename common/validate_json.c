@@ -67,7 +67,9 @@ json_number(const char *s, size_t n)
  * 1 when a JSON text nests at most VALIDATE_DEPTH_MAX deep (brackets in
  * strings ignored), its strings hold no control byte and no \u0000
  * escape (cJSON would end the C string there: "abc\0zzz" read as "abc"),
- * and its numbers follow JSON's grammar.
+ * the only control bytes between its tokens are JSON's white space (tab,
+ * LF, CR: cJSON skips every byte up to the space as if it were one), and
+ * its numbers follow JSON's grammar.
  */
 static int
 scan_ok(const char *s, size_t len)
@@ -91,6 +93,9 @@ scan_ok(const char *s, size_t len)
 				in_str = 0;
 		} else if (c == '"')
 			in_str = 1;
+		else if ((unsigned char)c < 0x20 && c != '\t' && c != '\n' &&
+		    c != '\r')
+			return 0;
 		else if (c == '-' || (c >= '0' && c <= '9')) {
 			size_t n = number_span(s + i, len - i);
 

@@ -196,6 +196,11 @@ EOF
 	check_error 400
 	webhook "$(payment ord-t 123456789 plan_1m "$(iso_now)" | head -c 600)"
 	check_error 400
+	# A control byte between tokens is not JSON's white space (cJSON
+	# would skip it): a whole valid notification with one, refused.
+	webhook "$(payment ord-t 123456789 plan_1m "$(iso_now)" |
+		sed '1s/^{/{\x01/')"
+	check_error 400
 	check_sql "select count(*) from ticket_ledger" 0
 	check_sql "select count(*) from failed_awards" 0
 }

@@ -575,6 +575,21 @@ Test(validate, bad_parse_truncated)
 		    "accepted: %s", cases[i]);
 }
 
+/* Between tokens JSON's white space is space, tab, LF and CR only. */
+Test(validate, parse_control_bytes_between_tokens)
+{
+	const char	 nul[] = "{\"a\":\x00 1}";
+	cJSON		*root;
+
+	cr_assert_null(validate_parse("{\"a\":\x01 1}", 9));
+	cr_assert_null(validate_parse("{\x0b\"a\":1}", 8));
+	cr_assert_null(validate_parse("\x0c{\"a\":1}", 8));
+	cr_assert_null(validate_parse(nul, sizeof(nul) - 1));
+	root = validate_parse("\t{\r\n\"a\" :\t1 }\n", 14);
+	cr_assert_not_null(root);
+	cJSON_Delete(root);
+}
+
 Test(validate, bad_parse_length_respected)
 {
 	/* The first 6 bytes of a valid document are a truncated one. */
@@ -1337,16 +1352,16 @@ Test(validate, award_body_telegram_id_found_past_decoys)
 		"{\"n\":[[[{\"telegram_id\":1}]],true,false,null,-1.5e3,{}],"
 		"\"order_id\":\"o\",\"telegram_id\":1e2,\"plan_id\":\"p\","
 		"\"created_at\":\"2026-11-27T10:51:17Z\"}",
-		/* a UTF-8 byte order mark and control bytes as white space */
-		"\xEF\xBB\xBF{\"order_id\":\"o\",\x01\"telegram_id\"\x01:\x01"
-		"7.0\x01,\"plan_id\":\"p\",\"created_at\":\"2026-11-27T10:51:17Z\"}",
+		/* a UTF-8 byte order mark and JSON's white space */
+		"\xEF\xBB\xBF{\"order_id\":\"o\",\t\"telegram_id\"\r:\n"
+		"7.0\t,\"plan_id\":\"p\",\"created_at\":\"2026-11-27T10:51:17Z\"}",
 	};
 	static const char *const good[] = {
 		"{\"n\":[[[{\"telegram_id\":1.5}]],true,false,null,-1.5e3,{}],"
 		"\"order_id\":\"o\",\"telegram_id\":42,\"plan_id\":\"p\","
 		"\"created_at\":\"2026-11-27T10:51:17Z\"}",
-		"\xEF\xBB\xBF{\"order_id\":\"o\",\x01\"telegram_id\"\x01:\x01"
-		"42\x01,\"plan_id\":\"p\",\"created_at\":\"2026-11-27T10:51:17Z\"}",
+		"\xEF\xBB\xBF{\"order_id\":\"o\",\t\"telegram_id\"\r:\n"
+		"42\t,\"plan_id\":\"p\",\"created_at\":\"2026-11-27T10:51:17Z\"}",
 		"{\"order_id\":\"o\",\"telegram\\u005fid\":42,\"plan_id\":\"p\","
 		"\"created_at\":\"2026-11-27T10:51:17Z\"}",
 	};
