@@ -76,6 +76,39 @@ t_keepalive_requests_answered_no_fd_leak() {
 # A raw FastCGI client: two requests on one kept connection, one after
 # the other and sent at once, both answered; without the flag the
 # connection is closed after END_REQUEST.
+# A kept FastCGI connection closed by the responder just as nginx writes a
+# request on it (a worker stopping for a reload closes its idle ones) does
+# not fail that request: nginx tries it again on another connection, a
+# POST too, since every write is idempotent (nginx/award.conf). A stand-in
+# responder (fcgi_drop.py) drops the first POST that comes on a reused
+# connection; three POSTs on one client connection reach it through one
+# nginx worker, so the second at the latest comes on a reused one.
+it keep_conn_closed_under_post_retried
+t_keep_conn_closed_under_post_retried() {
+	local n=$((WAIT_S * 20)) codes
+	python3 "$HERE/fcgi_drop.py" "$SOCK" "$T/drop.log" 2>>"$T/drop.err" &
+	PIDS+=("$!")
+	echo "$!" >>"$T/pids"
+	until [ -S "$SOCK" ]; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || fail "fcgi_drop.py did not listen: $(cat "$T/drop.err")"
+		sleep 0.05
+	done
+	start_nginx
+	codes=$(curl -s -H 'Content-Type: application/json' -d '{}' \
+		-o /dev/null -w '%{http_code}\n' "$HTTP/v1/payments/webhook" \
+		--next -H 'Content-Type: application/json' -d '{}' \
+		-o /dev/null -w '%{http_code}\n' "$HTTP/v1/payments/webhook" \
+		--next -H 'Content-Type: application/json' -d '{}' \
+		-o /dev/null -w '%{http_code}\n' "$HTTP/v1/payments/webhook")
+	[ "$codes" = "$(printf '200\n200\n200')" ] ||
+		fail "three POSTs answered $(echo $codes): $(cat "$T/drop.log")"
+	[ "$(grep -c '^dropped POST' "$T/drop.log")" = 1 ] ||
+		fail "no POST met a closed kept connection: $(cat "$T/drop.log")"
+	[ "$(grep -c '^served POST' "$T/drop.log")" = 3 ] ||
+		fail "the dropped POST was not tried again: $(cat "$T/drop.log")"
+}
+
 it keep_conn_two_requests
 t_keep_conn_two_requests() {
 	local out
