@@ -59,7 +59,7 @@ frec_next(struct frec *p)
 {
 	p->id = 0;
 	p->keep_conn = 0;
-	p->params_done = p->stdin_done = 0;
+	p->params_done = p->stdin_done = p->params_over = 0;
 	p->raw_len = p->scan = p->npairs = 0;
 	p->body_len = p->content_length = 0;
 	p->body_state = BODY_OK;
@@ -82,6 +82,18 @@ fail(struct frec *p, const char *why)
 {
 	p->err = why;
 	return FREC_ERROR;
+}
+
+/*
+ * The request's PARAMS passed FREC_PARAMS_MAX or FREC_PARAMS_BYTES: keep
+ * the whole pairs read so far, drop the rest as it comes (fcgi_rec.h).
+ */
+static enum frec_status
+params_over(struct frec *p)
+{
+	p->params_over = 1;
+	p->raw_len = p->scan;
+	return FREC_MORE;
 }
 
 static void
@@ -170,11 +182,11 @@ scan_params(struct frec *p)
 			    "FREC_NV_MAX");
 		need = (uint64_t)h1 + h2 + nl + vl;
 		if (p->scan + need > FREC_PARAMS_BYTES)
-			return fail(p, "parameters over FREC_PARAMS_BYTES");
+			return params_over(p);
 		if (need > avail)
 			return FREC_MORE;
 		if (p->npairs == FREC_PARAMS_MAX)
-			return fail(p, "more parameters than FREC_PARAMS_MAX");
+			return params_over(p);
 		if (memchr(b + h1 + h2, '\0', (size_t)nl + vl) != NULL)
 			return fail(p, "NUL byte in a parameter");
 		p->pairs[p->npairs].noff = (uint32_t)(p->scan + h1 + h2);
@@ -273,8 +285,12 @@ header_done(struct frec *p)
 			break;	/* not an active request: ignored (§3.3) */
 		if (p->params_done)
 			return fail(p, "PARAMS after their end");
-		if (p->raw_len + p->clen > FREC_PARAMS_BYTES)
-			return fail(p, "parameters over FREC_PARAMS_BYTES");
+		if (p->params_over)
+			break;	/* dropped */
+		if (p->raw_len + p->clen > FREC_PARAMS_BYTES) {
+			params_over(p);
+			break;
+		}
 		if (p->raw_len + p->clen + 1 > p->raw_cap) {
 			size_t	 cap = p->raw_cap < 1024 ? 1024 : p->raw_cap;
 			char	*n;

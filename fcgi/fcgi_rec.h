@@ -20,7 +20,14 @@
 
 #include <fastcgi.h>
 
-/* Named limits: every one is checked before the bytes it counts are kept. */
+/*
+ * Named limits: every one is checked before the bytes it counts are kept.
+ * A request past FREC_PARAMS_MAX or FREC_PARAMS_BYTES (a client's many
+ * headers, which nginx passes as HTTP_* pairs after its own) keeps the
+ * pairs before the limit, the rest of its PARAMS is read and dropped, and
+ * params_over is set: answered 431, the connection kept. The other limits
+ * are protocol violations.
+ */
 #define FREC_PARAMS_MAX		128	/* name-value pairs in one request */
 #define FREC_PARAMS_BYTES	(32 * 1024) /* encoded PARAMS stream */
 #define FREC_KEEP_BYTES		4096	/* a buffer kept for the next request */
@@ -56,6 +63,7 @@ struct frec {
 	uint16_t	 id;
 	int		 keep_conn;	/* FCGI_KEEP_CONN */
 	int		 params_done, stdin_done;
+	int		 params_over;	/* past a PARAMS limit: answer 431 */
 	char		*raw;		/* the PARAMS stream, NUL-terminated pairs */
 	size_t		 raw_len, raw_cap, scan;
 	struct frec_pair pairs[FREC_PARAMS_MAX];

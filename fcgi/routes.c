@@ -168,6 +168,21 @@ guard(struct route_env *env, struct request *req, enum guard g,
 	return -1;
 }
 
+/*
+ * 1, with a 431 set in res, when the request's header fields did not fit
+ * the FastCGI limits (fcgi_rec.h): only those before them were kept, so
+ * nothing of the request may be trusted, its path included.
+ */
+static int
+headers_over(struct request *req, struct response *res)
+{
+	if (!req->fr->params_over)
+		return 0;
+	res->route = route_name(ROUTE_OTHER);
+	http_error(res, 431, "request header fields too large");
+	return 1;
+}
+
 void
 routes_dispatch(struct route_env *env, struct request *req,
     struct response *res)
@@ -175,6 +190,8 @@ routes_dispatch(struct route_env *env, struct request *req,
 	const struct route	*found = NULL;
 	struct params		 p;
 
+	if (headers_over(req, res))
+		return;
 	memset(&p, 0, sizeof(p));
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
 		if (match(&routes[i], req->path, &p)) {
@@ -397,6 +414,8 @@ routes_inline(struct route_env *env, struct request *req,
 	const struct route *r = &routes[0];	/* the webhook */
 
 	assert(r->id == ROUTE_WEBHOOK);
+	if (headers_over(req, res))
+		return ROUTE_ANSWERED;
 	if (env->cfg->verify_payments || strcmp(req->path, r->prefix) != 0 ||
 	    strcmp(req->method, r->method) != 0)
 		return ROUTE_THREAD;

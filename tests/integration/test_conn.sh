@@ -223,6 +223,36 @@ t_fcgi_huge_params_record() {
 		fail "the refusal was not logged"
 }
 
+# A request with more header fields than the FastCGI limits take (200;
+# FREC_PARAMS_MAX is 128 pairs) is answered 431, as JSON, on the kept
+# connection, which goes on serving: not a 5xx, and not a closed
+# connection that nginx would try again on each of its others.
+it fcgi_too_many_headers_431
+t_fcgi_too_many_headers_431() {
+	local i hs=()
+	WORKERS=1
+	start_stack
+	seed_contest c1
+	seed_plans
+	for i in $(seq 1 200); do
+		hs+=(-H "X-Many-$i: $i")
+	done
+	req GET "$HTTP/healthz" "${hs[@]}"
+	check_error 431
+	check_json_type
+	req POST "$HTTP/v1/payments/webhook" "${hs[@]}" \
+		-H 'Content-Type: application/json' \
+		--data-binary "$(payment ord-mh 123456789 plan_1m "$(iso_now)")"
+	check_error 431
+	check_sql "select count(*) from ticket_ledger where order_id = 'ord-mh'" 0
+	webhook "$(payment ord-mh 123456789 plan_1m "$(iso_now)")"
+	check_json '$.award' awarded
+	! grep -q 'FastCGI record refused' "$T/fcgi.log" ||
+		fail "a connection was closed: $(grep 'refused' "$T/fcgi.log")"
+	[ "$(grep -c 'upstream prematurely closed' "$T/nginx/logs/error.log")" = 0 ] ||
+		fail "nginx saw a closed connection"
+}
+
 # Issue 18 finding 3: more stalled connections than threads no longer
 # starve the webhook: reading happens in the poll loop.
 it stalled_connections_do_not_starve
