@@ -60,7 +60,7 @@ static const char *const st_sql[ST__MAX] = {
 	"SELECT id, status, kind, telegram_id, order_id, plan_id,"
 	" order_created_at, attempts, last_attempt_at, last_error,"
 	" next_attempt_at, refund_id, payment_id, acked_at, acked_by,"
-	" requeued_at, requeued_by FROM main.failed_awards"
+	" requeued_at, requeued_by, outcome FROM main.failed_awards"
 	" WHERE status = ?1 ORDER BY id DESC LIMIT ?2 OFFSET ?3",
 	/* ST_LEDGER: folded totals plus the rows past the watermark */
 	"SELECT reason, sum(n), sum(t) FROM ("
@@ -388,6 +388,7 @@ stats_queue_page(struct award_ctx *ctx, const char *status, int64_t offset,
 		r.acked_by = col_or_null(st, 14);
 		r.requeued_at = col_or_null(st, 15);
 		r.requeued_by = col_or_null(st, 16);
+		r.outcome = col_or_null(st, 17);
 		if (fn(arg, &r) == -1) {
 			rc = SQLITE_ABORT;
 			break;

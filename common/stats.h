@@ -98,6 +98,7 @@ struct stats_queue_row {
 	const char	*refund_id, *payment_id;
 	const char	*acked_at, *acked_by;	/* NULL: not acknowledged */
 	const char	*requeued_at, *requeued_by; /* the last requeue */
+	const char	*outcome;	/* a done row's (SPEC.md §6), else NULL */
 };
 
 /*

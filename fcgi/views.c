@@ -78,8 +78,19 @@ queue_row(void *arg, const struct stats_queue_row *r)
 	page_td_tg(p, "telegram id", r->has_tg, r->tg_id);
 	page_td(p, "plan", r->plan_id);
 	page_td_int(p, "attempts", NULL, r->attempts);
-	tbuf_str(&p->b, "<td data-label=\"last error\" class=\"e\">");
-	tbuf_html(&p->b, r->error != NULL ? r->error : "—");
+	if (strcmp(r->status, "done") == 0) {
+		/* What the last run did; the error is an earlier attempt's. */
+		tbuf_str(&p->b, "<td data-label=\"outcome\" class=\"outcome\">");
+		tbuf_html(&p->b, r->outcome != NULL ? r->outcome : "—");
+		if (r->error != NULL) {
+			tbuf_str(&p->b, " <span class=\"muted e\">after: ");
+			tbuf_html(&p->b, r->error);
+			tbuf_str(&p->b, "</span>");
+		}
+	} else {
+		tbuf_str(&p->b, "<td data-label=\"last error\" class=\"e\">");
+		tbuf_html(&p->b, r->error != NULL ? r->error : "—");
+	}
 	tbuf_str(&p->b, "</td><td data-label=\"last / next attempt\">");
 	page_when(p, r->last_attempt_at);
 	tbuf_str(&p->b, " next: ");
@@ -160,10 +171,11 @@ views_queue_table(struct page *p, struct award_ctx *ctx, const char *status,
 	if (a.n > 0 && text != NULL) {
 		tbuf_printf(&p->b, "<table id=\"%s-rows\" class=\"cards\">"
 		    "<thead><tr><th>id</th><th>order</th><th>telegram id</th>"
-		    "<th>plan</th><th>attempts</th><th>last error</th>"
+		    "<th>plan</th><th>attempts</th><th>%s</th>"
 		    "<th>last / next attempt</th><th>admin</th><th></th>"
 		    "</tr></thead><tbody>\n",
-		    status);
+		    status, strcmp(status, "done") == 0 ? "outcome" :
+		    "last error");
 		tbuf_str(&p->b, text);
 		tbuf_str(&p->b, "</tbody></table>\n");
 	}

@@ -405,6 +405,16 @@ t_admin_console_pages() {
 	check_status 200
 	grep -q 'id="dead-rows"' <<<"$BODY" || fail "$REQ: no rows"
 	grep -q 'rows 1–1 of 1' <<<"$BODY" || fail "$REQ: no count"
+	# A done row shows what the retry made of it, its old error after.
+	webhook "$(payment ord-c3 2003 plan_late "$(iso_now)" pay-c3)"
+	check_json '$.award' queued
+	sql "INSERT INTO plan_tickets VALUES ('plan_late', 2)"
+	retry_ok --force
+	page "?status=done"
+	check_status 200
+	grep -q '<th>outcome</th>' <<<"$BODY" || fail "$REQ: no outcome column"
+	grep -q 'class="outcome">awarded <span class="muted e">after: no plan_tickets row for plan plan_late</span>' <<<"$BODY" ||
+		fail "$REQ: the done row's outcome is not shown: $(grep -o 'ord-c3.\{0,400\}' <<<"$BODY")"
 	# (The first stats read may still fill the totals tables: the
 	# comparison starts after it.)
 	before=$(sqlite3 "$DB" .dump | md5sum)
