@@ -205,9 +205,9 @@ queue(struct page *p, const cJSON *list)
 	int		 has;
 
 	if (!section(p, list, "d-queue", "Retry queue rows", "<th>id</th>"
-	    "<th>kind</th><th>status</th><th>attempts</th><th>last error"
-	    "</th><th>last attempt</th><th>acknowledged</th><th>retried"
-	    "</th><th></th>"))
+	    "<th>kind</th><th>for</th><th>status</th><th>attempts</th>"
+	    "<th>last error</th><th>last attempt</th><th>acknowledged</th>"
+	    "<th>retried</th><th></th>"))
 		return;
 	cJSON_ArrayForEach(it, list) {
 		const char	*st = str(it, "status");
@@ -216,6 +216,16 @@ queue(struct page *p, const cJSON *list)
 		tbuf_printf(&p->b, "<tr data-id=\"%lld\">", (long long)id);
 		page_td_int(p, "id", NULL, id);
 		page_td(p, "kind", str(it, "kind"));
+		/* Which order, or which refund of which payment. */
+		tbuf_str(&p->b, "<td data-label=\"for\" class=\"for\">");
+		if (str(it, "refund_id") != NULL) {
+			tbuf_str(&p->b, "refund <span class=\"k\">");
+			tbuf_html(&p->b, str(it, "refund_id"));
+			tbuf_str(&p->b, "</span> of ");
+			page_link(p, "payment_id", str(it, "payment_id"));
+		} else
+			page_link(p, "order_id", str(it, "order_id"));
+		tbuf_str(&p->b, "</td>");
 		tbuf_printf(&p->b, "<td data-label=\"status\"%s>",
 		    st != NULL && strcmp(st, "dead") == 0 &&
 		    str(it, "acknowledged_at") == NULL ? " class=\"bad\"" :

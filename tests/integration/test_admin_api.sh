@@ -391,6 +391,15 @@ t_admin_console_pages() {
 	grep -q 'id="d-tickets"' <<<"$BODY" || fail "$REQ: no tickets"
 	grep -qF "action=\"/v1/admin/failed-awards/$id/ack\"" <<<"$BODY" ||
 		fail "$REQ: no Acknowledge form for row $id"
+	# Its queue row names its order, linked to the order's page; a
+	# refund's row names the refund and its payment.
+	grep -qF '<td data-label="for" class="for"><a href="/v1/admin/dashboard?order_id=ord-c2">' <<<"$BODY" ||
+		fail "$REQ: the queue row does not name its order"
+	webhook "$(refund_cur rf-usd-c1 pay-c1 1.00 USD)"
+	check_json '$.refund' queued
+	page "?payment_id=pay-c1"
+	grep -qF '<td data-label="for" class="for">refund <span class="k">rf-usd-c1</span> of <a href="/v1/admin/dashboard?payment_id=pay-c1">' <<<"$BODY" ||
+		fail "$REQ: the refund's queue row does not name it"
 	ack "$id" -u "carol:$ADMIN_TOKEN" \
 		-H "Origin: https://127.0.0.1:$HTTPS_PORT"
 	check_status 200
