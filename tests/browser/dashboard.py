@@ -203,19 +203,14 @@ def main():
             "width": 1280, "height": 1000, "deviceScaleFactor": 1,
             "mobile": False})
         d.save_screenshot(OUT + "/dashboard-1280-top.png")
-        d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
-            "width": 390, "height": 844, "deviceScaleFactor": 1,
-            "mobile": True})
-        d.get(BASE + "/v1/admin/dashboard")
-        no_hscroll(d, 390)
-        screenshot(d, 390, OUT + "/dashboard-390.png")
-        # 360 px, a common Android width: the menu wraps, nothing scrolls.
-        d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
-            "width": 360, "height": 800, "deviceScaleFactor": 1,
-            "mobile": True})
-        d.get(BASE + "/v1/admin/dashboard")
-        no_hscroll(d, 360)
-        screenshot(d, 360, OUT + "/dashboard-360.png")
+        # Phones; 360 px is a common Android width: the menu wraps.
+        for w, h in ((390, 844), (360, 800)):
+            d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+                "width": w, "height": h, "deviceScaleFactor": 1,
+                "mobile": True})
+            d.get(BASE + "/v1/admin/dashboard")
+            no_hscroll(d, w)
+            screenshot(d, w, "%s/dashboard-%d.png" % (OUT, w))
         d.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
         # "Retry now" on a dead row.
