@@ -22,7 +22,13 @@ verify_result_name(enum verify_result r)
 /*
  * GET kind/id into *o: CONFIRMED when the answer is that object and its
  * status is "succeeded" (o filled, caller frees), else the result with
- * err set and o empty.
+ * err set and o empty. UNAVAILABLE only when the API cannot be used at
+ * all (no answer, 429, 5xx, credentials refused): the retry run stops
+ * there. An API that answered about this id but not with it (404, another
+ * 4xx, a body that is not the object, another object) has not confirmed
+ * it: taking that for an outage stopped every retry run at the same row,
+ * so one odd notification held the whole queue. A real payment judged so
+ * is still found by reconciliation, which asks the lists.
  */
 static enum verify_result
 fetch(struct yk_client *c, enum yk_kind kind, const char *id,
@@ -42,6 +48,10 @@ fetch(struct yk_client *c, enum yk_kind kind, const char *id,
 	case YK_NOT_FOUND:
 		snprintf(err, errsz, "the API does not know %s", id);
 		return VERIFY_NOT_CONFIRMED;
+	case YK_BAD_RESPONSE:
+		snprintf(err, errsz, "the API did not answer %s with it: %s",
+		    id, why);
+		return VERIFY_NOT_CONFIRMED;
 	default:
 		snprintf(err, errsz, "YooKassa API: %s", why);
 		return VERIFY_UNAVAILABLE;
@@ -50,7 +60,7 @@ fetch(struct yk_client *c, enum yk_kind kind, const char *id,
 		snprintf(err, errsz, "the API answered another object for %s",
 		    id);
 		yk_object_free(o);
-		return VERIFY_UNAVAILABLE;
+		return VERIFY_NOT_CONFIRMED;
 	}
 	st = cJSON_GetObjectItemCaseSensitive(o->root, "status");
 	if (!cJSON_IsString(st) || strcmp(st->valuestring,

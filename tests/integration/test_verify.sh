@@ -199,6 +199,34 @@ t_verify_retry_not_confirmed_done() {
 		fail "the run's line does not count it: $(tail -n 2 "$T/retry.log")"
 }
 
+# Only an API that cannot be used stops the retry run. One that answers
+# about a queued row's id with something else (here a 400) has not
+# confirmed it: the row ends done not_confirmed and the run goes on to
+# the next row, a real payment, instead of stopping at the same row run
+# after run (no attempt counted, so never dead) while the queue waits.
+it verify_retry_odd_answer_not_an_outage
+t_verify_retry_odd_answer_not_an_outage() {
+	vf_stack
+	yk_py 'print(json.dumps({"payments": [payment("pay-real", "ord-real",
+		777, "plan_1m", ago(30))], "refunds": []}))'
+	vf_api_down
+	webhook "$(payment ord-odd 776 plan_1m "$(iso_now)" pay-odd)"
+	check_json '$.award' queued
+	webhook "$(payment ord-real 777 plan_1m "$(iso_now)" pay-real)"
+	check_json '$.award' queued
+	yk_faults '[{"path": "/payments/pay-odd", "status": 400}]'
+	vf_retry
+	[ "$RETRY_RC" = 0 ] || fail "retry: exit $RETRY_RC: $(tail -n 2 "$T/retry.log")"
+	check_sql "select order_id, status, outcome from failed_awards
+		order by id" "ord-odd|done|not_confirmed
+ord-real|done|awarded"
+	check_sql "select order_id from ticket_ledger" ord-real
+	# At the webhook the same answer is not_confirmed, nothing recorded.
+	webhook "$(payment ord-odd 776 plan_1m "$(iso_now)" pay-odd)"
+	check_json '$.status' ignored
+	check_json '$.reason' not_confirmed
+}
+
 it verify_off_makes_no_api_call
 t_verify_off_makes_no_api_call() {
 	vf_stack 0
