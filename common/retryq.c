@@ -62,7 +62,15 @@ static const char *const rq_sql[RQ__MAX] = {
 	" updated_at = excluded.updated_at,"
 	" last_attempt_at = excluded.last_attempt_at,"
 	" next_attempt_ms = ?13 + " DELAY(NEXT_A) ","
-	" next_attempt_at = award_iso(?13 + " DELAY(NEXT_A) ")",
+	" next_attempt_at = award_iso(?13 + " DELAY(NEXT_A) ")"
+	/*
+	 * An unconfirmed notification (?15, a hint: SPEC.md §11) never
+	 * rewrites the row of a confirmed one of the same order: the retry
+	 * would then ask the API about the hint's payment, end the row
+	 * not_confirmed, and the confirmed payment, its payments row
+	 * recorded, would be known to reconciliation and never awarded.
+	 */
+	" WHERE excluded.verify = 0 OR failed_awards.verify = 1",
 	/* RQ_RECORD_REFUND: ?13 now ms, ?14 max attempts */
 	"INSERT INTO main.failed_awards(kind, status, attempts, last_error,"
 	" refund_id, payment_id, amount_minor, currency, created_at,"

@@ -154,6 +154,36 @@ t_verify_api_down_queued_then_retry_applies() {
 	check_sql "select sum(delta) from ticket_ledger" 0
 }
 
+# A confirmed payment whose award failed (an unknown plan) is queued with
+# the API's fields. An unconfirmed notification for the same order, with
+# another payment id, buyer and plan, comes while the API is down: a hint
+# must not rewrite that row, or the retry would ask about the hint's
+# payment, end the row not_confirmed, and the confirmed payment (known to
+# reconciliation by its payments row) would never be awarded.
+it verify_hint_keeps_confirmed_row
+t_verify_hint_keeps_confirmed_row() {
+	vf_stack
+	sql "DELETE FROM plan_tickets WHERE plan_id = 'plan_3m'"
+	yk_py 'print(json.dumps({"payments": [payment("pay-ok", "ord-x", 111,
+		"plan_3m", ago(60))], "refunds": []}))'
+	webhook "$(payment ord-x 111 plan_3m "$(iso_now)" pay-ok)"
+	check_json '$.award' queued
+	check_sql "select payment_id, telegram_id, plan_id, verify, attempts
+		from failed_awards" "pay-ok|111|plan_3m|0|1"
+	vf_api_down
+	webhook "$(payment ord-x 999 plan_1m "$(iso_now)" pay-forged)"
+	check_json '$.award' queued
+	check_sql "select payment_id, telegram_id, plan_id, verify, attempts
+		from failed_awards" "pay-ok|111|plan_3m|0|1"
+	yk_faults '[]'
+	sql "INSERT INTO plan_tickets VALUES ('plan_3m', 3)"
+	vf_retry
+	[ "$RETRY_RC" = 0 ] || fail "retry: exit $RETRY_RC: $(tail -n 2 "$T/retry.log")"
+	check_sql "select status, outcome from failed_awards" "done|awarded"
+	check_sql "select id, referrer_id, delta from ticket_ledger" \
+		"SELF_PURCHASE:ord-x|111|3"
+}
+
 it verify_retry_api_down_stops_run
 t_verify_retry_api_down_stops_run() {
 	vf_stack
