@@ -278,6 +278,41 @@ t_ops_restore_refused_live() {
 	check_sql "select group_concat(order_id) from ticket_ledger" ord-r1
 }
 
+# A restore run by root checks for open files as root, before it runs as
+# the service user (here nobody, AWARD_BACKUP_USER): only root sees the
+# descriptors of another user's process, such as the bot's holding the
+# bot database. As the service user the check saw nothing and the bot's
+# file was restored under it, its own data since the backup gone.
+it ops_restore_sees_other_users
+t_ops_restore_sees_other_users() {
+	local bot=$T/bot.db bk holder n=$((WAIT_S * 20))
+	[ "$(id -u)" = 0 ] || fail "this test needs root (as make test runs)"
+	id nobody >/dev/null 2>&1 || fail "no user nobody"
+	ops_bin award-retry -- --db "$DB" --bot-db "$bot" --init
+	AWARD_BACKUP_AS_ROOT=1 ops_backup --db "$DB" --bot-db "$bot" \
+		--dir "$T/backups" || fail "backup: $(tail -n 2 "$T/backup.out")"
+	bk=$(sed -n 's/^award-backup: \(.*[0-9]Z\)$/\1/p' "$T/backup.out")
+	# The bot: root's process with the bot database open.
+	python3 -c "import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1])
+c.execute('SELECT 1 FROM plan_tickets').fetchall()
+open(sys.argv[2], 'w').close()
+time.sleep(60)" "$bot" "$T/holder.up" &
+	holder=$!
+	PIDS+=("$holder")
+	echo "$holder" >>"$T/pids"
+	until [ -f "$T/holder.up" ]; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || fail "the holder did not open $bot"
+		sleep 0.05
+	done
+	AWARD_BACKUP_USER=nobody ops_backup --db "$DB" --bot-db "$bot" \
+		--restore "$bk" && fail "a restore under the bot went ahead"
+	grep -q "refusing to restore: $holder (python3)" "$T/backup.out" ||
+		fail "not a refusal naming the bot: $(cat "$T/backup.out")"
+	stop_pid "$holder" TERM
+}
+
 # Issue 18 finding 5: the backup records the instant before its snapshot;
 # every ledger row committed during or after the copy (in the source, not
 # in the copy) has a rowid above the recorded one and a created_at at or
