@@ -94,7 +94,7 @@ static const char *const tt_sql[TT__MAX] = {
 	/* TT_PAY_FILL */
 	"INSERT INTO main.payment_totals(outcome, payments, refunded)"
 	" SELECT coalesce(outcome, ''), count(*),"
-	" coalesce(sum(amount_minor > 0 AND refunded_minor >= amount_minor),"
+	" coalesce(sum(refunded_minor > 0 AND refunded_minor >= amount_minor),"
 	" 0) FROM main.payments GROUP BY 1",
 	/* TT_QUEUE_CLEAR */
 	"DELETE FROM main.queue_totals",

@@ -446,6 +446,44 @@ Test(db, service_file_bot_tables_not_used_when_bot_separate,
 }
 
 /*
+ * Version 3 databases kept the payments totals' triggers of the build that
+ * made them: one where a payment refunded in full needed amount_minor > 0.
+ * Opened at 4, the triggers are schema.sql's again and the totals are to
+ * be filled again from the rows (totals_ready), whatever they held.
+ */
+Test(db, version_3_payments_triggers_replaced, .init = setup,
+    .fini = teardown)
+{
+	char *now;
+
+	tu_open(&env);
+	now = ctx_str("SELECT sql FROM sqlite_master"
+	    " WHERE name = 'payments_totals_insert'");
+	cr_assert_not_null(now);
+	tu_close(&env);
+	tu_exec_file(env.cfg.db_path, "DROP TRIGGER payments_totals_insert;"
+	    " CREATE TRIGGER payments_totals_insert AFTER INSERT ON payments"
+	    " BEGIN INSERT INTO payment_totals(outcome, payments, refunded)"
+	    " VALUES (coalesce(new.outcome, ''), 1, coalesce(new.amount_minor"
+	    " > 0 AND new.refunded_minor >= new.amount_minor, 0))"
+	    " ON CONFLICT(outcome) DO UPDATE SET payments = payments + 1,"
+	    " refunded = refunded + excluded.refunded; END;"
+	    " INSERT INTO totals_ready VALUES ('payments', 1)"
+	    " ON CONFLICT(name) DO UPDATE SET ready = 1;"
+	    " UPDATE award_meta SET value = '3'"
+	    " WHERE key = 'schema_version'");
+	tu_open(&env);
+	tu_assert_str(ctx_str("SELECT sql FROM sqlite_master"
+	    " WHERE name = 'payments_totals_insert'"), now, "the trigger");
+	cr_assert_eq(tu_int_file(env.cfg.db_path, "SELECT ready FROM"
+	    " totals_ready WHERE name = 'payments'"), 0, "totals not redone");
+	tu_assert_str(tu_str_file(env.cfg.db_path, "SELECT value FROM"
+	    " award_meta WHERE key = 'schema_version'"), SCHEMA_V,
+	    "schema_version");
+	free(now);
+}
+
+/*
  * A version 1 service database (refunds without currency and status, rows
  * in it) is migrated in place: columns added, its refunds kept and taken
  * as counted (version 1 counted every refund it stored), version 2.
@@ -686,6 +724,6 @@ Test(db, version_2_failed_awards_gains_verify, .init = setup,
 	tu_assert_str(tu_str_file(env.cfg.db_path, "SELECT order_id || '|' ||"
 	    " verify FROM failed_awards"), "o-old|0", "the version 2 row");
 	tu_assert_str(tu_str_file(env.cfg.db_path, "SELECT value FROM"
-	    " award_meta WHERE key = 'schema_version'"), "3",
+	    " award_meta WHERE key = 'schema_version'"), SCHEMA_V,
 	    "schema_version");
 }

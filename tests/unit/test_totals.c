@@ -48,6 +48,12 @@ setup(void)
 	    " created_at, updated_at) VALUES"
 	    " ('p1', 'o1', 1, 'x', 100, 'RUB', 't', 'awarded', 't', 't'),"
 	    " ('p2', 'o2', 1, 'x', 100, 'RUB', 't', 'queued', 't', 't')");
+	/* A 0.00 payment refunded in full: counted refunded, as by the
+	 * triggers (a refund at least, reaching the amount). */
+	tu_exec(&env, "INSERT INTO payments(payment_id, order_id, telegram_id,"
+	    " plan_id, amount_minor, currency, order_created_at, outcome,"
+	    " refunded_minor, created_at, updated_at) VALUES"
+	    " ('p3', 'o3', 1, 'x', 0, 'RUB', 't', 'awarded', 100, 't', 't')");
 	/* Rows made before the triggers counted: the fill is still due. */
 	tu_exec(&env, "DELETE FROM totals_ready");
 	tu_exec(&env, "DELETE FROM payment_totals");
@@ -103,7 +109,7 @@ read_everything(struct award_ctx *rd)
 	cr_assert_eq(s.ledger[0].rows, ROWS);
 	cr_assert_eq(s.ledger[0].tickets, tu_int(&env,
 	    "SELECT sum(delta) FROM ticket_ledger"));
-	cr_assert_eq(s.payments_total, 2);
+	cr_assert_eq(s.payments_total, 3);
 	cr_assert_not_null(o = stats_retry(rd, 10));
 	cJSON_Delete(o);
 	cr_assert_eq(stats_leaderboard(rd, "c1", 3, &o), STATS_OK);
@@ -182,7 +188,9 @@ Test(totals, writer_step_fills_then_folds_in_short_chunks, .init = setup,
 	/* The fills first, one transaction each. */
 	cr_assert_eq(totals_step(env.ctx, TOTALS_FOLD_MIN, 1), TOTALS_MORE);
 	cr_assert_eq(tu_int(&env, "SELECT sum(payments) FROM payment_totals"),
-	    2);
+	    3);
+	cr_assert_eq(tu_int(&env, "SELECT sum(refunded) FROM payment_totals"),
+	    1, "the fill's rule is not the triggers'");
 	cr_assert_eq(totals_step(env.ctx, TOTALS_FOLD_MIN, 1), TOTALS_MORE);
 	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM totals_ready"
 	    " WHERE ready = 1"), 2);
