@@ -309,6 +309,10 @@ take_refund(struct rc *r, const cJSON *it)
 	if (!cJSON_IsString(status) || strcmp(status->valuestring,
 	    "succeeded") != 0)
 		snprintf(err, sizeof(err), "status is not succeeded");
+	else if (test_payment(r, it))
+		/* As its notification: ignored, recorded nowhere (§5). */
+		snprintf(err, sizeof(err), "a test shop's refund "
+		    "(AWARD_ACCEPT_TEST_PAYMENTS is not 1)");
 	else
 		(void)validate_api_refund(it, &j->refund, err, sizeof(err));
 	if (err[0] != '\0') {

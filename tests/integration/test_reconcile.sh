@@ -284,14 +284,21 @@ t_reconcile_test_shop_payments() {
 t = payment("pay-test-1", "test-1", 8300001, "plan_1m", ago(10))
 t["test"] = True
 real = payment("pay-real-1", "real-1", 8300002, "plan_1m", ago(5))
-print(json.dumps({"payments": [t, real], "refunds": []}))'
+tr = refund("rfd-test-1", "pay-test-1", ago(3), "199.00")
+tr["test"] = True
+print(json.dumps({"payments": [t, real], "refunds": [tr]}))'
 	yk_start
 	recon_ok
-	check_summary '$.fetched.payments' 2 '$.skipped' 1 '$.applied.awarded' 1
+	# The test shop's refund too is skipped, as its notification would be
+	# ignored: not recorded as a refund of an unknown payment.
+	check_summary '$.fetched.payments' 2 '$.skipped' 2 '$.applied.awarded' 1 \
+		'$.applied.unknown_payment' 0
 	check_sql "select group_concat(payment_id) from payments" pay-real-1
+	check_sql "select count(*) from refunds" 0
 	check_sql "select count(*) from ticket_ledger where order_id = 'test-1'" 0
 	recon_ok AWARD_ACCEPT_TEST_PAYMENTS=1
-	check_summary '$.skipped' 0 '$.known' 1 '$.applied.awarded' 1
+	check_summary '$.skipped' 0 '$.known' 1 '$.applied.awarded' 1 \
+		'$.applied.reversed' 1
 	check_sql "select count(*) from ticket_ledger where order_id = 'test-1'
 		and reason = 'SELF_PURCHASE'" 1
 }
