@@ -8,6 +8,7 @@
 #define _GNU_SOURCE	/* F_OFD_SETLK */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -345,6 +346,40 @@ api_stop(enum yk_result y)
 	}
 }
 
+/* FNV-1a of s: how one_list() remembers the cursors it was given. */
+static uint64_t
+cursor_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+/*
+ * 1 when the API gave cursor before in this list (remembered in *seen,
+ * which grows), 0 when not, -1 when out of memory. A list that comes back
+ * to a cursor would be read round and round while the run holds its lock.
+ */
+static int
+cursor_seen(const char *cursor, uint64_t **seen, size_t *n, size_t *cap)
+{
+	uint64_t	 h = cursor_hash(cursor), *grown;
+
+	for (size_t i = 0; i < *n; i++)
+		if ((*seen)[i] == h)
+			return 1;
+	if (*n == *cap) {
+		*cap = *cap == 0 ? 64 : 2 * *cap;
+		if ((grown = realloc(*seen, *cap * sizeof(**seen))) == NULL)
+			return -1;
+		*seen = grown;
+	}
+	(*seen)[(*n)++] = h;
+	return 0;
+}
+
 /* Every page of one list, each applied before the next is fetched. */
 static void
 one_list(struct rc *r, enum yk_kind kind)
@@ -353,27 +388,30 @@ one_list(struct rc *r, enum yk_kind kind)
 	char		 cursor[YK_CURSOR_MAX + 1], err[YK_ERR_MAX];
 	const cJSON	*it;
 	enum yk_result	 y;
-	int		 pages = 0;
+	uint64_t	*seen = NULL;
+	size_t		 nseen = 0, cap = 0;
+	int		 pages = 0, again;
 
 	cursor[0] = '\0';
 	while (r->run->stop == RECONCILE_COMPLETED) {
 		if (++pages > RECONCILE_PAGES_MAX) {
 			stop(r, RECONCILE_API_BAD_RESPONSE, "%s", "more pages "
-			    "than RECONCILE_PAGES_MAX: a cursor loop?");
-			return;
+			    "than RECONCILE_PAGES_MAX");
+			break;
 		}
 		y = yk_list(r->yk, kind, r->run->since_ms, cursor, &p, err,
 		    sizeof(err));
 		if (y != YK_OK) {
 			stop(r, api_stop(y), "YooKassa API: %s", err);
-			return;
+			break;
 		}
-		if (p.next_cursor[0] != '\0' && strcmp(p.next_cursor,
-		    cursor) == 0) {
+		if (p.next_cursor[0] != '\0' && (again = cursor_seen(
+		    p.next_cursor, &seen, &nseen, &cap)) != 0) {
 			yk_page_free(&p);
-			stop(r, RECONCILE_API_BAD_RESPONSE, "%s", "the API "
-			    "answered the same cursor again");
-			return;
+			stop(r, RECONCILE_API_BAD_RESPONSE, "%s", again == 1 ?
+			    "the API answered a cursor it had given before "
+			    "(a loop)" : "out of memory");
+			break;
 		}
 		cJSON_ArrayForEach(it, p.items) {
 			if (r->run->stop != RECONCILE_COMPLETED)
@@ -390,8 +428,9 @@ one_list(struct rc *r, enum yk_kind kind)
 		memcpy(cursor, p.next_cursor, sizeof(cursor));
 		yk_page_free(&p);
 		if (cursor[0] == '\0')
-			return;
+			break;
 	}
+	free(seen);
 }
 
 int

@@ -335,6 +335,27 @@ t_reconcile_bad_answer_stops_at_once() {
 	[ "$(yk_requests)" = 1 ] || fail "a bad answer was retried: $(yk_requests)"
 }
 
+# A list whose cursors come back round (page 3 points at page 2 again)
+# stops the run as a bad answer at the first repeat, instead of reading
+# the same pages round and round while the run holds its lock.
+it reconcile_cursor_loop_stops
+t_reconcile_cursor_loop_stops() {
+	recon_db
+	yk_gen 250 loop
+	yk_start
+	# Pages of 100: cursors MTAw (100) and MjAw (200); MjAw's page says
+	# MTAw again.
+	yk_faults '[{"path":"/payments","query":"cursor=MjAw","status":200,
+		"body":"{\"type\":\"list\",\"items\":[],\"next_cursor\":\"MTAw\"}"}]'
+	recon
+	[ "$RECON_RC" = 1 ] || fail "exit $RECON_RC on a cursor loop"
+	check_summary '$.stopped' api_bad_response '$.fetched.payments' 200
+	[ "$(yk_requests '"path": "/v3/payments"')" = 3 ] ||
+		fail "list requests: $(yk_requests '"path": "/v3/payments"')"
+	check_sql "select count(*) from ticket_ledger
+		where reason = 'SELF_PURCHASE'" 200
+}
+
 it reconcile_rate_limited
 t_reconcile_rate_limited() {
 	recon_db
