@@ -178,6 +178,19 @@ CREATE TABLE IF NOT EXISTS reconcile_runs(
 	stopped TEXT);
 CREATE INDEX IF NOT EXISTS reconcile_runs_finished
 	ON reconcile_runs(finished_at);
+-- Retry runs, all time (award_retry_runs_total): kept apart from
+-- retry_runs, whose old rows retention deletes, so that the counter never
+-- goes down; counted by a trigger on the run's row. A database set up
+-- before version 4 starts from the rows it had (db_schema.c).
+CREATE TABLE IF NOT EXISTS retry_totals(
+	id INTEGER PRIMARY KEY CHECK (id = 1),
+	runs INTEGER NOT NULL DEFAULT 0);
+CREATE TRIGGER IF NOT EXISTS retry_runs_counted
+	AFTER INSERT ON retry_runs
+	BEGIN
+		INSERT INTO retry_totals(id, runs) VALUES (1, 1)
+		ON CONFLICT(id) DO UPDATE SET runs = runs + 1;
+	END;
 -- Payments reconciliation awarded, all time (award_reconcile_recovered_total):
 -- kept apart from reconcile_runs, whose old rows retention deletes, and
 -- counted by a trigger on the run's row, so award-reconcile need not know.

@@ -18,10 +18,11 @@
 #include "config.h"
 
 /*
- * 4: the same tables as 3, whose number covered four schemas (columns
- * added one by one), so that a build of any of them refuses a database
- * this one set up; and the payments totals' triggers as schema.sql has
- * them now (replaced on the way up, the totals counted again).
+ * 4: as 3, whose number covered four schemas (columns added one by one),
+ * so that a build of any of them refuses a database this one set up; the
+ * payments totals' triggers as schema.sql has them now (replaced on the
+ * way up, the totals counted again); retry_totals, the retry runs all
+ * time, which retention does not take back.
  */
 #define DB_SCHEMA_VERSION 4
 

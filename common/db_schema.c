@@ -49,14 +49,20 @@ apply_once(sqlite3 *db, const char *text, int service, const char *begin,
 	 * triggers of the build that made them (before, a payment refunded
 	 * in full needed amount_minor > 0). Made again from text, and the
 	 * totals filled again from the rows by the next writer (totals.c);
-	 * until then the views count the rows.
+	 * until then the views count the rows. retry_totals, new in 4,
+	 * starts from the retry runs recorded.
 	 */
 	if (service && have > 0 && have < 4 && (db_exec(db,
 	    "DROP TRIGGER IF EXISTS main.payments_totals_insert;"
 	    " DROP TRIGGER IF EXISTS main.payments_totals_update;"
 	    " DROP TRIGGER IF EXISTS main.payments_totals_delete;"
 	    " UPDATE main.totals_ready SET ready = 0"
-	    " WHERE name = 'payments'", err, errsz) == -1 ||
+	    " WHERE name = 'payments';"
+	    /* retry_totals is new in 4: the runs recorded so far */
+	    " INSERT INTO main.retry_totals(id, runs)"
+	    " SELECT 1, count(*) FROM main.retry_runs WHERE true"
+	    " ON CONFLICT(id) DO UPDATE SET runs = excluded.runs",
+	    err, errsz) == -1 ||
 	    db_exec(db, text, err, errsz) == -1))
 		goto fail;
 	if (service && have != DB_SCHEMA_VERSION) {

@@ -79,7 +79,7 @@ static const char *const st_sql[ST__MAX] = {
 	" not_eligible, refunds, failed, dead, forced, stopped,"
 	" award_ms(started_at) FROM main.retry_runs ORDER BY id DESC LIMIT 1",
 	/* ST_RUNS */
-	"SELECT count(*) FROM main.retry_runs",
+	"SELECT coalesce((SELECT runs FROM main.retry_totals WHERE id = 1), 0)",
 	/* ST_CONTEST_EXISTS */
 	"SELECT 1 FROM bot.contests WHERE id = ?1",
 	/*

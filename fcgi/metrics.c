@@ -103,7 +103,7 @@ runs(struct tbuf *b, const struct stats_summary *s)
 	const struct stats_run *r = &s->run;
 
 	family(b, "award_retry_runs_total", "counter",
-	    "Retry runs recorded in retry_runs.");
+	    "Retry runs that took the lock, all time (retention keeps the count).");
 	tbuf_printf(b, "award_retry_runs_total %lld\n",
 	    (long long)s->runs_total);
 	family(b, "award_retry_stale", "gauge", "1 when rows are pending and "

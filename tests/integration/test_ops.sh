@@ -185,6 +185,11 @@ t_ops_retention_run() {
 	[ "$RC" = 0 ] || fail "run at +100 d: $ERR"
 	check_sql "select count(*) from retry_runs" 1
 	check_sql "select count(*) from failed_awards" 2
+	# The counter of runs is all time: retention does not take it back.
+	admin_get /v1/admin/metrics
+	grep -qx 'award_retry_runs_total 3' <<<"$BODY" ||
+		fail "$REQ: $(grep '^award_retry_runs_total' <<<"$BODY")"
+
 	# 190 days on, with AWARD_RETAIN_DONE_DAYS from the environment.
 	ops_bin award-retry AWARD_RETAIN_DONE_DAYS=200 -- --db "$DB" \
 		--now 2026-07-20T00:00:00Z

@@ -462,6 +462,11 @@ Test(db, version_3_payments_triggers_replaced, .init = setup,
 	cr_assert_not_null(now);
 	tu_close(&env);
 	tu_exec_file(env.cfg.db_path, "DROP TRIGGER payments_totals_insert;"
+	    " DROP TRIGGER retry_runs_counted; DROP TABLE retry_totals;"
+	    " INSERT INTO retry_runs(started_at, duration_ms, picked,"
+	    " awarded, duplicate, not_eligible, refunds, failed, dead, forced)"
+	    " VALUES ('2026-11-01T00:00:00.000Z', 1, 0, 0, 0, 0, 0, 0, 0, 0),"
+	    " ('2026-11-01T00:05:00.000Z', 1, 0, 0, 0, 0, 0, 0, 0, 0);"
 	    " CREATE TRIGGER payments_totals_insert AFTER INSERT ON payments"
 	    " BEGIN INSERT INTO payment_totals(outcome, payments, refunded)"
 	    " VALUES (coalesce(new.outcome, ''), 1, coalesce(new.amount_minor"
@@ -477,6 +482,8 @@ Test(db, version_3_payments_triggers_replaced, .init = setup,
 	    " WHERE name = 'payments_totals_insert'"), now, "the trigger");
 	cr_assert_eq(tu_int_file(env.cfg.db_path, "SELECT ready FROM"
 	    " totals_ready WHERE name = 'payments'"), 0, "totals not redone");
+	cr_assert_eq(tu_int_file(env.cfg.db_path, "SELECT runs FROM"
+	    " retry_totals"), 2, "the runs of version 3 not counted");
 	tu_assert_str(tu_str_file(env.cfg.db_path, "SELECT value FROM"
 	    " award_meta WHERE key = 'schema_version'"), SCHEMA_V,
 	    "schema_version");
