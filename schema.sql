@@ -150,7 +150,8 @@ CREATE TABLE IF NOT EXISTS retry_runs(
 	failed INTEGER NOT NULL,
 	dead INTEGER NOT NULL,
 	forced INTEGER NOT NULL,
-	stopped TEXT);		-- NULL: ran to the end; else why it stopped
+	stopped TEXT,		-- NULL: ran to the end; else why it stopped
+	not_confirmed INTEGER NOT NULL DEFAULT 0); -- the API did not confirm
 -- Columns added after their table first shipped are also listed in db.c
 -- (added_columns), which adds them to databases made before.
 

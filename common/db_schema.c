@@ -151,6 +151,10 @@ static const struct {
 	{ "failed_awards", "verify",
 	    "ALTER TABLE main.failed_awards ADD COLUMN verify INTEGER NOT NULL"
 	    " DEFAULT 0" },
+	/* Version 4: a run's rows the API did not confirm (done so). */
+	{ "retry_runs", "not_confirmed",
+	    "ALTER TABLE main.retry_runs ADD COLUMN not_confirmed INTEGER"
+	    " NOT NULL DEFAULT 0" },
 };
 
 /* 1 when main.table has column, 0 when not, -1 on error. */

@@ -133,8 +133,9 @@ static const char *const rq_sql[RQ__MAX] = {
 	"SELECT status FROM main.failed_awards WHERE id = ?1",
 	/* RQ_RUN_INSERT */
 	"INSERT INTO main.retry_runs(started_at, duration_ms, picked, awarded,"
-	" duplicate, not_eligible, refunds, failed, dead, forced, stopped)"
-	" VALUES (award_iso(?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	" duplicate, not_eligible, refunds, failed, dead, forced, stopped,"
+	" not_confirmed)"
+	" VALUES (award_iso(?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
 };
 
 int64_t
@@ -348,6 +349,7 @@ retryq_record_run(struct award_ctx *ctx, const struct retry_run *run)
 	sqlite3_bind_int(st, 9, run->dead);
 	sqlite3_bind_int(st, 10, run->forced);
 	db_bind_opt_text(st, 11, run->stopped);
+	sqlite3_bind_int(st, 12, run->not_confirmed);
 	return db_step_done(st) == SQLITE_DONE ? 0 : -1;
 }
 

@@ -77,7 +77,8 @@ static const char *const st_sql[ST__MAX] = {
 	/* ST_LAST_RUN */
 	"SELECT started_at, duration_ms, picked, awarded, duplicate,"
 	" not_eligible, refunds, failed, dead, forced, stopped,"
-	" award_ms(started_at) FROM main.retry_runs ORDER BY id DESC LIMIT 1",
+	" award_ms(started_at), not_confirmed FROM main.retry_runs"
+	" ORDER BY id DESC LIMIT 1",
 	/* ST_RUNS */
 	"SELECT coalesce((SELECT runs FROM main.retry_totals WHERE id = 1), 0)",
 	/* ST_CONTEST_EXISTS */
@@ -278,6 +279,7 @@ summary_run(struct award_ctx *ctx, struct stats_summary *s)
 		r->dead = sqlite3_column_int64(st, 8);
 		r->forced = sqlite3_column_int(st, 9);
 		r->stopped = sqlite3_column_type(st, 10) != SQLITE_NULL;
+		r->not_confirmed = sqlite3_column_int64(st, 12);
 		copy_text(r->stop_reason, sizeof(r->stop_reason),
 		    db_col_text(st, 10));
 		if (sqlite3_column_type(st, 11) == SQLITE_NULL)

@@ -47,7 +47,7 @@ struct stats_run {
 	char	 started_at[STATS_NAME_MAX];
 	int64_t	 started_ms, ended_ms, duration_ms;
 	int64_t	 picked, awarded, duplicate, not_eligible, refunds, failed,
-		 dead;
+		 dead, not_confirmed;
 	int	 forced;
 	int	 stopped;	/* 1: stopped on an outage, why in stop_reason */
 	char	 stop_reason[STATS_TEXT_MAX];

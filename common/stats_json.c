@@ -83,6 +83,7 @@ json_run(cJSON *root, const struct stats_summary *s)
 	jsonw_add_int(o, "refunds", r->refunds);
 	jsonw_add_int(o, "failed", r->failed);
 	jsonw_add_int(o, "dead", r->dead);
+	jsonw_add_int(o, "notConfirmed", r->not_confirmed);
 	cJSON_AddBoolToObject(o, "forced", r->forced);
 	add_text_or_null(o, "stopped", r->stopped ? r->stop_reason : NULL);
 }

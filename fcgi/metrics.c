@@ -135,6 +135,8 @@ runs(struct tbuf *b, const struct stats_summary *s)
 	    r->refunds);
 	sample(b, "award_retry_last_run_rows", "result", "failed", r->failed);
 	sample(b, "award_retry_last_run_rows", "result", "dead", r->dead);
+	sample(b, "award_retry_last_run_rows", "result", "not_confirmed",
+	    r->not_confirmed);
 	family(b, "award_retry_last_run_stopped", "gauge",
 	    "1 when the last retry run stopped on an outage.");
 	tbuf_printf(b, "award_retry_last_run_stopped %d\n", r->stopped ? 1 : 0);

@@ -220,13 +220,20 @@ t_verify_retry_not_confirmed_done() {
 		(select count(*) from ticket_ledger)" "0|0"
 	check_sql "select stopped is null from retry_runs order by id desc
 		limit 1" 1
-	# Picked, but neither awarded nor any other outcome of the rules.
+	# Picked, none of the outcomes of the rules: not confirmed.
 	check_sql "select picked, awarded, duplicate, not_eligible, refunds,
-		failed, dead from retry_runs order by id desc limit 1" \
-		"1|0|0|0|0|0|0"
+		failed, dead, not_confirmed from retry_runs order by id desc
+		limit 1" "1|0|0|0|0|0|0|1"
 	grep '"msg":"retry run"' "$T/retry.log" | tail -n 1 |
 		grep -q '"not_confirmed":1' ||
 		fail "the run's line does not count it: $(tail -n 2 "$T/retry.log")"
+	# The admin views count it too, so that picked adds up.
+	admin_get /v1/admin/award-retry-stats
+	check_json '$.lastRun.picked' 1
+	check_json '$.lastRun.notConfirmed' 1
+	admin_get /v1/admin/metrics
+	grep -qx 'award_retry_last_run_rows{result="not_confirmed"} 1' <<<"$BODY" ||
+		fail "$REQ: $(grep 'last_run_rows' <<<"$BODY")"
 }
 
 # Only an API that cannot be used stops the retry run. One that answers
