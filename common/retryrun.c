@@ -273,9 +273,10 @@ prefetch(struct award_ctx *ctx, struct yk_client *yk, const int64_t *ids,
 			continue;
 		}
 		c->r = it.is_refund ? verify_refund(yk, it.refund.refund_id,
-		    &c->refund, c->error, sizeof(c->error)) :
-		    verify_payment(yk, it.award.payment_id, &c->award,
-		    c->error, sizeof(c->error));
+		    ctx->cfg->accept_test_payments, &c->refund, c->error,
+		    sizeof(c->error)) : verify_payment(yk,
+		    it.award.payment_id, ctx->cfg->accept_test_payments,
+		    &c->award, c->error, sizeof(c->error));
 		if (c->r == VERIFY_UNAVAILABLE) {
 			snprintf(stop, stopsz, "api_unavailable: row %lld: "
 			    "%.160s (the run stops, the attempt is not "

@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "validate.h"
 #include "verify.h"
 
 static const char *const names[VERIFY__MAX] = {
-	"confirmed", "not_confirmed", "unavailable",
+	"confirmed", "not_confirmed", "unavailable", "test_payment",
 };
 
 const char *
@@ -31,7 +33,7 @@ verify_result_name(enum verify_result r)
  * is still found by reconciliation, which asks the lists.
  */
 static enum verify_result
-fetch(struct yk_client *c, enum yk_kind kind, const char *id,
+fetch(struct yk_client *c, enum yk_kind kind, const char *id, int accept_test,
     struct yk_object *o, char *err, size_t errsz)
 {
 	const cJSON	*st;
@@ -71,11 +73,18 @@ fetch(struct yk_client *c, enum yk_kind kind, const char *id,
 		yk_object_free(o);
 		return VERIFY_NOT_CONFIRMED;
 	}
+	if (!accept_test &&
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o->root, "test"))) {
+		snprintf(err, errsz, "the API's copy of %s is a test shop's "
+		    "(AWARD_ACCEPT_TEST_PAYMENTS is 0)", id);
+		yk_object_free(o);
+		return VERIFY_TEST_SHOP;
+	}
 	return VERIFY_CONFIRMED;
 }
 
 enum verify_result
-verify_payment(struct yk_client *c, const char *payment_id,
+verify_payment(struct yk_client *c, const char *payment_id, int accept_test,
     struct award_req *out, char *err, size_t errsz)
 {
 	struct yk_object	 o;
@@ -83,8 +92,8 @@ verify_payment(struct yk_client *c, const char *payment_id,
 	char			 why[160] = "";
 
 	memset(out, 0, sizeof(*out));
-	if ((r = fetch(c, YK_PAYMENTS, payment_id, &o, err, errsz)) !=
-	    VERIFY_CONFIRMED)
+	if ((r = fetch(c, YK_PAYMENTS, payment_id, accept_test, &o, err,
+	    errsz)) != VERIFY_CONFIRMED)
 		return r;
 	if (validate_api_payment(o.text, o.len, o.root, o.root, out, NULL,
 	    why, sizeof(why)) == -1 || strcmp(out->payment_id,
@@ -99,7 +108,7 @@ verify_payment(struct yk_client *c, const char *payment_id,
 }
 
 enum verify_result
-verify_refund(struct yk_client *c, const char *refund_id,
+verify_refund(struct yk_client *c, const char *refund_id, int accept_test,
     struct refund_req *out, char *err, size_t errsz)
 {
 	struct yk_object	 o;
@@ -107,8 +116,8 @@ verify_refund(struct yk_client *c, const char *refund_id,
 	char			 why[160] = "";
 
 	memset(out, 0, sizeof(*out));
-	if ((r = fetch(c, YK_REFUNDS, refund_id, &o, err, errsz)) !=
-	    VERIFY_CONFIRMED)
+	if ((r = fetch(c, YK_REFUNDS, refund_id, accept_test, &o, err,
+	    errsz)) != VERIFY_CONFIRMED)
 		return r;
 	if (validate_api_refund(o.root, out, why, sizeof(why)) == -1 ||
 	    strcmp(out->refund_id, refund_id) != 0) {

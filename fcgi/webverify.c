@@ -50,9 +50,9 @@ static const struct vkind refund_kind = { "refund", "refund_id",
 
 /*
  * A notification of k with id that the API did not confirm (r is not
- * CONFIRMED; why says why). NOT_CONFIRMED: *res is 200
- * {"status":"ignored","reason":"not_confirmed"}, logged at warn with the
- * client address; returns 1. Otherwise the API could not answer: *verify
+ * CONFIRMED; why says why). NOT_CONFIRMED or TEST_SHOP: *res is 200
+ * {"status":"ignored","reason":"not_confirmed" | "test_payment"}, logged
+ * at warn with the client address; returns 1. Otherwise the API could not answer: *verify
  * is set, so the writer queues the job for the retry run to verify;
  * returns 0.
  */
@@ -62,7 +62,7 @@ unconfirmed(struct request *req, const struct vkind *k, enum verify_result r,
 {
 	cJSON *o;
 
-	if (r != VERIFY_NOT_CONFIRMED) {
+	if (r == VERIFY_UNAVAILABLE) {
 		log_msg(LOG_WARN, k->later,
 		    LF_STR("request_id", req->request_id),
 		    LF_STR(k->id_field, id), LF_STR("error", why), LF_END);
@@ -75,7 +75,7 @@ unconfirmed(struct request *req, const struct vkind *k, enum verify_result r,
 	    LF_STR("id", id[0] ? id : NULL), LF_STR("error", why), LF_END);
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "status", "ignored");
-	cJSON_AddStringToObject(o, "reason", "not_confirmed");
+	cJSON_AddStringToObject(o, "reason", verify_result_name(r));
 	http_json(res, 200, o);
 	return 1;
 }
@@ -90,7 +90,8 @@ webverify_award(const struct award_config *cfg, struct yk_client **ykp,
 	enum verify_result	 r = VERIFY_UNAVAILABLE;
 
 	if (yk != NULL || ar->payment_id[0] == '\0')
-		r = verify_payment(yk, ar->payment_id, &api, why, sizeof(why));
+		r = verify_payment(yk, ar->payment_id,
+		    cfg->accept_test_payments, &api, why, sizeof(why));
 	if (r != VERIFY_CONFIRMED)
 		return unconfirmed(req, &payment_kind, r, ar->payment_id, why,
 		    &ar->verify, res);
@@ -121,7 +122,8 @@ webverify_refund(const struct award_config *cfg, struct yk_client **ykp,
 	enum verify_result	 r = VERIFY_UNAVAILABLE;
 
 	if (yk != NULL)
-		r = verify_refund(yk, rr->refund_id, &api, why, sizeof(why));
+		r = verify_refund(yk, rr->refund_id,
+		    cfg->accept_test_payments, &api, why, sizeof(why));
 	if (r != VERIFY_CONFIRMED)
 		return unconfirmed(req, &refund_kind, r, rr->refund_id, why,
 		    &rr->verify, res);

@@ -264,6 +264,48 @@ ord-real|done|awarded"
 	check_json '$.reason' not_confirmed
 }
 
+# The API's copy is judged as its notification would be: a test shop's
+# payment behind a notification that says "test": false is ignored as a
+# test payment (SPEC.md §5), at the webhook and in the retry run, unless
+# AWARD_ACCEPT_TEST_PAYMENTS=1.
+it verify_api_copy_test_shop_ignored
+t_verify_api_copy_test_shop_ignored() {
+	vf_stack
+	yk_py 't = payment("pay-t", "ord-t", 781, "plan_1m", ago(30))
+t["test"] = True
+print(json.dumps({"payments": [t], "refunds": []}))'
+	webhook "$(payment ord-t 781 plan_1m "$(iso_now)" pay-t)"
+	check_status 200
+	check_json '$.status' ignored
+	check_json '$.reason' test_payment
+	vf_nothing_recorded
+	# Queued while the API was down: the retry run ends it not confirmed.
+	vf_api_down
+	webhook "$(payment ord-t 781 plan_1m "$(iso_now)" pay-t)"
+	check_json '$.award' queued
+	yk_faults '[]'
+	vf_retry
+	[ "$RETRY_RC" = 0 ] || fail "retry: exit $RETRY_RC"
+	check_sql "select status, outcome from failed_awards" \
+		"done|not_confirmed"
+	check_sql "select (select count(*) from payments),
+		(select count(*) from ticket_ledger)" "0|0"
+	grep -q "is a test shop's" "$T/retry.log" ||
+		fail "the run does not say why: $(tail -n 3 "$T/retry.log")"
+}
+
+it verify_api_copy_test_shop_accepted
+t_verify_api_copy_test_shop_accepted() {
+	APP_ENV+=("AWARD_ACCEPT_TEST_PAYMENTS=1")
+	vf_stack
+	yk_py 't = payment("pay-t", "ord-t", 781, "plan_1m", ago(30))
+t["test"] = True
+print(json.dumps({"payments": [t], "refunds": []}))'
+	webhook "$(payment ord-t 781 plan_1m "$(iso_now)" pay-t)"
+	check_json '$.award' awarded
+	check_sql "select id from ticket_ledger" "SELF_PURCHASE:ord-t"
+}
+
 it verify_off_makes_no_api_call
 t_verify_off_makes_no_api_call() {
 	vf_stack 0
