@@ -152,18 +152,24 @@ main(int argc, char *argv[])
 		rc = 1;
 	}
 	if (run.stop == RECONCILE_API_AUTH) {
-		/* SPEC.md §11: exit 1 and one line saying so, nothing else. */
+		/*
+		 * SPEC.md §11: exit 1 and one line saying so. Refused on a
+		 * later list, the pages committed before stay: the summary
+		 * then says what they applied.
+		 */
 		log_msg(LOG_ERROR, "YooKassa refused the credentials "
 		    "(AWARD_YOOKASSA_SHOP_ID / AWARD_YOOKASSA_SECRET_KEY)",
 		    LF_STR("error", run.error), LF_END);
 		rc = 1;
-		goto out;
-	}
-	log_msg(rc == 0 ? LOG_INFO : LOG_ERROR, "reconcile run",
-	    LF_INT("dry_run", dry_run), LF_INT("api_requests",
-	    run.api_requests), LF_INT("duration_ms", run.finished_ms -
-	    run.started_ms), LF_STR("stopped", reconcile_stop_name(run.stop)),
-	    LF_STR("error", run.error[0] ? run.error : NULL), LF_END);
+		if (run.fetched_payments + run.fetched_refunds == 0)
+			goto out;
+	} else
+		log_msg(rc == 0 ? LOG_INFO : LOG_ERROR, "reconcile run",
+		    LF_INT("dry_run", dry_run), LF_INT("api_requests",
+		    run.api_requests), LF_INT("duration_ms", run.finished_ms -
+		    run.started_ms), LF_STR("stopped",
+		    reconcile_stop_name(run.stop)), LF_STR("error",
+		    run.error[0] ? run.error : NULL), LF_END);
 	if (reconcile_summary(&run, line, sizeof(line)) == 0)
 		printf("%s\n", line);
 	fflush(stdout);

@@ -405,6 +405,26 @@ t_reconcile_bad_credentials() {
 	[ "$(yk_requests)" = 1 ] || fail "a run without credentials called the API"
 }
 
+# Refused on the refunds list, after the payment pages were committed:
+# those stay, and the summary line says what they applied besides the
+# line saying the credentials were refused.
+it reconcile_credentials_refused_after_payments
+t_reconcile_credentials_refused_after_payments() {
+	recon_db
+	yk_gen 3 cra
+	yk_start
+	yk_faults '[{"path": "/refunds", "status": 401}]'
+	recon
+	[ "$RECON_RC" = 1 ] || fail "exit $RECON_RC with refused credentials"
+	grep -q 'YooKassa refused the credentials' "$T/recon.err" ||
+		fail "no line saying the credentials were refused: $RECON_ERR"
+	check_summary '$.fetched.payments' 3 '$.applied.awarded' 3 \
+		'$.stopped' api_auth
+	check_sql "select count(*) from ticket_ledger
+		where reason = 'SELF_PURCHASE'" 3
+	check_sql "select stopped, awarded from reconcile_runs" "api_auth|3"
+}
+
 it reconcile_dry_run_writes_nothing
 t_reconcile_dry_run_writes_nothing() {
 	local before after rows
