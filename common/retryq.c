@@ -22,6 +22,12 @@
 #define DELAY(A) "min(300000 << min((" A ") - 1, 10), 21600000)"
 /* New attempts for a queued row failing again from a fresh delivery. */
 #define NEXT_A "CASE WHEN status = 'pending' THEN attempts + 1 ELSE 1 END"
+/*
+ * A done or dead row brought back is queued anew, from now: its old
+ * created_at would make the oldest pending row look months old.
+ */
+#define NEXT_CREATED \
+	"CASE WHEN status = 'pending' THEN created_at ELSE excluded.created_at END"
 
 enum rq_stmt {
 	RQ_RECORD_AWARD,
@@ -51,6 +57,7 @@ static const char *const rq_sql[RQ__MAX] = {
 	" status = CASE WHEN (" NEXT_A ") >= ?14 THEN 'dead' ELSE 'pending'"
 	" END,"
 	" attempts = " NEXT_A ","
+	" created_at = " NEXT_CREATED ","
 	" last_error = excluded.last_error, outcome = NULL,"
 	" acked_at = NULL, acked_by = NULL,"
 	" telegram_id = excluded.telegram_id, plan_id = excluded.plan_id,"
@@ -83,6 +90,7 @@ static const char *const rq_sql[RQ__MAX] = {
 	" status = CASE WHEN (" NEXT_A ") >= ?14 THEN 'dead' ELSE 'pending'"
 	" END,"
 	" attempts = " NEXT_A ","
+	" created_at = " NEXT_CREATED ","
 	" last_error = excluded.last_error, outcome = NULL,"
 	" acked_at = NULL, acked_by = NULL,"
 	" verify = max(verify, excluded.verify),"

@@ -329,6 +329,34 @@ rows() {
 # payments and the queue to the service file; award-retry --db/--bot-db
 # works the same; a bot file locked by another process still lets the
 # failure be saved (200 queued), and the retry awards it once released.
+# A done row of an order that fails again is queued anew: attempts and
+# its age start from the new failure, so the oldest pending row's age
+# (the metric an alert watches) is not the old row's months.
+it retry_revived_row_is_new
+t_retry_revived_row_is_new() {
+	local age
+	start_stack
+	seed_contest c1
+	seed_plans
+	webhook "$(payment ord-rv 4100001 plan_x "$(iso_now)" pay-rv)"
+	check_json '$.award' queued
+	sql "INSERT INTO plan_tickets(plan_id, tickets) VALUES ('plan_x', 0)"
+	retry_ok --force
+	check_sql "select status, outcome from failed_awards" "done|not_eligible"
+	# Done long ago, as far as the row can tell.
+	sql "UPDATE failed_awards SET created_at = '2025-01-01T00:00:00.000Z'"
+	sql "DELETE FROM plan_tickets WHERE plan_id = 'plan_x'"
+	webhook "$(payment ord-rv 4100001 plan_x "$(iso_now)" pay-rv)"
+	check_json '$.award' queued
+	check_sql "select count(*), status, attempts,
+		created_at = updated_at from failed_awards" "1|pending|1|1"
+	admin_get /v1/admin/metrics
+	age=$(awk '$1 == "award_failed_awards_oldest_pending_age_seconds" {
+		print int($2) }' <<<"$BODY")
+	[ -n "$age" ] && [ "$age" -lt 3600 ] ||
+		fail "oldest pending age '$age' s: the revived row kept its old created_at"
+}
+
 it separate_bot_db
 t_separate_bot_db() {
 	local BOT=$T/bot.db
