@@ -79,14 +79,17 @@ systemd_socket(char *err, size_t errsz)
 /*
  * 1 when something accepts connections on the unix socket at path, 0
  * when nothing does (a stale socket), -1 with errno set when that cannot
- * be told.
+ * be told. Non-blocking: a live process whose backlog is full (wedged,
+ * nginx's connections queued) answers EAGAIN at once, where a blocking
+ * connect would wait for a slot for ever.
  */
 static int
 socket_alive(const struct sockaddr_un *sun)
 {
 	int fd, rc, saved;
 
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0)) == -1)
 		return -1;
 	rc = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
 	saved = errno;

@@ -382,6 +382,38 @@ s.bind(sys.argv[1])' "$T/stale.sock" || fail "could not make a stale socket"
 	forget_pid "$pid"
 	[ "$STOP_RC" = 0 ] || fail "award-fcgi on the stale socket exited $STOP_RC"
 	[ ! -e "$T/stale.sock" ] || fail "its own socket was left behind"
+
+	# A live process whose backlog is full (wedged, its queue filled):
+	# refused at once too, not a connect that waits for a free slot.
+	python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1])
+s.listen(0)
+held = []
+while True:
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    c.setblocking(False)
+    try:
+        c.connect(sys.argv[1])
+    except BlockingIOError:
+        break
+    held.append(c)
+open(sys.argv[2], "w").close()
+time.sleep(60)' "$T/full.sock" "$T/full.ready" &
+	pid=$!
+	PIDS+=("$pid")
+	n=200
+	until [ -e "$T/full.ready" ]; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || fail "the full-backlog socket was not made"
+		sleep 0.05
+	done
+	boot_bin award-fcgi AWARD_WORKERS=1 -- --listen "unix:$T/full.sock" \
+		--db "$DB"
+	one_error_line "award-fcgi on a live socket with a full backlog"
+	[[ $ERR == *"another process"* ]] ||
+		fail "the error does not say the socket is in use: $ERR"
+	[ -S "$T/full.sock" ] || fail "the live socket was removed"
 }
 
 # ------------------------------------------------------------ systemd
