@@ -4,6 +4,7 @@
  * setting the reconciliation still lacks. Not the loading itself.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
@@ -66,11 +67,12 @@ config_api_url_ok(const char *url, const char **why)
 	}
 	port = end;
 	if (*port == ':') {
-		size_t d = strspn(port + 1, "0123456789");
+		size_t	d = strspn(port + 1, "0123456789");
+		long	n = d > 0 && d <= 5 ? strtol(port + 1, NULL, 10) : 0;
 
-		if (d == 0 || d > 5 || (port[1 + d] != '\0' &&
+		if (n < 1 || n > 65535 || (port[1 + d] != '\0' &&
 		    port[1 + d] != '/')) {
-			*why = "bad port";
+			*why = "bad port (1-65535)";
 			return -1;
 		}
 	} else if (*port != '\0' && *port != '/') {

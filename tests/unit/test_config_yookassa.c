@@ -193,6 +193,7 @@ Test(config_yk, api_urls_accepted)
 		"http://127.1.2.3/v3",
 		"http://localhost:1/v3",
 		"http://[::1]:9000/v3",
+		"https://api.yookassa.ru:65535/v3",
 	};
 	struct award_config c;
 
@@ -218,6 +219,10 @@ Test(config_yk, api_urls_refused)
 		"https://shop:SecretKey@api.yookassa.ru/v3",
 		"https://api.yookassa.ru/v3?x=1",
 		"https://api.yookassa.ru:x/v3",
+		"https://api.yookassa.ru:0/v3",	/* ports are 1-65535 */
+		"https://api.yookassa.ru:65536/v3",
+		"https://api.yookassa.ru:99999/v3",
+		"https://api.yookassa.ru:/v3",
 		"https:///v3",
 		"",
 	};
