@@ -285,9 +285,9 @@ load_yookassa(struct award_config *c, const struct cfg_file *f,
 		n = strlen(v.val);
 		if (n > CONFIG_YK_SHOP_ID_MAX || strspn(v.val,
 		    "0123456789") != n) {
+			/* Not echoed: it may be the secret key, misplaced. */
 			snprintf(err, errsz, "%sAWARD_YOOKASSA_SHOP_ID: not 1 "
-			    "to %d digits: \"%.64s\"", v.where,
-			    CONFIG_YK_SHOP_ID_MAX, v.val);
+			    "to %d digits", v.where, CONFIG_YK_SHOP_ID_MAX);
 			return -1;
 		}
 		memcpy(c->yk_shop_id, v.val, n + 1);

@@ -88,6 +88,16 @@ is_space(char ch)
 	return ch == ' ' || ch == '\t';
 }
 
+/* 1 when s reads as a setting's name: AWARD_ and [A-Z0-9_], at most 64. */
+static int
+key_like(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n <= 64 && strncmp(s, "AWARD_", 6) == 0 &&
+	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == n;
+}
+
 /*
  * One line of the file (without its newline) into f. The syntax is the
  * part of systemd's EnvironmentFile= both agree on: KEY=value, blank
@@ -120,8 +130,18 @@ file_line(const char *path, int lineno, char *s, struct cfg_file *f,
 		if (strcmp(key, config_key_names[k]) == 0)
 			break;
 	if (k == K__MAX) {
-		snprintf(err, errsz, "%s:%d: unknown key \"%.64s\"", path,
-		    lineno, key);
+		/*
+		 * A misspelt name is shown; anything else may be a token
+		 * pasted on a line of its own (base64 ends in '='), and
+		 * tokens never appear in a log (SPEC.md §5).
+		 */
+		if (key_like(key))
+			snprintf(err, errsz, "%s:%d: unknown key \"%.64s\"",
+			    path, lineno, key);
+		else
+			snprintf(err, errsz, "%s:%d: unknown key (not shown: "
+			    "not an AWARD_ name; a secret pasted here?)", path,
+			    lineno);
 		return -1;
 	}
 	val = eq + 1;

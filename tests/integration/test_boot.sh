@@ -182,6 +182,21 @@ EOF
 		[[ $ERR == *"$T/bad.conf:1: AWARD_SERVICE_TOKEN"* ]] ||
 			fail "$b: a short token not refused by name: $ERR"
 		[[ $ERR != *only-31-characters* ]] || fail "$b printed the token"
+		# A token pasted on a line of its own (base64 ends in '='),
+		# and a secret key put in the shop id: refused, not printed.
+		printf 'AWARD_DB=%s\nq2Zk8Yv3TpXw0LmN5rBs7HcJ1dFgA4eUiOoPyRtE9zQ=\n' \
+			"$DB" >"$T/bad.conf"
+		boot_bin "$b" -- --config "$T/bad.conf" --listen "unix:$T/b.sock"
+		one_error_line "$b with a pasted token"
+		[[ $ERR == *"$T/bad.conf:2: unknown key"* ]] ||
+			fail "$b: the line is not named: $ERR"
+		[[ $ERR != *q2Zk8Yv3* ]] || fail "$b printed the pasted token: $ERR"
+		printf 'AWARD_YOOKASSA_SHOP_ID=live_k3Y9sEcReT0123456789abcdef\n' \
+			>"$T/bad.conf"
+		boot_bin "$b" -- --config "$T/bad.conf" --listen "unix:$T/b.sock"
+		one_error_line "$b with a key for a shop id"
+		[[ $ERR == *AWARD_YOOKASSA_SHOP_ID* && $ERR != *k3Y9sEcReT* ]] ||
+			fail "$b: the shop id's error: $ERR"
 		boot_bin "$b" -- --config "$T/no-such.conf" --listen "unix:$T/b.sock"
 		one_error_line "$b with a missing --config"
 		chmod 666 "$conf"
