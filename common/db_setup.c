@@ -65,7 +65,8 @@ db_setup_exit(const struct award_config *c, const char *name)
 
 	switch (db_setup_state(c, msg, sizeof(msg))) {
 	case DB_SETUP_NONE:
-		log_msg(LOG_INFO, msg, LF_END);
+		/* At warn: AWARD_LOG_LEVEL=warn must not hide the one line. */
+		log_msg(LOG_WARN, msg, LF_END);
 		return 0;
 	case DB_SETUP_ERROR:
 		config_startup_error(name, msg);

@@ -37,6 +37,10 @@ t_ops_retry_not_set_up() {
 	[ "$(grep -c '' <<<"$ERR")" = 1 ] || fail "not one line: $ERR"
 	[[ $ERR == *"not set up"* ]] || fail "the line does not say so: $ERR"
 	[ -z "$(ls -A "$d")" ] || fail "files were created: $(ls -A "$d")"
+	# The line is a warning: a log level of warn still shows it.
+	ops_bin award-retry AWARD_LOG_LEVEL=warn -- --db "$d/award.db"
+	[ "$RC" = 0 ] && [[ $ERR == *'"level":"warn"'*"not set up"* ]] ||
+		fail "at AWARD_LOG_LEVEL=warn: exit $RC, '$ERR'"
 	ops_bin award-retry -- --db "$d/award.db" --bot-db "$d/bot.db" --force
 	[ "$RC" = 0 ] && [ -z "$(ls -A "$d")" ] ||
 		fail "with --bot-db: exit $RC, files: $(ls -A "$d")"
