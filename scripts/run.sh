@@ -207,7 +207,8 @@ H=http://127.0.0.1:$HTTP_PORT
 S=https://127.0.0.1:$HTTPS_PORT
 db_shown=${AWARD_DB#"$ROOT/"}
 bin_shown=${BIN#"$ROOT/"}
-retry_cmd="$bin_shown/award-retry --db $db_shown"
+# AWARD_CONFIG= : an installed /etc/award/award.conf stays out of the demo.
+retry_cmd="AWARD_CONFIG= $bin_shown/award-retry --db $db_shown"
 [ -z "${AWARD_BOT_DB:-}" ] || retry_cmd="$retry_cmd --bot-db ${AWARD_BOT_DB#"$ROOT/"}"
 
 cat <<EOF
