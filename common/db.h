@@ -111,11 +111,21 @@ enum db_setup db_setup_state(const struct award_config *c, char *msg,
 
 /*
  * db_setup_state() as a cron binary named name acts on it: -1 to go on
- * (READY); 0, the exit status, after logging at info that the service is
+ * (READY); 0, the exit status, after logging at warn that the service is
  * not set up (NONE: nothing is created); 1 after config_startup_error()
  * when that cannot be told.
  */
 int	db_setup_exit(const struct award_config *c, const char *name);
+
+/*
+ * 1 when opening the pair writes nothing: the service database exists at
+ * this binary's schema version with its bot database's identity recorded.
+ * 0 (msg says what is missing) when db_open() would create, upgrade or
+ * pair; -1 (msg set) when that cannot be told. Looks only (db_setup.c):
+ * what `award-reconcile --dry-run` asks before it opens anything.
+ */
+int	db_setup_ready_as_is(const struct award_config *c, char *msg,
+	    size_t msgsz);
 
 /*
  * `award-fcgi --check` (issue 17): one line per check on f ("ok",

@@ -190,6 +190,49 @@ check_bot(FILE *f, const char *path, char *id, size_t idsz)
 }
 
 int
+db_setup_ready_as_is(const struct award_config *c, char *msg, size_t msgsz)
+{
+	sqlite3	*db;
+	char	 version[32], rec[64], err[CONFIG_ERR_MAX];
+	int	 rc;
+
+	if ((rc = exists("service database", c->db_path, msg, msgsz)) != 1) {
+		if (rc == 0)
+			snprintf(msg, msgsz, "service database %s does not "
+			    "exist yet", c->db_path);
+		return rc;
+	}
+	if ((db = open_ro(c->db_path, err, sizeof(err))) == NULL) {
+		snprintf(msg, msgsz, "service database %s: %s", c->db_path,
+		    err);
+		return -1;
+	}
+	version[0] = rec[0] = '\0';
+	if (one_text(db, "SELECT value FROM award_meta WHERE key = "
+	    "'schema_version'", version, sizeof(version)) == -1 ||
+	    one_text(db, "SELECT value FROM award_meta WHERE key = "
+	    "'bot_identity'", rec, sizeof(rec)) == -1) {
+		snprintf(msg, msgsz, "service database %s: %s", c->db_path,
+		    sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return -1;
+	}
+	sqlite3_close(db);
+	if (atoi(version) != DB_SCHEMA_VERSION) {
+		snprintf(msg, msgsz, "service database %s is at schema "
+		    "version %s, not this binary's %d", c->db_path,
+		    version[0] ? version : "none", DB_SCHEMA_VERSION);
+		return 0;
+	}
+	if (rec[0] == '\0') {
+		snprintf(msg, msgsz, "service database %s is not paired with "
+		    "its bot database yet", c->db_path);
+		return 0;
+	}
+	return 1;
+}
+
+int
 db_check(const struct award_config *c, FILE *f)
 {
 	struct stat	 st;

@@ -115,6 +115,25 @@ main(int argc, char *argv[])
 	 */
 	if ((r = db_setup_exit(&cfg, PROG)) != -1)
 		return r;
+	/*
+	 * --dry-run writes no row in either database (SPEC.md §11), and
+	 * opening a pair that was never set up, or an older schema, would
+	 * create tables and record the pairing.
+	 */
+	if (dry_run && (r = db_setup_ready_as_is(&cfg, err,
+	    sizeof(err))) != 1) {
+		if (r == 0) {
+			char why[sizeof(err)];
+
+			snprintf(why, sizeof(why), "--dry-run writes nothing, "
+			    "and opening the databases would: %.300s (start "
+			    "award-fcgi, or run award-reconcile once without "
+			    "--dry-run, first)", err);
+			config_startup_error(PROG, why);
+		} else
+			config_startup_error(PROG, err);
+		return 1;
+	}
 	if (yk_global_init() == -1) {
 		config_startup_error(PROG, "libcurl: global init failed");
 		return 1;

@@ -408,6 +408,36 @@ t_reconcile_bad_credentials() {
 # Refused on the refunds list, after the payment pages were committed:
 # those stay, and the summary line says what they applied besides the
 # line saying the credentials were refused.
+# --dry-run on a pair that was never opened: opening it would make the
+# service database and record the pairing, so the run refuses (exit 1,
+# one line saying what to do) and writes nothing in either file.
+it reconcile_dry_run_fresh_pair_writes_nothing
+t_reconcile_dry_run_fresh_pair_writes_nothing() {
+	local bot=$T/bot.db svc=$T/svc.db before
+	sqlite3 "$bot" "CREATE TABLE contests(id TEXT PRIMARY KEY,
+		starts_at TEXT NOT NULL, ends_at TEXT NOT NULL,
+		attribution_window_days INTEGER NOT NULL DEFAULT 30,
+		is_active INTEGER NOT NULL DEFAULT 0)" || fail "bot database"
+	before=$(file_sum "$bot")
+	yk_gen 2 dfp
+	yk_start
+	DB=$svc recon --bot-db "$bot" --dry-run
+	[ "$RECON_RC" = 1 ] || fail "exit $RECON_RC: $RECON_ERR"
+	[[ $RECON_ERR == *"--dry-run writes nothing"* ]] ||
+		fail "the line does not say why: $RECON_ERR"
+	[ "$(grep -c '' "$T/recon.err")" = 1 ] ||
+		fail "not one line: $(cat "$T/recon.err")"
+	[ ! -e "$svc" ] || fail "the service database was created"
+	[ "$(file_sum "$bot")" = "$before" ] || fail "the bot database changed"
+	[ "$(yk_requests)" = 0 ] || fail "the API was asked"
+	# Once set up by a real run, the dry run works.
+	DB=$svc recon --bot-db "$bot"
+	[ "$RECON_RC" = 0 ] || fail "the real run: exit $RECON_RC: $RECON_ERR"
+	DB=$svc recon --bot-db "$bot" --dry-run
+	[ "$RECON_RC" = 0 ] || fail "dry run after: exit $RECON_RC: $RECON_ERR"
+	check_summary '$.known' 2
+}
+
 it reconcile_credentials_refused_after_payments
 t_reconcile_credentials_refused_after_payments() {
 	recon_db
