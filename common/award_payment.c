@@ -119,7 +119,7 @@ move_refunds(struct award_ctx *ctx, const struct award_req *req, int take)
 		snprintf(why, sizeof(why), "refund currency %s differs from "
 		    "payment %s currency %s", mm[i].currency, payment_id,
 		    req->currency);
-		if (retryq_save_refund(ctx, &mm[i], why) == -1)
+		if (retryq_save_refund(ctx, &mm[i], why, 0) == -1)
 			bad = 1;
 	}
 	free(mm);

@@ -465,6 +465,23 @@ db_flag(sqlite3_stmt *st, const char *text)
 }
 
 int
+db_is_outage(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_IOERR:
+	case SQLITE_FULL:
+	case SQLITE_CANTOPEN:
+	case SQLITE_NOMEM:
+	case SQLITE_PROTOCOL:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int
 db_begin_immediate(sqlite3 *db)
 {
 	return sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);

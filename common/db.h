@@ -71,6 +71,13 @@ int	 db_step_done(sqlite3_stmt *st);
  */
 int	 db_flag(sqlite3_stmt *st, const char *text);
 
+/*
+ * 1 when rc (a result code, extended or not) is a database that cannot be
+ * used just now (SPEC.md §6: busy, locked, I/O; also full, unopenable,
+ * out of memory): not the fault of the row or request at hand.
+ */
+int	 db_is_outage(int rc);
+
 /* "BEGIN IMMEDIATE", "BEGIN", "COMMIT", "ROLLBACK": SQLite result codes. */
 int	 db_begin_immediate(sqlite3 *db);
 int	 db_begin(sqlite3 *db);

@@ -156,11 +156,12 @@ static int
 save_failure(struct award_ctx *ctx, struct job *j)
 {
 	if (j->kind == JOB_REFUND)
-		return retryq_save_refund(ctx, &j->refund, j->rout.error);
+		return retryq_save_refund(ctx, &j->refund, j->rout.error,
+		    j->outage);
 	/* An unconfirmed notification's payment is not recorded: hints only. */
 	if (!j->award.verify && award_record_payment(ctx, &j->award) == -1)
 		return -1;
-	return retryq_save_award(ctx, &j->award, j->aout.error);
+	return retryq_save_award(ctx, &j->award, j->aout.error, j->outage);
 }
 
 /*
@@ -301,13 +302,23 @@ apply_in_txn(struct award_ctx *ctx, struct job *j)
 static int
 group_step(struct award_ctx *ctx, struct job *j, int careful)
 {
+	int failed = 0;
+
 	j->alone = 0;
+	j->outage = 0;
 	j->outcome = JOB_DONE;
 	if (!careful)
 		return unverified(j) || apply_in_txn(ctx, j);
 	if (savepoint(ctx, JB_SAVEPOINT) != SQLITE_OK)
 		return -1;
-	if (unverified(j) || apply_in_txn(ctx, j)) {
+	if (unverified(j))
+		failed = 1;
+	else if (apply_in_txn(ctx, j)) {
+		/* The failed statement's code, before the rollback. */
+		j->outage = db_is_outage(sqlite3_extended_errcode(ctx->db));
+		failed = 1;
+	}
+	if (failed) {
 		if (sqlite3_get_autocommit(ctx->db) ||
 		    savepoint(ctx, JB_ROLLBACK_TO) != SQLITE_OK)
 			return -1;
@@ -361,6 +372,7 @@ group_cannot_begin(struct award_ctx *ctx, struct job **jobs, size_t n, int rc)
 			snprintf(j->rout.error, sizeof(j->rout.error),
 			    "begin: %s", sqlite3_errstr(rc));
 		}
+		j->outage = db_is_outage(rc);
 		if (!down)
 			save_failure_alone(ctx, j);
 		else

@@ -75,6 +75,8 @@ struct job {
 	const char			*actor;
 	enum retryq_requeue_result	 requeue;
 	int				 alone;	/* internal: rerun alone */
+	int				 outage; /* internal: it failed on a
+						  * database outage */
 };
 
 /* What one group did, for the writer's metrics. */

@@ -52,7 +52,13 @@ batches(sqlite3 *db, const char *sql, int64_t cutoff, int64_t *count,
 		return -1;
 	}
 	do {
-		if ((rc = db_begin_immediate(db)) != SQLITE_OK) {
+		/*
+		 * Deferred: the DELETE's write locks the service database
+		 * alone. BEGIN IMMEDIATE would lock every attached file,
+		 * and a bot database the bot holds would stop retention,
+		 * which never writes it.
+		 */
+		if ((rc = db_begin(db)) != SQLITE_OK) {
 			snprintf(err, errsz, "retention: begin: %s",
 			    sqlite3_errmsg(db));
 			break;

@@ -20,8 +20,12 @@
 
 /* The delay after attempt n = A, as SQL over an attempts expression A. */
 #define DELAY(A) "min(300000 << min((" A ") - 1, 10), 21600000)"
-/* New attempts for a queued row failing again from a fresh delivery. */
-#define NEXT_A "CASE WHEN status = 'pending' THEN attempts + 1 ELSE 1 END"
+/*
+ * New attempts for a queued row failing again from a fresh delivery; ?16
+ * is 0 when the failure was an outage (SPEC.md §6: not the row's fault,
+ * so a long lock cannot drive a valid award to dead), else 1.
+ */
+#define NEXT_A "CASE WHEN status = 'pending' THEN attempts + ?16 ELSE 1 END"
 /*
  * A done or dead row brought back is queued anew, from now: its old
  * created_at would make the oldest pending row look months old.
@@ -161,17 +165,18 @@ const struct award_part retryq_part = AWARD_PART(rq_sql, RQ__MAX, rq);
  * attempts allowed, ?15 verify), then the row written; 0 or -1.
  */
 static int
-save_row(struct award_ctx *ctx, sqlite3_stmt *st, int verify)
+save_row(struct award_ctx *ctx, sqlite3_stmt *st, int verify, int outage)
 {
 	sqlite3_bind_int64(st, 13, award_ctx_now(ctx));
 	sqlite3_bind_int(st, 14, ctx->cfg->retry_max_attempts);
 	sqlite3_bind_int(st, 15, verify != 0);
+	sqlite3_bind_int(st, 16, outage ? 0 : 1);
 	return db_step_done(st) == SQLITE_DONE ? 0 : -1;
 }
 
 int
 retryq_save_award(struct award_ctx *ctx, const struct award_req *req,
-    const char *error)
+    const char *error, int outage)
 {
 	sqlite3_stmt	*st = ctx->rq[RQ_RECORD_AWARD];
 	char		 ot[ATIME_BUFSZ];
@@ -186,12 +191,12 @@ retryq_save_award(struct award_ctx *ctx, const struct award_req *req,
 	if (req->amount_minor >= 0)
 		sqlite3_bind_int64(st, 7, req->amount_minor);
 	db_bind_opt_text(st, 8, req->currency);
-	return save_row(ctx, st, req->verify);
+	return save_row(ctx, st, req->verify, outage);
 }
 
 int
 retryq_save_refund(struct award_ctx *ctx, const struct refund_req *req,
-    const char *error)
+    const char *error, int outage)
 {
 	sqlite3_stmt *st = ctx->rq[RQ_RECORD_REFUND];
 
@@ -200,7 +205,7 @@ retryq_save_refund(struct award_ctx *ctx, const struct refund_req *req,
 	sqlite3_bind_text(st, 3, req->payment_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, req->amount_minor);
 	db_bind_opt_text(st, 5, req->currency);
-	return save_row(ctx, st, req->verify);
+	return save_row(ctx, st, req->verify, outage);
 }
 
 static void

@@ -32,13 +32,15 @@ int64_t	retryq_backoff_ms(int n);
  * transaction; job.c decides which transaction (SPEC.md §4, last
  * paragraph). A new order: pending, attempts 1, due in 5 min. An order
  * already queued and pending: attempts + 1 with the backoff, dead at the
- * maximum. One that was done or dead: pending again from attempt 1.
+ * maximum; with outage (the failure was a database outage, db_is_outage:
+ * not the row's fault, SPEC.md §6) its attempts stay as they are. One
+ * that was done or dead: pending again from attempt 1.
  * Returns 0, or -1 (the SQLite error is the connection's: sqlite3_errcode).
  */
 int	retryq_save_award(struct award_ctx *ctx, const struct award_req *req,
-	    const char *error);
+	    const char *error, int outage);
 int	retryq_save_refund(struct award_ctx *ctx,
-	    const struct refund_req *req, const char *error);
+	    const struct refund_req *req, const char *error, int outage);
 
 /* One queued row, copied out of its statement (retryq_load). */
 struct retryq_item {

@@ -22,27 +22,6 @@ exec_rc(struct award_ctx *ctx, const char *sql)
 	return sqlite3_exec(ctx->db, sql, NULL, NULL, NULL);
 }
 
-/*
- * A database that cannot be used just now (SPEC.md §6: busy, locked, I/O;
- * also full, unopenable, out of memory): not the fault of the row at hand.
- */
-static int
-is_outage(int rc)
-{
-	switch (rc & 0xff) {
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-	case SQLITE_IOERR:
-	case SQLITE_FULL:
-	case SQLITE_CANTOPEN:
-	case SQLITE_NOMEM:
-	case SQLITE_PROTOCOL:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
 /* One row of a retry group, kept until its group commits. */
 struct row {
 	struct retryq_item	 it;
@@ -173,7 +152,7 @@ retry_row(struct award_ctx *ctx, struct row *r, const struct checked *v,
 		snprintf(stop, stopsz, "rollback: %s", sqlite3_errmsg(ctx->db));
 		return -1;
 	}
-	if (failed && is_outage(dbrc)) {
+	if (failed && db_is_outage(dbrc)) {
 		snprintf(stop, stopsz, "row %lld: %.160s (outage: the run stops, "
 		    "the attempt is not counted)", (long long)r->it.id, error);
 		return 1;
@@ -220,7 +199,8 @@ mark_done_later(struct award_ctx *ctx, const struct row *rows, int n,
 		;
 	if (k == n)
 		return 0;
-	if ((rc = db_begin_immediate(ctx->db)) != SQLITE_OK) {
+	/* Deferred: its first write locks the service database alone. */
+	if ((rc = db_begin(ctx->db)) != SQLITE_OK) {
 		snprintf(stop, stopsz, "begin: %s (outage: the run stops; "
 		    "the group's rows stay pending)", sqlite3_errstr(rc));
 		return -1;

@@ -485,12 +485,28 @@ t_retry_two_files_bot_commit_fails() {
 # like the webhook, which still saves the failure (SPEC.md §4).
 it bot_db_locked_retry_run
 t_bot_db_locked_retry_run() {
-	local BOT
+	local BOT n
 	start_two_files
 	lock_db "$BOT"
 	webhook "$(payment ord-lr 123456789 plan_1m "$(iso_now)")"
 	check_status 200
 	check_json '$.award' queued
+	# Redelivered while the lock holds: queued again, and the outage is
+	# not the row's fault: no attempt counted (else a long lock drives a
+	# valid award to dead, where no run takes it).
+	for n in 2 3; do
+		webhook "$(payment ord-lr 123456789 plan_1m "$(iso_now)")"
+		check_json '$.award' queued
+	done
+	check_sql "select status, attempts, last_error like '%locked%'
+		from failed_awards where order_id = 'ord-lr'" "pending|1|1"
+	# Nothing due: the run completes (exit 0). Retention, which writes
+	# only the service file, does not wait for the bot file's lock.
+	retry AWARD_BUSY_TIMEOUT_MS=200 --bot-db "$BOT"
+	[ "$RETRY_RC" = 0 ] || fail "a run with nothing due, bot database" \
+		"locked: exit $RETRY_RC: $(tail -n 2 "$T/retry.log")"
+	check_sql "select count(*), sum(stopped is null) from retry_runs" "1|1"
+	sql "DELETE FROM retry_runs"
 	# SPEC §6: an outage stops the run, exit 1, no attempt counted, and
 	# the run is recorded with its reason.
 	retry AWARD_BUSY_TIMEOUT_MS=200 --force --bot-db "$BOT"
