@@ -30,12 +30,25 @@
 	" WHERE payment_id = ?1 UNION SELECT order_id"			\
 	" FROM main.failed_awards WHERE payment_id = ?1"		\
 	" AND kind = 'award') "
+/*
+ * The contest ids of the ledger, one seek each in the owner index (a
+ * skip-scan by hand): so that a telegram id's rows are found per
+ * (contest, owner) by that index, also those of a contest the bot has
+ * since deleted from contests (SPEC.md §5: "every contest where it has
+ * ledger rows").
+ */
+#define CIDS								\
+	"cids(id) AS (SELECT min(contest_id) FROM bot.ticket_ledger"	\
+	" UNION ALL SELECT (SELECT min(contest_id)"			\
+	" FROM bot.ticket_ledger WHERE contest_id > cids.id)"		\
+	" FROM cids WHERE cids.id IS NOT NULL)"
 #define CTE_TELEGRAM							\
-	"WITH pays(p) AS (SELECT payment_id FROM main.payments"		\
+	"WITH RECURSIVE " CIDS ","					\
+	" pays(p) AS (SELECT payment_id FROM main.payments"		\
 	" WHERE telegram_id = ?1),"					\
 	" ords(o) AS (SELECT order_id FROM main.payments"		\
 	" WHERE telegram_id = ?1 UNION SELECT l.order_id"		\
-	" FROM bot.contests c JOIN bot.ticket_ledger l"			\
+	" FROM cids c JOIN bot.ticket_ledger l"				\
 	" ON l.contest_id = c.id AND l.referrer_id = ?1"		\
 	" WHERE l.referred_id = ?1 UNION SELECT order_id"		\
 	" FROM main.failed_awards WHERE kind = 'award'"			\
@@ -60,7 +73,7 @@
 	" WHERE l.order_id IN (SELECT o FROM ords)"
 /* A telegram id's own rows, also of other buyers' orders. */
 #define LEDGER_OWNED							\
-	" UNION SELECT " LEDGER_COLS " FROM bot.contests c"		\
+	" UNION SELECT " LEDGER_COLS " FROM cids c"			\
 	" JOIN bot.ticket_ledger l ON l.contest_id = c.id"		\
 	" AND l.referrer_id = ?1"
 /* In the order the rows were written. */
@@ -107,10 +120,11 @@ static const char *const lk_sql[LK__MAX] = {
 	CTE_TELEGRAM LEDGER_BODY LEDGER_OWNED LEDGER_END,
 	CTE_TELEGRAM QUEUE_BODY,
 	/* LK_TICKETS: every contest where ?1 owns rows, newest first */
-	"SELECT c.id, coalesce(sum(l.delta), 0), count(*) FROM bot.contests c"
-	" JOIN bot.ticket_ledger l ON l.contest_id = c.id"
-	" AND l.referrer_id = ?1 GROUP BY c.id"
-	" ORDER BY award_ms(c.starts_at) DESC, c.id LIMIT ?2",
+	"WITH RECURSIVE " CIDS " SELECT c.id, coalesce(sum(l.delta), 0),"
+	" count(*) FROM cids c JOIN bot.ticket_ledger l"
+	" ON l.contest_id = c.id AND l.referrer_id = ?1"
+	" LEFT JOIN bot.contests k ON k.id = c.id GROUP BY c.id"
+	" ORDER BY award_ms(k.starts_at) DESC, c.id LIMIT ?2",
 	/* LK_CONTESTS: newest first */
 	"SELECT id, starts_at, ends_at, is_active FROM bot.contests"
 	" ORDER BY award_ms(starts_at) DESC, id LIMIT ?1",

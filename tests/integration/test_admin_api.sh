@@ -229,6 +229,17 @@ t_admin_lookup() {
 	admin_get "/v1/admin/lookup?telegram_id=7007"
 	check_json '$.tickets[0].tickets' 0
 	check_json '$.tickets[0].rows' 2
+	# Rows of a contest the bot has since deleted from contests: still
+	# its rows and its tickets (listed after the contests that exist).
+	sql "INSERT INTO ticket_ledger(id, contest_id, referrer_id, referred_id,
+		order_id, delta, reason, created_at) VALUES
+		('x3', 'gone', 7007, 7007, 'ord-y', 5, 'SELF_PURCHASE', '$(iso_now)')"
+	admin_get "/v1/admin/lookup?telegram_id=7007"
+	[ "$(jlen '$.tickets')" = 2 ] || fail "$REQ: tickets: $BODY"
+	check_json '$.tickets[1].contest_id' gone
+	check_json '$.tickets[1].tickets' 5
+	[ "$(jlen '$.ledger')" = 3 ] || fail "$REQ: ledger: $BODY"
+	check_json '$.ledger[2].id' x3
 	before=$(sqlite3 "$DB" .dump | md5sum)
 
 	# Nothing known: 200 with empty lists.
