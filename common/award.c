@@ -128,6 +128,8 @@ static const char *const aw_sql[AW__MAX] = {
 	" bound_at, status, qualified_at)"
 	" VALUES (?1, ?2, ?3, ?4, ?5, 'qualified', ?6)"
 	" ON CONFLICT(id) DO NOTHING",
+	/* AW_PAYMENT_ORDER: the order a payment was first seen for. */
+	"SELECT order_id FROM main.payments WHERE payment_id = ?1",
 };
 
 static const char *const result_names[AWARD__MAX] = {
@@ -394,6 +396,36 @@ payment_fresh(struct award_ctx *ctx, const struct award_req *req)
 }
 
 /*
+ * A payment belongs to one order: a request that names a payment already
+ * recorded for another order (a bot's bug, or a forged notification) is
+ * not applied to either. It fails, so that it waits in the queue with the
+ * reason for an admin, instead of tickets no refund of that payment could
+ * ever reverse. 0, or -1 (out->error set, or the statement's error).
+ */
+static int
+same_order(struct award_ctx *ctx, const struct award_req *req,
+    struct award_out *out)
+{
+	sqlite3_stmt	*st = ctx->aw[AW_PAYMENT_ORDER];
+	const char	*o;
+	int		 rc;
+
+	if (req->payment_id[0] == '\0')
+		return 0;
+	sqlite3_bind_text(st, 1, req->payment_id, -1, SQLITE_STATIC);
+	if ((rc = query_row(st)) != 1)
+		return rc == 0 ? 0 : -1;
+	o = (const char *)sqlite3_column_text(st, 0);
+	rc = o != NULL && strcmp(o, req->order_id) != 0;
+	if (rc)
+		snprintf(out->error, sizeof(out->error), "payment %.64s is "
+		    "recorded for order %.72s, not %.72s", req->payment_id,
+		    o, req->order_id);
+	db_reset(st);
+	return rc ? -1 : 0;
+}
+
+/*
  * The body of the transaction; returns the result, FAILED with error.
  * *fresh: the payments row is left to the caller (payment_fresh).
  */
@@ -407,7 +439,8 @@ apply_txn(struct award_ctx *ctx, const struct award_req *req,
 	int		 rc;
 
 	if ((*fresh = payment_fresh(ctx, req)) == -1 ||
-	    (!*fresh && award_record_payment(ctx, req) == -1))
+	    (!*fresh && (award_record_payment(ctx, req) == -1 ||
+	    same_order(ctx, req, out) == -1)))
 		return AWARD_FAILED;
 
 	/* A payment refunded in full is never awarded (SPEC §4 Refunds). */

@@ -26,6 +26,7 @@ enum aw_stmt {
 	AW_REFERRAL,
 	AW_REF_QUALIFY,
 	AW_REF_INSERT,
+	AW_PAYMENT_ORDER,
 	AW__MAX
 };
 

@@ -503,6 +503,34 @@ t_webhook_queued_unknown_plan() {
 		where order_id = 'ord-q1'" "1|pending"
 }
 
+# A payment belongs to one order. A notification (or the bot) naming a
+# payment already recorded for another order is applied to neither: it
+# waits in the queue saying why, instead of tickets no refund of that
+# payment could reverse (or a refunded order's "refunded" for a new one).
+it webhook_payment_of_another_order_queued
+t_webhook_payment_of_another_order_queued() {
+	start_stack
+	seed_contest c1
+	seed_plans
+	webhook "$(payment ord-pa 4200001 plan_1m "$(iso_now)" pay-shared)"
+	check_json '$.award' awarded
+	webhook "$(payment ord-pb 4200002 plan_12m "$(iso_now)" pay-shared)"
+	check_status 200
+	check_json '$.award' queued
+	check_sql "select count(*) from ticket_ledger where order_id = 'ord-pb'" 0
+	check_sql "select order_id, telegram_id from payments" "ord-pa|4200001"
+	check_sql "select order_id, status, last_error from failed_awards" \
+		"ord-pb|pending|payment pay-shared is recorded for order ord-pa, not ord-pb"
+	# The same through the bot's API.
+	svc_post "$(award_body ord-pc 4200003 plan_1m "$(iso_now)" pay-shared)"
+	check_status 200
+	check_json '$.award' queued
+	check_sql "select count(*) from ticket_ledger where order_id = 'ord-pc'" 0
+	# The payment's own order is still judged as before.
+	webhook "$(payment ord-pa 4200001 plan_1m "$(iso_now)" pay-shared)"
+	check_json '$.award' duplicate
+}
+
 # ------------------------------------------------------------ 503
 
 # Another writer holds the only database file: neither the award nor its
