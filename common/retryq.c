@@ -82,15 +82,25 @@ static const char *const rq_sql[RQ__MAX] = {
 	 * recorded, would be known to reconciliation and never awarded.
 	 */
 	" WHERE excluded.verify = 0 OR failed_awards.verify = 1",
-	/* RQ_RECORD_REFUND: ?13 now ms, ?14 max attempts */
+	/*
+	 * RQ_RECORD_REFUND: ?13 now ms, ?14 max attempts. With the order,
+	 * buyer and plan of the refunded payment when it is known, so that
+	 * admins see which order a queued refund is about.
+	 */
 	"INSERT INTO main.failed_awards(kind, status, attempts, last_error,"
 	" refund_id, payment_id, amount_minor, currency, created_at,"
 	" updated_at, last_attempt_at, next_attempt_at, next_attempt_ms,"
-	" verify)"
-	" VALUES ('refund', CASE WHEN ?14 <= 1 THEN 'dead' ELSE 'pending' END,"
+	" verify, order_id, telegram_id, plan_id)"
+	" SELECT 'refund', CASE WHEN ?14 <= 1 THEN 'dead' ELSE 'pending' END,"
 	" 1, ?1, ?2, ?3, ?4, ?5, award_iso(?13), award_iso(?13),"
-	" award_iso(?13), award_iso(?13 + 300000), ?13 + 300000, ?15)"
+	" award_iso(?13), award_iso(?13 + 300000), ?13 + 300000, ?15,"
+	" p.order_id, p.telegram_id, p.plan_id"
+	" FROM (SELECT 1) LEFT JOIN main.payments AS p ON p.payment_id = ?3"
+	" WHERE true"
 	" ON CONFLICT(refund_id) WHERE kind = 'refund' DO UPDATE SET"
+	" order_id = coalesce(excluded.order_id, order_id),"
+	" telegram_id = coalesce(excluded.telegram_id, telegram_id),"
+	" plan_id = coalesce(excluded.plan_id, plan_id),"
 	" status = CASE WHEN (" NEXT_A ") >= ?14 THEN 'dead' ELSE 'pending'"
 	" END,"
 	" attempts = " NEXT_A ","

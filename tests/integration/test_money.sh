@@ -144,6 +144,12 @@ t_refund_currency_mismatch() {
 	check_sql "select kind, status, refund_id, payment_id, currency,
 		last_error like '%currency%' from failed_awards" \
 		"refund|pending|rf-usd|pay-c|USD|1"
+	# The queue row names the refunded payment's order, for admins.
+	check_sql "select order_id, telegram_id, plan_id from failed_awards" \
+		"ord-c|123456789|plan_1m"
+	admin_get /v1/admin/award-retry-stats
+	check_json '$.items[0].orderId' ord-c
+	check_json '$.items[0].tgId' 123456789
 	grep '"level":"warn"' "$T/fcgi.log" | grep -q '"refund_id":"rf-usd"' ||
 		fail "no warn line for the refund in another currency"
 
