@@ -201,6 +201,24 @@ time_field(const cJSON *obj, const char *name, int *present, int64_t *ms)
 	return atime_parse(v->valuestring, ms);
 }
 
+/*
+ * A "succeeded" event whose object says another status (or not a string)
+ * contradicts itself: bad input, not tickets given or taken. An object
+ * without a status is judged by its event. 0 or -1 (err set).
+ */
+static int
+status_succeeded(const cJSON *obj, char *err, size_t errsz)
+{
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(obj, "status");
+
+	if (st == NULL || (cJSON_IsString(st) &&
+	    strcmp(st->valuestring, "succeeded") == 0))
+		return 0;
+	snprintf(err, errsz, "object.status: %.32s, not succeeded",
+	    cJSON_IsString(st) ? st->valuestring : "not a string");
+	return -1;
+}
+
 static enum webhook_kind
 webhook_payment(const struct body *b, const cJSON *obj, struct award_req *r,
     char *err, size_t errsz)
@@ -210,6 +228,8 @@ webhook_payment(const struct body *b, const cJSON *obj, struct award_req *r,
 	int		 have_meta_t, have_obj_t;
 	int64_t		 meta_t = 0, obj_t = 0;
 
+	if (status_succeeded(obj, err, errsz) == -1)
+		return WEBHOOK_BAD;
 	meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
 	if (!cJSON_IsObject(meta)) {
 		snprintf(err, errsz, "object.metadata: missing");
@@ -222,8 +242,8 @@ webhook_payment(const struct body *b, const cJSON *obj, struct award_req *r,
 		    "time");
 		return WEBHOOK_BAD;
 	}
-	if (time_field(obj, "created_at", &have_obj_t, &obj_t) == -1 &&
-	    !have_meta_t) {
+	/* Present but unparsable is bad input, used or not (SPEC.md §4). */
+	if (time_field(obj, "created_at", &have_obj_t, &obj_t) == -1) {
 		snprintf(err, errsz, "object.created_at: not an ISO-8601 "
 		    "time");
 		return WEBHOOK_BAD;
@@ -256,6 +276,8 @@ webhook_refund(const cJSON *obj, struct refund_req *r, char *err,
 {
 	const char *rid, *pid;
 
+	if (status_succeeded(obj, err, errsz) == -1)
+		return WEBHOOK_BAD;
 	if ((rid = str_field(obj, "id")) == NULL || !validate_id(rid)) {
 		snprintf(err, errsz, "object.id: missing or not a refund id");
 		return WEBHOOK_BAD;

@@ -259,6 +259,14 @@ EOF
 	# created_at of the payment present but unparsable
 	webhook "$(pay '{"order_id":"ord-nt","telegram_id":"123","plan_id":"plan_1m"}' 'soon')"
 	check_error 400
+	# ... also when metadata.created_at is there to be used (SPEC §4)
+	webhook "$(pay "{\"order_id\":\"ord-nt\",\"telegram_id\":\"123\",\"plan_id\":\"plan_1m\",\"created_at\":\"$now\"}" 'soon')"
+	check_error 400
+	# a succeeded event whose object says another status
+	webhook "$(payment ord-st 123 plan_1m "$now" | sed 's/"status": "succeeded"/"status": "pending"/')"
+	check_error 400
+	webhook "$(refund rf-st pay-st 1.00 | sed 's/"status": "succeeded"/"status": "canceled"/')"
+	check_error 400
 	check_sql "select count(*) from ticket_ledger" 0
 	check_sql "select count(*) from failed_awards" 0
 

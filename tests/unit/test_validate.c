@@ -730,6 +730,45 @@ Test(validate, bad_webhook_object_created_at_unparsable_alone)
 	webhook_bad_json(root);
 }
 
+/* Present but unparsable is bad input even when metadata's is used. */
+Test(validate, bad_webhook_object_created_at_unparsable_beside_metadata)
+{
+	cJSON *root = fixture_json("payment.succeeded.json");
+
+	cJSON_ReplaceItemInObjectCaseSensitive(path_obj(root, "object", NULL),
+	    "created_at", cJSON_CreateString("garbage"));
+	webhook_bad_json(root);
+}
+
+/* A succeeded event whose object says otherwise contradicts itself. */
+Test(validate, bad_webhook_object_status_not_succeeded)
+{
+	static const char *const names[] = {
+		"payment.succeeded.json", "refund.succeeded.json",
+	};
+	struct award_req	a;
+	struct refund_req	r;
+	char			err[256];
+
+	for (size_t i = 0; i < 2; i++) {
+		cJSON *root = fixture_json(names[i]);
+
+		cJSON_ReplaceItemInObjectCaseSensitive(path_obj(root,
+		    "object", NULL), "status", cJSON_CreateString("canceled"));
+		webhook_bad_json(root);
+		root = fixture_json(names[i]);
+		cJSON_ReplaceItemInObjectCaseSensitive(path_obj(root,
+		    "object", NULL), "status", cJSON_CreateNumber(1));
+		webhook_bad_json(root);
+		/* Without a status, the event decides. */
+		root = fixture_json(names[i]);
+		cJSON_DeleteItemFromObjectCaseSensitive(path_obj(root,
+		    "object", NULL), "status");
+		cr_assert_eq(webhook_json(root, &a, &r, err), i == 0 ?
+		    WEBHOOK_PAYMENT : WEBHOOK_REFUND, "%s: %s", names[i], err);
+	}
+}
+
 Test(validate, bad_webhook_both_created_at_absent)
 {
 	cJSON *root = fixture_json("payment.succeeded.json");
