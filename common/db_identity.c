@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "atime.h"
@@ -166,12 +167,21 @@ int
 db_identity_record(sqlite3 *db, const struct award_config *c,
     const char *botpath, const char *id, char *err, size_t errsz)
 {
-	char	rec[64];
+	char	 rec[64], *abs;
+	int	 rc;
 
-	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	/*
+	 * The path is only shown in errors, from wherever a later binary
+	 * starts: absolute, so a relative --bot-db still says which file.
+	 */
+	abs = realpath(botpath, NULL);
+	rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
 	    SQLITE_OK || db_run_text(db, "INSERT INTO main.award_meta(key, value)"
 	    " VALUES ('bot_identity', ?1), ('bot_db_path', ?2)"
-	    " ON CONFLICT(key) DO NOTHING", id, botpath, NULL, 0) == -1 ||
+	    " ON CONFLICT(key) DO NOTHING", id, abs != NULL ? abs : botpath,
+	    NULL, 0) == -1;
+	free(abs);
+	if (rc ||
 	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK ||
 	    read_meta(db, "bot_identity", rec, sizeof(rec)) == -1) {
 		snprintf(err, errsz, "service database %s: %s", c->db_path,

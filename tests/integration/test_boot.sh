@@ -249,9 +249,14 @@ t_boot_wrong_bot_db_refused() {
 	[[ $ERR == *"$DB"* && $ERR == *"$T/other.db"* ]] ||
 		fail "the error does not name both databases: $ERR"
 	[ ! -e "$T/other.db" ] || fail "the wrong bot database was created"
-	# Another bot database that exists (set up by another pair).
-	boot_bin award-retry -- --db "$T/pair2.db" --bot-db "$T/bot2.db"
+	# Another bot database that exists (set up by another pair, given
+	# relative: recorded absolute, as later errors show it anywhere).
+	cd "$T" || fail "cd $T"
+	boot_bin award-retry -- --init --db "$T/pair2.db" --bot-db bot2.db
+	cd "$ROOT" || fail "cd $ROOT"
 	[ "$RC" = 0 ] || fail "a second pair: exit $RC: $ERR"
+	DB=$T/pair2.db check_sql "select value from award_meta
+		where key = 'bot_db_path'" "$(realpath "$T/bot2.db")"
 	boot_bin award-retry -- --db "$DB" --bot-db "$T/bot2.db" --force
 	one_error_line "award-retry with another bot database"
 	[[ $ERR == *"$DB"* && $ERR == *"$T/bot2.db"* ]] ||
