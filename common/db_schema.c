@@ -50,7 +50,7 @@ apply_once(sqlite3 *db, const char *text, int service, const char *begin,
 	 * in full needed amount_minor > 0). Made again from text, and the
 	 * totals filled again from the rows by the next writer (totals.c);
 	 * until then the views count the rows. retry_totals, new in 4,
-	 * starts from the retry runs recorded.
+	 * starts from the retry runs recorded; reconcile_totals likewise.
 	 */
 	if (service && have > 0 && have < 4 && (db_exec(db,
 	    "DROP TRIGGER IF EXISTS main.payments_totals_insert;"
@@ -61,7 +61,15 @@ apply_once(sqlite3 *db, const char *text, int service, const char *begin,
 	    /* retry_totals is new in 4: the runs recorded so far */
 	    " INSERT INTO main.retry_totals(id, runs)"
 	    " SELECT 1, count(*) FROM main.retry_runs WHERE true"
-	    " ON CONFLICT(id) DO UPDATE SET runs = excluded.runs",
+	    " ON CONFLICT(id) DO UPDATE SET runs = excluded.runs;"
+	    /*
+	     * reconcile_totals came after reconcile_runs within 3: a file
+	     * of those builds starts from its runs, never below its count.
+	     */
+	    " INSERT INTO main.reconcile_totals(id, recovered)"
+	    " SELECT 1, coalesce(sum(awarded), 0) FROM main.reconcile_runs"
+	    " WHERE true ON CONFLICT(id) DO UPDATE"
+	    " SET recovered = max(recovered, excluded.recovered)",
 	    err, errsz) == -1 ||
 	    db_exec(db, text, err, errsz) == -1))
 		goto fail;

@@ -467,6 +467,16 @@ Test(db, version_3_payments_triggers_replaced, .init = setup,
 	    " awarded, duplicate, not_eligible, refunds, failed, dead, forced)"
 	    " VALUES ('2026-11-01T00:00:00.000Z', 1, 0, 0, 0, 0, 0, 0, 0, 0),"
 	    " ('2026-11-01T00:05:00.000Z', 1, 0, 0, 0, 0, 0, 0, 0, 0);"
+	    " DROP TRIGGER reconcile_runs_recovered;"
+	    " DROP TABLE reconcile_totals;"
+	    " INSERT INTO reconcile_runs(started_at, finished_at, since,"
+	    " fetched_payments, fetched_refunds, known, skipped, awarded,"
+	    " duplicate, not_eligible, queued, reversed, partial,"
+	    " unknown_payment, api_requests) VALUES"
+	    " ('2026-11-01T00:00:00.000Z', '2026-11-01T00:00:01.000Z',"
+	    " '2026-10-29T00:00:00.000Z', 5, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 1),"
+	    " ('2026-11-01T01:00:00.000Z', '2026-11-01T01:00:01.000Z',"
+	    " '2026-10-29T01:00:00.000Z', 4, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 1);"
 	    " CREATE TRIGGER payments_totals_insert AFTER INSERT ON payments"
 	    " BEGIN INSERT INTO payment_totals(outcome, payments, refunded)"
 	    " VALUES (coalesce(new.outcome, ''), 1, coalesce(new.amount_minor"
@@ -484,6 +494,8 @@ Test(db, version_3_payments_triggers_replaced, .init = setup,
 	    " totals_ready WHERE name = 'payments'"), 0, "totals not redone");
 	cr_assert_eq(tu_int_file(env.cfg.db_path, "SELECT runs FROM"
 	    " retry_totals"), 2, "the runs of version 3 not counted");
+	cr_assert_eq(tu_int_file(env.cfg.db_path, "SELECT recovered FROM"
+	    " reconcile_totals"), 7, "the recovered of version 3 not counted");
 	tu_assert_str(tu_str_file(env.cfg.db_path, "SELECT value FROM"
 	    " award_meta WHERE key = 'schema_version'"), SCHEMA_V,
 	    "schema_version");
