@@ -51,11 +51,14 @@ static const char *const rc_sql[RC__MAX] = {
 	/*
 	 * A refund that failed (another currency) is recorded in the queue
 	 * only: known too, or every run would queue it again, count an
-	 * attempt that no retry made and bring a dead row back.
+	 * attempt that no retry made and bring a dead row back. Not a row
+	 * the retry ended not_confirmed (verification): nothing of it was
+	 * recorded, and the API now lists it as succeeded.
 	 */
 	"SELECT 1 FROM main.refunds WHERE refund_id = ?1 UNION ALL"
 	" SELECT 1 FROM main.failed_awards WHERE kind = 'refund'"
-	" AND refund_id = ?1 LIMIT 1",
+	" AND refund_id = ?1 AND (status <> 'done'"
+	" OR outcome IS NOT 'not_confirmed') LIMIT 1",
 	"INSERT INTO main.reconcile_runs(started_at, finished_at, since, "
 	"fetched_payments, fetched_refunds, known, skipped, awarded, "
 	"duplicate, not_eligible, queued, reversed, partial, "

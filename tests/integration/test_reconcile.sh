@@ -246,6 +246,25 @@ print(json.dumps(out))'
 	check_sql "select status, attempts, acked_by from failed_awards
 		where refund_id = 'rfd-usd'" "dead|1|alice"
 	check_sql "select sum(delta) from ticket_ledger where order_id = 'usd-1'" 3
+
+	# A refund the retry ended not_confirmed (verification: the API did
+	# not know it then) was recorded nowhere: applied once listed.
+	yk_py '
+r = refund("rfd-usd", "pay-usd", ago(100), "199.00")
+r["amount"]["currency"] = "USD"
+out = {"payments": [payment("pay-usd", "usd-1", 8200001, "plan_3m", ago(300)),
+  payment("pay-nc", "nc-1", 8200002, "plan_1m", ago(200))],
+  "refunds": [r, refund("rfd-nc", "pay-nc", ago(50), "199.00")]}
+print(json.dumps(out))'
+	sql "INSERT INTO failed_awards(kind, status, attempts, last_error,
+		outcome, refund_id, payment_id, amount_minor, created_at,
+		updated_at, last_attempt_at, next_attempt_at, next_attempt_ms,
+		verify) VALUES ('refund', 'done', 1, 'the API does not know rfd-nc',
+		'not_confirmed', 'rfd-nc', 'pay-nc', 19900, '$(iso_now)',
+		'$(iso_now)', '$(iso_now)', '$(iso_now)', 0, 1)"
+	recon_ok
+	check_summary '$.known' 2 '$.applied.awarded' 1 '$.applied.reversed' 1
+	check_sql "select sum(delta) from ticket_ledger where order_id = 'nc-1'" 0
 }
 
 it reconcile_skips_payments_not_the_bots
