@@ -216,12 +216,17 @@ yk_url_list(char *buf, size_t bufsz, const char *base, enum yk_kind kind,
 	if (bufsz == 0 || (unsigned)kind >= YK_KIND__MAX)
 		return -1;
 	buf[0] = '\0';
+	/*
+	 * T as SPEC.md §11 writes it, YYYY-MM-DDTHH:MM:SS.mmmZ: ':' may
+	 * stand in a query (RFC 3986 §3.4), and an encoded one is not the
+	 * same text to every server.
+	 */
 	atime_format(since_ms, t);
 	if (put_raw(buf, bufsz, &at, base) == -1 ||
 	    put_raw(buf, bufsz, &at, "/") == -1 ||
 	    put_raw(buf, bufsz, &at, kind_paths[kind]) == -1 ||
 	    put_raw(buf, bufsz, &at, "?status=succeeded&created_at.gte=") ==
-	    -1 || put_enc(buf, bufsz, &at, t) == -1 ||
+	    -1 || put_raw(buf, bufsz, &at, t) == -1 ||
 	    put_raw(buf, bufsz, &at, "&limit=") == -1)
 		return -1;
 	{

@@ -184,7 +184,7 @@ assert o["since"] == "2026-01-02T00:04:05.000Z", o["since"]
 assert o["stopped"] is None
 ' "$RECON_OUT" 2>"$T/keys.err" || fail "summary keys: $(tail -n 1 "$T/keys.err")"
 	[ "$(wc -l <"$T/recon.out")" = 1 ] || fail "stdout is not one line"
-	grep -q 'created_at.gte=2026-01-02T00%3A04%3A05.000Z' "$T/yk.log" ||
+	grep -q 'created_at.gte=2026-01-02T00:04:05.000Z&' "$T/yk.log" ||
 		fail "since not sent as created_at.gte: $(head -n 1 "$T/yk.log")"
 	check_sql "select since from reconcile_runs" 2026-01-02T00:04:05.000Z
 }
