@@ -304,18 +304,33 @@ on_header(char *data, size_t size, size_t nmemb, void *arg)
 	struct answer	*a = arg;
 	size_t		 n = size * nmemb, k = sizeof("retry-after:") - 1;
 	long		 v = 0;
-	size_t		 i;
+	size_t		 i, len;
+	char		 date[64];
+	time_t		 t;
 
-	if (n > k && strncasecmp(data, "retry-after:", k) == 0) {
-		for (i = k; i < n && (data[i] == ' ' || data[i] == '\t'); i++)
-			continue;
-		if (i >= n || data[i] < '0' || data[i] > '9')
-			return n;
+	if (n <= k || strncasecmp(data, "retry-after:", k) != 0)
+		return n;
+	for (i = k; i < n && (data[i] == ' ' || data[i] == '\t'); i++)
+		continue;
+	if (i < n && data[i] >= '0' && data[i] <= '9') {
 		for (; i < n && data[i] >= '0' && data[i] <= '9'; i++)
 			if ((v = v * 10 + (data[i] - '0')) > 86400)
 				v = 86400;
 		a->retry_after_s = v;
+		return n;
 	}
+	/* Or an HTTP-date (RFC 9110 §10.2.3): the wait until then. */
+	for (len = n - i; len > 0 && (data[i + len - 1] == '\r' ||
+	    data[i + len - 1] == '\n' || data[i + len - 1] == ' '); len--)
+		continue;
+	if (len == 0 || len >= sizeof(date))
+		return n;
+	memcpy(date, data + i, len);
+	date[len] = '\0';
+	if ((t = curl_getdate(date, NULL)) == -1)
+		return n;
+	t -= time(NULL);
+	a->retry_after_s = t < 0 ? 0 : t > 86400 ? 86400 : (long)t;
 	return n;
 }
 

@@ -461,6 +461,37 @@ Test(yk_client, retry_after_honoured_and_capped)
 	yk_close(c);
 }
 
+/* Retry-After as an HTTP-date: the wait until then, capped; past: none. */
+Test(yk_client, retry_after_http_date)
+{
+	struct yk_client	*c;
+	struct yk_object	 o;
+	char			 err[YK_ERR_MAX], soon[64], faults[512];
+	time_t			 t = time(NULL) + 12;
+	struct tm		 tm;
+
+	gmtime_r(&t, &tm);
+	strftime(soon, sizeof(soon), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	snprintf(faults, sizeof(faults), "[{\"status\":503,\"retry_after\":"
+	    "\"%s\",\"count\":1},{\"status\":503,\"retry_after\":"
+	    "\"Wed, 21 Oct 2015 07:28:00 GMT\",\"count\":1},"
+	    "{\"status\":503,\"retry_after\":\"Fri, 31 Dec 2100 00:00:00 "
+	    "GMT\",\"count\":1}]", soon);
+	mock_data(1);
+	write_file(M.faults, faults);
+	c = client();
+	cr_assert_eq(yk_get(c, YK_PAYMENTS, "pay-000000", &o, err,
+	    sizeof(err)), YK_OK, "%s", err);
+	yk_object_free(&o);
+	cr_assert_eq(nwaits, 3);
+	/* 12 s ahead when written; whole seconds, a slow machine's lag. */
+	cr_assert(waits[0] >= 2000 && waits[0] <= 12000, "waited %d ms for "
+	    "%s", waits[0], soon);
+	cr_assert_eq(waits[1], 0, "a date past: no wait, got %d", waits[1]);
+	cr_assert_eq(waits[2], YK_RETRY_AFTER_MAX_S * 1000);
+	yk_close(c);
+}
+
 Test(yk_client, malformed_answer_not_retried)
 {
 	struct yk_client	*c;
