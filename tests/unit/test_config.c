@@ -446,6 +446,20 @@ Test(config, bad_token_file_missing)
 	load_bad("AWARD_ADMIN_TOKEN_FILE", NULL);
 }
 
+/* A token pasted into _FILE by mistake is refused and never printed. */
+Test(config, bad_token_file_value_not_shown)
+{
+	char err[CONFIG_ERR_MAX];
+
+	env("AWARD_ADMIN_TOKEN_FILE", SECRET);
+	load_bad("AWARD_ADMIN_TOKEN_FILE", err);
+	cr_assert_null(strstr(err, SECRET), "the token is printed: %s", err);
+	env("AWARD_ADMIN_TOKEN_FILE", "/nonexistent/award/admin.token");
+	load_bad("AWARD_ADMIN_TOKEN_FILE", err);
+	cr_assert_not_null(strstr(err, "/nonexistent/award/admin.token"),
+	    "a path is shown: %s", err);
+}
+
 Test(config, bad_token_file_is_directory)
 {
 	env("AWARD_SERVICE_TOKEN_FILE", "/tmp");
