@@ -151,6 +151,11 @@ main(int argc, char *argv[])
 	if (memtune_writer(ctx->db) == -1)
 		log_msg(LOG_WARN, "writer settings not applied",
 		    LF_STR("error", sqlite3_errmsg(ctx->db)), LF_END);
+	/* A look back from the future checks nothing, yet would complete. */
+	if (since > award_ctx_now(ctx)) {
+		config_startup_error(PROG, "--since: later than now");
+		goto out;
+	}
 	if ((lockfd = reconcile_lock(cfg.db_path, err, sizeof(err))) == -2) {
 		log_msg(LOG_INFO, "another reconciliation run is in progress; "
 		    "exiting", LF_END);

@@ -187,6 +187,14 @@ assert o["stopped"] is None
 	grep -q 'created_at.gte=2026-01-02T00:04:05.000Z&' "$T/yk.log" ||
 		fail "since not sent as created_at.gte: $(head -n 1 "$T/yk.log")"
 	check_sql "select since from reconcile_runs" 2026-01-02T00:04:05.000Z
+	# A look back from the future would check nothing and still count as
+	# a completed run: refused at start, and not a --since that is junk.
+	for bad in 2999-01-01T00:00:00Z yesterday; do
+		recon --since "$bad"
+		[ "$RECON_RC" = 1 ] || fail "--since $bad: exit $RECON_RC"
+		[[ $RECON_ERR == *--since* ]] || fail "--since $bad: $RECON_ERR"
+	done
+	check_sql "select count(*) from reconcile_runs" 1
 }
 
 it reconcile_refunds_full_and_partial
