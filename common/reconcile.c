@@ -320,9 +320,18 @@ take_refund(struct rc *r, const cJSON *it)
 	else
 		(void)validate_api_refund(it, &j->refund, err, sizeof(err));
 	if (err[0] != '\0') {
+		const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, "id");
+		const cJSON *pid = cJSON_GetObjectItemCaseSensitive(it,
+		    "payment_id");
+
 		r->run->skipped++;
+		/* Its ids when they are ids, so that an admin can find it. */
 		log_msg(LOG_WARN, "reconcile: refund skipped: it fails "
 		    "validation", LF_STR("source", "reconcile"),
+		    LF_STR("refund_id", cJSON_IsString(id) &&
+		    validate_id(id->valuestring) ? id->valuestring : NULL),
+		    LF_STR("payment_id", cJSON_IsString(pid) &&
+		    validate_id(pid->valuestring) ? pid->valuestring : NULL),
 		    LF_STR("error", err), LF_END);
 		return;
 	}

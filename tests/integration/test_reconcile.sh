@@ -323,6 +323,10 @@ print(json.dumps({"payments": [t, real], "refunds": [tr]}))'
 	check_sql "select group_concat(payment_id) from payments" pay-real-1
 	check_sql "select count(*) from refunds" 0
 	check_sql "select count(*) from ticket_ledger where order_id = 'test-1'" 0
+	# Its line names it, so that an admin can find it.
+	grep '"msg":"reconcile: refund skipped' "$T/reconcile.log" |
+		grep -q '"refund_id":"rfd-test-1","payment_id":"pay-test-1"' ||
+		fail "the skipped refund's line has no ids: $(grep 'refund skipped' "$T/reconcile.log")"
 	recon_ok AWARD_ACCEPT_TEST_PAYMENTS=1
 	check_summary '$.skipped' 0 '$.known' 1 '$.applied.awarded' 1 \
 		'$.applied.reversed' 1
