@@ -77,8 +77,11 @@ strip(struct page *p, const struct stats_summary *s,
 		tbuf_printf(&p->b, " <span class=\"amber\">%lld dead row%s "
 		    "wait%s for an admin</span>", (long long)dead,
 		    dead == 1 ? "" : "s", dead == 1 ? "s" : "");
-	else
+	else if (s->run.present)
 		tbuf_str(&p->b, " <span class=\"ok\">keeping up</span>");
+	else
+		tbuf_str(&p->b, " <span class=\"muted\">is the cron job "
+		    "installed?</span>");
 	tbuf_str(&p->b, "</div>");
 
 	/* Reconciliation (SPEC.md §11): red when stale. */
@@ -133,9 +136,14 @@ cron(struct page *p, const struct stats_summary *s)
 		    "</p>\n", (long long)(s->dead - s->acked),
 		    s->dead - s->acked == 1 ? "" : "s",
 		    s->dead - s->acked == 1 ? "s" : "");
-	else
+	else if (r->present)
 		tbuf_str(&p->b, "<p class=\"ok\" id=\"retry-ok\">Retry runs "
 		    "are keeping up.</p>\n");
+	else
+		/* Nothing waits, so not stale; but nothing says cron runs. */
+		tbuf_str(&p->b, "<p class=\"muted\" id=\"retry-never\">No "
+		    "retry run yet: nothing waits now, but check that the "
+		    "award-retry cron job is installed.</p>\n");
 	if (!r->present) {
 		tbuf_str(&p->b, "<p id=\"last-run\">No retry run recorded "
 		    "yet.</p>\n");
@@ -304,7 +312,8 @@ payment_row(void *arg, const struct stats_payment_row *r)
 	page_td_money(p, "refunded", r->refunded_minor != 0,
 	    r->refunded_minor, r->currency);
 	tbuf_str(&p->b, "<td data-label=\"outcome\" class=\"outcome\">");
-	tbuf_html(&p->b, r->outcome != NULL ? r->outcome : "none yet");
+	/* No outcome yet: its award failed and waits in the queue. */
+	tbuf_html(&p->b, r->outcome != NULL ? r->outcome : "queued");
 	if (full)
 		tbuf_str(&p->b, ", refunded");
 	tbuf_str(&p->b, "</td><td data-label=\"seen\">");
@@ -325,7 +334,8 @@ payments(struct page *p, struct award_ctx *ctx, const struct stats_summary *s)
 		tbuf_str(&p->b, "<tr data-outcome=\"");
 		tbuf_html(&p->b, s->payments[i].name);
 		tbuf_str(&p->b, "\">");
-		page_td(p, "outcome", s->payments[i].name);
+		page_td(p, "outcome", strcmp(s->payments[i].name, "none") ==
+		    0 ? "none yet (queued)" : s->payments[i].name);
 		page_td_int(p, "payments", "payments", s->payments[i].rows);
 		page_td_int(p, "refunded in full", "refunded",
 		    s->payments[i].tickets);

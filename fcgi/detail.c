@@ -15,6 +15,7 @@
 #include "config.h"
 #include "dashboard.h"
 #include "lookup.h"
+#include "money.h"
 #include "views.h"
 
 /* Field name of item: its text, or NULL (missing, null, not a string). */
@@ -110,7 +111,9 @@ section(struct page *p, const cJSON *list, const char *id, const char *title,
 static void
 payments(struct page *p, const cJSON *list)
 {
-	const cJSON *it;
+	const cJSON	*it;
+	int64_t		 amount;
+	int		 has;
 
 	if (!section(p, list, "d-payments", "Payments", "<th>payment</th>"
 	    "<th>order</th><th>buyer</th><th>plan</th><th>amount</th>"
@@ -127,7 +130,12 @@ payments(struct page *p, const cJSON *list)
 		td_money(p, "refunded", it, "refunded_minor");
 		tbuf_str(&p->b, "<td data-label=\"outcome\" class=\"outcome\">");
 		tbuf_html(&p->b, str(it, "outcome") != NULL ?
-		    str(it, "outcome") : "none yet");
+		    str(it, "outcome") : "queued");
+		/* As the overview says it (dashboard.c, payment_row). */
+		amount = num(it, "amount_minor", &has);
+		if (has && money_refunded_in_full(amount,
+		    num(it, "refunded_minor", &has)) && has)
+			tbuf_str(&p->b, ", refunded");
 		tbuf_str(&p->b, "</td>");
 		td_when(p, "order time", str(it, "order_created_at"));
 		td_when(p, "seen", str(it, "created_at"));

@@ -400,6 +400,9 @@ t_admin_console_pages() {
 	page "?telegram_id=2002"
 	check_status 200
 	grep -q 'id="d-tickets"' <<<"$BODY" || fail "$REQ: no tickets"
+	# A payment whose award waits in the queue says so.
+	grep -qF 'class="outcome">queued</td>' <<<"$BODY" ||
+		fail "$REQ: the queued payment's outcome: $(grep -o 'class="outcome">[^<]*' <<<"$BODY")"
 	grep -qF "action=\"/v1/admin/failed-awards/$id/ack\"" <<<"$BODY" ||
 		fail "$REQ: no Acknowledge form for row $id"
 	# Its queue row names its order, linked to the order's page; a

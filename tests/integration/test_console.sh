@@ -126,6 +126,12 @@ t_console_retry_stale() {
 	check_json '$.retryStale' 0
 	[ "$(jtype '$.lastRunAgeSeconds')" = null ] ||
 		fail "$REQ: lastRunAgeSeconds not null: $BODY"
+	# ... yet the page does not call a cron job that never ran healthy.
+	req GET "$HTTPS/v1/admin/dashboard" -u "admin:$ADMIN_TOKEN"
+	grep -q 'id="retry-never"' <<<"$BODY" ||
+		fail "$REQ: no word that no retry run was ever seen"
+	! grep -q -e 'keeping up' <<<"$BODY" ||
+		fail "$REQ: 'keeping up' before any retry run"
 	console_queue ord-st1 1001
 	admin_get /v1/admin/award-retry-stats
 	check_json '$.retryStale' 1
