@@ -14,7 +14,7 @@
 #include "page.h"
 
 /* base64 of the SHA-256 of STYLE */
-#define PAGE_STYLE_HASH "tpNXTU3fVi/4nn+ilahEKnAmatdPWFD3lEkxrjMGCGc="
+#define PAGE_STYLE_HASH "LxMlYydvoDiiXf1qznmdQioCJsIjY6H3VI7tK1K5qE4="
 
 /*
  * The pages' whole style. Its SHA-256 (base64) is in page_csp: change
@@ -31,8 +31,8 @@
 	"vertical-align:top}td.e{overflow-wrap:anywhere;min-width:8em}"		\
 	"th{background:#f0f0f0;white-space:nowrap}"			\
 	"td.n{text-align:right;white-space:nowrap}td.k{white-space:nowrap}"\
-	"code.id{font:13px/1.3 ui-monospace,monospace;white-space:nowrap}"\
-	"time{white-space:nowrap}.ago{display:block;color:#666;"	\
+	"code.id{font:13px/1.3 ui-monospace,monospace}"			\
+	".ago{display:block;color:#666;"				\
 	"font-size:.85em;white-space:nowrap}"				\
 	".warn{background:#fde2e1;border:2px solid #c62828;color:#7f0000;"\
 	"padding:8px 10px;font-weight:bold}"				\

@@ -327,6 +327,11 @@ def search_and_links(d):
            for r in d.find_elements(By.CSS_SELECTOR, "#d-tickets tbody tr")]
     check(got == [tuple(w) for w in want], "tickets per contest %s,"
           " database %s" % (got, want))
+    # A payments table of real-length ids (UUIDs, ten-digit telegram
+    # ids, nine columns) fits the width too.
+    both_widths(d, BASE + "/v1/admin/dashboard?telegram_id=7123456789",
+                "detail-telegram")
+    d.get(url)
     # The payment's own link, then the contest's page.
     d.find_element(By.CSS_SELECTOR,
                    "#d-payments td[data-label='payment'] a").click()

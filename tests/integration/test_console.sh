@@ -236,6 +236,13 @@ t_console_browser() {
 	done
 	webhook "$(payment ord-b20 3002 plan_12m "$(iso_now)")"
 	check_json '$.award' awarded
+	# Ids as long as real ones (YooKassa's payment ids are UUIDs, a
+	# telegram id has ten digits): the browser test's wide detail page.
+	for i in 1 2 3 4; do
+		webhook "$(payment "ord_2026_12_05_00000$i" 7123456789 plan_12m \
+			"$(iso_now)" "$(cat /proc/sys/kernel/random/uuid)" 1599.00)"
+		check_json '$.award' awarded
+	done
 	# More pending rows than one page holds (the queue is paged).
 	sql "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n
 		WHERE i < 60) INSERT INTO failed_awards(kind, status, attempts,
