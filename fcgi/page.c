@@ -14,7 +14,7 @@
 #include "page.h"
 
 /* base64 of the SHA-256 of STYLE */
-#define PAGE_STYLE_HASH "LxMlYydvoDiiXf1qznmdQioCJsIjY6H3VI7tK1K5qE4="
+#define PAGE_STYLE_HASH "sAF2/2ENwHDslF6afTY1NlOlxaMy4m0j+RrmY+ZNyI0="
 
 /*
  * The pages' whole style. Its SHA-256 (base64) is in page_csp: change
@@ -28,7 +28,8 @@
 	"margin:1.4em 0 .4em}a{color:#0b57d0}"				\
 	"table{border-collapse:collapse;width:100%;background:#fff}"	\
 	"th,td{border:1px solid #ddd;padding:4px 6px;text-align:left;"	\
-	"vertical-align:top}td.e{overflow-wrap:anywhere;min-width:8em}"		\
+	"vertical-align:top}td.e{overflow-wrap:anywhere;min-width:8em}"	\
+	"td.who,td.ackd,td.requeued{overflow-wrap:anywhere;min-width:8em}"		\
 	"th{background:#f0f0f0;white-space:nowrap}"			\
 	"td.n{text-align:right;white-space:nowrap}td.k{white-space:nowrap}"\
 	"code.id{font:13px/1.3 ui-monospace,monospace}"			\

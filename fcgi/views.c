@@ -44,7 +44,7 @@ views_search(struct page *p)
 		tbuf_printf(&p->b, "<form class=\"s\" method=\"get\" action=\""
 		    PAGE_PATH "\"><input name=\"%s\" id=\"q-%s\" "
 		    "aria-label=\"%s\" placeholder=\"%s: %s\" required "
-		    "maxlength=\"128\"><button type=\"submit\">Find</button>"
+		    "maxlength=\"255\"><button type=\"submit\">Find</button>"
 		    "</form>", f[i].name, f[i].name, f[i].label, f[i].label,
 		    f[i].hint);
 	tbuf_str(&p->b, "</div>\n");

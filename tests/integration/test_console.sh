@@ -253,6 +253,11 @@ t_console_browser() {
 		'$(iso_now)', '$(iso_now)', '$(iso_days 1)', 0 FROM n"
 	console_queue ord-q1 5001
 	console_queue ord-q2 5002
+	# Retried by an admin whose Basic user name is long (63 bytes are
+	# kept): the queue's admin column wraps it, no sideways scrolling.
+	sql "UPDATE failed_awards SET requeued_at = '$(iso_now)',
+		requeued_by = 'ivan_petrov_operations_at_vpn_company_support_example_org_ru_x'
+		WHERE order_id = 'ord-q1'"
 	d1=$(console_dead ord-d1 5003)
 	d2=$(console_dead ord-d2 5004)
 	sql "UPDATE failed_awards SET last_error = '<script>alert(2)</script>'
