@@ -86,13 +86,16 @@ fail(struct frec *p, const char *why)
 
 /*
  * The request's PARAMS passed FREC_PARAMS_MAX or FREC_PARAMS_BYTES: keep
- * the whole pairs read so far, drop the rest as it comes (fcgi_rec.h).
+ * the whole pairs read so far, drop the rest as it comes (fcgi_rec.h),
+ * the rest of this record too: a record that arrives in pieces must not
+ * be appended after a cut in the middle of a pair.
  */
 static enum frec_status
 params_over(struct frec *p)
 {
 	p->params_over = 1;
 	p->raw_len = p->scan;
+	p->sink = SINK_SKIP;
 	return FREC_MORE;
 }
 

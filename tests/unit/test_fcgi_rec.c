@@ -351,6 +351,58 @@ Test(fcgi_rec, too_many_params)
 	expect_over(&w, "P127", "P128");
 }
 
+/*
+ * The same past the pair limit, but the record arrives in pieces (as a
+ * PARAMS record over one read does): what follows the limit within the
+ * record is dropped, never parsed from the middle of a pair. Values of
+ * UTF-8 bytes (>= 0x80) read as lengths would refuse the connection.
+ */
+Test(fcgi_rec, too_many_params_in_pieces)
+{
+	static struct buf	w;
+	static unsigned char	c[40000];
+	struct frec		p;
+	size_t			n = 0, at = 0, used, end, piece;
+	char			k[16], v[121];
+	enum frec_status	st = FREC_MORE;
+
+	for (size_t i = 0; i + 1 < sizeof(v); i += 2) {
+		v[i] = (char)0xc3;
+		v[i + 1] = (char)0xa9;
+	}
+	v[sizeof(v) - 1] = '\0';
+	for (int i = 0; i < 200; i++) {
+		snprintf(k, sizeof(k), "HTTP_X_H%d", i);
+		n += nv(c + n, k, v);
+	}
+	w.n = 0;
+	begin(&w, 1, FCGI_RESPONDER, 1);
+	rec(&w, FCGI_PARAMS, 1, c, n, 0);
+	rec(&w, FCGI_PARAMS, 1, "", 0, 0);
+	rec(&w, FCGI_STDIN, 1, "", 0, 0);
+	end = w.n;
+	request(&w, "next", 1, 0);
+	for (piece = 1000; piece <= 16384; piece *= 4) {
+		frec_init(&p, MAXB);
+		for (at = 0; at < end && st != FREC_READY; at += used) {
+			st = frec_feed(&p, w.b + at, end - at < piece ?
+			    end - at : piece, &used);
+			cr_assert_neq(st, FREC_ERROR, "pieces of %zu: %s",
+			    piece, p.err);
+		}
+		cr_assert_eq(st, FREC_READY);
+		cr_assert_eq(p.params_over, 1);
+		cr_assert_not_null(frec_param(&p, "HTTP_X_H127"));
+		cr_assert_null(frec_param(&p, "HTTP_X_H128"));
+		frec_next(&p);
+		cr_assert_eq(frec_feed(&p, w.b + end, w.n - end, &used),
+		    FREC_READY, "%s", p.err);
+		check_webhook(&p, "next");
+		frec_free(&p);
+		st = FREC_MORE;
+	}
+}
+
 Test(fcgi_rec, params_end_inside_a_pair)
 {
 	struct buf	w = { .n = 0 };
