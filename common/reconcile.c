@@ -47,7 +47,17 @@ enum rc_stmt {
 };
 
 static const char *const rc_sql[RC__MAX] = {
-	"SELECT 1 FROM main.payments WHERE payment_id = ?1",
+	/*
+	 * A payment recorded awarded whose order has no award row is not
+	 * known: with two files the service file commits first, and a
+	 * crash before the bot file's commit leaves exactly that. Its
+	 * notification was never answered 200, but reconciliation is how
+	 * such a payment is found when YooKassa stops redelivering.
+	 */
+	"SELECT 1 FROM main.payments AS p WHERE p.payment_id = ?1"
+	" AND (p.outcome IS NOT 'awarded' OR EXISTS (SELECT 1"
+	" FROM bot.ticket_ledger AS l WHERE l.order_id = p.order_id"
+	" AND l.reason <> 'REFUND'))",
 	/*
 	 * A refund that failed (another currency) is recorded in the queue
 	 * only: known too, or every run would queue it again, count an
@@ -55,7 +65,20 @@ static const char *const rc_sql[RC__MAX] = {
 	 * the retry ended not_confirmed (verification): nothing of it was
 	 * recorded, and the API now lists it as succeeded.
 	 */
-	"SELECT 1 FROM main.refunds WHERE refund_id = ?1 UNION ALL"
+	/*
+	 * Nor a refund counted into a payment now refunded in full while an
+	 * award row of its order has no reversal: the other half of a
+	 * two-file commit that a crash cut (see payments above). Applied
+	 * again, the refund is a duplicate and the missing rows are written.
+	 */
+	"SELECT 1 FROM main.refunds AS r WHERE r.refund_id = ?1"
+	" AND NOT EXISTS (SELECT 1 FROM main.payments AS p"
+	" JOIN bot.ticket_ledger AS l ON l.order_id = p.order_id"
+	" AND l.reason <> 'REFUND' WHERE p.payment_id = r.payment_id"
+	" AND r.status = 'counted' AND p.amount_minor >= 0"
+	" AND p.refunded_minor > 0 AND p.refunded_minor >= p.amount_minor"
+	" AND NOT EXISTS (SELECT 1 FROM bot.ticket_ledger AS x"
+	" WHERE x.id = 'REFUND:' || l.id)) UNION ALL"
 	" SELECT 1 FROM main.failed_awards WHERE kind = 'refund'"
 	" AND refund_id = ?1 AND (status <> 'done'"
 	" OR outcome IS NOT 'not_confirmed') LIMIT 1",
@@ -71,7 +94,7 @@ struct rc {
 	struct award_ctx	*ctx;
 	struct yk_client	*yk;
 	struct reconcile_run	*run;
-	sqlite3_stmt		*st[RC__MAX];
+	sqlite3_stmt		**st;		/* rc_sql's, RC__MAX */
 	struct job		*jobs;		/* JOB_GROUP_MAX of them */
 	struct job		*ptrs[JOB_GROUP_MAX];
 	size_t			 n;
@@ -450,6 +473,7 @@ reconcile_run(struct award_ctx *ctx, struct yk_client *yk, int64_t since_ms,
     int dry_run, struct reconcile_run *run)
 {
 	struct rc	r;
+	char		why[CONFIG_ERR_MAX];
 	int		rc = -1;
 
 	memset(run, 0, sizeof(*run));
@@ -464,19 +488,17 @@ reconcile_run(struct award_ctx *ctx, struct yk_client *yk, int64_t since_ms,
 		stop(&r, RECONCILE_DATABASE, "%s", "out of memory");
 		goto out;
 	}
-	for (int i = 0; i < RC__MAX; i++)
-		if (sqlite3_prepare_v2(ctx->db, rc_sql[i], -1, &r.st[i],
-		    NULL) != SQLITE_OK) {
-			stop(&r, RECONCILE_DATABASE, "prepare: %s",
-			    sqlite3_errmsg(ctx->db));
-			goto out;
-		}
+	/* db_stmts_new: "bot." is "main." when both are one file. */
+	if ((r.st = db_stmts_new(ctx->db, rc_sql, RC__MAX, why,
+	    sizeof(why))) == NULL) {
+		stop(&r, RECONCILE_DATABASE, "%.300s", why);
+		goto out;
+	}
 	one_list(&r, YK_PAYMENTS);
 	one_list(&r, YK_REFUNDS);
 	rc = run->stop == RECONCILE_COMPLETED ? 0 : -1;
 out:
-	for (int i = 0; i < RC__MAX; i++)
-		sqlite3_finalize(r.st[i]);
+	db_stmts_free(r.st, RC__MAX);
 	free(r.jobs);
 	run->api_requests = yk_requests(yk);
 	run->finished_ms = award_ctx_now(ctx);

@@ -275,6 +275,49 @@ print(json.dumps(out))'
 	check_sql "select sum(delta) from ticket_ledger where order_id = 'nc-1'" 0
 }
 
+# With two files the service file commits first: a crash before the bot
+# file's commit leaves a payment recorded awarded and no award row. Such
+# a payment is not known: reconciliation awards it (the notification was
+# never answered 200, but YooKassa stops redelivering after 24 hours).
+it reconcile_half_committed_payment_awarded
+t_reconcile_half_committed_payment_awarded() {
+	recon_db
+	yk_py 'print(json.dumps({"payments": [
+  payment("pay-half", "half-1", 8400001, "plan_3m", ago(300)),
+  payment("pay-whole", "whole-1", 8400002, "plan_1m", ago(200))],
+  "refunds": []}))'
+	yk_start
+	recon_ok
+	check_summary '$.applied.awarded' 2
+	# As a crash between the two commits would leave half-1.
+	sql "DELETE FROM ticket_ledger WHERE order_id = 'half-1'"
+	check_sql "select outcome from payments where payment_id = 'pay-half'" \
+		awarded
+	recon_ok
+	check_summary '$.known' 1 '$.applied.awarded' 1
+	check_sql "select count(*), sum(delta) from ticket_ledger
+		where order_id = 'half-1'" "1|3"
+	recon_ok
+	check_summary '$.known' 2 '$.applied.awarded' 0
+	# The same for a full refund whose reversal rows a crash cut off.
+	yk_py 'print(json.dumps({"payments": [
+  payment("pay-half", "half-1", 8400001, "plan_3m", ago(300)),
+  payment("pay-whole", "whole-1", 8400002, "plan_1m", ago(200))],
+  "refunds": [refund("rfd-half", "pay-half", ago(100), "199.00")]}))'
+	recon_ok
+	check_summary '$.applied.reversed' 1
+	check_sql "select sum(delta) from ticket_ledger where order_id = 'half-1'" 0
+	sql "DELETE FROM ticket_ledger WHERE reason = 'REFUND'"
+	recon_ok
+	check_summary '$.known' 2 '$.applied.duplicate' 1
+	check_sql "select count(*), sum(delta) from ticket_ledger
+		where order_id = 'half-1'" "2|0"
+	check_sql "select refunded_minor from payments
+		where payment_id = 'pay-half'" 19900
+	recon_ok
+	check_summary '$.known' 3
+}
+
 it reconcile_skips_payments_not_the_bots
 t_reconcile_skips_payments_not_the_bots() {
 	recon_db
