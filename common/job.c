@@ -217,14 +217,25 @@ job_run(struct award_ctx *ctx, struct job *j)
 		job_log(j);
 		return;
 	}
+	/*
+	 * The code the failure left: a BEGIN that found the file locked
+	 * is an outage; a rules failure was rolled back (SQLITE_OK).
+	 */
 	switch (j->kind) {
 	case JOB_AWARD:
-		if (award_apply(ctx, &j->award, &j->aout) == AWARD_FAILED)
+		if (award_apply(ctx, &j->award, &j->aout) == AWARD_FAILED) {
+			j->outage = db_is_outage(
+			    sqlite3_extended_errcode(ctx->db));
 			save_failure_alone(ctx, j);
+		}
 		break;
 	case JOB_REFUND:
-		if (refund_apply(ctx, &j->refund, &j->rout) == REFUND_FAILED)
+		if (refund_apply(ctx, &j->refund, &j->rout) ==
+		    REFUND_FAILED) {
+			j->outage = db_is_outage(
+			    sqlite3_extended_errcode(ctx->db));
 			save_failure_alone(ctx, j);
+		}
 		break;
 	case JOB_ACK:
 		j->requeue = retryq_ack(ctx, j->requeue_id, j->actor);
