@@ -406,23 +406,15 @@ static int
 same_order(struct award_ctx *ctx, const struct award_req *req,
     struct award_out *out)
 {
-	sqlite3_stmt	*st = ctx->aw[AW_PAYMENT_ORDER];
-	const char	*o;
-	int		 rc;
+	char	other[AWARD_ID_MAX + 1];
+	int	rc;
 
-	if (req->payment_id[0] == '\0')
-		return 0;
-	sqlite3_bind_text(st, 1, req->payment_id, -1, SQLITE_STATIC);
-	if ((rc = query_row(st)) != 1)
-		return rc == 0 ? 0 : -1;
-	o = (const char *)sqlite3_column_text(st, 0);
-	rc = o != NULL && strcmp(o, req->order_id) != 0;
-	if (rc)
+	if ((rc = award_payment_other_order(ctx, req, other,
+	    sizeof(other))) == 1)
 		snprintf(out->error, sizeof(out->error), "payment %.64s is "
 		    "recorded for order %.72s, not %.72s", req->payment_id,
-		    o, req->order_id);
-	db_reset(st);
-	return rc ? -1 : 0;
+		    other, req->order_id);
+	return rc == 0 ? 0 : -1;
 }
 
 /*
@@ -439,8 +431,8 @@ apply_txn(struct award_ctx *ctx, const struct award_req *req,
 	int		 rc;
 
 	if ((*fresh = payment_fresh(ctx, req)) == -1 ||
-	    (!*fresh && (award_record_payment(ctx, req) == -1 ||
-	    same_order(ctx, req, out) == -1)))
+	    (!*fresh && (same_order(ctx, req, out) == -1 ||
+	    award_record_payment(ctx, req) == -1)))
 		return AWARD_FAILED;
 
 	/* A payment refunded in full is never awarded (SPEC §4 Refunds). */

@@ -83,7 +83,8 @@ enum award_result award_apply_txn(struct award_ctx *ctx,
  * recorded before the payment was seen (refund.c), each once; those in
  * another currency are never counted (logged at warn), and those counted
  * while the payment's currency was unknown that turn out to be in another
- * are taken back. The caller's transaction must be able to write the
+ * are taken back. A payment recorded for another order is left as it is
+ * (nothing written). The caller's transaction must be able to write the
  * service database. Returns 0 or -1.
  */
 int	award_record_payment(struct award_ctx *ctx,

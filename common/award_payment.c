@@ -161,14 +161,46 @@ award_insert_payment(struct award_ctx *ctx, const struct award_req *req,
 }
 
 int
-award_record_payment(struct award_ctx *ctx, const struct award_req *req)
+award_payment_other_order(struct award_ctx *ctx, const struct award_req *req,
+    char *other, size_t othersz)
 {
-	sqlite3_stmt	*st = ctx->aw[AW_PAYMENT_UPSERT];
-	char		 ot[ATIME_BUFSZ], now[ATIME_BUFSZ];
+	sqlite3_stmt	*st = ctx->aw[AW_PAYMENT_ORDER];
+	const char	*o;
 	int		 rc;
 
 	if (req->payment_id[0] == '\0')
 		return 0;
+	sqlite3_bind_text(st, 1, req->payment_id, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		db_reset(st);
+		return rc == SQLITE_DONE ? 0 : -1;
+	}
+	o = (const char *)sqlite3_column_text(st, 0);
+	rc = o != NULL && strcmp(o, req->order_id) != 0;
+	if (rc)
+		snprintf(other, othersz, "%s", o);
+	db_reset(st);
+	return rc;
+}
+
+int
+award_record_payment(struct award_ctx *ctx, const struct award_req *req)
+{
+	sqlite3_stmt	*st = ctx->aw[AW_PAYMENT_UPSERT];
+	char		 ot[ATIME_BUFSZ], now[ATIME_BUFSZ];
+	char		 other[AWARD_ID_MAX + 1];
+	int		 rc;
+
+	if (req->payment_id[0] == '\0')
+		return 0;
+	/*
+	 * Another order's payment (award.c, same_order): its row is not
+	 * this request's to fill, nor its refunds to judge by this
+	 * request's currency. Nothing is written.
+	 */
+	if ((rc = award_payment_other_order(ctx, req, other,
+	    sizeof(other))) != 0)
+		return rc == 1 ? 0 : -1;
 	atime_format(award_ctx_now(ctx), now);
 	bind_payment(st, req, ot, now);
 	if (db_step_done(st) != SQLITE_DONE)

@@ -43,4 +43,12 @@ int	award_insert_payment(struct award_ctx *ctx,
 	    const struct award_req *req, const char *outcome,
 	    const char *now);
 
+/*
+ * award_payment.c: 1 when req's payment is recorded for another order
+ * (its order id copied into other, othersz bytes), 0 when it is not (no
+ * payment id, no row, or this order's), -1 on a database error.
+ */
+int	award_payment_other_order(struct award_ctx *ctx,
+	    const struct award_req *req, char *other, size_t othersz);
+
 #endif

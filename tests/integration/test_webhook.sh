@@ -537,6 +537,15 @@ t_webhook_payment_of_another_order_queued() {
 	# The payment's own order is still judged as before.
 	webhook "$(payment ord-pa 4200001 plan_1m "$(iso_now)" pay-shared)"
 	check_json '$.award' duplicate
+	# The other order's request writes nothing on the payment's row: a
+	# payment the bot awarded without its amount keeps none, so a refund
+	# of 1.00 cannot pass for a full one.
+	svc_post "$(award_body ord-pd 4200004 plan_1m "$(iso_now)" pay-noamt)"
+	check_json '$.award' awarded
+	webhook "$(payment ord-pe 4200005 plan_1m "$(iso_now)" pay-noamt 1.00)"
+	check_json '$.award' queued
+	check_sql "select order_id, amount_minor is null, currency is null
+		from payments where payment_id = 'pay-noamt'" "ord-pd|1|1"
 }
 
 # ------------------------------------------------------------ 503
