@@ -92,14 +92,12 @@ load_token(const struct cfg_file *f, const char *path, int kname, int kfile,
 		src = config_key_names[kfile];
 		if (config_read_token_file(file.val, out, outsz) == -1) {
 			/*
-			 * A value with no '/' may be the token itself,
-			 * pasted into _FILE: never shown (SPEC.md §5).
+			 * Its value is not shown: it may be the token itself,
+			 * pasted into _FILE (SPEC.md §5, §11).
 			 */
-			snprintf(err, errsz, "%s%s: cannot read token file "
-			    "(or longer than %zu bytes): %s", file.where, src,
-			    outsz - 1, strchr(file.val, '/') != NULL ?
-			    file.val : "(not shown: no '/' in it; a token "
-			    "pasted here?)");
+			snprintf(err, errsz, "%s%s: cannot read the token "
+			    "file it names (or it is longer than %zu bytes)",
+			    file.where, src, outsz - 1);
 			return -1;
 		}
 		if (out[0] == '\0') {
