@@ -546,15 +546,18 @@ award_apply(struct award_ctx *ctx, const struct award_req *req,
 
 	if ((rc = db_begin_immediate(ctx->db)) != SQLITE_OK) {
 		memset(out, 0, sizeof(*out));
+		out->dbrc = sqlite3_extended_errcode(ctx->db);
 		snprintf(out->error, sizeof(out->error), "begin: %s",
 		    sqlite3_errstr(rc));
 		return out->result = AWARD_FAILED;
 	}
 	if (award_apply_txn(ctx, req, out) == AWARD_FAILED) {
+		out->dbrc = sqlite3_extended_errcode(ctx->db);
 		db_rollback(ctx->db);
 		return AWARD_FAILED;
 	}
 	if (db_commit(ctx->db) != SQLITE_OK) {
+		out->dbrc = sqlite3_extended_errcode(ctx->db);
 		snprintf(out->error, sizeof(out->error), "commit: %s",
 		    sqlite3_errmsg(ctx->db));
 		db_rollback(ctx->db);

@@ -213,27 +213,24 @@ job_run(struct award_ctx *ctx, struct job *j)
 {
 	j->outcome = JOB_DONE;
 	if (unverified(j)) {
+		/* The API could not be reached: not the row's fault (§11). */
+		j->outage = 1;
 		save_failure_alone(ctx, j);
 		job_log(j);
 		return;
 	}
-	/*
-	 * The code the failure left: a BEGIN that found the file locked
-	 * is an outage; a rules failure was rolled back (SQLITE_OK).
-	 */
+	/* The code the failure met, kept before the apply's rollback. */
 	switch (j->kind) {
 	case JOB_AWARD:
 		if (award_apply(ctx, &j->award, &j->aout) == AWARD_FAILED) {
-			j->outage = db_is_outage(
-			    sqlite3_extended_errcode(ctx->db));
+			j->outage = db_is_outage(j->aout.dbrc);
 			save_failure_alone(ctx, j);
 		}
 		break;
 	case JOB_REFUND:
 		if (refund_apply(ctx, &j->refund, &j->rout) ==
 		    REFUND_FAILED) {
-			j->outage = db_is_outage(
-			    sqlite3_extended_errcode(ctx->db));
+			j->outage = db_is_outage(j->rout.dbrc);
 			save_failure_alone(ctx, j);
 		}
 		break;
@@ -323,7 +320,7 @@ group_step(struct award_ctx *ctx, struct job *j, int careful)
 	if (savepoint(ctx, JB_SAVEPOINT) != SQLITE_OK)
 		return -1;
 	if (unverified(j))
-		failed = 1;
+		failed = j->outage = 1;	/* the API, not the row (§11) */
 	else if (apply_in_txn(ctx, j)) {
 		/* The failed statement's code, before the rollback. */
 		j->outage = db_is_outage(sqlite3_extended_errcode(ctx->db));

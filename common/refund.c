@@ -232,15 +232,18 @@ refund_apply(struct award_ctx *ctx, const struct refund_req *req,
 
 	if ((rc = db_begin_immediate(ctx->db)) != SQLITE_OK) {
 		memset(out, 0, sizeof(*out));
+		out->dbrc = sqlite3_extended_errcode(ctx->db);
 		snprintf(out->error, sizeof(out->error), "begin: %s",
 		    sqlite3_errstr(rc));
 		return out->result = REFUND_FAILED;
 	}
 	if (refund_apply_txn(ctx, req, out) == REFUND_FAILED) {
+		out->dbrc = sqlite3_extended_errcode(ctx->db);
 		db_rollback(ctx->db);
 		return REFUND_FAILED;
 	}
 	if (db_commit(ctx->db) != SQLITE_OK) {
+		out->dbrc = sqlite3_extended_errcode(ctx->db);
 		snprintf(out->error, sizeof(out->error), "commit: %s",
 		    sqlite3_errmsg(ctx->db));
 		db_rollback(ctx->db);

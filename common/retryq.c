@@ -30,8 +30,16 @@
  * A done or dead row brought back is queued anew, from now: its old
  * created_at would make the oldest pending row look months old.
  */
+/*
+ * A pending row's own value when the failure was an outage (?16 = 0): it
+ * was no attempt, so it neither moves the last attempt nor puts the next
+ * one off; else v.
+ */
+#define KEEP_ON_OUTAGE(col, v) \
+	"CASE WHEN status = 'pending' AND ?16 = 0 THEN " col " ELSE " v " END"
 #define NEXT_CREATED \
-	"CASE WHEN status = 'pending' THEN created_at ELSE excluded.created_at END"
+	"CASE WHEN status = 'pending' THEN created_at" \
+	" ELSE excluded.created_at END"
 
 enum rq_stmt {
 	RQ_RECORD_AWARD,
@@ -71,9 +79,12 @@ static const char *const rq_sql[RQ__MAX] = {
 	" currency = coalesce(excluded.currency, currency),"
 	" verify = max(verify, excluded.verify),"
 	" updated_at = excluded.updated_at,"
-	" last_attempt_at = excluded.last_attempt_at,"
-	" next_attempt_ms = ?13 + " DELAY(NEXT_A) ","
-	" next_attempt_at = award_iso(?13 + " DELAY(NEXT_A) ")"
+	" last_attempt_at = " KEEP_ON_OUTAGE("last_attempt_at",
+	    "excluded.last_attempt_at") ","
+	" next_attempt_ms = " KEEP_ON_OUTAGE("next_attempt_ms",
+	    "?13 + " DELAY(NEXT_A)) ","
+	" next_attempt_at = " KEEP_ON_OUTAGE("next_attempt_at",
+	    "award_iso(?13 + " DELAY(NEXT_A) ")")
 	/*
 	 * An unconfirmed notification (?15, a hint: SPEC.md §11) never
 	 * rewrites the row of a confirmed one of the same order: the retry
@@ -109,9 +120,12 @@ static const char *const rq_sql[RQ__MAX] = {
 	" acked_at = NULL, acked_by = NULL,"
 	" verify = max(verify, excluded.verify),"
 	" updated_at = excluded.updated_at,"
-	" last_attempt_at = excluded.last_attempt_at,"
-	" next_attempt_ms = ?13 + " DELAY(NEXT_A) ","
-	" next_attempt_at = award_iso(?13 + " DELAY(NEXT_A) ")",
+	" last_attempt_at = " KEEP_ON_OUTAGE("last_attempt_at",
+	    "excluded.last_attempt_at") ","
+	" next_attempt_ms = " KEEP_ON_OUTAGE("next_attempt_ms",
+	    "?13 + " DELAY(NEXT_A)) ","
+	" next_attempt_at = " KEEP_ON_OUTAGE("next_attempt_at",
+	    "award_iso(?13 + " DELAY(NEXT_A) ")"),
 	/*
 	 * RQ_DUE: the partial index makes a run cost the due rows, not the
 	 * table; INDEXED BY turns a missing index into a prepare error

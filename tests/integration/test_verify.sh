@@ -130,6 +130,7 @@ t_verify_refund_checked_with_api() {
 
 it verify_api_down_queued_then_retry_applies
 t_verify_api_down_queued_then_retry_applies() {
+	local due n
 	vf_stack
 	yk_py 'print(json.dumps({"payments": [payment("pay-d", "ord-d", 333,
 		"plan_6m", ago(60))], "refunds": [refund("rf-d", "pay-d", ago(30),
@@ -144,6 +145,16 @@ t_verify_api_down_queued_then_retry_applies() {
 	[ "$(yk_requests '"path": "/v3/payments/pay-d"')" = 1 ] ||
 		fail "the responder retried: $(yk_requests pay-d)"
 	check_sql "select status, attempts, verify from failed_awards" "pending|1|1"
+	# YooKassa delivers it again while the API is still down: an outage
+	# (SPEC §11), so no attempt is counted and the row never goes dead
+	# for it, and its next attempt is not put off.
+	due=$(sql "select next_attempt_ms from failed_awards")
+	for n in 2 3; do
+		webhook "$(payment ord-d 999 plan_6m "$(iso_now)" pay-d)"
+		check_json '$.award' queued
+	done
+	check_sql "select status, attempts, next_attempt_ms = $due
+		from failed_awards" "pending|1|1"
 	# Hints are not recorded as a payment, nothing awarded.
 	check_sql "select (select count(*) from payments),
 		(select count(*) from ticket_ledger)" "0|0"
