@@ -59,22 +59,19 @@ static const char *const rc_sql[RC__MAX] = {
 	" FROM bot.ticket_ledger AS l WHERE l.order_id = p.order_id"
 	" AND l.reason <> 'REFUND'))",
 	/*
-	 * A refund that failed (another currency) is recorded in the queue
-	 * only: known too, or every run would queue it again, count an
-	 * attempt that no retry made and bring a dead row back. Not a row
-	 * the retry ended not_confirmed (verification): nothing of it was
-	 * recorded, and the API now lists it as succeeded.
-	 */
-	/*
-	 * Nor a refund counted into a payment now refunded in full while an
-	 * award row of its order has no reversal: the other half of a
-	 * two-file commit that a crash cut (see payments above). Applied
-	 * again, the refund is a duplicate and the missing rows are written.
+	 * A refund that failed (another currency) is in the queue only:
+	 * known too, or every run would queue it again and count an attempt
+	 * no retry made. Not a row the retry ended not_confirmed: nothing
+	 * of it was recorded. Nor one counted into a payment refunded in
+	 * full while an award row of its order has no reversal (a cut
+	 * two-file commit, as above): applied again, it is a duplicate that
+	 * writes the missing rows.
 	 */
 	"SELECT 1 FROM main.refunds AS r WHERE r.refund_id = ?1"
 	" AND NOT EXISTS (SELECT 1 FROM main.payments AS p"
 	" JOIN bot.ticket_ledger AS l ON l.order_id = p.order_id"
-	" AND l.reason <> 'REFUND' WHERE p.payment_id = r.payment_id"
+	" AND l.reason IN ('SELF_PURCHASE', 'INVITEE_PAYMENT')"
+	" WHERE p.payment_id = r.payment_id"
 	" AND r.status = 'counted' AND p.amount_minor >= 0"
 	" AND p.refunded_minor > 0 AND p.refunded_minor >= p.amount_minor"
 	" AND NOT EXISTS (SELECT 1 FROM bot.ticket_ledger AS x"
