@@ -80,7 +80,38 @@ flags(struct award_config *cfg, int argc, char *argv[], int64_t *since,
 			return -1;
 		}
 	}
+	/* A look back from the future checks nothing, yet would complete. */
+	if (*since != -1 && *since > (cfg->now_ms != 0 ? cfg->now_ms :
+	    atime_now_ms())) {
+		config_startup_error(PROG, "--since: later than now");
+		return -1;
+	}
 	return 0;
+}
+
+/*
+ * --dry-run writes no row in either database (SPEC.md §11), and opening
+ * a pair that was never set up, or an older schema, would create tables
+ * and record the pairing: 0 when the databases can be opened as they
+ * are, else 1 after the one-line error.
+ */
+static int
+dry_run_refused(const struct award_config *cfg)
+{
+	char	err[CONFIG_ERR_MAX], why[CONFIG_ERR_MAX];
+	int	r;
+
+	if ((r = db_setup_ready_as_is(cfg, err, sizeof(err))) == 1)
+		return 0;
+	if (r == 0) {
+		snprintf(why, sizeof(why), "--dry-run writes nothing, and "
+		    "opening the databases would: %.300s (start award-fcgi, "
+		    "or run award-reconcile once without --dry-run, first)",
+		    err);
+		config_startup_error(PROG, why);
+	} else
+		config_startup_error(PROG, err);
+	return 1;
 }
 
 int
@@ -115,25 +146,8 @@ main(int argc, char *argv[])
 	 */
 	if ((r = db_setup_exit(&cfg, PROG)) != -1)
 		return r;
-	/*
-	 * --dry-run writes no row in either database (SPEC.md §11), and
-	 * opening a pair that was never set up, or an older schema, would
-	 * create tables and record the pairing.
-	 */
-	if (dry_run && (r = db_setup_ready_as_is(&cfg, err,
-	    sizeof(err))) != 1) {
-		if (r == 0) {
-			char why[sizeof(err)];
-
-			snprintf(why, sizeof(why), "--dry-run writes nothing, "
-			    "and opening the databases would: %.300s (start "
-			    "award-fcgi, or run award-reconcile once without "
-			    "--dry-run, first)", err);
-			config_startup_error(PROG, why);
-		} else
-			config_startup_error(PROG, err);
+	if (dry_run && dry_run_refused(&cfg))
 		return 1;
-	}
 	if (yk_global_init() == -1) {
 		config_startup_error(PROG, "libcurl: global init failed");
 		return 1;
@@ -151,11 +165,6 @@ main(int argc, char *argv[])
 	if (memtune_writer(ctx->db) == -1)
 		log_msg(LOG_WARN, "writer settings not applied",
 		    LF_STR("error", sqlite3_errmsg(ctx->db)), LF_END);
-	/* A look back from the future checks nothing, yet would complete. */
-	if (since > award_ctx_now(ctx)) {
-		config_startup_error(PROG, "--since: later than now");
-		goto out;
-	}
 	if ((lockfd = reconcile_lock(cfg.db_path, err, sizeof(err))) == -2) {
 		log_msg(LOG_INFO, "another reconciliation run is in progress; "
 		    "exiting", LF_END);

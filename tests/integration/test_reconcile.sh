@@ -504,6 +504,10 @@ t_reconcile_dry_run_fresh_pair_writes_nothing() {
 	[ ! -e "$svc" ] || fail "the service database was created"
 	[ "$(file_sum "$bot")" = "$before" ] || fail "the bot database changed"
 	[ "$(yk_requests)" = 0 ] || fail "the API was asked"
+	# A --since from the future is refused before anything is opened.
+	DB=$svc recon --bot-db "$bot" --since 2999-01-01T00:00:00Z
+	[ "$RECON_RC" = 1 ] && [ ! -e "$svc" ] ||
+		fail "--since from the future: exit $RECON_RC, or $svc made"
 	# Once set up by a real run, the dry run works.
 	DB=$svc recon --bot-db "$bot"
 	[ "$RECON_RC" = 0 ] || fail "the real run: exit $RECON_RC: $RECON_ERR"
