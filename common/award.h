@@ -44,8 +44,8 @@ struct award_out {
 	char		 contest_id[AWARD_ID_MAX * 2 + 1];
 	const char	*reason;	/* NOT_ELIGIBLE: static text */
 	int64_t		 reversed_rows;	/* "refunded": REFUND rows added now */
-	int		 dbrc;	/* FAILED by award_apply: the extended SQLite
-				 * code it met, before its rollback */
+	/* FAILED by award_apply: the SQLite code met, before its rollback */
+	int		 dbrc;
 	char		 error[AWARD_ERR_MAX];	/* FAILED */
 };
 

@@ -4,7 +4,6 @@
  * setting the reconciliation still lacks. Not the loading itself.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
@@ -68,8 +67,11 @@ config_api_url_ok(const char *url, const char **why)
 	port = end;
 	if (*port == ':') {
 		size_t	d = strspn(port + 1, "0123456789");
-		long	n = d > 0 && d <= 5 ? strtol(port + 1, NULL, 10) : 0;
+		long	n = 0;
 
+		/* At most 5 digits: no overflow; 1-65535. */
+		for (size_t i = 0; i < d && d <= 5; i++)
+			n = n * 10 + (port[1 + i] - '0');
 		if (n < 1 || n > 65535 || (port[1 + d] != '\0' &&
 		    port[1 + d] != '/')) {
 			*why = "bad port (1-65535)";

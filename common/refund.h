@@ -31,8 +31,8 @@ struct refund_out {
 	enum refund_result result;
 	int64_t		 reversed_rows;		/* REVERSED: rows added now */
 	char		 order_id[AWARD_ID_MAX + 1];
-	int		 dbrc;	/* FAILED by refund_apply: the extended SQLite
-				 * code it met, before its rollback */
+	/* FAILED by refund_apply: the SQLite code met, before its rollback */
+	int		 dbrc;
 	char		 error[AWARD_ERR_MAX];
 };
 

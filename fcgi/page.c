@@ -29,7 +29,8 @@
 	"table{border-collapse:collapse;width:100%;background:#fff}"	\
 	"th,td{border:1px solid #ddd;padding:4px 6px;text-align:left;"	\
 	"vertical-align:top}td.e{overflow-wrap:anywhere;min-width:8em}"	\
-	"td.who,td.ackd,td.requeued{overflow-wrap:anywhere;min-width:8em}"		\
+	"td.who,td.ackd,td.requeued{overflow-wrap:anywhere;"		\
+	"min-width:8em}"						\
 	"th{background:#f0f0f0;white-space:nowrap}"			\
 	"td.n{text-align:right;white-space:nowrap}td.k{white-space:nowrap}"\
 	"code.id{font:13px/1.3 ui-monospace,monospace}"			\

@@ -52,9 +52,9 @@ static const struct vkind refund_kind = { "refund", "refund_id",
  * A notification of k with id that the API did not confirm (r is not
  * CONFIRMED; why says why). NOT_CONFIRMED or TEST_SHOP: *res is 200
  * {"status":"ignored","reason":"not_confirmed" | "test_payment"}, logged
- * at warn with the client address; returns 1. Otherwise the API could not answer: *verify
- * is set, so the writer queues the job for the retry run to verify;
- * returns 0.
+ * at warn with the client address; returns 1. Otherwise the API could
+ * not answer: *verify is set, so the writer queues the job for the retry
+ * run to verify; returns 0.
  */
 static int
 unconfirmed(struct request *req, const struct vkind *k, enum verify_result r,

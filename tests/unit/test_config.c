@@ -453,7 +453,8 @@ Test(config, bad_token_file_value_not_shown)
 
 	static const char *const pasted[] = {
 		SECRET,
-		"q2Zk8Yv3/pXw0LmN5rBs7HcJ1dFgA4eUiOoPyRtE9zQ=",	/* base64 */
+		/* base64, as deploy.md makes them */
+		"q2Zk8Yv3/pXw0LmN5rBs7HcJ1dFgA4eUiOoPyRtE9zQ=",
 		"/q2Zk8Yv3pXw0LmN5rBs7HcJ1dFgA4eUiOoPyRtE9zQ=",
 	};
 
