@@ -279,12 +279,15 @@ page_row_actions(struct page *p, int64_t id, const char *status, int acked)
 		tbuf_str(&p->b, "<span class=\"muted\">—</span>");
 		return;
 	}
+	/* Named with the row for a screen reader, where rows look alike. */
 	tbuf_printf(&p->b, "<form method=\"post\" action=\"/v1/admin/"
 	    "failed-awards/%lld/retry\"><button type=\"submit\" "
-	    "class=\"retry\">Retry now</button></form>", (long long)id);
+	    "class=\"retry\" aria-label=\"Retry row %lld now\">Retry now"
+	    "</button></form>", (long long)id, (long long)id);
 	if (dead && !acked)
 		tbuf_printf(&p->b, "<form method=\"post\" action=\"/v1/admin/"
 		    "failed-awards/%lld/ack\"><button type=\"submit\" "
-		    "class=\"ack\">Acknowledge</button></form>",
+		    "class=\"ack\" aria-label=\"Acknowledge row %lld\">"
+		    "Acknowledge</button></form>", (long long)id,
 		    (long long)id);
 }

@@ -219,6 +219,9 @@ def main():
         check(dead is not None, "no dead row seeded")
         btn = d.find_element(
             By.CSS_SELECTOR, "#dead-rows tr[data-id='%d'] button" % dead)
+        # Its name says which row, for a screen reader.
+        check(btn.accessible_name == "Retry row %d now" % dead,
+              "the button's name is %r" % btn.accessible_name)
         btn.click()
         for _ in range(600):
             if q1("SELECT status FROM failed_awards WHERE id = ?",
