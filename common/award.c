@@ -396,25 +396,33 @@ payment_fresh(struct award_ctx *ctx, const struct award_req *req)
 }
 
 /*
- * A payment belongs to one order: a request that names a payment already
- * recorded for another order (a bot's bug, or a forged notification) is
- * not applied to either. It fails, so that it waits in the queue with the
- * reason for an admin, instead of tickets no refund of that payment could
- * ever reverse. 0, or -1 (out->error set, or the statement's error).
+ * A payment belongs to one order. A request that names a payment already
+ * recorded for another order (a bot's bug, a test built from one sample,
+ * a forged notification) is still judged as its own order, as SPEC.md §4
+ * asks, but without that payment: it is not recorded for this order, its
+ * refunds do not decide this order, and nothing is written on the other
+ * order's row. Logged at warn for an admin. 1 and *alt (req without its
+ * payment id) when so, 0 when not, -1 on a database error.
  */
 static int
-same_order(struct award_ctx *ctx, const struct award_req *req,
-    struct award_out *out)
+other_order(struct award_ctx *ctx, const struct award_req *req,
+    struct award_req *alt)
 {
 	char	other[AWARD_ID_MAX + 1];
 	int	rc;
 
 	if ((rc = award_payment_other_order(ctx, req, other,
-	    sizeof(other))) == 1)
-		snprintf(out->error, sizeof(out->error), "payment %.64s is "
-		    "recorded for order %.72s, not %.72s", req->payment_id,
-		    other, req->order_id);
-	return rc == 0 ? 0 : -1;
+	    sizeof(other))) != 1)
+		return rc;
+	log_msg(LOG_WARN, "payment is recorded for another order; this "
+	    "order is judged without it", LF_STR("payment_id",
+	    req->payment_id), LF_STR("order_id", req->order_id),
+	    LF_STR("recorded_order_id", other), LF_END);
+	*alt = *req;
+	alt->payment_id[0] = '\0';
+	alt->amount_minor = -1;
+	alt->currency[0] = '\0';
+	return 1;
 }
 
 /*
@@ -422,18 +430,26 @@ same_order(struct award_ctx *ctx, const struct award_req *req,
  * *fresh: the payments row is left to the caller (payment_fresh).
  */
 static enum award_result
-apply_txn(struct award_ctx *ctx, const struct award_req *req,
-    struct award_out *out, const char *now, int *fresh)
+apply_txn(struct award_ctx *ctx, const struct award_req **reqp,
+    struct award_req *alt, struct award_out *out, const char *now,
+    int *fresh)
 {
+	const struct award_req *req = *reqp;
 	sqlite3_stmt	*st;
 	char		 bound[64];
 	int64_t		 window = 0, referrer = 0;
 	int		 rc;
 
-	if ((*fresh = payment_fresh(ctx, req)) == -1 ||
-	    (!*fresh && (same_order(ctx, req, out) == -1 ||
-	    award_record_payment(ctx, req) == -1)))
+	if ((*fresh = payment_fresh(ctx, req)) == -1)
 		return AWARD_FAILED;
+	if (!*fresh) {
+		if ((rc = other_order(ctx, req, alt)) == -1)
+			return AWARD_FAILED;
+		if (rc == 1)
+			*reqp = req = alt;
+		if (award_record_payment(ctx, req) == -1)
+			return AWARD_FAILED;
+	}
 
 	/* A payment refunded in full is never awarded (SPEC §4 Refunds). */
 	st = ctx->aw[AW_REFUNDED];
@@ -517,11 +533,13 @@ award_apply_txn(struct award_ctx *ctx, const struct award_req *req,
 {
 	char			 now[ATIME_BUFSZ];
 	enum award_result	 r;
+	struct award_req	 alt;
 	int			 fresh = 0, rc = 0;
 
 	memset(out, 0, sizeof(*out));
 	atime_format(award_ctx_now(ctx), now);
-	r = apply_txn(ctx, req, out, now, &fresh);
+	/* req becomes &alt when its payment is another order's. */
+	r = apply_txn(ctx, &req, &alt, out, now, &fresh);
 	if (r != AWARD_FAILED)
 		rc = fresh ? award_insert_payment(ctx, req,
 		    award_result_name(r), now) : set_outcome(ctx, req,
