@@ -290,13 +290,9 @@ webhook_refund(const cJSON *obj, struct refund_req *r, char *err,
 	if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(obj,
 	    "amount")) || parse_amount(cJSON_GetObjectItemCaseSensitive(obj,
 	    "amount"), &r->amount_minor, r->currency) == -1 ||
-	    r->amount_minor <= 0 || r->currency[0] == '\0') {
-		/*
-		 * Without its currency a refund could not be told from one
-		 * in another currency (SPEC.md §4): it would be counted.
-		 */
-		snprintf(err, errsz, "object.amount: missing, not a "
-		    "positive decimal amount, or without its currency");
+	    r->amount_minor <= 0) {
+		snprintf(err, errsz, "object.amount: missing or not a "
+		    "positive decimal amount");
 		return WEBHOOK_BAD;
 	}
 	copy_id(r->refund_id, rid);
