@@ -135,6 +135,18 @@ int	db_setup_ready_as_is(const struct award_config *c, char *msg,
 	    size_t msgsz);
 
 /*
+ * For a run that must write nothing (award-reconcile --dry-run) on a pair
+ * that opening would change: consistent copies of its files (SQLite's
+ * online backup) in dir, a directory of the caller's, and in *scratch a
+ * copy of c naming them. A file that does not exist is not copied (the
+ * run makes it in dir, as it would have made the real one). 0, or -1
+ * with err set. db_scratch_remove() deletes the copies and dir.
+ */
+int	db_scratch_pair(const struct award_config *c, const char *dir,
+	    struct award_config *scratch, char *err, size_t errsz);
+void	db_scratch_remove(const char *dir);
+
+/*
  * `award-fcgi --check` (issue 17): one line per check on f ("ok",
  * "warn" or "FAIL", what, detail) for the configuration (already loaded),
  * the service database (exists, opens, schema version not newer than

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "db.h"
 
@@ -324,4 +325,71 @@ db_check(const struct award_config *c, FILE *f)
 	    "tickets endpoint answer 403");
 	fflush(f);
 	return failed ? -1 : 0;
+}
+
+/* A consistent copy of the database at src into dst (SQLite's backup). */
+static int
+copy_db(const char *src, const char *dst, char *err, size_t errsz)
+{
+	sqlite3		*from, *to = NULL;
+	sqlite3_backup	*b;
+	int		 rc = SQLITE_ERROR;
+
+	if ((from = open_ro(src, err, errsz)) == NULL)
+		return -1;
+	if (sqlite3_open_v2(dst, &to, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK &&
+	    (b = sqlite3_backup_init(to, "main", from, "main")) != NULL) {
+		while ((rc = sqlite3_backup_step(b, -1)) == SQLITE_BUSY ||
+		    rc == SQLITE_LOCKED)
+			sqlite3_sleep(50);
+		sqlite3_backup_finish(b);
+	}
+	if (rc != SQLITE_DONE)
+		snprintf(err, errsz, "copying %s: %s", src, to != NULL ?
+		    sqlite3_errmsg(to) : "out of memory");
+	sqlite3_close(to);
+	sqlite3_close(from);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+db_scratch_pair(const struct award_config *c, const char *dir,
+    struct award_config *scratch, char *err, size_t errsz)
+{
+	const char	*bot = config_bot_db(c);
+	int		 same = strcmp(bot, c->db_path) == 0, n;
+
+	*scratch = *c;
+	n = snprintf(scratch->db_path, sizeof(scratch->db_path),
+	    "%s/award.db", dir);
+	if (n < 0 || (size_t)n >= sizeof(scratch->db_path) ||
+	    (!same && snprintf(scratch->bot_db_path,
+	    sizeof(scratch->bot_db_path), "%s/bot.db", dir) >=
+	    (int)sizeof(scratch->bot_db_path))) {
+		snprintf(err, errsz, "%s: path too long", dir);
+		return -1;
+	}
+	if ((exists("service database", c->db_path, err, errsz) == 1 &&
+	    copy_db(c->db_path, scratch->db_path, err, errsz) == -1) ||
+	    (!same && exists("bot database", bot, err, errsz) == 1 &&
+	    copy_db(bot, scratch->bot_db_path, err, errsz) == -1))
+		return -1;
+	return 0;
+}
+
+void
+db_scratch_remove(const char *dir)
+{
+	static const char *const names[] = {
+		"award.db", "award.db-wal", "award.db-shm",
+		"bot.db", "bot.db-wal", "bot.db-shm",
+	};
+	char path[CONFIG_PATH_MAX + 16];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		(void)unlink(path);
+	}
+	(void)rmdir(dir);
 }

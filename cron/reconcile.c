@@ -6,6 +6,7 @@
  * log lines on stderr. Never links libfcgi.
  */
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,27 +92,46 @@ flags(struct award_config *cfg, int argc, char *argv[], int64_t *since,
 
 /*
  * --dry-run writes no row in either database (SPEC.md §11), and opening
- * a pair that was never set up, or an older schema, would create tables
- * and record the pairing: 0 when the databases can be opened as they
- * are, else 1 after the one-line error.
+ * a pair that was never set up, or at an older schema, would create
+ * tables and record the pairing. Such a run judges copies instead, made
+ * in a directory of its own (*dir, removed at the end): *cfg then names
+ * them. 0 (dir empty when the databases are used as they are), or -1
+ * after the one-line error.
  */
 static int
-dry_run_refused(const struct award_config *cfg)
+dry_run_scratch(struct award_config *cfg, char *dir, size_t dirsz)
 {
-	char	err[CONFIG_ERR_MAX], why[CONFIG_ERR_MAX];
-	int	r;
+	struct award_config	 copy;
+	const char		*tmp = getenv("TMPDIR");
+	char			 err[CONFIG_ERR_MAX], why[CONFIG_ERR_MAX];
+	int			 r;
 
-	if ((r = db_setup_ready_as_is(cfg, err, sizeof(err))) == 1)
+	dir[0] = '\0';
+	if ((r = db_setup_ready_as_is(cfg, why, sizeof(why))) == 1)
 		return 0;
-	if (r == 0) {
-		snprintf(why, sizeof(why), "--dry-run writes nothing, and "
-		    "opening the databases would: %.300s (start award-fcgi, "
-		    "or run award-reconcile once without --dry-run, first)",
-		    err);
+	if (r == -1) {
 		config_startup_error(PROG, why);
-	} else
+		return -1;
+	}
+	if (snprintf(dir, dirsz, "%s/award-dry-run.XXXXXX", tmp != NULL &&
+	    *tmp == '/' ? tmp : "/tmp") >= (int)dirsz || mkdtemp(dir) ==
+	    NULL) {
+		snprintf(err, sizeof(err), "--dry-run: a directory for "
+		    "copies: %s", strerror(errno));
+		dir[0] = '\0';
 		config_startup_error(PROG, err);
-	return 1;
+		return -1;
+	}
+	if (db_scratch_pair(cfg, dir, &copy, err, sizeof(err)) == -1) {
+		db_scratch_remove(dir);
+		dir[0] = '\0';
+		config_startup_error(PROG, err);
+		return -1;
+	}
+	log_msg(LOG_INFO, "dry run on copies of the databases: opening "
+	    "them would change them", LF_STR("why", why), LF_END);
+	*cfg = copy;
+	return 0;
 }
 
 int
@@ -122,6 +142,7 @@ main(int argc, char *argv[])
 	struct yk_client	*yk = NULL;
 	struct reconcile_run	 run;
 	char			 err[CONFIG_ERR_MAX], line[RECONCILE_SUMMARY_MAX];
+	char			 scratch[CONFIG_PATH_MAX] = "";
 	const char		*file, *missing;
 	int64_t			 since = -1;
 	int			 dry_run = 0, lockfd = -1, rc = 1, r, explicit;
@@ -146,15 +167,15 @@ main(int argc, char *argv[])
 	 */
 	if ((r = db_setup_exit(&cfg, PROG)) != -1)
 		return r;
-	if (dry_run && dry_run_refused(&cfg))
+	if (dry_run && dry_run_scratch(&cfg, scratch, sizeof(scratch)) == -1)
 		return 1;
 	if (yk_global_init() == -1) {
 		config_startup_error(PROG, "libcurl: global init failed");
-		return 1;
+		goto out;
 	}
 	if ((yk = yk_open(&cfg, err, sizeof(err))) == NULL) {
 		config_startup_error(PROG, err);
-		return 1;
+		goto out;
 	}
 	if ((ctx = award_ctx_open(&cfg, &roles_writer, err,
 	    sizeof(err))) == NULL) {
@@ -211,5 +232,7 @@ out:
 	yk_close(yk);
 	if (lockfd >= 0)
 		close(lockfd);
+	if (scratch[0] != '\0')
+		db_scratch_remove(scratch);
 	return rc;
 }
