@@ -363,7 +363,7 @@ Test(fcgi_rec, too_many_params_in_pieces)
 	static unsigned char	c[40000];
 	struct frec		p;
 	size_t			n = 0, at = 0, used, end, piece;
-	char			k[16], v[121];
+	char			k[24], v[121];
 	enum frec_status	st = FREC_MORE;
 
 	for (size_t i = 0; i + 1 < sizeof(v); i += 2) {
