@@ -69,9 +69,11 @@ static const char *const aw_sql[AW__MAX] = {
 	/*
 	 * AW_REFUNDED: any payment of this order refunded in full: its
 	 * amount known and reached by refunds (one at least, for 0.00).
+	 * NULL when none; 1 when this request's payment is one, else 0.
 	 */
-	"SELECT 1 FROM main.payments WHERE (order_id = ?1 OR payment_id = ?2)"
-	" AND " MONEY_REFUNDED_FULL_SQL " LIMIT 1",
+	"SELECT max(payment_id IS ?2) FROM main.payments"
+	" WHERE (order_id = ?1 OR payment_id = ?2)"
+	" AND " MONEY_REFUNDED_FULL_SQL,
 	/*
 	 * AW_REVERSE: one REFUND row per award row of the orders of the
 	 * payments AW_REFUNDED finds, as refund.c writes them; REFUND:<row
@@ -80,11 +82,13 @@ static const char *const aw_sql[AW__MAX] = {
 	 */
 	"INSERT INTO bot.ticket_ledger(id, contest_id, referrer_id,"
 	" referred_id, order_id, delta, reason, created_at)"
-	" SELECT 'REFUND:' || id, contest_id, referrer_id, referred_id,"
-	" order_id, -delta, 'REFUND', ?3 FROM bot.ticket_ledger"
-	" WHERE order_id IN (SELECT order_id FROM main.payments"
+	" SELECT 'REFUND:' || l.id, l.contest_id, l.referrer_id,"
+	" l.referred_id, l.order_id, -l.delta, 'REFUND', ?3"
+	" FROM bot.ticket_ledger AS l"
+	" WHERE l.order_id IN (SELECT order_id FROM main.payments"
 	" WHERE (order_id = ?1 OR payment_id = ?2) AND " MONEY_REFUNDED_FULL_SQL ")"
-	" AND reason IN ('SELF_PURCHASE', 'INVITEE_PAYMENT')"
+	" AND l.reason IN ('SELF_PURCHASE', 'INVITEE_PAYMENT') AND"
+	AWARD_SQL_NOT_REVERSED_BY_OLD_CODE("l")
 	" ON CONFLICT(id) DO NOTHING",
 	/*
 	 * AW_HAS_SELF: rule 1, also for legacy rows with random ids. An
@@ -425,6 +429,17 @@ other_order(struct award_ctx *ctx, const struct award_req *req,
 	return 1;
 }
 
+/* Not eligible, its order refunded in full: its award rows reversed. */
+static enum award_result
+refunded_out(struct award_ctx *ctx, const struct award_req *req,
+    struct award_out *out, const char *now)
+{
+	if (reverse_refunded(ctx, req, out, now) == -1)
+		return AWARD_FAILED;
+	out->reason = "refunded";
+	return AWARD_NOT_ELIGIBLE;
+}
+
 /*
  * The body of the transaction; returns the result, FAILED with error.
  * *fresh: the payments row is left to the caller (payment_fresh).
@@ -438,7 +453,7 @@ apply_txn(struct award_ctx *ctx, const struct award_req **reqp,
 	sqlite3_stmt	*st;
 	char		 bound[64];
 	int64_t		 window = 0, referrer = 0;
-	int		 rc;
+	int		 rc, refunded;
 
 	if ((*fresh = payment_fresh(ctx, req)) == -1)
 		return AWARD_FAILED;
@@ -451,19 +466,25 @@ apply_txn(struct award_ctx *ctx, const struct award_req **reqp,
 			return AWARD_FAILED;
 	}
 
-	/* A payment refunded in full is never awarded (SPEC §4 Refunds). */
+	/*
+	 * A payment refunded in full is never awarded (SPEC §4 Refunds):
+	 * before rule 1 when it is this request's payment, or the request
+	 * names none (the bot's later call for the order), so that either
+	 * is not_eligible (refunded); after rule 1 when the request names
+	 * another payment of the order, so that a second payment of an
+	 * awarded order is a duplicate.
+	 */
 	st = ctx->aw[AW_REFUNDED];
 	sqlite3_bind_text(st, 1, req->order_id, -1, SQLITE_STATIC);
 	db_bind_opt_text(st, 2, req->payment_id);
 	if ((rc = query_row(st)) == -1)
 		return AWARD_FAILED;
-	if (rc == 1) {
+	refunded = rc == 1 && sqlite3_column_type(st, 0) != SQLITE_NULL ?
+	    1 + sqlite3_column_int(st, 0) : 0;
+	if (rc == 1)
 		db_reset(st);
-		if (reverse_refunded(ctx, req, out, now) == -1)
-			return AWARD_FAILED;
-		out->reason = "refunded";
-		return AWARD_NOT_ELIGIBLE;
-	}
+	if (refunded == 2 || (refunded == 1 && req->payment_id[0] == '\0'))
+		return refunded_out(ctx, req, out, now);
 
 	/* Rule 1. */
 	st = ctx->aw[AW_HAS_SELF];
@@ -474,6 +495,8 @@ apply_txn(struct award_ctx *ctx, const struct award_req **reqp,
 		db_reset(st);
 		return AWARD_DUPLICATE;
 	}
+	if (refunded == 1)
+		return refunded_out(ctx, req, out, now);
 
 	/* Rule 2. */
 	if ((rc = find_contest(ctx, req->order_ms, out, &window)) == -1)

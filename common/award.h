@@ -12,6 +12,22 @@
 #include "ctx.h"
 
 #define AWARD_ID_MAX	128	/* order_id, plan_id, payment_id: SPEC §5 */
+
+/*
+ * SQL: the ledger row aliased A was not reversed by older code, which
+ * wrote its REFUND rows with ids of its own (SPEC §3: their orders are
+ * left as they are). Such a row of A's order, owner and contest means
+ * the old code reversed that owner's award; reversing it again would
+ * take the tickets twice. Every reversal (award.c, refund.c) and
+ * reconciliation's look for a missing one (reconcile.c) use it.
+ */
+#define AWARD_SQL_NOT_REVERSED_BY_OLD_CODE(A)				\
+	" NOT EXISTS (SELECT 1 FROM bot.ticket_ledger AS old"		\
+	" WHERE old.order_id = " A ".order_id"				\
+	" AND old.referrer_id = " A ".referrer_id"			\
+	" AND old.contest_id = " A ".contest_id"				\
+	" AND old.reason = 'REFUND'"					\
+	" AND substr(old.id, 1, 7) <> 'REFUND:')"
 #define AWARD_ERR_MAX	256
 
 /* A validated award request (see validate.h). */

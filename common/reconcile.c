@@ -74,6 +74,7 @@ static const char *const rc_sql[RC__MAX] = {
 	" WHERE p.payment_id = r.payment_id"
 	" AND r.status = 'counted' AND p.amount_minor >= 0"
 	" AND p.refunded_minor > 0 AND p.refunded_minor >= p.amount_minor"
+	" AND" AWARD_SQL_NOT_REVERSED_BY_OLD_CODE("l")
 	" AND NOT EXISTS (SELECT 1 FROM bot.ticket_ledger AS x"
 	" WHERE x.id = 'REFUND:' || l.id)) UNION ALL"
 	" SELECT 1 FROM main.failed_awards WHERE kind = 'refund'"

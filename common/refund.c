@@ -43,10 +43,11 @@ static const char *const rf_sql[RF__MAX] = {
 	/* RF_REVERSE: one REFUND row per award row, same owner and contest. */
 	"INSERT INTO bot.ticket_ledger(id, contest_id, referrer_id,"
 	" referred_id, order_id, delta, reason, created_at)"
-	" SELECT 'REFUND:' || id, contest_id, referrer_id, referred_id,"
-	" order_id, -delta, 'REFUND', ?2 FROM bot.ticket_ledger"
-	" WHERE order_id = ?1"
-	" AND reason IN ('SELF_PURCHASE', 'INVITEE_PAYMENT')"
+	" SELECT 'REFUND:' || l.id, l.contest_id, l.referrer_id,"
+	" l.referred_id, l.order_id, -l.delta, 'REFUND', ?2"
+	" FROM bot.ticket_ledger AS l WHERE l.order_id = ?1"
+	" AND l.reason IN ('SELF_PURCHASE', 'INVITEE_PAYMENT') AND"
+	AWARD_SQL_NOT_REVERSED_BY_OLD_CODE("l")
 	" ON CONFLICT(id) DO NOTHING",
 	/* RF_AWARD_ROWS */
 	"SELECT count(*) FROM bot.ticket_ledger WHERE order_id = ?1"

@@ -262,3 +262,36 @@ REFUND:SELF_PURCHASE:ord-la|123456789|-3"
 	check_sql "select amount_minor, refunded_minor from payments
 		where payment_id = 'pay-la'" "19900|19900"
 }
+
+# Older code wrote its reversals with ids of its own (SPEC §3: such rows
+# are left alone). An order it already reversed is not reversed again by
+# a later refund (the owner would end below zero); and a second payment
+# of an order whose first was refunded in full is a duplicate (rule 1),
+# while a redelivery of the refunded payment stays not_eligible.
+it refund_after_old_reversal_and_second_payment
+t_refund_after_old_reversal_and_second_payment() {
+	start_stack
+	seed_contest c1
+	seed_plans
+	sql "INSERT INTO ticket_ledger(id, contest_id, referrer_id, referred_id,
+		order_id, delta, reason, created_at) VALUES
+		('l1', 'c1', 5101, 5101, 'ord-lr', 3, 'SELF_PURCHASE', '$(iso_now)'),
+		('l2', 'c1', 5101, 5101, 'ord-lr', -3, 'REFUND', '$(iso_now)')"
+	webhook "$(payment ord-lr 5101 plan_3m "$(iso_now)" pay-lr)"
+	check_json '$.award' duplicate
+	webhook "$(refund rf-lr pay-lr 199.00)"
+	check_status 200
+	check_sql "select sum(delta), count(*) from ticket_ledger
+		where order_id = 'ord-lr'" "0|2"
+	# The order's first payment refunded in full, then a second one.
+	webhook "$(payment ord-i 5102 plan_1m "$(iso_now)" pay-i1)"
+	check_json '$.award' awarded
+	webhook "$(refund rf-i1 pay-i1 199.00)"
+	check_json '$.refund' reversed
+	webhook "$(payment ord-i 5102 plan_1m "$(iso_now)" pay-i2)"
+	check_json '$.award' duplicate
+	webhook "$(payment ord-i 5102 plan_1m "$(iso_now)" pay-i1)"
+	check_json '$.award' not_eligible
+	check_json '$.reason' refunded
+	check_sql "select sum(delta) from ticket_ledger where order_id = 'ord-i'" 0
+}
