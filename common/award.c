@@ -399,36 +399,6 @@ payment_fresh(struct award_ctx *ctx, const struct award_req *req)
 	return rc == -1 ? -1 : !rc;
 }
 
-/*
- * A payment belongs to one order. A request that names a payment already
- * recorded for another order (a bot's bug, a test built from one sample,
- * a forged notification) is still judged as its own order, as SPEC.md §4
- * asks, but without that payment: it is not recorded for this order, its
- * refunds do not decide this order, and nothing is written on the other
- * order's row. Logged at warn for an admin. 1 and *alt (req without its
- * payment id) when so, 0 when not, -1 on a database error.
- */
-static int
-other_order(struct award_ctx *ctx, const struct award_req *req,
-    struct award_req *alt)
-{
-	char	other[AWARD_ID_MAX + 1];
-	int	rc;
-
-	if ((rc = award_payment_other_order(ctx, req, other,
-	    sizeof(other))) != 1)
-		return rc;
-	log_msg(LOG_WARN, "payment is recorded for another order; this "
-	    "order is judged without it", LF_STR("payment_id",
-	    req->payment_id), LF_STR("order_id", req->order_id),
-	    LF_STR("recorded_order_id", other), LF_END);
-	*alt = *req;
-	alt->payment_id[0] = '\0';
-	alt->amount_minor = -1;
-	alt->currency[0] = '\0';
-	return 1;
-}
-
 /* Not eligible, its order refunded in full: its award rows reversed. */
 static enum award_result
 refunded_out(struct award_ctx *ctx, const struct award_req *req,
@@ -458,7 +428,7 @@ apply_txn(struct award_ctx *ctx, const struct award_req **reqp,
 	if ((*fresh = payment_fresh(ctx, req)) == -1)
 		return AWARD_FAILED;
 	if (!*fresh) {
-		if ((rc = other_order(ctx, req, alt)) == -1)
+		if ((rc = award_payment_judged_without(ctx, req, alt)) == -1)
 			return AWARD_FAILED;
 		if (rc == 1)
 			*reqp = req = alt;

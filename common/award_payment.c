@@ -160,9 +160,14 @@ award_insert_payment(struct award_ctx *ctx, const struct award_req *req,
 	return db_step_done(st) == SQLITE_DONE ? 0 : -1;
 }
 
-int
-award_payment_other_order(struct award_ctx *ctx, const struct award_req *req,
-    char *other, size_t othersz)
+/*
+ * 1 when req's payment is recorded for another order (its order id into
+ * other, othersz bytes), 0 when it is not (no payment id, no row, or
+ * this order's), -1 on a database error.
+ */
+static int
+other_order(struct award_ctx *ctx, const struct award_req *req, char *other,
+    size_t othersz)
 {
 	sqlite3_stmt	*st = ctx->aw[AW_PAYMENT_ORDER];
 	const char	*o;
@@ -184,6 +189,26 @@ award_payment_other_order(struct award_ctx *ctx, const struct award_req *req,
 }
 
 int
+award_payment_judged_without(struct award_ctx *ctx,
+    const struct award_req *req, struct award_req *alt)
+{
+	char	other[AWARD_ID_MAX + 1];
+	int	rc;
+
+	if ((rc = other_order(ctx, req, other, sizeof(other))) != 1)
+		return rc;
+	log_msg(LOG_WARN, "payment is recorded for another order; this "
+	    "order is judged without it", LF_STR("payment_id",
+	    req->payment_id), LF_STR("order_id", req->order_id),
+	    LF_STR("recorded_order_id", other), LF_END);
+	*alt = *req;
+	alt->payment_id[0] = '\0';
+	alt->amount_minor = -1;
+	alt->currency[0] = '\0';
+	return 1;
+}
+
+int
 award_record_payment(struct award_ctx *ctx, const struct award_req *req)
 {
 	sqlite3_stmt	*st = ctx->aw[AW_PAYMENT_UPSERT];
@@ -198,8 +223,7 @@ award_record_payment(struct award_ctx *ctx, const struct award_req *req)
 	 * this request's to fill, nor its refunds to judge by this
 	 * request's currency. Nothing is written.
 	 */
-	if ((rc = award_payment_other_order(ctx, req, other,
-	    sizeof(other))) != 0)
+	if ((rc = other_order(ctx, req, other, sizeof(other))) != 0)
 		return rc == 1 ? 0 : -1;
 	atime_format(award_ctx_now(ctx), now);
 	bind_payment(st, req, ot, now);

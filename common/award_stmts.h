@@ -44,11 +44,16 @@ int	award_insert_payment(struct award_ctx *ctx,
 	    const char *now);
 
 /*
- * award_payment.c: 1 when req's payment is recorded for another order
- * (its order id copied into other, othersz bytes), 0 when it is not (no
- * payment id, no row, or this order's), -1 on a database error.
+ * award_payment.c: a payment belongs to one order. A request that names
+ * a payment already recorded for another order (a bot's bug, a test
+ * built from one sample, a forged notification) is still judged as its
+ * own order, as SPEC.md §4 asks, but without that payment: it is not
+ * recorded for this order, its refunds do not decide this order, and
+ * nothing is written on the other order's row. Logged at warn for an
+ * admin. 1 and *alt (req without its payment id, amount and currency)
+ * when so, 0 when not, -1 on a database error.
  */
-int	award_payment_other_order(struct award_ctx *ctx,
-	    const struct award_req *req, char *other, size_t othersz);
+int	award_payment_judged_without(struct award_ctx *ctx,
+	    const struct award_req *req, struct award_req *alt);
 
 #endif
