@@ -193,6 +193,21 @@ nested_arrays(int n)
 	return s;
 }
 
+/* max bytes of 'x' pass valid, max + 1 do not. */
+static void
+length_edge(int (*valid)(const char *), size_t max)
+{
+	char s[512];
+
+	cr_assert(max + 2 <= sizeof(s));
+	memset(s, 'x', max + 1);
+	s[max] = '\0';
+	cr_assert_eq(valid(s), 1, "%zu bytes refused", max);
+	s[max] = 'x';
+	s[max + 1] = '\0';
+	cr_assert_eq(valid(s), 0, "%zu bytes accepted", max + 1);
+}
+
 /* ---- validate_text_id: the bot's ids, any text but controls ---- */
 
 Test(validate, contest_id_any_text)
@@ -204,14 +219,7 @@ Test(validate, contest_id_any_text)
 
 Test(validate, contest_id_255_bytes_not_256)
 {
-	char s[257];
-
-	memset(s, 'x', 256);
-	s[255] = '\0';
-	cr_assert_eq(validate_text_id(s), 1);
-	s[255] = 'x';
-	s[256] = '\0';
-	cr_assert_eq(validate_text_id(s), 0);
+	length_edge(validate_text_id, 255);
 }
 
 Test(validate, bad_contest_id_control_or_empty)
@@ -238,22 +246,9 @@ Test(validate, id_every_allowed_class)
 	cr_assert_eq(validate_id("ABCXYZabcxyz0189._:-"), 1);
 }
 
-Test(validate, id_128_chars)
+Test(validate, id_128_chars_not_129)
 {
-	char s[129];
-
-	memset(s, 'x', 128);
-	s[128] = '\0';
-	cr_assert_eq(validate_id(s), 1);
-}
-
-Test(validate, bad_id_129_chars)
-{
-	char s[130];
-
-	memset(s, 'x', 129);
-	s[129] = '\0';
-	cr_assert_eq(validate_id(s), 0);
+	length_edge(validate_id, 128);
 }
 
 Test(validate, bad_id_empty)
