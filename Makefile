@@ -265,8 +265,10 @@ SYSUSERSDIR = $(PREFIX)/lib/sysusers.d
 TMPFILESDIR = $(PREFIX)/lib/tmpfiles.d
 ETC	 = /etc
 D	 = $(DESTDIR)
-# inst MODE SRC DEST: copy with /usr/local/sbin/ rewritten, then set MODE.
-inst	 = sed 's|/usr/local/sbin/|$(SBINDIR)/|g' $(2) >$(3).new && \
+# inst MODE SRC DEST: copy with /usr/local/sbin/ and a script's VERSION=
+# line rewritten, then set MODE.
+inst	 = sed -e 's|/usr/local/sbin/|$(SBINDIR)/|g' \
+	   -e 's|^VERSION=unreleased$$|VERSION=$(VERSION)|' $(2) >$(3).new && \
 	   chmod $(1) $(3).new && mv -f $(3).new $(3)
 
 INSTALLED = $(SBINDIR)/award-fcgi $(SBINDIR)/award-retry \

@@ -84,7 +84,7 @@ tree() {
 
 it install_layout
 t_install_layout() {
-	local d=$T/root got left
+	local d=$T/root got left want
 	deploy_install "$d"
 	got=$(tree "$d")
 	[ "$got" = "$DEPLOY_LAYOUT" ] ||
@@ -94,6 +94,10 @@ t_install_layout() {
 		fail "the installed configuration is not deploy/award.conf"
 	cmp -s "$BIN/award-fcgi" "$d/usr/local/sbin/award-fcgi" ||
 		fail "the installed award-fcgi is not the built one"
+	got=$("$d/usr/local/sbin/award-backup" --version)
+	want=$("$BIN/award-retry" --version)
+	[ "$got" = "award-backup ${want#award-retry }" ] ||
+		fail "award-backup --version: '$got', award-retry: '$want'"
 	# Units, cron lines and the site name the installed paths.
 	grep -q '^ExecStart=/usr/local/sbin/award-fcgi --config /etc/award/award.conf$' \
 		"$d/usr/local/lib/systemd/system/award-fcgi.service" ||
