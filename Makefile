@@ -260,9 +260,16 @@ PREFIX	?= /usr/local
 DESTDIR	?=
 SBINDIR	 = $(PREFIX)/sbin
 MAN8DIR	 = $(PREFIX)/share/man/man8
-UNITDIR	 = $(PREFIX)/lib/systemd/system
-SYSUSERSDIR = $(PREFIX)/lib/sysusers.d
-TMPFILESDIR = $(PREFIX)/lib/tmpfiles.d
+# systemd reads units, sysusers.d and tmpfiles.d under /usr and
+# /usr/local only; any other PREFIX puts them in /etc, where it also looks.
+ifneq ($(filter /usr /usr/local,$(PREFIX)),)
+SYSTEMDBASE = $(PREFIX)/lib
+else
+SYSTEMDBASE = $(ETC)
+endif
+UNITDIR	 = $(SYSTEMDBASE)/systemd/system
+SYSUSERSDIR = $(SYSTEMDBASE)/sysusers.d
+TMPFILESDIR = $(SYSTEMDBASE)/tmpfiles.d
 ETC	 = /etc
 D	 = $(DESTDIR)
 # inst MODE SRC DEST: copy with /usr/local/sbin/ and a script's VERSION=

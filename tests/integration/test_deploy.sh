@@ -109,9 +109,13 @@ t_install_layout() {
 	# Another PREFIX: the sbin path follows it everywhere.
 	deploy_install "$T/opt" PREFIX=/opt/award
 	[ -x "$T/opt/opt/award/sbin/award-retry" ] || fail "PREFIX ignored"
+	# systemd looks for units under /usr, /usr/local and /etc only.
 	grep -q '^ExecStart=/opt/award/sbin/award-fcgi ' \
-		"$T/opt/opt/award/lib/systemd/system/award-fcgi.service" ||
-		fail "ExecStart does not follow PREFIX"
+		"$T/opt/etc/systemd/system/award-fcgi.service" ||
+		fail "ExecStart does not follow PREFIX, or the unit is not in /etc"
+	[ -f "$T/opt/etc/sysusers.d/award.conf" ] &&
+		[ -f "$T/opt/etc/tmpfiles.d/award.conf" ] ||
+		fail "sysusers.d/tmpfiles.d not in /etc for PREFIX=/opt/award"
 	grep -q ' /opt/award/sbin/award-retry ' "$T/opt/etc/cron.d/award-retry" ||
 		fail "the cron line does not follow PREFIX"
 	[ -f "$T/opt/etc/award/award.conf" ] || fail "/etc is not under DESTDIR"
