@@ -278,7 +278,10 @@ views_contest_page(struct award_ctx *ctx, const char *contest_id, int *found)
 	else if (rc == -1)
 		p.err = 1;
 	tbuf_str(&p.b, "</tbody></table>\n");
-	if (a.n == 0)
+	if (!*found)
+		tbuf_str(&p.b, "<p id=\"unknown\">No contest with this id "
+		    "is known.</p>\n");
+	else if (a.n == 0)
 		tbuf_str(&p.b, "<p>No tickets in this contest.</p>\n");
 	return views_finish(&p);
 }

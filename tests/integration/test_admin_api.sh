@@ -446,6 +446,9 @@ t_admin_console_pages() {
 	grep -q 'id="board"' <<<"$BODY" || fail "$REQ: no leaderboard"
 	page "?contest=nope"
 	check_status 404
+	grep -q 'id="unknown">No contest with this id is known' <<<"$BODY" &&
+		! grep -q 'No tickets in this contest' <<<"$BODY" ||
+		fail "$REQ: the unknown contest's page does not say so"
 	page "?contests=all"
 	check_status 200
 	grep -qF 'href="/v1/admin/dashboard?contest=c1"' <<<"$BODY" ||
