@@ -134,6 +134,10 @@ CREATE INDEX IF NOT EXISTS failed_awards_due
 	ON failed_awards(next_attempt_ms, id) WHERE status = 'pending';
 CREATE INDEX IF NOT EXISTS failed_awards_status
 	ON failed_awards(status, id);
+-- Ages and the admin lists go by when a row was queued: a done or dead
+-- row that fails again keeps its id but is queued anew (retryq.c).
+CREATE INDEX IF NOT EXISTS failed_awards_age
+	ON failed_awards(status, created_at, id);
 -- The admin lookup by payment id (lookup.c).
 CREATE INDEX IF NOT EXISTS failed_awards_payment
 	ON failed_awards(payment_id);

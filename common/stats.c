@@ -53,15 +53,18 @@ enum st_stmt {
 static const char *const st_sql[ST__MAX] = {
 	/* ST_COUNTS: before queue_totals is filled */
 	"SELECT status, count(*) FROM main.failed_awards GROUP BY status",
-	/* ST_OLDEST_PENDING: ids grow with time */
+	/* ST_OLDEST_PENDING: by created_at (a revived row keeps its id) */
 	"SELECT award_ms(created_at) FROM main.failed_awards"
-	" WHERE status = 'pending' ORDER BY id LIMIT 1",
+	" INDEXED BY failed_awards_age"
+	" WHERE status = 'pending' ORDER BY created_at, id LIMIT 1",
 	/* ST_QUEUE: newest first */
 	"SELECT id, status, kind, telegram_id, order_id, plan_id,"
 	" order_created_at, attempts, last_attempt_at, last_error,"
 	" next_attempt_at, refund_id, payment_id, acked_at, acked_by,"
 	" requeued_at, requeued_by, outcome FROM main.failed_awards"
-	" WHERE status = ?1 ORDER BY id DESC LIMIT ?2 OFFSET ?3",
+	" INDEXED BY failed_awards_age"
+	" WHERE status = ?1 ORDER BY created_at DESC, id DESC"
+	" LIMIT ?2 OFFSET ?3",
 	/* ST_LEDGER: folded totals plus the rows past the watermark */
 	"SELECT reason, sum(n), sum(t) FROM ("
 	" SELECT reason, rows AS n, tickets AS t FROM main.ledger_totals"

@@ -25,6 +25,8 @@
 #include "ctx.h"
 
 #define STATS_LIMIT_DEFAULT	100
+/* The stats' "dead" list: every dead row up to this, whatever ?limit= says. */
+#define STATS_DEAD_MAX		1000
 #define LEADERBOARD_DEFAULT	20
 #define LEADERBOARD_MAX		1000
 

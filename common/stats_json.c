@@ -108,7 +108,8 @@ stats_retry(struct award_ctx *ctx, int limit)
 	jsonw_add_int(o, "done", s->done);
 	jsonw_add_int(o, "dead", s->dead);
 	jsonw_add_int(o, "acknowledged", s->acked);
-	if (stats_queue_rows(ctx, "dead", limit, json_queue_row,
+	/* ?limit= bounds the items (SPEC.md §5), not the dead rows. */
+	if (stats_queue_rows(ctx, "dead", STATS_DEAD_MAX, json_queue_row,
 	    cJSON_AddArrayToObject(root, "dead")) == -1)
 		goto fail;
 	o = cJSON_AddObjectToObject(root, "ledger");

@@ -138,6 +138,12 @@ t_admin_stats() {
 	[ "$(jlen '$.items')" = 1 ] ||
 		fail "$REQ: expected 1 item: $BODY"
 	check_json '$.items[0].orderId' ord-s2
+	# ?limit= bounds the pending items; every dead row is still listed.
+	sql "UPDATE failed_awards SET status = 'dead'"
+	admin_get '/v1/admin/award-retry-stats?limit=1'
+	check_json '$.counts.dead' 2
+	[ "$(jlen '$.dead')" = 2 ] ||
+		fail "$REQ: ?limit=1 cut the dead rows: $BODY"
 }
 
 it admin_retry

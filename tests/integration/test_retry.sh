@@ -355,6 +355,29 @@ t_retry_revived_row_is_new() {
 		print int($2) }' <<<"$BODY")
 	[ -n "$age" ] && [ "$age" -lt 3600 ] ||
 		fail "oldest pending age '$age' s: the revived row kept its old created_at"
+
+	# A row queued after the revived one's first failure, but before its
+	# revival (a later id, an earlier created_at), is the oldest pending
+	# row, and the revived one is the newest: ages and order go by when a
+	# row was queued, not by its id.
+	webhook "$(payment ord-rw 4100002 plan_y "$(iso_now)" pay-rw)"
+	check_json '$.award' queued
+	sql "UPDATE failed_awards SET created_at =
+		strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-2 hours')
+		WHERE order_id = 'ord-rw'"
+	sql "UPDATE failed_awards SET created_at =
+		strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 hours')
+		WHERE order_id = 'ord-rv'"
+	check_sql "select group_concat(order_id) from (select order_id
+		from failed_awards order by id)" "ord-rv,ord-rw"
+	admin_get /v1/admin/metrics
+	age=$(awk '$1 == "award_failed_awards_oldest_pending_age_seconds" {
+		print int($2) }' <<<"$BODY")
+	[ -n "$age" ] && [ "$age" -ge 7000 ] ||
+		fail "oldest pending age '$age' s: the row queued 2 h ago is older"
+	admin_get /v1/admin/award-retry-stats
+	check_json '$.items[0].orderId' ord-rv
+	check_json '$.items[1].orderId' ord-rw
 }
 
 it separate_bot_db
