@@ -279,7 +279,7 @@ test_payment(const struct rc *r, const cJSON *it)
 
 /* One payment of a page: skipped, known, or a job for flush(). */
 static void
-take_payment(struct rc *r, const struct yk_page *p, const cJSON *it)
+take_payment(struct rc *r, const struct validate_span *sp, const cJSON *it)
 {
 	struct job	*j = &r->jobs[r->n];
 	const cJSON	*status = cJSON_GetObjectItemCaseSensitive(it, "status");
@@ -294,7 +294,7 @@ take_payment(struct rc *r, const struct yk_page *p, const cJSON *it)
 	else if (test_payment(r, it))
 		snprintf(err, sizeof(err), "a test shop's payment "
 		    "(AWARD_ACCEPT_TEST_PAYMENTS is not 1)");
-	else if (validate_api_payment(p->text, p->len, p->root, it, &j->award,
+	else if (validate_api_payment(sp->text, sp->len, it, it, &j->award,
 	    &no_order, err, sizeof(err)) == 0 && j->award.payment_id[0] ==
 	    '\0')
 		snprintf(err, sizeof(err), "payment without an id");
@@ -422,7 +422,7 @@ one_list(struct rc *r, enum yk_kind kind)
 	const cJSON	*it;
 	enum yk_result	 y;
 	uint64_t	*seen = NULL;
-	size_t		 nseen = 0, cap = 0;
+	size_t		 nseen = 0, cap = 0, i;
 	int		 pages = 0, again;
 
 	cursor[0] = '\0';
@@ -446,12 +446,12 @@ one_list(struct rc *r, enum yk_kind kind)
 			    "(a loop)" : "out of memory");
 			break;
 		}
-		cJSON_ArrayForEach(it, p.items) {
-			if (r->run->stop != RECONCILE_COMPLETED)
-				break;
+		it = p.items->child;
+		for (i = 0; it != NULL && r->run->stop == RECONCILE_COMPLETED;
+		    it = it->next, i++) {
 			if (kind == YK_PAYMENTS) {
 				r->run->fetched_payments++;
-				take_payment(r, &p, it);
+				take_payment(r, &p.spans[i], it);
 			} else {
 				r->run->fetched_refunds++;
 				take_refund(r, it);

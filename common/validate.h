@@ -49,6 +49,23 @@ int	validate_telegram_id(const cJSON *v, const char *tok, size_t toklen,
 int	validate_number_text(const char *body, size_t len, const cJSON *root,
 	    const cJSON *v, const char **tok, size_t *toklen);
 
+/* The text of one JSON value within a body. */
+struct validate_span {
+	const char	*text;
+	size_t		 len;
+};
+
+/*
+ * The text of each of the n elements of array (a node of root, as for
+ * validate_number_text()), found in one walk: a malloc'd array, the i-th
+ * span for the i-th element, or NULL. A look into an element's text then
+ * walks that element alone (validate_number_text(span.text, span.len,
+ * element, ...)), not the body from its start each time, which over a
+ * list page would be quadratic.
+ */
+struct validate_span *validate_element_spans(const char *body, size_t len,
+	    const cJSON *root, const cJSON *array, size_t n);
+
 /* The same for a string of decimal digits (a path segment, say). */
 int	validate_telegram_id_str(const char *s, int64_t *out);
 

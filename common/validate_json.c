@@ -6,6 +6,7 @@
  * cJSON's tree does not keep. Not the field rules (ids, amounts, the
  * webhook and award bodies): those are validate.c.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "validate.h"
@@ -248,4 +249,45 @@ validate_number_text(const char *body, size_t len, const cJSON *root,
 	*tok = w.found;
 	*toklen = number_span(w.found, (size_t)(w.end - w.found));
 	return *toklen > 0 ? 0 : -1;
+}
+
+struct validate_span *
+validate_element_spans(const char *body, size_t len, const cJSON *root,
+    const cJSON *array, size_t n)
+{
+	struct walk		 w;
+	struct validate_span	*spans;
+	const cJSON		*c;
+	size_t			 i = 0;
+
+	if (body == NULL || root == NULL || !cJSON_IsArray(array) ||
+	    (spans = calloc(n > 0 ? n : 1, sizeof(*spans))) == NULL)
+		return NULL;
+	w.p = body;
+	w.end = body + len;
+	w.target = array;
+	w.found = NULL;
+	if (len >= 3 && memcmp(body, "\xEF\xBB\xBF", 3) == 0)
+		w.p += 3;
+	if (walk_value(&w, root, 0) != 1 || w.found == NULL)
+		goto fail;
+	/* From the array's '[', each element walked once, to its end. */
+	w.p = w.found;
+	w.target = NULL;
+	if (walk_char(&w, '[') == -1)
+		goto fail;
+	for (c = array->child; c != NULL && i < n; c = c->next, i++) {
+		walk_ws(&w);
+		spans[i].text = w.p;
+		if (walk_value(&w, c, 1) != 0)
+			goto fail;
+		spans[i].len = (size_t)(w.p - spans[i].text);
+		if (c->next != NULL && walk_char(&w, ',') == -1)
+			goto fail;
+	}
+	if (c == NULL && i == n)
+		return spans;
+fail:
+	free(spans);
+	return NULL;
 }

@@ -63,6 +63,7 @@ yk_page_free(struct yk_page *p)
 		return;
 	cJSON_Delete(p->root);
 	free(p->text);
+	free(p->spans);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -125,6 +126,11 @@ yk_parse_list(char *text, size_t len, struct yk_page *p, char *err,
 				goto bad;
 			}
 		memcpy(p->next_cursor, cur->valuestring, n + 1);
+	}
+	if ((p->spans = validate_element_spans(text, len, p->root, items,
+	    (size_t)p->n)) == NULL) {
+		snprintf(err, errsz, "list items not found in its text");
+		goto bad;
 	}
 	p->items = items;
 	p->text = text;
@@ -297,14 +303,13 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-/* Retry-After as delta-seconds (an HTTP date is taken as absent). */
+/* Retry-After as delta-seconds or as an HTTP-date. */
 static size_t
 on_header(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct answer	*a = arg;
-	size_t		 n = size * nmemb, k = sizeof("retry-after:") - 1;
+	size_t		 n = size * nmemb, k = strlen("retry-after:"), i, len;
 	long		 v = 0;
-	size_t		 i, len;
 	char		 date[64];
 	time_t		 t;
 

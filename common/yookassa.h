@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "config.h"
+#include "validate.h"
 
 #define YK_RESPONSE_MAX		(4 * 1024 * 1024) /* bytes of one answer */
 #define YK_PAGE_LIMIT		100	/* items per list page (the API's max) */
@@ -55,6 +56,7 @@ struct yk_page {
 	cJSON		*root;
 	const cJSON	*items;		/* array of objects, inside root */
 	int		 n;		/* items in it */
+	struct validate_span *spans;	/* n: each item's text */
 	char		 next_cursor[YK_CURSOR_MAX + 1];
 };
 

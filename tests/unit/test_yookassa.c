@@ -97,6 +97,49 @@ Test(yk_parse, list_with_cursor)
 	yk_page_free(&p);
 }
 
+/*
+ * Each item's own text, found in one walk of the page: a number in an
+ * item is then read from that text alone (not the page from its start
+ * for every item, quadratic over a 4 MB page).
+ */
+Test(yk_parse, items_carry_their_text)
+{
+	static const char *want[] = {
+		"{\"id\":\"a\",\"metadata\":{\"telegram_id\":123}}",
+		"{ \"id\" : \"b\", \"x\": [1, {\"y\": \"]}\"}],"
+		    " \"metadata\": {\"telegram_id\": 4567} }",
+		"{}",
+	};
+	struct yk_page	 p;
+	char		 err[YK_ERR_MAX];
+	const char	*tok;
+	const cJSON	*it, *tg;
+	size_t		 toklen, i = 0;
+
+	cr_assert_eq(parse_list("\xEF\xBB\xBF{\"type\":\"list\", \"items\" :"
+	    " [ {\"id\":\"a\",\"metadata\":{\"telegram_id\":123}} ,\n"
+	    "{ \"id\" : \"b\", \"x\": [1, {\"y\": \"]}\"}], \"metadata\":"
+	    " {\"telegram_id\": 4567} },{}]}", &p, err), 0, "%s", err);
+	cr_assert_eq(p.n, 3);
+	cJSON_ArrayForEach(it, p.items) {
+		cr_assert_eq(p.spans[i].len, strlen(want[i]), "item %zu", i);
+		cr_assert_eq(memcmp(p.spans[i].text, want[i], p.spans[i].len),
+		    0, "item %zu: %.*s", i, (int)p.spans[i].len,
+		    p.spans[i].text);
+		tg = cJSON_GetObjectItem(cJSON_GetObjectItem(it, "metadata"),
+		    "telegram_id");
+		if (tg != NULL) {
+			cr_assert_eq(validate_number_text(p.spans[i].text,
+			    p.spans[i].len, it, tg, &tok, &toklen), 0);
+			cr_assert_eq(toklen, i == 0 ? 3 : 4);
+			cr_assert_eq(memcmp(tok, i == 0 ? "123" : "4567",
+			    toklen), 0);
+		}
+		i++;
+	}
+	yk_page_free(&p);
+}
+
 Test(yk_parse, last_page_without_cursor)
 {
 	struct yk_page	p;
