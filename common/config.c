@@ -64,6 +64,15 @@ resolve(const struct cfg_file *f, const char *path, int k, struct cfg_val *v)
 		    f->line[k]);
 }
 
+/* 0 after config_tokens_unused(): this binary serves no HTTP. */
+static int tokens_used = 1;
+
+void
+config_tokens_unused(void)
+{
+	tokens_used = 0;
+}
+
 /*
  * A token from NAME_FILE (preferred) or NAME. The pair is one setting:
  * the environment wins when it holds either name, else the file. Empty
@@ -90,7 +99,14 @@ load_token(const struct cfg_file *f, const char *path, int kname, int kfile,
 	}
 	if (file.val != NULL && *file.val != '\0') {
 		src = config_key_names[kfile];
+		errno = 0;
 		if (config_read_token_file(file.val, out, outsz) == -1) {
+			/* The tokens' files come at deploy step 2 (§6). */
+			if (errno == ENOENT && !tokens_used &&
+			    kfile != K_YK_SECRET_KEY_FILE) {
+				out[0] = '\0';
+				return 0;
+			}
 			/*
 			 * Its value is not shown: it may be the token itself,
 			 * pasted into _FILE (SPEC.md §5, §11).

@@ -69,6 +69,7 @@ main(int argc, char *argv[])
 	int			 init = 0, print = 0;
 
 	memtune_sqlite();
+	config_tokens_unused();
 	if ((r = config_start(PROG, argc, argv, value_flags, help, &cfg,
 	    &file, &explicit)) != -1)
 		return r;

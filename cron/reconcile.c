@@ -148,6 +148,7 @@ main(int argc, char *argv[])
 	int			 dry_run = 0, lockfd = -1, rc = 1, r, explicit;
 
 	memtune_sqlite();
+	config_tokens_unused();
 	if ((r = config_start(PROG, argc, argv, value_flags, help, &cfg,
 	    &file, &explicit)) != -1)
 		return r;

@@ -327,27 +327,33 @@ deploy_conf() {
 	    "$1/etc/award/award.conf" >"$2"
 }
 
-# After install and the tokens (docs/deploy.md steps 1 and 2), before the
+# After install (docs/deploy.md step 1; the configuration names token
+# files that step 2 makes), then after the tokens too, before the
 # databases exist: the installed retry cron line with the installed
 # configuration (private paths) says "not set up", exit 0, and creates
 # nothing (SPEC.md §6).
 it install_fresh_cron_not_set_up
 t_install_fresh_cron_not_set_up() {
-	local d=$T/root cmd rc
+	local d=$T/root cmd rc step
 	deploy_install "$d"
 	mkdir "$T/state"
 	DB=$T/state/award.db deploy_conf "$d" "$T/fresh.conf"
-	printf '%s\n' "$ADMIN_TOKEN" >"$T/admin.token"
-	printf '%s\n' "$SERVICE_TOKEN" >"$T/service.token"
 	cmd=$(cron_cmd "$d" "$T/fresh.conf")
 	# No systemd-cat on PATH: the line's output comes here, journald or not.
 	mkdir "$T/bin"
 	ln -s "$(command -v sh)" "$T/bin/sh"
-	env -i "PATH=$T/bin" "$T/bin/sh" -c "$cmd" >"$T/cron.out" 2>&1
-	rc=$?
-	[ "$rc" = 0 ] || fail "the fresh cron line exited $rc: $(cat "$T/cron.out")"
-	grep -q 'not set up' "$T/cron.out" ||
-		fail "no 'not set up' line: $(cat "$T/cron.out")"
+	for step in 1 2; do
+		if [ "$step" = 2 ]; then
+			printf '%s\n' "$ADMIN_TOKEN" >"$T/admin.token"
+			printf '%s\n' "$SERVICE_TOKEN" >"$T/service.token"
+		fi
+		env -i "PATH=$T/bin" "$T/bin/sh" -c "$cmd" >"$T/cron.out" 2>&1
+		rc=$?
+		[ "$rc" = 0 ] || fail "after step $step the fresh cron line" \
+			"exited $rc: $(cat "$T/cron.out")"
+		grep -q 'not set up' "$T/cron.out" ||
+			fail "after step $step: no 'not set up' line: $(cat "$T/cron.out")"
+	done
 	[ -z "$(ls -A "$T/state")" ] || fail "files made: $(ls -A "$T/state")"
 }
 
