@@ -460,7 +460,9 @@ http_auth_actor(const struct request *req, char *buf, size_t bufsz)
 	    (colon = memchr(dec, ':', (size_t)n)) == NULL)
 		return;
 	len = (size_t)(colon - dec);
-	if (len == 0) {
+	/* No name, or the token pasted as the name too: never recorded. */
+	if (len == 0 || ((size_t)n - len - 1 == len &&
+	    memcmp(dec, colon + 1, len) == 0)) {
 		snprintf(buf, bufsz, "basic");
 		return;
 	}

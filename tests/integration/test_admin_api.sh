@@ -123,6 +123,14 @@ t_admin_ack() {
 	[ "$(jtype '$.dead[0].acknowledgedAt')" = null ] ||
 		fail "$REQ: acknowledgedAt not null after the requeue: $BODY"
 	check_json '$.dead[0].requeuedBy' bob
+	# The token pasted as the user name too is not kept as the name.
+	req POST "$HTTPS/v1/admin/failed-awards/$id/retry" \
+		-u "$ADMIN_TOKEN:$ADMIN_TOKEN" -H "Origin: $origin"
+	check_status 200
+	check_sql "SELECT requeued_by FROM failed_awards WHERE id = $id" basic
+	! grep -qF -- "$ADMIN_TOKEN" "$T/fcgi.log" ||
+		fail "the admin token reached the log as a user name"
+	sql "UPDATE failed_awards SET status = 'dead' WHERE id = $id"
 	ack "$id" -H "Authorization: Bearer $ADMIN_TOKEN"
 	check_status 200
 	check_sql "SELECT acked_by FROM failed_awards WHERE id = $id" token
