@@ -78,6 +78,13 @@ int	 db_flag(sqlite3_stmt *st, const char *text);
  */
 int	 db_is_outage(int rc);
 
+/*
+ * A cron run's own record (retry_runs, reconcile_runs) is tried this many
+ * times while the database is locked (each try waits the busy timeout):
+ * the run has done its work, and the record is what says so.
+ */
+#define DB_RECORD_TRIES	3
+
 /* "BEGIN IMMEDIATE", "BEGIN", "COMMIT", "ROLLBACK": SQLite result codes. */
 int	 db_begin_immediate(sqlite3 *db);
 int	 db_begin(sqlite3 *db);

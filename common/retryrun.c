@@ -381,10 +381,17 @@ out:
 	free(checks);
 	run->duration_ms = atime_now_ms() - t0;
 	rc = run->stopped[0] == '\0' ? 0 : -1;
-	if (retryq_record_run(ctx, run) == -1) {
+	for (int tries = 1; retryq_record_run(ctx, run) == -1; tries++) {
+		if (tries < DB_RECORD_TRIES &&
+		    db_is_outage(sqlite3_errcode(ctx->db)))
+			continue;
 		log_msg(LOG_ERROR, "cannot record retry_runs",
 		    LF_STR("error", sqlite3_errmsg(ctx->db)), LF_END);
+		if (run->stopped[0] == '\0')
+			snprintf(run->stopped, sizeof(run->stopped), "record: "
+			    "%s", sqlite3_errmsg(ctx->db));
 		rc = -1;
+		break;
 	}
 	log_msg(rc == 0 ? LOG_INFO : LOG_ERROR, "retry run",
 	    LF_INT("picked", run->picked), LF_INT("awarded", run->awarded),

@@ -201,10 +201,20 @@ main(int argc, char *argv[])
 		since = award_ctx_now(ctx) -
 		    (int64_t)cfg.reconcile_hours * 3600 * 1000;
 	rc = reconcile_run(ctx, yk, since, dry_run, &run) == 0 ? 0 : 1;
-	if (reconcile_record_run(ctx, &run) == -1) {
+	for (int tries = 1; reconcile_record_run(ctx, &run) == -1; tries++) {
+		if (tries < DB_RECORD_TRIES &&
+		    db_is_outage(sqlite3_errcode(ctx->db)))
+			continue;
 		log_msg(LOG_ERROR, "cannot record reconcile_runs",
 		    LF_STR("error", sqlite3_errmsg(ctx->db)), LF_END);
+		/* The summary says why the exit status is 1. */
+		if (run.stop == RECONCILE_COMPLETED) {
+			run.stop = RECONCILE_DATABASE;
+			snprintf(run.error, sizeof(run.error), "record: %s",
+			    sqlite3_errmsg(ctx->db));
+		}
 		rc = 1;
+		break;
 	}
 	if (run.stop == RECONCILE_API_AUTH) {
 		/*

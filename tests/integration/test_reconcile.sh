@@ -641,6 +641,51 @@ t_reconcile_one_run_at_a_time() {
 	check_sql "select count(*), sum(awarded) from reconcile_runs" "1|2"
 }
 
+# The run's own record meets a locked database after its pages were
+# committed: it is tried again, and when the lock outlasts the tries the
+# summary says "database" with exit 1, never "stopped": null.
+it reconcile_record_locked_at_end
+t_reconcile_record_locked_at_end() {
+	local run
+	recon_db
+	yk_gen 2 rec
+	yk_start
+	# The refunds' list waits (60 s at most) until the lock is taken.
+	yk_faults '[{"path":"/refunds","hang":60,"count":1,"release":"'"$T/yk.release"'"}]'
+	base_env
+	"${BASE_ENV[@]}" AWARD_CONFIG= "AWARD_YOOKASSA_SHOP_ID=$YK_SHOP" \
+		"AWARD_YOOKASSA_SECRET_KEY=$YK_KEY" "AWARD_YOOKASSA_API=$YK_API" \
+		AWARD_YOOKASSA_TIMEOUT_MS=70000 AWARD_BUSY_TIMEOUT_MS=200 \
+		"$BIN/award-reconcile" --db "$DB" </dev/null >"$T/run.out" \
+		2>"$T/run.err" &
+	run=$!
+	PIDS+=("$run")
+	for _ in $(seq 1 $((WAIT_S * 20))); do
+		grep -q '"/v3/refunds".*"status": "hang"' "$T/yk.log" 2>/dev/null &&
+			break
+		sleep 0.05
+	done
+	grep -q '"/v3/refunds".*"status": "hang"' "$T/yk.log" ||
+		fail "the run never asked for the refunds: $(cat "$T/run.err")"
+	check_sql "select count(*) from ticket_ledger" 2
+	lock_db "$DB"
+	touch "$T/yk.release"
+	wait "$run"
+	RECON_RC=$?
+	forget_pid "$run"
+	unlock_db
+	RECON_OUT=$(<"$T/run.out")
+	[ "$RECON_RC" = 1 ] || fail "exit $RECON_RC with the record refused"
+	check_summary '$.stopped' database '$.applied.awarded' 2
+	[ "$(grep -c 'cannot record reconcile_runs' "$T/run.err")" = 1 ] ||
+		fail "no one 'cannot record' line: $(tail -n 3 "$T/run.err")"
+	check_sql "select count(*) from reconcile_runs" 0
+	# The next run finds them known and is recorded.
+	recon_ok
+	check_summary '$.known' 2
+	check_sql "select count(*), count(stopped) from reconcile_runs" "1|0"
+}
+
 it reconcile_not_set_up
 t_reconcile_not_set_up() {
 	yk_start
