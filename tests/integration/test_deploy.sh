@@ -283,6 +283,19 @@ t_units_verify() {
 # mandoc's lint (warnings and errors; style notes about manuals that are
 # not installed here depend on the machine), and every flag of the
 # synopsis documented.
+# The site goes into the host's http{} beside other sites: at that level
+# it sets only what its own names need (zones, maps, its upstream), never
+# a fastcgi_ or proxy_ directive, which every other site would inherit
+# (fastcgi_next_upstream ... non_idempotent would resend their POSTs).
+it site_leaves_other_sites_alone
+t_site_leaves_other_sites_alone() {
+	local top
+	top=$(awk '{ sub(/#.*/, "") }
+		depth == 0 && /^[[:space:]]*(fastcgi|proxy|uwsgi|scgi)_/ { print NR ": " $0 }
+		{ depth += gsub(/\{/, "{") - gsub(/\}/, "}") }' "$ROOT/nginx/award.conf")
+	[ -z "$top" ] || fail "http-level directives in nginx/award.conf: $top"
+}
+
 it man_lint
 t_man_lint() {
 	local d=$T/root out p f
