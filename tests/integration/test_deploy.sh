@@ -526,7 +526,7 @@ t_backup_under_load() {
 	deploy_load ord-l 800 40
 	loader=$LOADER
 	before=$(sql 'select count(*) from ticket_ledger')
-	"$ROOT/deploy/award-backup" --config /nonexistent --db "$DB" \
+	"$ROOT/deploy/award-backup" --db "$DB" \
 		--dir "$T/backups" >"$T/backup.out" 2>&1 ||
 		fail "award-backup: $(tail -n 2 "$T/backup.out")"
 	after=$(sql 'select count(*) from ticket_ledger')
@@ -566,7 +566,7 @@ t_backup_under_load() {
 	[ "$i" = 0 ] || fail "the copy is not one snapshot: $i orders disagree"
 
 	mkdir "$fresh"
-	"$ROOT/deploy/award-backup" --config /nonexistent --db "$fresh/award.db" \
+	"$ROOT/deploy/award-backup" --db "$fresh/award.db" \
 		--restore "$bk" >"$T/restore.out" 2>&1 ||
 		fail "restore: $(tail -n 2 "$T/restore.out")"
 	DB=$fresh/award.db check_sql "ATTACH '$bk/award.db' AS c;
@@ -596,12 +596,12 @@ t_backup_two_files() {
 	[ ! -e "$T/backups/2000-01-01T000000Z" ] || fail "an old copy was kept"
 	[ -d "$T/backups/keepme" ] || fail "a directory not made by it was removed"
 	mkdir "$T/fresh"
-	"$ROOT/deploy/award-backup" --config /nonexistent --db "$T/fresh/a.db" \
+	"$ROOT/deploy/award-backup" --db "$T/fresh/a.db" \
 		--bot-db "$T/fresh/b.db" --restore "$bk" >"$T/restore.out" 2>&1 ||
 		fail "restore: $(tail -n 2 "$T/restore.out")"
 	DB=$T/fresh/b.db check_sql "select id from contests" c1
 	DB=$T/fresh/a.db check_sql "select x from payments" 1
-	"$ROOT/deploy/award-backup" --config /nonexistent --db "$T/fresh/x.db" \
+	"$ROOT/deploy/award-backup" --db "$T/fresh/x.db" \
 		--restore "$bk" >"$T/restore.out" 2>&1 &&
 		fail "a two-file backup restored into one database"
 	return 0

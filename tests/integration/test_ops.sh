@@ -21,7 +21,7 @@ ops_bin() {
 
 # ops_backup ARGS...: deploy/award-backup with no configuration file.
 ops_backup() {
-	AWARD_CONFIG= "$ROOT/deploy/award-backup" --config /nonexistent "$@" \
+	AWARD_CONFIG= "$ROOT/deploy/award-backup" "$@" \
 		>"$T/backup.out" 2>&1
 }
 
@@ -251,6 +251,17 @@ CONF
 		fail "award-backup ran on an unknown key"
 	grep -q "$conf:6: unknown key" "$T/backup.out" ||
 		fail "the error is not the parser's: $(cat "$T/backup.out")"
+	# A named file that does not exist is an error too, never the
+	# defaults (a backup of var/award.db beside wherever it ran).
+	AWARD_CONFIG= "$ROOT/deploy/award-backup" --config "$T/no-such.conf" \
+		--dir "$T/backups2" >"$T/backup.out" 2>&1 &&
+		fail "award-backup ran without its named configuration"
+	grep -q "no-such.conf" "$T/backup.out" ||
+		fail "the error does not name the file: $(cat "$T/backup.out")"
+	AWARD_CONFIG="$T/no-such.conf" "$ROOT/deploy/award-backup" \
+		--dir "$T/backups2" >"$T/backup.out" 2>&1 &&
+		fail "award-backup ran without AWARD_CONFIG's file"
+	[ ! -e "$T/backups2" ] || fail "a backup was made: $(ls -R "$T/backups2")"
 }
 
 # Issue 18 finding 4: a restore while award-fcgi runs is refused, non-zero,
