@@ -245,6 +245,13 @@ EOF
 set +e
 wait -n "$APP_PID" "$NGINX_PID"
 rc=$?
+# Ctrl-C reaches the whole process group: a child that stopped on it (or
+# on SIGTERM) exits 0, sometimes before this shell's trap runs. Neither
+# exits 0 by itself: that is the demo's end, not a failure.
+if [ "$rc" = 0 ]; then
+	stop_all
+	exit 0
+fi
 if ! alive "$APP_PID"; then
 	echo "make run: award-fcgi exited ($rc); stopping nginx" >&2
 else
