@@ -249,8 +249,11 @@ db_open(const struct award_config *c, char *err, size_t errsz)
 	tmp[0] = '\0';
 	if (db_schema_apply(db, mark, 1, tmp, sizeof(tmp)) == -1 ||
 	    db_schema_add_columns(db, tmp, sizeof(tmp)) == -1) {
-		snprintf(err, errsz, "service database %s: %s", c->db_path,
-		    tmp);
+		/* A table of the service's name the bot made, say. */
+		snprintf(err, errsz, "service database %s: %s%s", c->db_path,
+		    tmp, strncmp(tmp, "no such column", 14) == 0 ? " (a table "
+		    "of the service's name with other columns: keep the "
+		    "service's tables in a file of their own, AWARD_DB)" : "");
 		goto fail;
 	}
 	if (rec[0] == '\0' && db_identity_record(db, c, botpath, id, err,

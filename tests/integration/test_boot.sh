@@ -282,6 +282,28 @@ t_boot_wrong_bot_db_refused() {
 # award-retry run once as root, then as the service user
 # (here nobody), on a database that user owns: both runs succeed, and
 # root leaves no file behind that the service user cannot use.
+# One file for both: a bot that made a table of a service table's name
+# (its own payments) stops both binaries with a line that says what to
+# do, not only SQLite's "no such column".
+it boot_bot_table_named_like_the_services
+t_boot_bot_table_named_like_the_services() {
+	local b
+	sqlite3 "$DB" "CREATE TABLE payments(id INTEGER PRIMARY KEY,
+		user_id INTEGER, order_id TEXT, amount REAL, status TEXT)" ||
+		fail "could not make the bot's table"
+	for b in award-retry award-fcgi; do
+		if [ "$b" = award-retry ]; then
+			boot_bin "$b" -- --db "$DB" --init
+		else
+			boot_bin "$b" -- --db "$DB" --listen "unix:$T/b.sock"
+		fi
+		one_error_line "$b"
+		[[ $ERR == *"no such column"*"in a file of their own, AWARD_DB"* ]] ||
+			fail "$b: the error does not say what to do: $ERR"
+	done
+	check_sql "select count(*) from payments" 0
+}
+
 it boot_root_then_service_user
 t_boot_root_then_service_user() {
 	local d i as_user=() rootfiles
