@@ -138,7 +138,7 @@ job_log(const struct job *j)
 		break;
 	default:
 		log_msg(j->requeue == RETRYQ_ERROR ? LOG_ERROR : LOG_INFO,
-		    j->kind == JOB_ACK ? "failed award acknowledged by admin" :
+		    j->kind == JOB_ACK ? "failed award ack by admin" :
 		    "failed award requeue by admin",
 		    LF_STR("request_id", j->request_id),
 		    LF_INT("id", j->requeue_id),

@@ -73,7 +73,7 @@ t_admin_ack() {
 		WHERE id = $id" "dead|alice"
 	at=$(sql "SELECT acked_at FROM failed_awards WHERE id = $id")
 	[[ $at == 20??-??-??T??:??:??.???Z ]] || fail "acked_at '$at'"
-	grep -q '"msg":"failed award acknowledged by admin".*"by":"alice"' \
+	grep -q '"msg":"failed award ack by admin".*"by":"alice"' \
 		"$T/fcgi.log" || fail "the acknowledgement is not logged"
 
 	# Again, by Bearer: the same 200, the first who and when kept.
