@@ -227,6 +227,25 @@ walk_value(struct walk *w, const cJSON *v, int depth)
 	return 0;
 }
 
+/*
+ * Where node target of root (the tree of body[0..len)) begins in body:
+ * w is left just past the walk, w->found on the node's first byte.
+ * 0, or -1 when target is not found.
+ */
+static int
+walk_to(struct walk *w, const char *body, size_t len, const cJSON *root,
+    const cJSON *target)
+{
+	w->p = body;
+	w->end = body + len;
+	w->target = target;
+	w->found = NULL;
+	/* cJSON skips a UTF-8 byte order mark at the start. */
+	if (len >= 3 && memcmp(body, "\xEF\xBB\xBF", 3) == 0)
+		w->p += 3;
+	return walk_value(w, root, 0) == 1 && w->found != NULL ? 0 : -1;
+}
+
 int
 validate_number_text(const char *body, size_t len, const cJSON *root,
     const cJSON *v, const char **tok, size_t *toklen)
@@ -235,16 +254,8 @@ validate_number_text(const char *body, size_t len, const cJSON *root,
 
 	*tok = NULL;
 	*toklen = 0;
-	if (body == NULL || root == NULL || !cJSON_IsNumber(v))
-		return -1;
-	w.p = body;
-	w.end = body + len;
-	w.target = v;
-	w.found = NULL;
-	/* cJSON skips a UTF-8 byte order mark at the start. */
-	if (len >= 3 && memcmp(body, "\xEF\xBB\xBF", 3) == 0)
-		w.p += 3;
-	if (walk_value(&w, root, 0) != 1 || w.found == NULL)
+	if (body == NULL || root == NULL || !cJSON_IsNumber(v) ||
+	    walk_to(&w, body, len, root, v) == -1)
 		return -1;
 	*tok = w.found;
 	*toklen = number_span(w.found, (size_t)(w.end - w.found));
@@ -263,13 +274,7 @@ validate_element_spans(const char *body, size_t len, const cJSON *root,
 	if (body == NULL || root == NULL || !cJSON_IsArray(array) ||
 	    (spans = calloc(n > 0 ? n : 1, sizeof(*spans))) == NULL)
 		return NULL;
-	w.p = body;
-	w.end = body + len;
-	w.target = array;
-	w.found = NULL;
-	if (len >= 3 && memcmp(body, "\xEF\xBB\xBF", 3) == 0)
-		w.p += 3;
-	if (walk_value(&w, root, 0) != 1 || w.found == NULL)
+	if (walk_to(&w, body, len, root, array) == -1)
 		goto fail;
 	/* From the array's '[', each element walked once, to its end. */
 	w.p = w.found;
