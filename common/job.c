@@ -36,6 +36,7 @@ enum jb_stmt {
 	JB_SAVEPOINT,
 	JB_ROLLBACK_TO,
 	JB_RELEASE,
+	JB_LOCK_SERVICE,
 	JB__MAX
 };
 
@@ -43,11 +44,19 @@ static const char *const jb_sql[JB__MAX] = {
 	"SAVEPOINT job",
 	"ROLLBACK TO job",
 	"RELEASE job",
+	/*
+	 * The service database's write lock alone, as a transaction's first
+	 * step (a write that changes nothing still takes it). A transaction
+	 * that reads first and then writes is refused at once, without the
+	 * busy wait, when another connection holds that lock meanwhile: as
+	 * another worker's group does while it waits for a locked bot file.
+	 */
+	"UPDATE main.award_meta SET value = value WHERE 0",
 };
 
 const struct award_part job_part = AWARD_PART(jb_sql, JB__MAX, jb);
 
-/* Run one of the savepoint statements: SQLITE_OK or an error code. */
+/* Run one of the statements above: SQLITE_OK or an error code. */
 static int
 savepoint(struct award_ctx *ctx, enum jb_stmt which)
 {
@@ -175,12 +184,14 @@ save_failure_alone(struct award_ctx *ctx, struct job *j)
 {
 	int ok = 0;
 
-	if (db_begin(ctx->db) == SQLITE_OK && save_failure(ctx, j) == 0 &&
-	    db_commit(ctx->db) == SQLITE_OK)
+	if (db_begin(ctx->db) == SQLITE_OK &&
+	    savepoint(ctx, JB_LOCK_SERVICE) == SQLITE_OK &&
+	    save_failure(ctx, j) == 0 && db_commit(ctx->db) == SQLITE_OK)
 		ok = 1;
 	else {
 		log_msg(LOG_ERROR, "cannot save to failed_awards",
 		    LF_STR("request_id", j->request_id),
+		    LF_INT("code", sqlite3_extended_errcode(ctx->db)),
 		    LF_STR("error", sqlite3_errmsg(ctx->db)), LF_END);
 		db_rollback(ctx->db);
 	}

@@ -679,6 +679,65 @@ Test(retryq, bot_db_locked_stops_run_no_attempt_counted,
 	    " ticket_ledger WHERE reason = 'SELF_PURCHASE'"), 2);
 }
 
+/* Another connection's write lock, released when the writer first waits. */
+struct holder {
+	sqlite3	*db;
+	int	 waits;
+};
+
+static int
+release_on_second_wait(void *arg, int n)
+{
+	struct holder *h = arg;
+
+	(void)n;
+	/* The award's BEGIN IMMEDIATE gives up at once: a failure to save. */
+	if (h->waits++ == 0)
+		return 0;
+	if (h->db != NULL) {
+		sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+		sqlite3_close(h->db);
+		h->db = NULL;
+	}
+	return 1;
+}
+
+/*
+ * A failure saved alone waits for the service database's write lock as any
+ * writer does (SPEC.md §4: a failure is saved and answered 200 queued).
+ * Its transaction used to read first and then write: held by another
+ * connection meanwhile (another worker's group waiting for a locked bot
+ * database), the write was refused at once, without the busy wait, and
+ * the notification was answered 503. Here the other connection lets go
+ * when the save first waits: before, the save never waited.
+ */
+Test(retryq, failure_save_waits_for_the_service_lock, .init = setup,
+    .fini = teardown)
+{
+	struct holder		 h = { tu_conn(&env), 0 };
+	struct award_req	 req = tu_req("o-lock", BUYER, "p30", T_ORDER);
+	struct award_out	 out;
+	enum job_outcome	 r;
+
+	/* With a payment id, the save's first step used to be a read. */
+	tu_req_pay(&req, "pay-o-lock", 29900);
+	cr_assert_eq(sqlite3_exec(h.db, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_busy_handler(env.ctx->db, release_on_second_wait, &h);
+	r = job_award(env.ctx, &req, NULL, &out);
+	sqlite3_busy_timeout(env.ctx->db, 10000);
+	if (h.db != NULL) {
+		sqlite3_exec(h.db, "ROLLBACK", NULL, NULL, NULL);
+		sqlite3_close(h.db);
+	}
+	cr_assert_eq(r, JOB_QUEUED, "got %s after %d waits",
+	    job_outcome_name(r, award_result_name(out.result)), h.waits);
+	cr_assert_eq(h.waits, 2);
+	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM failed_awards"
+	    " WHERE order_id = 'o-lock' AND status = 'pending'"), 1);
+	cr_assert_eq(tu_int(&env, "SELECT count(*) FROM ticket_ledger"), 0);
+}
+
 /*
  * The run commits in groups of up to JOB_GROUP_MAX rows with a savepoint
  * each (SPEC.md §6): across group boundaries, one row's failure never
