@@ -154,8 +154,14 @@ static const char *const rq_sql[RQ__MAX] = {
 	" next_attempt_ms = ?3 + " DELAY("attempts + 1") ","
 	" next_attempt_at = award_iso(?3 + " DELAY("attempts + 1") ")"
 	" WHERE id = ?1 RETURNING status",
-	/* RQ_REQUEUE: ?3 who; clears an acknowledgement */
+	/*
+	 * RQ_REQUEUE: ?3 who; clears an acknowledgement. A dead row is
+	 * queued anew (its age restarts, as a revived one's); a pending
+	 * one only falls due now.
+	 */
 	"UPDATE main.failed_awards SET status = 'pending',"
+	" created_at = CASE WHEN status = 'dead' THEN award_iso(?2)"
+	" ELSE created_at END,"
 	" next_attempt_ms = ?2, next_attempt_at = award_iso(?2),"
 	" updated_at = award_iso(?2), requeued_at = award_iso(?2),"
 	" requeued_by = ?3, acked_at = NULL, acked_by = NULL"

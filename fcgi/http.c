@@ -439,6 +439,19 @@ http_auth(const struct request *req, const char *token, int allow_basic)
 	return AUTH_MISSING;
 }
 
+/* A Basic name this long or longer is checked against the token too. */
+#define ACTOR_TOKEN_PART	16
+
+/* 1 when the n bytes at s hold the k bytes at t (k > 0). */
+static int
+holds(const char *s, size_t n, const char *t, size_t k)
+{
+	for (size_t i = 0; k > 0 && i + k <= n; i++)
+		if (memcmp(s + i, t, k) == 0)
+			return 1;
+	return 0;
+}
+
 void
 http_auth_actor(const struct request *req, char *buf, size_t bufsz)
 {
@@ -446,7 +459,7 @@ http_auth_actor(const struct request *req, char *buf, size_t bufsz)
 	char		 dec[2 * CONFIG_TOKEN_MAX];
 	const char	*colon;
 	long		 n;
-	size_t		 len, i;
+	size_t		 len, plen, i;
 
 	if (bufsz == 0)
 		return;
@@ -460,9 +473,14 @@ http_auth_actor(const struct request *req, char *buf, size_t bufsz)
 	    (colon = memchr(dec, ':', (size_t)n)) == NULL)
 		return;
 	len = (size_t)(colon - dec);
-	/* No name, or the token pasted as the name too: never recorded. */
-	if (len == 0 || ((size_t)n - len - 1 == len &&
-	    memcmp(dec, colon + 1, len) == 0)) {
+	/*
+	 * No name, or one with the token in it (the password is the token:
+	 * pasted into both fields, maybe with more around it or cut short):
+	 * never recorded.
+	 */
+	plen = (size_t)n - len - 1;
+	if (len == 0 || holds(dec, len, colon + 1, plen) ||
+	    (len >= ACTOR_TOKEN_PART && holds(colon + 1, plen, dec, len))) {
 		snprintf(buf, bufsz, "basic");
 		return;
 	}

@@ -123,9 +123,9 @@ enum auth_result http_auth(const struct request *req, const char *token,
 /*
  * Who sent an authorized request, for the record of an admin action: the
  * Basic user name (at most bufsz - 1 bytes; bytes outside printable ASCII
- * become '?'; an empty name, or one equal to the password, which is the
- * token, is "basic"), or "token" for Bearer. Call only after http_auth()
- * said AUTH_OK.
+ * become '?'), or "token" for Bearer. An empty name, one that holds the
+ * password (the token), or a long one the token holds, is "basic". Call
+ * only after http_auth() said AUTH_OK.
  */
 void	http_auth_actor(const struct request *req, char *buf, size_t bufsz);
 

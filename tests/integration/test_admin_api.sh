@@ -105,10 +105,15 @@ t_admin_ack() {
 	check_hdr Location /v1/admin/dashboard
 
 	# A requeue clears it and records who pressed Retry; dead again,
-	# the row counts as dead and can be acknowledged anew.
+	# the row counts as dead and can be acknowledged anew. The dead row
+	# is queued anew: its age starts over.
+	sql "UPDATE failed_awards SET created_at = '2025-01-01T00:00:00.000Z'
+		WHERE id = $id"
 	req POST "$HTTPS/v1/admin/failed-awards/$id/retry" \
 		-u "bob:$ADMIN_TOKEN" -H "Origin: $origin"
 	check_status 200
+	check_sql "SELECT created_at = requeued_at FROM failed_awards
+		WHERE id = $id" 1
 	check_sql "SELECT status || '|' || (acked_at IS NULL) || '|' ||
 		(acked_by IS NULL) || '|' || requeued_by || '|' ||
 		(requeued_at IS NOT NULL) FROM failed_awards WHERE id = $id" \
@@ -128,7 +133,16 @@ t_admin_ack() {
 		-u "$ADMIN_TOKEN:$ADMIN_TOKEN" -H "Origin: $origin"
 	check_status 200
 	check_sql "SELECT requeued_by FROM failed_awards WHERE id = $id" basic
-	! grep -qF -- "$ADMIN_TOKEN" "$T/fcgi.log" ||
+	# ... nor with more around it, nor cut short.
+	req POST "$HTTPS/v1/admin/failed-awards/$id/retry" \
+		-u "Bearer $ADMIN_TOKEN:$ADMIN_TOKEN" -H "Origin: $origin"
+	check_status 200
+	check_sql "SELECT requeued_by FROM failed_awards WHERE id = $id" basic
+	req POST "$HTTPS/v1/admin/failed-awards/$id/retry" \
+		-u "${ADMIN_TOKEN:0:24}:$ADMIN_TOKEN" -H "Origin: $origin"
+	check_status 200
+	check_sql "SELECT requeued_by FROM failed_awards WHERE id = $id" basic
+	! grep -qF -- "${ADMIN_TOKEN:0:24}" "$T/fcgi.log" ||
 		fail "the admin token reached the log as a user name"
 	sql "UPDATE failed_awards SET status = 'dead' WHERE id = $id"
 	ack "$id" -H "Authorization: Bearer $ADMIN_TOKEN"
