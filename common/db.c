@@ -468,6 +468,12 @@ db_flag(sqlite3_stmt *st, const char *text)
 }
 
 int
+db_is_locked(int rc)
+{
+	return (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
+}
+
+int
 db_is_outage(int rc)
 {
 	switch (rc & 0xff) {

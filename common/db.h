@@ -80,10 +80,14 @@ int	 db_is_outage(int rc);
 
 /*
  * A cron run's own record (retry_runs, reconcile_runs) is tried this many
- * times while the database is locked (each try waits the busy timeout):
- * the run has done its work, and the record is what says so.
+ * times while the database is busy or locked (db_is_locked(); each try
+ * waits the busy timeout): the run has done its work, and the record is
+ * what says so. Never after an I/O error, whose commit may have landed.
  */
 #define DB_RECORD_TRIES	3
+
+/* 1 when rc (extended or not) is SQLITE_BUSY or SQLITE_LOCKED. */
+int	 db_is_locked(int rc);
 
 /* "BEGIN IMMEDIATE", "BEGIN", "COMMIT", "ROLLBACK": SQLite result codes. */
 int	 db_begin_immediate(sqlite3 *db);

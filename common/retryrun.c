@@ -383,7 +383,7 @@ out:
 	rc = run->stopped[0] == '\0' ? 0 : -1;
 	for (int tries = 1; retryq_record_run(ctx, run) == -1; tries++) {
 		if (tries < DB_RECORD_TRIES &&
-		    db_is_outage(sqlite3_errcode(ctx->db)))
+		    db_is_locked(sqlite3_errcode(ctx->db)))
 			continue;
 		log_msg(LOG_ERROR, "cannot record retry_runs",
 		    LF_STR("error", sqlite3_errmsg(ctx->db)), LF_END);
