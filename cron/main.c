@@ -69,7 +69,11 @@ main(int argc, char *argv[])
 	int			 init = 0, print = 0;
 
 	memtune_sqlite();
-	config_tokens_unused();
+	/* --print-config shows the settings as the responder reads them. */
+	for (r = 1; r < argc && strcmp(argv[r], "--print-config") != 0; r++)
+		continue;
+	if (r == argc)
+		config_tokens_unused();
 	if ((r = config_start(PROG, argc, argv, value_flags, help, &cfg,
 	    &file, &explicit)) != -1)
 		return r;

@@ -233,6 +233,15 @@ CONF
 	grep -qx "AWARD_RETAIN_RUNS_DAYS=90" <<<"$OUT" || fail "default: $OUT"
 	[[ $OUT != *"$ADMIN_TOKEN"* && $OUT != *"$SERVICE_TOKEN"* ]] ||
 		fail "--print-config printed a token"
+	# --print-config reads the tokens' files as the responder does: one
+	# that does not exist is the responder's start-up error, shown here
+	# too (a run of award-retry, which uses no token, would not mind).
+	sed "s|^AWARD_ADMIN_TOKEN_FILE=.*|AWARD_ADMIN_TOKEN_FILE=$T/gone.token|" \
+		"$conf" >"$T/gone.conf"
+	chmod 640 "$T/gone.conf"
+	ops_bin award-retry -- --config "$T/gone.conf" --print-config
+	[ "$RC" = 1 ] && [[ $ERR == *AWARD_ADMIN_TOKEN_FILE* ]] ||
+		fail "--print-config with a missing token file: exit $RC: $ERR"
 	# Environment over the file, as for a run.
 	ops_bin award-retry "AWARD_DB=$T/env.db" -- --config "$conf" --print-config
 	grep -qx "AWARD_DB=$T/env.db" <<<"$OUT" || fail "environment: $OUT"
@@ -261,6 +270,13 @@ CONF
 	AWARD_CONFIG="$T/no-such.conf" "$ROOT/deploy/award-backup" \
 		--dir "$T/backups2" >"$T/backup.out" 2>&1 &&
 		fail "award-backup ran without AWARD_CONFIG's file"
+	grep -q "no-such.conf" "$T/backup.out" ||
+		fail "AWARD_CONFIG's missing file is not named: $(cat "$T/backup.out")"
+	AWARD_CONFIG= "$ROOT/deploy/award-backup" --config= \
+		--dir "$T/backups2" >"$T/backup.out" 2>&1 &&
+		fail "award-backup ran with an empty --config="
+	grep -q -- "--config needs a path" "$T/backup.out" ||
+		fail "an empty --config= is not refused: $(cat "$T/backup.out")"
 	[ ! -e "$T/backups2" ] || fail "a backup was made: $(ls -R "$T/backups2")"
 }
 
