@@ -349,6 +349,31 @@ time.sleep(60)" "$bot" "$T/holder.up" &
 	stop_pid "$holder" TERM
 }
 
+# Root with no configuration named and no default file: the run as the
+# service user reads no file either (it was handed the default's path,
+# which it then took for a named file that must exist).
+it ops_backup_root_without_config_file
+t_ops_backup_root_without_config_file() {
+	local d=$T/nb
+	[ "$(id -u)" = 0 ] || fail "this test needs root (as make test runs)"
+	id nobody >/dev/null 2>&1 || fail "no user nobody"
+	# With a configuration installed on this machine there is nothing
+	# to check: the default file is then read, as it should be.
+	[ -e /etc/award/award.conf ] && return 0
+	mkdir "$d"
+	chmod o+x "$T" "$(dirname "$T")"
+	chmod 777 "$d"
+	ops_bin award-retry -- --db "$d/a.db" --init
+	chmod 666 "$d"/a.db*
+	env -u AWARD_CONFIG AWARD_BACKUP_USER=nobody \
+		"$ROOT/deploy/award-backup" --db "$d/a.db" --dir "$d/bk" \
+		>"$T/backup.out" 2>&1 ||
+		fail "backup as root: $(tail -n 2 "$T/backup.out")"
+	[ -f "$(sed -n 's/^award-backup: \(.*[0-9]Z\)$/\1/p' \
+		"$T/backup.out")/award.db" ] ||
+		fail "no copy: $(cat "$T/backup.out")"
+}
+
 # Issue 18 finding 5: the backup records the instant before its snapshot;
 # every ledger row committed during or after the copy (in the source, not
 # in the copy) has a rowid above the recorded one and a created_at at or
